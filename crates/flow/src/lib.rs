@@ -1,0 +1,2 @@
+//! Bidirectional flow tracking (work in progress).
+pub mod zeek;

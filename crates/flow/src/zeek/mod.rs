@@ -1,0 +1,1 @@
+//! Zeek connection semantics (to be written).
