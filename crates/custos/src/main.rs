@@ -1,1 +1,45 @@
-fn main() {}
+//! `custos`: the command-line tool. Parses arguments, builds a validated configuration, calls
+//! the library crates, and maps the outcome to an exit code:
+//! 0 success; 1 completed with a negative result; 2 usage, I/O or fatal error; 3 partial
+//! (an input was damaged part-way: everything before the damage was processed and written).
+
+mod analyze;
+mod bench;
+mod cli;
+mod pipeline;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+/// Exit status of a run that completed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything worked.
+    Success,
+    /// An input was damaged part-way; the results cover what came before the damage.
+    Partial,
+}
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match run(cli) {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::Partial) => ExitCode::from(3),
+        Err(e) => {
+            if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                if io.kind() == std::io::ErrorKind::BrokenPipe {
+                    return ExitCode::SUCCESS;
+                }
+            }
+            eprintln!("custos: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        cli::Command::Analyze(args) => analyze::run(analyze::AnalyzeConfig::try_from(args)?),
+        cli::Command::Bench(args) => bench::run(args),
+    }
+}

@@ -1,1 +1,909 @@
-//! Zeek connection semantics (to be written).
+//! Zeek-compatible per-connection semantics for `conn.log`.
+//!
+//! This module is a port (own Rust, not a transliteration) of the parts of
+//! Zeek (github.com/zeek/zeek, 9.1.0-dev master, which matches Zeek 6/7 in
+//! these areas) that decide, per connection, the `conn.log` fields
+//! `history`, `conn_state`, `duration`, `orig_bytes`/`resp_bytes`,
+//! `missed_bytes`, `orig_pkts`/`orig_ip_bytes`/`resp_pkts`/`resp_ip_bytes`
+//! and the originator/responder orientation.
+//!
+//! # What is ported from where
+//!
+//! | Here | Zeek |
+//! |------|------|
+//! | [`flip_on_first_packet`], [`creates_connection`] | `TCPAnalyzer::WantConnection` (tcp/TCP.cc), `UDPAnalyzer::WantConnection` (udp/UDP.cc), `IPBasedAnalyzer::WantConnection` default (ICMP, unknown IP), `IPBasedAnalyzer::NewConn` / `IsLikelyServerPort` (ip/IPBasedAnalyzer.cc) |
+//! | [`flip_on_first_packet_to`] | the `! conn->RespAddr().IsBroadcast()` guard in `NewConn` (`IPAddr::IsBroadcast`) |
+//! | [`ZeekConfig::default`] ports | every `Analyzer::register_for_ports` / `PacketAnalyzer::register_for_ports` call in `scripts/base/protocols/*/main.zeek` and `scripts/base/packet-protocols/*/main.zeek` (server ports only, as `likely_server_ports += server_ports`) |
+//! | [`ZeekConfig::bare`] ports | only `scripts/base/packet-protocols` (loaded by `init-bare.zeek`) |
+//! | TCP endpoint state machine | `TCPSessionAdapter::Process`, `init_endpoint`, `get_relative_seq`, `update_history`, `update_window` (zero window only), `init_peer`, `update_ack_seq`, `update_last_seq`, `UpdateStateMachine` / `UpdateInactiveState` / `UpdateSYN_SentState` / `UpdateEstablishedState` / `UpdateClosedState`, `SetPartialStatus`, `FlipRoles`, `ConnectionClosed`, `IsReuse` (TCPSessionAdapter.cc) |
+//! | TCP sizes / history letters | `TCP_Endpoint::Size`, `CheckHistory` (incl. the `"H"` → `"^h"` flip), `AddHistory`, `ChecksumError`, `DidRxmit`, `ZeroWindow`, `Gap`, `SetState` (TCP_Endpoint.cc) |
+//! | history bookkeeping | `Session::CheckHistory` (`hist_seen` mask, *not* flipped on role flips), `Session::ScaledHistoryEntry` (thresholds 1, 10, 100, …), `Connection::FlipRoles` (`'^'`) |
+//! | `missed_bytes`, `g`/`G` | `TCP_Reassembler::AckReceived` / `Undelivered` / `Gap` and `DataBlockList::Trim` (simplified, see below), `content_gap` handler in `scripts/base/protocols/conn/main.zeek` |
+//! | bad checksums | `TCPAnalyzer::DeliverPacket`/`ValidateChecksum` (packet dropped *after* the connection exists, before `Process` and before ConnSize), `UDPSessionAdapter::HandleBadChecksum`, ICMP (`bad_ICMP_checksum`: dropped silently) |
+//! | UDP | `UDPAnalyzer::DeliverPacket` (`D`/`d` once each, `SetLastTime`), `UDPSessionAdapter::UpdateLength` |
+//! | ICMP | `ICMPAnalyzer::DeliverPacket`, `ICMPSessionAdapter::UpdateLength` |
+//! | unknown IP protocol | `UnknownIPTransportAnalyzer::DeliverPacket` |
+//! | packets / IP bytes | `ConnSize_Analyzer::DeliverPacket` / `FlipRoles` (`ip->TotalLen()`) |
+//! | [`ConnAnalyzer::conn_state`] | `function conn_state` in `scripts/base/protocols/conn/main.zeek` |
+//! | [`ConnAnalyzer::log_duration`] | `set_conn`: duration/orig_bytes/resp_bytes only logged when `duration > 0` |
+//! | timeouts / expiry | `init-bare.zeek` constants; `AttemptTimer`, `ExpireTimer`, `ConnDeleteTimer`, `Session::SetInactivityTimeout`, TCP starting with `udp_inactivity_timeout` until the handshake is left (`TCP_Endpoint::SetState`) |
+//!
+//! # Contract for the flow table
+//!
+//! 1. First packet of an unknown 5-tuple: if [`creates_connection`] is
+//!    false, drop it. Otherwise `flipped = flip_on_first_packet_to(cfg, &pkt, dst_ip)`;
+//!    orient the key (if `flipped`, the packet's *destination* is the
+//!    originator); `ConnAnalyzer::new(cfg, &pkt, flipped)`; then
+//!    `update(cfg, !flipped, &pkt)` for that same packet.
+//! 2. Later packet of a known 5-tuple at time `t`: if
+//!    `t >= a.expires_at()` finish (log) the old connection and go to 1.
+//!    Else, for TCP, if `a.is_reuse(cfg, &pkt)` finish the old one and go
+//!    to 1 (Zeek's `connection_reused`). Else `update(cfg, is_orig, &pkt)`
+//!    with `is_orig` = sent by the current originator.
+//! 3. If `update` returns `Update { flipped: true, .. }`, the roles changed
+//!    while processing the packet: the caller swaps its own key orientation
+//!    (orig/resp address, port, L2 address, anything else it keeps per side).
+//!    The analyzer has *already* swapped everything it owns (counters, TCP
+//!    endpoints, sizes) and has already counted the packet on the correct
+//!    (new) side. The `is_orig` for the next packets must use the new
+//!    orientation.
+//! 4. At the end, read [`ConnAnalyzer::history`], [`ConnAnalyzer::conn_state`],
+//!    [`ConnAnalyzer::orig`]/[`ConnAnalyzer::resp`], [`ConnAnalyzer::missed_bytes`],
+//!    [`ConnAnalyzer::log_duration`] (None → `-` for duration,
+//!    `orig_bytes`, `resp_bytes`).
+//!
+//! # Caller-side inputs
+//!
+//! * `ip_len`: IPv4 total length / IPv6 payload length + 40 (`IP_Hdr::TotalLen`).
+//! * TCP `payload_len`: IP payload length − TCP header length (not capped by
+//!   the capture length).
+//! * UDP `payload_len`: the UDP header's *length field* − 8 (Zeek uses
+//!   `uh_ulen`, not the IP length), saturating at 0.
+//! * ICMP `payload_len`: IP payload length − 8.
+//! * `checksum_ok`: false only when checksums are verified and wrong. As in
+//!   Zeek: an IPv4 UDP checksum of 0 is valid; VXLAN on a VXLAN port with a
+//!   zero checksum is valid; with `-C` (`ignore_checksums`) always true.
+//!
+//! # Intentional differences / not ported
+//!
+//! * History is capped at [`HISTORY_CAP`] letters; later letters are dropped
+//!   (Zeek's string is unbounded; real histories are almost always shorter).
+//! * Reassembly is modelled only as far as gap accounting needs: per side a
+//!   contiguous edge plus one hull of out-of-order data (no payload, no
+//!   buffer). Zeek's `tcp_max_above_hole_without_any_acks`,
+//!   `tcp_excessive_data_without_further_acks`, PIA switching reassembly
+//!   off, `Skipping()`, and deferred closes while data is pending
+//!   (`DataPending`, `close_deferred`) are not modelled. Reassembly (and thus
+//!   gap accounting) is assumed on for every TCP connection
+//!   (`dpd_reassemble_first_packets = T`).
+//! * Weirds, events, window-scale/recision tracking (only zero windows
+//!   matter for `history`), storm detection and TCP options are not ported.
+//! * Truncated/bad TCP headers (`ExtractTCP_Header` failure) are the
+//!   decoder's job: don't feed such packets.
+//! * `ResetTimer` and `PartialCloseTimer` are not modelled (base scripts
+//!   define no `connection_reset`/`connection_partial_close` handler, so Zeek
+//!   doesn't schedule them either). Expiry timers are approximated (see
+//!   [`ConnAnalyzer::expires_at`]).
+//! * `tcp_SYN_ack_ok`/`partial_connection_ok` refusals, `ignore_checksums_nets`
+//!   and `use_conn_size_analyzer = F` are parameters or the caller's job.
+
+mod tcp;
+
+#[cfg(test)]
+mod tests;
+
+use std::net::IpAddr;
+
+pub use tcp::flags as tcp_flags;
+pub use tcp::TcpEndpointState;
+use tcp::{ConnCtx, TcpCfg, TcpPkt, TcpState};
+
+/// Packet time: nanoseconds since the Unix epoch.
+pub type Timestamp = i64;
+
+/// Nanoseconds per second.
+pub const NS_PER_SEC: Timestamp = 1_000_000_000;
+/// `tcp_inactivity_timeout` (5 min, init-bare.zeek); applies once a TCP
+/// endpoint left the handshake states.
+pub const TCP_INACTIVITY_TIMEOUT: Timestamp = 300 * NS_PER_SEC;
+/// `udp_inactivity_timeout` (1 min); also the initial timeout of TCP
+/// connections (`TCPAnalyzer::MakeSessionAdapter`).
+pub const UDP_INACTIVITY_TIMEOUT: Timestamp = 60 * NS_PER_SEC;
+/// `icmp_inactivity_timeout` (1 min).
+pub const ICMP_INACTIVITY_TIMEOUT: Timestamp = 60 * NS_PER_SEC;
+/// `unknown_ip_inactivity_timeout` (1 min).
+pub const UNKNOWN_IP_INACTIVITY_TIMEOUT: Timestamp = 60 * NS_PER_SEC;
+/// `tcp_SYN_timeout` (5 s): first `ExpireTimer`.
+pub const TCP_SYN_TIMEOUT: Timestamp = 5 * NS_PER_SEC;
+/// `tcp_session_timer` (6 s): `ExpireTimer` period.
+pub const TCP_SESSION_TIMER: Timestamp = 6 * NS_PER_SEC;
+/// `tcp_connection_linger` (5 s).
+pub const TCP_CONNECTION_LINGER: Timestamp = 5 * NS_PER_SEC;
+/// `tcp_attempt_delay` (5 s): an unanswered SYN is removed after this.
+pub const TCP_ATTEMPT_DELAY: Timestamp = 5 * NS_PER_SEC;
+/// `tcp_close_delay` (5 s): removal delay after a complete close.
+pub const TCP_CLOSE_DELAY: Timestamp = 5 * NS_PER_SEC;
+/// `tcp_reset_delay` (5 s) (only used with a `connection_reset` handler).
+pub const TCP_RESET_DELAY: Timestamp = 5 * NS_PER_SEC;
+/// `tcp_partial_close_delay` (3 s) (only used with a
+/// `connection_partial_close` handler).
+pub const TCP_PARTIAL_CLOSE_DELAY: Timestamp = 3 * NS_PER_SEC;
+
+/// Maximum number of history letters kept.
+pub const HISTORY_CAP: usize = 16;
+
+/// A set of ports (bitset, 8 KiB, allocated once per config).
+#[derive(Clone)]
+pub struct PortSet {
+    bits: Box<[u64; 1024]>,
+}
+
+impl std::fmt::Debug for PortSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+impl PortSet {
+    /// The empty set.
+    pub fn new() -> Self {
+        PortSet {
+            bits: Box::new([0; 1024]),
+        }
+    }
+    /// A set holding `ports`.
+    pub fn from_ports(ports: &[u16]) -> Self {
+        let mut s = Self::new();
+        for &p in ports {
+            s.insert(p);
+        }
+        s
+    }
+    /// Adds a port.
+    pub fn insert(&mut self, port: u16) {
+        if let Some(w) = self.bits.get_mut(usize::from(port >> 6)) {
+            *w |= 1u64 << (port & 63);
+        }
+    }
+    /// Removes a port.
+    pub fn remove(&mut self, port: u16) {
+        if let Some(w) = self.bits.get_mut(usize::from(port >> 6)) {
+            *w &= !(1u64 << (port & 63));
+        }
+    }
+    /// Whether `port` is in the set.
+    pub fn contains(&self, port: u16) -> bool {
+        self.bits
+            .get(usize::from(port >> 6))
+            .is_some_and(|w| w & (1u64 << (port & 63)) != 0)
+    }
+    /// The ports, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = u16> + '_ {
+        (0..=u16::MAX).filter(|&p| self.contains(p))
+    }
+}
+
+impl Default for PortSet {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Zeek's default (non-bare) `likely_server_ports` for TCP: server ports of
+/// every analyzer registered in `scripts/base/protocols/*/main.zeek`.
+pub const DEFAULT_TCP_SERVER_PORTS: &[u16] = &[
+    21, 22, 25, 53, 79, 80, 81, 88, 135, 139, 143, 389, 443, 445, 465, 502, 514, 563, 585, 587,
+    614, 631, 636, 989, 990, 992, 993, 995, 1080, 1434, 1883, 2811, 3128, 3268, 3306, 3389, 5222,
+    5223, 5269, 5432, 6379, 6666, 6667, 6668, 6669, 8000, 8080, 8888, 20000,
+];
+/// Zeek's default (non-bare) `likely_server_ports` for UDP (protocol
+/// analyzers plus the tunnel packet analyzers).
+pub const DEFAULT_UDP_SERVER_PORTS: &[u16] = &[
+    53, 67, 88, 123, 137, 161, 162, 389, 443, 514, 1812, 2123, 2152, 3389, 3544, 4011, 4754, 4789,
+    5060, 5072, 5353, 5355, 6081, 20000,
+];
+/// `likely_server_ports` in bare mode (`zeek -b`): only the UDP tunnel ports
+/// registered by `scripts/base/packet-protocols` (ayiya, geneve, gre,
+/// gtpv1, teredo, vxlan).
+pub const BARE_UDP_SERVER_PORTS: &[u16] = &[2123, 2152, 3544, 4754, 4789, 5072, 6081];
+
+/// Script-level settings the connection logic depends on.
+#[derive(Clone, Debug)]
+pub struct ZeekConfig {
+    /// `likely_server_ports` entries with `/tcp`.
+    pub tcp_server_ports: PortSet,
+    /// `likely_server_ports` entries with `/udp`.
+    pub udp_server_ports: PortSet,
+    /// Informational: whether this config models `zeek -b`.
+    pub bare_mode: bool,
+    /// `partial_connection_ok` (default T).
+    pub partial_connection_ok: bool,
+    /// `tcp_SYN_ack_ok` (default T).
+    pub tcp_syn_ack_ok: bool,
+    /// `report_gaps_for_partial` (default F).
+    pub report_gaps_for_partial: bool,
+    /// `detect_filtered_trace` (default F).
+    pub detect_filtered_trace: bool,
+    /// Whether TCP gap accounting (reassembly) is on (default T).
+    pub tcp_reassembly: bool,
+}
+
+impl Default for ZeekConfig {
+    fn default() -> Self {
+        ZeekConfig {
+            tcp_server_ports: PortSet::from_ports(DEFAULT_TCP_SERVER_PORTS),
+            udp_server_ports: PortSet::from_ports(DEFAULT_UDP_SERVER_PORTS),
+            bare_mode: false,
+            partial_connection_ok: true,
+            tcp_syn_ack_ok: true,
+            report_gaps_for_partial: false,
+            detect_filtered_trace: false,
+            tcp_reassembly: true,
+        }
+    }
+}
+
+impl ZeekConfig {
+    /// Settings of `zeek -b` with no protocol scripts loaded: only the tunnel
+    /// UDP ports are likely server ports. Add the ports of protocol scripts a
+    /// bare-mode test loads (e.g. 80/tcp for `base/protocols/http`) by
+    /// inserting into the port sets.
+    pub fn bare() -> Self {
+        ZeekConfig {
+            tcp_server_ports: PortSet::new(),
+            udp_server_ports: PortSet::from_ports(BARE_UDP_SERVER_PORTS),
+            bare_mode: true,
+            ..Self::default()
+        }
+    }
+
+    fn tcp_cfg(&self) -> TcpCfg {
+        TcpCfg {
+            report_gaps_for_partial: self.report_gaps_for_partial,
+            detect_filtered_trace: self.detect_filtered_trace,
+            reassembly: self.tcp_reassembly,
+        }
+    }
+}
+
+/// What the connection analyzer needs to know about one packet (no payload bytes).
+#[derive(Clone, Copy, Debug)]
+pub struct PacketInfo {
+    /// Packet time.
+    pub ts: Timestamp,
+    /// IP length as Zeek counts it for *_ip_bytes: IPv4 total length; IPv6 payload length + 40.
+    pub ip_len: u32,
+    /// False when checksum verification is on and the L4 (TCP/UDP/ICMP) checksum is wrong.
+    pub checksum_ok: bool,
+    /// Transport-layer facts.
+    pub l4: L4Info,
+}
+
+/// Transport-layer facts of one packet.
+#[derive(Clone, Copy, Debug)]
+pub enum L4Info {
+    /// flags: FIN=0x01 SYN=0x02 RST=0x04 PSH=0x08 ACK=0x10 URG=0x20 ECE=0x40 CWR=0x80 (NS ignored)
+    Tcp {
+        /// Source port.
+        src_port: u16,
+        /// Destination port.
+        dst_port: u16,
+        /// TCP flags byte.
+        flags: u8,
+        /// Sequence number.
+        seq: u32,
+        /// Acknowledgement number.
+        ack: u32,
+        /// Raw (unscaled) window.
+        window: u16,
+        /// TCP payload length (IP payload − TCP header).
+        payload_len: u32,
+    },
+    /// UDP.
+    Udp {
+        /// Source port.
+        src_port: u16,
+        /// Destination port.
+        dst_port: u16,
+        /// UDP length field − 8.
+        payload_len: u32,
+    },
+    /// ICMP or ICMPv6.
+    Icmp {
+        /// ICMP type.
+        icmp_type: u8,
+        /// ICMP code.
+        code: u8,
+        /// ICMPv6.
+        v6: bool,
+        /// Bytes after the 8-byte ICMP header.
+        payload_len: u32,
+    },
+    /// Any other IP protocol (Zeek's `unknown_transport`).
+    Other {
+        /// IP protocol number.
+        proto: u8,
+        /// IP payload length.
+        payload_len: u32,
+    },
+}
+
+/// Whether Zeek creates a connection for this first packet
+/// (`WantConnection` returning false only for TCP with
+/// `partial_connection_ok = F` or `tcp_SYN_ack_ok = F`).
+pub fn creates_connection(cfg: &ZeekConfig, first: &PacketInfo) -> bool {
+    match first.l4 {
+        L4Info::Tcp { flags, .. } => {
+            let syn = flags & tcp_flags::SYN != 0;
+            let ack = flags & tcp_flags::ACK != 0;
+            if !syn || ack {
+                if !cfg.partial_connection_ok {
+                    return false;
+                }
+                if syn && !cfg.tcp_syn_ack_ok {
+                    return false;
+                }
+            }
+            true
+        }
+        _ => true,
+    }
+}
+
+/// Decides, from the first packet of a new connection, whether its sender is
+/// the responder (`WantConnection`'s `flip_roles`). Does not apply the
+/// broadcast guard; see [`flip_on_first_packet_to`].
+pub fn flip_on_first_packet(cfg: &ZeekConfig, first: &PacketInfo) -> bool {
+    match first.l4 {
+        L4Info::Tcp {
+            src_port,
+            dst_port,
+            flags,
+            ..
+        } => {
+            let syn = flags & tcp_flags::SYN != 0;
+            let ack = flags & tcp_flags::ACK != 0;
+            if syn && !ack {
+                return false;
+            }
+            let s = cfg.tcp_server_ports.contains(src_port);
+            if !s {
+                return false;
+            }
+            if cfg.tcp_server_ports.contains(dst_port) {
+                // Both plausible: flip only if not a SYN-ACK and dst > src.
+                !syn && src_port < dst_port
+            } else {
+                true
+            }
+        }
+        L4Info::Udp {
+            src_port, dst_port, ..
+        } => cfg.udp_server_ports.contains(src_port) && !cfg.udp_server_ports.contains(dst_port),
+        L4Info::Icmp { .. } | L4Info::Other { .. } => false,
+    }
+}
+
+/// [`flip_on_first_packet`] plus `NewConn`'s guard: no flip when the first
+/// packet's destination (the would-be responder) is the IPv4 broadcast
+/// address 255.255.255.255.
+pub fn flip_on_first_packet_to(cfg: &ZeekConfig, first: &PacketInfo, dst: IpAddr) -> bool {
+    let bcast = match dst {
+        IpAddr::V4(a) => a.is_broadcast(),
+        IpAddr::V6(a) => a.to_ipv4_mapped().is_some_and(|v4| v4.is_broadcast()),
+    };
+    !bcast && flip_on_first_packet(cfg, first)
+}
+
+/// `conn_state` values of conn.log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(clippy::upper_case_acronyms)]
+pub enum ConnState {
+    /// Attempt seen, no reply.
+    S0,
+    /// Established, not terminated.
+    S1,
+    /// Normal establishment and termination.
+    SF,
+    /// Attempt rejected.
+    REJ,
+    /// Established, close attempt by originator only.
+    S2,
+    /// Established, close attempt by responder only.
+    S3,
+    /// Established, originator aborted (RST).
+    RSTO,
+    /// Responder sent a RST.
+    RSTR,
+    /// Originator sent SYN then RST, no SYN-ACK.
+    RSTOS0,
+    /// Responder sent SYN-ACK then RST, no SYN from originator.
+    RSTRH,
+    /// Originator sent SYN then FIN, no SYN-ACK ("half-open").
+    SH,
+    /// Responder sent SYN-ACK then FIN, no SYN from originator.
+    SHR,
+    /// No SYN seen, just midstream traffic; or anything else.
+    OTH,
+}
+
+impl ConnState {
+    /// The conn.log spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnState::S0 => "S0",
+            ConnState::S1 => "S1",
+            ConnState::SF => "SF",
+            ConnState::REJ => "REJ",
+            ConnState::S2 => "S2",
+            ConnState::S3 => "S3",
+            ConnState::RSTO => "RSTO",
+            ConnState::RSTR => "RSTR",
+            ConnState::RSTOS0 => "RSTOS0",
+            ConnState::RSTRH => "RSTRH",
+            ConnState::SH => "SH",
+            ConnState::SHR => "SHR",
+            ConnState::OTH => "OTH",
+        }
+    }
+}
+
+impl std::fmt::Display for ConnState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Per-side conn.log counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EndpointCounters {
+    /// `*_pkts` (ConnSize: packets that reached the analyzers).
+    pub pkts: u64,
+    /// `*_ip_bytes` (ConnSize: sum of `ip_len`).
+    pub ip_bytes: u64,
+    /// `*_bytes`: TCP `TCP_Endpoint::Size()`, UDP/ICMP payload sum.
+    pub bytes: u64,
+}
+
+/// Connection history: letters plus Zeek's `hist_seen` mask.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct History {
+    buf: [u8; HISTORY_CAP],
+    len: u8,
+    seen: u32,
+}
+
+impl History {
+    const fn new() -> Self {
+        History {
+            buf: [0; HISTORY_CAP],
+            len: 0,
+            seen: 0,
+        }
+    }
+    /// `Session::AddHistory` (capped).
+    pub(crate) fn add(&mut self, c: u8) {
+        if let Some(slot) = self.buf.get_mut(usize::from(self.len)) {
+            *slot = c;
+            self.len += 1;
+        }
+    }
+    /// `Session::CheckHistory`: true if already seen.
+    pub(crate) fn check(&mut self, mask: u32, c: u8) -> bool {
+        if self.seen & mask == 0 {
+            self.seen |= mask;
+            self.add(c);
+            false
+        } else {
+            true
+        }
+    }
+    /// `Session::ReplaceHistory`.
+    pub(crate) fn replace(&mut self, s: &[u8]) {
+        self.len = 0;
+        for &c in s {
+            self.add(c);
+        }
+    }
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).unwrap_or("")
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Proto {
+    Tcp(TcpState),
+    /// UDP and ICMP: Zeek's `request_len`/`reply_len` (-1 = inactive),
+    /// UDP bad-checksum scaled counters.
+    Datagram {
+        icmp: bool,
+        request_len: i64,
+        reply_len: i64,
+        /// `req_chk_cnt`/`rep_chk_cnt` and their threshold exponents.
+        chk_cnt: [u32; 2],
+        chk_lvl: [u8; 2],
+    },
+    Other,
+}
+
+/// Result of [`ConnAnalyzer::update`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Update {
+    /// The originator/responder roles were swapped while processing this
+    /// packet; the caller must swap its key orientation. The analyzer already
+    /// swapped its own counters and counted the packet on the new side.
+    pub flipped: bool,
+}
+
+/// Per-connection state.
+#[derive(Clone, Debug)]
+pub struct ConnAnalyzer {
+    start_ts: Timestamp,
+    last_ts: Timestamp,
+    missed_bytes: u64,
+    orig: EndpointCounters,
+    resp: EndpointCounters,
+    hist: History,
+    proto: Proto,
+}
+
+/// UDP history masks (UDP.cc).
+const UDP_HIST_ORIG_DATA_PKT: u32 = 0x1;
+const UDP_HIST_RESP_DATA_PKT: u32 = 0x2;
+
+impl ConnAnalyzer {
+    /// A new connection; `first` is its first packet (not processed here:
+    /// call [`ConnAnalyzer::update`] with it, `is_orig = !flipped`).
+    /// `flipped` = [`flip_on_first_packet_to`] said so and the caller
+    /// oriented the key accordingly (adds `'^'` like `Connection::FlipRoles`
+    /// in `NewConn`).
+    pub fn new(cfg: &ZeekConfig, first: &PacketInfo, flipped: bool) -> Self {
+        let _ = cfg;
+        let proto = match first.l4 {
+            L4Info::Tcp { .. } => Proto::Tcp(TcpState::new()),
+            L4Info::Udp { .. } | L4Info::Icmp { .. } => Proto::Datagram {
+                icmp: matches!(first.l4, L4Info::Icmp { .. }),
+                request_len: -1,
+                reply_len: -1,
+                chk_cnt: [0; 2],
+                chk_lvl: [0; 2],
+            },
+            L4Info::Other { .. } => Proto::Other,
+        };
+        let mut hist = History::new();
+        if flipped {
+            hist.add(b'^');
+        }
+        ConnAnalyzer {
+            start_ts: first.ts,
+            last_ts: first.ts,
+            missed_bytes: 0,
+            orig: EndpointCounters::default(),
+            resp: EndpointCounters::default(),
+            hist,
+            proto,
+        }
+    }
+
+    fn count(&mut self, is_orig: bool, pkt: &PacketInfo) {
+        let c = if is_orig {
+            &mut self.orig
+        } else {
+            &mut self.resp
+        };
+        c.pkts += 1;
+        c.ip_bytes += u64::from(pkt.ip_len);
+    }
+
+    /// Feeds one packet; `is_orig` = sent by the current originator.
+    pub fn update(&mut self, cfg: &ZeekConfig, is_orig: bool, pkt: &PacketInfo) -> Update {
+        let mut out = Update::default();
+        match (&mut self.proto, pkt.l4) {
+            (
+                Proto::Tcp(tcp),
+                L4Info::Tcp {
+                    flags,
+                    seq,
+                    ack,
+                    window,
+                    payload_len,
+                    ..
+                },
+            ) => {
+                if !pkt.checksum_ok {
+                    tcp.checksum_error(is_orig, &mut self.hist);
+                    return out;
+                }
+                let before = tcp.orientation();
+                let p = TcpPkt {
+                    flags,
+                    seq,
+                    ack,
+                    window,
+                    len: payload_len,
+                };
+                let mut cx = ConnCtx {
+                    hist: &mut self.hist,
+                    last_ts: &mut self.last_ts,
+                    missed_bytes: &mut self.missed_bytes,
+                };
+                tcp.process(cfg.tcp_cfg(), is_orig, &p, pkt.ts, &mut cx);
+                let flipped = tcp.orientation() != before;
+                let (os, rs) = (tcp.orig_size(), tcp.resp_size());
+                if flipped {
+                    std::mem::swap(&mut self.orig, &mut self.resp);
+                    out.flipped = true;
+                }
+                self.orig.bytes = os;
+                self.resp.bytes = rs;
+                self.count(is_orig != flipped, pkt);
+            }
+            (
+                Proto::Datagram {
+                    icmp,
+                    request_len,
+                    reply_len,
+                    chk_cnt,
+                    chk_lvl,
+                },
+                l4,
+            ) => {
+                let len = match l4 {
+                    L4Info::Udp { payload_len, .. } | L4Info::Icmp { payload_len, .. } => {
+                        payload_len
+                    }
+                    L4Info::Tcp { payload_len, .. } | L4Info::Other { payload_len, .. } => {
+                        payload_len
+                    }
+                };
+                if !pkt.checksum_ok {
+                    if !*icmp {
+                        let (c, l) = if is_orig {
+                            (&mut chk_cnt[0], &mut chk_lvl[0])
+                        } else {
+                            (&mut chk_cnt[1], &mut chk_lvl[1])
+                        };
+                        tcp::scaled_hit(c, l, &mut self.hist, if is_orig { b'C' } else { b'c' });
+                    }
+                    return out;
+                }
+                self.last_ts = pkt.ts;
+                if !*icmp {
+                    if is_orig {
+                        self.hist.check(UDP_HIST_ORIG_DATA_PKT, b'D');
+                    } else {
+                        self.hist.check(UDP_HIST_RESP_DATA_PKT, b'd');
+                    }
+                }
+                let slot: &mut i64 = if is_orig {
+                    &mut *request_len
+                } else {
+                    &mut *reply_len
+                };
+                if *slot < 0 {
+                    *slot = i64::from(len);
+                } else {
+                    *slot = slot.saturating_add(i64::from(len));
+                }
+                let (rq, rp) = (*request_len, *reply_len);
+                self.orig.bytes = u64::try_from(rq).unwrap_or(0);
+                self.resp.bytes = u64::try_from(rp).unwrap_or(0);
+                self.count(is_orig, pkt);
+            }
+            (Proto::Other, _) => {
+                self.last_ts = pkt.ts;
+                self.count(is_orig, pkt);
+            }
+            (Proto::Tcp(_), _) => {
+                // A non-TCP packet fed into a TCP connection: caller bug;
+                // ignore it rather than corrupt state.
+            }
+        }
+        out
+    }
+
+    /// The conn.log `history` (empty string → `-`).
+    pub fn history(&self) -> &str {
+        self.hist.as_str()
+    }
+
+    /// The conn.log `conn_state` (`conn_state()` in base/protocols/conn/main.zeek).
+    pub fn conn_state(&self) -> ConnState {
+        match &self.proto {
+            Proto::Tcp(t) => tcp_conn_state(
+                t.orig().state,
+                t.resp().state,
+                self.orig.bytes,
+                self.resp.bytes,
+                self.hist.as_bytes(),
+            ),
+            Proto::Datagram {
+                icmp: false,
+                request_len,
+                reply_len,
+                ..
+            } => match (*request_len >= 0, *reply_len >= 0) {
+                (true, true) => ConnState::SF,
+                (true, false) => ConnState::S0,
+                (false, true) => ConnState::SHR,
+                (false, false) => ConnState::OTH,
+            },
+            _ => ConnState::OTH,
+        }
+    }
+
+    /// Originator counters.
+    pub fn orig(&self) -> &EndpointCounters {
+        &self.orig
+    }
+    /// Responder counters.
+    pub fn resp(&self) -> &EndpointCounters {
+        &self.resp
+    }
+    /// conn.log `missed_bytes` (sum of `content_gap` lengths).
+    pub fn missed_bytes(&self) -> u64 {
+        self.missed_bytes
+    }
+    /// Connection start (first packet, even one with a bad checksum).
+    pub fn start_ts(&self) -> Timestamp {
+        self.start_ts
+    }
+    /// `Connection::LastTime`: last packet that updated it (not bad-checksum
+    /// packets; for TCP not packets after both sides closed).
+    pub fn last_ts(&self) -> Timestamp {
+        self.last_ts
+    }
+    /// `duration` as logged: `Some(last - start)` when positive, else `None`;
+    /// when `None`, conn.log also leaves `orig_bytes`/`resp_bytes` unset (`-`).
+    pub fn log_duration(&self) -> Option<Timestamp> {
+        let d = self.last_ts.saturating_sub(self.start_ts);
+        (d > 0).then_some(d)
+    }
+
+    /// TCP endpoint states `(orig, resp)`, if TCP.
+    pub fn tcp_states(&self) -> Option<(TcpEndpointState, TcpEndpointState)> {
+        match &self.proto {
+            Proto::Tcp(t) => Some((t.orig().state, t.resp().state)),
+            _ => None,
+        }
+    }
+
+    /// TCP: Zeek has seen a complete close (both FINs, or a RST, or a FIN
+    /// with the peer inactive) and scheduled removal `tcp_close_delay` after
+    /// the last packet. Returns that removal time.
+    pub fn closed_at(&self) -> Option<Timestamp> {
+        match &self.proto {
+            Proto::Tcp(t) => t.delete_at(),
+            _ => None,
+        }
+    }
+
+    /// Current inactivity timeout (TCP: 1 min until an endpoint leaves the
+    /// handshake states, then 5 min).
+    pub fn inactivity_timeout(&self) -> Timestamp {
+        match &self.proto {
+            Proto::Tcp(t) => t.inactivity_timeout(),
+            Proto::Datagram { icmp: true, .. } => ICMP_INACTIVITY_TIMEOUT,
+            Proto::Datagram { .. } => UDP_INACTIVITY_TIMEOUT,
+            Proto::Other => UNKNOWN_IP_INACTIVITY_TIMEOUT,
+        }
+    }
+
+    /// Time at which Zeek would remove the connection if no further packet
+    /// arrives: min of inactivity (`last_ts + inactivity_timeout`), TCP
+    /// `AttemptTimer` (unanswered SYN: SYN time + 5 s), `ConnDeleteTimer`
+    /// after a complete close (`last_ts + 5 s`), and the `ExpireTimer` cases
+    /// (fires at start+5 s, then every 6 s; removes half-closed / reset /
+    /// never-active connections idle > 5 s). A packet at or after this time
+    /// belongs to a new connection. Approximation: extra `ExpireTimer`s that
+    /// Zeek schedules in `ConnectionClosed` are not modelled.
+    pub fn expires_at(&self) -> Timestamp {
+        match &self.proto {
+            Proto::Tcp(t) => t.expires_at(self.start_ts, self.last_ts),
+            _ => self.last_ts.saturating_add(self.inactivity_timeout()),
+        }
+    }
+
+    /// `TCPSessionAdapter::IsReuse`: whether `pkt` (which matched this
+    /// connection's 5-tuple, either direction) starts a new connection. The
+    /// caller then finishes this one and creates a new one from `pkt`
+    /// (checksum is not consulted, as in Zeek). Always false for non-TCP.
+    pub fn is_reuse(&self, cfg: &ZeekConfig, pkt: &PacketInfo) -> bool {
+        let _ = cfg;
+        match (&self.proto, pkt.l4) {
+            (
+                Proto::Tcp(t),
+                L4Info::Tcp {
+                    flags,
+                    seq,
+                    ack,
+                    window,
+                    payload_len,
+                    ..
+                },
+            ) => {
+                let p = TcpPkt {
+                    flags,
+                    seq,
+                    ack,
+                    window,
+                    len: payload_len,
+                };
+                t.is_reuse(pkt.ts, self.last_ts, &p)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// `conn_state` for TCP (scripts/base/protocols/conn/main.zeek).
+fn tcp_conn_state(
+    os: TcpEndpointState,
+    rs: TcpEndpointState,
+    osize: u64,
+    rsize: u64,
+    history: &[u8],
+) -> ConnState {
+    use TcpEndpointState as S;
+    let o_inactive = matches!(os, S::Inactive | S::Partial);
+    let r_inactive = matches!(rs, S::Inactive | S::Partial);
+    if rs == S::Reset {
+        if os == S::SynSent || os == S::SynAckSent || (os == S::Reset && osize == 0 && rsize == 0) {
+            ConnState::REJ
+        } else if o_inactive {
+            ConnState::RSTRH
+        } else {
+            ConnState::RSTR
+        }
+    } else if os == S::Reset {
+        if r_inactive {
+            if history_is_rstos0(history) {
+                ConnState::RSTOS0
+            } else {
+                ConnState::OTH
+            }
+        } else {
+            ConnState::RSTO
+        }
+    } else if rs == S::Closed && os == S::Closed {
+        ConnState::SF
+    } else if os == S::Closed {
+        if r_inactive {
+            ConnState::SH
+        } else {
+            ConnState::S2
+        }
+    } else if rs == S::Closed {
+        if o_inactive {
+            ConnState::SHR
+        } else {
+            ConnState::S3
+        }
+    } else if os == S::SynSent && rs == S::Inactive {
+        ConnState::S0
+    } else if os == S::Established && rs == S::Established {
+        ConnState::S1
+    } else {
+        ConnState::OTH
+    }
+}
+
+/// Whole-string match of `/\^?S[^HAFGIQ]*R.*/`.
+fn history_is_rstos0(h: &[u8]) -> bool {
+    let h = h.strip_prefix(b"^").unwrap_or(h);
+    let Some(rest) = h.strip_prefix(b"S") else {
+        return false;
+    };
+    for &c in rest {
+        if c == b'R' {
+            return true;
+        }
+        if b"HAFGIQ".contains(&c) {
+            return false;
+        }
+    }
+    false
+}

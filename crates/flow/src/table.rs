@@ -1,0 +1,648 @@
+//! The flow table: finds the flow of every packet, keeps Zeek's per-connection state, and
+//! ends flows on inactivity, on close, at the cap (evicting the least recently active), or at
+//! the end of input.
+//!
+//! Memory is bounded by [`FlowConfig::max_flows`]; slots are reused, so once the table has
+//! grown to its working size no packet allocates.
+
+use crate::key::{Addr, Endpoint, FlowKey};
+use crate::zeek::{self, ConnAnalyzer, L4Info, PacketInfo, ZeekConfig};
+use core::hash::{BuildHasher, Hash};
+use custos_decode::{ChecksumPolicy, ChecksumStatus, Decoded, Encap, IpLayer, Transport};
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
+
+/// Where a packet came from: everything the table needs besides the decoded headers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PacketMeta {
+    /// Packet time, ns since the epoch.
+    pub ts: i64,
+    /// Captured frame length on the wire (original length).
+    pub frame_len: u32,
+    /// Packet index within its input file (0-based).
+    pub index: u64,
+    /// Which input the packet came from (0-based, in argument order).
+    pub file: u16,
+}
+
+/// Flow table settings.
+#[derive(Clone, Debug)]
+pub struct FlowConfig {
+    /// Most flows held at once; reaching it evicts the least recently active flows.
+    pub max_flows: usize,
+    /// Zeek semantics (server ports, partial connections).
+    pub zeek: ZeekConfig,
+    /// How often (packet time, ns) the table looks for expired flows.
+    pub sweep_interval_ns: i64,
+    /// Fraction (1/n) of the table evicted at once when it is full.
+    pub evict_fraction: usize,
+}
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        FlowConfig {
+            max_flows: 1_000_000,
+            zeek: ZeekConfig::default(),
+            sweep_interval_ns: 1_000_000_000,
+            evict_fraction: 64,
+        }
+    }
+}
+
+/// Why a flow ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    /// Inactive for its protocol's timeout, or closed and lingered.
+    Timeout,
+    /// A new connection reused its 5-tuple (Zeek's `connection_reused`).
+    Reused,
+    /// Evicted because the table was full.
+    Evicted,
+    /// End of input.
+    Shutdown,
+}
+
+impl EndReason {
+    /// Suricata's EVE `flow.reason` word.
+    pub fn as_eve(self) -> &'static str {
+        match self {
+            EndReason::Timeout | EndReason::Reused => "timeout",
+            EndReason::Evicted => "forced",
+            EndReason::Shutdown => "shutdown",
+        }
+    }
+}
+
+/// One flow: its endpoints as the originator sees them, where it was seen, and Zeek's state.
+#[derive(Clone, Debug)]
+pub struct Flow {
+    /// Originator endpoint.
+    pub orig: Endpoint,
+    /// Responder endpoint.
+    pub resp: Endpoint,
+    /// IP protocol.
+    pub proto: u8,
+    /// VLAN ids of the key.
+    pub vlans: [u16; 2],
+    /// Deterministic unique id (rendered by [`Flow::uid`]).
+    pub uid_seed: u64,
+    /// Uid of the tunnel that carried it (0 = none).
+    pub tunnel_parent: u64,
+    /// Encapsulation that carried it.
+    pub encap: Encap,
+    /// Index of its first packet in the run.
+    pub first_index: u64,
+    /// Index of its last packet in the run.
+    pub last_index: u64,
+    /// Input file of its first packet.
+    pub file: u16,
+    /// Input file of its last packet.
+    pub last_file: u16,
+    /// The tunnel this flow carried, if it is a tunnel's outer UDP flow (Zeek's `service`).
+    pub tunnel_service: Encap,
+    /// Frame bytes (original length) from the originator and the responder.
+    pub frame_bytes: [u64; 2],
+    /// OR of TCP flags from the originator and the responder.
+    pub tcp_flags: [u8; 2],
+    /// ICMP type and code of the first packet.
+    pub icmp: (u8, u8),
+    /// Zeek's connection state.
+    pub conn: ConnAnalyzer,
+}
+
+impl Flow {
+    /// Zeek-style uid: "C" and 17 base62 digits derived from the flow's first packet and key.
+    pub fn uid(&self) -> String {
+        uid_string(b'C', self.uid_seed)
+    }
+
+    /// The flow's Community ID v1 (seed 0).
+    pub fn community_id(&self) -> String {
+        let (s, d) = (self.orig.addr.ip(), self.resp.addr.ip());
+        if matches!(self.proto, 1 | 58) {
+            crate::community_id::community_id_v1(
+                0,
+                s,
+                d,
+                u16::from(self.icmp.0),
+                u16::from(self.icmp.1),
+                self.proto,
+            )
+        } else {
+            crate::community_id::community_id_v1(
+                0,
+                s,
+                d,
+                self.orig.port,
+                self.resp.port,
+                self.proto,
+            )
+        }
+    }
+}
+
+/// Renders a uid: a prefix letter and 17 base62 digits (as Zeek's uids look).
+pub fn uid_string(prefix: u8, seed: u64) -> String {
+    const DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut out = String::with_capacity(18);
+    out.push(char::from(prefix));
+    let mut a = mix(seed);
+    let mut b = mix(seed ^ 0x9e37_79b9_7f4a_7c15);
+    for i in 0..17 {
+        let v = if i < 10 { &mut a } else { &mut b };
+        let d = (*v % 62) as usize;
+        *v /= 62;
+        out.push(char::from(DIGITS.get(d).copied().unwrap_or(b'0')));
+    }
+    out
+}
+
+/// SplitMix64 finaliser: a fast, well-spread 64-bit mix (not cryptographic).
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Receives flows as they end.
+pub trait FlowSink {
+    /// Called once per flow when it ends.
+    ///
+    /// # Errors
+    /// Whatever the sink's writer reports; the table stops and returns it.
+    fn flow_ended(&mut self, flow: &Flow, reason: EndReason) -> std::io::Result<()>;
+}
+
+/// Flow counters for statistics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FlowStats {
+    /// Flows created.
+    pub created: u64,
+    /// Flows ended by timeout or close.
+    pub timed_out: u64,
+    /// Flows ended because their 5-tuple was reused.
+    pub reused: u64,
+    /// Flows evicted because the table was full.
+    pub evicted: u64,
+    /// Flows ended at the end of input.
+    pub shutdown: u64,
+    /// Most flows held at once.
+    pub peak: u64,
+    /// Packets whose transport checksum was judged bad (kept out of flow state as Zeek does).
+    pub bad_checksums: u64,
+    /// IP layers that updated a flow.
+    pub packets: u64,
+    /// First packets Zeek would not turn into a connection.
+    pub refused: u64,
+}
+
+/// The flow table.
+///
+/// Memory: flows live in a slab of reused slots; the hash table holds only 4-byte slot numbers
+/// (the key is recomputed from the flow), so the table costs about 5–10 bytes per flow on top
+/// of the flow itself.
+pub struct FlowTable {
+    cfg: FlowConfig,
+    map: HashTable<u32>,
+    hasher: FxBuildHasher,
+    slots: Vec<Option<Flow>>,
+    free: Vec<u32>,
+    next_sweep: i64,
+    scratch: Vec<u32>,
+    stats: FlowStats,
+}
+
+fn key_of(flow: &Flow) -> FlowKey {
+    FlowKey::canonical(flow.orig, flow.resp, flow.proto, flow.vlans).0
+}
+
+fn hash_key(hasher: &FxBuildHasher, key: &FlowKey) -> u64 {
+    let mut h = hasher.build_hasher();
+    key.hash(&mut h);
+    core::hash::Hasher::finish(&h)
+}
+
+impl FlowTable {
+    /// An empty table.
+    pub fn new(cfg: FlowConfig) -> Self {
+        FlowTable {
+            cfg,
+            map: HashTable::new(),
+            hasher: FxBuildHasher,
+            slots: Vec::new(),
+            free: Vec::new(),
+            next_sweep: i64::MIN,
+            scratch: Vec::new(),
+            stats: FlowStats::default(),
+        }
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> FlowStats {
+        self.stats
+    }
+
+    /// Flows held now.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// True when no flow is held.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Processes every IP layer of one decoded packet. `policy` judges transport checksums.
+    ///
+    /// # Errors
+    /// Only the sink's I/O errors.
+    pub fn process(
+        &mut self,
+        meta: &PacketMeta,
+        decoded: &Decoded<'_>,
+        policy: &mut ChecksumPolicy,
+        sink: &mut dyn FlowSink,
+    ) -> std::io::Result<()> {
+        if meta.ts >= self.next_sweep {
+            self.sweep(meta.ts, sink)?;
+            self.next_sweep = meta.ts.saturating_add(self.cfg.sweep_interval_ns);
+        }
+        let mut parent = 0u64;
+        let mut prev_encap_parent = 0u64;
+        let mut carrier: Option<u32> = None;
+        for layer in decoded.ip_layers() {
+            if let Some(slot) = carrier.take() {
+                if let Some(Some(f)) = self.slots.get_mut(slot as usize) {
+                    f.tunnel_service = layer.encap;
+                }
+            }
+            let Some(info) = packet_info(meta.ts, layer) else {
+                continue;
+            };
+            let mut info = info;
+            if layer.l4_checksum != ChecksumStatus::Unverified && policy.judge(layer.l4_checksum) {
+                info.checksum_ok = false;
+                self.stats.bad_checksums += 1;
+            }
+            let tunnel_parent = if layer.encap == Encap::None {
+                0
+            } else if parent != 0 {
+                parent
+            } else {
+                prev_encap_parent
+            };
+            let slot = self.update(meta, decoded.vlans, layer, &info, tunnel_parent, sink)?;
+            let uid = slot
+                .and_then(|s| self.slots.get(s as usize))
+                .and_then(Option::as_ref)
+                .map_or(0, |f| f.uid_seed);
+            if layer.carries_tunnel {
+                carrier = slot;
+                parent = if matches!(layer.transport, Transport::Udp { .. }) {
+                    uid
+                } else {
+                    0
+                };
+                if parent == 0 {
+                    // IP-level tunnels (GRE, IP in IP) have no connection; name the tunnel by
+                    // its endpoints so inner flows still point at it.
+                    prev_encap_parent = tunnel_seed(layer);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn update(
+        &mut self,
+        meta: &PacketMeta,
+        vlans: [u16; 2],
+        layer: &IpLayer<'_>,
+        info: &PacketInfo,
+        tunnel_parent: u64,
+        sink: &mut dyn FlowSink,
+    ) -> std::io::Result<Option<u32>> {
+        let (sport, dport) = ports(&info.l4);
+        let src = Endpoint {
+            addr: Addr::from(layer.src),
+            port: sport,
+        };
+        let dst = Endpoint {
+            addr: Addr::from(layer.dst),
+            port: dport,
+        };
+        let (key, _) = FlowKey::canonical(src, dst, layer.protocol, vlans);
+        let hash = hash_key(&self.hasher, &key);
+        let slots = &self.slots;
+        let found = self.map.find(
+            hash,
+            |&s| matches!(slots.get(s as usize), Some(Some(f)) if key_of(f) == key),
+        );
+        if let Some(&slot) = found {
+            let Some(Some(flow)) = self.slots.get_mut(slot as usize) else {
+                return Ok(None);
+            };
+            let ended = if meta.ts >= flow.conn.expires_at() {
+                Some(EndReason::Timeout)
+            } else if flow.conn.is_reuse(&self.cfg.zeek, info) {
+                Some(EndReason::Reused)
+            } else {
+                None
+            };
+            match ended {
+                None => {
+                    let is_orig = flow.orig == src;
+                    apply(flow, &self.cfg.zeek, is_orig, meta, info, layer);
+                    self.stats.packets += 1;
+                    return Ok(Some(slot));
+                }
+                Some(reason) => self.end(slot, reason, sink)?,
+            }
+        }
+        if !zeek::creates_connection(&self.cfg.zeek, info) {
+            self.stats.refused += 1;
+            return Ok(None);
+        }
+        if self.map.len() >= self.cfg.max_flows {
+            self.evict(sink)?;
+        }
+        let flipped = zeek::flip_on_first_packet_to(&self.cfg.zeek, info, layer.dst);
+        let (orig, resp) = if flipped { (dst, src) } else { (src, dst) };
+        let icmp = match info.l4 {
+            L4Info::Icmp {
+                icmp_type, code, ..
+            } => (icmp_type, code),
+            _ => (0, 0),
+        };
+        let uid_seed = mix(meta.index
+            ^ (u64::from(meta.file) << 48)
+            ^ mix(u64::from(layer.protocol) ^ (u64::from(sport) << 8) ^ (u64::from(dport) << 24)));
+        let mut flow = Flow {
+            orig,
+            resp,
+            proto: layer.protocol,
+            vlans,
+            uid_seed,
+            tunnel_parent,
+            encap: layer.encap,
+            first_index: meta.index,
+            last_index: meta.index,
+            file: meta.file,
+            last_file: meta.file,
+            tunnel_service: Encap::None,
+            frame_bytes: [0; 2],
+            tcp_flags: [0; 2],
+            icmp,
+            conn: ConnAnalyzer::new(&self.cfg.zeek, info, flipped),
+        };
+        apply(&mut flow, &self.cfg.zeek, !flipped, meta, info, layer);
+        self.stats.packets += 1;
+        self.stats.created += 1;
+        let slot = match self.free.pop() {
+            Some(s) => {
+                if let Some(entry) = self.slots.get_mut(s as usize) {
+                    *entry = Some(flow);
+                }
+                s
+            }
+            None => {
+                self.slots.push(Some(flow));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        self.map
+            .insert_unique(hash, slot, |&s| match slots.get(s as usize) {
+                Some(Some(f)) => hash_key(hasher, &key_of(f)),
+                _ => 0,
+            });
+        self.stats.peak = self.stats.peak.max(self.map.len() as u64);
+        Ok(Some(slot))
+    }
+
+    fn end(
+        &mut self,
+        slot: u32,
+        reason: EndReason,
+        sink: &mut dyn FlowSink,
+    ) -> std::io::Result<()> {
+        let Some(entry) = self.slots.get_mut(slot as usize) else {
+            return Ok(());
+        };
+        let Some(flow) = entry.take() else {
+            return Ok(());
+        };
+        let hash = hash_key(&self.hasher, &key_of(&flow));
+        if let Ok(e) = self.map.find_entry(hash, |&s| s == slot) {
+            e.remove();
+        }
+        self.free.push(slot);
+        match reason {
+            EndReason::Timeout => self.stats.timed_out += 1,
+            EndReason::Reused => self.stats.reused += 1,
+            EndReason::Evicted => self.stats.evicted += 1,
+            EndReason::Shutdown => self.stats.shutdown += 1,
+        }
+        sink.flow_ended(&flow, reason)
+    }
+
+    /// Ends, in (start time, first packet) order, the flows in `self.scratch`.
+    fn end_scratch(&mut self, reason: EndReason, sink: &mut dyn FlowSink) -> std::io::Result<()> {
+        let mut batch = std::mem::take(&mut self.scratch);
+        let slots = &self.slots;
+        batch.sort_unstable_by_key(|&s| match slots.get(s as usize) {
+            Some(Some(f)) => (f.conn.start_ts(), f.file, f.first_index, s),
+            _ => (i64::MAX, u16::MAX, u64::MAX, s),
+        });
+        let mut result = Ok(());
+        for &slot in &batch {
+            if let Err(e) = self.end(slot, reason, sink) {
+                result = Err(e);
+                break;
+            }
+        }
+        batch.clear();
+        self.scratch = batch;
+        result
+    }
+
+    /// Ends every flow whose expiry time has passed at `now`.
+    ///
+    /// # Errors
+    /// Only the sink's I/O errors.
+    pub fn sweep(&mut self, now: i64, sink: &mut dyn FlowSink) -> std::io::Result<()> {
+        self.scratch.clear();
+        for (i, f) in self.slots.iter().enumerate() {
+            if let Some(f) = f {
+                if now >= f.conn.expires_at() {
+                    self.scratch.push(i as u32);
+                }
+            }
+        }
+        self.end_scratch(EndReason::Timeout, sink)
+    }
+
+    /// Evicts the least recently active 1/`evict_fraction` of the table (at least one flow).
+    fn evict(&mut self, sink: &mut dyn FlowSink) -> std::io::Result<()> {
+        self.scratch.clear();
+        for (i, f) in self.slots.iter().enumerate() {
+            if f.is_some() {
+                self.scratch.push(i as u32);
+            }
+        }
+        let n = (self.scratch.len() / self.cfg.evict_fraction.max(1))
+            .max(1)
+            .min(self.scratch.len());
+        if n < self.scratch.len() {
+            let slots = &self.slots;
+            // Least recently active first; ties broken by position so runs are reproducible.
+            self.scratch
+                .select_nth_unstable_by_key(n, |&s| match slots.get(s as usize) {
+                    Some(Some(f)) => (f.conn.last_ts(), f.last_file, f.last_index, s),
+                    _ => (i64::MAX, u16::MAX, u64::MAX, s),
+                });
+            self.scratch.truncate(n);
+        }
+        self.end_scratch(EndReason::Evicted, sink)
+    }
+
+    /// Ends every remaining flow (end of input), in start order.
+    ///
+    /// # Errors
+    /// Only the sink's I/O errors.
+    pub fn finish(&mut self, sink: &mut dyn FlowSink) -> std::io::Result<()> {
+        self.scratch.clear();
+        for (i, f) in self.slots.iter().enumerate() {
+            if f.is_some() {
+                self.scratch.push(i as u32);
+            }
+        }
+        self.end_scratch(EndReason::Shutdown, sink)
+    }
+}
+
+fn tunnel_seed(layer: &IpLayer<'_>) -> u64 {
+    let a = Addr::from(layer.src).0;
+    let b = Addr::from(layer.dst).0;
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    let mut h = u64::from(layer.protocol);
+    for chunk in lo.chunks_exact(8).chain(hi.chunks_exact(8)) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        h = mix(h ^ u64::from_be_bytes(w));
+    }
+    h
+}
+
+/// Updates a flow with one packet already oriented (`is_orig`).
+fn apply(
+    flow: &mut Flow,
+    zcfg: &ZeekConfig,
+    is_orig: bool,
+    meta: &PacketMeta,
+    info: &PacketInfo,
+    layer: &IpLayer<'_>,
+) {
+    let side = usize::from(!is_orig);
+    if let Some(b) = flow.frame_bytes.get_mut(side) {
+        *b += u64::from(meta.frame_len);
+    }
+    if let (Transport::Tcp { flags, .. }, Some(f)) = (layer.transport, flow.tcp_flags.get_mut(side))
+    {
+        *f |= flags;
+    }
+    flow.last_index = meta.index;
+    flow.last_file = meta.file;
+    let update = flow.conn.update(zcfg, is_orig, info);
+    if update.flipped {
+        core::mem::swap(&mut flow.orig, &mut flow.resp);
+        flow.frame_bytes.swap(0, 1);
+        flow.tcp_flags.swap(0, 1);
+    }
+}
+
+/// Ports as the flow key uses them (ICMP: type and counterpart).
+fn ports(l4: &L4Info) -> (u16, u16) {
+    match *l4 {
+        L4Info::Tcp {
+            src_port, dst_port, ..
+        }
+        | L4Info::Udp {
+            src_port, dst_port, ..
+        } => (src_port, dst_port),
+        L4Info::Icmp {
+            icmp_type,
+            code,
+            v6,
+            ..
+        } => {
+            let (a, b, _) = crate::icmp_ports(icmp_type, code, v6);
+            (a, b)
+        }
+        L4Info::Other { .. } => (0, 0),
+    }
+}
+
+/// Converts a decoded IP layer into what Zeek's analyzer needs; `None` when the layer carries
+/// no flow (a pending fragment, a malformed transport, or an IP-level tunnel).
+fn packet_info(ts: i64, layer: &IpLayer<'_>) -> Option<PacketInfo> {
+    let l4 = match layer.transport {
+        Transport::Tcp {
+            src_port,
+            dst_port,
+            flags,
+            seq,
+            ack,
+            window,
+            payload_len,
+            ..
+        } => L4Info::Tcp {
+            src_port,
+            dst_port,
+            flags,
+            seq,
+            ack,
+            window,
+            payload_len,
+        },
+        Transport::Udp {
+            src_port,
+            dst_port,
+            payload_len,
+            ..
+        } => L4Info::Udp {
+            src_port,
+            dst_port,
+            payload_len,
+        },
+        Transport::Icmp {
+            msg_type,
+            code,
+            v6,
+            payload_len,
+            ..
+        } => L4Info::Icmp {
+            icmp_type: msg_type,
+            code,
+            v6,
+            payload_len,
+        },
+        Transport::Other { payload } => {
+            if layer.carries_tunnel {
+                return None;
+            }
+            L4Info::Other {
+                proto: layer.protocol,
+                payload_len: u32::try_from(payload.len()).unwrap_or(u32::MAX),
+            }
+        }
+        Transport::Fragment | Transport::Malformed => return None,
+    };
+    Some(PacketInfo {
+        ts,
+        ip_len: layer.ip_len,
+        checksum_ok: true,
+        l4,
+    })
+}

@@ -1,0 +1,59 @@
+//! `stats.json`: what a run saw, deterministic except for the `run` object.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Per-input statistics.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FileStats {
+    /// Path as given.
+    pub path: String,
+    /// Capture format.
+    pub format: String,
+    /// Packets read.
+    pub packets: u64,
+    /// Captured bytes read.
+    pub bytes: u64,
+    /// The error that stopped reading early, if any (file, byte offset, packet number).
+    pub error: Option<String>,
+}
+
+/// Wall-clock measurements: the only non-deterministic part of `stats.json`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RunStats {
+    /// Seconds from the first to the last packet processed.
+    pub wall_seconds: f64,
+    /// Packets per wall-clock second.
+    pub packets_per_second: f64,
+}
+
+/// Everything in `stats.json`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Stats {
+    /// Packets read from all inputs.
+    pub packets: u64,
+    /// Captured bytes read.
+    pub bytes: u64,
+    /// Original (wire) bytes of the packets read.
+    pub wire_bytes: u64,
+    /// Per-input details, in argument order.
+    pub files: Vec<FileStats>,
+    /// Packets per link type name.
+    pub link_types: BTreeMap<String, u64>,
+    /// Packets skipped because their link type is not supported, per link type name.
+    pub unsupported_link_types: BTreeMap<String, u64>,
+    /// Decode errors per layer name.
+    pub decode_errors: BTreeMap<String, u64>,
+    /// Packets whose IPv4 header checksum was wrong (dropped under verification).
+    pub bad_ip_checksums: u64,
+    /// Transport checksums judged bad (kept out of flow state).
+    pub bad_transport_checksums: u64,
+    /// Checksum mode asked for and what `auto` decided.
+    pub checksums: BTreeMap<String, String>,
+    /// Fragment reassembly counters.
+    pub fragments: BTreeMap<String, u64>,
+    /// Flow counters.
+    pub flows: BTreeMap<String, u64>,
+    /// Wall-clock figures (vary between runs).
+    pub run: RunStats,
+}

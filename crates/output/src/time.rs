@@ -1,0 +1,81 @@
+//! Packet timestamps rendered as text, without a time-zone database (all output is UTC).
+
+/// Splits ns since the epoch into (seconds, nanoseconds), flooring for negative times.
+fn split(ts_ns: i64) -> (i64, u32) {
+    (
+        ts_ns.div_euclid(1_000_000_000),
+        ts_ns.rem_euclid(1_000_000_000) as u32,
+    )
+}
+
+/// Civil date from days since 1970-01-01 (H. Hinnant's `civil_from_days`).
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn parts(ts_ns: i64) -> (i64, u32, u32, u32, u32, u32, u32) {
+    let (secs, ns) = split(ts_ns);
+    let (y, m, d) = civil(secs.div_euclid(86_400));
+    let sod = secs.rem_euclid(86_400) as u32;
+    (y, m, d, sod / 3600, sod / 60 % 60, sod % 60, ns)
+}
+
+/// Zeek's `time` column: seconds since the epoch with six decimals (`1258567191.405770`).
+pub fn zeek_time(ts_ns: i64) -> String {
+    let (secs, ns) = split(ts_ns);
+    format!("{secs}.{:06}", ns / 1000)
+}
+
+/// Zeek's `interval` column: seconds with six decimals.
+pub fn zeek_interval(dur_ns: i64) -> String {
+    let (secs, ns) = split(dur_ns);
+    format!("{secs}.{:06}", ns / 1000)
+}
+
+/// Zeek's `#open`/`#close` header time: `2009-11-18-16-59-51`.
+pub fn zeek_header_time(ts_ns: i64) -> String {
+    let (y, m, d, h, mi, s, _) = parts(ts_ns);
+    format!("{y:04}-{m:02}-{d:02}-{h:02}-{mi:02}-{s:02}")
+}
+
+/// Suricata's EVE timestamp: `2009-11-18T16:59:51.405770+0000`.
+pub fn eve_time(ts_ns: i64) -> String {
+    let (y, m, d, h, mi, s, ns) = parts(ts_ns);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:06}+0000",
+        ns / 1000
+    )
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn formats_known_instant() {
+        // 2009-11-18 16:59:51.405770 UTC
+        let ts = 1_258_563_591_405_770_123;
+        assert_eq!(zeek_time(ts), "1258563591.405770");
+        assert_eq!(zeek_header_time(ts), "2009-11-18-16-59-51");
+        assert_eq!(eve_time(ts), "2009-11-18T16:59:51.405770+0000");
+    }
+
+    #[test]
+    fn handles_epoch_leap_day_and_negative() {
+        assert_eq!(eve_time(0), "1970-01-01T00:00:00.000000+0000");
+        assert_eq!(
+            zeek_header_time(951_782_400_000_000_000),
+            "2000-02-29-00-00-00"
+        );
+        assert_eq!(zeek_time(-1_500_000_000), "-2.500000");
+    }
+}

@@ -1,0 +1,219 @@
+//! Shared checks for the custos fuzz targets (see `README.md`).
+//!
+//! Every check panics (which libFuzzer reports as a crash) when a property is violated.
+
+use std::io::Cursor;
+
+use custos_capture::{CaptureError, FileReader, PacketSource};
+use custos_decode::{linktype, ChecksumMode, Decoded, Decoder, DecoderConfig, ReassemblyLimits, Transport};
+
+/// Gzip magic: such inputs are decompressed by the reader, so byte-offset bounds do not apply.
+pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// An owned copy of a packet, for comparing the two reader paths.
+#[derive(Debug, PartialEq, Eq)]
+pub struct OwnedPacket {
+    pub ts: i64,
+    pub linktype: u32,
+    pub data: Vec<u8>,
+    pub orig_len: u32,
+    pub index: u64,
+    pub offset: u64,
+    pub interface: u32,
+}
+
+/// The comparable part of a `CaptureError`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct OwnedError {
+    pub offset: u64,
+    pub packet_index: u64,
+    pub kind: String,
+}
+
+impl From<&CaptureError> for OwnedError {
+    fn from(e: &CaptureError) -> Self {
+        OwnedError { offset: e.offset, packet_index: e.packet_index, kind: e.kind.to_string() }
+    }
+}
+
+/// What one reader path produced.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The constructor failed.
+    OpenError(OwnedError),
+    /// Packets, then a clean end (`None`) or one error.
+    Read { format: String, gzip: bool, snaplen: Option<u32>, packets: Vec<OwnedPacket>, error: Option<OwnedError> },
+}
+
+/// Drains `reader`, checking the per-path properties against `input` (the bytes it was built from).
+fn drain(mut reader: FileReader, input: &[u8], path: &str) -> Outcome {
+    let gzip = reader.is_gzip();
+    let format = format!("{:?}", reader.format());
+    let snaplen = reader.snaplen();
+    let total = input.len() as u64;
+    let mut packets: Vec<OwnedPacket> = Vec::new();
+    let error = loop {
+        match reader.next_packet() {
+            Ok(Some(p)) => {
+                let expected_index = packets.len() as u64;
+                assert_eq!(p.index, expected_index, "{path}: packet index not consecutive");
+                if let Some(prev) = packets.last() {
+                    assert!(p.offset > prev.offset, "{path}: offsets not increasing ({} then {})", prev.offset, p.offset);
+                }
+                if !gzip {
+                    assert!(p.data.len() as u64 <= total, "{path}: packet data longer than the input");
+                    assert!(p.offset < total, "{path}: packet offset {} beyond input length {total}", p.offset);
+                    // Each record has at least a 12-byte header: a bound on the packet count.
+                    assert!(expected_index < total, "{path}: more packets than input bytes");
+                }
+                if snaplen.is_some() {
+                    assert_eq!(p.interface, 0, "{path}: pcap packet with an interface id");
+                }
+                packets.push(OwnedPacket {
+                    ts: p.ts,
+                    linktype: p.linktype.0,
+                    data: p.data.to_vec(),
+                    orig_len: p.orig_len,
+                    index: p.index,
+                    offset: p.offset,
+                    interface: p.interface,
+                });
+                assert_eq!(reader.packet_count(), expected_index + 1, "{path}: packet_count");
+            }
+            Ok(None) => break None,
+            Err(e) => {
+                let _ = e.to_string();
+                assert_eq!(e.packet_index, packets.len() as u64, "{path}: error packet_index");
+                if let Some(prev) = packets.last() {
+                    assert!(e.offset > prev.offset, "{path}: error offset {} not after the last packet at {}", e.offset, prev.offset);
+                }
+                if !gzip {
+                    assert!(e.offset <= total, "{path}: error offset {} beyond input length {total}", e.offset);
+                }
+                break Some(OwnedError::from(&e));
+            }
+        }
+    };
+    // After the end or the error: Ok(None) forever.
+    for _ in 0..2 {
+        match reader.next_packet() {
+            Ok(None) => {}
+            Ok(Some(p)) => panic!("{path}: packet {} after the end/error", p.index),
+            Err(e) => panic!("{path}: second error after the end/error: {e}"),
+        }
+    }
+    Outcome::Read { format, gzip, snaplen, packets, error }
+}
+
+fn open_outcome(r: Result<FileReader, CaptureError>, input: &[u8], path: &str) -> Outcome {
+    match r {
+        Ok(reader) => drain(reader, input, path),
+        Err(e) => {
+            let _ = e.to_string();
+            assert_eq!((e.offset, e.packet_index), (0, 0), "{path}: open error not at offset 0, packet 0");
+            Outcome::OpenError(OwnedError::from(&e))
+        }
+    }
+}
+
+/// Reads `input` through the in-memory path and the streaming path, checks each, and asserts
+/// that both yield the same packets and the same error.
+pub fn check_reader(input: &[u8]) {
+    let whole = open_outcome(FileReader::from_vec(input.to_vec(), "fuzz"), input, "from_vec");
+    let stream = open_outcome(
+        FileReader::open_stream(Box::new(Cursor::new(input.to_vec())), "fuzz"),
+        input,
+        "open_stream",
+    );
+    assert_eq!(whole, stream, "from_vec and open_stream disagree");
+}
+
+/// Link types the decoder target picks from (selector byte & 0x0f, modulo the length).
+pub const LINKTYPES: [u32; 13] = [
+    linktype::ETHERNET,
+    linktype::RAW,
+    linktype::LINUX_SLL,
+    linktype::LINUX_SLL2,
+    linktype::NULL,
+    linktype::LOOP,
+    linktype::PPP,
+    linktype::IPV4,
+    linktype::IPV6,
+    linktype::RAW_12,
+    linktype::RAW_14,
+    linktype::PPP_HDLC,
+    linktype::PPP_ETHER,
+];
+
+/// Separates frames in a decoder input.
+pub const FRAME_MARKER: &[u8] = b"\xffNXT";
+
+/// Most frames decoded per input.
+pub const MAX_FRAMES: usize = 64;
+
+/// Splits `rest` on [`FRAME_MARKER`].
+pub fn split_frames(rest: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i + FRAME_MARKER.len() <= rest.len() && out.len() + 1 < MAX_FRAMES {
+        if &rest[i..i + FRAME_MARKER.len()] == FRAME_MARKER {
+            out.push(&rest[start..i]);
+            i += FRAME_MARKER.len();
+            start = i;
+        } else {
+            i += 1;
+        }
+    }
+    out.push(&rest[start..]);
+    out
+}
+
+/// The decoders every input goes through: default (verify checksums), checksums ignored, and
+/// checksums ignored with tight reassembly limits (so eviction, limits and timeouts trigger).
+pub fn decoders() -> [Decoder; 3] {
+    let tight = DecoderConfig {
+        checksums: ChecksumMode::Ignore,
+        reassembly: ReassemblyLimits { max_datagrams: 2, max_bytes: 2048, max_fragments: 4, timeout_ns: 10_000_000_000 },
+    };
+    [
+        Decoder::new(DecoderConfig::default()),
+        Decoder::new(DecoderConfig { checksums: ChecksumMode::Ignore, ..DecoderConfig::default() }),
+        Decoder::new(tight),
+    ]
+}
+
+fn within(part: &[u8], frame: &[u8]) -> bool {
+    let (b, e) = (frame.as_ptr() as usize, frame.as_ptr() as usize + frame.len());
+    let p = part.as_ptr() as usize;
+    part.is_empty() || (p >= b && p + part.len() <= e)
+}
+
+/// Checks one decode result against its frame.
+pub fn check_decoded(d: &Decoded<'_>, frame: &[u8]) {
+    let n = frame.len();
+    if let Some(e) = d.error {
+        let _ = e.to_string();
+        assert!(e.offset <= n, "error offset {} beyond frame length {n}: {e:?}", e.offset);
+    }
+    assert!(d.vlan_ids().len() <= 2);
+    let mut reassembled_above = false;
+    let mut count = 0;
+    for l in d.ip_layers() {
+        count += 1;
+        assert!(l.offset <= n, "IP layer offset {} beyond frame length {n}", l.offset);
+        reassembled_above |= l.reassembled;
+        let slices: [&[u8]; 2] = match l.transport {
+            Transport::Tcp { options, payload, .. } => [options, payload],
+            Transport::Udp { payload, .. } | Transport::Icmp { payload, .. } | Transport::Other { payload } => [payload, &[]],
+            Transport::Fragment | Transport::Malformed => [&[], &[]],
+        };
+        for s in slices {
+            if !within(s, frame) {
+                assert!(reassembled_above, "payload slice outside the frame with no reassembled layer");
+                assert!(s.len() <= 65_535, "reassembled payload slice of {} bytes", s.len());
+            }
+        }
+    }
+    assert!(count <= custos_decode::MAX_IP_LAYERS);
+}
