@@ -3,8 +3,8 @@
 #
 #   fuzz/seed.sh [CORPUS_DIR]     (default: /work/shared/corpus)
 #
-# pcap_reader:   whole pcap / modified-pcap / gzip captures of at most 64 KiB.
-# pcapng_reader: whole pcapng captures of at most 64 KiB.
+# pcap_reader:   whole pcap / modified-pcap captures of at most 64 KiB (gzip ones decompressed).
+# pcapng_reader: whole pcapng captures of at most 64 KiB (gzip ones decompressed).
 # decoder:       frames extracted from every pcap/pcapng capture (gzip included) whose link type
 #                the decoder target can select, written as <selector byte><frame>; plus groups of
 #                consecutive frames, and groups of the IPv4/IPv6 fragments of a capture, joined
@@ -130,9 +130,9 @@ for root, _, files in os.walk(src):
         is_pcap = struct.unpack("<I", b[:4])[0] in PCAP_MAGICS or struct.unpack(">I", b[:4])[0] in PCAP_MAGICS
         if not (is_ng or is_pcap):
             continue
-        if len(raw) <= MAX_FILE:
-            counts["pcapng_reader" if is_ng and raw is b else "pcap_reader"] += write(
-                "pcapng_reader" if is_ng and raw is b else "pcap_reader", raw)
+        if len(b) <= MAX_FILE:
+            target = "pcapng_reader" if is_ng else "pcap_reader"
+            counts[target] += write(target, b)
         try:
             frames = list((pcapng_frames if is_ng else pcap_frames)(b))
         except struct.error:

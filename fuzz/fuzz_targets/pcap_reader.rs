@@ -1,4 +1,7 @@
-//! Classic pcap (and gzip) through both `FileReader` paths; see `custos_fuzz::check_reader`.
+//! Classic pcap (all four variants) through both `FileReader` paths; see
+//! `custos_fuzz::check_reader`. Inputs that do not start with a pcap magic get a valid 24-byte
+//! pcap header in front, so gzip (whose decompression dominated the run time and is flate2's
+//! business) and pcapng inputs are read as pcap records.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -9,9 +12,6 @@ const PCAP_HEADER: [u8; 24] = [
 ];
 
 fn known_magic(data: &[u8]) -> bool {
-    if data.starts_with(&custos_fuzz::GZIP_MAGIC) {
-        return true;
-    }
     let Some(m) = data.get(..4) else { return false };
     let (be, le) = (u32::from_be_bytes(m.try_into().unwrap()), u32::from_le_bytes(m.try_into().unwrap()));
     [0xa1b2_c3d4, 0xa1b2_3c4d, 0xa1b2_cd34].iter().any(|&k| k == be || k == le)

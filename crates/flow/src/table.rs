@@ -104,8 +104,9 @@ pub struct Flow {
     pub frame_bytes: [u64; 2],
     /// OR of TCP flags from the originator and the responder.
     pub tcp_flags: [u8; 2],
-    /// ICMP type and code of the first packet.
-    pub icmp: (u8, u8),
+    /// Ports the Community ID hashes: ICMP type and code of the first packet, SCTP ports (the
+    /// key itself leaves SCTP ports out, as Zeek does), or the key's ports.
+    pub cid_ports: (u16, u16),
     /// Zeek's connection state.
     pub conn: ConnAnalyzer,
 }
@@ -119,25 +120,12 @@ impl Flow {
     /// The flow's Community ID v1 (seed 0).
     pub fn community_id(&self) -> String {
         let (s, d) = (self.orig.addr.ip(), self.resp.addr.ip());
-        if matches!(self.proto, 1 | 58) {
-            crate::community_id::community_id_v1(
-                0,
-                s,
-                d,
-                u16::from(self.icmp.0),
-                u16::from(self.icmp.1),
-                self.proto,
-            )
+        let (sp, dp) = if matches!(self.proto, 1 | 58 | 132) {
+            self.cid_ports
         } else {
-            crate::community_id::community_id_v1(
-                0,
-                s,
-                d,
-                self.orig.port,
-                self.resp.port,
-                self.proto,
-            )
-        }
+            (self.orig.port, self.resp.port)
+        };
+        crate::community_id::community_id_v1(0, s, d, sp, dp, self.proto)
     }
 }
 
@@ -369,11 +357,27 @@ impl FlowTable {
         }
         let flipped = zeek::flip_on_first_packet_to(&self.cfg.zeek, info, layer.dst);
         let (orig, resp) = if flipped { (dst, src) } else { (src, dst) };
-        let icmp = match info.l4 {
-            L4Info::Icmp {
-                icmp_type, code, ..
-            } => (icmp_type, code),
-            _ => (0, 0),
+        let cid_ports = match (info.l4, layer.transport) {
+            (
+                L4Info::Icmp {
+                    icmp_type, code, ..
+                },
+                _,
+            ) => (u16::from(icmp_type), u16::from(code)),
+            (
+                L4Info::Other { proto: 132, .. },
+                Transport::Other {
+                    payload: [a, b, c, d, ..],
+                },
+            ) => {
+                let (sp, dp) = (u16::from_be_bytes([*a, *b]), u16::from_be_bytes([*c, *d]));
+                if flipped {
+                    (dp, sp)
+                } else {
+                    (sp, dp)
+                }
+            }
+            _ => (orig.port, resp.port),
         };
         let uid_seed = mix(meta.index
             ^ (u64::from(meta.file) << 48)
@@ -393,7 +397,7 @@ impl FlowTable {
             tunnel_service: Encap::None,
             frame_bytes: [0; 2],
             tcp_flags: [0; 2],
-            icmp,
+            cid_ports,
             conn: ConnAnalyzer::new(&self.cfg.zeek, info, flipped),
         };
         apply(&mut flow, &self.cfg.zeek, !flipped, meta, info, layer);

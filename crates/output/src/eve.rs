@@ -98,8 +98,8 @@ impl<W: Write> EveFlowWriter<W> {
         }
         ev.insert("proto".into(), eve_proto(f.proto));
         if matches!(f.proto, 1 | 58) {
-            ev.insert("icmp_type".into(), json!(f.icmp.0));
-            ev.insert("icmp_code".into(), json!(f.icmp.1));
+            ev.insert("icmp_type".into(), json!(f.cid_ports.0));
+            ev.insert("icmp_code".into(), json!(f.cid_ports.1));
         }
         ev.insert("community_id".into(), json!(f.community_id()));
         let mut flow = Map::new();

@@ -466,30 +466,39 @@ pub struct EndpointCounters {
 }
 
 /// Connection history: letters plus Zeek's `hist_seen` mask.
+///
+/// The length is not stored: letters are never NUL, so it is the number of
+/// leading non-zero bytes of `buf`. The `seen` mask holds the originator's
+/// bits in the low byte and the responder's in the high byte (Zeek keeps
+/// them at bit 0 and bit 16 of a 32-bit mask; all masks fit in 7 bits).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct History {
     buf: [u8; HISTORY_CAP],
-    len: u8,
-    seen: u32,
+    seen: u16,
 }
 
 impl History {
     const fn new() -> Self {
         History {
             buf: [0; HISTORY_CAP],
-            len: 0,
             seen: 0,
         }
     }
+    #[inline]
+    fn len(&self) -> usize {
+        // Letters are non-zero and contiguous from the start.
+        let w = u128::from_le_bytes(self.buf);
+        HISTORY_CAP - (w.leading_zeros() / 8) as usize
+    }
     /// `Session::AddHistory` (capped).
     pub(crate) fn add(&mut self, c: u8) {
-        if let Some(slot) = self.buf.get_mut(usize::from(self.len)) {
+        let len = self.len();
+        if let Some(slot) = self.buf.get_mut(len) {
             *slot = c;
-            self.len += 1;
         }
     }
     /// `Session::CheckHistory`: true if already seen.
-    pub(crate) fn check(&mut self, mask: u32, c: u8) -> bool {
+    pub(crate) fn check(&mut self, mask: u16, c: u8) -> bool {
         if self.seen & mask == 0 {
             self.seen |= mask;
             self.add(c);
@@ -500,13 +509,18 @@ impl History {
     }
     /// `Session::ReplaceHistory`.
     pub(crate) fn replace(&mut self, s: &[u8]) {
-        self.len = 0;
+        self.buf = [0; HISTORY_CAP];
         for &c in s {
             self.add(c);
         }
     }
+    /// Whether the history is exactly the single letter `c`.
+    #[inline]
+    pub(crate) fn is_exactly(&self, c: u8) -> bool {
+        self.buf[0] == c && self.buf[1] == 0
+    }
     pub(crate) fn as_bytes(&self) -> &[u8] {
-        self.buf.get(..usize::from(self.len)).unwrap_or(&[])
+        self.buf.get(..self.len()).unwrap_or(&[])
     }
     fn as_str(&self) -> &str {
         std::str::from_utf8(self.as_bytes()).unwrap_or("")
@@ -522,9 +536,8 @@ enum Proto {
         icmp: bool,
         request_len: i64,
         reply_len: i64,
-        /// `req_chk_cnt`/`rep_chk_cnt` and their threshold exponents.
+        /// `req_chk_cnt`/`rep_chk_cnt` (see [`tcp::scaled_hit`]).
         chk_cnt: [u32; 2],
-        chk_lvl: [u8; 2],
     },
     Other,
 }
@@ -539,20 +552,24 @@ pub struct Update {
 }
 
 /// Per-connection state.
+///
+/// Layout notes (size matters: one per flow): `*_bytes` are not stored but
+/// derived on demand from the TCP endpoints / UDP lengths; packet and IP
+/// byte counters are indexed `[orig, resp]`; `missed_bytes` lives in the
+/// TCP state (it is always 0 otherwise).
 #[derive(Clone, Debug)]
 pub struct ConnAnalyzer {
     start_ts: Timestamp,
     last_ts: Timestamp,
-    missed_bytes: u64,
-    orig: EndpointCounters,
-    resp: EndpointCounters,
+    pkts: [u64; 2],
+    ip_bytes: [u64; 2],
     hist: History,
     proto: Proto,
 }
 
 /// UDP history masks (UDP.cc).
-const UDP_HIST_ORIG_DATA_PKT: u32 = 0x1;
-const UDP_HIST_RESP_DATA_PKT: u32 = 0x2;
+const UDP_HIST_ORIG_DATA_PKT: u16 = 0x1;
+const UDP_HIST_RESP_DATA_PKT: u16 = 0x2;
 
 impl ConnAnalyzer {
     /// A new connection; `first` is its first packet (not processed here:
@@ -569,7 +586,6 @@ impl ConnAnalyzer {
                 request_len: -1,
                 reply_len: -1,
                 chk_cnt: [0; 2],
-                chk_lvl: [0; 2],
             },
             L4Info::Other { .. } => Proto::Other,
         };
@@ -580,22 +596,18 @@ impl ConnAnalyzer {
         ConnAnalyzer {
             start_ts: first.ts,
             last_ts: first.ts,
-            missed_bytes: 0,
-            orig: EndpointCounters::default(),
-            resp: EndpointCounters::default(),
+            pkts: [0; 2],
+            ip_bytes: [0; 2],
             hist,
             proto,
         }
     }
 
+    #[inline]
     fn count(&mut self, is_orig: bool, pkt: &PacketInfo) {
-        let c = if is_orig {
-            &mut self.orig
-        } else {
-            &mut self.resp
-        };
-        c.pkts += 1;
-        c.ip_bytes += u64::from(pkt.ip_len);
+        let i = usize::from(!is_orig);
+        self.pkts[i] += 1;
+        self.ip_bytes[i] += u64::from(pkt.ip_len);
     }
 
     /// Feeds one packet; `is_orig` = sent by the current originator.
@@ -628,17 +640,14 @@ impl ConnAnalyzer {
                 let mut cx = ConnCtx {
                     hist: &mut self.hist,
                     last_ts: &mut self.last_ts,
-                    missed_bytes: &mut self.missed_bytes,
                 };
                 tcp.process(cfg.tcp_cfg(), is_orig, &p, pkt.ts, &mut cx);
                 let flipped = tcp.orientation() != before;
-                let (os, rs) = (tcp.orig_size(), tcp.resp_size());
                 if flipped {
-                    std::mem::swap(&mut self.orig, &mut self.resp);
+                    self.pkts.swap(0, 1);
+                    self.ip_bytes.swap(0, 1);
                     out.flipped = true;
                 }
-                self.orig.bytes = os;
-                self.resp.bytes = rs;
                 self.count(is_orig != flipped, pkt);
             }
             (
@@ -647,7 +656,6 @@ impl ConnAnalyzer {
                     request_len,
                     reply_len,
                     chk_cnt,
-                    chk_lvl,
                 },
                 l4,
             ) => {
@@ -661,12 +669,8 @@ impl ConnAnalyzer {
                 };
                 if !pkt.checksum_ok {
                     if !*icmp {
-                        let (c, l) = if is_orig {
-                            (&mut chk_cnt[0], &mut chk_lvl[0])
-                        } else {
-                            (&mut chk_cnt[1], &mut chk_lvl[1])
-                        };
-                        tcp::scaled_hit(c, l, &mut self.hist, if is_orig { b'C' } else { b'c' });
+                        let c = &mut chk_cnt[usize::from(!is_orig)];
+                        tcp::scaled_hit(c, &mut self.hist, if is_orig { b'C' } else { b'c' });
                     }
                     return out;
                 }
@@ -688,9 +692,6 @@ impl ConnAnalyzer {
                 } else {
                     *slot = slot.saturating_add(i64::from(len));
                 }
-                let (rq, rp) = (*request_len, *reply_len);
-                self.orig.bytes = u64::try_from(rq).unwrap_or(0);
-                self.resp.bytes = u64::try_from(rp).unwrap_or(0);
                 self.count(is_orig, pkt);
             }
             (Proto::Other, _) => {
@@ -716,8 +717,8 @@ impl ConnAnalyzer {
             Proto::Tcp(t) => tcp_conn_state(
                 t.orig().state,
                 t.resp().state,
-                self.orig.bytes,
-                self.resp.bytes,
+                t.orig_size(),
+                t.resp_size(),
                 self.hist.as_bytes(),
             ),
             Proto::Datagram {
@@ -735,17 +736,46 @@ impl ConnAnalyzer {
         }
     }
 
+    /// `*_bytes` of side `i` (0 = originator): TCP `TCP_Endpoint::Size()`,
+    /// UDP/ICMP `request_len`/`reply_len` (0 while inactive).
+    fn bytes(&self, i: usize) -> u64 {
+        match &self.proto {
+            Proto::Tcp(t) => {
+                if i == 0 {
+                    t.orig_size()
+                } else {
+                    t.resp_size()
+                }
+            }
+            Proto::Datagram {
+                request_len,
+                reply_len,
+                ..
+            } => u64::try_from(if i == 0 { *request_len } else { *reply_len }).unwrap_or(0),
+            Proto::Other => 0,
+        }
+    }
+    fn counters(&self, i: usize) -> EndpointCounters {
+        EndpointCounters {
+            pkts: self.pkts[i],
+            ip_bytes: self.ip_bytes[i],
+            bytes: self.bytes(i),
+        }
+    }
     /// Originator counters.
-    pub fn orig(&self) -> &EndpointCounters {
-        &self.orig
+    pub fn orig(&self) -> EndpointCounters {
+        self.counters(0)
     }
     /// Responder counters.
-    pub fn resp(&self) -> &EndpointCounters {
-        &self.resp
+    pub fn resp(&self) -> EndpointCounters {
+        self.counters(1)
     }
     /// conn.log `missed_bytes` (sum of `content_gap` lengths).
     pub fn missed_bytes(&self) -> u64 {
-        self.missed_bytes
+        match &self.proto {
+            Proto::Tcp(t) => t.missed_bytes(),
+            _ => 0,
+        }
     }
     /// Connection start (first packet, even one with a bad checksum).
     pub fn start_ts(&self) -> Timestamp {

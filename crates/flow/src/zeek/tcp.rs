@@ -35,14 +35,18 @@ const FPS_RESP: u8 = 2;
 
 /// Zeek's `TCP_Endpoint::HistoryMasks`.
 mod hist {
-    pub const SYN_PKT: u32 = 0x1;
-    pub const FIN_PKT: u32 = 0x2;
-    pub const RST_PKT: u32 = 0x4;
-    pub const FIN_RST_PKT: u32 = 0x8;
-    pub const DATA_PKT: u32 = 0x10;
-    pub const ACK_PKT: u32 = 0x20;
-    pub const MULTI_FLAG_PKT: u32 = 0x40;
+    pub const SYN_PKT: u16 = 0x1;
+    pub const FIN_PKT: u16 = 0x2;
+    pub const RST_PKT: u16 = 0x4;
+    pub const FIN_RST_PKT: u16 = 0x8;
+    pub const DATA_PKT: u16 = 0x10;
+    pub const ACK_PKT: u16 = 0x20;
+    pub const MULTI_FLAG_PKT: u16 = 0x40;
 }
+
+/// Shift of the responder's history mask bits in [`History`]'s `seen`
+/// (Zeek: `<< 16` in a 32-bit mask).
+const RESP_MASK_SHIFT: u32 = 8;
 
 /// Zeek's `EndpointState` (TCP_Endpoint.h); the numeric values match
 /// Zeek's `TCP_INACTIVE` .. `TCP_RESET` script constants.
@@ -76,34 +80,60 @@ fn seq_delta(a: u32, b: u32) -> i32 {
     a.wrapping_sub(b) as i32
 }
 
-/// Threshold after `lvl` increases (1, 10, 100, ... with Zeek's u32
-/// wrap-around rule: a threshold that would not grow stays put).
-fn scaled_thresh(lvl: u8) -> u32 {
-    let mut t: u32 = 1;
-    for _ in 0..lvl {
-        let n = t.wrapping_mul(10);
-        if n <= t {
-            break;
-        }
-        t = n;
-    }
-    t
-}
+/// The thresholds of `Session::ScaledHistoryEntry(.., 10)` in order: 1, 10,
+/// 100, ..., 10^9, then 10^10 wrapped to u32 (1410065408), after which the
+/// threshold cannot grow any more (`new_threshold <= threshold`).
+const SCALED_THRESH: [u32; 11] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+    1_410_065_408,
+];
+/// Set in a scaled counter once the last threshold was reached (the
+/// counter then restarts at 0 with that threshold).
+const SCALED_STUCK: u32 = 1 << 31;
 
-/// `Session::ScaledHistoryEntry(code, counter, threshold, 10)`, with the
-/// threshold stored as its exponent `lvl`.
-pub(crate) fn scaled_hit(cnt: &mut u32, lvl: &mut u8, hist: &mut History, code: u8) -> bool {
-    *cnt = cnt.wrapping_add(1);
-    let t = scaled_thresh(*lvl);
-    if *cnt == t {
-        hist.add(code);
-        if scaled_thresh(lvl.saturating_add(1)) > t {
-            *lvl = lvl.saturating_add(1);
-        } else {
-            *cnt = 0;
+/// `Session::ScaledHistoryEntry(code, counter, threshold, 10)`.
+///
+/// Only the counter is stored: the threshold is derivable from it. While
+/// the threshold grows, the counter is never reset, so after reaching
+/// threshold `t_k` it sits in `[t_k, t_(k+1))` and the current threshold is
+/// the first one above it. Once the last (non-growing) threshold was hit,
+/// [`SCALED_STUCK`] is set and the threshold stays the last one. The count
+/// itself never exceeds 1410065408 < 2^31.
+pub(crate) fn scaled_hit(cnt: &mut u32, hist: &mut History, code: u8) -> bool {
+    let stuck = *cnt & SCALED_STUCK;
+    let old = *cnt & !SCALED_STUCK;
+    let t = if stuck != 0 {
+        SCALED_THRESH[10]
+    } else {
+        let mut t = SCALED_THRESH[10];
+        for &x in &SCALED_THRESH {
+            if x > old {
+                t = x;
+                break;
+            }
         }
+        t
+    };
+    let c = old + 1;
+    if c == t {
+        hist.add(code);
+        *cnt = if t == SCALED_THRESH[10] {
+            SCALED_STUCK
+        } else {
+            c
+        };
         return true;
     }
+    *cnt = c | stuck;
     false
 }
 
@@ -134,30 +164,29 @@ pub(crate) struct TcpEndpoint {
     /// Hull of out-of-order data above `last_reassem` (`ooo_hi == 0`: none).
     ooo_lo: u64,
     ooo_hi: u64,
-    /// Scaled counters (`chk_cnt`, `rxmt_cnt`, `win0_cnt`, `gap_cnt`) and
-    /// their threshold exponents.
+    /// Scaled counters (`chk_cnt`, `rxmt_cnt`, `win0_cnt`, `gap_cnt`); see
+    /// [`scaled_hit`].
     sc_cnt: [u32; 4],
-    sc_lvl: [u8; 4],
     pub(crate) state: St,
     pub(crate) prev_state: St,
-    is_orig: bool,
     pub(crate) did_close: bool,
     fin_seen: bool,
 }
 
 impl TcpEndpoint {
-    fn scaled(&mut self, which: usize, hist: &mut History, upper: u8) {
-        let code = if self.is_orig {
+    /// `is_orig`: whether this endpoint is currently the originator.
+    fn scaled(&mut self, which: usize, is_orig: bool, hist: &mut History, upper: u8) {
+        let code = if is_orig {
             upper
         } else {
             upper.to_ascii_lowercase()
         };
-        if let (Some(c), Some(l)) = (self.sc_cnt.get_mut(which), self.sc_lvl.get_mut(which)) {
-            scaled_hit(c, l, hist, code);
+        if let Some(c) = self.sc_cnt.get_mut(which) {
+            scaled_hit(c, hist, code);
         }
     }
 
-    fn new(is_orig: bool) -> Self {
+    fn new() -> Self {
         TcpEndpoint {
             start_seq: 0,
             last_seq: 0,
@@ -172,10 +201,8 @@ impl TcpEndpoint {
             ooo_lo: 0,
             ooo_hi: 0,
             sc_cnt: [0; 4],
-            sc_lvl: [0; 4],
             state: St::Inactive,
             prev_state: St::Inactive,
-            is_orig,
             did_close: false,
             fin_seen: false,
         }
@@ -291,35 +318,68 @@ pub(crate) struct TcpCfg {
 pub(crate) struct ConnCtx<'a> {
     pub(crate) hist: &'a mut History,
     pub(crate) last_ts: &'a mut Timestamp,
-    pub(crate) missed_bytes: &'a mut u64,
 }
 
 /// The TCP session adapter state (`TCPSessionAdapter`).
 #[derive(Clone, Debug)]
 pub(crate) struct TcpState {
     eps: [TcpEndpoint; 2],
-    /// Index into `eps` of the current originator.
+    /// conn.log `missed_bytes`.
+    missed_bytes: u64,
+    /// One timer slot: the `ConnDeleteTimer` time after a complete close
+    /// when `timer_is_delete`, else the earliest pending `AttemptTimer`
+    /// (0 = none in both cases). Once a non-zero delete time is set the
+    /// attempt timer is cancelled and can no longer affect anything
+    /// (`expires_at` returns the delete time first), so they share storage.
+    timer: Timestamp,
+    timer_is_delete: bool,
+    /// Index into `eps` of the current originator (`eps[i]` is the
+    /// originator iff `i == orig_idx`).
     orig_idx: u8,
     is_partial: bool,
     first_packet_seen: u8,
     /// Whether the inactivity timeout was raised to `tcp_inactivity_timeout`.
     long_timeout: bool,
-    /// Earliest pending `AttemptTimer` (0 = none).
-    attempt_at: Timestamp,
-    /// `ConnDeleteTimer` after a complete close (0 = none).
-    delete_at: Timestamp,
 }
 
 impl TcpState {
     pub(crate) fn new() -> Self {
         TcpState {
-            eps: [TcpEndpoint::new(true), TcpEndpoint::new(false)],
+            eps: [TcpEndpoint::new(), TcpEndpoint::new()],
+            missed_bytes: 0,
+            timer: 0,
+            timer_is_delete: false,
             orig_idx: 0,
             is_partial: false,
             first_packet_seen: 0,
             long_timeout: false,
-            attempt_at: 0,
-            delete_at: 0,
+        }
+    }
+
+    pub(crate) fn missed_bytes(&self) -> u64 {
+        self.missed_bytes
+    }
+    /// Whether `eps[i]` is the current originator (Zeek's `IsOrig()`).
+    #[inline]
+    fn ep_is_orig(&self, i: usize) -> bool {
+        i == self.oi()
+    }
+    /// The non-zero `ConnDeleteTimer` time, if set.
+    fn delete_time(&self) -> Timestamp {
+        if self.timer_is_delete {
+            self.timer
+        } else {
+            0
+        }
+    }
+    /// The pending `AttemptTimer` time (0 = none).
+    fn attempt_time(&self) -> Timestamp {
+        if self.timer_is_delete {
+            // Cancelled by the close (or a zero delete time: then the
+            // attempt was cancelled too and no attempt was set since).
+            0
+        } else {
+            self.timer
         }
     }
 
@@ -352,9 +412,6 @@ impl TcpState {
     /// `TCPSessionAdapter::FlipRoles` + `Connection::FlipRoles`'s `AddHistory('^')`.
     fn flip_roles(&mut self, hist: &mut History) {
         self.orig_idx ^= 1;
-        for ep in &mut self.eps {
-            ep.is_orig = !ep.is_orig;
-        }
         let f = self.first_packet_seen;
         self.first_packet_seen = (if f & FPS_ORIG != 0 { FPS_RESP } else { 0 })
             | (if f & FPS_RESP != 0 { FPS_ORIG } else { 0 });
@@ -376,22 +433,22 @@ impl TcpState {
     }
 
     /// `TCP_Endpoint::CheckHistory` (with the "H" -> "^h" flip).
-    fn ep_check_history(&mut self, i: usize, mask: u32, code: u8, hist: &mut History) -> bool {
-        if (code == b'A' || code == b'D') && hist.as_bytes() == b"H" {
+    fn ep_check_history(&mut self, i: usize, mask: u16, code: u8, hist: &mut History) -> bool {
+        if (code == b'A' || code == b'D') && hist.is_exactly(b'H') {
             self.flip_roles(hist);
             hist.replace(b"^h");
             self.first_packet_seen |= FPS_ORIG;
         }
-        if self.eps[i].is_orig {
+        if self.ep_is_orig(i) {
             hist.check(mask, code)
         } else {
-            hist.check(mask << 16, code.to_ascii_lowercase())
+            hist.check(mask << RESP_MASK_SHIFT, code.to_ascii_lowercase())
         }
     }
 
     /// `TCP_Endpoint::AddHistory`.
     fn ep_add_history(&self, i: usize, code: u8, hist: &mut History) {
-        if self.eps[i].is_orig {
+        if self.ep_is_orig(i) {
             hist.add(code);
         } else {
             hist.add(code.to_ascii_lowercase());
@@ -401,7 +458,8 @@ impl TcpState {
     /// `TCP_Endpoint::ChecksumError` for the endpoint that sent the packet.
     pub(crate) fn checksum_error(&mut self, is_orig: bool, hist: &mut History) {
         let i = if is_orig { self.oi() } else { self.ri() };
-        self.eps[i].scaled(SC_CHK, hist, b'C');
+        let o = self.ep_is_orig(i);
+        self.eps[i].scaled(SC_CHK, o, hist, b'C');
     }
 
     /// `TCPSessionAdapter::SetPartialStatus`.
@@ -429,7 +487,7 @@ impl TcpState {
         let pe = 1 - e;
         let len = p.len;
 
-        let ep_is_orig = self.eps[e].is_orig;
+        let ep_is_orig = self.ep_is_orig(e);
         self.set_partial_status(p, ep_is_orig);
 
         // get_segment_len
@@ -574,7 +632,8 @@ impl TcpState {
             && self.eps[pe].state != St::Closed
             && self.eps[e].state != St::Reset
         {
-            self.eps[e].scaled(SC_WIN0, hist, b'W');
+            let o = self.ep_is_orig(e);
+            self.eps[e].scaled(SC_WIN0, o, hist, b'W');
         }
     }
 
@@ -587,6 +646,7 @@ impl TcpState {
         len: u32,
         hist: &mut History,
     ) -> i32 {
+        let o = self.ep_is_orig(e);
         let ep = &mut self.eps[e];
         let delta_last = seq_delta(last_seq, ep.last_seq);
         if (p.syn() || p.rst())
@@ -600,7 +660,7 @@ impl TcpState {
         } else if delta_last > 0 {
             ep.update_last_seq(last_seq);
         } else if len > 0 {
-            ep.scaled(SC_RXMT, hist, b'T');
+            ep.scaled(SC_RXMT, o, hist, b'T');
         }
         delta_last
     }
@@ -693,8 +753,14 @@ impl TcpState {
                 }
                 // AttemptTimer (tcp_attempt_delay != 0)
                 let at = t.saturating_add(TCP_ATTEMPT_DELAY);
-                if self.attempt_at == 0 || at < self.attempt_at {
-                    self.attempt_at = at;
+                if self.delete_time() == 0 {
+                    // (With a delete time set, the attempt time is never
+                    // consulted again; don't overwrite the slot.)
+                    let cur = self.attempt_time();
+                    if cur == 0 || at < cur {
+                        self.timer = at;
+                        self.timer_is_delete = false;
+                    }
                 }
             } else {
                 if p.ack_f() {
@@ -758,8 +824,8 @@ impl TcpState {
             || self.eps[pe].state == St::Inactive;
         if close_complete {
             // CancelTimers() + ConnDeleteTimer at LastTime + tcp_close_delay.
-            self.attempt_at = 0;
-            self.delete_at = last_ts.saturating_add(TCP_CLOSE_DELAY);
+            self.timer = last_ts.saturating_add(TCP_CLOSE_DELAY);
+            self.timer_is_delete = true;
         }
         // Otherwise Zeek schedules an ExpireTimer (or a PartialCloseTimer,
         // which base scripts don't handle); see `expires_at`.
@@ -844,10 +910,11 @@ impl TcpState {
     fn gap(&mut self, cfg: TcpCfg, i: usize, len: u64, cx: &mut ConnCtx<'_>) {
         let clean = self.eps[i].is_clean() && self.eps[1 - i].is_clean();
         if clean {
-            self.eps[i].scaled(SC_GAP, cx.hist, b'G');
+            let o = self.ep_is_orig(i);
+            self.eps[i].scaled(SC_GAP, o, cx.hist, b'G');
         }
         if cfg.report_gaps_for_partial || clean {
-            *cx.missed_bytes = cx.missed_bytes.saturating_add(len);
+            self.missed_bytes = self.missed_bytes.saturating_add(len);
         }
     }
 
@@ -884,7 +951,8 @@ impl TcpState {
     /// Whether `TCPSessionAdapter` has seen a complete close (FIN/RST on
     /// both sides, or RST, ...) and scheduled the connection's deletion.
     pub(crate) fn delete_at(&self) -> Option<Timestamp> {
-        (self.delete_at != 0).then_some(self.delete_at)
+        let d = self.delete_time();
+        (d != 0).then_some(d)
     }
 
     /// Current inactivity timeout.
@@ -898,16 +966,18 @@ impl TcpState {
 
     /// When Zeek would remove the connection if no further packet arrives.
     pub(crate) fn expires_at(&self, start_ts: Timestamp, last_ts: Timestamp) -> Timestamp {
-        if self.delete_at != 0 {
-            return self.delete_at;
+        let delete_at = self.delete_time();
+        if delete_at != 0 {
+            return delete_at;
         }
         let mut exp = last_ts.saturating_add(self.inactivity_timeout());
         let (o, r) = (self.orig(), self.resp());
-        if self.attempt_at != 0
+        let attempt_at = self.attempt_time();
+        if attempt_at != 0
             && matches!(o.state, St::SynSent | St::SynAckSent)
             && r.state == St::Inactive
         {
-            exp = exp.min(self.attempt_at);
+            exp = exp.min(attempt_at);
         }
         // ExpireTimer: first at start + tcp_SYN_timeout, then every
         // tcp_session_timer; removes when LastTime + linger < t and ...
