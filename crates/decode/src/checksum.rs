@@ -2,6 +2,15 @@
 
 use std::net::IpAddr;
 
+/// One's-complement addition on 64 bits: the carry out wraps around (end-around carry), so the
+/// running sum never overflows whatever the input.
+#[inline]
+fn add(acc: u64, v: u64) -> u64 {
+    let (s, carry) = acc.overflowing_add(v);
+    // When `carry` is set, `s` ≤ u64::MAX − 1, so adding it back cannot overflow.
+    s + u64::from(carry)
+}
+
 /// Adds `data` to a running one's-complement sum (not yet folded).
 ///
 /// Words are read 8 bytes at a time into a 64-bit accumulator; RFC 1071 §2 (B) allows any
@@ -11,15 +20,14 @@ pub fn sum(data: &[u8], mut acc: u64) -> u64 {
     let mut chunks = data.chunks_exact(8);
     for c in &mut chunks {
         let w = u64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        let (s, carry) = acc.overflowing_add(w);
-        acc = s + u64::from(carry);
+        acc = add(acc, w);
     }
     let mut rem = chunks.remainder().chunks_exact(2);
     for c in &mut rem {
-        acc += u64::from(u16::from_be_bytes([c[0], c[1]]));
+        acc = add(acc, u64::from(u16::from_be_bytes([c[0], c[1]])));
     }
     if let [last] = rem.remainder() {
-        acc += u64::from(*last) << 8;
+        acc = add(acc, u64::from(*last) << 8);
     }
     acc
 }
@@ -50,9 +58,8 @@ pub fn pseudo_header(src: IpAddr, dst: IpAddr, proto: u8, length: u32) -> u64 {
             sum(&d6.octets(), sum(&s6.octets(), 0))
         }
     };
-    acc += u64::from(proto);
-    acc += u64::from(length);
-    acc
+    acc = add(acc, u64::from(proto));
+    add(acc, u64::from(length))
 }
 
 /// True when `data` (including its checksum field) sums to zero: the checksum holds.
@@ -74,6 +81,17 @@ mod test {
             !finish(sum(&data[..7], sum(&[], 0))),
             !finish(sum(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6], 0))
         );
+    }
+
+    /// Regression (fuzz/regressions/decoder-checksum-*): sums near u64::MAX used to overflow.
+    #[test]
+    fn sums_never_overflow() {
+        let ff = [0xffu8; 23];
+        let acc = sum(&ff, u64::MAX);
+        let _ = finish(acc);
+        let a = IpAddr::from([0xffu8; 16]);
+        let _ = finish(pseudo_header(a, a, 0xff, u32::MAX));
+        assert_eq!(finish(sum(&[0xff; 8], 0)), 0);
     }
 
     #[test]

@@ -35,6 +35,10 @@ pub mod linktype {
     pub const IPV6: u32 = 229;
     /// Linux cooked capture v2.
     pub const LINUX_SLL2: u32 = 276;
+    /// IEEE 802.11 without radio information.
+    pub const IEEE802_11: u32 = 105;
+    /// IEEE 802.11 with a radiotap header.
+    pub const IEEE802_11_RADIOTAP: u32 = 127;
 
     /// True when the decoder can decode frames of this link type.
     pub fn is_supported(lt: u32) -> bool {
@@ -356,6 +360,21 @@ impl Decoder {
                 Err(e) => return walk.fail(e),
             },
             linktype::PPP | linktype::PPP_HDLC | linktype::PPP_ETHER => Step::Ppp(frame),
+            linktype::IEEE802_11 | linktype::IEEE802_11_RADIOTAP => {
+                let wlan = if linktype == linktype::IEEE802_11 {
+                    Ok(frame)
+                } else {
+                    wire::ieee80211::strip_radiotap(frame)
+                };
+                match wlan.and_then(wire::ieee80211::parse_data) {
+                    Ok(Some(d)) => {
+                        walk.out.src_mac = Some(d.src);
+                        Step::EtherType(d.ethertype, d.payload)
+                    }
+                    Ok(None) => return walk.out,
+                    Err(e) => return walk.fail(e),
+                }
+            }
             _ => {
                 walk.out.unsupported_link = true;
                 return walk.out;
@@ -908,8 +927,8 @@ impl<'a> Walk<'a, '_> {
         }
     }
 
-    /// Recognises UDP tunnels by port and, as Zeek does, by a header that parses; a payload
-    /// that does not parse stays plain UDP.
+    /// Recognises UDP tunnels by port (Teredo by content on any port) and, as Zeek does, by a
+    /// header that parses; a payload that does not parse stays plain UDP.
     fn udp_tunnel(&mut self, sport: u16, dport: u16, payload: &'a [u8]) -> Step<'a> {
         let on = |p: u16| sport == p || dport == p;
         if on(wire::vxlan::PORT) {
@@ -932,10 +951,6 @@ impl<'a> Walk<'a, '_> {
                     return Step::Ip(h.payload, Encap::Gtp);
                 }
             }
-        } else if on(wire::teredo::PORT) {
-            if let Ok(ip) = wire::teredo::parse(payload) {
-                return Step::Ip(ip, Encap::Teredo);
-            }
         } else if on(wire::ayiya::PORT) {
             if let Ok((4 | 41, ip)) = wire::ayiya::parse(payload) {
                 return Step::Ip(ip, Encap::Ayiya);
@@ -943,6 +958,11 @@ impl<'a> Walk<'a, '_> {
         } else if on(4754) {
             // GRE in UDP (RFC 8086).
             return self.gre(payload);
+        }
+        // Teredo relays use arbitrary ports; like Zeek's Teredo protocol detection, accept any
+        // UDP payload that is exactly one well-formed IPv6 packet (after optional indicators).
+        if let Ok(ip) = wire::teredo::parse(payload) {
+            return Step::Ip(ip, Encap::Teredo);
         }
         Step::Done
     }

@@ -15,6 +15,7 @@ pub mod geneve;
 pub mod gre;
 pub mod gtp;
 pub mod icmp;
+pub mod ieee80211;
 pub mod ipv4;
 pub mod ipv6;
 pub mod link;
