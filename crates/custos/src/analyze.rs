@@ -99,13 +99,14 @@ impl FlowSink for Writers {
     fn flow_ended(
         &mut self,
         flow: &custos_flow::Flow,
+        summary: &custos_flow::ConnSummary,
         reason: custos_flow::EndReason,
     ) -> std::io::Result<()> {
         Tee {
             a: &mut self.conn,
             b: &mut self.eve,
         }
-        .flow_ended(flow, reason)
+        .flow_ended(flow, summary, reason)
     }
 }
 
@@ -268,6 +269,7 @@ pub fn run(cfg: AnalyzeConfig) -> anyhow::Result<Outcome> {
     } else {
         0.0
     };
+    stats.run.peak_rss_bytes = peak_rss_bytes();
     let mut out = create(&cfg.output, "stats.json")?;
     serde_json::to_writer_pretty(&mut out, &stats)?;
     out.write_all(b"\n")?;
@@ -323,4 +325,12 @@ fn consume(
             ));
         }
     }
+}
+
+/// Peak resident set size of this process (`VmHWM` in `/proc/self/status`), if available.
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }

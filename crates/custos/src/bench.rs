@@ -5,14 +5,19 @@ use crate::pipeline::{checksum_setting, sample_checksums, Pipeline};
 use crate::Outcome;
 use anyhow::Context;
 use custos_capture::{FileReader, PacketSource};
-use custos_flow::{EndReason, Flow, FlowConfig, FlowSink, PacketMeta};
+use custos_flow::{ConnSummary, EndReason, Flow, FlowConfig, FlowSink, PacketMeta};
 use std::time::Instant;
 
 /// Counts ended flows and discards them.
 struct NullSink(u64);
 
 impl FlowSink for NullSink {
-    fn flow_ended(&mut self, _flow: &Flow, _reason: EndReason) -> std::io::Result<()> {
+    fn flow_ended(
+        &mut self,
+        _flow: &Flow,
+        _summary: &ConnSummary,
+        _reason: EndReason,
+    ) -> std::io::Result<()> {
         self.0 += 1;
         Ok(())
     }

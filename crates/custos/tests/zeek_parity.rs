@@ -97,7 +97,7 @@ fn conn_log_matches_zeek_baselines() {
         .unwrap();
         let capture = shared.join("corpus/zeek").join(trace);
         let out = out_root.path().join(i.to_string());
-        let mut args: Vec<&OsStr> = vec![
+        let args: Vec<&OsStr> = vec![
             OsStr::new("analyze"),
             capture.as_os_str(),
             OsStr::new("-o"),

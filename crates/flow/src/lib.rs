@@ -26,7 +26,9 @@ pub use community_id::community_id_v1;
 pub use key::{Addr, Endpoint, FlowKey};
 pub use table::{
     uid_string, EndReason, Flow, FlowConfig, FlowSink, FlowStats, FlowTable, PacketMeta,
+    HASH_OVERHEAD_BOUND,
 };
+pub use zeek::{ConnSummary, TcpPool};
 
 /// ICMP "ports": `(type, counterpart type or code, one_way)`; see
 /// [`custos_decode::wire::icmp::port_equivalents`].

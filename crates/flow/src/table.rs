@@ -3,10 +3,31 @@
 //! the end of input.
 //!
 //! Memory is bounded by [`FlowConfig::max_flows`]; slots are reused, so once the table has
-//! grown to its working size no packet allocates.
+//! grown to its working size no packet allocates (`tests/steady_state_alloc.rs` checks this
+//! with a counting allocator).
+//!
+//! # Bytes per flow (x86-64, measured by `tests::flow_fits_256_bytes`)
+//!
+//! | flow | slab entry `Option<Flow>` | hash table, free and scratch lists ([`HASH_OVERHEAD_BOUND`]) | TCP pool slot (+ its free-list entry) | total, at worst |
+//! |---|---|---|---|---|
+//! | TCP, first packet only (e.g. a SYN of a flood) | 200 | 20 | — | 220 |
+//! | UDP, ICMP, other IP | 200 | 20 | — | 220 |
+//! | TCP, two or more packets | 200 | 20 | 200 + 4 | 424 |
+//!
+//! `Option<Flow>` (200 bytes, no extra tag: `Encap` gives a niche) holds the endpoints, VLANs,
+//! provenance, EVE counters and the 104-byte Zeek core ([`ConnAnalyzer`]: timestamps, history,
+//! packet/IP-byte counters, UDP/ICMP lengths, or for TCP either the first packet inline or a
+//! pool slot number). The full TCP state (both endpoints' sequence bookkeeping, scaled
+//! counters, gap tracking, timers: 200 bytes) lives in a [`TcpPool`] slot from a connection's
+//! second packet on, and returns to the pool when the flow ends. The uid is derived, not
+//! stored ([`Flow::uid_seed`]).
+//!
+//! Not counted above: vectors grow by doubling, so the slab and pool may have reserved up to
+//! twice their peak length (untouched, hence not resident, for large allocations), and the
+//! fixed base (configuration, port sets).
 
 use crate::key::{Addr, Endpoint, FlowKey};
-use crate::zeek::{self, ConnAnalyzer, L4Info, PacketInfo, ZeekConfig};
+use crate::zeek::{self, ConnAnalyzer, ConnSummary, L4Info, PacketInfo, TcpPool, ZeekConfig};
 use core::hash::{BuildHasher, Hash};
 use custos_decode::{ChecksumPolicy, ChecksumStatus, Decoded, Encap, IpLayer, Transport};
 use hashbrown::HashTable;
@@ -84,9 +105,7 @@ pub struct Flow {
     pub proto: u8,
     /// VLAN ids of the key.
     pub vlans: [u16; 2],
-    /// Deterministic unique id (rendered by [`Flow::uid`]).
-    pub uid_seed: u64,
-    /// Uid of the tunnel that carried it (0 = none).
+    /// Uid seed ([`Flow::uid_seed`]) of the tunnel that carried it (0 = none).
     pub tunnel_parent: u64,
     /// Encapsulation that carried it.
     pub encap: Encap,
@@ -107,14 +126,44 @@ pub struct Flow {
     /// Ports the Community ID hashes: ICMP type and code of the first packet, SCTP ports (the
     /// key itself leaves SCTP ports out, as Zeek does), or the key's ports.
     pub cid_ports: (u16, u16),
-    /// Zeek's connection state.
+    /// Zeek's connection state (its small core; the TCP state proper lives in the table's
+    /// [`TcpPool`], and sinks get a [`ConnSummary`] instead).
     pub conn: ConnAnalyzer,
 }
 
 impl Flow {
-    /// Zeek-style uid: "C" and 17 base62 digits derived from the flow's first packet and key.
+    /// The canonical (direction-free) key.
+    pub fn key(&self) -> FlowKey {
+        key_of(self)
+    }
+
+    /// Deterministic unique id, derived from where the flow's first packet was seen (input
+    /// file and packet index) and its canonical key (so role flips do not change it).
+    pub fn uid_seed(&self) -> u64 {
+        let k = key_of(self);
+        let mut h = mix(self.first_index ^ (u64::from(self.file) << 48));
+        h = mix(h
+            ^ u64::from(k.proto)
+            ^ (u64::from(k.lo.port) << 8)
+            ^ (u64::from(k.hi.port) << 24)
+            ^ (u64::from(k.vlans[0]) << 40));
+        h = mix(h ^ u64::from(k.vlans[1]));
+        for chunk in
+            k.lo.addr
+                .0
+                .chunks_exact(8)
+                .chain(k.hi.addr.0.chunks_exact(8))
+        {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(chunk);
+            h = mix(h ^ u64::from_be_bytes(w));
+        }
+        h
+    }
+
+    /// Zeek-style uid: "C" and 17 base62 digits derived from [`Flow::uid_seed`].
     pub fn uid(&self) -> String {
-        uid_string(b'C', self.uid_seed)
+        uid_string(b'C', self.uid_seed())
     }
 
     /// The flow's Community ID v1 (seed 0).
@@ -155,11 +204,17 @@ fn mix(mut z: u64) -> u64 {
 
 /// Receives flows as they end.
 pub trait FlowSink {
-    /// Called once per flow when it ends.
+    /// Called once per flow when it ends, with its Zeek results (`summary`): read those from
+    /// the summary, not from `flow.conn` (whose TCP state the table has not handed over).
     ///
     /// # Errors
     /// Whatever the sink's writer reports; the table stops and returns it.
-    fn flow_ended(&mut self, flow: &Flow, reason: EndReason) -> std::io::Result<()>;
+    fn flow_ended(
+        &mut self,
+        flow: &Flow,
+        summary: &ConnSummary,
+        reason: EndReason,
+    ) -> std::io::Result<()>;
 }
 
 /// Flow counters for statistics.
@@ -185,16 +240,25 @@ pub struct FlowStats {
     pub refused: u64,
 }
 
+/// Bytes per flow the table adds on top of `size_of::<Option<Flow>>()`, at worst: the index-only
+/// hash table (hashbrown, 4-byte slot number + 1 control byte per bucket, load factor ≤ 7/8,
+/// bucket count a power of two, so right after it doubles at most 2 × 8/7 buckets per flow:
+/// 11.43 bytes, rounded up to 12) plus the slab's free list and the sweep/eviction scratch list
+/// (each at most one 4-byte slot number per slab slot).
+pub const HASH_OVERHEAD_BOUND: usize = 20;
+
 /// The flow table.
 ///
 /// Memory: flows live in a slab of reused slots; the hash table holds only 4-byte slot numbers
-/// (the key is recomputed from the flow), so the table costs about 5–10 bytes per flow on top
-/// of the flow itself.
+/// (the key is recomputed from the flow), so the table costs about 5–12 bytes per flow on top
+/// of the flow itself (see [`HASH_OVERHEAD_BOUND`]); TCP connections past their first packet
+/// also hold a [`TcpPool`] slot.
 pub struct FlowTable {
     cfg: FlowConfig,
     map: HashTable<u32>,
     hasher: FxBuildHasher,
     slots: Vec<Option<Flow>>,
+    pool: TcpPool,
     free: Vec<u32>,
     next_sweep: i64,
     scratch: Vec<u32>,
@@ -219,6 +283,7 @@ impl FlowTable {
             map: HashTable::new(),
             hasher: FxBuildHasher,
             slots: Vec::new(),
+            pool: TcpPool::new(),
             free: Vec::new(),
             next_sweep: i64::MIN,
             scratch: Vec::new(),
@@ -229,6 +294,16 @@ impl FlowTable {
     /// Counters so far.
     pub fn stats(&self) -> FlowStats {
         self.stats
+    }
+
+    /// The TCP state pool (for [`ConnAnalyzer`] queries on held flows).
+    pub fn pool(&self) -> &TcpPool {
+        &self.pool
+    }
+
+    /// The held flows, in slot order.
+    pub fn flows(&self) -> impl Iterator<Item = &Flow> + '_ {
+        self.slots.iter().flatten()
     }
 
     /// Flows held now.
@@ -284,7 +359,13 @@ impl FlowTable {
             let uid = slot
                 .and_then(|s| self.slots.get(s as usize))
                 .and_then(Option::as_ref)
-                .map_or(0, |f| f.uid_seed);
+                .map_or(0, |f| {
+                    if layer.carries_tunnel {
+                        f.uid_seed()
+                    } else {
+                        0
+                    }
+                });
             if layer.carries_tunnel {
                 carrier = slot;
                 parent = if matches!(layer.transport, Transport::Udp { .. }) {
@@ -331,9 +412,9 @@ impl FlowTable {
             let Some(Some(flow)) = self.slots.get_mut(slot as usize) else {
                 return Ok(None);
             };
-            let ended = if meta.ts >= flow.conn.expires_at() {
+            let ended = if meta.ts >= flow.conn.expires_at(&self.pool) {
                 Some(EndReason::Timeout)
-            } else if flow.conn.is_reuse(&self.cfg.zeek, info) {
+            } else if flow.conn.is_reuse(&self.cfg.zeek, &self.pool, info) {
                 Some(EndReason::Reused)
             } else {
                 None
@@ -341,7 +422,15 @@ impl FlowTable {
             match ended {
                 None => {
                     let is_orig = flow.orig == src;
-                    apply(flow, &self.cfg.zeek, is_orig, meta, info, layer);
+                    apply(
+                        flow,
+                        &self.cfg.zeek,
+                        &mut self.pool,
+                        is_orig,
+                        meta,
+                        info,
+                        layer,
+                    );
                     self.stats.packets += 1;
                     return Ok(Some(slot));
                 }
@@ -379,15 +468,11 @@ impl FlowTable {
             }
             _ => (orig.port, resp.port),
         };
-        let uid_seed = mix(meta.index
-            ^ (u64::from(meta.file) << 48)
-            ^ mix(u64::from(layer.protocol) ^ (u64::from(sport) << 8) ^ (u64::from(dport) << 24)));
         let mut flow = Flow {
             orig,
             resp,
             proto: layer.protocol,
             vlans,
-            uid_seed,
             tunnel_parent,
             encap: layer.encap,
             first_index: meta.index,
@@ -400,7 +485,15 @@ impl FlowTable {
             cid_ports,
             conn: ConnAnalyzer::new(&self.cfg.zeek, info, flipped),
         };
-        apply(&mut flow, &self.cfg.zeek, !flipped, meta, info, layer);
+        apply(
+            &mut flow,
+            &self.cfg.zeek,
+            &mut self.pool,
+            !flipped,
+            meta,
+            info,
+            layer,
+        );
         self.stats.packets += 1;
         self.stats.created += 1;
         let slot = match self.free.pop() {
@@ -412,6 +505,10 @@ impl FlowTable {
             }
             None => {
                 self.slots.push(Some(flow));
+                // Keep the free list able to hold every slot, so ending flows never allocates.
+                if self.free.capacity() < self.slots.len() {
+                    self.free.reserve(self.slots.len() - self.free.len());
+                }
                 (self.slots.len() - 1) as u32
             }
         };
@@ -434,7 +531,7 @@ impl FlowTable {
         let Some(entry) = self.slots.get_mut(slot as usize) else {
             return Ok(());
         };
-        let Some(flow) = entry.take() else {
+        let Some(mut flow) = entry.take() else {
             return Ok(());
         };
         let hash = hash_key(&self.hasher, &key_of(&flow));
@@ -448,7 +545,10 @@ impl FlowTable {
             EndReason::Evicted => self.stats.evicted += 1,
             EndReason::Shutdown => self.stats.shutdown += 1,
         }
-        sink.flow_ended(&flow, reason)
+        let summary = flow.conn.summary(&self.pool);
+        let result = sink.flow_ended(&flow, &summary, reason);
+        flow.conn.release(&mut self.pool);
+        result
     }
 
     /// Ends, in (start time, first packet) order, the flows in `self.scratch`.
@@ -479,7 +579,7 @@ impl FlowTable {
         self.scratch.clear();
         for (i, f) in self.slots.iter().enumerate() {
             if let Some(f) = f {
-                if now >= f.conn.expires_at() {
+                if now >= f.conn.expires_at(&self.pool) {
                     self.scratch.push(i as u32);
                 }
             }
@@ -543,6 +643,7 @@ fn tunnel_seed(layer: &IpLayer<'_>) -> u64 {
 fn apply(
     flow: &mut Flow,
     zcfg: &ZeekConfig,
+    pool: &mut TcpPool,
     is_orig: bool,
     meta: &PacketMeta,
     info: &PacketInfo,
@@ -558,7 +659,7 @@ fn apply(
     }
     flow.last_index = meta.index;
     flow.last_file = meta.file;
-    let update = flow.conn.update(zcfg, is_orig, info);
+    let update = flow.conn.update(zcfg, pool, is_orig, info);
     if update.flipped {
         core::mem::swap(&mut flow.orig, &mut flow.resp);
         flow.frame_bytes.swap(0, 1);
@@ -649,4 +750,103 @@ fn packet_info(ts: i64, layer: &IpLayer<'_>) -> Option<PacketInfo> {
         checksum_ok: true,
         l4,
     })
+}
+
+#[cfg(test)]
+#[path = "../tests/common/frames.rs"]
+mod frames;
+
+#[cfg(test)]
+mod tests {
+    use super::frames::{frame, L4};
+    use super::*;
+    use custos_decode::{ChecksumMode, ChecksumSetting, Decoder, DecoderConfig};
+
+    struct Count(u64);
+    impl FlowSink for Count {
+        fn flow_ended(
+            &mut self,
+            _flow: &Flow,
+            _summary: &ConnSummary,
+            _reason: EndReason,
+        ) -> std::io::Result<()> {
+            self.0 += 1;
+            Ok(())
+        }
+    }
+
+    fn feed(t: &mut FlowTable, ts: i64, index: u64, l4: L4) {
+        let reply = matches!(l4, L4::Tcp(80, ..));
+        let mut dec = Decoder::new(DecoderConfig {
+            checksums: ChecksumMode::Ignore,
+            ..DecoderConfig::default()
+        });
+        let mut buf = [0u8; 1600];
+        let (a, b) = ([10, 0, 0, 1], [10, 0, 0, 2]);
+        let n = if reply {
+            frame(&mut buf, b, a, l4)
+        } else {
+            frame(&mut buf, a, b, l4)
+        };
+        let d = dec.decode(1, ts, &buf[..n]);
+        let meta = PacketMeta {
+            ts,
+            frame_len: n as u32,
+            index,
+            file: 0,
+        };
+        let mut policy = ChecksumPolicy::new(ChecksumSetting::Ignore);
+        t.process(&meta, &d, &mut policy, &mut Count(0)).unwrap();
+    }
+
+    /// The per-flow budget of the SYN-flood memory test: an embryonic TCP flow (one SYN), a
+    /// UDP flow and an ICMP flow each cost one slab entry (`Option<Flow>`) plus the hash
+    /// table's share, and no pool slot.
+    #[test]
+    fn flow_fits_256_bytes() {
+        let flow = core::mem::size_of::<Option<Flow>>();
+        eprintln!(
+            "size_of::<Option<Flow>>() = {flow} (Flow {}, ConnAnalyzer {}), + hash/free list \
+             bound {HASH_OVERHEAD_BOUND} = {}; TCP pool slot {}",
+            core::mem::size_of::<Flow>(),
+            core::mem::size_of::<ConnAnalyzer>(),
+            flow + HASH_OVERHEAD_BOUND,
+            TcpPool::SLOT_BYTES
+        );
+        assert!(
+            flow + HASH_OVERHEAD_BOUND <= 256,
+            "{flow} + {HASH_OVERHEAD_BOUND} > 256"
+        );
+        let mut t = FlowTable::new(FlowConfig::default());
+        feed(&mut t, 1, 0, L4::Tcp(40000, 80, 0x02, 1000, 0, 0));
+        feed(&mut t, 2, 1, L4::Udp(5000, 53, 30));
+        feed(&mut t, 3, 2, L4::Icmp(8, 0, 7, 56));
+        assert_eq!(t.len(), 3);
+        assert_eq!(t.pool().in_use(), 0, "no flow holds a pool slot");
+        assert!(t.flows().any(|f| f.proto == 6 && f.conn.is_embryonic()));
+        // The SYN-ACK makes the TCP flow take a slot; its end returns it.
+        feed(&mut t, 4, 3, L4::Tcp(80, 40000, 0x12, 5000, 1001, 0));
+        assert_eq!(t.pool().in_use(), 1);
+        let mut sink = Count(0);
+        t.finish(&mut sink).unwrap();
+        assert_eq!((sink.0, t.len(), t.pool().in_use()), (3, 0, 0));
+    }
+
+    /// Uids are derived, not stored: the same for a flow whatever its orientation, different
+    /// for different first packets.
+    #[test]
+    fn uid_is_deterministic() {
+        let mut t = FlowTable::new(FlowConfig::default());
+        feed(&mut t, 1, 0, L4::Tcp(40000, 80, 0x02, 1000, 0, 0));
+        feed(&mut t, 2, 1, L4::Udp(5000, 53, 30));
+        let uids: Vec<String> = t.flows().map(Flow::uid).collect();
+        assert_eq!(uids.len(), 2);
+        assert_ne!(uids[0], uids[1]);
+        let mut f = t.flows().next().unwrap().clone();
+        let seed = f.uid_seed();
+        core::mem::swap(&mut f.orig, &mut f.resp);
+        assert_eq!(f.uid_seed(), seed);
+        f.first_index += 1;
+        assert_ne!(f.uid_seed(), seed);
+    }
 }

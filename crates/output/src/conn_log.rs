@@ -3,7 +3,7 @@
 
 use crate::time::{zeek_header_time, zeek_interval, zeek_time};
 use custos_decode::Encap;
-use custos_flow::{EndReason, Flow, FlowSink};
+use custos_flow::{ConnSummary, EndReason, Flow, FlowSink};
 use std::io::{self, Write};
 use std::net::IpAddr;
 
@@ -164,18 +164,17 @@ impl<W: Write> ConnLogWriter<W> {
         self.out
     }
 
-    fn format(&mut self, f: &Flow) {
+    fn format(&mut self, f: &Flow, c: &ConnSummary) {
         use std::fmt::Write as _;
         let l = &mut self.line;
         l.clear();
-        let c = &f.conn;
         let (oip, rip) = (f.orig.addr.ip(), f.resp.addr.ip());
-        let dur = c.log_duration();
-        let (o, r) = (c.orig(), c.resp());
+        let dur = c.log_duration;
+        let (o, r) = (c.orig, c.resp);
         let _ = write!(
             l,
             "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t",
-            zeek_time(c.start_ts()),
+            zeek_time(c.start_ts),
             f.uid(),
             oip,
             f.orig.port,
@@ -195,10 +194,10 @@ impl<W: Write> ConnLogWriter<W> {
         let _ = write!(
             l,
             "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t",
-            c.conn_state().as_str(),
+            c.conn_state.as_str(),
             tf(is_private(oip)),
             tf(is_private(rip)),
-            c.missed_bytes(),
+            c.missed_bytes,
             if history.is_empty() { "-" } else { history },
             o.pkts,
             o.ip_bytes,
@@ -243,11 +242,16 @@ fn escape(s: &str) -> String {
 }
 
 impl<W: Write> FlowSink for ConnLogWriter<W> {
-    fn flow_ended(&mut self, flow: &Flow, _reason: EndReason) -> io::Result<()> {
+    fn flow_ended(
+        &mut self,
+        flow: &Flow,
+        summary: &ConnSummary,
+        _reason: EndReason,
+    ) -> io::Result<()> {
         if !self.header_written {
-            self.write_header(flow.conn.start_ts())?;
+            self.write_header(summary.start_ts)?;
         }
-        self.format(flow);
+        self.format(flow, summary);
         self.out.write_all(self.line.as_bytes())?;
         self.out.write_all(b"\n")
     }

@@ -3,7 +3,7 @@
 use crate::time::eve_time;
 use custos_decode::wire::tcp::flags as tf;
 use custos_flow::zeek::ConnState;
-use custos_flow::{EndReason, Flow, FlowSink};
+use custos_flow::{ConnSummary, EndReason, Flow, FlowSink};
 use serde_json::{json, Map, Value};
 use std::io::{self, Write};
 
@@ -75,13 +75,12 @@ impl<W: Write> EveFlowWriter<W> {
         self.out.flush()
     }
 
-    /// The EVE record of a flow.
-    pub fn record(&self, f: &Flow, reason: EndReason) -> Value {
-        let c = &f.conn;
-        let (o, r) = (c.orig(), c.resp());
+    /// The EVE record of a flow, from its Zeek results `c`.
+    pub fn record(&self, f: &Flow, c: &ConnSummary, reason: EndReason) -> Value {
+        let (o, r) = (c.orig, c.resp);
         let mut ev = Map::new();
-        ev.insert("timestamp".into(), json!(eve_time(c.last_ts())));
-        ev.insert("flow_id".into(), json!(f.uid_seed >> 11));
+        ev.insert("timestamp".into(), json!(eve_time(c.last_ts)));
+        ev.insert("flow_id".into(), json!(f.uid_seed() >> 11));
         ev.insert("event_type".into(), json!("flow"));
         let vlans: Vec<u16> = f.vlans.iter().copied().filter(|&v| v != 0).collect();
         if !vlans.is_empty() {
@@ -107,13 +106,13 @@ impl<W: Write> EveFlowWriter<W> {
         flow.insert("pkts_toclient".into(), json!(r.pkts));
         flow.insert("bytes_toserver".into(), json!(f.frame_bytes[0]));
         flow.insert("bytes_toclient".into(), json!(f.frame_bytes[1]));
-        flow.insert("start".into(), json!(eve_time(c.start_ts())));
-        flow.insert("end".into(), json!(eve_time(c.last_ts())));
+        flow.insert("start".into(), json!(eve_time(c.start_ts)));
+        flow.insert("end".into(), json!(eve_time(c.last_ts)));
         flow.insert(
             "age".into(),
-            json!(c.last_ts().saturating_sub(c.start_ts()) / 1_000_000_000),
+            json!(c.last_ts.saturating_sub(c.start_ts) / 1_000_000_000),
         );
-        flow.insert("state".into(), json!(flow_state(c.conn_state())));
+        flow.insert("state".into(), json!(flow_state(c.conn_state)));
         flow.insert("reason".into(), json!(reason.as_eve()));
         flow.insert("alerted".into(), json!(false));
         ev.insert("flow".into(), Value::Object(flow));
@@ -137,7 +136,7 @@ impl<W: Write> EveFlowWriter<W> {
                     tcp.insert(name.into(), json!(true));
                 }
             }
-            tcp.insert("state".into(), json!(tcp_state(c.conn_state())));
+            tcp.insert("state".into(), json!(tcp_state(c.conn_state)));
             ev.insert("tcp".into(), Value::Object(tcp));
         }
         let mut custos = Map::new();
@@ -152,7 +151,7 @@ impl<W: Write> EveFlowWriter<W> {
         );
         custos.insert("first_pkt".into(), json!(f.first_index));
         custos.insert("last_pkt".into(), json!(f.last_index));
-        custos.insert("conn_state".into(), json!(c.conn_state().as_str()));
+        custos.insert("conn_state".into(), json!(c.conn_state.as_str()));
         custos.insert("history".into(), json!(c.history()));
         ev.insert("custos".into(), Value::Object(custos));
         Value::Object(ev)
@@ -160,8 +159,13 @@ impl<W: Write> EveFlowWriter<W> {
 }
 
 impl<W: Write> FlowSink for EveFlowWriter<W> {
-    fn flow_ended(&mut self, flow: &Flow, reason: EndReason) -> io::Result<()> {
-        let v = self.record(flow, reason);
+    fn flow_ended(
+        &mut self,
+        flow: &Flow,
+        summary: &ConnSummary,
+        reason: EndReason,
+    ) -> io::Result<()> {
+        let v = self.record(flow, summary, reason);
         serde_json::to_writer(&mut self.out, &v)?;
         self.out.write_all(b"\n")
     }

@@ -17,7 +17,7 @@ pub use conn_log::{is_private, proto_name, ConnLogWriter, FIELDS as CONN_FIELDS}
 pub use eve::{eve_proto, EveFlowWriter};
 pub use stats::{FileStats, RunStats, Stats};
 
-use custos_flow::{EndReason, Flow, FlowSink};
+use custos_flow::{ConnSummary, EndReason, Flow, FlowSink};
 
 /// Sends every ended flow to two sinks, in order.
 pub struct Tee<'a, A: FlowSink, B: FlowSink> {
@@ -28,8 +28,13 @@ pub struct Tee<'a, A: FlowSink, B: FlowSink> {
 }
 
 impl<A: FlowSink, B: FlowSink> FlowSink for Tee<'_, A, B> {
-    fn flow_ended(&mut self, flow: &Flow, reason: EndReason) -> std::io::Result<()> {
-        self.a.flow_ended(flow, reason)?;
-        self.b.flow_ended(flow, reason)
+    fn flow_ended(
+        &mut self,
+        flow: &Flow,
+        summary: &ConnSummary,
+        reason: EndReason,
+    ) -> std::io::Result<()> {
+        self.a.flow_ended(flow, summary, reason)?;
+        self.b.flow_ended(flow, summary, reason)
     }
 }

@@ -25,6 +25,8 @@ pub struct RunStats {
     pub wall_seconds: f64,
     /// Packets per wall-clock second.
     pub packets_per_second: f64,
+    /// Peak resident memory of the process (Linux `VmHWM`), when known.
+    pub peak_rss_bytes: Option<u64>,
 }
 
 /// Everything in `stats.json`.

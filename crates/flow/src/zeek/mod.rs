@@ -47,10 +47,15 @@
 //!    endpoints, sizes) and has already counted the packet on the correct
 //!    (new) side. The `is_orig` for the next packets must use the new
 //!    orientation.
-//! 4. At the end, read [`ConnAnalyzer::history`], [`ConnAnalyzer::conn_state`],
-//!    [`ConnAnalyzer::orig`]/[`ConnAnalyzer::resp`], [`ConnAnalyzer::missed_bytes`],
-//!    [`ConnAnalyzer::log_duration`] (None → `-` for duration,
-//!    `orig_bytes`, `resp_bytes`).
+//! 4. At the end, read [`ConnAnalyzer::summary`] (or [`ConnAnalyzer::history`],
+//!    [`ConnAnalyzer::conn_state`], [`ConnAnalyzer::orig`]/[`ConnAnalyzer::resp`],
+//!    [`ConnAnalyzer::missed_bytes`], [`ConnAnalyzer::log_duration`]; None → `-` for
+//!    duration, `orig_bytes`, `resp_bytes`), then [`ConnAnalyzer::release`] it.
+//!
+//! One [`TcpPool`] serves all connections of a table: `update` and every query that needs
+//! the TCP state take it. A TCP connection takes a pool slot only at its second packet;
+//! until then its first packet is kept inline and queries replay it on a stack copy
+//! (`expires_at` and `is_reuse` answer a lone plain SYN directly, without the replay).
 //!
 //! # Caller-side inputs
 //!
@@ -527,9 +532,152 @@ impl History {
     }
 }
 
+/// The per-TCP-connection state that does not fit the small per-flow core:
+/// both endpoints' sequence bookkeeping, scaled counters, gap tracking and
+/// timers. Lives in a [`TcpPool`] slot once a connection has seen its second
+/// packet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct TcpSlot(TcpState);
+
+/// A slab of TCP connection states with a free list of slot numbers.
+///
+/// Grows on demand and reuses freed slots, so once it has grown to the
+/// working set it allocates nothing. A [`ConnAnalyzer`] of an established
+/// (two or more packets) TCP connection refers to one slot by number; all
+/// its queries and updates take the pool, and [`ConnAnalyzer::release`]
+/// returns the slot.
+#[derive(Clone, Debug, Default)]
+pub struct TcpPool {
+    slots: Vec<TcpSlot>,
+    free: Vec<u32>,
+}
+
+impl TcpPool {
+    /// An empty pool.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Slots in use.
+    pub fn in_use(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+    /// Slots allocated so far (in use or free).
+    pub fn slots(&self) -> usize {
+        self.slots.len()
+    }
+    /// Bytes of one slot.
+    pub const SLOT_BYTES: usize = core::mem::size_of::<TcpSlot>();
+
+    fn alloc(&mut self, st: TcpState) -> u32 {
+        match self.free.pop() {
+            Some(i) => {
+                if let Some(s) = self.slots.get_mut(i as usize) {
+                    s.0 = st;
+                }
+                i
+            }
+            None => {
+                self.slots.push(TcpSlot(st));
+                // Reserve the free list alongside so releasing never allocates.
+                if self.free.capacity() < self.slots.len() {
+                    self.free
+                        .reserve(self.slots.len().saturating_sub(self.free.len()));
+                }
+                (self.slots.len() - 1) as u32
+            }
+        }
+    }
+    fn release(&mut self, i: u32) {
+        if (i as usize) < self.slots.len() {
+            self.free.push(i);
+        }
+    }
+    #[inline]
+    fn get(&self, i: u32) -> Option<&TcpState> {
+        self.slots.get(i as usize).map(|s| &s.0)
+    }
+    #[inline]
+    fn get_mut(&mut self, i: u32) -> Option<&mut TcpState> {
+        self.slots.get_mut(i as usize).map(|s| &mut s.0)
+    }
+}
+
+/// Bits of [`Embryo::bits`].
+const EMB_HAS_PKT: u8 = 1;
+const EMB_IS_ORIG: u8 = 2;
+const EMB_CHK_OK: u8 = 4;
+const EMB_WIN0: u8 = 8;
+
+/// A TCP connection that has seen at most one packet, stored compactly so
+/// that it takes no [`TcpPool`] slot. The TCP state after that packet is a
+/// pure function of the packet (the first packet never flips roles and the
+/// history before it is empty or `^`, never `H`, so replaying it on a fresh
+/// state with a scratch history gives the same state): see
+/// [`ConnAnalyzer::tcp_state_of`]. The packet time is the core's `last_ts`
+/// (set by a packet with a good checksum; unused by a bad one), its IP length
+/// was already counted in the core.
+#[derive(Clone, Copy, Debug)]
+struct Embryo {
+    seq: u32,
+    ack: u32,
+    len: u32,
+    flags: u8,
+    bits: u8,
+}
+
+impl Embryo {
+    const EMPTY: Embryo = Embryo {
+        seq: 0,
+        ack: 0,
+        len: 0,
+        flags: 0,
+        bits: 0,
+    };
+    fn pkt(&self) -> TcpPkt {
+        TcpPkt {
+            flags: self.flags,
+            seq: self.seq,
+            ack: self.ack,
+            window: if self.bits & EMB_WIN0 != 0 { 0 } else { 1 },
+            len: self.len,
+        }
+    }
+}
+
+/// Replays what the first TCP packet did to a fresh state (see [`Embryo`]).
+fn replay(cfg: TcpCfg, e: &Embryo, ts: Timestamp) -> TcpState {
+    let mut t = TcpState::new();
+    if e.bits & EMB_HAS_PKT != 0 {
+        let is_orig = e.bits & EMB_IS_ORIG != 0;
+        let mut hist = History::new();
+        if e.bits & EMB_CHK_OK == 0 {
+            t.checksum_error(is_orig, &mut hist);
+        } else {
+            let mut last = ts;
+            let mut cx = ConnCtx {
+                hist: &mut hist,
+                last_ts: &mut last,
+            };
+            t.process(cfg, is_orig, &e.pkt(), ts, &mut cx);
+        }
+    }
+    t
+}
+
+/// The TCP settings used to answer queries on an embryo (they only affect
+/// gap accounting, which the first packet can never reach).
+const QUERY_TCP_CFG: TcpCfg = TcpCfg {
+    report_gaps_for_partial: false,
+    detect_filtered_trace: false,
+    reassembly: true,
+};
+
 #[derive(Clone, Debug)]
 enum Proto {
-    Tcp(TcpState),
+    /// TCP with at most one packet seen (no pool slot).
+    TcpEmbryo(Embryo),
+    /// TCP with its state in a [`TcpPool`] slot.
+    Tcp(u32),
     /// UDP and ICMP: Zeek's `request_len`/`reply_len` (-1 = inactive),
     /// UDP bad-checksum scaled counters.
     Datagram {
@@ -551,12 +699,46 @@ pub struct Update {
     pub flipped: bool,
 }
 
-/// Per-connection state.
+/// What a sink needs of an ended connection: everything conn.log and EVE
+/// read from the Zeek state, computed once by the flow table so that sinks
+/// never see the [`TcpPool`].
+#[derive(Clone, Copy, Debug)]
+pub struct ConnSummary {
+    hist: History,
+    /// conn.log `conn_state`.
+    pub conn_state: ConnState,
+    /// Originator counters.
+    pub orig: EndpointCounters,
+    /// Responder counters.
+    pub resp: EndpointCounters,
+    /// conn.log `missed_bytes`.
+    pub missed_bytes: u64,
+    /// Connection start (first packet).
+    pub start_ts: Timestamp,
+    /// Last packet that updated it.
+    pub last_ts: Timestamp,
+    /// `duration` as logged (see [`ConnAnalyzer::log_duration`]).
+    pub log_duration: Option<Timestamp>,
+}
+
+impl ConnSummary {
+    /// The conn.log `history` (empty string → `-`).
+    pub fn history(&self) -> &str {
+        self.hist.as_str()
+    }
+}
+
+/// Per-connection state: the small core kept in every flow.
 ///
 /// Layout notes (size matters: one per flow): `*_bytes` are not stored but
 /// derived on demand from the TCP endpoints / UDP lengths; packet and IP
 /// byte counters are indexed `[orig, resp]`; `missed_bytes` lives in the
-/// TCP state (it is always 0 otherwise).
+/// TCP state (it is always 0 otherwise). The TCP state proper lives in a
+/// [`TcpPool`] slot from the second packet on; before that the first packet
+/// is kept inline (an "embryonic" connection, e.g. one SYN of a flood).
+///
+/// Every method that needs the TCP state takes the pool; a connection must
+/// be [released](ConnAnalyzer::release) into its pool when it is dropped.
 #[derive(Clone, Debug)]
 pub struct ConnAnalyzer {
     start_ts: Timestamp,
@@ -576,11 +758,11 @@ impl ConnAnalyzer {
     /// call [`ConnAnalyzer::update`] with it, `is_orig = !flipped`).
     /// `flipped` = [`flip_on_first_packet_to`] said so and the caller
     /// oriented the key accordingly (adds `'^'` like `Connection::FlipRoles`
-    /// in `NewConn`).
+    /// in `NewConn`). Takes no pool slot.
     pub fn new(cfg: &ZeekConfig, first: &PacketInfo, flipped: bool) -> Self {
         let _ = cfg;
         let proto = match first.l4 {
-            L4Info::Tcp { .. } => Proto::Tcp(TcpState::new()),
+            L4Info::Tcp { .. } => Proto::TcpEmbryo(Embryo::EMPTY),
             L4Info::Udp { .. } | L4Info::Icmp { .. } => Proto::Datagram {
                 icmp: matches!(first.l4, L4Info::Icmp { .. }),
                 request_len: -1,
@@ -603,6 +785,44 @@ impl ConnAnalyzer {
         }
     }
 
+    /// Returns the connection's pool slot, if it holds one. Call once, when
+    /// the connection is dropped; afterwards it answers as a fresh TCP
+    /// connection.
+    pub fn release(&mut self, pool: &mut TcpPool) {
+        if let Proto::Tcp(slot) = self.proto {
+            pool.release(slot);
+            self.proto = Proto::TcpEmbryo(Embryo::EMPTY);
+        }
+    }
+
+    /// Whether this is a TCP connection without a pool slot (at most one
+    /// packet seen).
+    pub fn is_embryonic(&self) -> bool {
+        matches!(self.proto, Proto::TcpEmbryo(_))
+    }
+
+    /// Whether this connection holds a [`TcpPool`] slot.
+    pub fn holds_slot(&self) -> bool {
+        matches!(self.proto, Proto::Tcp(_))
+    }
+
+    /// Runs `f` on the TCP state (replayed on the stack for an embryo);
+    /// `None` for non-TCP or a dangling slot.
+    #[inline]
+    fn with_tcp<R>(&self, pool: &TcpPool, f: impl FnOnce(&TcpState) -> R) -> Option<R> {
+        match &self.proto {
+            Proto::Tcp(slot) => pool.get(*slot).map(f),
+            Proto::TcpEmbryo(e) => Some(f(&replay(QUERY_TCP_CFG, e, self.last_ts))),
+            _ => None,
+        }
+    }
+
+    /// The TCP state an embryo stands for (tests and debug checks).
+    #[cfg(test)]
+    fn tcp_state_of(&self, pool: &TcpPool) -> Option<TcpState> {
+        self.with_tcp(pool, Clone::clone)
+    }
+
     #[inline]
     fn count(&mut self, is_orig: bool, pkt: &PacketInfo) {
         let i = usize::from(!is_orig);
@@ -610,12 +830,19 @@ impl ConnAnalyzer {
         self.ip_bytes[i] += u64::from(pkt.ip_len);
     }
 
-    /// Feeds one packet; `is_orig` = sent by the current originator.
-    pub fn update(&mut self, cfg: &ZeekConfig, is_orig: bool, pkt: &PacketInfo) -> Update {
+    /// Feeds one packet; `is_orig` = sent by the current originator. A TCP
+    /// connection's second packet takes a slot from `pool`.
+    pub fn update(
+        &mut self,
+        cfg: &ZeekConfig,
+        pool: &mut TcpPool,
+        is_orig: bool,
+        pkt: &PacketInfo,
+    ) -> Update {
         let mut out = Update::default();
         match (&mut self.proto, pkt.l4) {
             (
-                Proto::Tcp(tcp),
+                Proto::Tcp(_) | Proto::TcpEmbryo(_),
                 L4Info::Tcp {
                     flags,
                     seq,
@@ -625,11 +852,6 @@ impl ConnAnalyzer {
                     ..
                 },
             ) => {
-                if !pkt.checksum_ok {
-                    tcp.checksum_error(is_orig, &mut self.hist);
-                    return out;
-                }
-                let before = tcp.orientation();
                 let p = TcpPkt {
                     flags,
                     seq,
@@ -637,18 +859,82 @@ impl ConnAnalyzer {
                     window,
                     len: payload_len,
                 };
-                let mut cx = ConnCtx {
-                    hist: &mut self.hist,
-                    last_ts: &mut self.last_ts,
+                let mut stack;
+                let (tcp, first): (&mut TcpState, bool) = match &mut self.proto {
+                    Proto::TcpEmbryo(e) if e.bits & EMB_HAS_PKT == 0 => {
+                        // First packet: process it on the stack for its
+                        // effects on the core, keep only the packet.
+                        let mut bits = EMB_HAS_PKT;
+                        if is_orig {
+                            bits |= EMB_IS_ORIG;
+                        }
+                        if pkt.checksum_ok {
+                            bits |= EMB_CHK_OK;
+                        }
+                        if window == 0 {
+                            bits |= EMB_WIN0;
+                        }
+                        *e = Embryo {
+                            seq,
+                            ack,
+                            len: payload_len,
+                            flags,
+                            bits,
+                        };
+                        stack = TcpState::new();
+                        (&mut stack, true)
+                    }
+                    Proto::TcpEmbryo(e) => {
+                        // Second packet: take a slot, replay the first.
+                        let st = replay(cfg.tcp_cfg(), e, self.last_ts);
+                        let slot = pool.alloc(st);
+                        self.proto = Proto::Tcp(slot);
+                        match pool.get_mut(slot) {
+                            Some(t) => (t, false),
+                            None => return out,
+                        }
+                    }
+                    Proto::Tcp(slot) => match pool.get_mut(*slot) {
+                        Some(t) => (t, false),
+                        None => return out,
+                    },
+                    _ => return out,
                 };
-                tcp.process(cfg.tcp_cfg(), is_orig, &p, pkt.ts, &mut cx);
-                let flipped = tcp.orientation() != before;
-                if flipped {
-                    self.pkts.swap(0, 1);
-                    self.ip_bytes.swap(0, 1);
-                    out.flipped = true;
+                if !pkt.checksum_ok {
+                    tcp.checksum_error(is_orig, &mut self.hist);
+                } else {
+                    let before = tcp.orientation();
+                    let mut cx = ConnCtx {
+                        hist: &mut self.hist,
+                        last_ts: &mut self.last_ts,
+                    };
+                    tcp.process(cfg.tcp_cfg(), is_orig, &p, pkt.ts, &mut cx);
+                    let flipped = tcp.orientation() != before;
+                    if flipped {
+                        self.pkts.swap(0, 1);
+                        self.ip_bytes.swap(0, 1);
+                        out.flipped = true;
+                    }
+                    self.count(is_orig != flipped, pkt);
                 }
-                self.count(is_orig != flipped, pkt);
+                if first {
+                    let keep = !out.flipped;
+                    #[cfg(debug_assertions)]
+                    if let Proto::TcpEmbryo(e) = &self.proto {
+                        let ts = if pkt.checksum_ok {
+                            self.last_ts
+                        } else {
+                            pkt.ts
+                        };
+                        debug_assert!(!keep || replay(cfg.tcp_cfg(), e, ts) == *tcp);
+                    }
+                    if !keep {
+                        // Cannot happen (a first packet never flips roles),
+                        // but stay exact if it ever does.
+                        let st = tcp.clone();
+                        self.proto = Proto::Tcp(pool.alloc(st));
+                    }
+                }
             }
             (
                 Proto::Datagram {
@@ -698,12 +984,56 @@ impl ConnAnalyzer {
                 self.last_ts = pkt.ts;
                 self.count(is_orig, pkt);
             }
-            (Proto::Tcp(_), _) => {
+            (Proto::Tcp(_) | Proto::TcpEmbryo(_), _) => {
                 // A non-TCP packet fed into a TCP connection: caller bug;
                 // ignore it rather than corrupt state.
             }
         }
         out
+    }
+
+    /// Everything a sink needs, computed once.
+    pub fn summary(&self, pool: &TcpPool) -> ConnSummary {
+        let (conn_state, ob, rb, missed) = match self.with_tcp(pool, |t| {
+            let (os, rs) = (t.orig_size(), t.resp_size());
+            (
+                tcp_conn_state(t.orig().state, t.resp().state, os, rs, self.hist.as_bytes()),
+                os,
+                rs,
+                t.missed_bytes(),
+            )
+        }) {
+            Some(x) => x,
+            None => (
+                self.conn_state(pool),
+                self.bytes(pool, 0),
+                self.bytes(pool, 1),
+                0,
+            ),
+        };
+        ConnSummary {
+            hist: self.hist,
+            conn_state,
+            orig: EndpointCounters {
+                pkts: self.pkts[0],
+                ip_bytes: self.ip_bytes[0],
+                bytes: ob,
+            },
+            resp: EndpointCounters {
+                pkts: self.pkts[1],
+                ip_bytes: self.ip_bytes[1],
+                bytes: rb,
+            },
+            missed_bytes: missed,
+            start_ts: self.start_ts,
+            last_ts: self.last_ts,
+            log_duration: self.log_duration(),
+        }
+    }
+
+    /// The same queries with the pool bound (convenient in tests and tools).
+    pub fn view<'a>(&'a self, pool: &'a TcpPool) -> ConnView<'a> {
+        ConnView { conn: self, pool }
     }
 
     /// The conn.log `history` (empty string → `-`).
@@ -712,15 +1042,19 @@ impl ConnAnalyzer {
     }
 
     /// The conn.log `conn_state` (`conn_state()` in base/protocols/conn/main.zeek).
-    pub fn conn_state(&self) -> ConnState {
+    pub fn conn_state(&self, pool: &TcpPool) -> ConnState {
         match &self.proto {
-            Proto::Tcp(t) => tcp_conn_state(
-                t.orig().state,
-                t.resp().state,
-                t.orig_size(),
-                t.resp_size(),
-                self.hist.as_bytes(),
-            ),
+            Proto::Tcp(_) | Proto::TcpEmbryo(_) => self
+                .with_tcp(pool, |t| {
+                    tcp_conn_state(
+                        t.orig().state,
+                        t.resp().state,
+                        t.orig_size(),
+                        t.resp_size(),
+                        self.hist.as_bytes(),
+                    )
+                })
+                .unwrap_or(ConnState::OTH),
             Proto::Datagram {
                 icmp: false,
                 request_len,
@@ -738,15 +1072,11 @@ impl ConnAnalyzer {
 
     /// `*_bytes` of side `i` (0 = originator): TCP `TCP_Endpoint::Size()`,
     /// UDP/ICMP `request_len`/`reply_len` (0 while inactive).
-    fn bytes(&self, i: usize) -> u64 {
+    fn bytes(&self, pool: &TcpPool, i: usize) -> u64 {
         match &self.proto {
-            Proto::Tcp(t) => {
-                if i == 0 {
-                    t.orig_size()
-                } else {
-                    t.resp_size()
-                }
-            }
+            Proto::Tcp(_) | Proto::TcpEmbryo(_) => self
+                .with_tcp(pool, |t| if i == 0 { t.orig_size() } else { t.resp_size() })
+                .unwrap_or(0),
             Proto::Datagram {
                 request_len,
                 reply_len,
@@ -755,27 +1085,24 @@ impl ConnAnalyzer {
             Proto::Other => 0,
         }
     }
-    fn counters(&self, i: usize) -> EndpointCounters {
+    fn counters(&self, pool: &TcpPool, i: usize) -> EndpointCounters {
         EndpointCounters {
             pkts: self.pkts[i],
             ip_bytes: self.ip_bytes[i],
-            bytes: self.bytes(i),
+            bytes: self.bytes(pool, i),
         }
     }
     /// Originator counters.
-    pub fn orig(&self) -> EndpointCounters {
-        self.counters(0)
+    pub fn orig(&self, pool: &TcpPool) -> EndpointCounters {
+        self.counters(pool, 0)
     }
     /// Responder counters.
-    pub fn resp(&self) -> EndpointCounters {
-        self.counters(1)
+    pub fn resp(&self, pool: &TcpPool) -> EndpointCounters {
+        self.counters(pool, 1)
     }
     /// conn.log `missed_bytes` (sum of `content_gap` lengths).
-    pub fn missed_bytes(&self) -> u64 {
-        match &self.proto {
-            Proto::Tcp(t) => t.missed_bytes(),
-            _ => 0,
-        }
+    pub fn missed_bytes(&self, pool: &TcpPool) -> u64 {
+        self.with_tcp(pool, TcpState::missed_bytes).unwrap_or(0)
     }
     /// Connection start (first packet, even one with a bad checksum).
     pub fn start_ts(&self) -> Timestamp {
@@ -794,28 +1121,24 @@ impl ConnAnalyzer {
     }
 
     /// TCP endpoint states `(orig, resp)`, if TCP.
-    pub fn tcp_states(&self) -> Option<(TcpEndpointState, TcpEndpointState)> {
-        match &self.proto {
-            Proto::Tcp(t) => Some((t.orig().state, t.resp().state)),
-            _ => None,
-        }
+    pub fn tcp_states(&self, pool: &TcpPool) -> Option<(TcpEndpointState, TcpEndpointState)> {
+        self.with_tcp(pool, |t| (t.orig().state, t.resp().state))
     }
 
     /// TCP: Zeek has seen a complete close (both FINs, or a RST, or a FIN
     /// with the peer inactive) and scheduled removal `tcp_close_delay` after
     /// the last packet. Returns that removal time.
-    pub fn closed_at(&self) -> Option<Timestamp> {
-        match &self.proto {
-            Proto::Tcp(t) => t.delete_at(),
-            _ => None,
-        }
+    pub fn closed_at(&self, pool: &TcpPool) -> Option<Timestamp> {
+        self.with_tcp(pool, TcpState::delete_at).flatten()
     }
 
     /// Current inactivity timeout (TCP: 1 min until an endpoint leaves the
     /// handshake states, then 5 min).
-    pub fn inactivity_timeout(&self) -> Timestamp {
+    pub fn inactivity_timeout(&self, pool: &TcpPool) -> Timestamp {
         match &self.proto {
-            Proto::Tcp(t) => t.inactivity_timeout(),
+            Proto::Tcp(_) | Proto::TcpEmbryo(_) => self
+                .with_tcp(pool, TcpState::inactivity_timeout)
+                .unwrap_or(UDP_INACTIVITY_TIMEOUT),
             Proto::Datagram { icmp: true, .. } => ICMP_INACTIVITY_TIMEOUT,
             Proto::Datagram { .. } => UDP_INACTIVITY_TIMEOUT,
             Proto::Other => UNKNOWN_IP_INACTIVITY_TIMEOUT,
@@ -830,31 +1153,61 @@ impl ConnAnalyzer {
     /// never-active connections idle > 5 s). A packet at or after this time
     /// belongs to a new connection. Approximation: extra `ExpireTimer`s that
     /// Zeek schedules in `ConnectionClosed` are not modelled.
-    pub fn expires_at(&self) -> Timestamp {
+    ///
+    /// Cheap for an embryo that saw one plain SYN (the SYN-flood case): that
+    /// state's answer is the `AttemptTimer`, `last_ts + tcp_attempt_delay`.
+    pub fn expires_at(&self, pool: &TcpPool) -> Timestamp {
         match &self.proto {
-            Proto::Tcp(t) => t.expires_at(self.start_ts, self.last_ts),
-            _ => self.last_ts.saturating_add(self.inactivity_timeout()),
+            Proto::TcpEmbryo(e) if Self::embryo_is_plain_syn(e) => {
+                self.last_ts.saturating_add(TCP_ATTEMPT_DELAY)
+            }
+            Proto::Tcp(_) | Proto::TcpEmbryo(_) => self
+                .with_tcp(pool, |t| t.expires_at(self.start_ts, self.last_ts))
+                .unwrap_or(self.last_ts),
+            _ => self.last_ts.saturating_add(self.inactivity_timeout(pool)),
         }
+    }
+
+    /// One packet seen, a good-checksum SYN without ACK/FIN/RST from the
+    /// originator: the state is then orig `SYN_SENT`, resp `INACTIVE`, no
+    /// close, short timeout, `AttemptTimer` at the SYN time + 5 s, so
+    /// `expires_at` = min(last + 60 s, last + 5 s) (the `ExpireTimer`
+    /// condition does not hold).
+    #[inline]
+    fn embryo_is_plain_syn(e: &Embryo) -> bool {
+        let want = EMB_HAS_PKT | EMB_IS_ORIG | EMB_CHK_OK;
+        e.bits & want == want
+            && e.flags & (tcp_flags::SYN | tcp_flags::ACK | tcp_flags::FIN | tcp_flags::RST)
+                == tcp_flags::SYN
     }
 
     /// `TCPSessionAdapter::IsReuse`: whether `pkt` (which matched this
     /// connection's 5-tuple, either direction) starts a new connection. The
     /// caller then finishes this one and creates a new one from `pkt`
     /// (checksum is not consulted, as in Zeek). Always false for non-TCP.
-    pub fn is_reuse(&self, cfg: &ZeekConfig, pkt: &PacketInfo) -> bool {
+    pub fn is_reuse(&self, cfg: &ZeekConfig, pool: &TcpPool, pkt: &PacketInfo) -> bool {
         let _ = cfg;
-        match (&self.proto, pkt.l4) {
-            (
-                Proto::Tcp(t),
-                L4Info::Tcp {
-                    flags,
-                    seq,
-                    ack,
-                    window,
-                    payload_len,
-                    ..
-                },
-            ) => {
+        match pkt.l4 {
+            L4Info::Tcp {
+                flags,
+                seq,
+                ack,
+                window,
+                payload_len,
+                ..
+            } => {
+                if flags & tcp_flags::SYN == 0 {
+                    // IsReuse's first test; skips the replay for embryos.
+                    return false;
+                }
+                if let Proto::TcpEmbryo(e) = &self.proto {
+                    if Self::embryo_is_plain_syn(e) {
+                        // Orig SYN_SENT (start_seq = its seq), resp INACTIVE, no close:
+                        // a SYN-ACK is no reuse (orig not inactive); a SYN is one unless
+                        // it repeats the first SYN's seq.
+                        return flags & tcp_flags::ACK == 0 && seq != e.seq;
+                    }
+                }
                 let p = TcpPkt {
                     flags,
                     seq,
@@ -862,10 +1215,65 @@ impl ConnAnalyzer {
                     window,
                     len: payload_len,
                 };
-                t.is_reuse(pkt.ts, self.last_ts, &p)
+                self.with_tcp(pool, |t| t.is_reuse(pkt.ts, self.last_ts, &p))
+                    .unwrap_or(false)
             }
             _ => false,
         }
+    }
+}
+
+/// A [`ConnAnalyzer`] with its pool bound: the same queries without the pool
+/// argument.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnView<'a> {
+    conn: &'a ConnAnalyzer,
+    pool: &'a TcpPool,
+}
+
+#[allow(missing_docs)]
+impl ConnView<'_> {
+    pub fn history(&self) -> &str {
+        self.conn.history()
+    }
+    pub fn conn_state(&self) -> ConnState {
+        self.conn.conn_state(self.pool)
+    }
+    pub fn orig(&self) -> EndpointCounters {
+        self.conn.orig(self.pool)
+    }
+    pub fn resp(&self) -> EndpointCounters {
+        self.conn.resp(self.pool)
+    }
+    pub fn missed_bytes(&self) -> u64 {
+        self.conn.missed_bytes(self.pool)
+    }
+    pub fn start_ts(&self) -> Timestamp {
+        self.conn.start_ts()
+    }
+    pub fn last_ts(&self) -> Timestamp {
+        self.conn.last_ts()
+    }
+    pub fn log_duration(&self) -> Option<Timestamp> {
+        self.conn.log_duration()
+    }
+    pub fn tcp_states(&self) -> Option<(TcpEndpointState, TcpEndpointState)> {
+        self.conn.tcp_states(self.pool)
+    }
+    pub fn closed_at(&self) -> Option<Timestamp> {
+        self.conn.closed_at(self.pool)
+    }
+    pub fn inactivity_timeout(&self) -> Timestamp {
+        self.conn.inactivity_timeout(self.pool)
+    }
+    pub fn expires_at(&self) -> Timestamp {
+        self.conn.expires_at(self.pool)
+    }
+    pub fn is_reuse(&self, cfg: &ZeekConfig, pkt: &PacketInfo) -> bool {
+        self.conn.is_reuse(cfg, self.pool, pkt)
+    }
+    pub fn summary(&self) -> ConnSummary {
+        self.conn.summary(self.pool)
     }
 }
 

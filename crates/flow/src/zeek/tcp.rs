@@ -145,7 +145,7 @@ const SC_GAP: usize = 3;
 
 /// One side of a TCP connection (`TCP_Endpoint`), plus the few
 /// `TCP_Reassembler` fields needed for gap accounting.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct TcpEndpoint {
     /// `start_seq` (always in u32 range in Zeek, since it comes from u32 math).
     start_seq: u32,
@@ -282,7 +282,7 @@ fn endpoint_size(ep: &TcpEndpoint, peer_state: St) -> u64 {
 }
 
 /// Per-packet TCP header facts.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TcpPkt {
     pub(crate) flags: u8,
     pub(crate) seq: u32,
@@ -321,7 +321,7 @@ pub(crate) struct ConnCtx<'a> {
 }
 
 /// The TCP session adapter state (`TCPSessionAdapter`).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct TcpState {
     eps: [TcpEndpoint; 2],
     /// conn.log `missed_bytes`.

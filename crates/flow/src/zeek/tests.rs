@@ -48,7 +48,8 @@ fn src_port(p: &PacketInfo) -> u16 {
 /// Minimal flow-table stand-in following the contract in the module docs.
 struct Sim {
     cfg: ZeekConfig,
-    a: ConnAnalyzer,
+    pool: TcpPool,
+    conn: ConnAnalyzer,
     orig_port: u16,
     flips: u32,
 }
@@ -66,11 +67,13 @@ impl Sim {
         } else {
             sp
         };
+        let mut pool = TcpPool::new();
         let mut a = ConnAnalyzer::new(&cfg, &first, flipped);
-        let u = a.update(&cfg, !flipped, &first);
+        let u = a.update(&cfg, &mut pool, !flipped, &first);
         let mut s = Sim {
             cfg,
-            a,
+            pool,
+            conn: a,
             orig_port,
             flips: 0,
         };
@@ -95,11 +98,14 @@ impl Sim {
     }
     fn send(&mut self, p: PacketInfo) {
         let is_orig = src_port(&p) == self.orig_port;
-        let u = self.a.update(&self.cfg, is_orig, &p);
+        let u = self.conn.update(&self.cfg, &mut self.pool, is_orig, &p);
         self.apply(u, &p);
     }
     fn h(&self) -> &str {
-        self.a.history()
+        self.conn.history()
+    }
+    fn a(&self) -> ConnView<'_> {
+        self.conn.view(&self.pool)
     }
 }
 
@@ -120,32 +126,32 @@ fn normal_sf() {
     // F/f FINs; repeated A is suppressed by Session::CheckHistory's mask.
     assert_eq!(s.h(), "ShADadFf");
     // conn_state(): both TCP_CLOSED -> SF.
-    assert_eq!(s.a.conn_state(), ConnState::SF);
+    assert_eq!(s.a().conn_state(), ConnState::SF);
     // TCP_Endpoint::Size(): last/ack seq minus start, minus SYN and FIN octets.
-    assert_eq!(s.a.orig().bytes, 10);
-    assert_eq!(s.a.resp().bytes, 20);
+    assert_eq!(s.a().orig().bytes, 10);
+    assert_eq!(s.a().resp().bytes, 20);
     // ConnSize_Analyzer::DeliverPacket counts every packet that reached Process.
-    assert_eq!((s.a.orig().pkts, s.a.resp().pkts), (6, 4));
-    assert_eq!(s.a.orig().ip_bytes, 6 * 40 + 10);
-    assert_eq!(s.a.resp().ip_bytes, 4 * 40 + 20);
-    assert_eq!(s.a.missed_bytes(), 0);
+    assert_eq!((s.a().orig().pkts, s.a().resp().pkts), (6, 4));
+    assert_eq!(s.a().orig().ip_bytes, 6 * 40 + 10);
+    assert_eq!(s.a().resp().ip_bytes, 4 * 40 + 20);
+    assert_eq!(s.a().missed_bytes(), 0);
     // Process(): SetLastTime only while not both sides did_close; the last ACK
     // arrives after both FINs were processed (ConnectionClosed set did_close).
-    assert_eq!(s.a.last_ts(), 7 * SEC / 10);
-    assert_eq!(s.a.log_duration(), Some(7 * SEC / 10));
+    assert_eq!(s.a().last_ts(), 7 * SEC / 10);
+    assert_eq!(s.a().log_duration(), Some(7 * SEC / 10));
     // ConnectionClosed(): close_complete -> ConnDeleteTimer at LastTime + tcp_close_delay.
-    assert_eq!(s.a.closed_at(), Some(7 * SEC / 10 + TCP_CLOSE_DELAY));
-    assert_eq!(s.a.expires_at(), 7 * SEC / 10 + TCP_CLOSE_DELAY);
+    assert_eq!(s.a().closed_at(), Some(7 * SEC / 10 + TCP_CLOSE_DELAY));
+    assert_eq!(s.a().expires_at(), 7 * SEC / 10 + TCP_CLOSE_DELAY);
     // IsReuse(): a new SYN with a different ISN after close is a new connection;
     // the original ISN is not.
     assert!(s
-        .a
+        .a()
         .is_reuse(&s.cfg, &tcp_pkt(9 * SEC / 10, CLI, SRV, SYN, 9999, 0, 0)));
     assert!(!s
-        .a
+        .a()
         .is_reuse(&s.cfg, &tcp_pkt(9 * SEC / 10, CLI, SRV, ACK, 9999, 0, 0)));
     // Handshake left -> tcp_inactivity_timeout (TCP_Endpoint::SetState).
-    assert_eq!(s.a.inactivity_timeout(), TCP_INACTIVITY_TIMEOUT);
+    assert_eq!(s.a().inactivity_timeout(), TCP_INACTIVITY_TIMEOUT);
 }
 
 /// SYN only.
@@ -157,19 +163,19 @@ fn syn_only_s0() {
     s.send(tcp_pkt(SEC, CLI, SRV, SYN, 100, 0, 0));
     assert_eq!(s.h(), "S");
     // conn_state(): SYN_SENT / INACTIVE -> S0.
-    assert_eq!(s.a.conn_state(), ConnState::S0);
-    assert_eq!((s.a.orig().bytes, s.a.resp().bytes), (0, 0));
-    assert_eq!(s.a.orig().pkts, 2);
+    assert_eq!(s.a().conn_state(), ConnState::S0);
+    assert_eq!((s.a().orig().bytes, s.a().resp().bytes), (0, 0));
+    assert_eq!(s.a().orig().pkts, 2);
     // Still in handshake: udp_inactivity_timeout (TCPAnalyzer::MakeSessionAdapter);
     // AttemptTimer at first SYN + tcp_attempt_delay wins.
-    assert_eq!(s.a.inactivity_timeout(), UDP_INACTIVITY_TIMEOUT);
-    assert_eq!(s.a.expires_at(), TCP_ATTEMPT_DELAY);
+    assert_eq!(s.a().inactivity_timeout(), UDP_INACTIVITY_TIMEOUT);
+    assert_eq!(s.a().expires_at(), TCP_ATTEMPT_DELAY);
     // IsReuse(): same ISN SYN -> not reuse; different ISN -> reuse.
     assert!(!s
-        .a
+        .a()
         .is_reuse(&s.cfg, &tcp_pkt(2 * SEC, CLI, SRV, SYN, 100, 0, 0)));
     assert!(s
-        .a
+        .a()
         .is_reuse(&s.cfg, &tcp_pkt(2 * SEC, CLI, SRV, SYN, 777, 0, 0)));
 }
 
@@ -190,8 +196,8 @@ fn syn_rst_rej() {
     s.send(tcp_pkt(SEC, SRV, CLI, RST | ACK, 0, 101, 0));
     assert_eq!(s.h(), "Sr");
     // UpdateInactiveState(): resp RST while orig SYN_SENT -> reject; conn_state REJ.
-    assert_eq!(s.a.conn_state(), ConnState::REJ);
-    assert_eq!(s.a.closed_at(), Some(SEC + TCP_CLOSE_DELAY));
+    assert_eq!(s.a().conn_state(), ConnState::REJ);
+    assert_eq!(s.a().closed_at(), Some(SEC + TCP_CLOSE_DELAY));
 }
 
 /// SYN then RST from the originator, no reply.
@@ -201,7 +207,7 @@ fn syn_then_orig_rst_rstos0() {
     s.send(tcp_pkt(SEC, CLI, SRV, RST, 101, 0, 0));
     assert_eq!(s.h(), "SR");
     // conn_state(): os RESET, resp inactive, history matches /\^?S[^HAFGIQ]*R.*/.
-    assert_eq!(s.a.conn_state(), ConnState::RSTOS0);
+    assert_eq!(s.a().conn_state(), ConnState::RSTOS0);
 }
 
 /// SYN then FIN from the originator, no reply.
@@ -211,7 +217,7 @@ fn syn_fin_sh() {
     s.send(tcp_pkt(SEC, CLI, SRV, FIN, 101, 0, 0));
     assert_eq!(s.h(), "SF");
     // UpdateSYN_SentState(): FIN -> CLOSED; conn_state(): os CLOSED, r inactive -> SH.
-    assert_eq!(s.a.conn_state(), ConnState::SH);
+    assert_eq!(s.a().conn_state(), ConnState::SH);
 }
 
 /// SYN+FIN in one packet is 'Q'; FIN+RST is 'I'.
@@ -244,10 +250,10 @@ fn synack_first_flipped() {
     assert_eq!(s.h(), "^hAD");
     // UpdateInactiveState(): resp SYN-ACK -> ESTABLISHED; orig pure ACK with
     // peer ESTABLISHED -> ESTABLISHED (missed SYN) -> S1.
-    assert_eq!(s.a.conn_state(), ConnState::S1);
-    assert_eq!(s.a.orig().pkts, 2);
-    assert_eq!(s.a.resp().pkts, 1);
-    assert_eq!(s.a.orig().bytes, 5);
+    assert_eq!(s.a().conn_state(), ConnState::S1);
+    assert_eq!(s.a().orig().pkts, 2);
+    assert_eq!(s.a().resp().pkts, 1);
+    assert_eq!(s.a().orig().bytes, 5);
     assert_eq!(s.flips, 0);
 }
 
@@ -288,16 +294,16 @@ fn synack_both_server_ports_late_flip() {
     s.send(tcp_pkt(3 * SEC, SRV, 6669, PSH | ACK, 501, 108, 9));
     assert_eq!(s.h(), "^hADd");
     // ConnSize_Analyzer::FlipRoles swapped counters; the flipping ACK counted on the new orig.
-    assert_eq!((s.a.orig().pkts, s.a.resp().pkts), (2, 2));
-    assert_eq!((s.a.orig().bytes, s.a.resp().bytes), (7, 9));
+    assert_eq!((s.a().orig().pkts, s.a().resp().pkts), (2, 2));
+    assert_eq!((s.a().orig().bytes, s.a().resp().bytes), (7, 9));
     // UpdateInactiveState() runs with the stale is_orig after the flip: the new
     // orig becomes PARTIAL (its peer is SYN_ACK_SENT, not ESTABLISHED), so
     // conn_state() is OTH until the FINs (the corpus trace ends SF).
-    assert_eq!(s.a.conn_state(), ConnState::OTH);
+    assert_eq!(s.a().conn_state(), ConnState::OTH);
     s.send(tcp_pkt(4 * SEC, 6669, SRV, FIN | ACK, 108, 510, 0));
     s.send(tcp_pkt(5 * SEC, SRV, 6669, FIN | ACK, 510, 109, 0));
     assert_eq!(s.h(), "^hADdFf");
-    assert_eq!(s.a.conn_state(), ConnState::SF);
+    assert_eq!(s.a().conn_state(), ConnState::SF);
 }
 
 /// Mid-stream traffic without handshake.
@@ -310,9 +316,9 @@ fn midstream_oth() {
     s.send(tcp_pkt(SEC, SRV, CLI, PSH | ACK, 2000, 1010, 20));
     assert_eq!(s.h(), "Dd");
     // UpdateInactiveState(): no SYN -> PARTIAL both; conn_state() -> OTH.
-    assert_eq!(s.a.conn_state(), ConnState::OTH);
+    assert_eq!(s.a().conn_state(), ConnState::OTH);
     // init_endpoint(): partial start = seq - 1, so Size() counts the data.
-    assert_eq!((s.a.orig().bytes, s.a.resp().bytes), (10, 20));
+    assert_eq!((s.a().orig().bytes, s.a().resp().bytes), (10, 20));
     // Mid-stream first packet from the server port is flipped.
     let s = Sim::new(
         ZeekConfig::default(),
@@ -337,7 +343,7 @@ fn retransmissions_scaled() {
     s.send(tcp_pkt(20, SRV, CLI, PSH | ACK, 501, 111, 5));
     s.send(tcp_pkt(21, SRV, CLI, PSH | ACK, 501, 111, 5));
     assert_eq!(s.h(), "ShADTTdt");
-    assert_eq!(s.a.orig().bytes, 10);
+    assert_eq!(s.a().orig().bytes, 10);
 }
 
 /// Zero window advertised by the responder.
@@ -363,11 +369,11 @@ fn bad_checksum_syn() {
     // TCPAnalyzer::ValidateChecksum -> ChecksumError 'C'; packet never reaches
     // Process() or ConnSize: 0 packets, both endpoints INACTIVE -> OTH.
     assert_eq!(s.h(), "C");
-    assert_eq!(s.a.conn_state(), ConnState::OTH);
-    assert_eq!((s.a.orig().pkts, s.a.resp().pkts), (0, 0));
-    assert_eq!(s.a.log_duration(), None);
+    assert_eq!(s.a().conn_state(), ConnState::OTH);
+    assert_eq!((s.a().orig().pkts, s.a().resp().pkts), (0, 0));
+    assert_eq!(s.a().log_duration(), None);
     // ExpireTimer: both inactive, fires at start+5s (not > last+5s), then start+11s.
-    assert_eq!(s.a.expires_at(), 5 + TCP_SYN_TIMEOUT + TCP_SESSION_TIMER);
+    assert_eq!(s.a().expires_at(), 5 + TCP_SYN_TIMEOUT + TCP_SESSION_TIMER);
 }
 
 /// Content gap at the end (core.tcp.miss-end-data): responder data never seen.
@@ -384,9 +390,9 @@ fn gap_missed_bytes() {
     s.send(tcp_pkt(6, CLI, SRV, ACK, 639, 501 + 2903, 0));
     s.send(tcp_pkt(7, CLI, SRV, FIN | ACK, 639, 501 + 2903, 0));
     assert_eq!(s.h(), "ShADafgF");
-    assert_eq!(s.a.missed_bytes(), 2902);
-    assert_eq!((s.a.orig().bytes, s.a.resp().bytes), (538, 2902));
-    assert_eq!(s.a.conn_state(), ConnState::SF);
+    assert_eq!(s.a().missed_bytes(), 2902);
+    assert_eq!((s.a().orig().bytes, s.a().resp().bytes), (538, 2902));
+    assert_eq!(s.a().conn_state(), ConnState::SF);
 }
 
 /// Reordered data does not produce a gap.
@@ -398,7 +404,7 @@ fn reorder_no_gap() {
     s.send(tcp_pkt(3, CLI, SRV, PSH | ACK, 111, 501, 10));
     s.send(tcp_pkt(4, CLI, SRV, PSH | ACK, 101, 501, 10));
     s.send(tcp_pkt(5, SRV, CLI, ACK, 501, 121, 0));
-    assert_eq!(s.a.missed_bytes(), 0);
+    assert_eq!(s.a().missed_bytes(), 0);
     assert!(!s.h().contains('g') && !s.h().contains('G'));
     // The in-order segment arriving late is below last_seq: update_last_seq -> 'T'.
     assert_eq!(s.h(), "ShADTa");
@@ -411,22 +417,22 @@ fn udp_states() {
     s.send(udp_pkt(SEC, 5000, 53, 40));
     // UDPAnalyzer::DeliverPacket: CheckHistory(HIST_ORIG_DATA_PKT, 'D') once.
     assert_eq!(s.h(), "D");
-    assert_eq!(s.a.conn_state(), ConnState::S0);
-    assert_eq!(s.a.orig().bytes, 70);
+    assert_eq!(s.a().conn_state(), ConnState::S0);
+    assert_eq!(s.a().orig().bytes, 70);
     s.send(udp_pkt(2 * SEC, 53, 5000, 100));
     assert_eq!(s.h(), "Dd");
-    assert_eq!(s.a.conn_state(), ConnState::SF);
-    assert_eq!((s.a.orig().pkts, s.a.resp().pkts), (2, 1));
-    assert_eq!(s.a.resp().ip_bytes, 128);
-    assert_eq!(s.a.expires_at(), 2 * SEC + UDP_INACTIVITY_TIMEOUT);
+    assert_eq!(s.a().conn_state(), ConnState::SF);
+    assert_eq!((s.a().orig().pkts, s.a().resp().pkts), (2, 1));
+    assert_eq!(s.a().resp().ip_bytes, 128);
+    assert_eq!(s.a().expires_at(), 2 * SEC + UDP_INACTIVITY_TIMEOUT);
     // UDP WantConnection: src 53 likely server, dst not -> flip; reply only -> SHR.
     let s = Sim::new(ZeekConfig::default(), udp_pkt(0, 53, 5000, 100));
     assert_eq!(s.h(), "^d");
-    assert_eq!(s.a.conn_state(), ConnState::SHR);
+    assert_eq!(s.a().conn_state(), ConnState::SHR);
     // Zero-length datagram still counts as 'D' and makes the side active.
     let s = Sim::new(ZeekConfig::default(), udp_pkt(0, 5000, 9999, 0));
-    assert_eq!((s.h(), s.a.conn_state()), ("D", ConnState::S0));
-    assert_eq!(s.a.log_duration(), None);
+    assert_eq!((s.h(), s.a().conn_state()), ("D", ConnState::S0));
+    assert_eq!(s.a().log_duration(), None);
 }
 
 /// UDP bad checksums (core.udp-corrupt): 'C'/'c', nothing counted.
@@ -439,8 +445,8 @@ fn udp_bad_checksum() {
     r.checksum_ok = false;
     s.send(r);
     assert_eq!(s.h(), "Cc");
-    assert_eq!(s.a.conn_state(), ConnState::OTH);
-    assert_eq!((s.a.orig().pkts, s.a.resp().pkts), (0, 0));
+    assert_eq!(s.a().conn_state(), ConnState::OTH);
+    assert_eq!((s.a().orig().pkts, s.a().resp().pkts), (0, 0));
 }
 
 /// ICMP and unknown transports: no history, OTH, bytes/pkts counted.
@@ -459,8 +465,9 @@ fn icmp_and_other() {
         },
     };
     assert!(!flip_on_first_packet(&cfg, &p));
+    let mut pool = TcpPool::new();
     let mut a = ConnAnalyzer::new(&cfg, &p, false);
-    a.update(&cfg, true, &p);
+    a.update(&cfg, &mut pool, true, &p);
     let r = PacketInfo {
         ts: SEC,
         ip_len: 84,
@@ -472,7 +479,8 @@ fn icmp_and_other() {
             payload_len: 56,
         },
     };
-    a.update(&cfg, false, &r);
+    a.update(&cfg, &mut pool, false, &r);
+    let a = a.view(&pool);
     assert_eq!(a.history(), "");
     assert_eq!(a.conn_state(), ConnState::OTH);
     assert_eq!((a.orig().bytes, a.resp().bytes, a.orig().pkts), (56, 56, 1));
@@ -487,8 +495,9 @@ fn icmp_and_other() {
         },
     };
     let mut a = ConnAnalyzer::new(&cfg, &o, false);
-    a.update(&cfg, true, &o);
-    a.update(&cfg, false, &o);
+    a.update(&cfg, &mut pool, true, &o);
+    a.update(&cfg, &mut pool, false, &o);
+    let a = a.view(&pool);
     assert_eq!((a.history(), a.conn_state()), ("", ConnState::OTH));
     assert_eq!(
         (a.orig().ip_bytes, a.resp().ip_bytes, a.orig().bytes),
@@ -550,13 +559,13 @@ fn syn_synack_reversal() {
     assert_eq!(s.h(), "H");
     // IsReuse(): SYN with the seq the SYN-ACK acked -1 -> not a reuse.
     let syn = tcp_pkt(1, 6000, 7000, SYN, 100, 0, 0);
-    assert!(!s.a.is_reuse(&s.cfg, &syn));
+    assert!(!s.a().is_reuse(&s.cfg, &syn));
     s.send(syn);
     assert_eq!(s.flips, 1);
     assert_eq!(s.orig_port, 6000);
     assert_eq!(s.h(), "Hs^");
     assert_eq!(
-        s.a.tcp_states(),
+        s.a().tcp_states(),
         Some((TcpEndpointState::Established, TcpEndpointState::Established))
     );
 }
@@ -564,8 +573,102 @@ fn syn_synack_reversal() {
 #[test]
 fn conn_analyzer_is_small() {
     let n = std::mem::size_of::<ConnAnalyzer>();
-    eprintln!("size_of::<ConnAnalyzer>() = {n}");
-    assert!(n <= 272, "ConnAnalyzer is {n} bytes");
+    eprintln!(
+        "size_of::<ConnAnalyzer>() = {n}, TcpPool slot = {}",
+        TcpPool::SLOT_BYTES
+    );
+    assert!(n <= 104, "ConnAnalyzer is {n} bytes");
+}
+
+/// An embryo (one TCP packet, no pool slot) answers every query exactly as
+/// the state it stands for; the plain-SYN `expires_at` shortcut included;
+/// and promotion on the second packet gives the same state as processing
+/// both packets on a full state.
+#[test]
+fn embryo_matches_full_state() {
+    let cfg = ZeekConfig::default();
+    let mut pool = TcpPool::new();
+    for flags in 0..=255u8 {
+        for bits in 0..16u8 {
+            let (is_orig, ok, win0, big) =
+                (bits & 1 != 0, bits & 2 != 0, bits & 4 != 0, bits & 8 != 0);
+            let len = if big { 1000 } else { 0 };
+            let mut p = tcp_pkt(3 * SEC, CLI, SRV, flags, 0xffff_fff0, 77, len);
+            p.checksum_ok = ok;
+            if let L4Info::Tcp { window, .. } = &mut p.l4 {
+                *window = if win0 { 0 } else { 9 };
+            }
+            let mut a = ConnAnalyzer::new(&cfg, &p, !is_orig);
+            let u = a.update(&cfg, &mut pool, is_orig, &p);
+            assert!(!u.flipped);
+            assert!(a.is_embryonic());
+            // The reference: the same packet on a full state.
+            let mut full = TcpState::new();
+            let mut h = History::new();
+            if !is_orig {
+                h.add(b'^');
+            }
+            let mut last = 3 * SEC;
+            if ok {
+                let mut cx = ConnCtx {
+                    hist: &mut h,
+                    last_ts: &mut last,
+                };
+                let tp = TcpPkt {
+                    flags,
+                    seq: 0xffff_fff0,
+                    ack: 77,
+                    window: if win0 { 0 } else { 9 },
+                    len,
+                };
+                full.process(cfg.tcp_cfg(), is_orig, &tp, 3 * SEC, &mut cx);
+            } else {
+                full.checksum_error(is_orig, &mut h);
+            }
+            let emb = a.tcp_state_of(&pool).unwrap();
+            assert_eq!(emb, full, "flags {flags:#x} bits {bits}");
+            assert_eq!(a.history(), h.as_str());
+            assert_eq!(a.last_ts(), last);
+            assert_eq!(
+                a.expires_at(&pool),
+                full.expires_at(a.start_ts(), a.last_ts()),
+                "flags {flags:#x} bits {bits}"
+            );
+            for (f2, seq2) in [
+                (SYN, 0xffff_fff0),
+                (SYN, 5),
+                (SYN | ACK, 5),
+                (SYN | ACK, 0xffff_fff0),
+                (ACK, 5),
+                (SYN | RST, 0xffff_fff0),
+            ] {
+                for side in [true, false] {
+                    let (sp, dp) = if side { (CLI, SRV) } else { (SRV, CLI) };
+                    let q = tcp_pkt(4 * SEC, sp, dp, f2, seq2, 1, 0);
+                    let tp = TcpPkt {
+                        flags: f2,
+                        seq: seq2,
+                        ack: 1,
+                        window: 1000,
+                        len: 0,
+                    };
+                    assert_eq!(
+                        a.is_reuse(&cfg, &pool, &q),
+                        full.is_reuse(4 * SEC, a.last_ts(), &tp),
+                        "flags {flags:#x} bits {bits} then {f2:#x} {seq2}"
+                    );
+                }
+            }
+            // Promotion: a second packet takes a slot and matches.
+            let q = tcp_pkt(4 * SEC, SRV, CLI, SYN | ACK, 5000, 0xffff_fff1, 0);
+            let mut b = a.clone();
+            b.update(&cfg, &mut pool, !is_orig, &q);
+            assert!(b.holds_slot());
+            b.release(&mut pool);
+        }
+    }
+    assert_eq!(pool.in_use(), 0);
+    assert_eq!(pool.slots(), 1);
 }
 
 #[test]
@@ -677,12 +780,12 @@ fn corpus_missing_syn() {
         return; // corpus not available
     };
     assert_eq!(s.h(), "^hADdFaf");
-    assert_eq!(s.a.conn_state(), ConnState::SF);
-    assert_eq!((s.a.orig().bytes, s.a.resp().bytes), (98, 9417));
-    assert_eq!((s.a.orig().pkts, s.a.orig().ip_bytes), (11, 670));
-    assert_eq!((s.a.resp().pkts, s.a.resp().ip_bytes), (10, 9945));
-    assert_eq!(s.a.log_duration().map(|d| d / 1000), Some(1_550_793));
-    assert_eq!(s.a.missed_bytes(), 0);
+    assert_eq!(s.a().conn_state(), ConnState::SF);
+    assert_eq!((s.a().orig().bytes, s.a().resp().bytes), (98, 9417));
+    assert_eq!((s.a().orig().pkts, s.a().orig().ip_bytes), (11, 670));
+    assert_eq!((s.a().resp().pkts, s.a().resp().ip_bytes), (10, 9945));
+    assert_eq!(s.a().log_duration().map(|d| d / 1000), Some(1_550_793));
+    assert_eq!(s.a().missed_bytes(), 0);
 }
 
 /// core.tcp.miss-end-data (`zeek -b`).
@@ -692,12 +795,12 @@ fn corpus_miss_end_data() {
         return;
     };
     assert_eq!(s.h(), "ShADafgF");
-    assert_eq!(s.a.conn_state(), ConnState::SF);
-    assert_eq!((s.a.orig().bytes, s.a.resp().bytes), (538, 2902));
-    assert_eq!(s.a.missed_bytes(), 2902);
-    assert_eq!((s.a.orig().pkts, s.a.orig().ip_bytes), (5, 750));
-    assert_eq!((s.a.resp().pkts, s.a.resp().ip_bytes), (4, 172));
-    assert_eq!(s.a.log_duration().map(|d| d / 1000), Some(10_048_360));
+    assert_eq!(s.a().conn_state(), ConnState::SF);
+    assert_eq!((s.a().orig().bytes, s.a().resp().bytes), (538, 2902));
+    assert_eq!(s.a().missed_bytes(), 2902);
+    assert_eq!((s.a().orig().pkts, s.a().orig().ip_bytes), (5, 750));
+    assert_eq!((s.a().resp().pkts, s.a().resp().ip_bytes), (4, 172));
+    assert_eq!(s.a().log_duration().map(|d| d / 1000), Some(10_048_360));
 }
 
 /// core.tcp.bad-checksum-syn (`zeek -b`, checksums verified).
@@ -707,6 +810,6 @@ fn corpus_bad_checksum_syn() {
         return;
     };
     assert_eq!(s.h(), "C");
-    assert_eq!(s.a.conn_state(), ConnState::OTH);
-    assert_eq!((s.a.orig().pkts, s.a.resp().pkts), (0, 0));
+    assert_eq!(s.a().conn_state(), ConnState::OTH);
+    assert_eq!((s.a().orig().pkts, s.a().resp().pkts), (0, 0));
 }
