@@ -231,7 +231,16 @@ pub struct ZeekConfig {
     pub detect_filtered_trace: bool,
     /// Whether TCP gap accounting (reassembly) is on (default T).
     pub tcp_reassembly: bool,
+    /// UDP ports on which Zeek's DNS analyzer runs (53, 137, 5353, 5355 with the default
+    /// scripts); such connections end after `dns_session_timeout` idle (DNS.cc `ExpireTimer`).
+    pub dns_udp_ports: &'static [u16],
 }
+
+/// Zeek's `dns_session_timeout` (init-bare.zeek).
+pub const DNS_SESSION_TIMEOUT: Timestamp = 10 * NS_PER_SEC;
+
+/// UDP ports of Zeek's DNS analyzer in the default scripts (dns, netbios-ns, mDNS, LLMNR).
+pub const DEFAULT_DNS_UDP_PORTS: &[u16] = &[53, 137, 5353, 5355];
 
 impl Default for ZeekConfig {
     fn default() -> Self {
@@ -244,6 +253,7 @@ impl Default for ZeekConfig {
             report_gaps_for_partial: false,
             detect_filtered_trace: false,
             tcp_reassembly: true,
+            dns_udp_ports: DEFAULT_DNS_UDP_PORTS,
         }
     }
 }
@@ -258,6 +268,7 @@ impl ZeekConfig {
             tcp_server_ports: PortSet::new(),
             udp_server_ports: PortSet::from_ports(BARE_UDP_SERVER_PORTS),
             bare_mode: true,
+            dns_udp_ports: &[],
             ..Self::default()
         }
     }
@@ -682,6 +693,8 @@ enum Proto {
     /// UDP bad-checksum scaled counters.
     Datagram {
         icmp: bool,
+        /// Zeek's DNS analyzer would run on this UDP connection (DNS session timer).
+        dns: bool,
         request_len: i64,
         reply_len: i64,
         /// `req_chk_cnt`/`rep_chk_cnt` (see [`tcp::scaled_hit`]).
@@ -760,11 +773,18 @@ impl ConnAnalyzer {
     /// oriented the key accordingly (adds `'^'` like `Connection::FlipRoles`
     /// in `NewConn`). Takes no pool slot.
     pub fn new(cfg: &ZeekConfig, first: &PacketInfo, flipped: bool) -> Self {
-        let _ = cfg;
+        let dns = match first.l4 {
+            L4Info::Udp { src_port, dst_port, .. } => cfg
+                .dns_udp_ports
+                .iter()
+                .any(|&p| p == src_port || p == dst_port),
+            _ => false,
+        };
         let proto = match first.l4 {
             L4Info::Tcp { .. } => Proto::TcpEmbryo(Embryo::EMPTY),
             L4Info::Udp { .. } | L4Info::Icmp { .. } => Proto::Datagram {
                 icmp: matches!(first.l4, L4Info::Icmp { .. }),
+                dns,
                 request_len: -1,
                 reply_len: -1,
                 chk_cnt: [0; 2],
@@ -942,6 +962,7 @@ impl ConnAnalyzer {
                     request_len,
                     reply_len,
                     chk_cnt,
+                    ..
                 },
                 l4,
             ) => {
@@ -1164,6 +1185,20 @@ impl ConnAnalyzer {
             Proto::Tcp(_) | Proto::TcpEmbryo(_) => self
                 .with_tcp(pool, |t| t.expires_at(self.start_ts, self.last_ts))
                 .unwrap_or(self.last_ts),
+            Proto::Datagram { dns: true, .. } => {
+                // DNS.cc ExpireTimer: fires every dns_session_timeout from the start and
+                // removes the connection once it has been idle for at least the timeout
+                // minus one second.
+                let idle_needed = DNS_SESSION_TIMEOUT - NS_PER_SEC;
+                let due = self.last_ts.saturating_add(idle_needed);
+                let ticks = (due.saturating_sub(self.start_ts) + DNS_SESSION_TIMEOUT - 1)
+                    .div_euclid(DNS_SESSION_TIMEOUT)
+                    .max(1);
+                let timer = self
+                    .start_ts
+                    .saturating_add(ticks.saturating_mul(DNS_SESSION_TIMEOUT));
+                timer.min(self.last_ts.saturating_add(self.inactivity_timeout(pool)))
+            }
             _ => self.last_ts.saturating_add(self.inactivity_timeout(pool)),
         }
     }

@@ -424,7 +424,13 @@ fn udp_states() {
     assert_eq!(s.a().conn_state(), ConnState::SF);
     assert_eq!((s.a().orig().pkts, s.a().resp().pkts), (2, 1));
     assert_eq!(s.a().resp().ip_bytes, 128);
-    assert_eq!(s.a().expires_at(), 2 * SEC + UDP_INACTIVITY_TIMEOUT);
+    // Port 53 runs Zeek's DNS analyzer: its ExpireTimer fires every 10 s from the start and
+    // removes the connection once idle ≥ 9 s: last packet at 2 s → the tick at 20 s.
+    assert_eq!(s.a().expires_at(), 20 * SEC);
+    let other = Sim::new(ZeekConfig::default(), udp_pkt(0, 5000, 6000, 30));
+    assert_eq!(other.a().expires_at(), UDP_INACTIVITY_TIMEOUT);
+    let bare = Sim::new(ZeekConfig::bare(), udp_pkt(0, 5000, 53, 30));
+    assert_eq!(bare.a().expires_at(), UDP_INACTIVITY_TIMEOUT, "no DNS analyzer in bare mode");
     // UDP WantConnection: src 53 likely server, dst not -> flip; reply only -> SHR.
     let s = Sim::new(ZeekConfig::default(), udp_pkt(0, 53, 5000, 100));
     assert_eq!(s.h(), "^d");
