@@ -333,6 +333,7 @@ impl Decoder {
             reassembler: &mut self.reassembler,
             scratch: Some(&mut self.scratch),
             ts,
+            reassembled_at: 0,
         };
         let first = match linktype {
             linktype::ETHERNET => Step::Ethernet(frame),
@@ -392,18 +393,23 @@ struct Walk<'a, 'r> {
     reassembler: &'r mut Reassembler,
     scratch: Option<&'a mut Vec<u8>>,
     ts: i64,
+    /// Frame offset of the IP header whose fragment completed a reassembly in this frame.
+    reassembled_at: usize,
 }
 
 impl<'a> Walk<'a, '_> {
     /// Offset of `part` within the frame (0 for bytes outside it, e.g. reassembled data).
-    fn offset_of(&self, part: &[u8]) -> usize {
+    /// Offset of `part` within the frame, or `None` for bytes outside it (reassembled data).
+    fn offset_in_frame(&self, part: &[u8]) -> Option<usize> {
         let base = self.frame.as_ptr() as usize;
         let p = part.as_ptr() as usize;
-        if p >= base && p <= base + self.frame.len() {
-            p - base
-        } else {
-            0
-        }
+        (p >= base && p <= base + self.frame.len()).then(|| p - base)
+    }
+
+    /// Offset of `part` within the frame; bytes of a reassembled datagram map to the IP header
+    /// of the fragment that completed it (the only place in this frame they can be named).
+    fn offset_of(&self, part: &[u8]) -> usize {
+        self.offset_in_frame(part).unwrap_or(self.reassembled_at)
     }
 
     fn fail(mut self, e: DecodeError) -> Decoded<'a> {
@@ -412,7 +418,10 @@ impl<'a> Walk<'a, '_> {
     }
 
     fn error_at(&mut self, e: DecodeError, part: &[u8]) {
-        let offset = self.offset_of(part) + e.offset;
+        let offset = match self.offset_in_frame(part) {
+            Some(at) => (at + e.offset).min(self.frame.len()),
+            None => self.reassembled_at,
+        };
         self.out.error = Some(DecodeError { offset, ..e });
     }
 
@@ -657,6 +666,7 @@ impl<'a> Walk<'a, '_> {
                 complete,
             ) {
                 Some(whole) => {
+                    self.reassembled_at = layer.offset;
                     payload = whole;
                     wire_len = whole.len();
                     complete = true;
@@ -719,6 +729,7 @@ impl<'a> Walk<'a, '_> {
                 };
                 match self.reassemble(key, usize::from(frag.offset), frag.more, payload, complete) {
                     Some(whole) => {
+                        self.reassembled_at = layer.offset;
                         payload = whole;
                         wire_len = whole.len();
                         complete = true;

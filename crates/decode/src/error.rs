@@ -172,7 +172,9 @@ impl fmt::Display for ErrorKind {
 pub struct DecodeError {
     /// The layer that failed.
     pub layer: Layer,
-    /// Byte offset of that layer's header within the frame.
+    /// Byte offset of the failure within the frame (never past its end). For a failure inside a
+    /// datagram reassembled from fragments, the offset of the IP header of the fragment that
+    /// completed it.
     pub offset: usize,
     /// What went wrong.
     pub kind: ErrorKind,

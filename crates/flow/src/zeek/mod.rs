@@ -774,7 +774,9 @@ impl ConnAnalyzer {
     /// in `NewConn`). Takes no pool slot.
     pub fn new(cfg: &ZeekConfig, first: &PacketInfo, flipped: bool) -> Self {
         let dns = match first.l4 {
-            L4Info::Udp { src_port, dst_port, .. } => cfg
+            L4Info::Udp {
+                src_port, dst_port, ..
+            } => cfg
                 .dns_udp_ports
                 .iter()
                 .any(|&p| p == src_port || p == dst_port),

@@ -430,7 +430,11 @@ fn udp_states() {
     let other = Sim::new(ZeekConfig::default(), udp_pkt(0, 5000, 6000, 30));
     assert_eq!(other.a().expires_at(), UDP_INACTIVITY_TIMEOUT);
     let bare = Sim::new(ZeekConfig::bare(), udp_pkt(0, 5000, 53, 30));
-    assert_eq!(bare.a().expires_at(), UDP_INACTIVITY_TIMEOUT, "no DNS analyzer in bare mode");
+    assert_eq!(
+        bare.a().expires_at(),
+        UDP_INACTIVITY_TIMEOUT,
+        "no DNS analyzer in bare mode"
+    );
     // UDP WantConnection: src 53 likely server, dst not -> flip; reply only -> SHR.
     let s = Sim::new(ZeekConfig::default(), udp_pkt(0, 53, 5000, 100));
     assert_eq!(s.h(), "^d");
