@@ -1,1 +1,20 @@
-//! placeholder
+//! Anomaly detection for custos: KitNET (Kitsune's ensemble of autoencoders), thresholds and
+//! explanations.
+//!
+//! - [`KitNet`] reproduces Kitsune-py's `KitNET` number for number: the feature mapper
+//!   ([`CorClust`], scipy-identical single linkage), autoencoders initialised from numpy's
+//!   `RandomState(1234)` ([`Mt19937`]), training and execution in the same order of operations.
+//!
+//! What it does not do: compute features (see `custos-features`) or read packets.
+#![deny(missing_docs)]
+
+mod autoencoder;
+mod corclust;
+mod kitnet;
+pub mod mt19937;
+pub mod numeric;
+
+pub use autoencoder::Autoencoder;
+pub use corclust::{single_linkage, CorClust, Merge};
+pub use kitnet::{KitNet, KitNetConfig, Phase};
+pub use mt19937::Mt19937;

@@ -1,0 +1,185 @@
+//! KitNET (Mirsky et al., NDSS 2018; Kitsune-py `KitNET`): a feature mapper learned over the
+//! first `fm_grace` instances, an ensemble of small autoencoders trained over the next
+//! `ad_grace`, and an output autoencoder over the ensemble's reconstruction errors whose RMSE
+//! is the anomaly score.
+
+use crate::autoencoder::Autoencoder;
+use crate::corclust::CorClust;
+use serde::{Deserialize, Serialize};
+
+/// KitNET's parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KitNetConfig {
+    /// Largest autoencoder in the ensemble (Kitsune's `maxAE`, default 10).
+    pub max_ae: usize,
+    /// Instances used to learn the feature map (`FMgrace`, default 5000).
+    pub fm_grace: u64,
+    /// Instances used to train the autoencoders after the map (`ADgrace`, default 50000).
+    pub ad_grace: u64,
+    /// Learning rate (0.1).
+    pub learning_rate: f64,
+    /// Hidden units per visible unit (0.75).
+    pub hidden_ratio: f64,
+}
+
+impl Default for KitNetConfig {
+    fn default() -> Self {
+        KitNetConfig {
+            max_ae: 10,
+            fm_grace: 5000,
+            ad_grace: 50000,
+            learning_rate: 0.1,
+            hidden_ratio: 0.75,
+        }
+    }
+}
+
+/// What one call to [`KitNet::process`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Learning the feature map (score 0).
+    FeatureMapping,
+    /// Training the autoencoders (score 0).
+    Training,
+    /// Scoring.
+    Executing,
+}
+
+/// The KitNET model and its state.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct KitNet {
+    /// Parameters.
+    pub config: KitNetConfig,
+    /// Number of input features.
+    pub n: usize,
+    /// The feature map: for each ensemble autoencoder, its feature indices in order.
+    pub map: Vec<Vec<usize>>,
+    /// Ensemble autoencoders.
+    pub ensemble: Vec<Autoencoder>,
+    /// The output autoencoder.
+    pub output: Option<Autoencoder>,
+    /// Instances trained on (Kitsune-py `n_trained`).
+    pub trained: u64,
+    /// Instances executed.
+    pub executed: u64,
+    #[serde(skip)]
+    fm: Option<CorClust>,
+    #[serde(skip)]
+    sub: Vec<f64>,
+    #[serde(skip)]
+    scores: Vec<f64>,
+}
+
+impl KitNet {
+    /// An untrained KitNET for `n` features.
+    pub fn new(n: usize, config: KitNetConfig) -> Self {
+        KitNet {
+            config,
+            n,
+            map: Vec::new(),
+            ensemble: Vec::new(),
+            output: None,
+            trained: 0,
+            executed: 0,
+            fm: Some(CorClust::new(n)),
+            sub: Vec::with_capacity(n),
+            scores: Vec::new(),
+        }
+    }
+
+    /// True once both grace periods are over and scores are produced.
+    pub fn is_trained(&self) -> bool {
+        self.trained > self.config.fm_grace + self.config.ad_grace
+    }
+
+    /// Trains during the grace periods (returning 0) and scores afterwards
+    /// (Kitsune-py `KitNET.process`).
+    pub fn process(&mut self, x: &[f64]) -> (f64, Phase) {
+        if self.is_trained() {
+            (self.execute(x), Phase::Executing)
+        } else {
+            let phase = self.train(x);
+            (0.0, phase)
+        }
+    }
+
+    /// One training step (Kitsune-py `KitNET.train`); returns the phase it served.
+    pub fn train(&mut self, x: &[f64]) -> Phase {
+        let phase;
+        if self.trained <= self.config.fm_grace && self.map.is_empty() {
+            phase = Phase::FeatureMapping;
+            if let Some(fm) = self.fm.as_mut() {
+                fm.update(x);
+            }
+            if self.trained == self.config.fm_grace {
+                let map = self
+                    .fm
+                    .as_ref()
+                    .map(|fm| fm.cluster(self.config.max_ae.max(1)))
+                    .unwrap_or_default();
+                self.set_map(map);
+            }
+        } else {
+            phase = Phase::Training;
+            self.run_ensemble(x, true);
+            let out = self.output.as_mut();
+            if let Some(o) = out {
+                o.train(&self.scores);
+            }
+        }
+        self.trained += 1;
+        phase
+    }
+
+    /// Installs a feature map and builds the autoencoders for it (`__createAD__`).
+    pub fn set_map(&mut self, map: Vec<Vec<usize>>) {
+        let (lr, hr) = (self.config.learning_rate, self.config.hidden_ratio);
+        self.ensemble = map
+            .iter()
+            .map(|m| Autoencoder::new(m.len(), hr, lr))
+            .collect();
+        self.output = Some(Autoencoder::new(map.len(), hr, lr));
+        self.scores = vec![0.0; map.len()];
+        self.map = map;
+        self.fm = None;
+    }
+
+    fn run_ensemble(&mut self, x: &[f64], train: bool) {
+        if self.scores.len() != self.ensemble.len() {
+            self.scores = vec![0.0; self.ensemble.len()];
+        }
+        for (a, ae) in self.ensemble.iter_mut().enumerate() {
+            self.sub.clear();
+            self.sub.extend(self.map[a].iter().map(|&i| x[i]));
+            self.scores[a] = if train {
+                ae.train(&self.sub)
+            } else {
+                ae.execute(&self.sub)
+            };
+        }
+    }
+
+    /// The anomaly score of `x` (Kitsune-py `KitNET.execute`); 0 without a feature map.
+    pub fn execute(&mut self, x: &[f64]) -> f64 {
+        if self.map.is_empty() {
+            return 0.0;
+        }
+        self.executed += 1;
+        self.run_ensemble(x, false);
+        match self.output.as_mut() {
+            Some(o) => o.execute(&self.scores),
+            None => 0.0,
+        }
+    }
+
+    /// Ensemble reconstruction errors of the last processed instance (one per autoencoder).
+    pub fn last_ensemble_scores(&self) -> &[f64] {
+        &self.scores
+    }
+
+    /// Restores scratch state after deserialisation.
+    pub fn after_load(&mut self) {
+        self.scores = vec![0.0; self.ensemble.len()];
+        self.sub = Vec::with_capacity(self.n);
+    }
+}
