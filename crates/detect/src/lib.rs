@@ -7,6 +7,8 @@
 //!
 //! What it does not do: compute features (see `custos-features`) or read packets.
 #![deny(missing_docs)]
+// The numeric kernels index several arrays in lockstep, in the order numpy evaluates them.
+#![allow(clippy::needless_range_loop)]
 
 mod autoencoder;
 mod corclust;

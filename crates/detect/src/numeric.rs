@@ -1,4 +1,9 @@
 //! Small numeric helpers that follow numpy's evaluation order where it matters.
+#![allow(
+    clippy::inconsistent_digit_grouping,
+    clippy::excessive_precision,
+    clippy::unreadable_literal
+)]
 
 /// numpy's pairwise summation of a contiguous `float64` array (`pairwise_sum_DOUBLE`): plain
 /// for fewer than 8 values, eight interleaved accumulators up to 128, halves above that.
