@@ -22,7 +22,7 @@ fn shared() -> Option<PathBuf> {
     None
 }
 
-pub fn reference_features(dir: &std::path::Path) -> Vec<Vec<f64>> {
+fn reference_features(dir: &std::path::Path) -> Vec<Vec<f64>> {
     let f = std::fs::File::open(dir.join("reference/kitsune/iotlab-dev.features.csv.gz")).unwrap();
     BufReader::new(flate2::read::GzDecoder::new(f))
         .lines()
@@ -35,7 +35,7 @@ pub fn reference_features(dir: &std::path::Path) -> Vec<Vec<f64>> {
         .collect()
 }
 
-pub fn reference_rmse(dir: &std::path::Path) -> Vec<f64> {
+fn reference_rmse(dir: &std::path::Path) -> Vec<f64> {
     std::fs::read_to_string(dir.join("reference/kitsune/iotlab-dev.rmse.csv"))
         .unwrap()
         .lines()
