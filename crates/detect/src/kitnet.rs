@@ -62,6 +62,8 @@ pub struct KitNet {
     pub trained: u64,
     /// Instances executed.
     pub executed: u64,
+    /// Largest reconstruction error of the output autoencoder while training (the paper's φ).
+    pub max_train_score: f64,
     #[serde(skip)]
     fm: Option<CorClust>,
     #[serde(skip)]
@@ -81,6 +83,7 @@ impl KitNet {
             output: None,
             trained: 0,
             executed: 0,
+            max_train_score: 0.0,
             fm: Some(CorClust::new(n)),
             sub: Vec::with_capacity(n),
             scores: Vec::new(),
@@ -122,9 +125,11 @@ impl KitNet {
         } else {
             phase = Phase::Training;
             self.run_ensemble(x, true);
-            let out = self.output.as_mut();
-            if let Some(o) = out {
-                o.train(&self.scores);
+            if let Some(o) = self.output.as_mut() {
+                let e = o.train(&self.scores);
+                if e > self.max_train_score {
+                    self.max_train_score = e;
+                }
             }
         }
         self.trained += 1;

@@ -12,11 +12,17 @@
 
 mod autoencoder;
 mod corclust;
+mod error;
 mod kitnet;
+mod model;
 pub mod mt19937;
 pub mod numeric;
+mod threshold;
 
 pub use autoencoder::Autoencoder;
 pub use corclust::{single_linkage, CorClust, Merge};
+pub use error::ModelError;
 pub use kitnet::{KitNet, KitNetConfig, Phase};
+pub use model::{FeatureSpec, KitsuneModel, TrainingInfo, MODEL_FORMAT};
 pub use mt19937::Mt19937;
+pub use threshold::{Threshold, ThresholdRule};
