@@ -1,6 +1,7 @@
 //! `custos analyze`: captures or a live interface in, conn.log / flows.jsonl / stats.json out.
 
 use crate::cli::AnalyzeArgs;
+use crate::detection::Detection;
 use crate::pipeline::{checksum_setting, sample_checksums, Pipeline};
 use crate::Outcome;
 use anyhow::{bail, Context};
@@ -41,6 +42,12 @@ pub struct AnalyzeConfig {
     pub max_packets: Option<u64>,
     /// Show a progress bar (only drawn when stderr is a terminal).
     pub progress: bool,
+    /// Detector settings, when a detector runs.
+    pub detector: Option<custos_detect::DetectorConfig>,
+    /// A trained model to score with.
+    pub model: Option<PathBuf>,
+    /// One alert per packet instead of per flow and second.
+    pub alert_every_packet: bool,
 }
 
 impl TryFrom<AnalyzeArgs> for AnalyzeConfig {
@@ -85,6 +92,13 @@ impl TryFrom<AnalyzeArgs> for AnalyzeConfig {
             },
             max_packets: a.max_packets,
             progress: !a.quiet,
+            detector: if a.detect.detector.is_some() || a.model.is_some() {
+                Some(crate::detection::detector_config(&a.detect)?)
+            } else {
+                None
+            },
+            model: a.model,
+            alert_every_packet: a.alert_every_packet,
         })
     }
 }
@@ -171,6 +185,15 @@ pub fn run(cfg: AnalyzeConfig) -> anyhow::Result<Outcome> {
         (_, setting) => ChecksumPolicy::new(setting),
     };
     let mut pipe = Pipeline::with_policy(cfg.checksums, policy, cfg.flow.clone());
+    if let Some(dcfg) = cfg.detector {
+        pipe.detection = Some(Detection::new(
+            dcfg,
+            cfg.model.as_deref(),
+            Some(&cfg.output),
+            names.clone(),
+            cfg.alert_every_packet,
+        )?);
+    }
     let mut stats = Stats::default();
     let mut partial = false;
     let started = Instant::now();
@@ -263,6 +286,10 @@ pub fn run(cfg: AnalyzeConfig) -> anyhow::Result<Outcome> {
     writers.conn.finish(pipe.last_ts)?;
     writers.eve.finish()?;
     pipe.fill_stats(&mut stats);
+    if let Some(d) = pipe.detection.as_mut() {
+        d.finish()?;
+        stats.detector = Some(d.summary());
+    }
     stats.run.wall_seconds = elapsed;
     stats.run.packets_per_second = if elapsed > 0.0 {
         pipe.packets as f64 / elapsed

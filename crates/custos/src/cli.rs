@@ -35,8 +35,81 @@ pub enum Command {
         after_help = "Examples:\n  custos analyze samples/iot-small.pcap -o out/\n  custos analyze day1.pcap.gz day2.pcapng -o out/ --checksums ignore\n  sudo custos analyze --interface eth0 -o out/   (Ctrl-C to stop)"
     )]
     Analyze(AnalyzeArgs),
+    /// Train a detector on captures of normal traffic and save the model.
+    ///
+    /// Kitsune: the first --fm-grace packets learn the feature map, the next --ad-grace train
+    /// the autoencoders, the next --calibration packets (assumed benign) set the alert
+    /// threshold. The model file is canonical JSON with its SHA-256; `analyze --model` uses it.
+    #[command(
+        after_help = "Example:\n  custos train --detector kitsune normal-day.pcap -o model.json\n  custos analyze today.pcap -o out/ --model model.json"
+    )]
+    Train(TrainArgs),
     /// Measure decode + flow throughput on a capture (read from the page cache).
     Bench(BenchArgs),
+}
+
+/// Anomaly detectors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DetectorArg {
+    /// Kitsune (NDSS 2018): AfterImage features and the KitNET autoencoder ensemble.
+    Kitsune,
+}
+
+/// How the alert threshold is chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ThresholdArg {
+    /// Fit a log-normal to the scores of the benign calibration window and alert at --fpr
+    /// (as Kitsune's example.py does).
+    Lognormal,
+    /// The paper's rule: alert above φ·β, φ = the largest error of the output autoencoder
+    /// while training.
+    PhiBeta,
+}
+
+/// Detector options shared by `analyze` and `train`.
+#[derive(Debug, Args, Clone)]
+pub struct DetectorArgs {
+    /// Anomaly detector to run (writes scores.csv and alerts.jsonl).
+    #[arg(long, value_enum)]
+    pub detector: Option<DetectorArg>,
+
+    /// Kitsune: reproduce Kitsune-py exactly, quirks included (string-joined socket keys,
+    /// ICMPv6 without protocol, pairwise cost growing with peers); see docs/kitsune-compat.md.
+    #[arg(long)]
+    pub kitsune_compat: bool,
+
+    /// Kitsune: the paper's 115 features (N-BaIoT order) instead of Kitsune-py's 100.
+    #[arg(long, conflicts_with = "kitsune_compat")]
+    pub features_115: bool,
+
+    /// Kitsune: packets that learn the feature map.
+    #[arg(long, value_name = "N", default_value_t = 5000)]
+    pub fm_grace: u64,
+
+    /// Kitsune: packets that then train the autoencoders.
+    #[arg(long, value_name = "N", default_value_t = 50000)]
+    pub ad_grace: u64,
+
+    /// Kitsune: largest autoencoder (features per autoencoder).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_ae: usize,
+
+    /// Packets after the grace periods whose scores calibrate the threshold (assumed benign;
+    /// no alerts are raised there).
+    #[arg(long, value_name = "N", default_value_t = 10000)]
+    pub calibration: u64,
+
+    /// Threshold rule.
+    #[arg(long, value_enum, default_value_t = ThresholdArg::Lognormal)]
+    pub threshold_rule: ThresholdArg,
+
+    /// False-positive rate for the log-normal rule.
+    #[arg(long, value_name = "P", default_value_t = 1e-4)]
+    pub fpr: f64,
+
+    /// β for the φ·β rule.
+    #[arg(long, value_name = "B", default_value_t = 1.0)]
+    pub beta: f64,
 }
 
 /// How to treat checksums.
@@ -87,6 +160,36 @@ pub struct AnalyzeArgs {
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Detection options.
+    #[command(flatten)]
+    pub detect: DetectorArgs,
+
+    /// Score with this trained model (from `custos train`) instead of training online.
+    /// Refused if corrupt, modified, or made for other features.
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+
+    /// Raise an alert for every packet above the threshold (default: at most one per flow,
+    /// by Community ID, per second of packet time; the rest are counted as suppressed).
+    #[arg(long)]
+    pub alert_every_packet: bool,
+}
+
+/// Arguments of `custos train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Capture files of normal traffic, read as one stream; `-` reads standard input.
+    #[arg(value_name = "CAPTURE", required = true)]
+    pub captures: Vec<PathBuf>,
+
+    /// Where to write the model (JSON).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+
+    /// Detection options (--detector is required).
+    #[command(flatten)]
+    pub detect: DetectorArgs,
 }
 
 /// Arguments of `custos bench`.

@@ -6,7 +6,9 @@
 mod analyze;
 mod bench;
 mod cli;
+mod detection;
 mod pipeline;
+mod train;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
 fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         cli::Command::Analyze(args) => analyze::run(analyze::AnalyzeConfig::try_from(args)?),
+        cli::Command::Train(args) => train::run(args),
         cli::Command::Bench(args) => bench::run(args),
     }
 }

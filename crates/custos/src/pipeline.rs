@@ -25,6 +25,8 @@ pub struct Pipeline {
     pub first_ts: Option<i64>,
     /// Last packet time seen.
     pub last_ts: i64,
+    /// The detection stage, when a detector runs.
+    pub detection: Option<crate::detection::Detection>,
 }
 
 impl Pipeline {
@@ -56,6 +58,7 @@ impl Pipeline {
             bad_ip_checksums: 0,
             first_ts: None,
             last_ts: 0,
+            detection: None,
         }
     }
 
@@ -85,6 +88,9 @@ impl Pipeline {
             self.decoder.set_checksum_mode(ChecksumMode::Ignore);
         }
         let decoded = self.decoder.decode(linktype, meta.ts, data);
+        if let Some(d) = self.detection.as_mut() {
+            d.packet(self.packets - 1, meta, &decoded)?;
+        }
         if decoded.unsupported_link {
             bump(&mut self.unsupported, linktype);
             return Ok(());

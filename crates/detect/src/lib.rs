@@ -5,13 +5,19 @@
 //!   ([`CorClust`], scipy-identical single linkage), autoencoders initialised from numpy's
 //!   `RandomState(1234)` ([`Mt19937`]), training and execution in the same order of operations.
 //!
-//! What it does not do: compute features (see `custos-features`) or read packets.
+//! - [`KitsuneDetector`] runs `custos-features`' AfterImage extractor into KitNET, sets a
+//!   [`Threshold`] (log-normal calibration or the paper's φ·β) and explains alerts.
+//! - [`KitsuneModel`] is a trained model on disk: canonical JSON with its SHA-256, refused when
+//!   damaged or made for other features.
+//!
+//! What it does not do: read packets or write outputs.
 #![deny(missing_docs)]
 // The numeric kernels index several arrays in lockstep, in the order numpy evaluates them.
 #![allow(clippy::needless_range_loop)]
 
 mod autoencoder;
 mod corclust;
+mod detector;
 mod error;
 mod kitnet;
 mod model;
@@ -21,6 +27,10 @@ mod threshold;
 
 pub use autoencoder::Autoencoder;
 pub use corclust::{single_linkage, CorClust, Merge};
+pub use detector::{
+    AutoencoderContribution, DetectorConfig, Explanation, KitsuneDetector, Stage, ThresholdChoice,
+    Verdict,
+};
 pub use error::ModelError;
 pub use kitnet::{KitNet, KitNetConfig, Phase};
 pub use model::{FeatureSpec, KitsuneModel, TrainingInfo, MODEL_FORMAT};

@@ -56,6 +56,9 @@ pub struct Stats {
     pub fragments: BTreeMap<String, u64>,
     /// Flow counters.
     pub flows: BTreeMap<String, u64>,
+    /// Detection summary (feature map, threshold, alerts), when a detector ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detector: Option<serde_json::Value>,
     /// Wall-clock figures (vary between runs).
     pub run: RunStats,
 }

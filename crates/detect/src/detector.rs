@@ -1,0 +1,315 @@
+//! The Kitsune detector: AfterImage features → KitNET score → threshold → explained alerts.
+//!
+//! Online, as Kitsune runs: the first `fm_grace + ad_grace + 1` packets train KitNET (score
+//! 0), the next `calibration` packets are scored and taken as the benign calibration window
+//! (log-normal rule) — no alerts there —, and from then on every packet whose score exceeds the
+//! threshold is an alert. With a loaded model every packet is scored from the start.
+
+use crate::kitnet::{KitNet, KitNetConfig, Phase};
+use crate::model::{FeatureSpec, KitsuneModel, TrainingInfo, MODEL_FORMAT};
+use crate::threshold::Threshold;
+use crate::ModelError;
+use custos_decode::Decoded;
+use custos_features::{FeatureConfig, FeatureExtractor, Mode};
+use serde::Serialize;
+
+/// How to set the threshold.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ThresholdChoice {
+    /// Log-normal fit over the calibration window, at this false-positive rate.
+    LogNormal {
+        /// Target false-positive rate (default 1e-4).
+        fpr: f64,
+    },
+    /// The paper's φ·β over the output layer's training errors.
+    PhiBeta {
+        /// Multiplier β (default 1).
+        beta: f64,
+    },
+}
+
+/// Detector settings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DetectorConfig {
+    /// Feature extraction.
+    pub features: FeatureConfig,
+    /// KitNET parameters.
+    pub kitnet: KitNetConfig,
+    /// Packets in the benign calibration window after the grace periods.
+    pub calibration: u64,
+    /// Threshold rule.
+    pub threshold: ThresholdChoice,
+    /// Autoencoders and features named in each explanation.
+    pub explain_top: usize,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        DetectorConfig {
+            features: FeatureConfig::default(),
+            kitnet: KitNetConfig::default(),
+            calibration: 10_000,
+            threshold: ThresholdChoice::LogNormal { fpr: 1e-4 },
+            explain_top: 3,
+        }
+    }
+}
+
+/// Where the detector is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Learning the feature map.
+    FeatureMapping,
+    /// Training the autoencoders.
+    Training,
+    /// Scoring the calibration window.
+    Calibrating,
+    /// Scoring and alerting.
+    Detecting,
+}
+
+/// The outcome for one packet.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Verdict {
+    /// KitNET's score (0 during training).
+    pub score: f64,
+    /// Stage when the packet was processed.
+    pub stage: Stage,
+    /// True when the score exceeds the threshold (only while detecting).
+    pub alert: bool,
+}
+
+/// One autoencoder's part in an explanation.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AutoencoderContribution {
+    /// Index in the ensemble.
+    pub autoencoder: usize,
+    /// Its reconstruction error (an input of the output layer).
+    pub rmse: f64,
+    /// Its inputs with the largest squared reconstruction errors: (feature name, error).
+    pub features: Vec<(String, f64)>,
+}
+
+/// Why a packet scored high.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Explanation {
+    /// The autoencoders with the largest reconstruction errors, largest first.
+    pub autoencoders: Vec<AutoencoderContribution>,
+}
+
+/// Features + KitNET + threshold.
+pub struct KitsuneDetector {
+    cfg: DetectorConfig,
+    extractor: FeatureExtractor,
+    names: Vec<String>,
+    kitnet: KitNet,
+    x: Vec<f64>,
+    calibration: Vec<f64>,
+    threshold: Option<Threshold>,
+    model_sha256: Option<String>,
+    packets: u64,
+    first_ts: Option<i64>,
+    last_ts: i64,
+}
+
+fn mode_name(m: Mode) -> &'static str {
+    match m {
+        Mode::Compat => "compat",
+        Mode::Default => "default",
+    }
+}
+
+impl KitsuneDetector {
+    /// An untrained detector.
+    pub fn new(cfg: DetectorConfig) -> Self {
+        let extractor = FeatureExtractor::new(cfg.features);
+        let names = extractor.names();
+        let n = extractor.len();
+        KitsuneDetector {
+            kitnet: KitNet::new(n, cfg.kitnet),
+            x: vec![0.0; n],
+            names,
+            extractor,
+            cfg,
+            calibration: Vec::new(),
+            threshold: None,
+            model_sha256: None,
+            packets: 0,
+            first_ts: None,
+            last_ts: 0,
+        }
+    }
+
+    /// A detector scoring with a trained model (refused if made for other features).
+    ///
+    /// # Errors
+    /// `Incompatible` when the model's features differ from `features`.
+    pub fn from_model(
+        model: KitsuneModel,
+        features: FeatureConfig,
+        explain_top: usize,
+        path: &str,
+    ) -> Result<Self, ModelError> {
+        let mut d = KitsuneDetector::new(DetectorConfig {
+            features,
+            kitnet: model.kitnet.config,
+            explain_top,
+            ..DetectorConfig::default()
+        });
+        model.check_features(&d.feature_spec(), path)?;
+        d.model_sha256 = Some(model.sha256()?);
+        d.threshold = Some(model.threshold);
+        d.kitnet = model.kitnet;
+        Ok(d)
+    }
+
+    /// The features this detector computes.
+    pub fn feature_spec(&self) -> FeatureSpec {
+        FeatureSpec::new(mode_name(self.cfg.features.mode), &self.names)
+    }
+
+    /// Feature names in vector order.
+    pub fn feature_names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The network.
+    pub fn kitnet(&self) -> &KitNet {
+        &self.kitnet
+    }
+
+    /// The threshold, once known.
+    pub fn threshold(&self) -> Option<&Threshold> {
+        self.threshold.as_ref()
+    }
+
+    /// SHA-256 of the model in use (loaded or, once trained, of the current state).
+    pub fn model_sha256(&self) -> Option<&str> {
+        self.model_sha256.as_deref()
+    }
+
+    /// Features of the last packet.
+    pub fn last_features(&self) -> &[f64] {
+        &self.x
+    }
+
+    /// Processes one packet.
+    pub fn packet(&mut self, ts_ns: i64, frame_len: u32, decoded: &Decoded<'_>) -> Verdict {
+        self.packets += 1;
+        self.first_ts.get_or_insert(ts_ns);
+        self.last_ts = ts_ns;
+        self.extractor
+            .extract(ts_ns, frame_len, decoded, &mut self.x);
+        if !self.kitnet.is_trained() {
+            let phase = self.kitnet.train(&self.x);
+            let stage = if phase == Phase::FeatureMapping {
+                Stage::FeatureMapping
+            } else {
+                Stage::Training
+            };
+            if self.kitnet.is_trained() {
+                if let ThresholdChoice::PhiBeta { beta } = self.cfg.threshold {
+                    self.threshold = Some(Threshold::phi_beta(self.kitnet.max_train_score, beta));
+                }
+            }
+            return Verdict {
+                score: 0.0,
+                stage,
+                alert: false,
+            };
+        }
+        let score = self.kitnet.execute(&self.x);
+        match self.threshold {
+            Some(t) => Verdict {
+                score,
+                stage: Stage::Detecting,
+                alert: t.exceeded(score),
+            },
+            None => {
+                self.calibration.push(score);
+                if self.calibration.len() as u64 >= self.cfg.calibration.max(2) {
+                    self.finish_calibration();
+                }
+                Verdict {
+                    score,
+                    stage: Stage::Calibrating,
+                    alert: false,
+                }
+            }
+        }
+    }
+
+    /// Fits the log-normal threshold on the calibration scores gathered so far (called
+    /// automatically when the window is full; call it at the end of a short training run).
+    pub fn finish_calibration(&mut self) {
+        if self.threshold.is_some() {
+            return;
+        }
+        let fpr = match self.cfg.threshold {
+            ThresholdChoice::LogNormal { fpr } => fpr,
+            ThresholdChoice::PhiBeta { .. } => return,
+        };
+        self.threshold = Threshold::log_normal(&self.calibration, fpr);
+        self.calibration = Vec::new();
+    }
+
+    /// Why the last packet scored as it did.
+    pub fn explain(&self) -> Explanation {
+        let scores = self.kitnet.last_ensemble_scores();
+        let mut order: Vec<usize> = (0..scores.len()).collect();
+        order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+        let autoencoders = order
+            .into_iter()
+            .take(self.cfg.explain_top)
+            .map(|a| {
+                let members = &self.kitnet.map[a];
+                let mut errs: Vec<(usize, f64)> =
+                    self.kitnet.ensemble[a].last_errors().enumerate().collect();
+                errs.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+                let features = errs
+                    .into_iter()
+                    .take(self.cfg.explain_top)
+                    .map(|(k, e)| (self.names.get(members[k]).cloned().unwrap_or_default(), e))
+                    .collect();
+                AutoencoderContribution {
+                    autoencoder: a,
+                    rmse: scores[a],
+                    features,
+                }
+            })
+            .collect();
+        Explanation { autoencoders }
+    }
+
+    /// The trained model, for saving.
+    ///
+    /// # Errors
+    /// `Untrained` before the grace periods (and, for the log-normal rule, calibration) end.
+    pub fn to_model(&self, captures: Vec<String>) -> Result<KitsuneModel, ModelError> {
+        if !self.kitnet.is_trained() {
+            return Err(ModelError::Untrained {
+                what: format!(
+                    "{} of {} training packets seen",
+                    self.kitnet.trained,
+                    self.cfg.kitnet.fm_grace + self.cfg.kitnet.ad_grace + 1
+                ),
+            });
+        }
+        let threshold = self.threshold.ok_or_else(|| ModelError::Untrained {
+            what: "no threshold: the calibration window needs at least two positive scores".into(),
+        })?;
+        Ok(KitsuneModel {
+            format: MODEL_FORMAT.into(),
+            custos_version: env!("CARGO_PKG_VERSION").into(),
+            features: self.feature_spec(),
+            kitnet: self.kitnet.clone(),
+            threshold,
+            training: TrainingInfo {
+                packets: self.packets,
+                captures,
+                first_ts: self.first_ts.unwrap_or(0),
+                last_ts: self.last_ts,
+            },
+        })
+    }
+}

@@ -1,0 +1,504 @@
+//! Default mode: the same statistics as Kitsune-py with its implementation quirks fixed.
+//!
+//! - Keys are typed ([`Addr`], [`Sock`]), so `"198.18.0.1" + "23"` and `"198.18.0.12" + "3"`
+//!   are different sockets; ICMPv6 counts as ICMP; other IP protocols keep their number.
+//! - Each packet updates one 1D stream per table and one residual-product state per pair, once:
+//!   O(1) work whatever the number of peers. The destination's stream is only read (its mean and
+//!   variance do not change under decay, so it needs no update).
+//! - Every table holds at most a configured number of entries. When one is full, entries whose
+//!   weight at the slowest λ has decayed below [`FeatureConfig::stale_weight`] are evicted; if
+//!   that frees too little, the least recently seen quarter (estimated from a sample) goes too.
+//! - Times are kept in integer nanoseconds; Δt is exact.
+//!
+//! Once the tables have grown to their working size, a packet allocates nothing.
+
+use crate::{FeatureConfig, LAMBDAS};
+use custos_decode::{Decoded, Transport};
+use rustc_hash::FxHashMap;
+use std::hash::Hash;
+use std::net::IpAddr;
+
+const N: usize = LAMBDAS.len();
+/// Index of the slowest decay rate in [`LAMBDAS`].
+const SLOWEST: usize = N - 1;
+
+/// A network address: IPv4, IPv6 or, for frames without IP, a MAC address.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Addr {
+    /// 0 none, 4 IPv4, 6 IPv6, 1 MAC.
+    kind: u8,
+    bytes: [u8; 16],
+}
+
+impl Addr {
+    fn ip(ip: IpAddr) -> Self {
+        let mut bytes = [0; 16];
+        match ip {
+            IpAddr::V4(a) => {
+                bytes[..4].copy_from_slice(&a.octets());
+                Addr { kind: 4, bytes }
+            }
+            IpAddr::V6(a) => Addr {
+                kind: 6,
+                bytes: a.octets(),
+            },
+        }
+    }
+
+    fn mac(m: [u8; 6]) -> Self {
+        let mut bytes = [0; 16];
+        bytes[..6].copy_from_slice(&m);
+        Addr { kind: 1, bytes }
+    }
+}
+
+/// A socket: address, protocol and port (0 where the protocol has none).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Sock {
+    addr: Addr,
+    /// 0 none, 1 TCP, 2 UDP, 3 ICMP/ICMPv6, 4 ARP, 5 other IP protocol (`port` = its number).
+    proto: u8,
+    port: u16,
+}
+
+/// Damped 1D statistics of one stream at every λ.
+#[derive(Clone, Copy, Debug)]
+struct Stream {
+    last_ns: i64,
+    w: [f64; N],
+    ls: [f64; N],
+    ss: [f64; N],
+}
+
+/// Decay factors 2^(−λ·Δt) for Δt = `dt_ns` (0 when not positive: no decay).
+#[inline]
+fn factors(dt_ns: i64) -> [f64; N] {
+    if dt_ns <= 0 {
+        return [1.0; N];
+    }
+    let dt = dt_ns as f64 * 1e-9;
+    LAMBDAS.map(|l| (-l * dt).exp2())
+}
+
+impl Stream {
+    fn new(now: i64) -> Self {
+        Stream {
+            last_ns: now,
+            w: [0.0; N],
+            ls: [0.0; N],
+            ss: [0.0; N],
+        }
+    }
+
+    fn insert(&mut self, now: i64, v: f64) {
+        let f = factors(now - self.last_ns);
+        if now > self.last_ns {
+            self.last_ns = now;
+        }
+        for (i, f) in f.into_iter().enumerate() {
+            self.w[i] = self.w[i] * f + 1.0;
+            self.ls[i] = self.ls[i] * f + v;
+            self.ss[i] = self.ss[i] * f + v * v;
+        }
+    }
+
+    /// Mean and variance at λ index `i` (both unchanged by decay).
+    #[inline]
+    fn mean_var(&self, i: usize) -> (f64, f64) {
+        let w = self.w[i];
+        if w <= 0.0 {
+            return (0.0, 0.0);
+        }
+        let m = self.ls[i] / w;
+        (m, (self.ss[i] / w - m * m).abs())
+    }
+
+    fn write_1d(&self, out: &mut [f64]) {
+        for i in 0..N {
+            let (m, v) = self.mean_var(i);
+            out[3 * i] = self.w[i];
+            out[3 * i + 1] = m;
+            out[3 * i + 2] = v;
+        }
+    }
+}
+
+/// Damped sum of residual products of a pair of streams (Kitsune's `incStat_cov`).
+#[derive(Clone, Copy, Debug)]
+struct Cov {
+    last_ns: i64,
+    sr: [f64; N],
+    w: [f64; N],
+    /// Last residual of each side (canonical order), per λ.
+    res: [[f64; N]; 2],
+}
+
+impl Cov {
+    fn new(now: i64) -> Self {
+        Cov {
+            last_ns: now,
+            sr: [0.0; N],
+            w: [0.0; N],
+            res: [[0.0; N]; 2],
+        }
+    }
+
+    /// Adds the residual of side `me` (its value minus its stream's new mean).
+    fn update(&mut self, now: i64, me: usize, v: f64, src: &Stream) {
+        let f = factors(now - self.last_ns);
+        if now > self.last_ns {
+            self.last_ns = now;
+        }
+        for (i, f) in f.into_iter().enumerate() {
+            let (m, _) = src.mean_var(i);
+            let r = v - m;
+            let other = self.res[1 - me][i] * f;
+            self.res[1 - me][i] = other;
+            self.sr[i] = self.sr[i] * f + r * other;
+            self.w[i] = self.w[i] * f + 1.0;
+            self.res[me][i] = r;
+        }
+    }
+}
+
+/// A host or socket pair: residual state and, for host pairs, the jitter of each direction.
+#[derive(Clone, Copy, Debug)]
+struct Pair {
+    cov: Cov,
+    jit: [Option<Stream>; 2],
+}
+
+/// Something a [`Table`] can evict.
+trait Aging {
+    fn last_ns(&self) -> i64;
+    /// Weight at the slowest λ as of `last_ns`.
+    fn slow_weight(&self) -> f64;
+}
+
+impl Aging for Stream {
+    fn last_ns(&self) -> i64 {
+        self.last_ns
+    }
+    fn slow_weight(&self) -> f64 {
+        self.w[SLOWEST]
+    }
+}
+
+impl Aging for Pair {
+    fn last_ns(&self) -> i64 {
+        let j = self.jit.iter().flatten().map(|s| s.last_ns).max();
+        j.unwrap_or(i64::MIN).max(self.cov.last_ns)
+    }
+    fn slow_weight(&self) -> f64 {
+        let j = self.jit.iter().flatten().map(|s| s.w[SLOWEST]);
+        j.fold(self.cov.w[SLOWEST], f64::max)
+    }
+}
+
+/// A bounded map from key to state.
+#[derive(Debug)]
+struct Table<K, V> {
+    map: FxHashMap<K, V>,
+    max: usize,
+    stale: f64,
+    evicted: u64,
+}
+
+impl<K: Hash + Eq + Copy, V: Aging> Table<K, V> {
+    fn new(max: usize, stale: f64) -> Self {
+        Table {
+            map: FxHashMap::default(),
+            max: max.max(16),
+            stale,
+            evicted: 0,
+        }
+    }
+
+    /// The entry of `k`, created with `make` (after evicting if the table is full).
+    fn entry(&mut self, now: i64, k: K, make: impl FnOnce() -> V) -> &mut V {
+        if self.map.len() >= self.max && !self.map.contains_key(&k) {
+            self.evict(now);
+        }
+        self.map.entry(k).or_insert_with(make)
+    }
+
+    fn get(&self, k: &K) -> Option<&V> {
+        self.map.get(k)
+    }
+
+    /// Frees at least an eighth of the table: stale entries first, then the least recently seen.
+    fn evict(&mut self, now: i64) {
+        let before = self.map.len();
+        let stale = self.stale;
+        let slow = LAMBDAS[SLOWEST];
+        self.map.retain(|_, v| {
+            let dt = (now - v.last_ns()).max(0) as f64 * 1e-9;
+            v.slow_weight() * (-slow * dt).exp2() >= stale
+        });
+        let target = self.max - self.max / 8;
+        if self.map.len() > target {
+            // Estimate the first quartile of last-seen times from a sample, drop older entries.
+            let mut sample = [i64::MAX; 64];
+            let step = (self.map.len() / sample.len()).max(1);
+            for (s, v) in sample
+                .iter_mut()
+                .zip(self.map.values().step_by(step).map(Aging::last_ns))
+            {
+                *s = v;
+            }
+            sample.sort_unstable();
+            let cut = sample[sample.len() / 4];
+            self.map.retain(|_, v| v.last_ns() > cut);
+            if self.map.len() > target {
+                // All equally old: drop arbitrary entries.
+                let mut excess = self.map.len() - target;
+                self.map.retain(|_, _| {
+                    if excess > 0 {
+                        excess -= 1;
+                        false
+                    } else {
+                        true
+                    }
+                });
+            }
+        }
+        self.evicted += (before - self.map.len()) as u64;
+    }
+}
+
+/// The default-mode state.
+#[derive(Debug)]
+pub(crate) struct Tables {
+    mi: Table<([u8; 6], Addr), Stream>,
+    hosts: Table<Addr, Stream>,
+    host_pairs: Table<(Addr, Addr), Pair>,
+    socks: Table<Sock, Stream>,
+    sock_pairs: Table<(Sock, Sock), Pair>,
+}
+
+/// What the default mode reads from a packet.
+struct Keys {
+    src_mac: [u8; 6],
+    src: Addr,
+    dst: Addr,
+    src_sock: Sock,
+    dst_sock: Sock,
+}
+
+fn keys(d: &Decoded<'_>) -> Keys {
+    let src_mac = d.src_mac.map(|m| m.0).unwrap_or_default();
+    let dst_mac = d.dst_mac.map(|m| m.0).unwrap_or_default();
+    // The outermost IP layer with its transport (as Kitsune: first occurrence).
+    if let Some(l) = d.ip_layers().next() {
+        let (src, dst) = (Addr::ip(l.src), Addr::ip(l.dst));
+        let (proto, sp, dp) = match l.transport {
+            Transport::Tcp {
+                src_port, dst_port, ..
+            } => (1, src_port, dst_port),
+            Transport::Udp {
+                src_port, dst_port, ..
+            } => (2, src_port, dst_port),
+            Transport::Icmp { .. } => (3, 0, 0),
+            _ => (5, u16::from(l.protocol), u16::from(l.protocol)),
+        };
+        return Keys {
+            src_mac,
+            src,
+            dst,
+            src_sock: Sock {
+                addr: src,
+                proto,
+                port: sp,
+            },
+            dst_sock: Sock {
+                addr: dst,
+                proto,
+                port: dp,
+            },
+        };
+    }
+    if let Some(a) = &d.arp {
+        let src = Addr::ip(IpAddr::V4(a.sender_ip));
+        let dst = Addr::ip(IpAddr::V4(a.target_ip));
+        return Keys {
+            src_mac,
+            src,
+            dst,
+            // Kitsune's socket for ARP is the MAC pair.
+            src_sock: Sock {
+                addr: Addr::mac(src_mac),
+                proto: 4,
+                port: 0,
+            },
+            dst_sock: Sock {
+                addr: Addr::mac(dst_mac),
+                proto: 4,
+                port: 0,
+            },
+        };
+    }
+    let (src, dst) = (Addr::mac(src_mac), Addr::mac(dst_mac));
+    Keys {
+        src_mac,
+        src,
+        dst,
+        src_sock: Sock {
+            addr: src,
+            ..Sock::default()
+        },
+        dst_sock: Sock {
+            addr: dst,
+            ..Sock::default()
+        },
+    }
+}
+
+/// Writes the 7 HH/HpHp values per λ: 1D of `src`, then radius, magnitude (swapped in N-BaIoT
+/// order), covariance and correlation with `dst`.
+fn write_2d(src: &Stream, dst: Option<&Stream>, cov: &Cov, nbaiot: bool, out: &mut [f64]) {
+    for i in 0..N {
+        let (ma, va) = src.mean_var(i);
+        let (mb, vb) = dst.map_or((0.0, 0.0), |s| s.mean_var(i));
+        let radius = (va * va + vb * vb).sqrt();
+        let magnitude = (ma * ma + mb * mb).sqrt();
+        let c = if cov.w[i] > 0.0 {
+            cov.sr[i] / cov.w[i]
+        } else {
+            0.0
+        };
+        let ss = va.sqrt() * vb.sqrt();
+        let pcc = if ss != 0.0 { c / ss } else { 0.0 };
+        let o = &mut out[7 * i..7 * i + 7];
+        o[0] = src.w[i];
+        o[1] = ma;
+        o[2] = va;
+        if nbaiot {
+            o[3] = magnitude;
+            o[4] = radius;
+        } else {
+            o[3] = radius;
+            o[4] = magnitude;
+        }
+        o[5] = c;
+        o[6] = pcc;
+    }
+}
+
+impl Tables {
+    pub(crate) fn new(cfg: &FeatureConfig) -> Self {
+        let s = cfg.stale_weight;
+        Tables {
+            mi: Table::new(cfg.max_streams, s),
+            hosts: Table::new(cfg.max_streams, s),
+            host_pairs: Table::new(cfg.max_pairs, s),
+            socks: Table::new(cfg.max_streams, s),
+            sock_pairs: Table::new(cfg.max_pairs, s),
+        }
+    }
+
+    /// Largest table's size (for tests).
+    #[cfg(test)]
+    pub(crate) fn max_len(&self) -> usize {
+        [
+            self.mi.map.len(),
+            self.hosts.map.len(),
+            self.host_pairs.map.len(),
+            self.socks.map.len(),
+            self.sock_pairs.map.len(),
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(0)
+    }
+
+    /// Entries evicted so far, all tables together.
+    pub(crate) fn evicted(&self) -> u64 {
+        self.mi.evicted
+            + self.hosts.evicted
+            + self.host_pairs.evicted
+            + self.socks.evicted
+            + self.sock_pairs.evicted
+    }
+
+    pub(crate) fn update(&mut self, now: i64, frame_len: u32, d: &Decoded<'_>, out: &mut [f64]) {
+        let k = keys(d);
+        let v = f64::from(frame_len);
+        let nbaiot = out.len() == crate::NBAIOT_FEATURES;
+        let mut o = 0;
+
+        let mi = self.mi.entry(now, (k.src_mac, k.src), || Stream::new(now));
+        mi.insert(now, v);
+        mi.write_1d(&mut out[o..o + 3 * N]);
+        o += 3 * N;
+
+        // Host pair: the source's stream, the destination's (read only) and the pair.
+        let src = {
+            let s = self.hosts.entry(now, k.src, || Stream::new(now));
+            s.insert(now, v);
+            *s
+        };
+        if nbaiot {
+            src.write_1d(&mut out[o..o + 3 * N]);
+            o += 3 * N;
+        }
+        let dst = if k.dst == k.src {
+            Some(src)
+        } else {
+            self.hosts.get(&k.dst).copied()
+        };
+        let (lo, hi, me) = if k.src <= k.dst {
+            (k.src, k.dst, 0)
+        } else {
+            (k.dst, k.src, 1)
+        };
+        let pair = self.host_pairs.entry(now, (lo, hi), || Pair {
+            cov: Cov::new(now),
+            jit: [None, None],
+        });
+        pair.cov.update(now, me, v, &src);
+        write_2d(
+            &src,
+            dst.as_ref(),
+            &pair.cov,
+            nbaiot,
+            &mut out[o..o + 7 * N],
+        );
+        o += 7 * N;
+
+        // Jitter of this direction of the host pair.
+        let jit = pair.jit[me].get_or_insert_with(|| Stream::new(now));
+        let gap = (now - jit.last_ns).max(0) as f64 * 1e-9;
+        jit.insert(now, gap);
+        jit.write_1d(&mut out[o..o + 3 * N]);
+        o += 3 * N;
+
+        // Socket pair.
+        let src = {
+            let s = self.socks.entry(now, k.src_sock, || Stream::new(now));
+            s.insert(now, v);
+            *s
+        };
+        let dst = if k.dst_sock == k.src_sock {
+            Some(src)
+        } else {
+            self.socks.get(&k.dst_sock).copied()
+        };
+        let (lo, hi, me) = if k.src_sock <= k.dst_sock {
+            (k.src_sock, k.dst_sock, 0)
+        } else {
+            (k.dst_sock, k.src_sock, 1)
+        };
+        let pair = self.sock_pairs.entry(now, (lo, hi), || Pair {
+            cov: Cov::new(now),
+            jit: [None, None],
+        });
+        pair.cov.update(now, me, v, &src);
+        write_2d(
+            &src,
+            dst.as_ref(),
+            &pair.cov,
+            nbaiot,
+            &mut out[o..o + 7 * N],
+        );
+    }
+}
