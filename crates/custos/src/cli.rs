@@ -206,4 +206,9 @@ pub struct BenchArgs {
     /// Checksum verification during the benchmark.
     #[arg(long, value_enum, default_value_t = ChecksumArg::Auto)]
     pub checksums: ChecksumArg,
+
+    /// With --detector: measure read + decode + features + detector instead, reporting the
+    /// training and the scoring phases separately (one pass).
+    #[command(flatten)]
+    pub detect: DetectorArgs,
 }

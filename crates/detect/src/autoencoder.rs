@@ -84,24 +84,34 @@ impl Autoencoder {
     }
 
     /// y = sigmoid(x·W + hbias); z = sigmoid(y·Wᵀ + vbias); err = x − z.
+    ///
+    /// Each sum runs over its index in increasing order, as a sequential dot product would;
+    /// the encoder walks W row by row (contiguous) with one accumulator per hidden unit, which
+    /// adds the same terms in the same order as a column walk.
     fn forward(&mut self) {
-        let (n, h) = (self.n_visible, self.n_hidden);
+        let h = self.n_hidden;
         let s = &mut self.scratch;
-        for j in 0..h {
-            let mut acc = 0.0;
-            for i in 0..n {
-                acc += s.x[i] * self.w[i * h + j];
+        s.y.fill(0.0);
+        for (xi, row) in s.x.iter().zip(self.w.chunks_exact(h)) {
+            for (acc, w) in s.y.iter_mut().zip(row) {
+                *acc += xi * w;
             }
-            s.y[j] = sigmoid(acc + self.hbias[j]);
         }
-        for i in 0..n {
-            let row = &self.w[i * h..(i + 1) * h];
+        for (y, b) in s.y.iter_mut().zip(&self.hbias) {
+            *y = sigmoid(*y + b);
+        }
+        for (((z, e), (x, row)), b) in
+            s.z.iter_mut()
+                .zip(s.err.iter_mut())
+                .zip(s.x.iter().zip(self.w.chunks_exact(h)))
+                .zip(&self.vbias)
+        {
             let mut acc = 0.0;
-            for j in 0..h {
-                acc += s.y[j] * row[j];
+            for (y, w) in s.y.iter().zip(row) {
+                acc += y * w;
             }
-            s.z[i] = sigmoid(acc + self.vbias[i]);
-            s.err[i] = s.x[i] - s.z[i];
+            *z = sigmoid(acc + b);
+            *e = x - *z;
         }
     }
 
@@ -163,18 +173,13 @@ impl Autoencoder {
     }
 }
 
-/// sqrt(mean(err²)), with err² computed in place (numpy evaluates `L_h2**2` into a temporary).
+/// sqrt(mean(err²)); squares `err` in place (numpy evaluates `L_h2**2` into a temporary that
+/// is not used again either).
 fn rmse(err: &mut [f64]) -> f64 {
-    let mut sq = [0.0f64; 64];
-    if err.len() <= sq.len() {
-        for (s, e) in sq.iter_mut().zip(err.iter()) {
-            *s = e * e;
-        }
-        numpy_mean(&sq[..err.len()]).sqrt()
-    } else {
-        let v: Vec<f64> = err.iter().map(|e| e * e).collect();
-        numpy_mean(&v).sqrt()
+    for e in err.iter_mut() {
+        *e *= *e;
     }
+    numpy_mean(err).sqrt()
 }
 
 #[cfg(test)]
