@@ -23,7 +23,7 @@ MAX_FILE = 64 * 1024
 MAX_FRAME = 4000          # the decoder runs with -max_len=4096
 MARKER = b"\xffNXT"
 # Same order as custos_fuzz::LINKTYPES: the selector byte is the index.
-LINKTYPES = [1, 101, 113, 276, 0, 108, 9, 228, 229, 12, 14, 50, 51]
+LINKTYPES = [1, 101, 113, 276, 0, 108, 9, 228, 229, 12, 14, 50, 51, 105, 127]
 PCAP_MAGICS = {0xa1b2c3d4, 0xa1b23c4d, 0xa1b2cd34}
 SINGLES_PER_FILE = 6
 GROUPS_PER_FILE = 2

@@ -13,8 +13,13 @@ const PCAP_HEADER: [u8; 24] = [
 
 fn known_magic(data: &[u8]) -> bool {
     let Some(m) = data.get(..4) else { return false };
-    let (be, le) = (u32::from_be_bytes(m.try_into().unwrap()), u32::from_le_bytes(m.try_into().unwrap()));
-    [0xa1b2_c3d4, 0xa1b2_3c4d, 0xa1b2_cd34].iter().any(|&k| k == be || k == le)
+    let (be, le) = (
+        u32::from_be_bytes(m.try_into().unwrap()),
+        u32::from_le_bytes(m.try_into().unwrap()),
+    );
+    [0xa1b2_c3d4, 0xa1b2_3c4d, 0xa1b2_cd34]
+        .iter()
+        .any(|&k| k == be || k == le)
 }
 
 fuzz_target!(|data: &[u8]| {

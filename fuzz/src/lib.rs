@@ -4,8 +4,10 @@
 
 use std::io::Cursor;
 
-use custos_capture::{CaptureError, FileReader, PacketSource};
-use custos_decode::{linktype, ChecksumMode, Decoded, Decoder, DecoderConfig, ReassemblyLimits, Transport};
+use custos_capture::{CaptureError, CaptureFormat, FileReader, PacketSource};
+use custos_decode::{
+    linktype, ChecksumMode, Decoded, Decoder, DecoderConfig, ReassemblyLimits, Transport,
+};
 
 /// An owned copy of a packet, for comparing the two reader paths.
 #[derive(Debug, PartialEq, Eq)]
@@ -29,7 +31,11 @@ pub struct OwnedError {
 
 impl From<&CaptureError> for OwnedError {
     fn from(e: &CaptureError) -> Self {
-        OwnedError { offset: e.offset, packet_index: e.packet_index, kind: e.kind.to_string() }
+        OwnedError {
+            offset: e.offset,
+            packet_index: e.packet_index,
+            kind: e.kind.to_string(),
+        }
     }
 }
 
@@ -39,13 +45,25 @@ pub enum Outcome {
     /// The constructor failed.
     OpenError(OwnedError),
     /// Packets, then a clean end (`None`) or one error.
-    Read { format: String, gzip: bool, snaplen: Option<u32>, packets: Vec<OwnedPacket>, error: Option<OwnedError> },
+    Read {
+        format: String,
+        gzip: bool,
+        snaplen: Option<u32>,
+        packets: Vec<OwnedPacket>,
+        error: Option<OwnedError>,
+    },
 }
 
 /// Drains `reader`, checking the per-path properties against `input` (the bytes it was built from).
 fn drain(mut reader: FileReader, input: &[u8], path: &str) -> Outcome {
     let gzip = reader.is_gzip();
     let format = format!("{:?}", reader.format());
+    // pcap record header length: the packet bytes must be the input bytes right after it.
+    let pcap_hlen = match reader.format() {
+        CaptureFormat::Pcap { .. } => Some(16u64),
+        CaptureFormat::PcapModified { .. } => Some(24),
+        _ => None,
+    };
     let snaplen = reader.snaplen();
     let total = input.len() as u64;
     let mut packets: Vec<OwnedPacket> = Vec::new();
@@ -53,15 +71,44 @@ fn drain(mut reader: FileReader, input: &[u8], path: &str) -> Outcome {
         match reader.next_packet() {
             Ok(Some(p)) => {
                 let expected_index = packets.len() as u64;
-                assert_eq!(p.index, expected_index, "{path}: packet index not consecutive");
+                assert_eq!(
+                    p.index, expected_index,
+                    "{path}: packet index not consecutive"
+                );
                 if let Some(prev) = packets.last() {
-                    assert!(p.offset > prev.offset, "{path}: offsets not increasing ({} then {})", prev.offset, p.offset);
+                    assert!(
+                        p.offset > prev.offset,
+                        "{path}: offsets not increasing ({} then {})",
+                        prev.offset,
+                        p.offset
+                    );
                 }
                 if !gzip {
-                    assert!(p.data.len() as u64 <= total, "{path}: packet data longer than the input");
-                    assert!(p.offset < total, "{path}: packet offset {} beyond input length {total}", p.offset);
+                    assert!(
+                        p.data.len() as u64 <= total,
+                        "{path}: packet data longer than the input"
+                    );
+                    assert!(
+                        p.offset < total,
+                        "{path}: packet offset {} beyond input length {total}",
+                        p.offset
+                    );
                     // Each record has at least a 12-byte header: a bound on the packet count.
-                    assert!(expected_index < total, "{path}: more packets than input bytes");
+                    assert!(
+                        expected_index < total,
+                        "{path}: more packets than input bytes"
+                    );
+                }
+                if let (Some(h), false) = (pcap_hlen, gzip) {
+                    let start = usize::try_from(p.offset + h).unwrap_or(usize::MAX);
+                    let bytes = start
+                        .checked_add(p.data.len())
+                        .and_then(|end| input.get(start..end));
+                    assert_eq!(
+                        bytes,
+                        Some(p.data),
+                        "{path}: pcap packet bytes are not the record's bytes"
+                    );
                 }
                 if snaplen.is_some() {
                     assert_eq!(p.interface, 0, "{path}: pcap packet with an interface id");
@@ -75,17 +122,34 @@ fn drain(mut reader: FileReader, input: &[u8], path: &str) -> Outcome {
                     offset: p.offset,
                     interface: p.interface,
                 });
-                assert_eq!(reader.packet_count(), expected_index + 1, "{path}: packet_count");
+                assert_eq!(
+                    reader.packet_count(),
+                    expected_index + 1,
+                    "{path}: packet_count"
+                );
             }
             Ok(None) => break None,
             Err(e) => {
                 let _ = e.to_string();
-                assert_eq!(e.packet_index, packets.len() as u64, "{path}: error packet_index");
+                assert_eq!(
+                    e.packet_index,
+                    packets.len() as u64,
+                    "{path}: error packet_index"
+                );
                 if let Some(prev) = packets.last() {
-                    assert!(e.offset > prev.offset, "{path}: error offset {} not after the last packet at {}", e.offset, prev.offset);
+                    assert!(
+                        e.offset > prev.offset,
+                        "{path}: error offset {} not after the last packet at {}",
+                        e.offset,
+                        prev.offset
+                    );
                 }
                 if !gzip {
-                    assert!(e.offset <= total, "{path}: error offset {} beyond input length {total}", e.offset);
+                    assert!(
+                        e.offset <= total,
+                        "{path}: error offset {} beyond input length {total}",
+                        e.offset
+                    );
                 }
                 break Some(OwnedError::from(&e));
             }
@@ -99,7 +163,13 @@ fn drain(mut reader: FileReader, input: &[u8], path: &str) -> Outcome {
             Err(e) => panic!("{path}: second error after the end/error: {e}"),
         }
     }
-    Outcome::Read { format, gzip, snaplen, packets, error }
+    Outcome::Read {
+        format,
+        gzip,
+        snaplen,
+        packets,
+        error,
+    }
 }
 
 fn open_outcome(r: Result<FileReader, CaptureError>, input: &[u8], path: &str) -> Outcome {
@@ -107,7 +177,11 @@ fn open_outcome(r: Result<FileReader, CaptureError>, input: &[u8], path: &str) -
         Ok(reader) => drain(reader, input, path),
         Err(e) => {
             let _ = e.to_string();
-            assert_eq!((e.offset, e.packet_index), (0, 0), "{path}: open error not at offset 0, packet 0");
+            assert_eq!(
+                (e.offset, e.packet_index),
+                (0, 0),
+                "{path}: open error not at offset 0, packet 0"
+            );
             Outcome::OpenError(OwnedError::from(&e))
         }
     }
@@ -116,7 +190,11 @@ fn open_outcome(r: Result<FileReader, CaptureError>, input: &[u8], path: &str) -
 /// Reads `input` through the in-memory path and the streaming path, checks each, and asserts
 /// that both yield the same packets and the same error.
 pub fn check_reader(input: &[u8]) {
-    let whole = open_outcome(FileReader::from_vec(input.to_vec(), "fuzz"), input, "from_vec");
+    let whole = open_outcome(
+        FileReader::from_vec(input.to_vec(), "fuzz"),
+        input,
+        "from_vec",
+    );
     let stream = open_outcome(
         FileReader::open_stream(Box::new(Cursor::new(input.to_vec())), "fuzz"),
         input,
@@ -126,7 +204,7 @@ pub fn check_reader(input: &[u8]) {
 }
 
 /// Link types the decoder target picks from (selector byte & 0x0f, modulo the length).
-pub const LINKTYPES: [u32; 13] = [
+pub const LINKTYPES: [u32; 15] = [
     linktype::ETHERNET,
     linktype::RAW,
     linktype::LINUX_SLL,
@@ -140,6 +218,8 @@ pub const LINKTYPES: [u32; 13] = [
     linktype::RAW_14,
     linktype::PPP_HDLC,
     linktype::PPP_ETHER,
+    linktype::IEEE802_11,
+    linktype::IEEE802_11_RADIOTAP,
 ];
 
 /// Separates frames in a decoder input.
@@ -171,17 +251,28 @@ pub fn split_frames(rest: &[u8]) -> Vec<&[u8]> {
 pub fn decoders() -> [Decoder; 3] {
     let tight = DecoderConfig {
         checksums: ChecksumMode::Ignore,
-        reassembly: ReassemblyLimits { max_datagrams: 2, max_bytes: 2048, max_fragments: 4, timeout_ns: 10_000_000_000 },
+        reassembly: ReassemblyLimits {
+            max_datagrams: 2,
+            max_bytes: 2048,
+            max_fragments: 4,
+            timeout_ns: 10_000_000_000,
+        },
     };
     [
         Decoder::new(DecoderConfig::default()),
-        Decoder::new(DecoderConfig { checksums: ChecksumMode::Ignore, ..DecoderConfig::default() }),
+        Decoder::new(DecoderConfig {
+            checksums: ChecksumMode::Ignore,
+            ..DecoderConfig::default()
+        }),
         Decoder::new(tight),
     ]
 }
 
 fn within(part: &[u8], frame: &[u8]) -> bool {
-    let (b, e) = (frame.as_ptr() as usize, frame.as_ptr() as usize + frame.len());
+    let (b, e) = (
+        frame.as_ptr() as usize,
+        frame.as_ptr() as usize + frame.len(),
+    );
     let p = part.as_ptr() as usize;
     part.is_empty() || (p >= b && p + part.len() <= e)
 }
@@ -191,36 +282,64 @@ pub fn check_decoded(d: &Decoded<'_>, frame: &[u8]) {
     let n = frame.len();
     if let Some(e) = d.error {
         let _ = e.to_string();
-        assert!(e.offset <= n, "error offset {} beyond frame length {n}: {e:?}", e.offset);
+        // Documented bound: within the frame, also for failures inside reassembled data
+        // (regressions/decoder-reassembled-error-offset.bin, fixed in commit 4ea3270).
+        let bound = n;
+        assert!(
+            e.offset <= bound,
+            "error offset {} beyond frame length {n}: {e:?}",
+            e.offset
+        );
     }
     assert!(d.vlan_ids().len() <= 2);
     let mut reassembled_above = false;
     let mut count = 0;
     for l in d.ip_layers() {
         count += 1;
-        assert!(l.offset <= n, "IP layer offset {} beyond frame length {n}", l.offset);
+        assert!(
+            l.offset <= n,
+            "IP layer offset {} beyond frame length {n}",
+            l.offset
+        );
         reassembled_above |= l.reassembled;
         let slices: [&[u8]; 2] = match l.transport {
-            Transport::Tcp { options, payload, .. } => [options, payload],
-            Transport::Udp { payload, .. } | Transport::Icmp { payload, .. } | Transport::Other { payload } => [payload, &[]],
+            Transport::Tcp {
+                options, payload, ..
+            } => [options, payload],
+            Transport::Udp { payload, .. }
+            | Transport::Icmp { payload, .. }
+            | Transport::Other { payload } => [payload, &[]],
             Transport::Fragment | Transport::Malformed => [&[], &[]],
         };
         for s in slices {
             if !within(s, frame) {
-                assert!(reassembled_above, "payload slice outside the frame with no reassembled layer");
-                assert!(s.len() <= 65_535, "reassembled payload slice of {} bytes", s.len());
+                assert!(
+                    reassembled_above,
+                    "payload slice outside the frame with no reassembled layer"
+                );
+                assert!(
+                    s.len() <= 65_535,
+                    "reassembled payload slice of {} bytes",
+                    s.len()
+                );
             }
         }
     }
     assert!(count <= custos_decode::MAX_IP_LAYERS);
 }
 
+/// True when `CUSTOS_FUZZ_STRICT=1`: known, reported bugs are crashes again.
+pub fn strict() -> bool {
+    static STRICT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *STRICT.get_or_init(|| std::env::var_os("CUSTOS_FUZZ_STRICT").is_some_and(|v| v == "1"))
+}
+
 /// Panics that are known, reported bugs, skipped so that fuzzing can go on past them:
 /// (file suffix of the panic location, text in the panic message). Set `CUSTOS_FUZZ_STRICT=1`
 /// to treat them as crashes again. Remove an entry once its fix has landed.
 pub const KNOWN_PANICS: &[(&str, &str)] = &[
-    // Checksum accumulator overflow (regressions/decoder-checksum-*.bin): reported 2026-11-26.
-    ("crates/decode/src/checksum.rs", "attempt to add with overflow"),
+    // Empty: the checksum accumulator overflow (regressions/decoder-checksum-*.bin) was listed
+    // here until its fix landed (commit e9de4d9).
 ];
 
 static KNOWN_HITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -235,7 +354,7 @@ pub fn known_panics_skipped() -> u64 {
 pub fn install_known_panic_hook() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        if std::env::var_os("CUSTOS_FUZZ_STRICT").is_some_and(|v| v == "1") {
+        if strict() {
             return;
         }
         let previous = std::panic::take_hook();
@@ -247,7 +366,10 @@ pub fn install_known_panic_hook() {
                 .or_else(|| info.payload().downcast_ref::<&str>().copied())
                 .unwrap_or("");
             let file = info.location().map(|l| l.file()).unwrap_or("");
-            if KNOWN_PANICS.iter().any(|(f, m)| file.ends_with(f) && msg.contains(m)) {
+            if KNOWN_PANICS
+                .iter()
+                .any(|(f, m)| file.ends_with(f) && msg.contains(m))
+            {
                 KNOWN_HITS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 return; // unwind to catch_known
             }
