@@ -5,7 +5,9 @@
 //! by a verifying decoder, an ignoring one, and one with tight reassembly limits; nothing may
 //! panic (debug builds check overflow) and every error offset must lie within its frame.
 
-use custos_decode::{linktype, ChecksumMode, ChecksumStatus, Decoder, DecoderConfig, ReassemblyLimits};
+use custos_decode::{
+    linktype, ChecksumMode, ChecksumStatus, Decoder, DecoderConfig, ReassemblyLimits,
+};
 use std::path::Path;
 
 const LINKTYPES: [u32; 15] = [
@@ -47,8 +49,15 @@ fn split(rest: &[u8]) -> Vec<&[u8]> {
 /// verifying decoder.
 fn replay(input: &[u8]) -> Vec<Option<ChecksumStatus>> {
     let Some((&sel, rest)) = input.split_first() else {
-        return;
+        return Vec::new();
     };
+    // As the fuzz target: frames 1 ms apart, or 20 s apart when the selector's top bit is set.
+    let step: i64 = if sel & 0x80 != 0 {
+        20_000_000_000
+    } else {
+        1_000_000
+    };
+    let mut statuses = Vec::new();
     let lt = LINKTYPES[usize::from(sel & 0x0f) % LINKTYPES.len()];
     let tight = DecoderConfig {
         checksums: ChecksumMode::Ignore,
