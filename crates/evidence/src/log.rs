@@ -1,0 +1,945 @@
+//! The on-disk log: appends, integration into tiles, checkpoints, proofs, crash recovery.
+//!
+//! # Layout
+//! A log directory holds the C2SP tlog-tiles resources (see [`crate::layout`]) and a private
+//! `.state/` folder: `origin` (the checkpoint origin line), `tree` (the last integrated size and
+//! root) and `lock` (held with `flock` by the one writer).
+//!
+//! # Durability protocol
+//! [`Log::append`] only buffers. [`Log::integrate`] (called by [`Log::publish_checkpoint`], and
+//! automatically when the buffer is large) writes every new full tile, full entry bundle and
+//! the new right-edge partial tiles and bundle, each to a temporary file that is `fdatasync`ed
+//! and renamed into place; then it `fsync`s every directory it touched, and only then
+//! atomically replaces `.state/tree`. [`Log::publish_checkpoint`] writes the signed checkpoint
+//! the same way (temp, fsync, rename, fsync directory) after integration has returned, so a
+//! published checkpoint never covers data that is not on stable storage.
+//!
+//! # Recovery
+//! [`Log::open`] reads the checkpoint (size `S`) and `.state/tree` (size `T`). When `T >= S`
+//! and the right edge at `T` loads, hashes to the recorded root and the tree at `T` contains
+//! the checkpoint's root at `S`, the log resumes at `T`; otherwise it falls back to `S` and
+//! requires the tiles to reproduce the checkpoint's root ([`LogError::Inconsistent`] if not).
+//! Files beyond the recovered size (from an interrupted integration) are simply overwritten
+//! by later appends. Leaves covered by a published checkpoint are never lost.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write as _};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::checkpoint::{Checkpoint, CheckpointError};
+use crate::layout::{
+    entries_path, partial_tile_size, tile_path, CHECKPOINT_PATH, TILE_HEIGHT, TILE_WIDTH,
+};
+use crate::merkle::{self, empty_root, hex, leaf_hash, node_hash, Hash, ProofError, HASH_SIZE};
+use crate::note::{parse_note, Signer};
+
+/// Largest entry a bundle can hold: its length must fit the big-endian `u16` prefix.
+pub const MAX_ENTRY_SIZE: usize = u16::MAX as usize;
+
+/// Pending entries that trigger an automatic [`Log::integrate`] from [`Log::append`].
+const AUTO_INTEGRATE_ENTRIES: u64 = 1 << 16;
+/// Pending bytes that trigger an automatic [`Log::integrate`].
+const AUTO_INTEGRATE_BYTES: usize = 32 << 20;
+/// Full tiles kept expanded in memory for proofs.
+const CACHE_TILES: usize = 4096;
+
+const STATE_DIR: &str = ".state";
+
+/// Errors from [`Log`] operations.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    /// A file system operation failed on `path`.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+    /// An entry is longer than the 65 535 bytes a bundle's `u16` length prefix allows.
+    #[error("entry of {0} bytes exceeds the {MAX_ENTRY_SIZE}-byte limit")]
+    EntryTooLarge(usize),
+    /// [`Log::create`] found an existing log.
+    #[error("{0}: a log already exists here")]
+    AlreadyExists(PathBuf),
+    /// [`Log::open`] found no log (`.state/origin` missing).
+    #[error("{0}: not a log directory")]
+    NotALog(PathBuf),
+    /// Another process holds the log's writer lock.
+    #[error("{0}: log is locked by another writer")]
+    Locked(PathBuf),
+    /// A stored file is malformed: wrong length, bad bundle framing, bad state text.
+    #[error("{path}: {reason}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Stored data does not reproduce a root it must reproduce (like tessera's
+    /// `ErrInconsistency`): the evidence is the size and both roots.
+    #[error(
+        "inconsistent log at size {size}: expected root {}, tiles give {}",
+        hex(expected),
+        hex(actual)
+    )]
+    Inconsistent {
+        /// The tree size checked.
+        size: u64,
+        /// The root recorded in the checkpoint or state.
+        expected: Hash,
+        /// The root the stored tiles give.
+        actual: Hash,
+    },
+    /// An entry in a bundle does not hash to the leaf hash stored in the level-0 tile.
+    #[error(
+        "{path}: leaf {leaf} hashes to {}, tile has {}",
+        hex(actual),
+        hex(expected)
+    )]
+    LeafMismatch {
+        /// The entry bundle.
+        path: PathBuf,
+        /// Leaf index.
+        leaf: u64,
+        /// The hash in the level-0 tile.
+        expected: Hash,
+        /// The hash of the bundle's entry.
+        actual: Hash,
+    },
+    /// The stored checkpoint is unreadable.
+    #[error("checkpoint: {0}")]
+    Checkpoint(#[from] CheckpointError),
+    /// The stored checkpoint belongs to another origin.
+    #[error("checkpoint origin {found:?} differs from the log's origin {expected:?}")]
+    OriginMismatch {
+        /// The log's origin.
+        expected: String,
+        /// The checkpoint's.
+        found: String,
+    },
+    /// A proof request is outside the integrated tree.
+    #[error("proof: {0}")]
+    Proof(#[from] ProofError),
+    /// A requested size is beyond the integrated size.
+    #[error("size {requested} is beyond the integrated size {integrated}")]
+    BeyondIntegrated {
+        /// The size asked for.
+        requested: u64,
+        /// [`Log::integrated_size`].
+        integrated: u64,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> LogError + '_ {
+    move |source| LogError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A full tile with all eight internal levels computed (row 0: 256 stored hashes, row 8: root).
+#[derive(Debug)]
+struct ExpandedTile {
+    rows: Vec<Vec<Hash>>,
+}
+
+impl ExpandedTile {
+    fn new(stored: Vec<Hash>) -> Self {
+        let mut rows = vec![stored];
+        while let Some(last) = rows.last() {
+            if last.len() <= 1 {
+                break;
+            }
+            let next: Vec<Hash> = last.chunks_exact(2).map(pair_hash).collect();
+            rows.push(next);
+        }
+        Self { rows }
+    }
+
+    fn get(&self, r: u32, off: u64) -> Option<Hash> {
+        self.rows
+            .get(r as usize)?
+            .get(usize::try_from(off).ok()?)
+            .copied()
+    }
+}
+
+fn pair_hash(p: &[Hash]) -> Hash {
+    match p {
+        [l, r] => node_hash(l, r),
+        _ => empty_root(),
+    }
+}
+
+/// The root of a perfect subtree given its leaves (a power-of-two count).
+fn perfect_root(hashes: &[Hash]) -> Hash {
+    match hashes {
+        [] => empty_root(),
+        [one] => *one,
+        _ => {
+            let (l, r) = hashes.split_at(hashes.len() / 2);
+            node_hash(&perfect_root(l), &perfect_root(r))
+        }
+    }
+}
+
+/// Splits a bundle into its entries.
+///
+/// # Errors
+/// A description of the framing fault: a truncated length prefix or entry.
+pub fn parse_entry_bundle(bundle: &[u8]) -> Result<Vec<&[u8]>, String> {
+    let mut out = Vec::new();
+    let mut rest = bundle;
+    while !rest.is_empty() {
+        let (Some(&a), Some(&b)) = (rest.first(), rest.get(1)) else {
+            return Err(format!("truncated length prefix at entry {}", out.len()));
+        };
+        let len = usize::from(u16::from_be_bytes([a, b]));
+        let Some(entry) = rest.get(2..2 + len) else {
+            return Err(format!(
+                "entry {} claims {len} bytes, {} left",
+                out.len(),
+                rest.len() - 2
+            ));
+        };
+        out.push(entry);
+        rest = rest.get(2 + len..).unwrap_or_default();
+    }
+    Ok(out)
+}
+
+fn hashes_from_bytes(path: &Path, bytes: &[u8], want: usize) -> Result<Vec<Hash>, LogError> {
+    if bytes.len() != want * HASH_SIZE {
+        return Err(LogError::Corrupt {
+            path: path.to_path_buf(),
+            reason: format!("tile is {} bytes, want {}", bytes.len(), want * HASH_SIZE),
+        });
+    }
+    Ok(bytes
+        .chunks_exact(HASH_SIZE)
+        .filter_map(|c| Hash::try_from(c).ok())
+        .collect())
+}
+
+fn hashes_to_bytes(hashes: &[Hash]) -> Vec<u8> {
+    hashes.iter().flatten().copied().collect()
+}
+
+/// An append-only transparency log stored in the C2SP tlog-tiles layout.
+///
+/// One process writes a log at a time (an exclusive `flock` on `.state/lock`).
+#[derive(Debug)]
+pub struct Log {
+    dir: PathBuf,
+    origin: String,
+    _lock: File,
+    /// Integrated (durable) size.
+    size: u64,
+    /// Per tile level, the hashes of the rightmost partial tile at `size`.
+    edge: Vec<Vec<Hash>>,
+    /// The rightmost partial entry bundle at `size`.
+    bundle: Vec<u8>,
+    /// Length-prefixed entries appended but not yet integrated.
+    pending: Vec<u8>,
+    pending_count: u64,
+    cache: Mutex<HashMap<(u64, u64), Arc<ExpandedTile>>>,
+    /// The edge rows expanded into their perfect subtrees; rebuilt lazily after a change.
+    edge_cache: Mutex<Option<Arc<Vec<ExpandedTile>>>>,
+}
+
+impl Log {
+    /// Creates a new, empty log in `dir` (created if missing) with checkpoint origin `origin`.
+    ///
+    /// # Errors
+    /// [`LogError::AlreadyExists`] if `dir` already holds a log, [`LogError::Io`].
+    pub fn create(dir: impl AsRef<Path>, origin: &str) -> Result<Self, LogError> {
+        let dir = dir.as_ref();
+        let state = dir.join(STATE_DIR);
+        if state.join("origin").exists() {
+            return Err(LogError::AlreadyExists(dir.to_path_buf()));
+        }
+        if origin.is_empty() || origin.contains('\n') {
+            return Err(LogError::Corrupt {
+                path: dir.to_path_buf(),
+                reason: "origin must be one non-empty line".into(),
+            });
+        }
+        fs::create_dir_all(&state).map_err(io_err(&state))?;
+        let lock = lock(dir)?;
+        write_durable(dir, &state.join("origin"), origin.as_bytes())?;
+        sync_dir(&state)?;
+        sync_dir(dir)?;
+        let mut log = Self::empty(dir, origin.to_string(), lock);
+        log.write_state()?;
+        Ok(log)
+    }
+
+    fn empty(dir: &Path, origin: String, lock: File) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+            origin,
+            _lock: lock,
+            size: 0,
+            edge: Vec::new(),
+            bundle: Vec::new(),
+            pending: Vec::new(),
+            pending_count: 0,
+            cache: Mutex::new(HashMap::new()),
+            edge_cache: Mutex::new(None),
+        }
+    }
+
+    /// Opens an existing log, recovering from any interrupted integration (see the module
+    /// docs).
+    ///
+    /// # Errors
+    /// [`LogError::NotALog`], [`LogError::Locked`], [`LogError::Checkpoint`] for an
+    /// unparseable checkpoint, [`LogError::Inconsistent`] or [`LogError::Corrupt`] when the
+    /// stored tiles cannot reproduce the checkpoint, [`LogError::Io`].
+    pub fn open(dir: impl AsRef<Path>) -> Result<Self, LogError> {
+        let dir = dir.as_ref();
+        let origin_path = dir.join(STATE_DIR).join("origin");
+        let origin = match fs::read_to_string(&origin_path) {
+            Ok(o) => o,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(LogError::NotALog(dir.to_path_buf()))
+            }
+            Err(e) => {
+                return Err(LogError::Io {
+                    path: origin_path,
+                    source: e,
+                })
+            }
+        };
+        let lock = lock(dir)?;
+        let mut log = Self::empty(dir, origin, lock);
+        let cp = log.stored_checkpoint()?;
+        if let Some(cp) = &cp {
+            if cp.origin != log.origin {
+                return Err(LogError::OriginMismatch {
+                    expected: log.origin.clone(),
+                    found: cp.origin.clone(),
+                });
+            }
+        }
+        let (cp_size, cp_root) = cp.map_or((0, empty_root()), |c| (c.size, c.root));
+        if let Some((t, t_root)) = log.read_state() {
+            if t >= cp_size && log.try_resume(t, t_root, cp_size, cp_root).is_ok() {
+                return Ok(log);
+            }
+        }
+        // Fall back to the published checkpoint.
+        log.load_edge(cp_size)?;
+        let actual = log.root();
+        if actual != cp_root {
+            return Err(LogError::Inconsistent {
+                size: cp_size,
+                expected: cp_root,
+                actual,
+            });
+        }
+        log.write_state()?;
+        Ok(log)
+    }
+
+    fn try_resume(&mut self, t: u64, t_root: Hash, s: u64, s_root: Hash) -> Result<(), LogError> {
+        self.load_edge(t)?;
+        let actual = self.root();
+        if actual != t_root {
+            return Err(LogError::Inconsistent {
+                size: t,
+                expected: t_root,
+                actual,
+            });
+        }
+        let at_s = self.root_at(s)?;
+        if at_s != s_root {
+            return Err(LogError::Inconsistent {
+                size: s,
+                expected: s_root,
+                actual: at_s,
+            });
+        }
+        Ok(())
+    }
+
+    fn stored_checkpoint(&self) -> Result<Option<Checkpoint>, LogError> {
+        let Some(bytes) = self.read_checkpoint()? else {
+            return Ok(None);
+        };
+        let (text, _) = parse_note(&bytes).map_err(CheckpointError::from)?;
+        Ok(Some(Checkpoint::parse(&text)?))
+    }
+
+    fn read_state(&self) -> Option<(u64, Hash)> {
+        let text = fs::read_to_string(self.dir.join(STATE_DIR).join("tree")).ok()?;
+        let mut lines = text.lines();
+        let size: u64 = lines.next()?.parse().ok()?;
+        let h = lines.next()?;
+        let mut root = [0u8; 32];
+        if h.len() != 64 {
+            return None;
+        }
+        for (i, b) in root.iter_mut().enumerate() {
+            *b = u8::from_str_radix(h.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        Some((size, root))
+    }
+
+    fn write_state(&mut self) -> Result<(), LogError> {
+        let state = self.dir.join(STATE_DIR);
+        let text = format!("{}\n{}\n", self.size, hex(&self.root()));
+        write_durable(&self.dir, &state.join("tree"), text.as_bytes())?;
+        sync_dir(&state)
+    }
+
+    /// Loads the right edge (partial tiles and bundle) for size `n` from disk.
+    fn load_edge(&mut self, n: u64) -> Result<(), LogError> {
+        self.invalidate_edge();
+        self.size = n;
+        self.edge.clear();
+        self.bundle.clear();
+        let mut level = 0u64;
+        while n
+            .checked_shr((TILE_HEIGHT as u64 * level) as u32)
+            .unwrap_or(0)
+            > 0
+        {
+            let index = n >> (TILE_HEIGHT as u64 * (level + 1)).min(63);
+            let w = partial_tile_size(level, index, n);
+            let hashes = if w > 0 {
+                self.read_prefix_tile(level, index, w)?
+            } else {
+                Vec::new()
+            };
+            self.edge.push(hashes);
+            level += 1;
+        }
+        let w0 = partial_tile_size(0, n / TILE_WIDTH, n);
+        if w0 > 0 {
+            let idx = n / TILE_WIDTH;
+            let (path, bytes) = match self.read_file(&entries_path(idx, w0)) {
+                Ok(b) => (entries_path(idx, w0), b),
+                Err(_) => (entries_path(idx, 0), self.read_file(&entries_path(idx, 0))?),
+            };
+            let p = self.dir.join(&path);
+            let entries = parse_entry_bundle(&bytes).map_err(|reason| LogError::Corrupt {
+                path: p.clone(),
+                reason,
+            })?;
+            let entries = entries
+                .get(..usize::from(w0))
+                .ok_or_else(|| LogError::Corrupt {
+                    path: p.clone(),
+                    reason: format!("bundle has {} entries, want {w0}", entries.len()),
+                })?;
+            let edge0 = self.edge.first().map(Vec::as_slice).unwrap_or_default();
+            for (i, (e, h)) in entries.iter().zip(edge0).enumerate() {
+                let got = leaf_hash(e);
+                if got != *h {
+                    return Err(LogError::LeafMismatch {
+                        path: p,
+                        leaf: idx * TILE_WIDTH + i as u64,
+                        expected: *h,
+                        actual: got,
+                    });
+                }
+                self.bundle
+                    .extend_from_slice(&(e.len() as u16).to_be_bytes());
+                self.bundle.extend_from_slice(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// The first `w` hashes of tile (`level`, `index`): the partial tile if present, else a
+    /// prefix of the full tile.
+    fn read_prefix_tile(&self, level: u64, index: u64, w: u8) -> Result<Vec<Hash>, LogError> {
+        let want = usize::from(w);
+        let rel = tile_path(level, index, w);
+        if let Ok(b) = self.read_file(&rel) {
+            return hashes_from_bytes(&self.dir.join(rel), &b, want);
+        }
+        let rel = tile_path(level, index, 0);
+        let b = self.read_file(&rel)?;
+        let mut h = hashes_from_bytes(&self.dir.join(rel), &b, TILE_WIDTH as usize)?;
+        h.truncate(want);
+        Ok(h)
+    }
+
+    fn read_file(&self, rel: &str) -> Result<Vec<u8>, LogError> {
+        let p = self.dir.join(rel);
+        fs::read(&p).map_err(|source| LogError::Io { path: p, source })
+    }
+
+    /// The directory the log lives in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The checkpoint origin line.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Number of leaves integrated into tiles and durable on disk.
+    pub fn integrated_size(&self) -> u64 {
+        self.size
+    }
+
+    /// The index the next appended entry will get (integrated plus pending).
+    pub fn next_index(&self) -> u64 {
+        self.size + self.pending_count
+    }
+
+    /// Buffers one entry and returns its index. It becomes durable at the next
+    /// [`Log::integrate`] or [`Log::publish_checkpoint`]; the log integrates on its own every
+    /// 65 536 entries or 32 MiB.
+    ///
+    /// # Errors
+    /// [`LogError::EntryTooLarge`] over 65 535 bytes; errors of an automatic integration.
+    pub fn append(&mut self, entry: &[u8]) -> Result<u64, LogError> {
+        let len = u16::try_from(entry.len()).map_err(|_| LogError::EntryTooLarge(entry.len()))?;
+        let index = self.next_index();
+        self.pending.extend_from_slice(&len.to_be_bytes());
+        self.pending.extend_from_slice(entry);
+        self.pending_count += 1;
+        if self.pending_count >= AUTO_INTEGRATE_ENTRIES
+            || self.pending.len() >= AUTO_INTEGRATE_BYTES
+        {
+            self.integrate()?;
+        }
+        Ok(index)
+    }
+
+    /// Buffers many entries (all or none) and returns their index range.
+    ///
+    /// # Errors
+    /// [`LogError::EntryTooLarge`] (nothing is appended); errors of an automatic integration.
+    pub fn append_batch<E: AsRef<[u8]>>(&mut self, entries: &[E]) -> Result<Range<u64>, LogError> {
+        if let Some(e) = entries.iter().find(|e| e.as_ref().len() > MAX_ENTRY_SIZE) {
+            return Err(LogError::EntryTooLarge(e.as_ref().len()));
+        }
+        let start = self.next_index();
+        for e in entries {
+            self.append(e.as_ref())?;
+        }
+        Ok(start..self.next_index())
+    }
+
+    /// Root of the integrated tree.
+    pub fn root(&self) -> Hash {
+        let mut subtrees: Vec<Hash> = Vec::new();
+        for row in self.edge.iter().rev() {
+            let mut rest = row.as_slice();
+            while !rest.is_empty() {
+                let k = 1usize << (usize::BITS - 1 - rest.len().leading_zeros());
+                let (head, tail) = rest.split_at(k);
+                subtrees.push(perfect_root(head));
+                rest = tail;
+            }
+        }
+        let mut it = subtrees.iter().rev();
+        let Some(mut acc) = it.next().copied() else {
+            return empty_root();
+        };
+        for h in it {
+            acc = node_hash(h, &acc);
+        }
+        acc
+    }
+
+    /// Root of the tree of the first `size` integrated leaves.
+    ///
+    /// # Errors
+    /// [`LogError::BeyondIntegrated`], or I/O and corruption errors reading tiles.
+    pub fn root_at(&self, size: u64) -> Result<Hash, LogError> {
+        self.check_size(size)?;
+        if size == 0 {
+            return Ok(empty_root());
+        }
+        if size == self.size {
+            return Ok(self.root());
+        }
+        merkle::subtree_hash(0, size, &mut |l, i| self.node(l, i))
+    }
+
+    fn check_size(&self, size: u64) -> Result<(), LogError> {
+        if size > self.size {
+            return Err(LogError::BeyondIntegrated {
+                requested: size,
+                integrated: self.size,
+            });
+        }
+        Ok(())
+    }
+
+    /// Hash of the perfect subtree at tree `level`, `index`, from the edge or a full tile.
+    fn node(&self, level: u32, index: u64) -> Result<Hash, LogError> {
+        let tl = u64::from(level / TILE_HEIGHT);
+        let r = level % TILE_HEIGHT;
+        let first = index << r;
+        let tile = first / TILE_WIDTH;
+        let off = (first % TILE_WIDTH) >> r;
+        let edge_tile = self
+            .size
+            .checked_shr((TILE_HEIGHT as u64 * (tl + 1)) as u32)
+            .unwrap_or(0);
+        let bad = || {
+            LogError::Proof(ProofError::IndexOutOfRange {
+                index,
+                size: self.size,
+            })
+        };
+        if tile == edge_tile {
+            let edge = self.expanded_edge();
+            return edge
+                .get(tl as usize)
+                .and_then(|t| t.get(r, off))
+                .ok_or_else(bad);
+        }
+        if tile > edge_tile {
+            return Err(bad());
+        }
+        let t = self.full_tile(tl, tile)?;
+        t.get(r, off).ok_or_else(bad)
+    }
+
+    fn expanded_edge(&self) -> Arc<Vec<ExpandedTile>> {
+        let mut slot = self.edge_cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(e) = slot.as_ref() {
+            return Arc::clone(e);
+        }
+        let e = Arc::new(
+            self.edge
+                .iter()
+                .map(|row| ExpandedTile::new(row.clone()))
+                .collect(),
+        );
+        *slot = Some(Arc::clone(&e));
+        e
+    }
+
+    fn invalidate_edge(&mut self) {
+        *self.edge_cache.get_mut().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    fn full_tile(&self, level: u64, index: u64) -> Result<Arc<ExpandedTile>, LogError> {
+        {
+            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(t) = cache.get(&(level, index)) {
+                return Ok(Arc::clone(t));
+            }
+        }
+        let rel = tile_path(level, index, 0);
+        let bytes = self.read_file(&rel)?;
+        let hashes = hashes_from_bytes(&self.dir.join(rel), &bytes, TILE_WIDTH as usize)?;
+        let t = Arc::new(ExpandedTile::new(hashes));
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= CACHE_TILES {
+            cache.clear();
+        }
+        cache.insert((level, index), Arc::clone(&t));
+        Ok(t)
+    }
+
+    /// The inclusion proof (RFC 9162 §2.1.3.1) of leaf `index` in the tree of `size` leaves,
+    /// built from the tiles (tessera's `ProofBuilder.InclusionProof`).
+    ///
+    /// # Errors
+    /// [`LogError::BeyondIntegrated`], [`LogError::Proof`] for `index >= size`, I/O and
+    /// corruption errors reading tiles.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, LogError> {
+        self.check_size(size)?;
+        merkle::inclusion_proof(index, size, &mut |l, i| self.node(l, i))
+    }
+
+    /// The consistency proof (RFC 9162 §2.1.4.1) from size `old` to size `new`
+    /// (tessera's `ProofBuilder.ConsistencyProof`).
+    ///
+    /// # Errors
+    /// [`LogError::BeyondIntegrated`], [`LogError::Proof`] unless `0 < old <= new`, I/O and
+    /// corruption errors reading tiles.
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, LogError> {
+        self.check_size(new)?;
+        merkle::consistency_proof(old, new, &mut |l, i| self.node(l, i))
+    }
+
+    /// The raw bytes of the checkpoint file, or `None` before the first publication.
+    ///
+    /// # Errors
+    /// [`LogError::Io`] other than "not found".
+    pub fn read_checkpoint(&self) -> Result<Option<Vec<u8>>, LogError> {
+        let p = self.dir.join(CHECKPOINT_PATH);
+        match fs::read(&p) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(LogError::Io { path: p, source: e }),
+        }
+    }
+
+    /// The raw bytes of hash tile `tile/<level>/<index>[.p/<partial>]` (tlog-tiles "Merkle
+    /// Tree"); `partial == 0` asks for the full tile.
+    ///
+    /// # Errors
+    /// [`LogError::Io`] (not found included).
+    pub fn read_tile(&self, level: u64, index: u64, partial: u8) -> Result<Vec<u8>, LogError> {
+        self.read_file(&tile_path(level, index, partial))
+    }
+
+    /// The raw bytes of entry bundle `tile/entries/<index>[.p/<partial>]` (tlog-tiles "Log
+    /// entries"); split it with [`parse_entry_bundle`].
+    ///
+    /// # Errors
+    /// [`LogError::Io`] (not found included).
+    pub fn read_entry_bundle(&self, index: u64, partial: u8) -> Result<Vec<u8>, LogError> {
+        self.read_file(&entries_path(index, partial))
+    }
+
+    /// The integrated entry at `index`.
+    ///
+    /// # Errors
+    /// [`LogError::Proof`] when `index` is not integrated; I/O and corruption errors.
+    pub fn read_entry(&self, index: u64) -> Result<Vec<u8>, LogError> {
+        if index >= self.size {
+            return Err(ProofError::IndexOutOfRange {
+                index,
+                size: self.size,
+            }
+            .into());
+        }
+        let b = index / TILE_WIDTH;
+        let w = partial_tile_size(0, b, self.size);
+        let off = (index % TILE_WIDTH) as usize;
+        let bytes = if w > 0 {
+            self.bundle.clone()
+        } else {
+            self.read_entry_bundle(b, 0)?
+        };
+        let entries = parse_entry_bundle(&bytes).map_err(|reason| LogError::Corrupt {
+            path: self.dir.join(entries_path(b, w)),
+            reason,
+        })?;
+        entries
+            .get(off)
+            .map(|e| e.to_vec())
+            .ok_or_else(|| LogError::Corrupt {
+                path: self.dir.join(entries_path(b, w)),
+                reason: format!("bundle has {} entries, entry {off} wanted", entries.len()),
+            })
+    }
+
+    /// Integrates every pending entry: writes tiles and bundles durably, then records the new
+    /// size in `.state/tree`. Does not publish a checkpoint.
+    ///
+    /// # Errors
+    /// [`LogError::Io`]. On error the in-memory state is reloaded from disk on the next
+    /// [`Log::open`]; this handle should be dropped.
+    pub fn integrate(&mut self) -> Result<(), LogError> {
+        if self.pending_count == 0 {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        self.pending_count = 0;
+        self.invalidate_edge();
+        let mut writes: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut filled: Vec<(u64, u64)> = Vec::new();
+        let mut rest = pending.as_slice();
+        while let (Some(&a), Some(&b)) = (rest.first(), rest.get(1)) {
+            let len = usize::from(u16::from_be_bytes([a, b]));
+            let Some(framed) = rest.get(..2 + len) else {
+                break;
+            };
+            let entry = framed.get(2..).unwrap_or_default();
+            rest = rest.get(2 + len..).unwrap_or_default();
+            self.bundle.extend_from_slice(framed);
+            self.size += 1;
+            if self.size % TILE_WIDTH == 0 {
+                let full = std::mem::take(&mut self.bundle);
+                writes.push((entries_path(self.size / TILE_WIDTH - 1, 0), full));
+            }
+            self.push_hash(0, leaf_hash(entry), &mut writes, &mut filled);
+        }
+        for (level, row) in self.edge.iter().enumerate() {
+            if !row.is_empty() {
+                let level = level as u64;
+                let index = self.size >> (TILE_HEIGHT as u64 * (level + 1)).min(63);
+                writes.push((
+                    tile_path(level, index, row.len() as u8),
+                    hashes_to_bytes(row),
+                ));
+            }
+        }
+        let w0 = (self.size % TILE_WIDTH) as u8;
+        if w0 > 0 {
+            writes.push((
+                entries_path(self.size / TILE_WIDTH, w0),
+                self.bundle.clone(),
+            ));
+        }
+        write_all_durable(&self.dir, &writes)?;
+        self.write_state()?;
+        // tlog-tiles: a log MAY delete partial tiles once the full tile is available.
+        for (level, index) in filled {
+            let p = if level == u64::MAX {
+                self.dir.join(format!("{}.p", entries_path(index, 0)))
+            } else {
+                self.dir.join(format!("{}.p", tile_path(level, index, 0)))
+            };
+            let _ = fs::remove_dir_all(p);
+        }
+        Ok(())
+    }
+
+    fn push_hash(
+        &mut self,
+        level: usize,
+        h: Hash,
+        writes: &mut Vec<(String, Vec<u8>)>,
+        filled: &mut Vec<(u64, u64)>,
+    ) {
+        let mut level = level;
+        let mut h = h;
+        loop {
+            if self.edge.len() <= level {
+                self.edge.push(Vec::with_capacity(TILE_WIDTH as usize));
+            }
+            let Some(row) = self.edge.get_mut(level) else {
+                return;
+            };
+            row.push(h);
+            if row.len() < TILE_WIDTH as usize {
+                return;
+            }
+            let full = std::mem::replace(row, Vec::with_capacity(TILE_WIDTH as usize));
+            let l = level as u64;
+            let index = (self.size >> (TILE_HEIGHT as u64 * (l + 1)).min(63)) - 1;
+            h = perfect_root(&full);
+            writes.push((tile_path(l, index, 0), hashes_to_bytes(&full)));
+            filled.push((l, index));
+            if level == 0 {
+                filled.push((u64::MAX, index));
+            }
+            level += 1;
+        }
+    }
+
+    /// Integrates pending entries, then signs and durably writes a checkpoint for the
+    /// integrated size (C2SP tlog-checkpoint in a signed note).
+    ///
+    /// # Errors
+    /// [`LogError::Io`], [`LogError::Checkpoint`] if the origin cannot be signed.
+    pub fn publish_checkpoint(&mut self, signer: &Signer) -> Result<Checkpoint, LogError> {
+        self.integrate()?;
+        let cp = Checkpoint {
+            origin: self.origin.clone(),
+            size: self.size,
+            root: self.root(),
+            extensions: Vec::new(),
+        };
+        let note = cp.sign(signer)?;
+        write_durable(&self.dir, &self.dir.join(CHECKPOINT_PATH), note.as_bytes())?;
+        sync_dir(&self.dir)?;
+        Ok(cp)
+    }
+}
+
+fn lock(dir: &Path) -> Result<File, LogError> {
+    let p = dir.join(STATE_DIR).join("lock");
+    let f = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&p)
+        .map_err(io_err(&p))?;
+    use std::os::fd::AsRawFd as _;
+    // SAFETY: flock on a file descriptor we own; no memory is involved.
+    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc != 0 {
+        return Err(LogError::Locked(dir.to_path_buf()));
+    }
+    Ok(f)
+}
+
+fn sync_dir(dir: &Path) -> Result<(), LogError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err(dir))
+}
+
+/// Writes `bytes` to a temporary sibling of `path`, syncs it and renames it into place. The
+/// caller syncs the directory.
+fn write_durable(_root: &Path, path: &Path, bytes: &[u8]) -> Result<(), LogError> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
+    f.write_all(bytes).map_err(io_err(&tmp))?;
+    f.sync_data().map_err(io_err(&tmp))?;
+    drop(f);
+    fs::rename(&tmp, path).map_err(io_err(path))
+}
+
+/// Writes every file durably, creating directories, then syncs every directory touched.
+fn write_all_durable(root: &Path, writes: &[(String, Vec<u8>)]) -> Result<(), LogError> {
+    let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
+    for (rel, _) in writes {
+        let path = root.join(rel);
+        let Some(parent) = path.parent() else {
+            continue;
+        };
+        if !parent.is_dir() {
+            // Every directory we create must itself be recorded in its parent.
+            let mut d = parent.to_path_buf();
+            while !d.is_dir() {
+                dirs.insert(d.clone());
+                let Some(up) = d.parent() else { break };
+                d = up.to_path_buf();
+            }
+            dirs.insert(d);
+            fs::create_dir_all(parent).map_err(io_err(parent))?;
+        }
+        dirs.insert(parent.to_path_buf());
+    }
+    let threads = writes.len().clamp(1, 8);
+    let chunk = writes.len().div_ceil(threads).max(1);
+    let results: Vec<Result<(), LogError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = writes
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    for (rel, bytes) in part {
+                        write_durable(root, &root.join(rel), bytes)?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(LogError::Corrupt {
+                        path: root.to_path_buf(),
+                        reason: "writer thread panicked".into(),
+                    })
+                })
+            })
+            .collect()
+    });
+    for r in results {
+        r?;
+    }
+    // Deepest directories first, so that a new directory's entry is synced after its contents.
+    for d in dirs.iter().rev() {
+        sync_dir(d)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,467 @@
+//! Offline verification of a whole log directory.
+//!
+//! [`verify_log`] trusts nothing on disk but the verifier key: it checks the checkpoint's
+//! signature, re-hashes every entry of every bundle the checkpoint covers, compares every
+//! stored hash tile (full and partial, every level) with the recomputed hashes, and compares
+//! the recomputed root with the checkpoint's. [`verify_log_consistent`] also checks that the
+//! log extends a checkpoint the caller trusted earlier (no rollback, no rewritten history).
+//! The first failure is returned with its evidence: the file, the leaf or hash index, and the
+//! expected and actual hashes.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::checkpoint::{Checkpoint, CheckpointError};
+use crate::layout::{entries_path, fmt_n, tile_path, CHECKPOINT_PATH, TILE_HEIGHT, TILE_WIDTH};
+use crate::log::parse_entry_bundle;
+use crate::merkle::{hex, leaf_hash, node_hash, CompactRange, Hash, HASH_SIZE};
+use crate::note::Verifier;
+
+/// What [`verify_log`] checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// The verified checkpoint.
+    pub checkpoint: Checkpoint,
+    /// Leaves re-hashed (the checkpoint's size).
+    pub leaves: u64,
+    /// Entry bundle files checked (full and partial).
+    pub bundles_checked: u64,
+    /// Hash tile files checked (all levels, full and partial).
+    pub tiles_checked: u64,
+    /// Files under `tile/` that lie beyond the checkpoint (integrated but not yet published)
+    /// and so could not be checked against it.
+    pub unchecked: Vec<String>,
+}
+
+/// The first failure [`verify_log`] found.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// A file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+    /// The checkpoint is missing, malformed or badly signed.
+    #[error("checkpoint: {0}")]
+    Checkpoint(#[from] CheckpointError),
+    /// A file the checkpoint needs is absent.
+    #[error("{path}: missing")]
+    Missing {
+        /// Path relative to the log root.
+        path: String,
+    },
+    /// An entry bundle's framing is broken or it holds the wrong number of entries.
+    #[error("{path}: {reason}")]
+    BadBundle {
+        /// Path relative to the log root.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A tile has the wrong length.
+    #[error("{path}: {actual} bytes, want {expected}")]
+    TileLength {
+        /// Path relative to the log root.
+        path: String,
+        /// Expected length in bytes.
+        expected: usize,
+        /// Actual length.
+        actual: usize,
+    },
+    /// A stored hash differs from the one recomputed from the entries.
+    #[error(
+        "{path}: hash {position} (level {level}, node {node}) is {}, entries give {}",
+        hex(actual),
+        hex(expected)
+    )]
+    TileHash {
+        /// Path relative to the log root.
+        path: String,
+        /// Tile level (0: leaf hashes).
+        level: u64,
+        /// Index of the hash within the tile.
+        position: usize,
+        /// Index of the node at its level (the leaf index at level 0).
+        node: u64,
+        /// The hash recomputed from the entry bundles.
+        expected: Hash,
+        /// The stored hash.
+        actual: Hash,
+    },
+    /// A partial entry bundle disagrees with the full data at entry `leaf`.
+    #[error("{path}: entry for leaf {leaf} differs from the log")]
+    BundleEntry {
+        /// Path relative to the log root.
+        path: String,
+        /// Leaf index.
+        leaf: u64,
+    },
+    /// The entries do not hash to the checkpoint's root.
+    #[error(
+        "root mismatch at size {size}: checkpoint says {}, entries give {}",
+        hex(expected),
+        hex(actual)
+    )]
+    RootMismatch {
+        /// Tree size.
+        size: u64,
+        /// The checkpoint's root.
+        expected: Hash,
+        /// The recomputed root.
+        actual: Hash,
+    },
+    /// The log is smaller than a checkpoint the caller trusted (rollback).
+    #[error("log size {size} is smaller than the trusted size {trusted_size}")]
+    Rollback {
+        /// The trusted checkpoint's size.
+        trusted_size: u64,
+        /// The log's checkpoint size.
+        size: u64,
+    },
+    /// The log's tree at the trusted size does not have the trusted root (history rewritten).
+    #[error(
+        "inconsistent with trusted checkpoint at size {size}: trusted root {}, log gives {}",
+        hex(trusted),
+        hex(actual)
+    )]
+    Inconsistent {
+        /// The trusted size.
+        size: u64,
+        /// The trusted root.
+        trusted: Hash,
+        /// The root the log's entries give at that size.
+        actual: Hash,
+    },
+    /// The trusted checkpoint names another log.
+    #[error("trusted checkpoint origin {trusted:?} differs from {found:?}")]
+    OriginMismatch {
+        /// The trusted origin.
+        trusted: String,
+        /// The log's.
+        found: String,
+    },
+}
+
+/// Verifies the log in `dir` against `verifier` (see the module docs).
+///
+/// # Errors
+/// The first failure, as a [`VerifyError`].
+pub fn verify_log(dir: impl AsRef<Path>, verifier: &Verifier) -> Result<Report, VerifyError> {
+    verify(dir.as_ref(), verifier, None)
+}
+
+/// Like [`verify_log`], and also checks that the log's tree at `trusted.size` has
+/// `trusted.root` and the same origin: the log only grew since `trusted` was seen.
+///
+/// # Errors
+/// The first failure, as a [`VerifyError`]; [`VerifyError::Rollback`] or
+/// [`VerifyError::Inconsistent`] for a log that does not extend `trusted`.
+pub fn verify_log_consistent(
+    dir: impl AsRef<Path>,
+    verifier: &Verifier,
+    trusted: &Checkpoint,
+) -> Result<Report, VerifyError> {
+    verify(dir.as_ref(), verifier, Some(trusted))
+}
+
+struct Walker<'a> {
+    dir: &'a Path,
+    checked: HashSet<String>,
+    bundles: u64,
+    tiles: u64,
+}
+
+impl Walker<'_> {
+    fn read(&mut self, rel: &str) -> Result<Option<Vec<u8>>, VerifyError> {
+        let p = self.dir.join(rel);
+        match fs::read(&p) {
+            Ok(b) => {
+                self.checked.insert(rel.to_string());
+                Ok(Some(b))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(VerifyError::Io { path: p, source: e }),
+        }
+    }
+
+    /// Widths of the partial files `<base>.p/<W>` present.
+    fn partials(&self, base: &str) -> Vec<u8> {
+        let Ok(rd) = fs::read_dir(self.dir.join(format!("{base}.p"))) else {
+            return Vec::new();
+        };
+        let mut out: Vec<u8> = rd
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u8>().ok())
+            .filter(|w| *w > 0)
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// Checks tile `(level, index)` whose true hashes are `want` (the first `want.len()` of
+    /// the tile; 256 when full).
+    fn check_tile(&mut self, level: u64, index: u64, want: &[Hash]) -> Result<(), VerifyError> {
+        let full = want.len() == TILE_WIDTH as usize;
+        let full_rel = tile_path(level, index, 0);
+        let mut found = false;
+        if let Some(b) = self.read(&full_rel)? {
+            found = true;
+            let n = if full {
+                want.len()
+            } else {
+                TILE_WIDTH as usize
+            };
+            self.compare(&full_rel, level, index, &b, n, want)?;
+        }
+        for w in self.partials(&fmt_n_level(level, index)) {
+            let rel = tile_path(level, index, w);
+            if usize::from(w) > want.len() {
+                continue; // beyond the checkpoint: reported as unchecked
+            }
+            if let Some(b) = self.read(&rel)? {
+                found |= usize::from(w) == want.len();
+                self.compare(&rel, level, index, &b, usize::from(w), want)?;
+            }
+        }
+        if !found {
+            let w = if full { 0 } else { want.len() as u8 };
+            return Err(VerifyError::Missing {
+                path: tile_path(level, index, w),
+            });
+        }
+        Ok(())
+    }
+
+    /// Compares a tile file of `len` hashes with the first hashes of `want`.
+    fn compare(
+        &mut self,
+        rel: &str,
+        level: u64,
+        index: u64,
+        bytes: &[u8],
+        len: usize,
+        want: &[Hash],
+    ) -> Result<(), VerifyError> {
+        self.tiles += 1;
+        if bytes.len() != len * HASH_SIZE {
+            return Err(VerifyError::TileLength {
+                path: rel.to_string(),
+                expected: len * HASH_SIZE,
+                actual: bytes.len(),
+            });
+        }
+        for (position, (chunk, expected)) in bytes.chunks_exact(HASH_SIZE).zip(want).enumerate() {
+            let actual = Hash::try_from(chunk).unwrap_or_default();
+            if actual != *expected {
+                return Err(VerifyError::TileHash {
+                    path: rel.to_string(),
+                    level,
+                    position,
+                    node: index * TILE_WIDTH + position as u64,
+                    expected: *expected,
+                    actual,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn fmt_n_level(level: u64, index: u64) -> String {
+    format!("tile/{level}/{}", fmt_n(index))
+}
+
+fn tile_root(hashes: &[Hash]) -> Hash {
+    let mut row: Vec<Hash> = hashes.to_vec();
+    while row.len() > 1 {
+        row = row
+            .chunks_exact(2)
+            .map(|p| match p {
+                [l, r] => node_hash(l, r),
+                _ => Hash::default(),
+            })
+            .collect();
+    }
+    row.first().copied().unwrap_or_default()
+}
+
+fn verify(
+    dir: &Path,
+    verifier: &Verifier,
+    trusted: Option<&Checkpoint>,
+) -> Result<Report, VerifyError> {
+    let mut wk = Walker {
+        dir,
+        checked: HashSet::new(),
+        bundles: 0,
+        tiles: 0,
+    };
+    let note = wk.read(CHECKPOINT_PATH)?.ok_or(VerifyError::Missing {
+        path: CHECKPOINT_PATH.to_string(),
+    })?;
+    let cp = Checkpoint::open(&note, verifier)?;
+    if let Some(t) = trusted {
+        if t.origin != cp.origin {
+            return Err(VerifyError::OriginMismatch {
+                trusted: t.origin.clone(),
+                found: cp.origin,
+            });
+        }
+        if t.size > cp.size {
+            return Err(VerifyError::Rollback {
+                trusted_size: t.size,
+                size: cp.size,
+            });
+        }
+    }
+    let n = cp.size;
+    let mut range = CompactRange::new();
+    let mut trusted_root: Option<Hash> = None;
+    let want_trusted = trusted.map(|t| t.size);
+    if want_trusted == Some(0) {
+        trusted_root = Some(crate::merkle::empty_root());
+    }
+    let mut upper: Vec<Hash> = Vec::new();
+    let bundles = n.div_ceil(TILE_WIDTH);
+    for b in 0..bundles {
+        let count = (n - b * TILE_WIDTH).min(TILE_WIDTH) as usize;
+        let full = count == TILE_WIDTH as usize;
+        // The authoritative bundle: the full one, or the partial of the checkpoint's width
+        // (falling back to a full bundle written after the checkpoint).
+        let exact_rel = entries_path(b, if full { 0 } else { count as u8 });
+        let (rel, bytes, exact) = match wk.read(&exact_rel)? {
+            Some(bytes) => (exact_rel, bytes, true),
+            None => {
+                let full_rel = entries_path(b, 0);
+                match wk.read(&full_rel)? {
+                    Some(bytes) if !full => (full_rel, bytes, false),
+                    _ => return Err(VerifyError::Missing { path: exact_rel }),
+                }
+            }
+        };
+        wk.bundles += 1;
+        let entries = parse_entry_bundle(&bytes).map_err(|reason| VerifyError::BadBundle {
+            path: rel.clone(),
+            reason,
+        })?;
+        let want = if exact { count } else { TILE_WIDTH as usize };
+        if entries.len() != want {
+            return Err(VerifyError::BadBundle {
+                path: rel,
+                reason: format!("{} entries, want {want}", entries.len()),
+            });
+        }
+        let hashes: Vec<Hash> = entries.iter().take(count).map(|e| leaf_hash(e)).collect();
+        for h in &hashes {
+            range.push(*h);
+            if Some(range.size()) == want_trusted {
+                trusted_root = Some(range.root());
+            }
+        }
+        // Every other partial bundle of this index must agree with the entries.
+        for w in wk.partials(&format!("tile/entries/{}", fmt_n(b))) {
+            let prel = entries_path(b, w);
+            if usize::from(w) > count || prel == rel {
+                continue;
+            }
+            let Some(pb) = wk.read(&prel)? else { continue };
+            wk.bundles += 1;
+            let pe = parse_entry_bundle(&pb).map_err(|reason| VerifyError::BadBundle {
+                path: prel.clone(),
+                reason,
+            })?;
+            if pe.len() != usize::from(w) {
+                return Err(VerifyError::BadBundle {
+                    path: prel,
+                    reason: format!("{} entries, want {w}", pe.len()),
+                });
+            }
+            for (i, (e, h)) in pe.iter().zip(&hashes).enumerate() {
+                if leaf_hash(e) != *h {
+                    return Err(VerifyError::BundleEntry {
+                        path: prel,
+                        leaf: b * TILE_WIDTH + i as u64,
+                    });
+                }
+            }
+        }
+        wk.check_tile(0, b, &hashes)?;
+        if full {
+            upper.push(tile_root(&hashes));
+        }
+    }
+    // Levels 1 and up, from the roots of the full tiles below.
+    let mut level = 1u64;
+    while !upper.is_empty() {
+        let mut next = Vec::new();
+        for (t, chunk) in upper.chunks(TILE_WIDTH as usize).enumerate() {
+            wk.check_tile(level, t as u64, chunk)?;
+            if chunk.len() == TILE_WIDTH as usize {
+                next.push(tile_root(chunk));
+            }
+        }
+        upper = next;
+        level += 1;
+        if level > 63 / u64::from(TILE_HEIGHT) + 1 {
+            break;
+        }
+    }
+    let root = range.root();
+    if root != cp.root {
+        return Err(VerifyError::RootMismatch {
+            size: n,
+            expected: cp.root,
+            actual: root,
+        });
+    }
+    if let (Some(t), Some(actual)) = (trusted, trusted_root) {
+        if actual != t.root {
+            return Err(VerifyError::Inconsistent {
+                size: t.size,
+                trusted: t.root,
+                actual,
+            });
+        }
+    }
+    let mut unchecked = Vec::new();
+    walk_files(dir, "tile", &mut |rel| {
+        if !wk.checked.contains(rel) {
+            unchecked.push(rel.to_string());
+        }
+    });
+    unchecked.sort();
+    Ok(Report {
+        checkpoint: cp,
+        leaves: n,
+        bundles_checked: wk.bundles,
+        tiles_checked: wk.tiles,
+        unchecked,
+    })
+}
+
+/// Calls `f` with the root-relative path of every file under `rel`, skipping dot-files
+/// (temporary files of interrupted writes).
+fn walk_files(root: &Path, rel: &str, f: &mut impl FnMut(&str)) {
+    let Ok(rd) = fs::read_dir(root.join(rel)) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let Some(name) = e.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        if name.starts_with('.') {
+            continue;
+        }
+        let child = format!("{rel}/{name}");
+        match e.file_type() {
+            Ok(t) if t.is_dir() => walk_files(root, &child, f),
+            Ok(_) => f(&child),
+            Err(_) => {}
+        }
+    }
+}

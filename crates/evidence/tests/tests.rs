@@ -1,0 +1,14 @@
+//! Integration tests for custos-evidence: one binary, modules per area.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod crash;
+mod log;
+mod tamper;
+mod util;
+mod vectors;
