@@ -48,6 +48,8 @@ pub struct AnalyzeConfig {
     pub model: Option<PathBuf>,
     /// One alert per packet instead of per flow and second.
     pub alert_every_packet: bool,
+    /// Evidence logging of alerts.
+    pub evidence: Option<crate::evidence::EvidenceConfig>,
 }
 
 impl TryFrom<AnalyzeArgs> for AnalyzeConfig {
@@ -76,6 +78,13 @@ impl TryFrom<AnalyzeArgs> for AnalyzeConfig {
                 Input::Files(a.captures)
             }
         };
+        if a.evidence.is_some() {
+            match &input {
+                Input::Interface(_) => bail!("--evidence with --interface is not supported yet: capture to files, then analyze them"),
+                Input::Files(f) if f.iter().any(|p| p.as_os_str() == "-") => bail!("--evidence needs capture files (standard input cannot be read back for excerpts)"),
+                _ => {}
+            }
+        }
         let zeek = if a.zeek_bare {
             ZeekConfig::bare()
         } else {
@@ -96,6 +105,19 @@ impl TryFrom<AnalyzeArgs> for AnalyzeConfig {
                 Some(crate::detection::detector_config(&a.detect)?)
             } else {
                 None
+            },
+            evidence: match (a.evidence, a.key) {
+                (Some(dir), Some(key)) => {
+                    if a.detect.detector.is_none() && a.model.is_none() {
+                        bail!("--evidence logs alerts: choose a detector (--detector kitsune or --model)");
+                    }
+                    Some(crate::evidence::EvidenceConfig {
+                        dir,
+                        key,
+                        sensor: a.sensor.clone(),
+                    })
+                }
+                _ => None,
             },
             model: a.model,
             alert_every_packet: a.alert_every_packet,
@@ -186,13 +208,19 @@ pub fn run(cfg: AnalyzeConfig) -> anyhow::Result<Outcome> {
     };
     let mut pipe = Pipeline::with_policy(cfg.checksums, policy, cfg.flow.clone());
     if let Some(dcfg) = cfg.detector {
-        pipe.detection = Some(Detection::new(
+        let mut d = Detection::new(
             dcfg,
             cfg.model.as_deref(),
             Some(&cfg.output),
             names.clone(),
             cfg.alert_every_packet,
-        )?);
+        )?;
+        if let Some(ev) = &cfg.evidence {
+            // Fail early on a bad key, before the run.
+            crate::evidence::load_signer(&ev.key)?;
+            d.pending = Some(Vec::new());
+        }
+        pipe.detection = Some(d);
     }
     let mut stats = Stats::default();
     let mut partial = false;
@@ -288,7 +316,15 @@ pub fn run(cfg: AnalyzeConfig) -> anyhow::Result<Outcome> {
     pipe.fill_stats(&mut stats);
     if let Some(d) = pipe.detection.as_mut() {
         d.finish()?;
-        stats.detector = Some(d.summary());
+        let mut summary = d.summary();
+        if let (Some(ev), Some(pending), Input::Files(paths)) =
+            (&cfg.evidence, d.pending.as_ref(), &cfg.input)
+        {
+            let (leaves, size) = crate::evidence::log_alerts(ev, paths, pending)?;
+            summary["evidence"] = serde_json::json!({"log": ev.dir.display().to_string(), "leaves_appended": leaves, "log_size": size});
+            eprintln!("custos: logged {leaves} alerts as evidence in {} (log size {size}, checkpoint signed)", ev.dir.display());
+        }
+        stats.detector = Some(summary);
     }
     stats.run.wall_seconds = elapsed;
     stats.run.packets_per_second = if elapsed > 0.0 {

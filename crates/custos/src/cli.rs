@@ -46,6 +46,38 @@ pub enum Command {
     Train(TrainArgs),
     /// Measure decode + flow throughput on a capture (read from the page cache).
     Bench(BenchArgs),
+    /// Create an Ed25519 signing key for evidence logs (C2SP signed-note key format).
+    ///
+    /// Writes PREFIX.skey (private: keep it on the sensor, mode 0600) and PREFIX.vkey (public:
+    /// give it to investigators, who verify logs and case bundles with it).
+    Keygen(KeygenArgs),
+    /// Verify an evidence log offline: recompute the whole Merkle tree, check every tile,
+    /// the signed checkpoint, and that the log only grew since each earlier checkpoint.
+    ///
+    /// Prints each check; exit status 0 only if all hold, 1 if one fails (named), 2 on error.
+    Verify(VerifyArgs),
+}
+
+/// Arguments of `custos keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Key name; it becomes the evidence log's origin line (e.g. `custos.example.org/sensor-1`).
+    #[arg(long)]
+    pub name: String,
+    /// Output prefix: writes PREFIX.skey and PREFIX.vkey.
+    #[arg(short, long, value_name = "PREFIX")]
+    pub output: PathBuf,
+}
+
+/// Arguments of `custos verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The evidence log directory to verify.
+    #[arg(long, value_name = "LOGDIR")]
+    pub log: PathBuf,
+    /// The sensor's public key (`.vkey` file).
+    #[arg(long, value_name = "KEY")]
+    pub vkey: PathBuf,
 }
 
 /// Anomaly detectors.
@@ -169,6 +201,19 @@ pub struct AnalyzeArgs {
     /// Refused if corrupt, modified, or made for other features.
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
+
+    /// Log every alert as evidence in this tamper-evident log (created if missing), with a
+    /// pcap excerpt of its flow; a signed checkpoint is published at the end. Needs --key.
+    #[arg(long, value_name = "LOGDIR", requires = "key")]
+    pub evidence: Option<PathBuf>,
+
+    /// Signing key for the evidence log (`.skey` from `custos keygen`).
+    #[arg(long, value_name = "PREFIX.skey", requires = "evidence")]
+    pub key: Option<PathBuf>,
+
+    /// Sensor name recorded in evidence.
+    #[arg(long, default_value = "custos")]
+    pub sensor: String,
 
     /// Raise an alert for every packet above the threshold (default: at most one per flow,
     /// by Community ID, per second of packet time; the rest are counted as suppressed).

@@ -75,6 +75,8 @@ pub struct Detection {
     last_alert: HashMap<String, i64>,
     /// Counters.
     pub stats: DetectionStats,
+    /// Alerts kept for the evidence log, when one is configured.
+    pub pending: Option<Vec<crate::evidence::PendingAlert>>,
 }
 
 impl Detection {
@@ -124,6 +126,7 @@ impl Detection {
             every_packet,
             last_alert: HashMap::new(),
             stats: DetectionStats::default(),
+            pending: None,
         })
     }
 
@@ -252,8 +255,19 @@ impl Detection {
             }),
         );
         self.stats.alerts += 1;
-        serde_json::to_writer(&mut *out, &serde_json::Value::Object(ev))?;
-        out.write_all(b"\n")
+        let ev = serde_json::Value::Object(ev);
+        serde_json::to_writer(&mut *out, &ev)?;
+        out.write_all(b"\n")?;
+        if let Some(p) = self.pending.as_mut() {
+            p.push(crate::evidence::PendingAlert {
+                key: crate::evidence::excerpt_key(decoded),
+                model_sha256: self.det.model_sha256().map(str::to_string),
+                alert: ev,
+                file: meta.file,
+                index: meta.index,
+            });
+        }
+        Ok(())
     }
 }
 

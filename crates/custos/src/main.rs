@@ -7,6 +7,8 @@ mod analyze;
 mod bench;
 mod cli;
 mod detection;
+mod evidence;
+mod keys;
 mod pipeline;
 mod train;
 
@@ -20,6 +22,8 @@ pub enum Outcome {
     Success,
     /// An input was damaged part-way; the results cover what came before the damage.
     Partial,
+    /// Completed with a negative result (e.g. verification failed).
+    Negative,
 }
 
 fn main() -> ExitCode {
@@ -27,6 +31,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Partial) => ExitCode::from(3),
+        Ok(Outcome::Negative) => ExitCode::from(1),
         Err(e) => {
             if let Some(io) = e.downcast_ref::<std::io::Error>() {
                 if io.kind() == std::io::ErrorKind::BrokenPipe {
@@ -44,5 +49,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {
         cli::Command::Analyze(args) => analyze::run(analyze::AnalyzeConfig::try_from(args)?),
         cli::Command::Train(args) => train::run(args),
         cli::Command::Bench(args) => bench::run(args),
+        cli::Command::Keygen(args) => keys::keygen(args),
+        cli::Command::Verify(args) => keys::verify(args),
     }
 }

@@ -183,7 +183,9 @@ impl KitsuneDetector {
         self.threshold.as_ref()
     }
 
-    /// SHA-256 of the model in use (loaded or, once trained, of the current state).
+    /// SHA-256 of the model in use: the loaded model's, or — trained online — the hash of the
+    /// model as [`KitsuneDetector::to_model`] would write it with no capture names, taken when
+    /// training and calibration completed.
     pub fn model_sha256(&self) -> Option<&str> {
         self.model_sha256.as_deref()
     }
@@ -210,6 +212,7 @@ impl KitsuneDetector {
             if self.kitnet.is_trained() {
                 if let ThresholdChoice::PhiBeta { beta } = self.cfg.threshold {
                     self.threshold = Some(Threshold::phi_beta(self.kitnet.max_train_score, beta));
+                    self.seal();
                 }
             }
             return Verdict {
@@ -251,6 +254,15 @@ impl KitsuneDetector {
         };
         self.threshold = Threshold::log_normal(&self.calibration, fpr);
         self.calibration = Vec::new();
+        self.seal();
+    }
+
+    /// Records the hash of the model trained online, once it is complete (scoring does not
+    /// change it), so alerts can name the model that raised them.
+    fn seal(&mut self) {
+        if self.model_sha256.is_none() {
+            self.model_sha256 = self.to_model(Vec::new()).ok().and_then(|m| m.sha256().ok());
+        }
     }
 
     /// Why the last packet scored as it did.

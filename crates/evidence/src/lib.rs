@@ -70,6 +70,7 @@
 )]
 
 pub mod checkpoint;
+pub mod jcs;
 pub mod layout;
 pub mod log;
 pub mod merkle;
@@ -77,6 +78,7 @@ pub mod note;
 pub mod verify;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
+pub use jcs::{canonicalize, JcsError};
 pub use log::{parse_entry_bundle, Log, LogError, MAX_ENTRY_SIZE};
 pub use merkle::{
     empty_root, leaf_hash, node_hash, root_from_leaf_hashes, verify_consistency, verify_inclusion,

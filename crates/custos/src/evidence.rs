@@ -1,0 +1,326 @@
+//! Alerts as evidence: after an offline run, every alert becomes one leaf of the
+//! tamper-evident log (`custos-evidence`), with a pcap excerpt of its flow read back from the
+//! capture by packet index, and a signed checkpoint is published once the leaves are durable.
+//!
+//! Leaf = RFC 8785 (JCS) canonical JSON of `{type, alert, community_id, packets, capture_sha256,
+//! excerpt_sha256, model_sha256, custos_version, sensor}`. Excerpts are classic pcap files
+//! (nanosecond timestamps) named by their SHA-256 under `LOGDIR/excerpts/`: the alert's flow's
+//! packets up to and including the alert packet, at most [`EXCERPT_PACKETS`] packets and
+//! [`EXCERPT_BYTES`] bytes (the most recent kept). Previous checkpoints are archived under
+//! `LOGDIR/custos/checkpoints/<size>` so `custos verify --log` can check that the log only grew.
+
+use anyhow::{bail, Context};
+use custos_capture::{FileReader, PacketSource};
+use custos_decode::{ChecksumMode, Decoded, Decoder, DecoderConfig, Transport};
+use custos_evidence::{Log, Signer};
+use custos_flow::{Addr, Endpoint, FlowKey};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+
+/// Most packets in one excerpt.
+pub const EXCERPT_PACKETS: usize = 64;
+/// Most captured bytes in one excerpt.
+pub const EXCERPT_BYTES: usize = 1 << 20;
+
+/// Which packets belong with an alert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExcerptKey {
+    /// The packets of this flow.
+    Flow(FlowKey),
+    /// Only the alert packet itself (frames without IP).
+    Single,
+}
+
+/// The excerpt key of a decoded packet.
+pub fn excerpt_key(d: &Decoded<'_>) -> ExcerptKey {
+    let Some(ip) = d.innermost() else {
+        return ExcerptKey::Single;
+    };
+    let (sp, dp) = match ip.transport {
+        Transport::Tcp {
+            src_port, dst_port, ..
+        }
+        | Transport::Udp {
+            src_port, dst_port, ..
+        } => (src_port, dst_port),
+        Transport::Icmp {
+            msg_type, code, v6, ..
+        } => {
+            let (a, b, _) = custos_decode::wire::icmp::port_equivalents(msg_type, code, v6);
+            (a, b)
+        }
+        _ => (0, 0),
+    };
+    let src = Endpoint {
+        addr: Addr::from(ip.src),
+        port: sp,
+    };
+    let dst = Endpoint {
+        addr: Addr::from(ip.dst),
+        port: dp,
+    };
+    ExcerptKey::Flow(FlowKey::canonical(src, dst, ip.protocol, d.vlans).0)
+}
+
+/// An alert waiting to be logged.
+#[derive(Clone, Debug)]
+pub struct PendingAlert {
+    /// The EVE alert object, as written to alerts.jsonl.
+    pub alert: Value,
+    /// Input file index.
+    pub file: u16,
+    /// Packet index within that file.
+    pub index: u64,
+    /// Which packets go in its excerpt.
+    pub key: ExcerptKey,
+    /// Model hash, when a model file was used.
+    pub model_sha256: Option<String>,
+}
+
+/// Where and how to log evidence.
+#[derive(Clone, Debug)]
+pub struct EvidenceConfig {
+    /// The log directory.
+    pub dir: PathBuf,
+    /// The signing key file (`.skey`).
+    pub key: PathBuf,
+    /// Sensor name recorded in every leaf.
+    pub sensor: String,
+}
+
+struct Packet {
+    ts: i64,
+    orig_len: u32,
+    linktype: u32,
+    data: Vec<u8>,
+}
+
+#[derive(Default)]
+struct Ring {
+    packets: VecDeque<Packet>,
+    bytes: usize,
+}
+
+impl Ring {
+    fn push(&mut self, p: Packet) {
+        self.bytes += p.data.len();
+        self.packets.push_back(p);
+        while self.packets.len() > EXCERPT_PACKETS
+            || (self.bytes > EXCERPT_BYTES && self.packets.len() > 1)
+        {
+            if let Some(old) = self.packets.pop_front() {
+                self.bytes -= old.data.len();
+            }
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A classic pcap file (nanosecond magic) of `packets`.
+fn excerpt_pcap(packets: &[&Packet]) -> Vec<u8> {
+    let linktype = packets.first().map_or(1, |p| p.linktype);
+    let mut out = Vec::with_capacity(24 + packets.iter().map(|p| 16 + p.data.len()).sum::<usize>());
+    out.extend_from_slice(&0xa1b2_3c4du32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&262_144u32.to_le_bytes());
+    out.extend_from_slice(&linktype.to_le_bytes());
+    for p in packets {
+        let secs = p.ts.div_euclid(1_000_000_000) as u32;
+        let ns = p.ts.rem_euclid(1_000_000_000) as u32;
+        out.extend_from_slice(&secs.to_le_bytes());
+        out.extend_from_slice(&ns.to_le_bytes());
+        out.extend_from_slice(&(p.data.len() as u32).to_le_bytes());
+        out.extend_from_slice(&p.orig_len.max(p.data.len() as u32).to_le_bytes());
+        out.extend_from_slice(&p.data);
+    }
+    out
+}
+
+/// Opens `dir` as a log, creating it (origin = the key's name) when it does not exist.
+fn open_log(dir: &Path, signer: &Signer) -> anyhow::Result<Log> {
+    if dir.join("checkpoint").exists() || dir.join("tile").exists() {
+        let log = Log::open(dir)
+            .with_context(|| format!("cannot open evidence log {}", dir.display()))?;
+        if log.origin() != signer.name() {
+            bail!(
+                "evidence log {} has origin {:?} but the key is {:?}",
+                dir.display(),
+                log.origin(),
+                signer.name()
+            );
+        }
+        Ok(log)
+    } else {
+        Log::create(dir, signer.name())
+            .with_context(|| format!("cannot create evidence log {}", dir.display()))
+    }
+}
+
+/// Copies the current checkpoint to `custos/checkpoints/<size>` before a new one replaces it.
+pub fn archive_checkpoint(dir: &Path) -> anyhow::Result<()> {
+    let current = dir.join("checkpoint");
+    let Ok(text) = std::fs::read_to_string(&current) else {
+        return Ok(());
+    };
+    let size = text
+        .lines()
+        .nth(1)
+        .and_then(|l| l.parse::<u64>().ok())
+        .unwrap_or(0);
+    let arch = dir.join("custos/checkpoints");
+    std::fs::create_dir_all(&arch)?;
+    std::fs::write(arch.join(format!("{size:020}")), text)?;
+    Ok(())
+}
+
+/// Reads `signer` from a `.skey` file.
+///
+/// # Errors
+/// Unreadable or malformed key files.
+pub fn load_signer(path: &Path) -> anyhow::Result<Signer> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read key {}", path.display()))?;
+    Signer::from_skey(text.trim())
+        .with_context(|| format!("{} is not a signing key (PRIVATE+KEY+…)", path.display()))
+}
+
+/// Logs every pending alert as a leaf, then publishes a signed checkpoint. Returns the number
+/// of leaves appended and the new log size.
+///
+/// # Errors
+/// Unreadable captures or key, log I/O errors.
+pub fn log_alerts(
+    cfg: &EvidenceConfig,
+    files: &[PathBuf],
+    alerts: &[PendingAlert],
+) -> anyhow::Result<(u64, u64)> {
+    let signer = load_signer(&cfg.key)?;
+    let mut log = open_log(&cfg.dir, &signer)?;
+    let excerpt_dir = cfg.dir.join("excerpts");
+    std::fs::create_dir_all(&excerpt_dir)?;
+    let mut leaves: Vec<String> = Vec::with_capacity(alerts.len());
+    for (file_idx, path) in files.iter().enumerate() {
+        let mine: Vec<&PendingAlert> = alerts
+            .iter()
+            .filter(|a| usize::from(a.file) == file_idx)
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let capture_sha256 = {
+            let mut h = Sha256::new();
+            let mut f = std::fs::File::open(path)
+                .with_context(|| format!("cannot hash {}", path.display()))?;
+            std::io::copy(&mut f, &mut h)?;
+            hex(&h.finalize())
+        };
+        // Alerts of this file by packet index; flows they need.
+        let mut by_index: HashMap<u64, Vec<&PendingAlert>> = HashMap::new();
+        for a in &mine {
+            by_index.entry(a.index).or_default().push(a);
+        }
+        let keys: std::collections::HashSet<ExcerptKey> = mine.iter().map(|a| a.key).collect();
+        let last = mine.iter().map(|a| a.index).max().unwrap_or(0);
+        let mut rings: HashMap<ExcerptKey, Ring> = HashMap::new();
+        let mut reader =
+            FileReader::open(path).with_context(|| format!("cannot re-read {}", path.display()))?;
+        let mut decoder = Decoder::new(DecoderConfig {
+            checksums: ChecksumMode::Ignore,
+            ..DecoderConfig::default()
+        });
+        let mut done: Vec<(u64, Value)> = Vec::new();
+        while let Ok(Some(p)) = reader.next_packet() {
+            if p.index > last {
+                break;
+            }
+            let key = excerpt_key(&decoder.decode(p.linktype.0, p.ts, p.data));
+            let here = by_index.get(&p.index);
+            if !keys.contains(&key) && here.is_none() {
+                continue;
+            }
+            let pkt = Packet {
+                ts: p.ts,
+                orig_len: p.orig_len,
+                linktype: p.linktype.0,
+                data: p.data.to_vec(),
+            };
+            if keys.contains(&key) && key != ExcerptKey::Single {
+                rings.entry(key).or_default().push(pkt);
+            }
+            let Some(list) = here else { continue };
+            for a in list {
+                let single;
+                let packets: Vec<&Packet> = match (a.key, rings.get(&a.key)) {
+                    (ExcerptKey::Flow(_), Some(r)) => r.packets.iter().collect(),
+                    _ => {
+                        single = Packet {
+                            ts: p.ts,
+                            orig_len: p.orig_len,
+                            linktype: p.linktype.0,
+                            data: p.data.to_vec(),
+                        };
+                        vec![&single]
+                    }
+                };
+                let pcap = excerpt_pcap(&packets);
+                let excerpt_sha256 = hex(&Sha256::digest(&pcap));
+                let excerpt_path = excerpt_dir.join(format!("{excerpt_sha256}.pcap"));
+                if !excerpt_path.exists() {
+                    write_synced(&excerpt_path, &pcap)?;
+                }
+                let record = json!({
+                    "type": "custos.alert/1",
+                    "alert": a.alert,
+                    "community_id": a.alert.get("community_id").cloned().unwrap_or(Value::Null),
+                    "packets": {
+                        "pcap_file": path.display().to_string(),
+                        "alert_packet": a.index,
+                        "excerpt_packets": packets.len(),
+                    },
+                    "capture_sha256": capture_sha256,
+                    "excerpt_sha256": excerpt_sha256,
+                    "model_sha256": a.model_sha256,
+                    "custos_version": env!("CARGO_PKG_VERSION"),
+                    "sensor": cfg.sensor,
+                });
+                done.push((a.index, record));
+            }
+        }
+        done.sort_by_key(|(i, _)| *i);
+        for (_, record) in done {
+            leaves.push(custos_evidence::canonicalize(&record)?);
+        }
+    }
+    // The excerpts' directory entries are durable before any leaf naming them is published.
+    std::fs::File::open(&excerpt_dir)?.sync_all()?;
+    if !leaves.is_empty() {
+        log.append_batch(&leaves)
+            .context("cannot append to the evidence log")?;
+    }
+    archive_checkpoint(&cfg.dir)?;
+    let cp = log
+        .publish_checkpoint(&signer)
+        .context("cannot publish the checkpoint")?;
+    Ok((leaves.len() as u64, cp.size))
+}
+
+/// Writes `bytes` to `path` through a temporary file and fsyncs the file; the caller syncs
+/// the directory once for a batch.
+fn write_synced(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
