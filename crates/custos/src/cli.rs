@@ -114,6 +114,15 @@ pub struct DetectorArgs {
     #[arg(long, conflicts_with = "kitsune_compat")]
     pub features_115: bool,
 
+    /// Kitsune default mode: most streams kept per statistics table (MAC–IP, host, jitter,
+    /// socket); beyond it stale or least recently seen streams are evicted. Bounds memory.
+    #[arg(long, value_name = "N", default_value_t = 1 << 18)]
+    pub kitsune_max_streams: usize,
+
+    /// Kitsune default mode: most stream pairs kept per pair table (host pairs, socket pairs).
+    #[arg(long, value_name = "N", default_value_t = 1 << 18)]
+    pub kitsune_max_pairs: usize,
+
     /// Kitsune: packets that learn the feature map.
     #[arg(long, value_name = "N", default_value_t = 5000)]
     pub fm_grace: u64,

@@ -35,6 +35,8 @@ pub fn detector_config(a: &DetectorArgs) -> anyhow::Result<DetectorConfig> {
             Mode::Default
         },
         features_115: a.features_115,
+        max_streams: a.kitsune_max_streams.max(1),
+        max_pairs: a.kitsune_max_pairs.max(1),
         ..FeatureConfig::default()
     };
     Ok(DetectorConfig {
