@@ -51,11 +51,63 @@ pub enum Command {
     /// Writes PREFIX.skey (private: keep it on the sensor, mode 0600) and PREFIX.vkey (public:
     /// give it to investigators, who verify logs and case bundles with it).
     Keygen(KeygenArgs),
-    /// Verify an evidence log offline: recompute the whole Merkle tree, check every tile,
-    /// the signed checkpoint, and that the log only grew since each earlier checkpoint.
+    /// Verify offline, with nothing but the sensor's public key: a case bundle (CASEDIR), or
+    /// an evidence log (--log: recompute the whole Merkle tree, check every tile, the signed
+    /// checkpoint, and that the log only grew since each earlier checkpoint).
     ///
     /// Prints each check; exit status 0 only if all hold, 1 if one fails (named), 2 on error.
     Verify(VerifyArgs),
+    /// Case bundles for investigators.
+    #[command(subcommand)]
+    Case(CaseCommand),
+}
+
+/// `custos case` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CaseCommand {
+    /// Export alerts from an evidence log as a case bundle an investigator verifies offline.
+    ///
+    /// First appends a custody leaf to the log (who, when, why, and the SHA-256 of the bundle's
+    /// manifest) and signs a new checkpoint; then writes the packet excerpts, alerts.jsonl, one
+    /// .tlog-proof per leaf, the public key, case.jsonld (CASE/UCO), custody.json, a manifest and
+    /// a README for the recipient.
+    #[command(
+        after_help = "Examples:\n  custos case export --log log/ --key sensor.skey --alert 12 --alert 40 --reason \"ticket 4711\" -o case-4711/\n  custos case export --log log/ --key sensor.skey --flow '1:LQU9qZlK+B5F3KDmev6m5PMibrg=' --reason ... -o case/\n  custos verify case-4711/ --vkey sensor.vkey"
+    )]
+    Export(CaseExportArgs),
+}
+
+/// Arguments of `custos case export`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("selection").required(true).args(["alert", "flow", "from"])))]
+pub struct CaseExportArgs {
+    /// The evidence log.
+    #[arg(long, value_name = "LOGDIR")]
+    pub log: PathBuf,
+    /// The log's signing key (`.skey`).
+    #[arg(long, value_name = "PREFIX.skey")]
+    pub key: PathBuf,
+    /// Alert leaf indices to export (repeat the option).
+    #[arg(long = "alert", value_name = "ID")]
+    pub alert: Vec<u64>,
+    /// Export every alert of this flow (Community ID).
+    #[arg(long, value_name = "COMMUNITY_ID")]
+    pub flow: Option<String>,
+    /// Export alerts from this time on (RFC 3339, e.g. 2026-11-26T00:00:00Z); needs --to.
+    #[arg(long, value_name = "T", requires = "to")]
+    pub from: Option<String>,
+    /// Export alerts up to this time (inclusive).
+    #[arg(long, value_name = "T", requires = "from")]
+    pub to: Option<String>,
+    /// Why the bundle is exported (recorded in the chain of custody).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// Who exports (recorded in the chain of custody; default: $USER).
+    #[arg(long, value_name = "NAME")]
+    pub who: Option<String>,
+    /// Output directory for the bundle (must not exist or be empty).
+    #[arg(short, long, value_name = "CASEDIR")]
+    pub output: PathBuf,
 }
 
 /// Arguments of `custos keygen`.
@@ -71,10 +123,14 @@ pub struct KeygenArgs {
 
 /// Arguments of `custos verify`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["case_dir", "log"])))]
 pub struct VerifyArgs {
-    /// The evidence log directory to verify.
+    /// A case bundle directory to verify.
+    #[arg(value_name = "CASEDIR")]
+    pub case_dir: Option<PathBuf>,
+    /// An evidence log directory to verify.
     #[arg(long, value_name = "LOGDIR")]
-    pub log: PathBuf,
+    pub log: Option<PathBuf>,
     /// The sensor's public key (`.vkey` file).
     #[arg(long, value_name = "KEY")]
     pub vkey: PathBuf,

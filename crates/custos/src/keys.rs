@@ -1,10 +1,11 @@
 //! `custos keygen` and `custos verify --log`.
 
-use crate::cli::{KeygenArgs, VerifyArgs};
+use crate::cli::{CaseExportArgs, KeygenArgs, VerifyArgs};
 use crate::Outcome;
 use anyhow::{bail, Context};
-use custos_evidence::{verify_log, verify_log_consistent, Checkpoint, Verifier};
+use custos_evidence::{verify_log, verify_log_consistent, CaseSelection, Checkpoint, Verifier};
 use std::io::Write;
+use std::path::Path;
 
 /// Writes PREFIX.skey (mode 0600) and PREFIX.vkey.
 ///
@@ -41,7 +42,7 @@ pub fn keygen(a: KeygenArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// Verifies a log and its archived checkpoints; prints each check.
+/// Verifies a case bundle, or a log and its archived checkpoints; prints each check.
 ///
 /// # Errors
 /// An unreadable key. A failing check is `Outcome::Negative`, not an error.
@@ -50,10 +51,40 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<Outcome> {
         .with_context(|| format!("cannot read {}", a.vkey.display()))?;
     let verifier = Verifier::from_vkey(text.trim())
         .with_context(|| format!("{} is not a verifier key", a.vkey.display()))?;
-    let report = match verify_log(&a.log, &verifier) {
+    if let Some(case) = &a.case_dir {
+        return verify_case(case, &verifier);
+    }
+    let Some(log) = a.log.as_ref() else {
+        bail!("give a case directory or --log LOGDIR")
+    };
+    verify_log_dir(log, &verifier)
+}
+
+fn verify_case(dir: &Path, verifier: &Verifier) -> anyhow::Result<Outcome> {
+    match custos_evidence::verify_case(dir, verifier) {
+        Ok(report) => {
+            for c in &report.checks {
+                println!("ok   {c}");
+            }
+            println!(
+                "verified: all {} checks hold for case {}",
+                report.checks.len(),
+                dir.display()
+            );
+            Ok(Outcome::Success)
+        }
+        Err(e) => {
+            println!("FAIL {e}");
+            Ok(Outcome::Negative)
+        }
+    }
+}
+
+fn verify_log_dir(log: &Path, verifier: &Verifier) -> anyhow::Result<Outcome> {
+    let report = match verify_log(log, verifier) {
         Ok(r) => r,
         Err(e) => {
-            println!("FAIL log {}: {e}", a.log.display());
+            println!("FAIL log {}: {e}", log.display());
             return Ok(Outcome::Negative);
         }
     };
@@ -74,21 +105,21 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<Outcome> {
             report.unchecked.len()
         );
     }
-    let arch = a.log.join("custos/checkpoints");
+    let arch = log.join("custos/checkpoints");
     let mut older: Vec<_> = std::fs::read_dir(&arch)
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
     older.sort();
     for p in older {
         let bytes = std::fs::read(&p)?;
-        let trusted = match Checkpoint::open(&bytes, &verifier) {
+        let trusted = match Checkpoint::open(&bytes, verifier) {
             Ok(c) => c,
             Err(e) => {
                 println!("FAIL earlier checkpoint {}: {e}", p.display());
                 return Ok(Outcome::Negative);
             }
         };
-        match verify_log_consistent(&a.log, &verifier, &trusted) {
+        match verify_log_consistent(log, verifier, &trusted) {
             Ok(_) => println!(
                 "ok   log extends earlier checkpoint of size {} (consistency proof holds)",
                 trusted.size
@@ -104,5 +135,49 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<Outcome> {
         }
     }
     println!("verified: all checks hold");
+    Ok(Outcome::Success)
+}
+
+/// `custos case export`.
+///
+/// # Errors
+/// Unreadable key or log, bad selection, an existing non-empty output directory.
+pub fn case_export(a: CaseExportArgs) -> anyhow::Result<Outcome> {
+    let signer = crate::evidence::load_signer(&a.key)?;
+    let selection = if !a.alert.is_empty() {
+        CaseSelection::Indices(a.alert.clone())
+    } else if let Some(f) = &a.flow {
+        CaseSelection::CommunityId(f.clone())
+    } else if let (Some(from), Some(to)) = (&a.from, &a.to) {
+        CaseSelection::TimeRange {
+            from: from.clone(),
+            to: to.clone(),
+        }
+    } else {
+        bail!("choose alerts with --alert, --flow or --from/--to");
+    };
+    let who = a
+        .who
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".into());
+    // Chain-of-custody records are the one place where the wall clock belongs.
+    let now_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i128)
+        .unwrap_or(0);
+    let now = custos_evidence::case::time::format_rfc3339(now_ns);
+    let s = custos_evidence::export_case(
+        &a.log, &signer, &selection, &a.reason, &who, &now, &a.output,
+    )
+    .with_context(|| format!("cannot export a case from {}", a.log.display()))?;
+    eprintln!(
+        "custos: exported {} alerts to {} (custody leaf {}, checkpoint size {}, manifest sha256 {})",
+        s.alerts.len(),
+        a.output.display(),
+        s.custody_index,
+        s.checkpoint.size,
+        s.manifest_sha256
+    );
     Ok(Outcome::Success)
 }

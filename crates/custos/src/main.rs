@@ -51,5 +51,6 @@ fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {
         cli::Command::Bench(args) => bench::run(args),
         cli::Command::Keygen(args) => keys::keygen(args),
         cli::Command::Verify(args) => keys::verify(args),
+        cli::Command::Case(cli::CaseCommand::Export(args)) => keys::case_export(args),
     }
 }

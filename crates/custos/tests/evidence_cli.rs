@@ -147,6 +147,66 @@ fn alerts_become_verifiable_evidence_and_tampering_is_detected() {
         "{out}"
     );
 
+    // A case bundle of two alerts: exported, verified with only the public key, and refused
+    // after a single changed byte.
+    let case = dir.path().join("case");
+    let r = custos(&[
+        os("case"),
+        os("export"),
+        os("--log"),
+        log.as_os_str(),
+        os("--key"),
+        skey.as_os_str(),
+        os("--alert"),
+        os("3"),
+        os("--alert"),
+        os("7"),
+        os("--reason"),
+        os("test ticket"),
+        os("--who"),
+        os("tester"),
+        os("-o"),
+        case.as_os_str(),
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    for f in [
+        "case.jsonld",
+        "manifest.json",
+        "alerts.jsonl",
+        "custody.json",
+        "README.md",
+        "vkey",
+    ] {
+        assert!(case.join(f).exists(), "bundle lacks {f}");
+    }
+    let r = custos(&[
+        os("verify"),
+        case.as_os_str(),
+        os("--vkey"),
+        vkey.as_os_str(),
+    ]);
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stdout)
+    );
+    let mut alerts = std::fs::read(case.join("alerts.jsonl")).unwrap();
+    let at = alerts.len() / 2;
+    alerts[at] ^= 0x01;
+    std::fs::write(case.join("alerts.jsonl"), alerts).unwrap();
+    let r = custos(&[
+        os("verify"),
+        case.as_os_str(),
+        os("--vkey"),
+        vkey.as_os_str(),
+    ]);
+    assert_eq!(r.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&r.stdout).contains("FAIL"));
+    // The export's custody leaf and checkpoint extend the log.
+    let (code, out) = verify(&log, &vkey);
+    assert_eq!(code, Some(0), "{out}");
+
     // Tampering: flip one byte of each kind of file in a copy of the log.
     for victim in ["tile/entries/000", "tile/0/000", "checkpoint"] {
         let copy = dir

@@ -23,6 +23,9 @@
 //!   [`Log::consistency_proof`], [`Log::integrated_size`].
 //! - [`verify_log`] / [`verify_log_consistent`]: offline audit of a whole directory, returning
 //!   the first bad file, leaf and hashes as evidence.
+//! - [`case`]: case bundles — [`export_case`] selects custos alert leaves, logs a custody leaf
+//!   and writes a self-contained directory (leaves, pcap excerpts, C2SP tlog-proofs, manifest,
+//!   CASE/UCO JSON-LD, chain of custody); [`verify_case`] checks one offline with the key.
 //!
 //! Because the directory is a plain tlog-tiles tree, any tlog-tiles client (tessera's
 //! `client` package, Go's `sumdb/tlog`, witnesses) can read it when it is served over HTTP.
@@ -51,8 +54,9 @@
 //! # What it does not do
 //! - No network I/O: it does not serve the tiles over HTTP, fetch remote logs, or talk to
 //!   witnesses; serve the directory with any static file server.
-//! - No interpretation of records: what goes in a record (pcap excerpts, CASE/UCO bundles) is
-//!   the caller's business. Records are limited to 65 535 bytes by the bundle format.
+//! - No interpretation of records by the log itself: what goes in a record is the caller's
+//!   business (only [`case`] reads custos's alert and custody leaves). Records are limited to
+//!   65 535 bytes by the bundle format.
 //! - One writer per directory (an exclusive lock); no concurrent appenders across processes.
 //! - No pruning, no key rotation policy, no cosignatures (signatures by other keys are
 //!   accepted and ignored when verifying a checkpoint, but not produced).
@@ -69,6 +73,7 @@
     )
 )]
 
+pub mod case;
 pub mod checkpoint;
 pub mod jcs;
 pub mod layout;
@@ -77,6 +82,9 @@ pub mod merkle;
 pub mod note;
 pub mod verify;
 
+pub use case::{
+    export_case, verify_case, CaseError, CaseReport, CaseSelection, CaseSummary, TlogProof,
+};
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use jcs::{canonicalize, JcsError};
 pub use log::{parse_entry_bundle, Log, LogError, MAX_ENTRY_SIZE};
