@@ -80,7 +80,6 @@ impl TryFrom<AnalyzeArgs> for AnalyzeConfig {
         };
         if a.evidence.is_some() {
             match &input {
-                Input::Interface(_) => bail!("--evidence with --interface is not supported yet: capture to files, then analyze them"),
                 Input::Files(f) if f.iter().any(|p| p.as_os_str() == "-") => bail!("--evidence needs capture files (standard input cannot be read back for excerpts)"),
                 _ => {}
             }
@@ -224,6 +223,7 @@ pub fn run(cfg: AnalyzeConfig) -> anyhow::Result<Outcome> {
     }
     let mut stats = Stats::default();
     let mut partial = false;
+    let mut live_evidence: Option<crate::evidence::LiveEvidence> = None;
     let started = Instant::now();
 
     match &cfg.input {
@@ -256,6 +256,7 @@ pub fn run(cfg: AnalyzeConfig) -> anyhow::Result<Outcome> {
                     cfg.max_packets,
                     &pb,
                     done_bytes,
+                    None,
                 )?;
                 done_bytes += reader.position();
                 if let Some(e) = err {
@@ -288,6 +289,10 @@ pub fn run(cfg: AnalyzeConfig) -> anyhow::Result<Outcome> {
                 format: "live".into(),
                 ..FileStats::default()
             };
+            live_evidence = match &cfg.evidence {
+                Some(ev) => Some(crate::evidence::LiveEvidence::new(ev.clone())?),
+                None => None,
+            };
             if let Some(e) = consume(
                 &mut live,
                 0,
@@ -297,6 +302,7 @@ pub fn run(cfg: AnalyzeConfig) -> anyhow::Result<Outcome> {
                 cfg.max_packets,
                 &pb,
                 0,
+                live_evidence.as_mut(),
             )? {
                 fs.error = Some(e.to_string());
                 partial = true;
@@ -317,7 +323,11 @@ pub fn run(cfg: AnalyzeConfig) -> anyhow::Result<Outcome> {
     if let Some(d) = pipe.detection.as_mut() {
         d.finish()?;
         let mut summary = d.summary();
-        if let (Some(ev), Some(pending), Input::Files(paths)) =
+        if let (Some(ev), Some(live)) = (&cfg.evidence, live_evidence.as_mut()) {
+            let (leaves, size) = live.finish()?;
+            summary["evidence"] = serde_json::json!({"log": ev.dir.display().to_string(), "leaves_appended": leaves, "log_size": size});
+            eprintln!("custos: logged {leaves} leaves (spooled captures and alerts) in {} (log size {size}, checkpoint signed)", ev.dir.display());
+        } else if let (Some(ev), Some(pending), Input::Files(paths)) =
             (&cfg.evidence, d.pending.as_ref(), &cfg.input)
         {
             let (leaves, size) = crate::evidence::log_alerts(ev, paths, pending)?;
@@ -356,6 +366,7 @@ fn consume(
     max_packets: Option<u64>,
     pb: &ProgressBar,
     bytes_before: u64,
+    mut live_evidence: Option<&mut crate::evidence::LiveEvidence>,
 ) -> anyhow::Result<Option<CaptureError>> {
     loop {
         if max_packets.is_some_and(|m| pipe.packets >= m) {
@@ -379,6 +390,18 @@ fn consume(
         fs.packets += 1;
         fs.bytes += p.data.len() as u64;
         pipe.packet(p.linktype.0, &meta, p.data, writers)?;
+        if let Some(live) = live_evidence.as_deref_mut() {
+            live.packet(p.index, p.ts, p.orig_len, p.linktype.0, p.data)?;
+            let new = pipe
+                .detection
+                .as_mut()
+                .and_then(|d| d.pending.as_mut())
+                .map(std::mem::take)
+                .unwrap_or_default();
+            if !new.is_empty() {
+                live.alerts(&new)?;
+            }
+        }
         if fs.packets % 65_536 == 0 {
             pb.set_position(bytes_before + p.offset);
             pb.set_message(format!(

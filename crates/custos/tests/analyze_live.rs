@@ -30,8 +30,9 @@ fn sh(args: &[&str]) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-#[test]
-fn live_interface_flows_are_written_on_ctrl_c() {
+/// A veth pair with its far end in a fresh namespace: (guard, host interface, namespace).
+/// `None` (test skipped) without root or `ip`.
+fn veth_lab(tag: &str, host_ip: &str, ns_ip: &str) -> Option<Cleanup> {
     let root = Command::new("id")
         .arg("-u")
         .output()
@@ -46,14 +47,14 @@ fn live_interface_flows_are_written_on_ctrl_c() {
             "live test required but not root or no ip"
         );
         eprintln!("skipped: needs root and ip");
-        return;
+        return None;
     }
     let pid = std::process::id();
     let g = Cleanup {
-        ns: format!("custos-cli-{pid}"),
-        host: format!("cch{}", pid % 1_000_000),
+        ns: format!("custos-{tag}-{pid}"),
+        host: format!("c{tag}h{}", pid % 100_000),
     };
-    let peer = format!("ccp{}", pid % 1_000_000);
+    let peer = format!("c{tag}p{}", pid % 100_000);
     assert!(sh(&["ip", "netns", "add", &g.ns]));
     assert!(sh(&[
         "ip", "link", "add", &g.host, "type", "veth", "peer", "name", &peer
@@ -63,7 +64,7 @@ fn live_interface_flows_are_written_on_ctrl_c() {
         "ip",
         "addr",
         "add",
-        "198.18.200.1/24",
+        &format!("{host_ip}/24"),
         "dev",
         &g.host
     ]));
@@ -76,7 +77,7 @@ fn live_interface_flows_are_written_on_ctrl_c() {
         "ip",
         "addr",
         "add",
-        "198.18.200.2/24",
+        &format!("{ns_ip}/24"),
         "dev",
         &peer
     ]));
@@ -86,23 +87,11 @@ fn live_interface_flows_are_written_on_ctrl_c() {
     assert!(sh(&[
         "ip", "netns", "exec", &g.ns, "ip", "link", "set", "lo", "up"
     ]));
+    Some(g)
+}
 
-    // A receiver on the host side, so the datagrams draw no ICMP port-unreachable.
-    let _sink = std::net::UdpSocket::bind("198.18.200.1:9999").unwrap();
-    let out = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_custos"))
-        .args(["analyze", "--interface", &g.host, "--quiet", "-o"])
-        .arg(out.path())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    // Three UDP datagrams from the namespace to the host side (bash's /dev/udp, no extra tools).
-    assert!(sh(&[
-        "ip", "netns", "exec", &g.ns, "bash", "-c",
-        "exec 3>/dev/udp/198.18.200.1/9999; for i in 1 2 3; do echo custos-live >&3; sleep 0.1; done"
-    ]));
-    std::thread::sleep(Duration::from_millis(500));
+/// Stops `child` with SIGINT and waits (at most 10 s).
+fn interrupt(mut child: std::process::Child) -> (std::process::ExitStatus, String) {
     // SAFETY: sending SIGINT to our own child process, whose pid we hold.
     unsafe {
         libc::kill(child.id() as libc::pid_t, libc::SIGINT);
@@ -122,6 +111,31 @@ fn live_interface_flows_are_written_on_ctrl_c() {
         .wait_with_output()
         .map(|o| String::from_utf8_lossy(&o.stderr).to_string())
         .unwrap_or_default();
+    (status, stderr)
+}
+
+#[test]
+fn live_interface_flows_are_written_on_ctrl_c() {
+    let Some(g) = veth_lab("cli", "198.18.200.1", "198.18.200.2") else {
+        return;
+    };
+    // A receiver on the host side, so the datagrams draw no ICMP port-unreachable.
+    let _sink = std::net::UdpSocket::bind("198.18.200.1:9999").unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_custos"))
+        .args(["analyze", "--interface", &g.host, "--quiet", "-o"])
+        .arg(out.path())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    // Three UDP datagrams from the namespace to the host side (bash's /dev/udp, no extra tools).
+    assert!(sh(&[
+        "ip", "netns", "exec", &g.ns, "bash", "-c",
+        "exec 3>/dev/udp/198.18.200.1/9999; for i in 1 2 3; do echo custos-live >&3; sleep 0.1; done"
+    ]));
+    std::thread::sleep(Duration::from_millis(500));
+    let (status, stderr) = interrupt(child);
     assert!(status.success(), "{stderr}");
     let log = ZeekLog::parse(&std::fs::read_to_string(out.path().join("conn.log")).unwrap());
     let c = |n| log.col(n).unwrap();
@@ -141,4 +155,124 @@ fn live_interface_flows_are_written_on_ctrl_c() {
             .unwrap();
     assert_eq!(stats["files"][0]["format"], "live");
     assert!(stats["packets"].as_u64().unwrap() >= 3);
+}
+
+#[test]
+fn live_evidence_spools_hashes_and_logs_alerts() {
+    let Some(g) = veth_lab("ev", "198.18.201.1", "198.18.201.2") else {
+        return;
+    };
+    let _sink = std::net::UdpSocket::bind("198.18.201.1:9999").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("sensor");
+    let r = Command::new(env!("CARGO_BIN_EXE_custos"))
+        .args(["keygen", "--name", "live.test/sensor", "-o"])
+        .arg(&prefix)
+        .output()
+        .unwrap();
+    assert!(r.status.success());
+    let log = dir.path().join("log");
+    // Tiny grace periods and a threshold every score exceeds: every packet after training alerts.
+    let child = Command::new(env!("CARGO_BIN_EXE_custos"))
+        .args([
+            "analyze",
+            "--interface",
+            &g.host,
+            "--quiet",
+            "--detector",
+            "kitsune",
+            "--fm-grace",
+            "10",
+            "--ad-grace",
+            "20",
+            "--threshold-rule",
+            "phi-beta",
+            "--beta",
+            "0.000001",
+            "--alert-every-packet",
+            "--evidence",
+        ])
+        .arg(&log)
+        .arg("--key")
+        .arg(prefix.with_extension("skey"))
+        .arg("-o")
+        .arg(dir.path().join("out"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(sh(&[
+        "ip",
+        "netns",
+        "exec",
+        &g.ns,
+        "bash",
+        "-c",
+        "exec 3>/dev/udp/198.18.201.1/9999; for i in $(seq 1 60); do echo custos-live-$i >&3; done"
+    ]));
+    std::thread::sleep(Duration::from_millis(500));
+    let (status, stderr) = interrupt(child);
+    assert!(status.success(), "{stderr}");
+    let v = Command::new(env!("CARGO_BIN_EXE_custos"))
+        .args(["verify", "--log"])
+        .arg(&log)
+        .arg("--vkey")
+        .arg(prefix.with_extension("vkey"))
+        .output()
+        .unwrap();
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+    // Leaves: a capture leaf for the spool file, then alerts naming its hash.
+    let mut leaves = Vec::new();
+    for e in std::fs::read_dir(log.join("tile/entries"))
+        .unwrap()
+        .flatten()
+    {
+        if e.path().is_file() {
+            let b = std::fs::read(e.path()).unwrap();
+            let mut at = 0;
+            while at + 2 <= b.len() {
+                let n = u16::from_be_bytes([b[at], b[at + 1]]) as usize;
+                leaves.push(
+                    serde_json::from_slice::<serde_json::Value>(&b[at + 2..at + 2 + n]).unwrap(),
+                );
+                at += 2 + n;
+            }
+        }
+    }
+    if let Ok(p) = std::fs::read_dir(log.join("tile/entries/000.p")) {
+        for e in p.flatten() {
+            let b = std::fs::read(e.path()).unwrap();
+            let mut at = 0;
+            while at + 2 <= b.len() {
+                let n = u16::from_be_bytes([b[at], b[at + 1]]) as usize;
+                leaves.push(
+                    serde_json::from_slice::<serde_json::Value>(&b[at + 2..at + 2 + n]).unwrap(),
+                );
+                at += 2 + n;
+            }
+        }
+    }
+    let capture = leaves
+        .iter()
+        .find(|l| l["type"] == "custos.capture/1")
+        .expect("a spooled capture leaf");
+    let spool = log.join(capture["pcap_file"].as_str().unwrap());
+    let bytes = std::fs::read(&spool).unwrap();
+    use sha2::Digest;
+    assert_eq!(
+        format!("{:x}", sha2::Sha256::digest(&bytes)),
+        capture["sha256"].as_str().unwrap()
+    );
+    let alerts: Vec<_> = leaves
+        .iter()
+        .filter(|l| l["type"] == "custos.alert/1")
+        .collect();
+    assert!(!alerts.is_empty(), "alerts logged");
+    assert!(alerts
+        .iter()
+        .all(|a| a["capture_sha256"] == capture["sha256"]));
+    assert!(alerts.iter().all(|a| log
+        .join("excerpts")
+        .join(format!("{}.pcap", a["excerpt_sha256"].as_str().unwrap()))
+        .exists()));
 }
