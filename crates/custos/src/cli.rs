@@ -60,6 +60,14 @@ pub enum Command {
     /// Case bundles for investigators.
     #[command(subcommand)]
     Case(CaseCommand),
+    /// Traffic lab: an IoT network in Linux network namespaces with real services and real
+    /// attack tools, recorded from a hub port with exact per-packet labels (needs root).
+    ///
+    /// `custos lab list` shows the built-in scenarios; `custos lab doctor` the missing tools and
+    /// the apt-get line that installs them; `custos lab run -s smoke -o out/smoke` writes
+    /// out/smoke.pcap, out/smoke.labels.csv and out/smoke.manifest.json.
+    #[command(subcommand)]
+    Lab(custos_lab::LabCommand),
 }
 
 /// `custos case` subcommands.

@@ -52,5 +52,9 @@ fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {
         cli::Command::Keygen(args) => keys::keygen(args),
         cli::Command::Verify(args) => keys::verify(args),
         cli::Command::Case(cli::CaseCommand::Export(args)) => keys::case_export(args),
+        cli::Command::Lab(cmd) => match custos_lab::run(cmd)? {
+            0 => Ok(Outcome::Success),
+            _ => Ok(Outcome::Negative),
+        },
     }
 }

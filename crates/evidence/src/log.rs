@@ -26,12 +26,14 @@ use std::collections::{BTreeSet, HashMap};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write as _};
 use std::ops::Range;
+use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::layout::{
-    entries_path, partial_tile_size, tile_path, CHECKPOINT_PATH, TILE_HEIGHT, TILE_WIDTH,
+    entries_path, fmt_n, partial_tile_size, tile_path, CHECKPOINT_PATH, TILE_HEIGHT, TILE_WIDTH,
 };
 use crate::merkle::{self, empty_root, hex, leaf_hash, node_hash, Hash, ProofError, HASH_SIZE};
 use crate::note::{parse_note, Signer};
@@ -43,10 +45,76 @@ pub const MAX_ENTRY_SIZE: usize = u16::MAX as usize;
 const AUTO_INTEGRATE_ENTRIES: u64 = 1 << 16;
 /// Pending bytes that trigger an automatic [`Log::integrate`].
 const AUTO_INTEGRATE_BYTES: usize = 32 << 20;
-/// Full tiles kept expanded in memory for proofs.
-const CACHE_TILES: usize = 4096;
+/// Verified node hashes of full tiles kept in memory (cleared when full).
+const CACHE_NODES: usize = 1 << 16;
+/// Open tile and node files kept for `pread` (least recently used evicted).
+const CACHE_FILES: usize = 64;
+/// Internal node hashes of a full tile kept in its side file: rows 1..=8, 128 + 64 + … + 1.
+const TILE_NODES: u64 = TILE_WIDTH - 1;
 
 const STATE_DIR: &str = ".state";
+
+/// `.state/nodes/<L>/<N>`: the side file with the 255 internal node hashes of full tile
+/// `tile/<L>/<N>` (a private cache; see [`Log::tile_node`]).
+fn nodes_path(level: u64, index: u64) -> String {
+    format!("{STATE_DIR}/nodes/{level}/{}", fmt_n(index))
+}
+
+/// Position of node (`r`, `off`) (tile-relative height 1..=8) in a side file, in hashes:
+/// row `r` starts after rows 1..r, i.e. at `256 - 2^(9-r)`.
+fn side_position(r: u32, off: u64) -> u64 {
+    TILE_WIDTH - (2 * TILE_WIDTH >> r) + off
+}
+
+/// The 255 internal node hashes of a full tile, row by row (row 1 first, the root last).
+fn internal_nodes(stored: &[Hash]) -> Vec<Hash> {
+    let mut out: Vec<Hash> = Vec::with_capacity(TILE_NODES as usize);
+    let mut row: Vec<Hash> = stored.chunks_exact(2).map(pair_hash).collect();
+    loop {
+        out.extend_from_slice(&row);
+        if row.len() <= 1 {
+            return out;
+        }
+        row = row.chunks_exact(2).map(pair_hash).collect();
+    }
+}
+
+/// Which file of a full tile an open handle belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum FileKind {
+    /// `tile/<L>/<N>`.
+    Tile,
+    /// `.state/nodes/<L>/<N>`.
+    Nodes,
+}
+
+/// A small LRU of open files of full tiles (they never change once written).
+#[derive(Debug, Default)]
+struct FileCache {
+    files: HashMap<(FileKind, u64, u64), (Arc<File>, u64)>,
+    tick: u64,
+}
+
+impl FileCache {
+    fn get(&mut self, key: (FileKind, u64, u64)) -> Option<Arc<File>> {
+        self.tick += 1;
+        let tick = self.tick;
+        self.files.get_mut(&key).map(|(f, t)| {
+            *t = tick;
+            Arc::clone(f)
+        })
+    }
+
+    fn put(&mut self, key: (FileKind, u64, u64), f: Arc<File>) {
+        if self.files.len() >= CACHE_FILES {
+            if let Some(old) = self.files.iter().min_by_key(|(_, (_, t))| *t).map(|(k, _)| *k) {
+                self.files.remove(&old);
+            }
+        }
+        self.tick += 1;
+        self.files.insert(key, (f, self.tick));
+    }
+}
 
 /// Errors from [`Log`] operations.
 #[derive(Debug, thiserror::Error)]
@@ -247,7 +315,10 @@ pub struct Log {
     /// Length-prefixed entries appended but not yet integrated.
     pending: Vec<u8>,
     pending_count: u64,
-    cache: Mutex<HashMap<(u64, u64), Arc<ExpandedTile>>>,
+    /// Hashes of full-tile nodes, keyed by (tree level, index), that were read from a tile or
+    /// checked against the level above.
+    verified: Mutex<HashMap<(u32, u64), Hash>>,
+    files: Mutex<FileCache>,
     /// The edge rows expanded into their perfect subtrees; rebuilt lazily after a change.
     edge_cache: Mutex<Option<Arc<Vec<ExpandedTile>>>>,
 }
@@ -289,7 +360,8 @@ impl Log {
             bundle: Vec::new(),
             pending: Vec::new(),
             pending_count: 0,
-            cache: Mutex::new(HashMap::new()),
+            verified: Mutex::new(HashMap::new()),
+            files: Mutex::new(FileCache::default()),
             edge_cache: Mutex::new(None),
         }
     }
@@ -401,6 +473,16 @@ impl Log {
     /// Loads the right edge (partial tiles and bundle) for size `n` from disk.
     fn load_edge(&mut self, n: u64) -> Result<(), LogError> {
         self.invalidate_edge();
+        // Tiles beyond `n` may be rewritten with other contents: forget everything read.
+        self.verified
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.files
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .files
+            .clear();
         self.size = n;
         self.edge.clear();
         self.bundle.clear();
@@ -606,8 +688,7 @@ impl Log {
         if tile > edge_tile {
             return Err(bad());
         }
-        let t = self.full_tile(tl, tile)?;
-        t.get(r, off).ok_or_else(bad)
+        self.tile_node(tl, tile, r, off)
     }
 
     fn expanded_edge(&self) -> Arc<Vec<ExpandedTile>> {
@@ -629,23 +710,188 @@ impl Log {
         *self.edge_cache.get_mut().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
-    fn full_tile(&self, level: u64, index: u64) -> Result<Arc<ExpandedTile>, LogError> {
-        {
-            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(t) = cache.get(&(level, index)) {
-                return Ok(Arc::clone(t));
-            }
+    fn cached(&self, key: (u32, u64)) -> Option<Hash> {
+        let v = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        v.get(&key).copied()
+    }
+
+    fn remember(&self, nodes: &[((u32, u64), Hash)]) {
+        let mut v = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        if v.len() + nodes.len() > CACHE_NODES {
+            v.clear();
         }
+        v.extend(nodes.iter().copied());
+    }
+
+    /// Node (`r`, `off`) (height `r` in 0..8 within the tile, `off` in 0..256 >> r) of the
+    /// full tile `index` at tile level `level`.
+    ///
+    /// Height 0 is a stored hash, read from the tile with `pread`. A higher node comes from
+    /// the tile's side file `.state/nodes/<L>/<N>`, which is never trusted: the node and its
+    /// siblings up to the tile root (at most 8 hashes, one `pread` each) are hashed up and the
+    /// result must equal the tile's root as stored at level L + 1. Otherwise (side file
+    /// missing, short or wrong) the internal nodes are recomputed from the tile, checked
+    /// against that root, and the side file is rewritten. Checked nodes are cached.
+    fn tile_node(&self, level: u64, index: u64, r: u32, off: u64) -> Result<Hash, LogError> {
+        let tree_level = level as u32 * TILE_HEIGHT + r;
+        let first = (index << (TILE_HEIGHT - r)) + off;
+        if let Some(h) = self.cached((tree_level, first)) {
+            return Ok(h);
+        }
+        if r == 0 {
+            let h = self.pread_hash(FileKind::Tile, level, index, off)?;
+            self.remember(&[((tree_level, first), h)]);
+            return Ok(h);
+        }
+        let parent_level = (level as u32 + 1) * TILE_HEIGHT;
+        let root = self.node(parent_level, index)?;
+        if let Ok(Some(h)) = self.checked_side_node(level, index, r, off, &root) {
+            return Ok(h);
+        }
+        self.rebuild_side_file(level, index, r, off, &root)
+    }
+
+    /// Reads node (`r`, `off`) and its siblings up to the root from the side file and checks
+    /// them against `root`; `Ok(None)` on a mismatch, `Err` when the file is unreadable.
+    fn checked_side_node(
+        &self,
+        level: u64,
+        index: u64,
+        r: u32,
+        off: u64,
+        root: &Hash,
+    ) -> Result<Option<Hash>, LogError> {
+        let base = level as u32 * TILE_HEIGHT;
+        let own = self.pread_hash(FileKind::Nodes, level, index, side_position(r, off))?;
+        let mut seen: Vec<((u32, u64), Hash)> = Vec::with_capacity(2 * TILE_HEIGHT as usize);
+        let mut acc = own;
+        let mut pos = off;
+        for h in r..TILE_HEIGHT {
+            let sib = self.pread_hash(FileKind::Nodes, level, index, side_position(h, pos ^ 1))?;
+            let tile_first = index << (TILE_HEIGHT - h);
+            seen.push(((base + h, tile_first + pos), acc));
+            seen.push(((base + h, tile_first + (pos ^ 1)), sib));
+            acc = if pos & 1 == 0 {
+                node_hash(&acc, &sib)
+            } else {
+                node_hash(&sib, &acc)
+            };
+            pos >>= 1;
+        }
+        if acc != *root {
+            return Ok(None);
+        }
+        self.remember(&seen);
+        Ok(Some(own))
+    }
+
+    /// Recomputes the side file of a full tile from the tile, checks it against `root`,
+    /// rewrites it (best effort: it is a cache) and returns node (`r`, `off`).
+    fn rebuild_side_file(
+        &self,
+        level: u64,
+        index: u64,
+        r: u32,
+        off: u64,
+        root: &Hash,
+    ) -> Result<Hash, LogError> {
         let rel = tile_path(level, index, 0);
         let bytes = self.read_file(&rel)?;
-        let hashes = hashes_from_bytes(&self.dir.join(rel), &bytes, TILE_WIDTH as usize)?;
-        let t = Arc::new(ExpandedTile::new(hashes));
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.len() >= CACHE_TILES {
-            cache.clear();
+        let path = self.dir.join(&rel);
+        let stored = hashes_from_bytes(&path, &bytes, TILE_WIDTH as usize)?;
+        let nodes = internal_nodes(&stored);
+        if nodes.last() != Some(root) {
+            return Err(LogError::Corrupt {
+                path,
+                reason: format!(
+                    "tile hashes to {}, level {} has {}",
+                    nodes.last().map(|h| hex(h)).unwrap_or_default(),
+                    level + 1,
+                    hex(root)
+                ),
+            });
         }
-        cache.insert((level, index), Arc::clone(&t));
-        Ok(t)
+        {
+            let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+            files.files.remove(&(FileKind::Nodes, level, index));
+        }
+        static TMP: AtomicU64 = AtomicU64::new(0);
+        let side = self.dir.join(nodes_path(level, index));
+        let tmp = side.with_file_name(format!(
+            ".{}.{}-{}.tmp",
+            side.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            std::process::id(),
+            TMP.fetch_add(1, Ordering::Relaxed)
+        ));
+        let written = side
+            .parent()
+            .map_or(Ok(()), fs::create_dir_all)
+            .and_then(|()| fs::write(&tmp, hashes_to_bytes(&nodes)))
+            .and_then(|()| fs::rename(&tmp, &side));
+        if written.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        let at = usize::try_from(side_position(r, off)).unwrap_or(usize::MAX);
+        let h = nodes.get(at).copied().ok_or_else(|| LogError::Corrupt {
+            path: side,
+            reason: format!("no node at height {r}, offset {off}"),
+        })?;
+        let tree_level = level as u32 * TILE_HEIGHT + r;
+        self.remember(&[(((tree_level), (index << (TILE_HEIGHT - r)) + off), h)]);
+        Ok(h)
+    }
+
+    /// One hash, at position `pos`, of a full tile's file (tile or side file) by `pread`.
+    fn pread_hash(&self, kind: FileKind, level: u64, index: u64, pos: u64) -> Result<Hash, LogError> {
+        let f = self.open_cached(kind, level, index)?;
+        let mut h = [0u8; HASH_SIZE];
+        f.read_exact_at(&mut h, pos * HASH_SIZE as u64)
+            .map_err(|source| LogError::Io {
+                path: self.dir.join(self.rel_path(kind, level, index)),
+                source,
+            })?;
+        Ok(h)
+    }
+
+    fn rel_path(&self, kind: FileKind, level: u64, index: u64) -> String {
+        match kind {
+            FileKind::Tile => tile_path(level, index, 0),
+            FileKind::Nodes => nodes_path(level, index),
+        }
+    }
+
+    /// An open handle on a full tile's file, whose length is checked when it is opened.
+    fn open_cached(&self, kind: FileKind, level: u64, index: u64) -> Result<Arc<File>, LogError> {
+        let key = (kind, level, index);
+        if let Some(f) = self
+            .files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+        {
+            return Ok(f);
+        }
+        let path = self.dir.join(self.rel_path(kind, level, index));
+        let f = File::open(&path).map_err(io_err(&path))?;
+        let len = f.metadata().map_err(io_err(&path))?.len();
+        let want = match kind {
+            FileKind::Tile => TILE_WIDTH,
+            FileKind::Nodes => TILE_NODES,
+        } * HASH_SIZE as u64;
+        if len != want {
+            return Err(LogError::Corrupt {
+                path,
+                reason: format!("file is {len} bytes, want {want}"),
+            });
+        }
+        let f = Arc::new(f);
+        self.files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .put(key, Arc::clone(&f));
+        Ok(f)
     }
 
     /// The inclusion proof (RFC 9162 §2.1.3.1) of leaf `index` in the tree of `size` leaves,

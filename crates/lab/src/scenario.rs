@@ -1,0 +1,723 @@
+//! Scenario files: the TOML a lab run is built from, its validation, and the built-in scenarios.
+//!
+//! A scenario names a seed, the gateway's services, groups of devices with their behaviours, an
+//! optional attacker (an "infected" device with its own benign chatter) and a list of phases,
+//! each either benign (a fixed duration) or an attack (one bounded tool run). See `docs/lab.md`
+//! for the full schema; [`Scenario::validate`] enforces every bound the lab relies on for safety.
+
+use std::net::Ipv4Addr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::LabError;
+
+/// Most devices a scenario may create (all groups together).
+pub const MAX_DEVICES: u32 = 40;
+/// Longest phase, in seconds.
+pub const MAX_PHASE_SECONDS: f64 = 3600.0;
+/// Most packets any one attack may be asked to send (`count` parameters).
+pub const MAX_ATTACK_PACKETS: u32 = 200_000;
+/// Fastest device behaviour: one event per this many milliseconds.
+pub const MIN_INTERVAL_MS: u64 = 50;
+
+/// A whole scenario.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short name (`[a-z0-9-]`), used in the manifest.
+    pub name: String,
+    /// One line saying what the scenario shows.
+    #[serde(default)]
+    pub description: String,
+    /// Seed for every random choice the lab makes (jitter, payload bytes).
+    #[serde(default)]
+    pub seed: u64,
+    /// Seconds between the devices starting and the first phase (ARP, DHCP, connections).
+    #[serde(default = "default_warmup")]
+    pub warmup_s: f64,
+    /// Services on the gateway.
+    #[serde(default)]
+    pub gateway: Gateway,
+    /// Device groups, in address order.
+    #[serde(default)]
+    pub devices: Vec<DeviceGroup>,
+    /// The attacker, if any: one device that also runs the attack tools.
+    #[serde(default)]
+    pub attacker: Option<Attacker>,
+    /// Phases, run in order.
+    pub phases: Vec<Phase>,
+}
+
+fn default_warmup() -> f64 {
+    3.0
+}
+
+/// The gateway's services (all on by default).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Gateway {
+    /// mosquitto on TCP 1883, anonymous access allowed.
+    pub mqtt: bool,
+    /// libcoap's example server on UDP 5683.
+    pub coap: bool,
+    /// lighttpd on TCP 80: `/`, `/status`, `/server-status`, `/firmware/latest.json`,
+    /// `/admin/` (Basic auth).
+    pub http: bool,
+    /// dnsmasq: DHCP for the devices and DNS for `*.iot.lab`.
+    pub dhcp_dns: bool,
+    /// The fake telnet login on TCP 23.
+    pub telnet: bool,
+    /// The one credential the fake telnet login accepts (`user`, `password`).
+    pub telnet_credential: (String, String),
+    /// The Basic-auth credential of `/admin/`.
+    pub http_credential: (String, String),
+}
+
+impl Default for Gateway {
+    fn default() -> Self {
+        Gateway {
+            mqtt: true,
+            coap: true,
+            http: true,
+            dhcp_dns: true,
+            telnet: true,
+            telnet_credential: ("root".into(), "xc3511".into()),
+            http_credential: ("admin".into(), "admin".into()),
+        }
+    }
+}
+
+/// A periodic behaviour: every `interval_ms`, plus or minus up to `jitter_ms` (uniform, seeded).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Every {
+    /// Mean interval in milliseconds.
+    pub interval_ms: u64,
+    /// Largest deviation from the interval in milliseconds.
+    #[serde(default)]
+    pub jitter_ms: u64,
+}
+
+/// What a device does. Every behaviour is optional.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Behaviour {
+    /// MQTT telemetry: one QoS 0 PUBLISH to `sensors/<device>/<metric>` on a kept-open connection.
+    #[serde(default)]
+    pub mqtt: Option<MqttTelemetry>,
+    /// CoAP confirmable GET of `/time` (libcoap's example resource).
+    #[serde(default)]
+    pub coap: Option<Every>,
+    /// HTTP GET `/status` on a new connection.
+    #[serde(default)]
+    pub http: Option<Every>,
+    /// DNS A queries to the gateway for `names` in turn.
+    #[serde(default)]
+    pub dns: Option<DnsLookups>,
+    /// DHCP: a full DISCOVER/OFFER/REQUEST/ACK by busybox udhcpc at start and then periodically.
+    #[serde(default)]
+    pub dhcp: Option<Every>,
+    /// Firmware check: DNS lookup of `firmware.iot.lab`, then HTTP GET `/firmware/latest.json`.
+    #[serde(default)]
+    pub firmware: Option<Every>,
+}
+
+/// MQTT telemetry parameters.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MqttTelemetry {
+    /// Interval and jitter.
+    #[serde(flatten)]
+    pub every: Every,
+    /// Metric name in the topic.
+    #[serde(default = "default_metric")]
+    pub metric: String,
+    /// Payload size in bytes (a JSON object padded to this size).
+    #[serde(default = "default_payload")]
+    pub payload_bytes: u32,
+}
+
+fn default_metric() -> String {
+    "temperature".into()
+}
+fn default_payload() -> u32 {
+    48
+}
+
+/// DNS lookup parameters.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DnsLookups {
+    /// Interval and jitter.
+    #[serde(flatten)]
+    pub every: Every,
+    /// Names asked for, in turn.
+    #[serde(default = "default_names")]
+    pub names: Vec<String>,
+}
+
+fn default_names() -> Vec<String> {
+    vec!["gateway.iot.lab".into(), "time.iot.lab".into()]
+}
+
+/// A group of identical devices named `<name>-1` … `<name>-<count>`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceGroup {
+    /// Group name (`[a-z0-9-]`, at most 12 characters).
+    pub name: String,
+    /// How many devices.
+    #[serde(default = "one")]
+    pub count: u32,
+    /// What each does.
+    #[serde(flatten)]
+    pub behaviour: Behaviour,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// The attacker: a device (benign behaviour optional) that runs the attack tools.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Attacker {
+    /// Node name (`[a-z0-9-]`, at most 12 characters).
+    pub name: String,
+    /// Its benign chatter, running for the whole scenario.
+    #[serde(flatten)]
+    pub behaviour: Behaviour,
+}
+
+/// One phase of a scenario.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Phase {
+    /// Phase name (unique in the scenario; `startup` and `teardown` are reserved).
+    pub name: String,
+    /// Benign phases last exactly this long; attack phases at most this long (the tool is
+    /// stopped at this limit).
+    pub duration_s: f64,
+    /// Attack phases only: seconds after the tool exits that still belong to the phase, so
+    /// replies in flight are labelled with it (default 1).
+    #[serde(default = "default_drain")]
+    pub drain_s: f64,
+    /// The attack; none for a benign phase.
+    #[serde(default)]
+    pub attack: Option<Attack>,
+}
+
+fn default_drain() -> f64 {
+    1.0
+}
+
+/// Where an attack is aimed.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Target {
+    /// The gateway.
+    Gateway,
+    /// Every device and the gateway (not the attacker itself or the sensor).
+    All,
+    /// One device by full name, e.g. `thermo-2`.
+    Device(String),
+}
+
+/// An attack, bounded in packets (explicit counts or lists) and in seconds (the phase's
+/// `duration_s`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "tool", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Attack {
+    /// `nmap -sS`: TCP SYN scan.
+    NmapSyn {
+        /// Hosts scanned.
+        target: Target,
+        /// nmap port list, e.g. `1-1024`.
+        ports: String,
+        /// `--max-rate` in packets per second.
+        max_rate: u32,
+    },
+    /// `nmap -sV`: service and version detection.
+    NmapService {
+        /// Hosts scanned.
+        target: Target,
+        /// nmap port list.
+        ports: String,
+        /// `--max-rate` in packets per second.
+        max_rate: u32,
+    },
+    /// `hping3 -S`: SYN flood, `count` packets, one per `interval_us`.
+    HpingSyn {
+        /// Victim.
+        target: Target,
+        /// Destination port.
+        port: u16,
+        /// Packets sent.
+        count: u32,
+        /// Microseconds between packets.
+        interval_us: u32,
+    },
+    /// `hping3 --udp`: UDP flood.
+    HpingUdp {
+        /// Victim.
+        target: Target,
+        /// Destination port.
+        port: u16,
+        /// Packets sent.
+        count: u32,
+        /// Microseconds between packets.
+        interval_us: u32,
+        /// UDP payload bytes.
+        #[serde(default)]
+        data_bytes: u32,
+    },
+    /// `hydra telnet://`: brute force with every `users` × `passwords` pair.
+    HydraTelnet {
+        /// Victim (a host running the fake telnet login: the gateway).
+        target: Target,
+        /// Logins tried.
+        users: Vec<String>,
+        /// Passwords tried.
+        passwords: Vec<String>,
+        /// Parallel connections (`-t`).
+        #[serde(default = "default_tasks")]
+        tasks: u32,
+    },
+    /// `arpspoof` both ways between `victim` and the gateway, IP forwarding on in the attacker.
+    Arpspoof {
+        /// The device whose traffic is intercepted.
+        victim: Target,
+    },
+    /// `mosquitto_sub` on `#` and `$SYS/#` anonymously (topic enumeration) for `seconds`.
+    MqttEnum {
+        /// Seconds subscribed.
+        seconds: u32,
+    },
+    /// `mosquitto_pub -l`: `count` PUBLISH messages on one connection.
+    MqttFlood {
+        /// Messages.
+        count: u32,
+        /// Payload bytes per message.
+        payload_bytes: u32,
+        /// Topic.
+        #[serde(default = "default_flood_topic")]
+        topic: String,
+    },
+    /// `slowhttptest -H`: slowloris against the gateway's web server.
+    Slowloris {
+        /// Connections opened (`-c`).
+        connections: u32,
+        /// Connections per second (`-r`).
+        rate: u32,
+        /// Seconds between follow-up header lines (`-i`).
+        interval_s: u32,
+    },
+}
+
+fn default_tasks() -> u32 {
+    4
+}
+fn default_flood_topic() -> String {
+    "sensors/flood".into()
+}
+
+impl Attack {
+    /// The tool's short name as in the scenario file.
+    pub fn tool(&self) -> &'static str {
+        match self {
+            Attack::NmapSyn { .. } => "nmap-syn",
+            Attack::NmapService { .. } => "nmap-service",
+            Attack::HpingSyn { .. } => "hping-syn",
+            Attack::HpingUdp { .. } => "hping-udp",
+            Attack::HydraTelnet { .. } => "hydra-telnet",
+            Attack::Arpspoof { .. } => "arpspoof",
+            Attack::MqttEnum { .. } => "mqtt-enum",
+            Attack::MqttFlood { .. } => "mqtt-flood",
+            Attack::Slowloris { .. } => "slowloris",
+        }
+    }
+}
+
+/// A built-in scenario.
+#[derive(Clone, Copy, Debug)]
+pub struct BuiltIn {
+    /// Its name (`custos lab run --scenario NAME`).
+    pub name: &'static str,
+    /// Its TOML text.
+    pub toml: &'static str,
+}
+
+/// The built-in scenarios, embedded from `crates/lab/scenarios/`.
+pub const BUILT_INS: &[BuiltIn] = &[
+    BuiltIn {
+        name: "smoke",
+        toml: include_str!("../scenarios/smoke.toml"),
+    },
+    BuiltIn {
+        name: "mirai-like",
+        toml: include_str!("../scenarios/mirai-like.toml"),
+    },
+    BuiltIn {
+        name: "mitm",
+        toml: include_str!("../scenarios/mitm.toml"),
+    },
+    BuiltIn {
+        name: "mqtt-abuse",
+        toml: include_str!("../scenarios/mqtt-abuse.toml"),
+    },
+    BuiltIn {
+        name: "benign-long",
+        toml: include_str!("../scenarios/benign-long.toml"),
+    },
+];
+
+/// First address of the lab's subnet (the gateway); devices follow from `.10`, the attacker is
+/// `.66`. All inside 198.18.0.0/15 (RFC 2544 benchmarking space).
+pub const SUBNET: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 0);
+/// Prefix length of the lab's subnet.
+pub const PREFIX_LEN: u8 = 24;
+/// Host octet of the gateway.
+pub const GATEWAY_HOST: u8 = 1;
+/// Host octet of the first device.
+pub const FIRST_DEVICE_HOST: u8 = 10;
+/// Host octet of the attacker.
+pub const ATTACKER_HOST: u8 = 66;
+
+impl Scenario {
+    /// Parses and validates a scenario from TOML text.
+    ///
+    /// # Errors
+    /// [`LabError::Scenario`] when the text is not valid TOML for the schema or fails
+    /// [`Scenario::validate`].
+    pub fn from_toml(text: &str) -> Result<Scenario, LabError> {
+        let s: Scenario = toml::from_str(text).map_err(|e| LabError::Scenario(e.to_string()))?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Looks up a built-in scenario by name, or reads a file when `name_or_path` is not one.
+    ///
+    /// # Errors
+    /// [`LabError::Io`] when the file cannot be read; as [`Scenario::from_toml`].
+    pub fn load(name_or_path: &str) -> Result<(Scenario, String), LabError> {
+        if let Some(b) = BUILT_INS.iter().find(|b| b.name == name_or_path) {
+            return Ok((Scenario::from_toml(b.toml)?, b.toml.to_owned()));
+        }
+        let text = std::fs::read_to_string(name_or_path)
+            .map_err(|e| LabError::Io(format!("reading scenario {name_or_path}"), e))?;
+        Ok((Scenario::from_toml(&text)?, text))
+    }
+
+    /// Every device's full name, in address order (`<group>-1`, …); the attacker is not included.
+    pub fn device_names(&self) -> Vec<String> {
+        self.devices
+            .iter()
+            .flat_map(|g| (1..=g.count).map(move |i| format!("{}-{i}", g.name)))
+            .collect()
+    }
+
+    /// Whether any phase is an attack.
+    pub fn has_attacks(&self) -> bool {
+        self.phases.iter().any(|p| p.attack.is_some())
+    }
+
+    /// Checks every bound: names, counts, durations, rates, attack parameters, targets.
+    ///
+    /// # Errors
+    /// [`LabError::Scenario`] naming the first problem found.
+    pub fn validate(&self) -> Result<(), LabError> {
+        let bad = |m: String| Err(LabError::Scenario(m));
+        check_name("scenario name", &self.name, 32)?;
+        if !(0.0..=60.0).contains(&self.warmup_s) {
+            return bad(format!("warmup_s {} is not in 0..=60", self.warmup_s));
+        }
+        let total: u32 = self.devices.iter().map(|g| g.count).sum();
+        if total > MAX_DEVICES {
+            return bad(format!("{total} devices; at most {MAX_DEVICES}"));
+        }
+        for g in &self.devices {
+            check_name("device group name", &g.name, 12)?;
+            if g.count == 0 {
+                return bad(format!("device group {} has count 0", g.name));
+            }
+            check_behaviour(&g.name, &g.behaviour)?;
+        }
+        let names = self.device_names();
+        for (i, n) in names.iter().enumerate() {
+            if names[..i].contains(n) {
+                return bad(format!("device name {n} is used twice"));
+            }
+        }
+        if let Some(a) = &self.attacker {
+            check_name("attacker name", &a.name, 12)?;
+            if names.contains(&a.name) || ["gateway", "sensor", "hub"].contains(&a.name.as_str()) {
+                return bad(format!("attacker name {} is already used", a.name));
+            }
+            check_behaviour(&a.name, &a.behaviour)?;
+        }
+        for g in &self.devices {
+            if ["gateway", "sensor", "hub"].contains(&g.name.as_str()) {
+                return bad(format!("device group name {} is reserved", g.name));
+            }
+        }
+        if self.phases.is_empty() {
+            return bad("no phases".into());
+        }
+        for (i, p) in self.phases.iter().enumerate() {
+            check_name("phase name", &p.name, 32)?;
+            if p.name == "startup" || p.name == "teardown" {
+                return bad(format!("phase name {} is reserved", p.name));
+            }
+            if self.phases[..i].iter().any(|q| q.name == p.name) {
+                return bad(format!("phase name {} is used twice", p.name));
+            }
+            if !(p.duration_s > 0.0 && p.duration_s <= MAX_PHASE_SECONDS) {
+                return bad(format!(
+                    "phase {}: duration_s {} is not in (0, {MAX_PHASE_SECONDS}]",
+                    p.name, p.duration_s
+                ));
+            }
+            if !(0.0..=30.0).contains(&p.drain_s) {
+                return bad(format!(
+                    "phase {}: drain_s {} is not in 0..=30",
+                    p.name, p.drain_s
+                ));
+            }
+            if let Some(a) = &p.attack {
+                if self.attacker.is_none() {
+                    return bad(format!(
+                        "phase {} has an attack but there is no [attacker]",
+                        p.name
+                    ));
+                }
+                check_attack(&p.name, a, &names, &self.gateway)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_name(what: &str, name: &str, max: usize) -> Result<(), LabError> {
+    let ok = !name.is_empty()
+        && name.len() <= max
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(LabError::Scenario(format!(
+            "{what} {name:?} must be 1..={max} characters of [a-z0-9-], not starting with '-'"
+        )))
+    }
+}
+
+fn check_every(owner: &str, what: &str, e: &Every) -> Result<(), LabError> {
+    if e.interval_ms < MIN_INTERVAL_MS || e.interval_ms > 3_600_000 {
+        return Err(LabError::Scenario(format!(
+            "{owner}: {what}.interval_ms {} is not in {MIN_INTERVAL_MS}..=3600000",
+            e.interval_ms
+        )));
+    }
+    if e.jitter_ms >= e.interval_ms {
+        return Err(LabError::Scenario(format!(
+            "{owner}: {what}.jitter_ms {} must be below interval_ms {}",
+            e.jitter_ms, e.interval_ms
+        )));
+    }
+    Ok(())
+}
+
+fn check_behaviour(owner: &str, b: &Behaviour) -> Result<(), LabError> {
+    if let Some(m) = &b.mqtt {
+        check_every(owner, "mqtt", &m.every)?;
+        check_name("mqtt metric", &m.metric, 32)?;
+        if m.payload_bytes > 4096 {
+            return Err(LabError::Scenario(format!(
+                "{owner}: mqtt.payload_bytes {} is above 4096",
+                m.payload_bytes
+            )));
+        }
+    }
+    for (what, e) in [
+        ("coap", &b.coap),
+        ("http", &b.http),
+        ("dhcp", &b.dhcp),
+        ("firmware", &b.firmware),
+    ] {
+        if let Some(e) = e {
+            check_every(owner, what, e)?;
+        }
+    }
+    if let Some(d) = &b.dns {
+        check_every(owner, "dns", &d.every)?;
+        if d.names.is_empty() || d.names.iter().any(|n| n.is_empty() || n.len() > 200) {
+            return Err(LabError::Scenario(format!(
+                "{owner}: dns.names must be 1..=200 characters each, at least one"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn check_target(
+    phase: &str,
+    t: &Target,
+    devices: &[String],
+    allow_all: bool,
+) -> Result<(), LabError> {
+    match t {
+        Target::Gateway => Ok(()),
+        Target::All if allow_all => Ok(()),
+        Target::All => Err(LabError::Scenario(format!(
+            "phase {phase}: this attack needs a single target"
+        ))),
+        Target::Device(d) if devices.contains(d) => Ok(()),
+        Target::Device(d) => Err(LabError::Scenario(format!(
+            "phase {phase}: target device {d} does not exist (devices: {})",
+            devices.join(", ")
+        ))),
+    }
+}
+
+fn check_ports(phase: &str, ports: &str) -> Result<(), LabError> {
+    let ok = !ports.is_empty()
+        && ports.len() <= 200
+        && ports
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b',' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(LabError::Scenario(format!(
+            "phase {phase}: ports {ports:?} must be digits, ',' and '-'"
+        )))
+    }
+}
+
+fn check_attack(phase: &str, a: &Attack, devices: &[String], gw: &Gateway) -> Result<(), LabError> {
+    let bad = |m: String| Err(LabError::Scenario(format!("phase {phase}: {m}")));
+    match a {
+        Attack::NmapSyn {
+            target,
+            ports,
+            max_rate,
+        }
+        | Attack::NmapService {
+            target,
+            ports,
+            max_rate,
+        } => {
+            check_target(phase, target, devices, true)?;
+            check_ports(phase, ports)?;
+            if *max_rate == 0 || *max_rate > 5000 {
+                return bad(format!("max_rate {max_rate} is not in 1..=5000"));
+            }
+        }
+        Attack::HpingSyn {
+            target,
+            count,
+            interval_us,
+            ..
+        }
+        | Attack::HpingUdp {
+            target,
+            count,
+            interval_us,
+            ..
+        } => {
+            check_target(phase, target, devices, false)?;
+            if *count == 0 || *count > MAX_ATTACK_PACKETS {
+                return bad(format!("count {count} is not in 1..={MAX_ATTACK_PACKETS}"));
+            }
+            if *interval_us < 50 {
+                return bad(format!("interval_us {interval_us} is below 50"));
+            }
+            if let Attack::HpingUdp { data_bytes, .. } = a {
+                if *data_bytes > 1400 {
+                    return bad(format!("data_bytes {data_bytes} is above 1400"));
+                }
+            }
+        }
+        Attack::HydraTelnet {
+            target,
+            users,
+            passwords,
+            tasks,
+        } => {
+            check_target(phase, target, devices, false)?;
+            if target != &Target::Gateway || !gw.telnet {
+                return bad(
+                    "hydra-telnet needs target \"gateway\" with the telnet service on".into(),
+                );
+            }
+            let pairs = users.len().saturating_mul(passwords.len());
+            if pairs == 0 || pairs > 10_000 {
+                return bad(format!("{pairs} credential pairs; need 1..=10000"));
+            }
+            let clean =
+                |s: &String| !s.is_empty() && s.len() <= 64 && !s.contains(['\n', '\r', ':']);
+            if !users.iter().chain(passwords).all(clean) {
+                return bad(
+                    "users and passwords must be 1..=64 characters without newlines or ':'".into(),
+                );
+            }
+            if *tasks == 0 || *tasks > 16 {
+                return bad(format!("tasks {tasks} is not in 1..=16"));
+            }
+        }
+        Attack::Arpspoof { victim } => {
+            if !matches!(victim, Target::Device(_)) {
+                return bad("arpspoof victim must be a device".into());
+            }
+            check_target(phase, victim, devices, false)?;
+        }
+        Attack::MqttEnum { seconds } => {
+            if *seconds == 0 || *seconds > 600 {
+                return bad(format!("seconds {seconds} is not in 1..=600"));
+            }
+        }
+        Attack::MqttFlood {
+            count,
+            payload_bytes,
+            topic,
+        } => {
+            if *count == 0 || *count > MAX_ATTACK_PACKETS {
+                return bad(format!("count {count} is not in 1..={MAX_ATTACK_PACKETS}"));
+            }
+            if *payload_bytes == 0 || *payload_bytes > 1024 {
+                return bad(format!("payload_bytes {payload_bytes} is not in 1..=1024"));
+            }
+            if topic.is_empty() || topic.contains(['#', '+', '\n']) {
+                return bad(format!(
+                    "topic {topic:?} must be non-empty without wildcards"
+                ));
+            }
+        }
+        Attack::Slowloris {
+            connections,
+            rate,
+            interval_s,
+        } => {
+            if *connections == 0 || *connections > 1000 {
+                return bad(format!("connections {connections} is not in 1..=1000"));
+            }
+            if *rate == 0 || *rate > 200 {
+                return bad(format!("rate {rate} is not in 1..=200"));
+            }
+            if *interval_s == 0 || *interval_s > 60 {
+                return bad(format!("interval_s {interval_s} is not in 1..=60"));
+            }
+        }
+    }
+    let needs = match a {
+        Attack::MqttEnum { .. } | Attack::MqttFlood { .. } => Some(("mqtt", gw.mqtt)),
+        Attack::Slowloris { .. } => Some(("http", gw.http)),
+        _ => None,
+    };
+    if let Some((svc, false)) = needs {
+        return bad(format!("{} needs the gateway's {svc} service", a.tool()));
+    }
+    Ok(())
+}

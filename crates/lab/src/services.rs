@@ -1,0 +1,123 @@
+//! Configuration files for the gateway's real services (mosquitto, lighttpd, dnsmasq, libcoap)
+//! and the command lines that start them in the foreground.
+
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+use crate::error::LabError;
+use crate::scenario::Gateway;
+
+/// A node that dnsmasq hands a fixed lease to.
+#[derive(Clone, Debug)]
+pub struct Lease {
+    /// Host name.
+    pub name: String,
+    /// MAC address, `aa:bb:…`.
+    pub mac: String,
+    /// Address.
+    pub ip: Ipv4Addr,
+}
+
+fn write(path: &Path, text: &str) -> Result<(), LabError> {
+    std::fs::write(path, text).map_err(|e| LabError::Io(format!("writing {}", path.display()), e))
+}
+
+/// Writes every service's configuration under `work` and returns `(name, command line)` for
+/// each service to start.
+///
+/// # Errors
+/// [`LabError::Io`] when a file cannot be written.
+pub fn prepare(
+    work: &Path,
+    gw: &Gateway,
+    gw_ip: Ipv4Addr,
+    leases: &[Lease],
+) -> Result<Vec<(String, Vec<String>)>, LabError> {
+    let w = work.display();
+    let mut out = Vec::new();
+    let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+    if gw.mqtt {
+        write(
+            &work.join("mosquitto.conf"),
+            &format!(
+                "# custos lab: anonymous broker, as on many IoT gateways\n\
+                 user root\nlistener 1883 {gw_ip}\nallow_anonymous true\npersistence false\n\
+                 log_dest file {w}/mosquitto.log\nlog_type error\nlog_type warning\nlog_type notice\n\
+                 sys_interval 5\nmax_queued_messages 1000\n"
+            ),
+        )?;
+        out.push((
+            "mosquitto".into(),
+            s(&["mosquitto", "-c", &format!("{w}/mosquitto.conf")]),
+        ));
+    }
+    if gw.coap {
+        out.push((
+            "coap-server".into(),
+            s(&["coap-server-notls", "-A", &gw_ip.to_string(), "-p", "5683"]),
+        ));
+    }
+    if gw.http {
+        let www = work.join("www");
+        for d in ["", "admin", "firmware"] {
+            std::fs::create_dir_all(www.join(d))
+                .map_err(|e| LabError::Io(format!("creating {}", www.display()), e))?;
+        }
+        write(&www.join("index.html"), "<html><head><title>IoT Gateway</title></head><body><h1>IoT Gateway</h1><a href=\"/admin/\">Administration</a></body></html>\n")?;
+        write(
+            &www.join("status"),
+            "{\"status\":\"ok\",\"uptime\":86400,\"devices\":\"online\"}\n",
+        )?;
+        write(&www.join("firmware/latest.json"), "{\"model\":\"iot-gw\",\"version\":\"2.4.1\",\"url\":\"http://firmware.iot.lab/firmware/iot-gw-2.4.1.bin\",\"sha256\":\"0000000000000000000000000000000000000000000000000000000000000000\"}\n")?;
+        write(&www.join("admin/index.html"), "<html><body><h1>Gateway administration</h1><form>Reboot <input type=submit></form></body></html>\n")?;
+        write(
+            &work.join("lighttpd.users"),
+            &format!("{}:{}\n", gw.http_credential.0, gw.http_credential.1),
+        )?;
+        write(
+            &work.join("lighttpd.conf"),
+            &format!(
+                "server.document-root = \"{w}/www\"\nserver.bind = \"{gw_ip}\"\nserver.port = 80\n\
+                 server.errorlog = \"{w}/lighttpd.error.log\"\nserver.tag = \"lighttpd\"\n\
+                 server.modules = (\"mod_auth\", \"mod_authn_file\", \"mod_status\")\n\
+                 status.status-url = \"/server-status\"\n\
+                 auth.backend = \"plain\"\nauth.backend.plain.userfile = \"{w}/lighttpd.users\"\n\
+                 auth.require = (\"/admin/\" => (\"method\" => \"basic\", \"realm\" => \"IoT Gateway\", \"require\" => \"valid-user\"))\n\
+                 index-file.names = (\"index.html\")\n\
+                 mimetype.assign = (\".html\" => \"text/html\", \".json\" => \"application/json\", \"\" => \"application/json\")\n"
+            ),
+        )?;
+        out.push((
+            "lighttpd".into(),
+            s(&["lighttpd", "-D", "-f", &format!("{w}/lighttpd.conf")]),
+        ));
+    }
+    if gw.dhcp_dns {
+        let mut conf = format!(
+            "interface=eth0\nbind-interfaces\nlisten-address={gw_ip}\nno-resolv\nno-hosts\n\
+             user=root\ndomain=iot.lab\nlocal=/iot.lab/\n\
+             dhcp-range={net},static,255.255.255.0,12h\ndhcp-authoritative\n\
+             dhcp-leasefile={w}/dnsmasq.leases\ndhcp-option=3,{gw_ip}\ndhcp-option=6,{gw_ip}\n\
+             log-facility={w}/dnsmasq.log\nlog-dhcp\n",
+            net = Ipv4Addr::from(u32::from(gw_ip) & 0xffff_ff00),
+        );
+        for n in ["gateway", "firmware", "time", "mqtt", "coap"] {
+            conf.push_str(&format!("address=/{n}.iot.lab/{gw_ip}\n"));
+        }
+        for l in leases {
+            conf.push_str(&format!("dhcp-host={},{},{}\n", l.mac, l.ip, l.name));
+        }
+        write(&work.join("dnsmasq.conf"), &conf)?;
+        out.push((
+            "dnsmasq".into(),
+            s(&[
+                "dnsmasq",
+                "-k",
+                "-C",
+                &format!("{w}/dnsmasq.conf"),
+                "--pid-file=",
+            ]),
+        ));
+    }
+    Ok(out)
+}

@@ -1,0 +1,166 @@
+//! Scenario parsing and validation (no root needed).
+
+use custos_lab::scenario::{Attack, Scenario, Target, BUILT_INS};
+use custos_lab::LabError;
+
+fn err(text: &str) -> String {
+    match Scenario::from_toml(text) {
+        Err(LabError::Scenario(m)) => m,
+        other => panic!("expected a scenario error, got {other:?}"),
+    }
+}
+
+const MINIMAL: &str = r#"
+name = "t"
+[[devices]]
+name = "d"
+count = 2
+mqtt = { interval_ms = 1000, jitter_ms = 100 }
+[attacker]
+name = "evil"
+[[phases]]
+name = "a"
+duration_s = 5
+attack = { tool = "hping-syn", target = "gateway", port = 80, count = 10, interval_us = 1000 }
+"#;
+
+#[test]
+fn every_built_in_parses_and_validates() {
+    for b in BUILT_INS {
+        let s = Scenario::from_toml(b.toml).unwrap_or_else(|e| panic!("{}: {e}", b.name));
+        assert_eq!(s.name, b.name);
+    }
+    let names: Vec<_> = BUILT_INS.iter().map(|b| b.name).collect();
+    for n in ["smoke", "mirai-like", "mitm", "mqtt-abuse", "benign-long"] {
+        assert!(names.contains(&n), "missing built-in {n}");
+    }
+}
+
+#[test]
+fn smoke_fits_in_a_minute_and_attacks() {
+    let s = Scenario::from_toml(BUILT_INS[0].toml).unwrap();
+    let total: f64 = s.warmup_s
+        + s.phases
+            .iter()
+            .map(|p| p.duration_s + if p.attack.is_some() { p.drain_s } else { 0.0 })
+            .sum::<f64>();
+    assert!(total <= 55.0, "smoke may take {total} s");
+    assert!(s.has_attacks());
+}
+
+#[test]
+fn benign_long_has_no_attacks() {
+    let b = BUILT_INS.iter().find(|b| b.name == "benign-long").unwrap();
+    let s = Scenario::from_toml(b.toml).unwrap();
+    assert!(!s.has_attacks());
+    assert!(s.attacker.is_none());
+}
+
+#[test]
+fn parses_a_minimal_scenario_with_defaults() {
+    let s = Scenario::from_toml(MINIMAL).unwrap();
+    assert_eq!(s.device_names(), ["d-1", "d-2"]);
+    assert_eq!(s.warmup_s, 3.0);
+    assert!(s.gateway.telnet && s.gateway.mqtt);
+    assert_eq!(s.phases[0].drain_s, 1.0);
+    assert_eq!(
+        s.phases[0].attack,
+        Some(Attack::HpingSyn {
+            target: Target::Gateway,
+            port: 80,
+            count: 10,
+            interval_us: 1000
+        })
+    );
+}
+
+#[test]
+fn device_targets_parse() {
+    let t = MINIMAL.replace(
+        r#"attack = { tool = "hping-syn", target = "gateway", port = 80, count = 10, interval_us = 1000 }"#,
+        r#"attack = { tool = "arpspoof", victim = { device = "d-2" } }"#,
+    );
+    let s = Scenario::from_toml(&t).unwrap();
+    assert_eq!(
+        s.phases[0].attack,
+        Some(Attack::Arpspoof {
+            victim: Target::Device("d-2".into())
+        })
+    );
+}
+
+#[test]
+fn rejects_unknown_fields() {
+    assert!(err(&format!("{MINIMAL}\nbogus = 1\n")).contains("bogus"));
+}
+
+#[test]
+fn rejects_an_attack_without_an_attacker() {
+    let t = MINIMAL.replace("[attacker]\nname = \"evil\"\n", "");
+    assert!(err(&t).contains("no [attacker]"));
+}
+
+#[test]
+fn rejects_unbounded_floods() {
+    let t = MINIMAL.replace("count = 10,", "count = 10000000,");
+    assert!(err(&t).contains("count 10000000"));
+    let t = MINIMAL.replace("interval_us = 1000", "interval_us = 1");
+    assert!(err(&t).contains("interval_us 1"));
+}
+
+#[test]
+fn rejects_unknown_target_device() {
+    let t = MINIMAL.replace("target = \"gateway\"", "target = { device = \"d-9\" }");
+    assert!(err(&t).contains("d-9 does not exist"));
+}
+
+#[test]
+fn rejects_bad_names_and_reserved_phases() {
+    assert!(err(&MINIMAL.replace("name = \"t\"", "name = \"T x\"")).contains("scenario name"));
+    assert!(err(&MINIMAL.replace("name = \"a\"", "name = \"startup\"")).contains("reserved"));
+    assert!(err(&MINIMAL.replace("name = \"evil\"", "name = \"d-1\"")).contains("already used"));
+}
+
+#[test]
+fn rejects_jitter_not_below_interval() {
+    let t = MINIMAL.replace("jitter_ms = 100", "jitter_ms = 1000");
+    assert!(err(&t).contains("jitter_ms 1000"));
+}
+
+#[test]
+fn rejects_too_many_devices_and_long_phases() {
+    assert!(err(&MINIMAL.replace("count = 2", "count = 41")).contains("41 devices"));
+    assert!(err(&MINIMAL.replace("duration_s = 5", "duration_s = 99999")).contains("duration_s"));
+}
+
+#[test]
+fn rejects_hydra_against_a_device() {
+    let t = MINIMAL.replace(
+        r#"attack = { tool = "hping-syn", target = "gateway", port = 80, count = 10, interval_us = 1000 }"#,
+        r#"attack = { tool = "hydra-telnet", target = { device = "d-1" }, users = ["a"], passwords = ["b"] }"#,
+    );
+    assert!(err(&t).contains("telnet"));
+}
+
+#[test]
+fn node_plan_is_deterministic_and_inside_198_18_0_0_15() {
+    let s = Scenario::from_toml(MINIMAL).unwrap();
+    let a = custos_lab::lab::plan_nodes(&s, "custos-lab-1");
+    let b = custos_lab::lab::plan_nodes(&s, "custos-lab-2");
+    let key = |v: &[custos_lab::lab::Node]| {
+        v.iter()
+            .map(|n| (n.name.clone(), n.ip, n.mac.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(key(&a), key(&b));
+    for n in &a {
+        if let Some(ip) = n.ip {
+            assert_eq!(ip.octets()[..2], [198, 18], "{ip}");
+        }
+        assert!(n.netns.starts_with("custos-lab-"));
+    }
+    assert_eq!(a.iter().filter(|n| n.role == "sensor").count(), 1);
+    assert!(a
+        .iter()
+        .any(|n| n.role == "attacker" && n.ip == Some("198.18.0.66".parse().unwrap())));
+}
