@@ -163,21 +163,10 @@ fn open_log(dir: &Path, signer: &Signer) -> anyhow::Result<Log> {
     }
 }
 
-/// Copies the current checkpoint to `custos/checkpoints/<size>` before a new one replaces it.
+/// Copies the current checkpoint to `custos/checkpoints/<size>` before a new one replaces it
+/// (the same archive `custos case export` keeps).
 pub fn archive_checkpoint(dir: &Path) -> anyhow::Result<()> {
-    let current = dir.join("checkpoint");
-    let Ok(text) = std::fs::read_to_string(&current) else {
-        return Ok(());
-    };
-    let size = text
-        .lines()
-        .nth(1)
-        .and_then(|l| l.parse::<u64>().ok())
-        .unwrap_or(0);
-    let arch = dir.join("custos/checkpoints");
-    std::fs::create_dir_all(&arch)?;
-    std::fs::write(arch.join(format!("{size:020}")), text)?;
-    Ok(())
+    custos_evidence::case::archive_checkpoint(dir).context("cannot archive the previous checkpoint")
 }
 
 /// Reads `signer` from a `.skey` file.

@@ -222,34 +222,20 @@ fn live_evidence_spools_hashes_and_logs_alerts() {
         .unwrap();
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
     // Leaves: a capture leaf for the spool file, then alerts naming its hash.
-    let mut leaves = Vec::new();
-    for e in std::fs::read_dir(log.join("tile/entries"))
+    let entries = log.join("tile/entries");
+    let mut bundles: Vec<_> = std::fs::read_dir(&entries)
         .unwrap()
         .flatten()
-    {
-        if e.path().is_file() {
-            let b = std::fs::read(e.path()).unwrap();
-            let mut at = 0;
-            while at + 2 <= b.len() {
-                let n = u16::from_be_bytes([b[at], b[at + 1]]) as usize;
-                leaves.push(
-                    serde_json::from_slice::<serde_json::Value>(&b[at + 2..at + 2 + n]).unwrap(),
-                );
-                at += 2 + n;
-            }
-        }
+        .map(|e| e.path())
+        .collect();
+    if let Ok(p) = std::fs::read_dir(entries.join("000.p")) {
+        bundles.extend(p.flatten().map(|e| e.path()));
     }
-    if let Ok(p) = std::fs::read_dir(log.join("tile/entries/000.p")) {
-        for e in p.flatten() {
-            let b = std::fs::read(e.path()).unwrap();
-            let mut at = 0;
-            while at + 2 <= b.len() {
-                let n = u16::from_be_bytes([b[at], b[at + 1]]) as usize;
-                leaves.push(
-                    serde_json::from_slice::<serde_json::Value>(&b[at + 2..at + 2 + n]).unwrap(),
-                );
-                at += 2 + n;
-            }
+    let mut leaves = Vec::new();
+    for path in bundles.into_iter().filter(|p| p.is_file()) {
+        let bytes = std::fs::read(path).unwrap();
+        for leaf in custos_evidence::parse_entry_bundle(&bytes).unwrap() {
+            leaves.push(serde_json::from_slice::<serde_json::Value>(leaf).unwrap());
         }
     }
     let capture = leaves

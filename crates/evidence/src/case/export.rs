@@ -314,8 +314,12 @@ fn pretty(v: &Value) -> Vec<u8> {
 }
 
 /// Copies the log's current checkpoint to `custos/checkpoints/<size, 20 digits>` so that
-/// `custos verify --log` keeps checking that the log only grew.
-fn archive_checkpoint(dir: &Path) -> Result<(), CaseError> {
+/// `custos verify --log` keeps checking that the log only grew. Call it before publishing a
+/// new checkpoint; a log without a checkpoint yet is left alone.
+///
+/// # Errors
+/// [`CaseError::Io`] when the archive cannot be written.
+pub fn archive_checkpoint(dir: &Path) -> Result<(), CaseError> {
     let current = dir.join("checkpoint");
     let Ok(text) = std::fs::read_to_string(&current) else {
         return Ok(());

@@ -47,7 +47,7 @@ mod proof;
 pub mod time;
 mod verify;
 
-pub use export::export_case;
+pub use export::{archive_checkpoint, export_case};
 pub use proof::{TlogProof, TLOG_PROOF_HEADER};
 pub use verify::verify_case;
 
