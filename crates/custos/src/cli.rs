@@ -8,7 +8,12 @@ use std::path::PathBuf;
 /// custos reads packet captures (pcap, pcapng, gzip-compressed, or stdin) or a live interface,
 /// decodes every packet down to TCP/UDP/ICMP (through VLANs, MPLS, PPPoE and tunnels such as
 /// GRE, VXLAN, Geneve, GTP-U and Teredo), tracks bidirectional flows with Zeek's connection
-/// semantics, and writes Zeek- and Suricata-compatible flow records.
+/// semantics, and writes Zeek- and Suricata-compatible flow records. It detects anomalies with
+/// Kitsune (--detector kitsune), keeps every alert as evidence in a signed, tamper-evident log
+/// (--evidence), exports case bundles an investigator verifies offline (case export, verify),
+/// and builds labelled IoT attack traffic in a namespace lab (lab).
+///
+/// Start with: custos analyze samples/iot-small.pcap -o out/
 #[derive(Debug, Parser)]
 #[command(name = "custos", version, about, long_about, propagate_version = true)]
 pub struct Cli {
