@@ -3,7 +3,9 @@
 //! # Layout
 //! A log directory holds the C2SP tlog-tiles resources (see [`crate::layout`]) and a private
 //! `.state/` folder: `origin` (the checkpoint origin line), `tree` (the last integrated size and
-//! root) and `lock` (held with `flock` by the one writer).
+//! root), `lock` (held with `flock` by the one writer) and `nodes/` (the internal node hashes
+//! of full tiles, a cache that proofs check against the tiles before use; see
+//! [`Log::tile_node`]).
 //!
 //! # Durability protocol
 //! [`Log::append`] only buffers. [`Log::integrate`] (called by [`Log::publish_checkpoint`], and
@@ -28,7 +30,6 @@ use std::io::{self, Write as _};
 use std::ops::Range;
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::checkpoint::{Checkpoint, CheckpointError};
@@ -47,23 +48,66 @@ const AUTO_INTEGRATE_ENTRIES: u64 = 1 << 16;
 const AUTO_INTEGRATE_BYTES: usize = 32 << 20;
 /// Verified node hashes of full tiles kept in memory (cleared when full).
 const CACHE_NODES: usize = 1 << 16;
-/// Open tile and node files kept for `pread` (least recently used evicted).
-const CACHE_FILES: usize = 64;
+/// Files of full tiles at levels ≥ 1 kept in memory (8 KiB each; cleared when full).
+const CACHE_UPPER_FILES: usize = 1024;
+/// Files of full level-0 tiles kept in memory.
+const CACHE_LOWER_FILES: usize = 16;
 /// Internal node hashes of a full tile kept in its side file: rows 1..=8, 128 + 64 + … + 1.
 const TILE_NODES: u64 = TILE_WIDTH - 1;
 
 const STATE_DIR: &str = ".state";
 
-/// `.state/nodes/<L>/<N>`: the side file with the 255 internal node hashes of full tile
-/// `tile/<L>/<N>` (a private cache; see [`Log::tile_node`]).
+/// Side files of full tiles per node file: tiles `256·M … 256·M + 255` of a level share
+/// `.state/nodes/<L>/<M>`, so that integration adds no file per tile.
+const TILES_PER_NODE_FILE: u64 = 256;
+/// Bytes of one tile's slot in a node file: its 255 internal node hashes.
+const SLOT_BYTES: u64 = TILE_NODES * HASH_SIZE as u64;
+
+/// `.state/nodes/<L>/<M>`, `M = N / 256`: the node file holding the side file (internal
+/// node hashes) of full tile `tile/<L>/<N>` at byte offset `(N mod 256) · 8160`. A private
+/// cache: see [`Log::tile_node`].
 fn nodes_path(level: u64, index: u64) -> String {
-    format!("{STATE_DIR}/nodes/{level}/{}", fmt_n(index))
+    format!(
+        "{STATE_DIR}/nodes/{level}/{}",
+        fmt_n(index / TILES_PER_NODE_FILE)
+    )
+}
+
+/// Byte offset of tile `index`'s slot in its node file.
+fn slot_offset(index: u64) -> u64 {
+    (index % TILES_PER_NODE_FILE) * SLOT_BYTES
+}
+
+/// Writes the side files of full tiles (`(level, index, 255 hashes)`) into their node files,
+/// in place and unsynced: they are a cache that every read checks.
+fn write_side_files(root: &Path, sides: &[(u64, u64, Vec<u8>)]) -> io::Result<()> {
+    let mut open: Option<(String, File)> = None;
+    for (level, index, bytes) in sides {
+        let rel = nodes_path(*level, *index);
+        let f = match open.take() {
+            Some((p, f)) if p == rel => f,
+            _ => {
+                let path = root.join(&rel);
+                if let Some(parent) = path.parent() {
+                    fs::create_dir_all(parent)?;
+                }
+                OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&path)?
+            }
+        };
+        f.write_all_at(bytes, slot_offset(*index))?;
+        open = Some((rel, f));
+    }
+    Ok(())
 }
 
 /// Position of node (`r`, `off`) (tile-relative height 1..=8) in a side file, in hashes:
 /// row `r` starts after rows 1..r, i.e. at `256 - 2^(9-r)`.
 fn side_position(r: u32, off: u64) -> u64 {
-    TILE_WIDTH - (2 * TILE_WIDTH >> r) + off
+    TILE_WIDTH - ((2 * TILE_WIDTH) >> r) + off
 }
 
 /// The 255 internal node hashes of a full tile, row by row (row 1 first, the root last).
@@ -79,41 +123,76 @@ fn internal_nodes(stored: &[Hash]) -> Vec<Hash> {
     }
 }
 
-/// Which file of a full tile an open handle belongs to.
+/// Which file of a full tile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum FileKind {
-    /// `tile/<L>/<N>`.
+    /// `tile/<L>/<N>`: 256 stored hashes.
     Tile,
-    /// `.state/nodes/<L>/<N>`.
+    /// `.state/nodes/<L>/<N>`: the 255 internal nodes (unchecked).
     Nodes,
 }
 
-/// A small LRU of open files of full tiles (they never change once written).
+type FileKey = (FileKind, u64, u64);
+
+/// Contents of recently read files of full tiles (which never change once written): those
+/// of tile levels ≥ 1, which are few and shared by many proofs, and a handful of level 0.
 #[derive(Debug, Default)]
 struct FileCache {
-    files: HashMap<(FileKind, u64, u64), (Arc<File>, u64)>,
-    tick: u64,
+    upper: HashMap<FileKey, Arc<Vec<u8>>>,
+    lower: HashMap<FileKey, Arc<Vec<u8>>>,
 }
 
 impl FileCache {
-    fn get(&mut self, key: (FileKind, u64, u64)) -> Option<Arc<File>> {
-        self.tick += 1;
-        let tick = self.tick;
-        self.files.get_mut(&key).map(|(f, t)| {
-            *t = tick;
-            Arc::clone(f)
-        })
+    fn map(&mut self, key: FileKey) -> (&mut HashMap<FileKey, Arc<Vec<u8>>>, usize) {
+        if key.1 == 0 {
+            (&mut self.lower, CACHE_LOWER_FILES)
+        } else {
+            (&mut self.upper, CACHE_UPPER_FILES)
+        }
     }
 
-    fn put(&mut self, key: (FileKind, u64, u64), f: Arc<File>) {
-        if self.files.len() >= CACHE_FILES {
-            if let Some(old) = self.files.iter().min_by_key(|(_, (_, t))| *t).map(|(k, _)| *k) {
-                self.files.remove(&old);
-            }
-        }
-        self.tick += 1;
-        self.files.insert(key, (f, self.tick));
+    fn get(&mut self, key: FileKey) -> Option<Arc<Vec<u8>>> {
+        self.map(key).0.get(&key).cloned()
     }
+
+    fn put(&mut self, key: FileKey, bytes: Arc<Vec<u8>>) {
+        let (map, cap) = self.map(key);
+        if map.len() >= cap {
+            map.clear();
+        }
+        map.insert(key, bytes);
+    }
+
+    fn clear(&mut self) {
+        self.upper.clear();
+        self.lower.clear();
+    }
+}
+
+/// Reads a whole file expected to hold `want` bytes, with one `pread` when it does (the
+/// buffer has room for one more byte, so a longer file comes back longer).
+fn read_whole(path: &Path, want: usize) -> io::Result<Vec<u8>> {
+    let f = File::open(path)?;
+    let mut buf = vec![0u8; want + 1];
+    let mut n = 0usize;
+    while let Some(rest) = buf.get_mut(n..) {
+        if rest.is_empty() {
+            break;
+        }
+        let k = f.read_at(rest, n as u64)?;
+        n += k;
+        // A regular file reads short only at its end.
+        if k == 0 || n >= want {
+            break;
+        }
+    }
+    buf.truncate(n);
+    Ok(buf)
+}
+
+fn hash_at(bytes: &[u8], pos: u64) -> Option<Hash> {
+    let i = usize::try_from(pos).ok()?.checked_mul(HASH_SIZE)?;
+    Hash::try_from(bytes.get(i..i.checked_add(HASH_SIZE)?)?).ok()
 }
 
 /// Errors from [`Log`] operations.
@@ -481,7 +560,6 @@ impl Log {
         self.files
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
-            .files
             .clear();
         self.size = n;
         self.edge.clear();
@@ -733,41 +811,53 @@ impl Log {
     /// missing, short or wrong) the internal nodes are recomputed from the tile, checked
     /// against that root, and the side file is rewritten. Checked nodes are cached.
     fn tile_node(&self, level: u64, index: u64, r: u32, off: u64) -> Result<Hash, LogError> {
-        let tree_level = level as u32 * TILE_HEIGHT + r;
-        let first = (index << (TILE_HEIGHT - r)) + off;
-        if let Some(h) = self.cached((tree_level, first)) {
+        let key = (
+            level as u32 * TILE_HEIGHT + r,
+            (index << (TILE_HEIGHT - r)) + off,
+        );
+        if let Some(h) = self.cached(key) {
             return Ok(h);
         }
         if r == 0 {
-            let h = self.pread_hash(FileKind::Tile, level, index, off)?;
-            self.remember(&[((tree_level, first), h)]);
+            let tile = self.tile_bytes(level, index)?;
+            let h = hash_at(&tile, off).ok_or_else(|| LogError::Corrupt {
+                path: self.dir.join(tile_path(level, index, 0)),
+                reason: format!("no hash at {off}"),
+            })?;
+            self.remember(&[(key, h)]);
             return Ok(h);
         }
-        let parent_level = (level as u32 + 1) * TILE_HEIGHT;
-        let root = self.node(parent_level, index)?;
-        if let Ok(Some(h)) = self.checked_side_node(level, index, r, off, &root) {
-            return Ok(h);
+        let root = self.node((level as u32 + 1) * TILE_HEIGHT, index)?;
+        if let Ok(side) = self.file_bytes(FileKind::Nodes, level, index) {
+            if let Some(h) = self.checked_side_node(&side, level, index, r, off, &root) {
+                return Ok(h);
+            }
         }
         self.rebuild_side_file(level, index, r, off, &root)
     }
 
-    /// Reads node (`r`, `off`) and its siblings up to the root from the side file and checks
-    /// them against `root`; `Ok(None)` on a mismatch, `Err` when the file is unreadable.
+    /// Node (`r`, `off`) from side file bytes `side`, hashed up to the tile root with its
+    /// siblings (at most 8 hashes) and compared with `root`; `None` when the file is short
+    /// or wrong. The checked path is cached.
     fn checked_side_node(
         &self,
+        side: &[u8],
         level: u64,
         index: u64,
         r: u32,
         off: u64,
         root: &Hash,
-    ) -> Result<Option<Hash>, LogError> {
+    ) -> Option<Hash> {
+        if side.len() != TILE_NODES as usize * HASH_SIZE {
+            return None;
+        }
         let base = level as u32 * TILE_HEIGHT;
-        let own = self.pread_hash(FileKind::Nodes, level, index, side_position(r, off))?;
+        let own = hash_at(side, side_position(r, off))?;
         let mut seen: Vec<((u32, u64), Hash)> = Vec::with_capacity(2 * TILE_HEIGHT as usize);
         let mut acc = own;
         let mut pos = off;
         for h in r..TILE_HEIGHT {
-            let sib = self.pread_hash(FileKind::Nodes, level, index, side_position(h, pos ^ 1))?;
+            let sib = hash_at(side, side_position(h, pos ^ 1))?;
             let tile_first = index << (TILE_HEIGHT - h);
             seen.push(((base + h, tile_first + pos), acc));
             seen.push(((base + h, tile_first + (pos ^ 1)), sib));
@@ -779,10 +869,10 @@ impl Log {
             pos >>= 1;
         }
         if acc != *root {
-            return Ok(None);
+            return None;
         }
         self.remember(&seen);
-        Ok(Some(own))
+        Some(own)
     }
 
     /// Recomputes the side file of a full tile from the tile, checks it against `root`,
@@ -795,10 +885,9 @@ impl Log {
         off: u64,
         root: &Hash,
     ) -> Result<Hash, LogError> {
-        let rel = tile_path(level, index, 0);
-        let bytes = self.read_file(&rel)?;
-        let path = self.dir.join(&rel);
-        let stored = hashes_from_bytes(&path, &bytes, TILE_WIDTH as usize)?;
+        let tile = self.tile_bytes(level, index)?;
+        let path = self.dir.join(tile_path(level, index, 0));
+        let stored = hashes_from_bytes(&path, &tile, TILE_WIDTH as usize)?;
         let nodes = internal_nodes(&stored);
         if nodes.last() != Some(root) {
             return Err(LogError::Corrupt {
@@ -811,87 +900,75 @@ impl Log {
                 ),
             });
         }
-        {
-            let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
-            files.files.remove(&(FileKind::Nodes, level, index));
-        }
-        static TMP: AtomicU64 = AtomicU64::new(0);
+        let bytes = Arc::new(hashes_to_bytes(&nodes));
+        // Best effort, written in place: every read checks it, so a torn or concurrent
+        // write only costs another rebuild.
         let side = self.dir.join(nodes_path(level, index));
-        let tmp = side.with_file_name(format!(
-            ".{}.{}-{}.tmp",
-            side.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            std::process::id(),
-            TMP.fetch_add(1, Ordering::Relaxed)
-        ));
-        let written = side
-            .parent()
-            .map_or(Ok(()), fs::create_dir_all)
-            .and_then(|()| fs::write(&tmp, hashes_to_bytes(&nodes)))
-            .and_then(|()| fs::rename(&tmp, &side));
-        if written.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        let at = usize::try_from(side_position(r, off)).unwrap_or(usize::MAX);
-        let h = nodes.get(at).copied().ok_or_else(|| LogError::Corrupt {
+        let _ = write_side_files(&self.dir, &[(level, index, bytes.to_vec())]);
+        self.files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .put((FileKind::Nodes, level, index), Arc::clone(&bytes));
+        let h = hash_at(&bytes, side_position(r, off)).ok_or_else(|| LogError::Corrupt {
             path: side,
             reason: format!("no node at height {r}, offset {off}"),
         })?;
-        let tree_level = level as u32 * TILE_HEIGHT + r;
-        self.remember(&[(((tree_level), (index << (TILE_HEIGHT - r)) + off), h)]);
+        let key = (
+            level as u32 * TILE_HEIGHT + r,
+            (index << (TILE_HEIGHT - r)) + off,
+        );
+        self.remember(&[(key, h)]);
         Ok(h)
     }
 
-    /// One hash, at position `pos`, of a full tile's file (tile or side file) by `pread`.
-    fn pread_hash(&self, kind: FileKind, level: u64, index: u64, pos: u64) -> Result<Hash, LogError> {
-        let f = self.open_cached(kind, level, index)?;
-        let mut h = [0u8; HASH_SIZE];
-        f.read_exact_at(&mut h, pos * HASH_SIZE as u64)
-            .map_err(|source| LogError::Io {
-                path: self.dir.join(self.rel_path(kind, level, index)),
-                source,
-            })?;
-        Ok(h)
-    }
-
-    fn rel_path(&self, kind: FileKind, level: u64, index: u64) -> String {
-        match kind {
-            FileKind::Tile => tile_path(level, index, 0),
-            FileKind::Nodes => nodes_path(level, index),
+    /// The bytes of full tile `tile/<level>/<index>`, checked to be 256 hashes.
+    fn tile_bytes(&self, level: u64, index: u64) -> Result<Arc<Vec<u8>>, LogError> {
+        let b = self.file_bytes(FileKind::Tile, level, index)?;
+        if b.len() != TILE_WIDTH as usize * HASH_SIZE {
+            return Err(LogError::Corrupt {
+                path: self.dir.join(tile_path(level, index, 0)),
+                reason: format!(
+                    "tile is {} bytes, want {}",
+                    b.len(),
+                    TILE_WIDTH as usize * HASH_SIZE
+                ),
+            });
         }
+        Ok(b)
     }
 
-    /// An open handle on a full tile's file, whose length is checked when it is opened.
-    fn open_cached(&self, kind: FileKind, level: u64, index: u64) -> Result<Arc<File>, LogError> {
+    /// The contents of a full tile's file or its slot in a node file, from the cache or one
+    /// `pread`.
+    fn file_bytes(&self, kind: FileKind, level: u64, index: u64) -> Result<Arc<Vec<u8>>, LogError> {
         let key = (kind, level, index);
-        if let Some(f) = self
+        if let Some(b) = self
             .files
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(key)
         {
-            return Ok(f);
+            return Ok(b);
         }
-        let path = self.dir.join(self.rel_path(kind, level, index));
-        let f = File::open(&path).map_err(io_err(&path))?;
-        let len = f.metadata().map_err(io_err(&path))?.len();
-        let want = match kind {
-            FileKind::Tile => TILE_WIDTH,
-            FileKind::Nodes => TILE_NODES,
-        } * HASH_SIZE as u64;
-        if len != want {
-            return Err(LogError::Corrupt {
-                path,
-                reason: format!("file is {len} bytes, want {want}"),
-            });
-        }
-        let f = Arc::new(f);
+        let b = match kind {
+            FileKind::Tile => {
+                let path = self.dir.join(tile_path(level, index, 0));
+                read_whole(&path, TILE_WIDTH as usize * HASH_SIZE).map_err(io_err(&path))?
+            }
+            FileKind::Nodes => {
+                let path = self.dir.join(nodes_path(level, index));
+                let mut b = vec![0u8; SLOT_BYTES as usize];
+                File::open(&path)
+                    .and_then(|f| f.read_exact_at(&mut b, slot_offset(index)))
+                    .map_err(io_err(&path))?;
+                b
+            }
+        };
+        let b = Arc::new(b);
         self.files
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .put(key, Arc::clone(&f));
-        Ok(f)
+            .put(key, Arc::clone(&b));
+        Ok(b)
     }
 
     /// The inclusion proof (RFC 9162 §2.1.3.1) of leaf `index` in the tree of `size` leaves,
@@ -994,6 +1071,7 @@ impl Log {
         self.pending_count = 0;
         self.invalidate_edge();
         let mut writes: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut side: Vec<(u64, u64, Vec<u8>)> = Vec::new();
         let mut filled: Vec<(u64, u64)> = Vec::new();
         let mut rest = pending.as_slice();
         while let (Some(&a), Some(&b)) = (rest.first(), rest.get(1)) {
@@ -1009,7 +1087,7 @@ impl Log {
                 let full = std::mem::take(&mut self.bundle);
                 writes.push((entries_path(self.size / TILE_WIDTH - 1, 0), full));
             }
-            self.push_hash(0, leaf_hash(entry), &mut writes, &mut filled);
+            self.push_hash(0, leaf_hash(entry), &mut writes, &mut side, &mut filled);
         }
         for (level, row) in self.edge.iter().enumerate() {
             if !row.is_empty() {
@@ -1028,8 +1106,16 @@ impl Log {
                 self.bundle.clone(),
             ));
         }
+        self.files
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         write_all_durable(&self.dir, &writes)?;
         self.write_state()?;
+        // The side files of the new full tiles: a cache that every read checks against the
+        // tiles, so neither synced nor required (a failed write is rebuilt when needed).
+        side.sort_by_key(|(level, index, _)| (*level, *index));
+        let _ = write_side_files(&self.dir, &side);
         // tlog-tiles: a log MAY delete partial tiles once the full tile is available.
         for (level, index) in filled {
             let p = if level == u64::MAX {
@@ -1047,6 +1133,7 @@ impl Log {
         level: usize,
         h: Hash,
         writes: &mut Vec<(String, Vec<u8>)>,
+        side: &mut Vec<(u64, u64, Vec<u8>)>,
         filled: &mut Vec<(u64, u64)>,
     ) {
         let mut level = level;
@@ -1065,8 +1152,10 @@ impl Log {
             let full = std::mem::replace(row, Vec::with_capacity(TILE_WIDTH as usize));
             let l = level as u64;
             let index = (self.size >> (TILE_HEIGHT as u64 * (l + 1)).min(63)) - 1;
-            h = perfect_root(&full);
+            let nodes = internal_nodes(&full);
+            h = nodes.last().copied().unwrap_or_else(empty_root);
             writes.push((tile_path(l, index, 0), hashes_to_bytes(&full)));
+            side.push((l, index, hashes_to_bytes(&nodes)));
             filled.push((l, index));
             if level == 0 {
                 filled.push((u64::MAX, index));

@@ -261,3 +261,161 @@ fn open_detects_tiles_that_contradict_the_checkpoint() {
         Err(LogError::Inconsistent { size: 300, .. })
     ));
 }
+
+/// Proofs and roots of `log` equal `mem`'s, for leaves all over its first full tiles.
+fn assert_proofs_match(log: &Log, mem: &MemoryTree) {
+    let n = log.integrated_size();
+    for size in [n, n - 1, 65_537, 65_536, 2_000, 1_000, 257] {
+        assert_eq!(log.root_at(size).unwrap(), mem.root(size).unwrap());
+        for tile in [0u64, 1, 2, 3, 4, 5, 6, 100, 255, 256] {
+            for off in [0u64, 1, 77, 128, 254, 255] {
+                let idx = tile * 256 + off;
+                if idx >= size {
+                    continue;
+                }
+                assert_eq!(
+                    log.inclusion_proof(idx, size).unwrap(),
+                    mem.inclusion_proof(idx, size).unwrap(),
+                    "inclusion {idx} {size}"
+                );
+            }
+        }
+        for old in [1u64, 300, 513, 1_500, 1_792, 65_535, 65_536] {
+            if old <= size {
+                assert_eq!(
+                    log.consistency_proof(old, size).unwrap(),
+                    mem.consistency_proof(old, size).unwrap(),
+                    "consistency {old} {size}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn proofs_stay_correct_when_side_files_are_missing_or_damaged() {
+    let d = TempDir::new("sidefiles");
+    let s = signer();
+    let mut mem = MemoryTree::new();
+    let n = 70_000u64;
+    {
+        let mut log = Log::create(&d.0, "custos.example/log").unwrap();
+        let records: Vec<Vec<u8>> = (0..n).map(record).collect();
+        for r in &records {
+            mem.append(r);
+        }
+        log.append_batch(&records).unwrap();
+        log.publish_checkpoint(&s).unwrap();
+        assert_proofs_match(&log, &mem);
+    }
+    // The internal nodes of full tile <L>/<N> are slot N mod 256 (255 × 32 bytes) of the node
+    // file `.state/nodes/<L>/<N / 256>`.
+    let nodes = d.0.join(".state/nodes");
+    let file = |l: u64, t: u64| nodes.join(format!("{l}/{:03}", t / 256));
+    let slot_at = |t: u64| (t % 256) as usize * 255 * 32..(t % 256 + 1) as usize * 255 * 32;
+    let slot = |l: u64, t: u64| std::fs::read(file(l, t)).unwrap()[slot_at(t)].to_vec();
+    let set_slot = |l: u64, t: u64, b: &[u8]| {
+        let mut all = std::fs::read(file(l, t)).unwrap();
+        all[slot_at(t)].copy_from_slice(b);
+        std::fs::write(file(l, t), all).unwrap();
+    };
+    // Every full tile has one: 273 at level 0, one at level 1; partial tiles have none.
+    assert_eq!(std::fs::metadata(file(0, 0)).unwrap().len(), 256 * 255 * 32);
+    assert_eq!(
+        std::fs::metadata(file(0, 256)).unwrap().len(),
+        17 * 255 * 32
+    );
+    assert_eq!(std::fs::metadata(file(1, 0)).unwrap().len(), 255 * 32);
+    let tiles = [
+        (0u64, 0u64),
+        (0, 1),
+        (0, 2),
+        (0, 3),
+        (0, 5),
+        (0, 256),
+        (0, 272),
+        (1, 0),
+    ];
+    let good: Vec<Vec<u8>> = tiles.iter().map(|&(l, t)| slot(l, t)).collect();
+    let assert_rebuilt = || {
+        for (&(l, t), b) in tiles.iter().zip(&good) {
+            assert_eq!(&slot(l, t), b, "tile {l}/{t} rebuilt");
+        }
+    };
+
+    // 1. All node files deleted: proofs are right and the nodes come back.
+    std::fs::remove_dir_all(&nodes).unwrap();
+    {
+        let log = Log::open(&d.0).unwrap();
+        assert_proofs_match(&log, &mem);
+        for t in [256u64, 272] {
+            for idx in t * 256..t * 256 + 256 {
+                assert_eq!(
+                    log.inclusion_proof(idx, n).unwrap(),
+                    mem.inclusion_proof(idx, n).unwrap()
+                );
+            }
+        }
+    }
+    assert_rebuilt();
+
+    // 2. Damaged in every way we can think of.
+    let mut b = good[0].clone();
+    for i in (0..b.len()).step_by(32) {
+        b[i] ^= 1; // every node wrong
+    }
+    set_slot(0, 0, &b);
+    set_slot(0, 1, &good[3]); // another tile's nodes (self-consistent)
+    set_slot(0, 2, &vec![0; 255 * 32]); // a hole
+    let mut b = good[4].clone();
+    b[200 * 32] ^= 0x80; // a single node, row 4
+    set_slot(0, 5, &b);
+    set_slot(1, 0, &vec![0xff; 255 * 32]); // level 1
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(file(0, 256))
+        .unwrap();
+    f.set_len(100).unwrap(); // truncated: tiles 256.. have no slot at all
+    drop(f);
+    {
+        let log = Log::open(&d.0).unwrap();
+        assert_proofs_match(&log, &mem);
+        for t in [0u64, 1, 2, 5, 256, 272] {
+            for idx in t * 256..t * 256 + 256 {
+                assert_eq!(
+                    log.inclusion_proof(idx, n).unwrap(),
+                    mem.inclusion_proof(idx, n).unwrap()
+                );
+            }
+        }
+    }
+    assert_rebuilt();
+    // Not even a file: still right (the rebuilt nodes cannot be stored, so stay in memory).
+    std::fs::remove_file(file(0, 0)).unwrap();
+    std::fs::create_dir(file(0, 0)).unwrap();
+    {
+        let log = Log::open(&d.0).unwrap();
+        assert_proofs_match(&log, &mem);
+    }
+    std::fs::remove_dir(file(0, 0)).unwrap();
+    // `.state/` is private: verification neither reads nor needs it.
+    std::fs::remove_dir_all(&nodes).unwrap();
+    assert_eq!(verify_log(&d.0, &s.verifier()).unwrap().leaves, n);
+
+    // 3. A damaged tile is not masked by a side file that disagrees with the level above:
+    // the proof fails rather than coming out wrong.
+    {
+        let log = Log::open(&d.0).unwrap();
+        assert_proofs_match(&log, &mem);
+    }
+    let t = d.0.join(tile_path(0, 7, 0));
+    let mut b = std::fs::read(&t).unwrap();
+    b[3 * 32] ^= 1;
+    std::fs::write(&t, b).unwrap();
+    std::fs::remove_dir_all(&nodes).unwrap();
+    let log = Log::open(&d.0).unwrap();
+    assert!(matches!(
+        log.inclusion_proof(7 * 256 + 100, n),
+        Err(LogError::Corrupt { .. })
+    ));
+}
