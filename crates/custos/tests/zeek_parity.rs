@@ -190,3 +190,47 @@ fn conn_log_matches_zeek_baselines() {
         rate_a * 100.0
     );
 }
+
+/// Inner flows of a GRE tunnel (which has no connection of its own) and of a VXLAN tunnel (whose
+/// outer UDP flow is logged, with the tunnel as its service) name their tunnel in
+/// `tunnel_parents`, as Zeek's do.
+#[test]
+fn tunnelled_flows_name_their_tunnel() {
+    let Some(shared) = shared() else { return };
+    for (trace, outer_service) in [
+        ("tunnels/gre-sample.pcap", None),
+        ("tunnels/vxlan.pcap", Some("vxlan")),
+    ] {
+        let out = tempfile::tempdir().unwrap();
+        let capture = shared.join("corpus/zeek/traces").join(trace);
+        let r = custos(&[
+            OsStr::new("analyze"),
+            capture.as_os_str(),
+            OsStr::new("-o"),
+            out.path().as_os_str(),
+            OsStr::new("--quiet"),
+        ]);
+        assert!(r.status.success());
+        let log = ZeekLog::parse(&std::fs::read_to_string(out.path().join("conn.log")).unwrap());
+        let (tp, svc, uid) = (
+            log.col("tunnel_parents").unwrap(),
+            log.col("service").unwrap(),
+            log.col("uid").unwrap(),
+        );
+        let inner: Vec<_> = log.rows.iter().filter(|r| r[tp] != "-").collect();
+        assert!(!inner.is_empty(), "{trace}: no flow names a tunnel");
+        if let Some(service) = outer_service {
+            let outer: Vec<_> = log
+                .rows
+                .iter()
+                .filter(|r| r[svc] == service)
+                .map(|r| r[uid].clone())
+                .collect();
+            assert!(!outer.is_empty(), "{trace}: no outer {service} flow");
+            assert!(
+                inner.iter().all(|r| outer.contains(&r[tp])),
+                "{trace}: inner flows point at the outer flow's uid"
+            );
+        }
+    }
+}

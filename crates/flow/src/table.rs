@@ -340,10 +340,15 @@ impl FlowTable {
                     f.tunnel_service = layer.encap;
                 }
             }
-            let Some(info) = packet_info(meta.ts, layer) else {
+            let Some(mut info) = packet_info(meta.ts, layer) else {
+                if layer.carries_tunnel {
+                    // IP-level tunnels (GRE, IP in IP) have no connection; name the tunnel by
+                    // its endpoints so inner flows still point at it.
+                    parent = 0;
+                    prev_encap_parent = tunnel_seed(layer);
+                }
                 continue;
             };
-            let mut info = info;
             if layer.l4_checksum != ChecksumStatus::Unverified && policy.judge(layer.l4_checksum) {
                 info.checksum_ok = false;
                 self.stats.bad_checksums += 1;
@@ -374,8 +379,6 @@ impl FlowTable {
                     0
                 };
                 if parent == 0 {
-                    // IP-level tunnels (GRE, IP in IP) have no connection; name the tunnel by
-                    // its endpoints so inner flows still point at it.
                     prev_encap_parent = tunnel_seed(layer);
                 }
             }
