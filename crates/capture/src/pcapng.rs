@@ -316,17 +316,43 @@ impl State {
         let (Some(id), Some(hi), Some(lo), Some(caplen), Some(orig_len)) = fields else {
             return Err(bad(at, "enhanced packet block length"));
         };
-        if u64::from(caplen) > (body.len() as u64).saturating_sub(20) {
-            return Err(bad(at, "enhanced packet captured length"));
+        let header = TimedHeader {
+            id,
+            hi,
+            lo,
+            caplen,
+            orig_len,
+        };
+        self.timed_packet(
+            header,
+            body,
+            body_off,
+            at,
+            "enhanced packet captured length",
+        )
+    }
+
+    /// The packet of an EPB or obsolete PB: both have a 20-byte header (id, timestamp,
+    /// captured and original length) before the data.
+    fn timed_packet(
+        &self,
+        h: TimedHeader,
+        body: &[u8],
+        body_off: u64,
+        at: u64,
+        what: &'static str,
+    ) -> Result<RawPacket, Damage> {
+        if u64::from(h.caplen) > (body.len() as u64).saturating_sub(20) {
+            return Err(bad(at, what));
         }
-        let iface = self.interface(id, at)?;
+        let iface = self.interface(h.id, at)?;
         Ok(RawPacket {
-            ts: ts_ns(iface, hi, lo),
+            ts: ts_ns(iface, h.hi, h.lo),
             linktype: iface.linktype,
             data_off: body_off + 20,
-            caplen: caplen as usize,
-            orig_len,
-            interface: id,
+            caplen: h.caplen as usize,
+            orig_len: h.orig_len,
+            interface: h.id,
             record_off: at,
         })
     }
@@ -376,20 +402,25 @@ impl State {
         let (Some(id), Some(hi), Some(lo), Some(caplen), Some(orig_len)) = fields else {
             return Err(bad(at, "packet block length"));
         };
-        if u64::from(caplen) > (body.len() as u64).saturating_sub(20) {
-            return Err(bad(at, "packet block captured length"));
-        }
-        let iface = self.interface(id.into(), at)?;
-        Ok(RawPacket {
-            ts: ts_ns(iface, hi, lo),
-            linktype: iface.linktype,
-            data_off: body_off + 20,
-            caplen: caplen as usize,
+        let header = TimedHeader {
+            id: id.into(),
+            hi,
+            lo,
+            caplen,
             orig_len,
-            interface: id.into(),
-            record_off: at,
-        })
+        };
+        self.timed_packet(header, body, body_off, at, "packet block captured length")
     }
+}
+
+/// The fixed fields of an EPB or obsolete PB.
+#[derive(Clone, Copy)]
+struct TimedHeader {
+    id: u32,
+    hi: u32,
+    lo: u32,
+    caplen: u32,
+    orig_len: u32,
 }
 
 #[inline]
