@@ -1,0 +1,50 @@
+//! Application layer for custos: TCP stream reassembly and parsers for the protocols IoT
+//! devices speak in the clear.
+//!
+//! - [`reassembly`]: [`StreamReassembler`] turns one direction of a TCP connection into an
+//!   ordered byte stream with gaps reported, within per-stream and shared memory limits.
+//! - [`mqtt`]: MQTT 3.1, 3.1.1 and 5 over a byte stream ([`mqtt::MqttParser`]).
+//! - [`telnet`]: option negotiation and login (prompt, username, password, outcome).
+//! - [`modbus`]: Modbus/TCP MBAP frames, function codes, exceptions.
+//!
+//! Every parser reads untrusted bytes through a forward-only cursor whose takes can fail; none
+//! indexes, slices unchecked, unwraps or panics (enforced by the lints below). Errors are
+//! typed and carry the byte offset in the direction's stream. See `docs/app.md`.
+#![deny(missing_docs)]
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
+pub mod modbus;
+pub mod mqtt;
+mod reader;
+pub mod reassembly;
+pub mod telnet;
+
+pub use reassembly::{
+    ReassemblyBudget, ReassemblyConfig, StreamReassembler, StreamSink, StreamStats,
+};
+
+use serde::Serialize;
+
+/// Which side sent the bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// From the connection's initiator (client) to the responder (server).
+    ToServer,
+    /// From the responder to the initiator.
+    ToClient,
+}

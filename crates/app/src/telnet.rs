@@ -1,0 +1,490 @@
+//! Telnet: option negotiation and the login dialogue.
+//!
+//! [`TelnetParser`] takes both directions of one connection. It strips IAC sequences (reporting
+//! WILL/WONT/DO/DONT and SB…SE as [`TelnetEvent::Negotiation`] / [`TelnetEvent::Subnegotiation`]),
+//! then runs a small login state machine on the text:
+//!
+//! - **Prompts** (server → client): the recent server text, trailing blanks removed, ends with
+//!   `login:`, `username:` or `user name:` → [`PromptKind::Login`]; `password:` or
+//!   `passcode:` → [`PromptKind::Password`] (case-insensitive).
+//! - **Typed lines** (client → server): bytes are collected up to CR or LF, with backspace /
+//!   DEL applied (character-at-a-time clients send one keystroke per segment). After a login
+//!   prompt the line is the username; after a password prompt it is the password, of which
+//!   only the length is kept. The server's echo of what the client types arrives in the other
+//!   direction, so it is never mistaken for input; it cannot fake a prompt either, because a
+//!   prompt must end the server text and the echoed line ends with CR LF.
+//! - **Outcome** (after a password): server text containing `incorrect`, `failed`, `denied` or
+//!   `invalid` → failure; a prompt ending in `#`, `$`, `>` or `%` → success. A new login prompt
+//!   without either counts as failure.
+//!
+//! Text is bounded: lines keep at most [`MAX_LINE`] bytes, the server tail [`MAX_TAIL`].
+
+use serde::Serialize;
+
+use crate::Direction;
+
+/// Longest client line kept (longer input is truncated).
+pub const MAX_LINE: usize = 256;
+/// Server text kept for prompt detection.
+pub const MAX_TAIL: usize = 256;
+
+const IAC: u8 = 255;
+const SB: u8 = 250;
+const SE: u8 = 240;
+const WILL: u8 = 251;
+const WONT: u8 = 252;
+const DO: u8 = 253;
+const DONT: u8 = 254;
+
+/// Negotiation verb.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verb {
+    /// WILL
+    Will,
+    /// WONT
+    Wont,
+    /// DO
+    Do,
+    /// DONT
+    Dont,
+}
+
+/// Which prompt was seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PromptKind {
+    /// "login:" / "Username:"
+    Login,
+    /// "Password:"
+    Password,
+}
+
+/// One telnet event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TelnetEvent {
+    /// IAC WILL/WONT/DO/DONT option.
+    Negotiation {
+        /// Sender.
+        direction: Direction,
+        /// Verb.
+        verb: Verb,
+        /// Option code.
+        option: u8,
+    },
+    /// IAC SB option … IAC SE.
+    Subnegotiation {
+        /// Sender.
+        direction: Direction,
+        /// Option code.
+        option: u8,
+        /// Parameter bytes (after IAC IAC unescaping), at most 64 kept in the count.
+        len: usize,
+    },
+    /// The server asked for a login name or a password.
+    Prompt {
+        /// Which.
+        kind: PromptKind,
+        /// The prompt text (trimmed, at most `MAX_TAIL` bytes).
+        text: String,
+    },
+    /// The client typed a username.
+    Username {
+        /// As typed, edits applied.
+        name: String,
+    },
+    /// The client typed a password (length only).
+    Password {
+        /// Length in bytes, edits applied.
+        len: usize,
+    },
+    /// The server's reaction to a password.
+    LoginResult {
+        /// True for a shell prompt, false for a failure message or a new login prompt.
+        success: bool,
+        /// The text that decided it (trimmed, bounded).
+        evidence: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IacState {
+    Data,
+    Command,
+    Verb(Verb),
+    SbOption,
+    Sb(u8, usize),
+    SbEscape(u8, usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Login {
+    Idle,
+    WantUser,
+    WantPassword,
+    WantResult,
+}
+
+#[derive(Debug)]
+struct Half {
+    iac: IacState,
+    /// Client: the line being typed. Server: recent text.
+    text: Vec<u8>,
+    last_cr: bool,
+}
+
+impl Half {
+    fn new() -> Self {
+        Half {
+            iac: IacState::Data,
+            text: Vec::new(),
+            last_cr: false,
+        }
+    }
+}
+
+/// Telnet parser for both directions of one connection.
+#[derive(Debug)]
+pub struct TelnetParser {
+    client: Half,
+    server: Half,
+    login: Login,
+}
+
+impl Default for TelnetParser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn ends_with_ci(hay: &str, needle: &str) -> bool {
+    hay.len() >= needle.len()
+        && hay
+            .get(hay.len() - needle.len()..)
+            .is_some_and(|t| t.eq_ignore_ascii_case(needle))
+}
+
+fn bounded(s: &str) -> String {
+    let t = s.trim();
+    let start = t.len().saturating_sub(MAX_TAIL);
+    let mut i = start;
+    while !t.is_char_boundary(i) {
+        i += 1;
+    }
+    t.get(i..).unwrap_or_default().to_string()
+}
+
+impl TelnetParser {
+    /// A parser for a new connection.
+    pub fn new() -> Self {
+        TelnetParser {
+            client: Half::new(),
+            server: Half::new(),
+            login: Login::Idle,
+        }
+    }
+
+    /// A gap in `dir`: the partial line / text is dropped and IAC state reset.
+    pub fn gap(&mut self, dir: Direction) {
+        let h = match dir {
+            Direction::ToServer => &mut self.client,
+            Direction::ToClient => &mut self.server,
+        };
+        *h = Half::new();
+    }
+
+    /// Bytes from `dir`'s stream.
+    pub fn data(&mut self, dir: Direction, bytes: &[u8], out: &mut Vec<TelnetEvent>) {
+        for &b in bytes {
+            let h = match dir {
+                Direction::ToServer => &mut self.client,
+                Direction::ToClient => &mut self.server,
+            };
+            let (next, text_byte) = match h.iac {
+                IacState::Data => {
+                    if b == IAC {
+                        (IacState::Command, None)
+                    } else {
+                        (IacState::Data, Some(b))
+                    }
+                }
+                IacState::Command => match b {
+                    IAC => (IacState::Data, Some(IAC)),
+                    WILL => (IacState::Verb(Verb::Will), None),
+                    WONT => (IacState::Verb(Verb::Wont), None),
+                    DO => (IacState::Verb(Verb::Do), None),
+                    DONT => (IacState::Verb(Verb::Dont), None),
+                    SB => (IacState::SbOption, None),
+                    _ => (IacState::Data, None), // NOP, GA, AYT, … (and a stray SE)
+                },
+                IacState::Verb(verb) => {
+                    out.push(TelnetEvent::Negotiation {
+                        direction: dir,
+                        verb,
+                        option: b,
+                    });
+                    (IacState::Data, None)
+                }
+                IacState::SbOption => (IacState::Sb(b, 0), None),
+                IacState::Sb(opt, n) => {
+                    if b == IAC {
+                        (IacState::SbEscape(opt, n), None)
+                    } else {
+                        (IacState::Sb(opt, n.saturating_add(1)), None)
+                    }
+                }
+                IacState::SbEscape(opt, n) => match b {
+                    SE => {
+                        out.push(TelnetEvent::Subnegotiation {
+                            direction: dir,
+                            option: opt,
+                            len: n,
+                        });
+                        (IacState::Data, None)
+                    }
+                    _ => (IacState::Sb(opt, n.saturating_add(1)), None),
+                },
+            };
+            h.iac = next;
+            if let Some(c) = text_byte {
+                match dir {
+                    Direction::ToServer => self.client_byte(c, out),
+                    Direction::ToClient => self.server_byte(c),
+                }
+            }
+        }
+        if dir == Direction::ToClient {
+            self.check_server(out);
+        }
+    }
+
+    fn client_byte(&mut self, c: u8, out: &mut Vec<TelnetEvent>) {
+        let h = &mut self.client;
+        match c {
+            b'\r' | b'\n' => {
+                let was_cr = h.last_cr;
+                h.last_cr = c == b'\r';
+                if c == b'\n' && was_cr {
+                    return; // CR LF
+                }
+                let line = std::mem::take(&mut h.text);
+                self.line(line, out);
+            }
+            0 => h.last_cr = false, // CR NUL
+            0x08 | 0x7f => {
+                h.last_cr = false;
+                h.text.pop();
+            }
+            _ => {
+                h.last_cr = false;
+                if h.text.len() < MAX_LINE {
+                    h.text.push(c);
+                }
+            }
+        }
+    }
+
+    fn line(&mut self, line: Vec<u8>, out: &mut Vec<TelnetEvent>) {
+        match self.login {
+            Login::WantUser => {
+                out.push(TelnetEvent::Username {
+                    name: String::from_utf8_lossy(&line).into_owned(),
+                });
+                self.login = Login::Idle;
+            }
+            Login::WantPassword => {
+                out.push(TelnetEvent::Password { len: line.len() });
+                self.login = Login::WantResult;
+                self.server.text.clear();
+            }
+            _ => {}
+        }
+    }
+
+    fn server_byte(&mut self, c: u8) {
+        let t = &mut self.server.text;
+        if c == 0 {
+            return;
+        }
+        if t.len() >= MAX_TAIL {
+            t.drain(..t.len() - MAX_TAIL / 2);
+        }
+        t.push(c);
+    }
+
+    fn check_server(&mut self, out: &mut Vec<TelnetEvent>) {
+        let text = String::from_utf8_lossy(&self.server.text).into_owned();
+        let trimmed = text.trim_end();
+        let last_line = trimmed.rsplit(['\r', '\n']).next().unwrap_or_default();
+        let lower = text.to_ascii_lowercase();
+        let prompt = if ["login:", "username:", "user name:"]
+            .iter()
+            .any(|p| ends_with_ci(trimmed, p))
+        {
+            Some(PromptKind::Login)
+        } else if ["password:", "passcode:"]
+            .iter()
+            .any(|p| ends_with_ci(trimmed, p))
+        {
+            Some(PromptKind::Password)
+        } else {
+            None
+        };
+        if self.login == Login::WantResult {
+            let failed = ["incorrect", "failed", "denied", "invalid"]
+                .iter()
+                .any(|w| lower.contains(w));
+            if failed || prompt == Some(PromptKind::Login) {
+                out.push(TelnetEvent::LoginResult {
+                    success: false,
+                    evidence: bounded(&text),
+                });
+                self.login = Login::Idle;
+            } else if prompt.is_none() && last_line.trim_end().ends_with(['#', '$', '>', '%']) {
+                out.push(TelnetEvent::LoginResult {
+                    success: true,
+                    evidence: bounded(last_line),
+                });
+                self.login = Login::Idle;
+                self.server.text.clear();
+                return;
+            }
+        }
+        if let Some(kind) = prompt {
+            out.push(TelnetEvent::Prompt {
+                kind,
+                text: bounded(last_line),
+            });
+            self.login = match kind {
+                PromptKind::Login => Login::WantUser,
+                PromptKind::Password => Login::WantPassword,
+            };
+            self.server.text.clear();
+            // A prompt can arrive while the client already typed ahead; start a fresh line.
+            self.client.text.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Direction::{ToClient as S, ToServer as C};
+
+    fn run(steps: &[(Direction, &[u8])]) -> Vec<TelnetEvent> {
+        let mut p = TelnetParser::new();
+        let mut out = Vec::new();
+        for (d, b) in steps {
+            p.data(*d, b, &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn negotiation_and_subnegotiation() {
+        let out = run(&[
+            (S, &[IAC, DO, 24, IAC, WILL, 1]),
+            (
+                C,
+                &[IAC, SB, 24, 0, b'x', IAC, IAC, b't', IAC, SE, b'\r', 0],
+            ),
+        ]);
+        assert_eq!(
+            out,
+            vec![
+                TelnetEvent::Negotiation {
+                    direction: S,
+                    verb: Verb::Do,
+                    option: 24
+                },
+                TelnetEvent::Negotiation {
+                    direction: S,
+                    verb: Verb::Will,
+                    option: 1
+                },
+                TelnetEvent::Subnegotiation {
+                    direction: C,
+                    option: 24,
+                    len: 4
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn char_mode_login_success_with_echo_and_backspace() {
+        let mut steps: Vec<(Direction, &[u8])> =
+            vec![(S, b"\r\nDebian GNU/Linux 12\r\nrouter login: ")];
+        for c in [b"r", b"o", b"x", b"\x7f", b"o", b"t"] {
+            steps.push((C, c));
+            steps.push((S, if c == b"\x7f" { b"\x08 \x08" } else { c }));
+        }
+        steps.extend_from_slice(&[
+            (C, b"\r\0"),
+            (S, b"\r\nPassword: "),
+            (C, b"s"),
+            (C, b"e"),
+            (C, b"\r\n"),
+            (S, b"\r\nLast login: today\r\n"),
+            (S, b"root@router:~# "),
+        ]);
+        let out = run(&steps);
+        assert_eq!(
+            out,
+            vec![
+                TelnetEvent::Prompt {
+                    kind: PromptKind::Login,
+                    text: "router login:".into()
+                },
+                TelnetEvent::Username {
+                    name: "root".into()
+                },
+                TelnetEvent::Prompt {
+                    kind: PromptKind::Password,
+                    text: "Password:".into()
+                },
+                TelnetEvent::Password { len: 2 },
+                TelnetEvent::LoginResult {
+                    success: true,
+                    evidence: "root@router:~#".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn line_mode_failure_then_retry() {
+        let out = run(&[
+            (S, b"Username: "),
+            (C, b"admin\r\n"),
+            (S, b"Password: "),
+            (C, b"1234\r\n"),
+            (S, b"\r\nLogin incorrect\r\n\r\nlogin: "),
+        ]);
+        assert_eq!(out.len(), 6, "{out:?}");
+        assert!(matches!(
+            &out[4],
+            TelnetEvent::LoginResult { success: false, .. }
+        ));
+        assert_eq!(
+            out[5],
+            TelnetEvent::Prompt {
+                kind: PromptKind::Login,
+                text: "login:".into()
+            }
+        );
+    }
+
+    #[test]
+    fn noise_never_panics() {
+        let mut p = TelnetParser::new();
+        let mut out = Vec::new();
+        let mut seed = 7u32;
+        for i in 0..20_000 {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let b = [(seed >> 16) as u8, (seed >> 8) as u8];
+            p.data(if i % 3 == 0 { C } else { S }, &b, &mut out);
+        }
+    }
+}
