@@ -5,7 +5,7 @@
 //! `.state/` folder: `origin` (the checkpoint origin line), `tree` (the last integrated size and
 //! root), `lock` (held with `flock` by the one writer) and `nodes/` (the internal node hashes
 //! of full tiles, a cache that proofs check against the tiles before use; see
-//! [`Log::tile_node`]).
+//! `Log::tile_node`).
 //!
 //! # Durability protocol
 //! [`Log::append`] only buffers. [`Log::integrate`] (called by [`Log::publish_checkpoint`], and

@@ -624,7 +624,7 @@ const EMB_WIN0: u8 = 8;
 /// pure function of the packet (the first packet never flips roles and the
 /// history before it is empty or `^`, never `H`, so replaying it on a fresh
 /// state with a scratch history gives the same state): see
-/// [`ConnAnalyzer::tcp_state_of`]. The packet time is the core's `last_ts`
+/// `tcp_state_of`. The packet time is the core's `last_ts`
 /// (set by a packet with a good checksum; unused by a bad one), its IP length
 /// was already counted in the core.
 #[derive(Clone, Copy, Debug)]
