@@ -32,10 +32,12 @@ pub mod mqtt;
 mod reader;
 pub mod reassembly;
 pub mod telnet;
+mod tracker;
 
 pub use reassembly::{
     ReassemblyBudget, ReassemblyConfig, StreamReassembler, StreamSink, StreamStats,
 };
+pub use tracker::{AppConfig, AppEvent, AppProto, AppStats, AppTracker};
 
 use serde::Serialize;
 

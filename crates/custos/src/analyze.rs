@@ -221,6 +221,10 @@ pub fn run(cfg: AnalyzeConfig) -> anyhow::Result<Outcome> {
         }
         pipe.detection = Some(d);
     }
+    pipe.app = Some(
+        crate::app_events::AppStage::new(&cfg.output, names.clone())
+            .context("cannot create events.jsonl")?,
+    );
     let mut stats = Stats::default();
     let mut partial = false;
     let mut live_evidence: Option<crate::evidence::LiveEvidence> = None;
@@ -320,6 +324,9 @@ pub fn run(cfg: AnalyzeConfig) -> anyhow::Result<Outcome> {
     writers.conn.finish(pipe.last_ts)?;
     writers.eve.finish()?;
     pipe.fill_stats(&mut stats);
+    if let Some(a) = pipe.app.as_mut() {
+        stats.app = Some(a.finish()?);
+    }
     if let Some(d) = pipe.detection.as_mut() {
         d.finish()?;
         let mut summary = d.summary();

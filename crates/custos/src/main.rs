@@ -4,6 +4,7 @@
 //! (an input was damaged part-way: everything before the damage was processed and written).
 
 mod analyze;
+mod app_events;
 mod bench;
 mod cli;
 mod detection;

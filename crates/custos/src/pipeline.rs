@@ -27,6 +27,8 @@ pub struct Pipeline {
     pub last_ts: i64,
     /// The detection stage, when a detector runs.
     pub detection: Option<crate::detection::Detection>,
+    /// The application stage (events.jsonl), in `analyze`.
+    pub app: Option<crate::app_events::AppStage>,
 }
 
 impl Pipeline {
@@ -59,6 +61,7 @@ impl Pipeline {
             first_ts: None,
             last_ts: 0,
             detection: None,
+            app: None,
         }
     }
 
@@ -90,6 +93,9 @@ impl Pipeline {
         let decoded = self.decoder.decode(linktype, meta.ts, data);
         if let Some(d) = self.detection.as_mut() {
             d.packet(self.packets - 1, meta, &decoded)?;
+        }
+        if let Some(a) = self.app.as_mut() {
+            a.packet(meta, &decoded)?;
         }
         if decoded.unsupported_link {
             bump(&mut self.unsupported, linktype);

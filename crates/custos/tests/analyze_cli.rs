@@ -112,7 +112,7 @@ fn same_input_gives_byte_identical_output() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     assert!(analyze(&[&sample()], a.path(), &[]).status.success());
     assert!(analyze(&[&sample()], b.path(), &[]).status.success());
-    for f in ["conn.log", "flows.jsonl"] {
+    for f in ["conn.log", "flows.jsonl", "events.jsonl"] {
         assert_eq!(
             std::fs::read(a.path().join(f)).unwrap(),
             std::fs::read(b.path().join(f)).unwrap(),

@@ -56,6 +56,9 @@ pub struct Stats {
     pub fragments: BTreeMap<String, u64>,
     /// Flow counters.
     pub flows: BTreeMap<String, u64>,
+    /// Application-layer counters (connections followed, events, gaps).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app: Option<serde_json::Value>,
     /// Detection summary (feature map, threshold, alerts), when a detector ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detector: Option<serde_json::Value>,
