@@ -12,8 +12,7 @@ use crate::telnet::TelnetParser;
 use crate::Direction;
 use custos_decode::{Decoded, Transport};
 use custos_flow::{community_id_v1, Addr, Endpoint, FlowKey};
-use serde_json::Value;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::net::IpAddr;
 
 /// Application protocols the tracker follows, with their service ports.
@@ -88,8 +87,8 @@ pub struct AppEvent {
     pub server: (IpAddr, u16),
     /// Community ID of the connection.
     pub community_id: String,
-    /// The parser's record (serialised), including its direction.
-    pub body: Value,
+    /// The parser's record as JSON text, including its direction.
+    pub body: String,
 }
 
 /// Counters.
@@ -126,16 +125,16 @@ struct Conn {
 struct Sink<'a> {
     parser: &'a mut Parser,
     dir: Direction,
-    out: &'a mut Vec<Value>,
+    out: &'a mut Vec<String>,
     missed: &'a mut u64,
 }
 
 impl Sink<'_> {
-    fn push<T: serde::Serialize>(out: &mut Vec<Value>, events: Vec<T>) {
+    fn push<T: serde::Serialize>(out: &mut Vec<String>, events: Vec<T>) {
         out.extend(
             events
                 .into_iter()
-                .filter_map(|e| serde_json::to_value(e).ok()),
+                .filter_map(|e| serde_json::to_string(&e).ok()),
         );
     }
 }
@@ -205,7 +204,7 @@ fn dir_index(d: Direction) -> usize {
 /// Follows application connections in decoded packets.
 pub struct AppTracker {
     cfg: AppConfig,
-    conns: HashMap<FlowKey, Conn>,
+    conns: FxHashMap<FlowKey, Conn>,
     budget: ReassemblyBudget,
     events: Vec<AppEvent>,
     next_sweep: i64,
@@ -217,7 +216,7 @@ impl AppTracker {
     pub fn new(cfg: AppConfig) -> Self {
         AppTracker {
             cfg,
-            conns: HashMap::new(),
+            conns: FxHashMap::default(),
             budget: ReassemblyBudget::new(cfg.budget_bytes),
             events: Vec::new(),
             next_sweep: i64::MIN,
@@ -351,7 +350,7 @@ impl AppTracker {
         ts: i64,
         file: u16,
         index: u64,
-        out: Vec<Value>,
+        out: Vec<String>,
     ) {
         for body in out {
             stats.events += 1;

@@ -43,26 +43,32 @@ impl AppStage {
     }
 
     fn write_pending(&mut self) -> std::io::Result<()> {
+        use std::fmt::Write as _;
         let events: Vec<AppEvent> = self.tracker.drain().collect();
+        let mut line = String::with_capacity(512);
         for e in events {
             let name = e.proto.name();
-            let mut v = json!({
-                "timestamp": eve_time(e.ts),
-                "event_type": name,
-                "src_ip": e.client.0.to_string(),
-                "src_port": e.client.1,
-                "dest_ip": e.server.0.to_string(),
-                "dest_port": e.server.1,
-                "proto": "TCP",
-                "community_id": e.community_id,
-            });
-            v[name] = e.body;
-            v["custos"] = json!({
-                "pcap_file": self.files.get(usize::from(e.file)).cloned().unwrap_or_default(),
-                "packet": e.index,
-            });
-            serde_json::to_writer(&mut self.out, &v)?;
-            self.out.write_all(b"\n")?;
+            let file = self
+                .files
+                .get(usize::from(e.file))
+                .map_or("", String::as_str);
+            let file_json = serde_json::to_string(file).unwrap_or_else(|_| "\"\"".into());
+            line.clear();
+            // Written directly (not through a JSON tree): one line per event, many per flow.
+            let _ = write!(
+                line,
+                "{{\"timestamp\":\"{}\",\"event_type\":\"{name}\",\"src_ip\":\"{}\",\"src_port\":{},\"dest_ip\":\"{}\",\"dest_port\":{},\"proto\":\"TCP\",\"community_id\":\"{}\",\"{name}\":{},\"custos\":{{\"pcap_file\":{file_json},\"packet\":{}}}}}",
+                eve_time(e.ts),
+                e.client.0,
+                e.client.1,
+                e.server.0,
+                e.server.1,
+                e.community_id,
+                e.body,
+                e.index
+            );
+            line.push('\n');
+            self.out.write_all(line.as_bytes())?;
         }
         Ok(())
     }
