@@ -27,17 +27,29 @@
     )
 )]
 
+pub mod coap;
+pub mod credentials;
+pub mod dhcp;
+pub mod dns;
+pub mod findings;
+pub mod ftp;
+pub mod http;
+pub mod inventory;
 pub mod modbus;
 pub mod mqtt;
-mod reader;
+pub(crate) mod reader;
 pub mod reassembly;
+pub mod snmp;
+pub mod ssdp;
 pub mod telnet;
-mod tracker;
+pub mod tftp;
+pub mod tls;
+pub mod tracker;
 
 pub use reassembly::{
     ReassemblyBudget, ReassemblyConfig, StreamReassembler, StreamSink, StreamStats,
 };
-pub use tracker::{AppConfig, AppEvent, AppProto, AppStats, AppTracker};
+pub use tracker::{AppConfig, AppEvent, AppProto, AppRecord, AppStats, AppTracker};
 
 use serde::Serialize;
 
@@ -49,4 +61,15 @@ pub enum Direction {
     ToServer,
     /// From the responder to the initiator.
     ToClient,
+}
+
+/// What a content probe concluded from the first bytes of a stream or datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    /// The bytes are this protocol.
+    Match,
+    /// The bytes are not this protocol.
+    NoMatch,
+    /// Too few bytes to tell; ask again with more.
+    NeedMore,
 }

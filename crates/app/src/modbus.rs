@@ -63,10 +63,13 @@ pub struct ModbusRecord {
     /// Classification of the function.
     pub access: Access,
     /// Exception code when the function has bit 0x80 set.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub exception: Option<u8>,
     /// Starting address (requests of functions 1–6, 15, 16, 22, 23 read address).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<u16>,
     /// Quantity (requests of 1–4, 15, 16, 23 read quantity) or the value written (5, 6).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub quantity: Option<u16>,
     /// PDU length (function code included).
     pub pdu_len: usize,

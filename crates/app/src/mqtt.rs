@@ -155,12 +155,16 @@ pub struct Connect {
     /// Client identifier (may be empty).
     pub client_id: String,
     /// Will topic, when the will flag is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub will_topic: Option<String>,
     /// Will payload length, when the will flag is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub will_payload_len: Option<usize>,
     /// Username, when present.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// Password length, when present (the value is not kept).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_len: Option<usize>,
 }
 
@@ -179,6 +183,7 @@ pub struct Publish {
     /// Topic name (may be empty in v5 with a topic alias).
     pub topic: String,
     /// Packet identifier (QoS 1 and 2).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub packet_id: Option<u16>,
     /// Application payload length.
     pub payload_len: usize,
@@ -190,6 +195,7 @@ pub struct Ack {
     /// Packet identifier.
     pub packet_id: u16,
     /// v5 reason code, when sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason_code: Option<u8>,
 }
 
@@ -237,6 +243,7 @@ pub struct Unsubscribe {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReasonOnly {
     /// v5 reason code, when sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason_code: Option<u8>,
 }
 

@@ -21,7 +21,9 @@
 
 use serde::Serialize;
 
+use crate::credentials::DefaultCredentials;
 use crate::Direction;
+use std::sync::Arc;
 
 /// Longest client line kept (longer input is truncated).
 pub const MAX_LINE: usize = 256;
@@ -94,10 +96,15 @@ pub enum TelnetEvent {
         /// As typed, edits applied.
         name: String,
     },
-    /// The client typed a password (length only).
+    /// The client typed a password (length only; the text is compared with the default
+    /// credential list and dropped).
     Password {
         /// Length in bytes, edits applied.
         len: usize,
+        /// The username typed before it, if any.
+        username: Option<String>,
+        /// True when the pair is a publicly known default (see [`crate::credentials`]).
+        default_credential: bool,
     },
     /// The server's reaction to a password.
     LoginResult {
@@ -105,6 +112,10 @@ pub enum TelnetEvent {
         success: bool,
         /// The text that decided it (trimmed, bounded).
         evidence: String,
+        /// The username of the attempt, if one was typed.
+        username: Option<String>,
+        /// True when the attempt used a publicly known default credential.
+        default_credential: bool,
     },
 }
 
@@ -150,6 +161,9 @@ pub struct TelnetParser {
     client: Half,
     server: Half,
     login: Login,
+    credentials: Arc<DefaultCredentials>,
+    username: Option<String>,
+    default_credential: bool,
 }
 
 impl Default for TelnetParser {
@@ -178,10 +192,18 @@ fn bounded(s: &str) -> String {
 impl TelnetParser {
     /// A parser for a new connection.
     pub fn new() -> Self {
+        Self::with_credentials(DefaultCredentials::builtin())
+    }
+
+    /// A parser checking passwords against `credentials` instead of the built-in list.
+    pub fn with_credentials(credentials: Arc<DefaultCredentials>) -> Self {
         TelnetParser {
             client: Half::new(),
             server: Half::new(),
             login: Login::Idle,
+            credentials,
+            username: None,
+            default_credential: false,
         }
     }
 
@@ -288,13 +310,21 @@ impl TelnetParser {
     fn line(&mut self, line: Vec<u8>, out: &mut Vec<TelnetEvent>) {
         match self.login {
             Login::WantUser => {
-                out.push(TelnetEvent::Username {
-                    name: String::from_utf8_lossy(&line).into_owned(),
-                });
+                let name = String::from_utf8_lossy(&line).into_owned();
+                self.username = Some(name.clone());
+                out.push(TelnetEvent::Username { name });
                 self.login = Login::Idle;
             }
             Login::WantPassword => {
-                out.push(TelnetEvent::Password { len: line.len() });
+                self.default_credential = self
+                    .username
+                    .as_deref()
+                    .is_some_and(|u| self.credentials.contains(u, &line));
+                out.push(TelnetEvent::Password {
+                    len: line.len(),
+                    username: self.username.clone(),
+                    default_credential: self.default_credential,
+                });
                 self.login = Login::WantResult;
                 self.server.text.clear();
             }
@@ -339,12 +369,16 @@ impl TelnetParser {
                 out.push(TelnetEvent::LoginResult {
                     success: false,
                     evidence: bounded(&text),
+                    username: self.username.take(),
+                    default_credential: std::mem::take(&mut self.default_credential),
                 });
                 self.login = Login::Idle;
             } else if prompt.is_none() && last_line.trim_end().ends_with(['#', '$', '>', '%']) {
                 out.push(TelnetEvent::LoginResult {
                     success: true,
                     evidence: bounded(last_line),
+                    username: self.username.take(),
+                    default_credential: std::mem::take(&mut self.default_credential),
                 });
                 self.login = Login::Idle;
                 self.server.text.clear();
@@ -444,13 +478,38 @@ mod tests {
                     kind: PromptKind::Password,
                     text: "Password:".into()
                 },
-                TelnetEvent::Password { len: 2 },
+                TelnetEvent::Password {
+                    len: 2,
+                    username: Some("root".into()),
+                    default_credential: false
+                },
                 TelnetEvent::LoginResult {
                     success: true,
-                    evidence: "root@router:~#".into()
+                    evidence: "root@router:~#".into(),
+                    username: Some("root".into()),
+                    default_credential: false
                 },
             ]
         );
+    }
+
+    #[test]
+    fn default_credential_is_recognised_without_keeping_the_password() {
+        let out = run(&[
+            (S, b"login: "),
+            (C, b"root\r\n"),
+            (S, b"Password: "),
+            (C, b"xc3511\r\n"),
+            (S, b"\r\n# "),
+        ]);
+        assert!(out.contains(&TelnetEvent::LoginResult {
+            success: true,
+            evidence: "#".into(),
+            username: Some("root".into()),
+            default_credential: true
+        }));
+        let json = serde_json::to_string(&out).unwrap();
+        assert!(!json.contains("xc3511"), "{json}");
     }
 
     #[test]

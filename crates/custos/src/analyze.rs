@@ -50,6 +50,8 @@ pub struct AnalyzeConfig {
     pub alert_every_packet: bool,
     /// Evidence logging of alerts.
     pub evidence: Option<crate::evidence::EvidenceConfig>,
+    /// Application layer settings (findings thresholds, credential list, OUI registry).
+    pub app: crate::app_events::AppSettings,
 }
 
 impl TryFrom<AnalyzeArgs> for AnalyzeConfig {
@@ -120,6 +122,16 @@ impl TryFrom<AnalyzeArgs> for AnalyzeConfig {
             },
             model: a.model,
             alert_every_packet: a.alert_every_packet,
+            app: {
+                let mut app = match &a.app_config {
+                    Some(p) => crate::app_events::AppSettings::load(p)?,
+                    None => crate::app_events::AppSettings::default(),
+                };
+                if a.oui_dir.is_some() {
+                    app.oui_dir = a.oui_dir;
+                }
+                app
+            },
         })
     }
 }
@@ -131,6 +143,11 @@ struct Writers {
 }
 
 impl FlowSink for Writers {
+    fn app_proto(&mut self, proto: Option<&'static str>) {
+        self.conn.app_proto(proto);
+        self.eve.app_proto(proto);
+    }
+
     fn flow_ended(
         &mut self,
         flow: &custos_flow::Flow,
@@ -221,10 +238,11 @@ pub fn run(cfg: AnalyzeConfig) -> anyhow::Result<Outcome> {
         }
         pipe.detection = Some(d);
     }
-    pipe.app = Some(
-        crate::app_events::AppStage::new(&cfg.output, names.clone())
-            .context("cannot create events.jsonl")?,
-    );
+    pipe.app = Some(crate::app_events::AppStage::new(
+        &cfg.output,
+        names.clone(),
+        &cfg.app,
+    )?);
     let mut stats = Stats::default();
     let mut partial = false;
     let mut live_evidence: Option<crate::evidence::LiveEvidence> = None;
@@ -324,7 +342,7 @@ pub fn run(cfg: AnalyzeConfig) -> anyhow::Result<Outcome> {
     writers.conn.finish(pipe.last_ts)?;
     writers.eve.finish()?;
     pipe.fill_stats(&mut stats);
-    if let Some(a) = pipe.app.as_mut() {
+    if let Some(a) = pipe.app.take() {
         stats.app = Some(a.finish()?);
     }
     if let Some(d) = pipe.detection.as_mut() {

@@ -1,34 +1,103 @@
-//! The application stage of `analyze`: MQTT, Telnet and Modbus/TCP events from `custos-app`,
-//! written to `events.jsonl` as EVE-style records (`event_type` = protocol).
+//! The application stage of `analyze`: protocol events from `custos-app` written to
+//! `events.jsonl` (EVE-style, `event_type` = protocol), the device inventory to
+//! `devices.json` and baseline findings to `findings.jsonl`.
 
+use anyhow::Context;
+use custos_app::credentials::DefaultCredentials;
+use custos_app::findings::{Findings, FindingsConfig};
+use custos_app::inventory::oui::{OuiRegistry, DEFAULT_DIR};
+use custos_app::inventory::{Inventory, InventoryConfig};
 use custos_app::{AppConfig, AppEvent, AppTracker};
 use custos_decode::Decoded;
 use custos_flow::PacketMeta;
-use custos_output::time::eve_time;
+use custos_output::time::{eve_time, push_eve_time};
+use rustc_hash::FxHashMap;
 use serde_json::json;
 use std::fs::File;
 use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 
-/// Tracker plus its output file.
+/// Settings of the application stage, from `--app-config FILE` (TOML) and flags.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AppSettings {
+    /// Rule thresholds and windows (`[findings]`).
+    pub findings: FindingsConfig,
+    /// A file of extra default credentials (`user password` lines) added to the built-in list.
+    pub default_credentials: Option<PathBuf>,
+    /// Directory of the IEEE registries (`oui.csv`, …); default `/usr/share/ieee-data`.
+    pub oui_dir: Option<PathBuf>,
+}
+
+impl AppSettings {
+    /// Reads a TOML settings file.
+    ///
+    /// # Errors
+    /// Unreadable file, TOML syntax, unknown keys or wrong types (with line and column).
+    pub fn load(path: &Path) -> anyhow::Result<AppSettings> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("{}: invalid settings", path.display()))
+    }
+}
+
+/// Tracker, inventory, findings and the events file.
 pub struct AppStage {
     tracker: AppTracker,
+    inventory: Inventory,
+    findings: Findings,
+    dir: PathBuf,
     out: BufWriter<File>,
     files: Vec<String>,
+    /// `files` as JSON strings.
+    file_json: Vec<String>,
+    /// Per connection: the event fields that do not change (see `write_event`).
+    prefixes: FxHashMap<u64, String>,
     last: (u16, u64),
+    line: String,
 }
 
 impl AppStage {
-    /// A stage writing `dir/events.jsonl`.
+    /// A stage writing into `dir`.
     ///
     /// # Errors
-    /// The file cannot be created.
-    pub fn new(dir: &std::path::Path, files: Vec<String>) -> std::io::Result<Self> {
-        let out = BufWriter::with_capacity(1 << 16, File::create(dir.join("events.jsonl"))?);
+    /// `events.jsonl` cannot be created; the credential list or OUI registry named in
+    /// `settings` cannot be read.
+    pub fn new(dir: &Path, files: Vec<String>, settings: &AppSettings) -> anyhow::Result<Self> {
+        let mut credentials = (*DefaultCredentials::builtin()).clone();
+        if let Some(path) = &settings.default_credentials {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let extra = DefaultCredentials::parse(&text)
+                .with_context(|| format!("{}: invalid credential list", path.display()))?;
+            credentials.extend(&extra);
+        }
+        let oui = match &settings.oui_dir {
+            Some(d) => OuiRegistry::load_dir(d)?,
+            // Without an explicit directory a missing registry only leaves vendors empty.
+            None => OuiRegistry::load_dir(Path::new(DEFAULT_DIR)).unwrap_or_default(),
+        };
+        let out = BufWriter::with_capacity(
+            1 << 16,
+            File::create(dir.join("events.jsonl")).context("cannot create events.jsonl")?,
+        );
         Ok(AppStage {
-            tracker: AppTracker::new(AppConfig::default()),
+            tracker: AppTracker::new(AppConfig {
+                credentials: std::sync::Arc::new(credentials),
+                ..AppConfig::default()
+            }),
+            inventory: Inventory::new(InventoryConfig::default(), oui),
+            findings: Findings::new(settings.findings.clone()),
+            dir: dir.to_path_buf(),
             out,
+            file_json: files
+                .iter()
+                .map(|f| serde_json::to_string(f).unwrap_or_else(|_| "\"\"".into()))
+                .collect(),
             files,
+            prefixes: FxHashMap::default(),
             last: (0, 0),
+            line: String::with_capacity(512),
         })
     }
 
@@ -38,52 +107,118 @@ impl AppStage {
     /// Write errors.
     pub fn packet(&mut self, meta: &PacketMeta, decoded: &Decoded<'_>) -> std::io::Result<()> {
         self.last = (meta.file, meta.index);
+        self.inventory.packet(meta.ts, meta.frame_len, decoded);
         self.tracker.packet(meta.ts, meta.file, meta.index, decoded);
         self.write_pending()
     }
 
     fn write_pending(&mut self) -> std::io::Result<()> {
-        use std::fmt::Write as _;
         let events: Vec<AppEvent> = self.tracker.drain().collect();
-        let mut line = String::with_capacity(512);
         for e in events {
-            let name = e.proto.name();
-            let file = self
-                .files
-                .get(usize::from(e.file))
-                .map_or("", String::as_str);
-            let file_json = serde_json::to_string(file).unwrap_or_else(|_| "\"\"".into());
-            line.clear();
-            // Written directly (not through a JSON tree): one line per event, many per flow.
-            let _ = write!(
-                line,
-                "{{\"timestamp\":\"{}\",\"event_type\":\"{name}\",\"src_ip\":\"{}\",\"src_port\":{},\"dest_ip\":\"{}\",\"dest_port\":{},\"proto\":\"TCP\",\"community_id\":\"{}\",\"{name}\":{},\"custos\":{{\"pcap_file\":{file_json},\"packet\":{}}}}}",
-                eve_time(e.ts),
-                e.client.0,
-                e.client.1,
-                e.server.0,
-                e.server.1,
-                e.community_id,
-                e.body,
-                e.index
-            );
-            line.push('\n');
-            self.out.write_all(line.as_bytes())?;
+            self.inventory.event(&e);
+            self.findings.event(&e);
+            self.write_event(&e)?;
         }
         Ok(())
     }
 
-    /// Ends every connection, writes the last events and flushes.
+    fn write_event(&mut self, e: &AppEvent) -> std::io::Result<()> {
+        use std::fmt::Write as _;
+        let name = e.event_type();
+        self.line.clear();
+        self.line.push_str("{\"timestamp\":\"");
+        push_eve_time(&mut self.line, e.ts);
+        let _ = write!(self.line, "\",\"event_type\":\"{name}\",");
+        // The endpoints, protocol and Community ID are the same for every event of a
+        // connection: formatted once per connection (a bounded cache).
+        if self.prefixes.len() > 16_384 {
+            self.prefixes.clear();
+        }
+        let prefix = self.prefixes.entry(e.conn).or_insert_with(|| {
+            let (src, dst) = (e.client, e.server);
+            let proto = if e.transport == 6 { "TCP" } else { "UDP" };
+            format!(
+                "\"src_ip\":\"{}\",\"src_port\":{},\"dest_ip\":\"{}\",\"dest_port\":{},\"proto\":\"{proto}\",\"app_proto\":\"{}\",\"community_id\":\"{}\"",
+                src.0,
+                src.1,
+                dst.0,
+                dst.1,
+                e.proto.name(),
+                e.community_id
+            )
+        });
+        self.line.push_str(prefix);
+        self.line.push_str(match e.direction {
+            custos_app::Direction::ToServer => ",\"direction\":\"to_server\",\"",
+            custos_app::Direction::ToClient => ",\"direction\":\"to_client\",\"",
+        });
+        self.line.push_str(name);
+        self.line.push_str("\":");
+        if let custos_app::AppRecord::Anomaly { error } = &e.record {
+            let body = json!({"type": "applayer", "app_proto": e.proto.name(), "error": error});
+            let _ = write!(self.line, "{body}");
+        } else {
+            // Serialising into the line's buffer avoids a String per event.
+            let mut buf = std::mem::take(&mut self.line).into_bytes();
+            if serde_json::to_writer(&mut buf, &e.record).is_err() {
+                buf.extend_from_slice(b"null");
+            }
+            self.line = String::from_utf8(buf).unwrap_or_default();
+        }
+        // The input file is named only when there are several (stats.json names them all).
+        if self.file_json.len() > 1 {
+            let file = self
+                .file_json
+                .get(usize::from(e.file))
+                .map_or("\"\"", String::as_str);
+            let _ = write!(self.line, ",\"custos\":{{\"pcap_file\":{file},");
+        } else {
+            self.line.push_str(",\"custos\":{");
+        }
+        let _ = writeln!(self.line, "\"packet\":{}}}}}", e.index);
+        self.out.write_all(self.line.as_bytes())
+    }
+
+    /// The application protocol recognised in `flow`, for its flow record.
+    pub fn app_proto_of(&mut self, flow: &custos_flow::Flow) -> Option<&'static str> {
+        let key = custos_flow::FlowKey::canonical(flow.orig, flow.resp, flow.proto, flow.vlans).0;
+        self.tracker.take_app_proto(&key).map(|p| p.name())
+    }
+
+    /// Ends every connection, writes the last events, `devices.json` and `findings.jsonl`.
     ///
     /// # Errors
     /// Write errors.
-    pub fn finish(&mut self) -> std::io::Result<serde_json::Value> {
-        self.tracker.finish(self.last.0, self.last.1);
-        self.write_pending()?;
-        self.out.flush()?;
-        let s = self.tracker.stats();
-        Ok(
-            json!({"connections": s.connections, "events": s.events, "evicted": s.evicted, "missed_bytes": s.missed_bytes}),
-        )
+    pub fn finish(self) -> std::io::Result<serde_json::Value> {
+        let mut me = self;
+        me.tracker.finish(me.last.0, me.last.1);
+        me.write_pending()?;
+        me.out.flush()?;
+        let time = |ts: i64| eve_time(ts);
+        let inventory = me.inventory.to_json(&time);
+        let devices = me.inventory.len();
+        let mut f = BufWriter::new(File::create(me.dir.join("devices.json"))?);
+        serde_json::to_writer_pretty(&mut f, &inventory)?;
+        f.write_all(b"\n")?;
+        f.flush()?;
+        let dropped = me.findings.dropped();
+        let findings = me.findings.finish();
+        let mut f = BufWriter::new(File::create(me.dir.join("findings.jsonl"))?);
+        for finding in &findings {
+            serde_json::to_writer(&mut f, &finding.to_json(&time, &me.files))?;
+            f.write_all(b"\n")?;
+        }
+        f.flush()?;
+        let s = me.tracker.stats();
+        Ok(json!({
+            "connections": s.connections,
+            "recognised": s.recognised,
+            "events": s.events,
+            "evicted": s.evicted,
+            "missed_bytes": s.missed_bytes,
+            "devices": devices,
+            "findings": findings.len(),
+            "findings_not_kept": dropped,
+        }))
     }
 }

@@ -297,6 +297,16 @@ pub struct AnalyzeArgs {
     /// by Community ID, per second of packet time; the rest are counted as suppressed).
     #[arg(long)]
     pub alert_every_packet: bool,
+
+    /// Settings of the application layer (TOML): `[findings]` thresholds and windows,
+    /// `default_credentials` (extra list file), `oui_dir`. See docs/app.md.
+    #[arg(long, value_name = "FILE")]
+    pub app_config: Option<PathBuf>,
+
+    /// Directory of the IEEE MAC registries (`oui.csv`, `mam.csv`, `oui36.csv`) for device
+    /// vendors [default: /usr/share/ieee-data, from Debian's ieee-data, when present].
+    #[arg(long, value_name = "DIR")]
+    pub oui_dir: Option<PathBuf>,
 }
 
 /// Arguments of `custos train`.

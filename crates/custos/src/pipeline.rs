@@ -5,6 +5,25 @@ use custos_decode::{ChecksumMode, ChecksumPolicy, ChecksumSetting, Decoder, Deco
 use custos_flow::{FlowConfig, FlowSink, FlowTable, PacketMeta};
 use custos_output::Stats;
 
+/// Tells the flow writers which application protocol the application stage recognised in
+/// each flow as it ends.
+struct WithAppProto<'a> {
+    sink: &'a mut dyn FlowSink,
+    app: &'a mut crate::app_events::AppStage,
+}
+
+impl FlowSink for WithAppProto<'_> {
+    fn flow_ended(
+        &mut self,
+        flow: &custos_flow::Flow,
+        summary: &custos_flow::ConnSummary,
+        reason: custos_flow::EndReason,
+    ) -> std::io::Result<()> {
+        self.sink.app_proto(self.app.app_proto_of(flow));
+        self.sink.flow_ended(flow, summary, reason)
+    }
+}
+
 /// Decoder, checksum policy and flow table, plus what they counted.
 pub struct Pipeline {
     decoder: Decoder,
@@ -109,7 +128,14 @@ impl Pipeline {
         if decoded.bad_ip_checksum {
             self.bad_ip_checksums += 1;
         }
-        self.flows.process(meta, &decoded, &mut self.policy, sink)
+        match self.app.as_mut() {
+            Some(app) => {
+                let mut sink = WithAppProto { sink, app };
+                self.flows
+                    .process(meta, &decoded, &mut self.policy, &mut sink)
+            }
+            None => self.flows.process(meta, &decoded, &mut self.policy, sink),
+        }
     }
 
     /// Ends every remaining flow.
@@ -117,7 +143,10 @@ impl Pipeline {
     /// # Errors
     /// Only the sink's I/O errors.
     pub fn finish(&mut self, sink: &mut dyn FlowSink) -> std::io::Result<()> {
-        self.flows.finish(sink)
+        match self.app.as_mut() {
+            Some(app) => self.flows.finish(&mut WithAppProto { sink, app }),
+            None => self.flows.finish(sink),
+        }
     }
 
     /// Flows held now.

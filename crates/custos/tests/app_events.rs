@@ -62,7 +62,7 @@ fn telnet_brute_force_and_default_login_are_events() {
     let mqtt_clients: std::collections::BTreeSet<_> = ev
         .iter()
         .filter(|e| {
-            e["event_type"] == "mqtt" && e["mqtt"]["message"]["message"]["connect"].is_object()
+            e["event_type"] == "mqtt" && e["mqtt"]["message"]["connect"].is_object()
         })
         .map(|e| e["src_ip"].as_str().unwrap_or("").to_string())
         .collect();
@@ -78,10 +78,10 @@ fn mqtt_connect_client_id_matches_suricata() {
     let ev = events(&shared.join("corpus/suricata-verify/tests/mqtt311-pub-userpass/input.pcap"));
     let connect = ev
         .iter()
-        .find(|e| e["mqtt"]["message"]["message"]["connect"].is_object())
+        .find(|e| e["mqtt"]["message"]["connect"].is_object())
         .expect("a CONNECT event");
     assert_eq!(
-        connect["mqtt"]["message"]["message"]["connect"]["client_id"],
+        connect["mqtt"]["message"]["connect"]["client_id"],
         "myvoiceismypassport"
     );
 }

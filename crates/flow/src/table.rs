@@ -215,6 +215,10 @@ pub trait FlowSink {
         summary: &ConnSummary,
         reason: EndReason,
     ) -> std::io::Result<()>;
+
+    /// Called just before [`FlowSink::flow_ended`] with the application protocol a later
+    /// stage recognised in the flow (`None` when none did). Ignored by default.
+    fn app_proto(&mut self, _proto: Option<&'static str>) {}
 }
 
 /// Flow counters for statistics.

@@ -76,6 +76,7 @@ pub struct ConnLogWriter<W: Write> {
     files: Vec<String>,
     header_written: bool,
     line: String,
+    app_proto: Option<&'static str>,
 }
 
 /// Zeek's default `Site::local_nets`: the private address space (`Site::private_address_space`).
@@ -94,6 +95,15 @@ pub fn is_private(ip: IpAddr) -> bool {
             let s = a.segments();
             (s[0] & 0xfe00) == 0xfc00 || (s[0] & 0xffc0) == 0xfe80 || a.is_loopback()
         }
+    }
+}
+
+/// Zeek's name for an application protocol custos recognised (`ssl` for TLS, as Zeek logs).
+fn zeek_service(app: &'static str) -> &'static str {
+    match app {
+        "tls" => "ssl",
+        "mdns" => "dns",
+        other => other,
     }
 }
 
@@ -127,6 +137,7 @@ impl<W: Write> ConnLogWriter<W> {
             files,
             header_written: false,
             line: String::with_capacity(512),
+            app_proto: None,
         }
     }
 
@@ -181,7 +192,8 @@ impl<W: Write> ConnLogWriter<W> {
             rip,
             f.resp.port,
             proto_name(f.proto),
-            service(f.tunnel_service)
+            self.app_proto
+                .map_or_else(|| service(f.tunnel_service), zeek_service)
         );
         match dur {
             Some(d) => {
@@ -242,6 +254,10 @@ fn escape(s: &str) -> String {
 }
 
 impl<W: Write> FlowSink for ConnLogWriter<W> {
+    fn app_proto(&mut self, proto: Option<&'static str>) {
+        self.app_proto = proto;
+    }
+
     fn flow_ended(
         &mut self,
         flow: &Flow,
@@ -252,6 +268,7 @@ impl<W: Write> FlowSink for ConnLogWriter<W> {
             self.write_header(summary.start_ts)?;
         }
         self.format(flow, summary);
+        self.app_proto = None; // set again for the next flow, if at all
         self.out.write_all(self.line.as_bytes())?;
         self.out.write_all(b"\n")
     }

@@ -1,6 +1,6 @@
 //! Suricata EVE JSON `flow` records (field names as Suricata's `etc/schema.json`).
 
-use crate::time::eve_time;
+use crate::time::push_eve_time;
 use custos_decode::wire::tcp::flags as tf;
 use custos_flow::zeek::ConnState;
 use custos_flow::{ConnSummary, EndReason, Flow, FlowSink};
@@ -16,6 +16,7 @@ pub struct EveFlowWriter<W: Write> {
     out: W,
     files: Vec<String>,
     line: String,
+    app_proto: Option<&'static str>,
 }
 
 /// Suricata's `proto` name for an IP protocol number.
@@ -64,6 +65,7 @@ impl<W: Write> EveFlowWriter<W> {
             out,
             files,
             line: String::with_capacity(1024),
+            app_proto: None,
         }
     }
 
@@ -88,10 +90,11 @@ impl<W: Write> EveFlowWriter<W> {
     fn write_record(&self, l: &mut String, f: &Flow, c: &ConnSummary, reason: EndReason) {
         use std::fmt::Write as _;
         let (o, r) = (c.orig, c.resp);
+        l.push_str("{\"timestamp\":\"");
+        push_eve_time(l, c.last_ts);
         let _ = write!(
             l,
-            "{{\"timestamp\":\"{}\",\"flow_id\":{},\"event_type\":\"flow\"",
-            eve_time(c.last_ts),
+            "\",\"flow_id\":{},\"event_type\":\"flow\"",
             f.uid_seed() >> 11
         );
         let vlans = f.vlans.iter().filter(|&&v| v != 0);
@@ -115,6 +118,9 @@ impl<W: Write> EveFlowWriter<W> {
             let _ = write!(l, ",\"dest_port\":{}", f.resp.port);
         }
         let _ = write!(l, ",\"proto\":{}", eve_proto(f.proto));
+        if let Some(app) = self.app_proto {
+            let _ = write!(l, ",\"app_proto\":\"{app}\"");
+        }
         if matches!(f.proto, 1 | 58) {
             let _ = write!(
                 l,
@@ -124,14 +130,19 @@ impl<W: Write> EveFlowWriter<W> {
         }
         let _ = write!(
             l,
-            ",\"community_id\":\"{}\",\"flow\":{{\"pkts_toserver\":{},\"pkts_toclient\":{},\"bytes_toserver\":{},\"bytes_toclient\":{},\"start\":\"{}\",\"end\":\"{}\",\"age\":{},\"state\":\"{}\",\"reason\":\"{}\",\"alerted\":false}}",
+            ",\"community_id\":\"{}\",\"flow\":{{\"pkts_toserver\":{},\"pkts_toclient\":{},\"bytes_toserver\":{},\"bytes_toclient\":{},\"start\":\"",
             f.community_id(),
             o.pkts,
             r.pkts,
             f.frame_bytes[0],
             f.frame_bytes[1],
-            eve_time(c.start_ts),
-            eve_time(c.last_ts),
+        );
+        push_eve_time(l, c.start_ts);
+        l.push_str("\",\"end\":\"");
+        push_eve_time(l, c.last_ts);
+        let _ = write!(
+            l,
+            "\",\"age\":{},\"state\":\"{}\",\"reason\":\"{}\",\"alerted\":false}}",
             c.last_ts.saturating_sub(c.start_ts) / 1_000_000_000,
             flow_state(c.conn_state),
             reason.as_eve()
@@ -177,6 +188,10 @@ impl<W: Write> EveFlowWriter<W> {
 }
 
 impl<W: Write> FlowSink for EveFlowWriter<W> {
+    fn app_proto(&mut self, proto: Option<&'static str>) {
+        self.app_proto = proto;
+    }
+
     fn flow_ended(
         &mut self,
         flow: &Flow,
@@ -186,6 +201,7 @@ impl<W: Write> FlowSink for EveFlowWriter<W> {
         let mut line = std::mem::take(&mut self.line);
         line.clear();
         self.write_record(&mut line, flow, summary, reason);
+        self.app_proto = None; // set again for the next flow, if at all
         line.push('\n');
         let result = self.out.write_all(line.as_bytes());
         self.line = line;

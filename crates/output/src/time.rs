@@ -47,6 +47,39 @@ pub fn zeek_header_time(ts_ns: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}-{h:02}-{mi:02}-{s:02}")
 }
 
+/// Appends `n` to `out` as exactly `width` decimal digits (the low ones).
+fn push_digits(out: &mut String, mut n: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let width = width.min(buf.len());
+    for slot in buf.iter_mut().take(width).rev() {
+        *slot = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    for &b in buf.iter().take(width) {
+        out.push(char::from(b));
+    }
+}
+
+/// Appends the EVE timestamp of `ts_ns` to `out` without allocating (the hot-path form of
+/// [`eve_time`]; years outside 0–9999 are written modulo 10 000).
+pub fn push_eve_time(out: &mut String, ts_ns: i64) {
+    let (y, m, d, h, mi, s, ns) = parts(ts_ns);
+    push_digits(out, y.rem_euclid(10_000) as u64, 4);
+    out.push('-');
+    push_digits(out, u64::from(m), 2);
+    out.push('-');
+    push_digits(out, u64::from(d), 2);
+    out.push('T');
+    push_digits(out, u64::from(h), 2);
+    out.push(':');
+    push_digits(out, u64::from(mi), 2);
+    out.push(':');
+    push_digits(out, u64::from(s), 2);
+    out.push('.');
+    push_digits(out, u64::from(ns / 1000), 6);
+    out.push_str("+0000");
+}
+
 /// Suricata's EVE timestamp: `2009-11-18T16:59:51.405770+0000`.
 pub fn eve_time(ts_ns: i64) -> String {
     let (y, m, d, h, mi, s, ns) = parts(ts_ns);
@@ -59,6 +92,21 @@ pub fn eve_time(ts_ns: i64) -> String {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn pushed_eve_time_equals_formatted() {
+        for ts in [
+            0i64,
+            1_258_567_191_405_770_123,
+            -1,
+            1_700_000_000_000_000_000,
+            9_000_000_000_000_000_000,
+        ] {
+            let mut s = String::new();
+            push_eve_time(&mut s, ts);
+            assert_eq!(s, eve_time(ts), "{ts}");
+        }
+    }
 
     #[test]
     fn formats_known_instant() {

@@ -1,0 +1,620 @@
+//! The device inventory: every station seen on the link (by MAC address; by IP address where
+//! the capture has no link layer), with its vendor, addresses, names, DHCP fingerprint, the
+//! services it offers and uses, its peers and its traffic.
+//!
+//! Fed two ways: [`Inventory::packet`] with every decoded packet (addresses, counters, TCP
+//! handshakes) and [`Inventory::event`] with every application event (names, banners,
+//! roles). Every set is capped and counts what it dropped, so memory is bounded on any input.
+
+pub mod oui;
+
+use crate::dhcp::DhcpMessage;
+use crate::dns::{DnsMessage, DnsRdata};
+use crate::ftp::FtpEvent;
+use crate::mqtt::MqttMessage;
+use crate::telnet::TelnetEvent;
+use crate::tls::TlsEvent;
+use crate::tracker::{AppEvent, AppRecord};
+use crate::Direction;
+use custos_decode::{Decoded, Transport};
+use oui::OuiRegistry;
+use rustc_hash::FxHashMap;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+/// Caps of the inventory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InventoryConfig {
+    /// Most devices tracked; later stations are counted, not kept.
+    pub max_devices: usize,
+    /// IP addresses kept per device.
+    pub max_ips: usize,
+    /// Peers kept per device.
+    pub max_peers: usize,
+    /// Services (offered, and used) kept per device.
+    pub max_services: usize,
+    /// Names, MQTT topics and similar strings kept per set.
+    pub max_names: usize,
+    /// A station sending from more source addresses than this is a router: later addresses
+    /// are not its own, and services seen on them belong to remote hosts, listed by IP.
+    pub max_own_ips: usize,
+}
+
+impl Default for InventoryConfig {
+    fn default() -> Self {
+        InventoryConfig {
+            max_devices: 16_384,
+            max_ips: 32,
+            max_peers: 256,
+            max_services: 64,
+            max_names: 32,
+            max_own_ips: 8,
+        }
+    }
+}
+
+/// A set that keeps at most `cap` values and counts the rest.
+#[derive(Debug, Clone)]
+struct Capped<T: Ord> {
+    set: BTreeSet<T>,
+    dropped: u64,
+}
+
+impl<T: Ord> Default for Capped<T> {
+    fn default() -> Self {
+        Capped {
+            set: BTreeSet::new(),
+            dropped: 0,
+        }
+    }
+}
+
+impl<T: Ord> Capped<T> {
+    fn insert(&mut self, v: T, cap: usize) {
+        if self.set.contains(&v) {
+            return;
+        }
+        if self.set.len() < cap {
+            self.set.insert(v);
+        } else {
+            self.dropped += 1;
+        }
+    }
+}
+
+/// A service a device answers on.
+#[derive(Debug, Clone, Default)]
+struct Offered {
+    app_proto: BTreeSet<&'static str>,
+    banner: Option<String>,
+    connections: u64,
+    clients: Capped<IpAddr>,
+    first_seen: i64,
+}
+
+/// A service a device talks to.
+#[derive(Debug, Clone, Default)]
+struct Used {
+    app_proto: BTreeSet<&'static str>,
+    connections: u64,
+    events: u64,
+}
+
+/// What a device did over MQTT.
+#[derive(Debug, Clone, Default)]
+struct MqttActivity {
+    client_ids: Capped<String>,
+    usernames: Capped<String>,
+    publishes: u64,
+    topics: Capped<String>,
+    subscriptions: Capped<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Device {
+    mac: Option<[u8; 6]>,
+    key_ip: Option<IpAddr>,
+    ips: Capped<IpAddr>,
+    hostnames: Capped<(String, &'static str)>,
+    dhcp_fingerprint: Option<String>,
+    dhcp_vendor_class: Option<String>,
+    mdns_services: Capped<String>,
+    offered: BTreeMap<(u8, u16), Offered>,
+    offered_dropped: u64,
+    used: BTreeMap<(u8, IpAddr, u16), Used>,
+    used_dropped: u64,
+    mqtt: Option<Box<MqttActivity>>,
+    roles: BTreeSet<&'static str>,
+    routed: bool,
+    remote: bool,
+    peers: Capped<IpAddr>,
+    first_seen: i64,
+    last_seen: i64,
+    packets_sent: u64,
+    bytes_sent: u64,
+    packets_received: u64,
+    bytes_received: u64,
+}
+
+impl Device {
+    fn new(mac: Option<[u8; 6]>, key_ip: Option<IpAddr>, ts: i64) -> Device {
+        Device {
+            mac,
+            key_ip,
+            ips: Capped::default(),
+            hostnames: Capped::default(),
+            dhcp_fingerprint: None,
+            dhcp_vendor_class: None,
+            mdns_services: Capped::default(),
+            offered: BTreeMap::new(),
+            offered_dropped: 0,
+            used: BTreeMap::new(),
+            used_dropped: 0,
+            mqtt: None,
+            roles: BTreeSet::new(),
+            routed: false,
+            remote: false,
+            peers: Capped::default(),
+            first_seen: ts,
+            last_seen: ts,
+            packets_sent: 0,
+            bytes_sent: 0,
+            packets_received: 0,
+            bytes_received: 0,
+        }
+    }
+}
+
+/// Formats a MAC address as `aa:bb:cc:dd:ee:ff`.
+pub fn mac_string(mac: [u8; 6]) -> String {
+    format!(
+        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]
+    )
+}
+
+fn parse_mac(s: &str) -> Option<[u8; 6]> {
+    let mut out = [0u8; 6];
+    let mut parts = s.split(':');
+    for b in &mut out {
+        *b = u8::from_str_radix(parts.next()?, 16).ok()?;
+    }
+    parts.next().is_none().then_some(out)
+}
+
+fn is_station(mac: [u8; 6]) -> bool {
+    mac[0] & 0x01 == 0 && mac != [0; 6]
+}
+
+fn is_host_ip(ip: IpAddr) -> bool {
+    !(ip.is_unspecified() || ip.is_multicast() || ip == IpAddr::from([255, 255, 255, 255]))
+}
+
+/// The device inventory.
+pub struct Inventory {
+    cfg: InventoryConfig,
+    oui: OuiRegistry,
+    devices: Vec<Device>,
+    by_mac: FxHashMap<[u8; 6], u32>,
+    by_ip: FxHashMap<IpAddr, u32>,
+    devices_dropped: u64,
+}
+
+impl Inventory {
+    /// An empty inventory naming vendors from `oui` (an empty registry names none).
+    pub fn new(cfg: InventoryConfig, oui: OuiRegistry) -> Self {
+        Inventory {
+            cfg,
+            oui,
+            devices: Vec::new(),
+            by_mac: FxHashMap::default(),
+            by_ip: FxHashMap::default(),
+            devices_dropped: 0,
+        }
+    }
+
+    /// Number of devices.
+    pub fn len(&self) -> usize {
+        self.devices.len()
+    }
+
+    /// True when no device was seen.
+    pub fn is_empty(&self) -> bool {
+        self.devices.is_empty()
+    }
+
+    fn by_mac_or_create(&mut self, mac: [u8; 6], ts: i64) -> Option<usize> {
+        if let Some(&i) = self.by_mac.get(&mac) {
+            return Some(i as usize);
+        }
+        if self.devices.len() >= self.cfg.max_devices {
+            self.devices_dropped += 1;
+            return None;
+        }
+        let i = self.devices.len();
+        self.devices.push(Device::new(Some(mac), None, ts));
+        self.by_mac.insert(mac, i as u32);
+        Some(i)
+    }
+
+    fn by_ip_or_create(&mut self, ip: IpAddr, ts: i64) -> Option<usize> {
+        if let Some(&i) = self.by_ip.get(&ip) {
+            return Some(i as usize);
+        }
+        if self.devices.len() >= self.cfg.max_devices {
+            self.devices_dropped += 1;
+            return None;
+        }
+        let i = self.devices.len();
+        self.devices.push(Device::new(None, Some(ip), ts));
+        self.by_ip.insert(ip, i as u32);
+        Some(i)
+    }
+
+    /// The device behind `mac` / `ip` (created if new): a router's station for its own
+    /// addresses, an IP-keyed remote host for the addresses it routes.
+    fn host(&mut self, mac: Option<[u8; 6]>, ip: IpAddr, ts: i64) -> Option<usize> {
+        let i = self.station(mac, Some(ip), ts)?;
+        let dev = self.devices.get(i)?;
+        if dev.routed && !dev.ips.set.contains(&ip) && is_host_ip(ip) {
+            let r = self.by_ip_or_create(ip, ts)?;
+            if let Some(d) = self.devices.get_mut(r) {
+                d.remote = true;
+            }
+            return Some(r);
+        }
+        Some(i)
+    }
+
+    /// The station that sent from `mac` / `ip` (created if new).
+    fn station(&mut self, mac: Option<[u8; 6]>, ip: Option<IpAddr>, ts: i64) -> Option<usize> {
+        match (mac, ip) {
+            (Some(m), _) if is_station(m) => self.by_mac_or_create(m, ts),
+            (Some(_), _) => None,
+            (None, Some(ip)) if is_host_ip(ip) => self.by_ip_or_create(ip, ts),
+            (None, _) => None,
+        }
+    }
+
+    /// Accounts one packet of `wire_len` bytes.
+    pub fn packet(&mut self, ts: i64, wire_len: u32, d: &Decoded<'_>) {
+        let outer = d.ip_layers().next();
+        let (src_ip, dst_ip) = (outer.map(|l| l.src), outer.map(|l| l.dst));
+        let src_ip = src_ip.or_else(|| d.arp.as_ref().map(|a| IpAddr::from(a.sender_ip)));
+        let cap = self.cfg;
+        let linkless = d.src_mac.is_none();
+        let Some(si) = self.station(d.src_mac.map(|m| m.0), src_ip, ts) else {
+            return;
+        };
+        let bytes = u64::from(wire_len);
+        let mut own_src = true;
+        if let Some(dev) = self.devices.get_mut(si) {
+            dev.last_seen = ts;
+            dev.packets_sent += 1;
+            dev.bytes_sent += bytes;
+            if let Some(ip) = src_ip.filter(|ip| is_host_ip(*ip)) {
+                if d.arp.is_some() {
+                    dev.ips.insert(ip, cap.max_ips);
+                } else if !dev.ips.set.contains(&ip) {
+                    if dev.ips.set.len() >= cap.max_own_ips.min(cap.max_ips) {
+                        dev.routed = true;
+                        own_src = false;
+                    } else if !dev.routed {
+                        dev.ips.insert(ip, cap.max_ips);
+                    } else {
+                        own_src = false;
+                    }
+                }
+            }
+            if let Some(ip) = dst_ip.filter(|ip| is_host_ip(*ip)) {
+                dev.peers.insert(ip, cap.max_peers);
+            }
+        }
+        let di = match (d.dst_mac, dst_ip) {
+            (Some(m), _) => self.by_mac.get(&m.0).copied(),
+            (None, Some(ip)) if linkless => self.by_ip.get(&ip).copied(),
+            _ => None,
+        };
+        if let Some(dev) = di.and_then(|i| self.devices.get_mut(i as usize)) {
+            dev.last_seen = ts;
+            dev.packets_received += 1;
+            dev.bytes_received += bytes;
+        }
+        // TCP handshakes tell who serves and who uses which port, whatever the protocol.
+        let Some(l) = outer else { return };
+        if let Transport::Tcp {
+            src_port,
+            dst_port,
+            flags,
+            ..
+        } = l.transport
+        {
+            let syn_ack = flags & 0x12 == 0x12;
+            let syn = flags & 0x12 == 0x02;
+            if let Some(dev) = self.devices.get_mut(si).filter(|_| own_src) {
+                if syn_ack {
+                    let before = dev.offered.len();
+                    if let Some(o) = offered(dev, 6, src_port, ts, cap.max_services) {
+                        o.connections += 1;
+                        o.clients.insert(l.dst, cap.max_peers);
+                    } else if before >= cap.max_services {
+                        dev.offered_dropped += 1;
+                    }
+                } else if syn {
+                    if let Some(u) = used(dev, 6, l.dst, dst_port, cap.max_services) {
+                        u.connections += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Learns from one application event.
+    pub fn event(&mut self, e: &AppEvent) {
+        let cap = self.cfg;
+        let client = self.host(e.macs[0], e.client.0, e.ts);
+        let server = self.host(e.macs[1], e.server.0, e.ts);
+        let proto = e.proto.name();
+        let sender = match e.direction {
+            Direction::ToServer => client,
+            Direction::ToClient => server,
+        };
+        if let Some(dev) = server.and_then(|i| self.devices.get_mut(i)) {
+            if let Some(o) = offered(dev, e.transport, e.server.1, e.ts, cap.max_services) {
+                o.app_proto.insert(proto);
+                if e.transport == 17 && o.clients.set.len() < cap.max_peers {
+                    o.clients.insert(e.client.0, cap.max_peers);
+                }
+                if o.banner.is_none() {
+                    o.banner = banner(&e.record, e.direction);
+                }
+            }
+            if let Some(role) = server_role(e) {
+                dev.roles.insert(role);
+            }
+        }
+        if let Some(dev) = client.and_then(|i| self.devices.get_mut(i)) {
+            if let Some(u) = used(dev, e.transport, e.server.0, e.server.1, cap.max_services) {
+                u.app_proto.insert(proto);
+                u.events += 1;
+            }
+        }
+        match &e.record {
+            AppRecord::Mqtt(m) if e.direction == Direction::ToServer => {
+                if let Some(dev) = client.and_then(|i| self.devices.get_mut(i)) {
+                    mqtt_client(dev, &m.message, cap.max_names);
+                }
+            }
+            AppRecord::Dhcp(m) => self.dhcp(m, e.ts),
+            AppRecord::Dns(m) if m.response && e.proto.name() == "mdns" => {
+                if let Some(dev) = sender.and_then(|i| self.devices.get_mut(i)) {
+                    mdns_names(dev, m, cap.max_names);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn dhcp(&mut self, m: &DhcpMessage, ts: i64) {
+        let cap = self.cfg;
+        let Some(mac) = parse_mac(&m.client_mac).filter(|m| is_station(*m)) else {
+            return;
+        };
+        let Some(i) = self.by_mac_or_create(mac, ts) else {
+            return;
+        };
+        let Some(dev) = self.devices.get_mut(i) else {
+            return;
+        };
+        if let Some(h) = m.hostname.as_ref().filter(|h| !h.is_empty()) {
+            dev.hostnames.insert((h.clone(), "dhcp"), cap.max_names);
+        }
+        if let Some(h) = m.client_fqdn.as_ref().filter(|h| !h.is_empty()) {
+            dev.hostnames
+                .insert((h.clone(), "dhcp_fqdn"), cap.max_names);
+        }
+        if m.op == 1 {
+            if m.fingerprint.is_some() {
+                dev.dhcp_fingerprint.clone_from(&m.fingerprint);
+            }
+            if m.vendor_class.is_some() {
+                dev.dhcp_vendor_class.clone_from(&m.vendor_class);
+            }
+        } else if m.message_type == Some(5) && !m.yiaddr.is_unspecified() {
+            dev.ips.insert(IpAddr::V4(m.yiaddr), cap.max_ips);
+        }
+    }
+
+    /// The inventory as JSON: devices sorted by MAC (then IP-only devices by address), times
+    /// formatted with `time`.
+    pub fn to_json(&self, time: &dyn Fn(i64) -> String) -> Value {
+        let mut order: Vec<&Device> = self.devices.iter().collect();
+        order.sort_by_key(|d| (d.mac.is_none(), d.mac, d.key_ip));
+        let devices: Vec<Value> = order
+            .into_iter()
+            .map(|d| self.device_json(d, time))
+            .collect();
+        json!({
+            "devices": devices,
+            "devices_not_tracked": self.devices_dropped,
+            "oui_registry": self.oui.sources().iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        })
+    }
+
+    fn device_json(&self, d: &Device, time: &dyn Fn(i64) -> String) -> Value {
+        let offered: Vec<Value> = d
+            .offered
+            .iter()
+            .map(|((t, port), o)| {
+                json!({
+                    "transport": if *t == 6 { "tcp" } else { "udp" },
+                    "port": port,
+                    "app_proto": o.app_proto,
+                    "banner": o.banner,
+                    "connections": o.connections,
+                    "clients": o.clients.set,
+                    "first_seen": time(o.first_seen),
+                })
+            })
+            .collect();
+        let used: Vec<Value> = d
+            .used
+            .iter()
+            .map(|((t, ip, port), u)| {
+                json!({
+                    "transport": if *t == 6 { "tcp" } else { "udp" },
+                    "server": ip,
+                    "port": port,
+                    "app_proto": u.app_proto,
+                    "connections": u.connections,
+                    "events": u.events,
+                })
+            })
+            .collect();
+        let mqtt = d.mqtt.as_ref().map(|m| {
+            json!({
+                "client_ids": m.client_ids.set,
+                "usernames": m.usernames.set,
+                "publishes": m.publishes,
+                "topics": m.topics.set,
+                "topics_not_listed": m.topics.dropped,
+                "subscriptions": m.subscriptions.set,
+            })
+        });
+        json!({
+            "id": match (d.mac, d.key_ip) {
+                (Some(m), _) => mac_string(m),
+                (None, Some(ip)) => ip.to_string(),
+                (None, None) => String::new(),
+            },
+            "mac": d.mac.map(mac_string),
+            "vendor": d.mac.and_then(|m| self.oui.vendor(m)),
+            "locally_administered": d.mac.map(|m| m[0] & 0x02 != 0),
+            "ips": d.ips.set,
+            "ips_not_listed": d.ips.dropped,
+            "hostnames": d.hostnames.set.iter().map(|(n, s)| json!({"name": n, "source": s})).collect::<Vec<_>>(),
+            "dhcp": {"fingerprint": d.dhcp_fingerprint, "vendor_class": d.dhcp_vendor_class},
+            "mdns_services": d.mdns_services.set,
+            "roles": d.roles,
+            "router": d.routed,
+            "remote": d.remote,
+            "services_offered": offered,
+            "services_offered_not_listed": d.offered_dropped,
+            "services_used": used,
+            "services_used_not_listed": d.used_dropped,
+            "mqtt": mqtt,
+            "peers": d.peers.set,
+            "peers_not_listed": d.peers.dropped,
+            "first_seen": time(d.first_seen),
+            "last_seen": time(d.last_seen),
+            "packets_sent": d.packets_sent,
+            "bytes_sent": d.bytes_sent,
+            "packets_received": d.packets_received,
+            "bytes_received": d.bytes_received,
+        })
+    }
+}
+
+fn offered(dev: &mut Device, t: u8, port: u16, ts: i64, cap: usize) -> Option<&mut Offered> {
+    if !dev.offered.contains_key(&(t, port)) {
+        if dev.offered.len() >= cap {
+            return None;
+        }
+        dev.offered.insert(
+            (t, port),
+            Offered {
+                first_seen: ts,
+                ..Offered::default()
+            },
+        );
+    }
+    dev.offered.get_mut(&(t, port))
+}
+
+fn used(dev: &mut Device, t: u8, ip: IpAddr, port: u16, cap: usize) -> Option<&mut Used> {
+    let key = (t, ip, port);
+    if !dev.used.contains_key(&key) {
+        if dev.used.len() >= cap {
+            dev.used_dropped += 1;
+            return None;
+        }
+        dev.used.insert(key, Used::default());
+    }
+    dev.used.get_mut(&key)
+}
+
+/// A server's self-description in a record, if the record carries one.
+fn banner(r: &AppRecord, dir: Direction) -> Option<String> {
+    if dir != Direction::ToClient && !matches!(r, AppRecord::Ssdp(_) | AppRecord::Http(_)) {
+        return None;
+    }
+    match r {
+        AppRecord::Http(t) => t.response.as_ref().and_then(|r| r.server.clone()),
+        AppRecord::Ftp(FtpEvent::Reply(r)) if r.code == 220 => Some(r.text.clone()),
+        AppRecord::Telnet(TelnetEvent::Prompt { text, .. }) => Some(text.clone()),
+        AppRecord::Ssdp(m) => m.server.clone(),
+        AppRecord::Tls(t) => match &**t {
+            TlsEvent::Certificates(c) => c.chain.first().map(|c| c.subject.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn server_role(e: &AppEvent) -> Option<&'static str> {
+    Some(match e.proto.name() {
+        "mqtt" => "mqtt_broker",
+        "dns" => "dns_server",
+        "dhcp" => "dhcp_server",
+        "http" => "http_server",
+        "tls" => "tls_server",
+        "telnet" => "telnet_server",
+        "ftp" => "ftp_server",
+        "coap" => "coap_server",
+        "modbus" => "modbus_server",
+        "snmp" => "snmp_agent",
+        "ssdp" => "upnp_device",
+        "tftp" => "tftp_server",
+        "mdns" => "mdns_responder",
+        _ => return None,
+    })
+}
+
+fn mqtt_client(dev: &mut Device, m: &MqttMessage, cap: usize) {
+    let a = dev.mqtt.get_or_insert_with(Box::default);
+    match m {
+        MqttMessage::Connect(c) => {
+            a.client_ids.insert(c.client_id.clone(), cap);
+            if let Some(u) = &c.username {
+                a.usernames.insert(u.clone(), cap);
+            }
+        }
+        MqttMessage::Publish(p) => {
+            a.publishes += 1;
+            a.topics.insert(p.topic.clone(), cap);
+            dev.roles.insert("mqtt_publisher");
+        }
+        MqttMessage::Subscribe(s) => {
+            for t in &s.filters {
+                a.subscriptions.insert(t.topic.clone(), cap);
+            }
+            dev.roles.insert("mqtt_subscriber");
+        }
+        _ => {}
+    }
+}
+
+fn mdns_names(dev: &mut Device, m: &DnsMessage, cap: usize) {
+    for r in m.answers.iter().chain(&m.additionals) {
+        match &r.data {
+            DnsRdata::A(_) | DnsRdata::Aaaa(_) => {
+                dev.hostnames.insert((r.name.clone(), "mdns"), cap);
+            }
+            DnsRdata::Name(_) if r.rrtype == 12 && r.name.starts_with('_') => {
+                dev.mdns_services.insert(r.name.clone(), cap);
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,410 @@
+//! One followed connection: TCP (reassembly, detection, parser) or UDP (protocol chosen on
+//! the first datagram).
+
+use super::detect::{self, Probe3, PROBE_BYTES};
+use super::parsers::{Out, StreamParser};
+use super::record::{AppEvent, AppProto, AppRecord};
+use super::{AppConfig, AppStats, At};
+use crate::credentials::DefaultCredentials;
+use crate::reassembly::{ReassemblyBudget, ReassemblyConfig, StreamReassembler, StreamSink};
+use crate::{coap, dhcp, dns, snmp, ssdp, tftp, Direction};
+use custos_flow::{community_id_v1, Endpoint};
+use std::sync::Arc;
+
+/// A connection's state.
+pub(super) struct Conn {
+    /// The protocol, once known.
+    pub proto: Option<AppProto>,
+    /// Packet time of the last packet.
+    pub last_ts: i64,
+    client: Endpoint,
+    server: Endpoint,
+    transport: u8,
+    macs: [Option<[u8; 6]>; 2],
+    community_id: Option<Arc<str>>,
+    /// Number of the connection (see [`AppEvent::conn`]).
+    pub id: u64,
+    tcp: Option<Box<TcpState>>,
+}
+
+struct TcpState {
+    streams: [StreamReassembler; 2],
+    closed: [bool; 2],
+    stage: Stage,
+}
+
+enum Stage {
+    Detecting(Box<Detector>),
+    Parsing(StreamParser),
+    /// Not followed any more (unknown protocol, or the parser is done).
+    Done,
+}
+
+/// First bytes of each direction, kept until the protocol is known.
+#[derive(Default)]
+struct Detector {
+    prefix: [Vec<u8>; 2],
+    /// Arrival order of the prefix pieces, to replay them in order.
+    order: Vec<(Direction, usize)>,
+    /// Per direction: no probe matches (or the direction ended / had a gap).
+    unknown: [bool; 2],
+}
+
+fn di(d: Direction) -> usize {
+    match d {
+        Direction::ToServer => 0,
+        Direction::ToClient => 1,
+    }
+}
+
+const DIRS: [Direction; 2] = [Direction::ToServer, Direction::ToClient];
+
+/// Feeds one direction's reassembled bytes to detection or the parser.
+struct Sink<'a> {
+    stage: &'a mut Stage,
+    proto: &'a mut Option<AppProto>,
+    dir: Direction,
+    server_port: u16,
+    credentials: &'a Arc<DefaultCredentials>,
+    out: &'a mut Out,
+    missed: &'a mut u64,
+}
+
+impl Sink<'_> {
+    /// Starts `proto`'s parser (or stops following when `None`), replaying the prefix.
+    fn start(&mut self, proto: Option<AppProto>, rest: &[u8]) {
+        let Stage::Detecting(det) = std::mem::replace(self.stage, Stage::Done) else {
+            return;
+        };
+        let Some(mut parser) = proto.and_then(|p| StreamParser::new(p, self.credentials)) else {
+            return;
+        };
+        *self.proto = proto;
+        let mut at = [0usize; 2];
+        for &(dir, len) in &det.order {
+            let i = di(dir);
+            let (Some(buf), Some(pos)) = (det.prefix.get(i), at.get_mut(i)) else {
+                continue;
+            };
+            if let Some(piece) = buf.get(*pos..*pos + len) {
+                parser.data(dir, piece, self.out);
+            }
+            *pos += len;
+        }
+        if !rest.is_empty() {
+            parser.data(self.dir, rest, self.out);
+        }
+        *self.stage = Stage::Parsing(parser);
+    }
+
+    /// Decides once every direction that spoke is unknown.
+    fn settle(&mut self) {
+        let Stage::Detecting(det) = &*self.stage else {
+            return;
+        };
+        let spoke = |i: usize| det.prefix.get(i).is_some_and(|p| !p.is_empty());
+        let settled = (0..2).all(|i| det.unknown.get(i).copied().unwrap_or(true) || !spoke(i))
+            && det.unknown.iter().any(|u| *u);
+        if settled {
+            self.start(detect::port_fallback(self.server_port), &[]);
+        }
+    }
+}
+
+impl StreamSink for Sink<'_> {
+    fn data(&mut self, bytes: &[u8]) {
+        let i = di(self.dir);
+        match self.stage {
+            Stage::Parsing(p) => p.data(self.dir, bytes, self.out),
+            Stage::Done => {}
+            Stage::Detecting(det) => {
+                let (Some(prefix), Some(unknown)) = (det.prefix.get_mut(i), det.unknown.get_mut(i))
+                else {
+                    return;
+                };
+                if *unknown {
+                    return; // this side already failed every probe; the other decides
+                }
+                let take = bytes.len().min(PROBE_BYTES - prefix.len().min(PROBE_BYTES));
+                let (head, rest) = bytes.split_at(take);
+                prefix.extend_from_slice(head);
+                det.order.push((self.dir, take));
+                match detect::detect_tcp(self.dir, prefix) {
+                    Probe3::Found(proto) => self.start(Some(proto), rest),
+                    Probe3::NeedMore if prefix.len() < PROBE_BYTES => {}
+                    Probe3::NeedMore | Probe3::Unknown => {
+                        *unknown = true;
+                        self.settle();
+                    }
+                }
+            }
+        }
+    }
+
+    fn gap(&mut self, missed: u64) {
+        *self.missed += missed;
+        match self.stage {
+            Stage::Parsing(p) => p.gap(self.dir, missed),
+            Stage::Done => {}
+            Stage::Detecting(det) => {
+                if let Some(u) = det.unknown.get_mut(di(self.dir)) {
+                    *u = true;
+                }
+                self.settle();
+            }
+        }
+    }
+
+    fn end(&mut self) {
+        if let Stage::Detecting(det) = self.stage {
+            if let Some(u) = det.unknown.get_mut(di(self.dir)) {
+                *u = true;
+            }
+            self.settle();
+        }
+        if let Stage::Parsing(p) = self.stage {
+            p.end(self.dir, self.out);
+        }
+    }
+}
+
+impl Conn {
+    /// A TCP connection first seen with a packet from `src` carrying `flags`.
+    pub fn new_tcp(src: Endpoint, dst: Endpoint, flags: u8, cfg: &AppConfig) -> Conn {
+        let syn = flags & 0x02 != 0;
+        let ack = flags & 0x10 != 0;
+        // The SYN's sender is the client; mid-stream, the lower port is the server's.
+        let src_is_client = if syn { !ack } else { src.port >= dst.port };
+        let (client, server) = if src_is_client {
+            (src, dst)
+        } else {
+            (dst, src)
+        };
+        let rcfg = ReassemblyConfig {
+            max_buffered: cfg.per_stream_bytes,
+        };
+        Conn {
+            proto: None,
+            last_ts: i64::MIN,
+            client,
+            server,
+            transport: 6,
+            macs: [None; 2],
+            community_id: None,
+            id: 0,
+            tcp: Some(Box::new(TcpState {
+                streams: [StreamReassembler::new(rcfg), StreamReassembler::new(rcfg)],
+                closed: [false; 2],
+                stage: Stage::Detecting(Box::default()),
+            })),
+        }
+    }
+
+    /// A UDP conversation whose first datagram, from `src`, is `payload`.
+    pub fn new_udp(src: Endpoint, dst: Endpoint, payload: &[u8]) -> Conn {
+        let detected = detect::detect_udp(payload, src.port, dst.port);
+        let from_server = detected.is_some_and(|(_, s)| s);
+        let (client, server) = if from_server { (dst, src) } else { (src, dst) };
+        Conn {
+            proto: detected.map(|(p, _)| p),
+            last_ts: i64::MIN,
+            client,
+            server,
+            transport: 17,
+            macs: [None; 2],
+            community_id: None,
+            id: 0,
+            tcp: None,
+        }
+    }
+
+    fn direction(&mut self, src: Endpoint, macs: [Option<[u8; 6]>; 2]) -> Direction {
+        let dir = if src == self.client {
+            Direction::ToServer
+        } else {
+            Direction::ToClient
+        };
+        // macs: [sender, receiver] → [client, server].
+        let (c, s) = match dir {
+            Direction::ToServer => (macs[0], macs[1]),
+            Direction::ToClient => (macs[1], macs[0]),
+        };
+        self.macs[0] = self.macs[0].or(c);
+        self.macs[1] = self.macs[1].or(s);
+        dir
+    }
+
+    /// One TCP segment. Returns true when the connection is over (RST, or FIN both ways).
+    #[allow(clippy::too_many_arguments)]
+    pub fn tcp_segment(
+        &mut self,
+        src: Endpoint,
+        macs: [Option<[u8; 6]>; 2],
+        flags: u8,
+        seq: u32,
+        payload: &[u8],
+        cfg: &AppConfig,
+        budget: &mut ReassemblyBudget,
+        stats: &mut AppStats,
+        at: At,
+        events: &mut Vec<AppEvent>,
+    ) -> bool {
+        self.last_ts = at.ts;
+        let dir = self.direction(src, macs);
+        let Some(tcp) = self.tcp.as_mut() else {
+            return false;
+        };
+        if matches!(tcp.stage, Stage::Done) {
+            return flags & 0x04 != 0;
+        }
+        let mut out = Out::new();
+        let mut missed = 0;
+        {
+            let TcpState { streams, stage, .. } = &mut **tcp;
+            if let Some(stream) = streams.get_mut(di(dir)) {
+                let mut sink = Sink {
+                    stage,
+                    proto: &mut self.proto,
+                    dir,
+                    server_port: self.server.port,
+                    credentials: &cfg.credentials,
+                    out: &mut out,
+                    missed: &mut missed,
+                };
+                stream.segment(seq, payload, flags, budget, &mut sink);
+            }
+        }
+        stats.missed_bytes += missed;
+        if let Some(c) = tcp.closed.get_mut(di(dir)) {
+            *c |= flags & 0x05 != 0; // FIN or RST
+        }
+        let over = flags & 0x04 != 0 || tcp.closed.iter().all(|c| *c);
+        let finished = match &tcp.stage {
+            Stage::Parsing(p) => p.done(),
+            Stage::Done => true,
+            Stage::Detecting(_) => false,
+        };
+        if finished && !over {
+            // Nothing more to learn: release buffered data and stop following the bytes.
+            for s in &mut tcp.streams {
+                s.discard(budget);
+            }
+            tcp.stage = Stage::Done;
+        }
+        self.emit(out, at, events);
+        over
+    }
+
+    /// One UDP datagram.
+    pub fn udp_datagram(
+        &mut self,
+        src: Endpoint,
+        macs: [Option<[u8; 6]>; 2],
+        payload: &[u8],
+        at: At,
+        events: &mut Vec<AppEvent>,
+    ) {
+        self.last_ts = at.ts;
+        let dir = self.direction(src, macs);
+        let Some(proto) = self.proto else { return };
+        let record = match proto {
+            AppProto::Dns | AppProto::Mdns => dns::parse(payload)
+                .map(|m| AppRecord::Dns(Box::new(m)))
+                .map_err(|e| e.to_string()),
+            AppProto::Dhcp => dhcp::parse(payload)
+                .map(|m| AppRecord::Dhcp(Box::new(m)))
+                .map_err(|e| e.to_string()),
+            AppProto::Snmp => snmp::parse(payload)
+                .map(|m| AppRecord::Snmp(Box::new(m)))
+                .map_err(|e| e.to_string()),
+            AppProto::Ssdp => ssdp::parse(payload)
+                .map(|m| AppRecord::Ssdp(Box::new(m)))
+                .map_err(|e| e.to_string()),
+            AppProto::Tftp => tftp::parse(payload)
+                .map(AppRecord::Tftp)
+                .map_err(|e| e.to_string()),
+            AppProto::Coap => {
+                if coap::probe_dtls(payload) {
+                    coap::parse_dtls(payload)
+                        .map(AppRecord::Dtls)
+                        .map_err(|e| e.to_string())
+                } else {
+                    coap::parse(payload)
+                        .map(|m| AppRecord::Coap(Box::new(m)))
+                        .map_err(|e| e.to_string())
+                }
+            }
+            _ => return,
+        };
+        let record = record.unwrap_or_else(|error| AppRecord::Anomaly { error });
+        self.emit(vec![(dir, record)], at, events);
+    }
+
+    /// Ends the connection: a protocol still undecided is settled, streams flushed.
+    pub fn finish(
+        &mut self,
+        cfg: &AppConfig,
+        budget: &mut ReassemblyBudget,
+        stats: &mut AppStats,
+        at: At,
+        events: &mut Vec<AppEvent>,
+    ) {
+        let Some(tcp) = self.tcp.as_mut() else {
+            return;
+        };
+        let was_known = self.proto.is_some();
+        let mut out = Out::new();
+        let mut missed = 0;
+        {
+            let TcpState { streams, stage, .. } = &mut **tcp;
+            for (stream, dir) in streams.iter_mut().zip(DIRS) {
+                let mut sink = Sink {
+                    stage,
+                    proto: &mut self.proto,
+                    dir,
+                    server_port: self.server.port,
+                    credentials: &cfg.credentials,
+                    out: &mut out,
+                    missed: &mut missed,
+                };
+                stream.finish(budget, &mut sink);
+            }
+        }
+        if !was_known && self.proto.is_some() {
+            stats.recognised += 1;
+        }
+        stats.missed_bytes += missed;
+        self.emit(out, at, events);
+    }
+
+    fn emit(&mut self, out: Out, at: At, events: &mut Vec<AppEvent>) {
+        let Some(proto) = self.proto else { return };
+        if out.is_empty() {
+            return;
+        }
+        let (c, s) = (self.client, self.server);
+        let transport = self.transport;
+        let community_id = self
+            .community_id
+            .get_or_insert_with(|| {
+                community_id_v1(0, c.addr.ip(), s.addr.ip(), c.port, s.port, transport).into()
+            })
+            .clone();
+        for (direction, record) in out {
+            events.push(AppEvent {
+                ts: at.ts,
+                file: at.file,
+                index: at.index,
+                proto,
+                transport,
+                client: (c.addr.ip(), c.port),
+                server: (s.addr.ip(), s.port),
+                macs: self.macs,
+                direction,
+                community_id: community_id.clone(),
+                conn: self.id,
+                record,
+            });
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! Choosing a connection's protocol from its content.
+//!
+//! TCP: each direction's first bytes (up to [`PROBE_BYTES`]) go to every stream probe; the
+//! first protocol in [`TCP_ORDER`] that matches wins. When every probe has said no for every
+//! direction that spoke (or the probe window is full), the service port decides, but only for
+//! protocols that can lack a signature on the wire: telnet without option negotiation, MQTT or
+//! Modbus picked up mid-connection, FTP without its banner (see [`port_fallback`]).
+//!
+//! UDP: the first datagram of a conversation must parse completely as one protocol; the
+//! probes run strongest signature first (DHCP's magic cookie, SNMP's BER header, SSDP's
+//! request line, DTLS, TFTP, DNS, CoAP). Port 5353 turns DNS into mDNS; DTLS counts as CoAP
+//! only on port 5684, since nothing outside the encryption says what it carries.
+
+use super::record::AppProto;
+use crate::{coap, dhcp, dns, ftp, http, snmp, ssdp, tftp, tls, Direction, Probe};
+
+/// Bytes per direction kept while a TCP connection's protocol is undecided.
+pub const PROBE_BYTES: usize = 1024;
+
+/// Order in which stream probes are asked (strongest signature first).
+pub const TCP_ORDER: [AppProto; 7] = [
+    AppProto::Tls,
+    AppProto::Http,
+    AppProto::Mqtt,
+    AppProto::Modbus,
+    AppProto::Ftp,
+    AppProto::Telnet,
+    AppProto::Dns,
+];
+
+/// Asks one stream probe about `first`, the first bytes `dir` sent.
+pub fn tcp_probe(proto: AppProto, dir: Direction, first: &[u8]) -> Probe {
+    match proto {
+        AppProto::Tls => tls::probe(dir, first),
+        AppProto::Http => http::probe(dir, first),
+        AppProto::Ftp => ftp::probe(dir, first),
+        AppProto::Mqtt => mqtt_probe(dir, first),
+        AppProto::Modbus => modbus_probe(dir, first),
+        AppProto::Telnet => telnet_probe(first),
+        AppProto::Dns => dns_tcp_probe(dir, first),
+        _ => Probe::NoMatch,
+    }
+}
+
+/// The verdict over all stream probes for one direction's first bytes.
+pub fn detect_tcp(dir: Direction, first: &[u8]) -> Probe3 {
+    let mut undecided = false;
+    for proto in TCP_ORDER {
+        // An FTP client's first line (USER …) is also what telnet brute-forcers type: FTP is
+        // recognised from the server's 220 greeting only.
+        if proto == AppProto::Ftp && dir == Direction::ToServer {
+            continue;
+        }
+        match tcp_probe(proto, dir, first) {
+            Probe::Match => return Probe3::Found(proto),
+            Probe::NeedMore => undecided = true,
+            Probe::NoMatch => {}
+        }
+    }
+    if undecided {
+        Probe3::NeedMore
+    } else {
+        Probe3::Unknown
+    }
+}
+
+/// Result of [`detect_tcp`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe3 {
+    /// This protocol.
+    Found(AppProto),
+    /// Some probe needs more bytes.
+    NeedMore,
+    /// No probe matches.
+    Unknown,
+}
+
+/// The protocol a TCP server port implies when content cannot tell.
+pub fn port_fallback(server_port: u16) -> Option<AppProto> {
+    match server_port {
+        23 | 2323 => Some(AppProto::Telnet),
+        1883 => Some(AppProto::Mqtt),
+        502 => Some(AppProto::Modbus),
+        21 => Some(AppProto::Ftp),
+        _ => None,
+    }
+}
+
+/// CoAP over DTLS (RFC 7252 §6.2).
+const COAPS: u16 = 5684;
+
+/// What the first datagram of a UDP conversation is, and whether its sender is the server
+/// (a response or an announcement).
+pub fn detect_udp(payload: &[u8], src_port: u16, dst_port: u16) -> Option<(AppProto, bool)> {
+    if dhcp::probe(payload) {
+        if let Ok(m) = dhcp::parse(payload) {
+            return Some((AppProto::Dhcp, m.op == 2));
+        }
+    }
+    if snmp::probe(payload) {
+        if let Ok(m) = snmp::parse(payload) {
+            let from_agent = matches!(
+                m.pdu_type,
+                Some("get_response" | "trap" | "snmpv2_trap" | "report")
+            );
+            return Some((AppProto::Snmp, from_agent));
+        }
+    }
+    if ssdp::probe(payload) {
+        if let Ok(m) = ssdp::parse(payload) {
+            return Some((AppProto::Ssdp, !matches!(m.kind, ssdp::SsdpKind::MSearch)));
+        }
+    }
+    if (src_port == COAPS || dst_port == COAPS) && coap::probe_dtls(payload) {
+        // DTLS hides the protocol it carries: only on CoAP's secure port is it CoAP.
+        if let Ok(d) = coap::parse_dtls(payload) {
+            let from_server = match d.handshake_type {
+                Some("client_hello") => false,
+                Some(_) => true,
+                None => src_port == COAPS,
+            };
+            return Some((AppProto::Coap, from_server));
+        }
+    }
+    if tftp::probe(payload) {
+        return Some((AppProto::Tftp, false));
+    }
+    if dns::probe(payload) {
+        if let Ok(m) = dns::parse(payload) {
+            let proto = if src_port == 5353 || dst_port == 5353 {
+                AppProto::Mdns
+            } else {
+                AppProto::Dns
+            };
+            return Some((proto, m.response));
+        }
+    }
+    if coap::probe(payload) {
+        if let Ok(m) = coap::parse(payload) {
+            // Responses (class ≥ 2) come from the server; ACK/RST without a code too.
+            let response = !m.code.starts_with("0.") || m.mtype == "ACK" || m.mtype == "RST";
+            return Some((AppProto::Coap, response));
+        }
+    }
+    None
+}
+
+/// MQTT: a CONNECT packet (type 1, flags 0) whose variable header names the protocol
+/// (`MQTT` or `MQIsdp`) from the client; from the server a CONNACK answers that, so only the
+/// client side is probed.
+fn mqtt_probe(dir: Direction, b: &[u8]) -> Probe {
+    if dir == Direction::ToClient {
+        return Probe::NoMatch;
+    }
+    let Some(&first) = b.first() else {
+        return Probe::NeedMore;
+    };
+    if first != 0x10 {
+        return Probe::NoMatch;
+    }
+    // Remaining length: 1–4 bytes.
+    let mut i = 1;
+    loop {
+        match b.get(i) {
+            None => return Probe::NeedMore,
+            Some(v) if v & 0x80 != 0 && i < 4 => i += 1,
+            Some(v) if v & 0x80 != 0 => return Probe::NoMatch,
+            Some(_) => break,
+        }
+    }
+    let name = b.get(i + 1..);
+    let Some(name) = name else {
+        return Probe::NeedMore;
+    };
+    for proto in [&b"\x00\x04MQTT"[..], &b"\x00\x06MQIsdp"[..]] {
+        let n = name.len().min(proto.len());
+        if name.get(..n) == proto.get(..n) {
+            return if n == proto.len() {
+                Probe::Match
+            } else {
+                Probe::NeedMore
+            };
+        }
+    }
+    Probe::NoMatch
+}
+
+/// Modbus/TCP: an MBAP header (protocol id 0, length 2–254) whose length matches the bytes
+/// that follow or leaves room for them, and a function code 1–127 from the client.
+fn modbus_probe(dir: Direction, b: &[u8]) -> Probe {
+    if dir == Direction::ToClient {
+        return Probe::NoMatch;
+    }
+    let Some(&[_, _, p0, p1, l0, l1, _, function]) = b.get(..8) else {
+        return if b.len() >= 4 && b.get(2..4) != Some(&[0, 0]) {
+            Probe::NoMatch
+        } else {
+            Probe::NeedMore
+        };
+    };
+    let proto = u16::from_be_bytes([p0, p1]);
+    let len = usize::from(u16::from_be_bytes([l0, l1]));
+    if proto != 0 || !(2..=254).contains(&len) || !(1..=127).contains(&function) {
+        return Probe::NoMatch;
+    }
+    // A first frame must be complete and end on a frame boundary, or be followed by a
+    // second MBAP header.
+    let end = 6 + len;
+    match b.len().cmp(&end) {
+        std::cmp::Ordering::Less => Probe::NeedMore,
+        std::cmp::Ordering::Equal => Probe::Match,
+        std::cmp::Ordering::Greater => match b.get(end + 2..end + 4) {
+            Some([0, 0]) => Probe::Match,
+            Some(_) => Probe::NoMatch,
+            None => Probe::NeedMore,
+        },
+    }
+}
+
+/// Telnet: the stream starts with option negotiation (IAC WILL/WONT/DO/DONT or IAC SB).
+fn telnet_probe(b: &[u8]) -> Probe {
+    match b {
+        [] | [0xff] => Probe::NeedMore,
+        [0xff, 0xfa..=0xfe, ..] => Probe::Match,
+        _ => Probe::NoMatch,
+    }
+}
+
+/// DNS over TCP: the client's first message is a query (QR 0, one question) of at most
+/// [`MAX_TCP_QUERY`] bytes behind its length prefix, and parses as DNS.
+fn dns_tcp_probe(dir: Direction, b: &[u8]) -> Probe {
+    if dir == Direction::ToClient {
+        return Probe::NoMatch;
+    }
+    let Some(&[hi, lo]) = b.get(..2) else {
+        return Probe::NeedMore;
+    };
+    let len = usize::from(u16::from_be_bytes([hi, lo]));
+    if !(12..=MAX_TCP_QUERY).contains(&len) {
+        return Probe::NoMatch;
+    }
+    if let Some(&[_, _, flags, _, qd_hi, qd_lo]) = b.get(2..8) {
+        if flags & 0x80 != 0 || u16::from_be_bytes([qd_hi, qd_lo]) != 1 {
+            return Probe::NoMatch;
+        }
+    }
+    match b.get(2..2 + len) {
+        Some(msg) if dns::probe(msg) && dns::parse(msg).is_ok() => Probe::Match,
+        Some(_) => Probe::NoMatch,
+        None => Probe::NeedMore,
+    }
+}
+
+/// Largest first query accepted as DNS over TCP (queries are small; this bounds how long an
+/// unknown stream can look like one).
+const MAX_TCP_QUERY: usize = 512;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mqtt_connect_is_recognised_split_anywhere() {
+        let connect = b"\x10\x0c\x00\x04MQTT\x04\x02\x00\x3c\x00\x00";
+        assert_eq!(mqtt_probe(Direction::ToServer, connect), Probe::Match);
+        for n in 0..8 {
+            assert_eq!(
+                mqtt_probe(Direction::ToServer, &connect[..n]),
+                Probe::NeedMore,
+                "{n}"
+            );
+        }
+        assert_eq!(
+            mqtt_probe(Direction::ToServer, b"\x10\x0c\x00\x04HTTP"),
+            Probe::NoMatch
+        );
+        assert_eq!(
+            mqtt_probe(Direction::ToServer, b"GET / HTTP/1.1"),
+            Probe::NoMatch
+        );
+    }
+
+    #[test]
+    fn modbus_needs_a_consistent_frame() {
+        let read = b"\x00\x01\x00\x00\x00\x06\x01\x03\x00\x00\x00\x0a";
+        assert_eq!(modbus_probe(Direction::ToServer, read), Probe::Match);
+        assert_eq!(
+            modbus_probe(Direction::ToServer, &read[..9]),
+            Probe::NeedMore
+        );
+        assert_eq!(
+            modbus_probe(Direction::ToServer, b"\x00\x01\x00\x01\x00\x06"),
+            Probe::NoMatch
+        );
+        let mut two = read.to_vec();
+        two.extend_from_slice(b"\x00\x02\x00\x07");
+        assert_eq!(modbus_probe(Direction::ToServer, &two), Probe::NoMatch);
+    }
+
+    #[test]
+    fn telnet_and_dns_over_tcp() {
+        assert_eq!(telnet_probe(b"\xff\xfd\x18"), Probe::Match);
+        assert_eq!(telnet_probe(b"login: "), Probe::NoMatch);
+        let mut q = vec![0, 29];
+        q.extend_from_slice(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00");
+        q.extend_from_slice(b"\x07example\x03com\x00\x00\x01\x00\x01");
+        assert_eq!(dns_tcp_probe(Direction::ToServer, &q), Probe::Match);
+        assert_eq!(
+            dns_tcp_probe(Direction::ToServer, &q[..20]),
+            Probe::NeedMore
+        );
+        assert_eq!(
+            dns_tcp_probe(Direction::ToServer, b"admin\r\n"),
+            Probe::NoMatch
+        );
+        assert_eq!(dns_tcp_probe(Direction::ToClient, &q), Probe::NoMatch);
+    }
+}

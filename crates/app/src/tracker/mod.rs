@@ -1,0 +1,277 @@
+//! Connects the parsers to decoded packets: one reassembler per TCP direction, the protocol
+//! chosen by content ([`detect`]), one parser per connection, bounded in connections and
+//! buffered bytes, ended on close, idleness or the cap.
+//!
+//! Events come out as [`AppEvent`]s (drained by the caller), each with the connection's
+//! client/server endpoints, its Community ID and the index of the packet that completed it.
+
+mod conn;
+pub mod detect;
+mod parsers;
+mod record;
+
+pub use record::{AppEvent, AppProto, AppRecord};
+
+use crate::credentials::DefaultCredentials;
+use crate::reassembly::ReassemblyBudget;
+use conn::Conn;
+use custos_decode::{Decoded, Transport};
+use custos_flow::{Addr, Endpoint, FlowKey};
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// Limits of the tracker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppConfig {
+    /// Most connections followed at once (the least recently active are ended first).
+    pub max_connections: usize,
+    /// Bytes buffered out of order, all connections together.
+    pub budget_bytes: usize,
+    /// Bytes buffered out of order per direction.
+    pub per_stream_bytes: usize,
+    /// A connection idle this long (packet time, ns) is ended.
+    pub idle_ns: i64,
+    /// Default credentials that logins are checked against.
+    pub credentials: Arc<DefaultCredentials>,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            max_connections: 65_536,
+            budget_bytes: 64 << 20,
+            per_stream_bytes: 1 << 20,
+            idle_ns: 300_000_000_000,
+            credentials: DefaultCredentials::builtin(),
+        }
+    }
+}
+
+/// Counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AppStats {
+    /// Connections (TCP) and conversations (UDP) seen.
+    pub connections: u64,
+    /// Of those, how many were recognised as an application protocol.
+    pub recognised: u64,
+    /// Connections ended early by the cap.
+    pub evicted: u64,
+    /// Events produced.
+    pub events: u64,
+    /// Bytes skipped in gaps.
+    pub missed_bytes: u64,
+}
+
+/// Where a packet came from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct At {
+    ts: i64,
+    file: u16,
+    index: u64,
+}
+
+/// Follows application connections in decoded packets.
+pub struct AppTracker {
+    cfg: AppConfig,
+    conns: FxHashMap<FlowKey, Conn>,
+    /// Protocols of recognised connections that ended, until the flow stage asks.
+    ended: FxHashMap<FlowKey, AppProto>,
+    ended_order: VecDeque<FlowKey>,
+    budget: ReassemblyBudget,
+    events: Vec<AppEvent>,
+    next_sweep: i64,
+    stats: AppStats,
+}
+
+impl AppTracker {
+    /// A tracker with `cfg`.
+    pub fn new(cfg: AppConfig) -> Self {
+        AppTracker {
+            budget: ReassemblyBudget::new(cfg.budget_bytes),
+            cfg,
+            conns: FxHashMap::default(),
+            ended: FxHashMap::default(),
+            ended_order: VecDeque::new(),
+            events: Vec::new(),
+            next_sweep: i64::MIN,
+            stats: AppStats::default(),
+        }
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> AppStats {
+        self.stats
+    }
+
+    /// Events produced since the last call, in order.
+    pub fn drain(&mut self) -> std::vec::Drain<'_, AppEvent> {
+        self.events.drain(..)
+    }
+
+    /// Processes one decoded packet (`file`, `index`: where it came from).
+    pub fn packet(&mut self, ts: i64, file: u16, index: u64, d: &Decoded<'_>) {
+        let at = At { ts, file, index };
+        if ts >= self.next_sweep {
+            self.sweep(at);
+            self.next_sweep = ts.saturating_add(1_000_000_000);
+        }
+        let Some(ip) = d.innermost() else { return };
+        let (src_port, dst_port, tcp, payload) = match ip.transport {
+            Transport::Tcp {
+                src_port,
+                dst_port,
+                flags,
+                seq,
+                payload,
+                ..
+            } => (src_port, dst_port, Some((flags, seq)), payload),
+            Transport::Udp {
+                src_port,
+                dst_port,
+                payload,
+                ..
+            } => {
+                if payload.is_empty() {
+                    return;
+                }
+                (src_port, dst_port, None, payload)
+            }
+            _ => return,
+        };
+        let src = Endpoint {
+            addr: Addr::from(ip.src),
+            port: src_port,
+        };
+        let dst = Endpoint {
+            addr: Addr::from(ip.dst),
+            port: dst_port,
+        };
+        let key = FlowKey::canonical(src, dst, ip.protocol, d.vlans).0;
+        let macs = [d.src_mac.map(|m| m.0), d.dst_mac.map(|m| m.0)];
+        if !self.conns.contains_key(&key) {
+            // A TCP packet without payload that is not a SYN cannot start anything useful
+            // mid-stream; wait for data.
+            if let Some((flags, _)) = tcp {
+                if payload.is_empty() && flags & 0x02 == 0 {
+                    return;
+                }
+            }
+            if self.conns.len() >= self.cfg.max_connections.max(1) {
+                self.evict(at);
+            }
+            let conn = match tcp {
+                Some((flags, _)) => Conn::new_tcp(src, dst, flags, &self.cfg),
+                None => Conn::new_udp(src, dst, payload),
+            };
+            self.stats.connections += 1;
+            let mut conn = conn;
+            conn.id = self.stats.connections;
+            if conn.proto.is_some() {
+                self.stats.recognised += 1;
+            }
+            self.conns.insert(key, conn);
+        }
+        let Some(conn) = self.conns.get_mut(&key) else {
+            return;
+        };
+        let was_known = conn.proto.is_some();
+        let before = self.events.len();
+        let done = match tcp {
+            Some((flags, seq)) => conn.tcp_segment(
+                src,
+                macs,
+                flags,
+                seq,
+                payload,
+                &self.cfg,
+                &mut self.budget,
+                &mut self.stats,
+                at,
+                &mut self.events,
+            ),
+            None => {
+                conn.udp_datagram(src, macs, payload, at, &mut self.events);
+                false
+            }
+        };
+        if !was_known && conn.proto.is_some() {
+            self.stats.recognised += 1;
+        }
+        if done {
+            self.end(key, at);
+        }
+        self.stats.events += (self.events.len() - before) as u64;
+    }
+
+    /// Ends a connection: flushes both directions (holes become gaps) and emits what is left.
+    fn end(&mut self, key: FlowKey, at: At) {
+        if let Some(mut conn) = self.conns.remove(&key) {
+            let before = self.events.len();
+            conn.finish(
+                &self.cfg,
+                &mut self.budget,
+                &mut self.stats,
+                at,
+                &mut self.events,
+            );
+            self.stats.events += (self.events.len() - before) as u64;
+            if let Some(p) = conn.proto {
+                self.ended.insert(key, p);
+                self.ended_order.push_back(key);
+                if self.ended_order.len() > self.cfg.max_connections.max(1) {
+                    if let Some(old) = self.ended_order.pop_front() {
+                        self.ended.remove(&old);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ends the least recently active eighth of the connections (amortised O(log n) per new
+    /// connection when the table is full).
+    fn evict(&mut self, at: At) {
+        let mut by_age: Vec<(i64, FlowKey)> =
+            self.conns.iter().map(|(k, c)| (c.last_ts, *k)).collect();
+        by_age.sort_unstable();
+        let n = (by_age.len() / 8).max(1);
+        for (ts, k) in by_age.into_iter().take(n) {
+            self.stats.evicted += 1;
+            self.end(k, At { ts, ..at });
+        }
+    }
+
+    fn sweep(&mut self, at: At) {
+        let idle = self.cfg.idle_ns;
+        let mut stale: Vec<(i64, FlowKey)> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| at.ts.saturating_sub(c.last_ts) > idle)
+            .map(|(k, c)| (c.last_ts, *k))
+            .collect();
+        stale.sort_unstable();
+        for (ts, k) in stale {
+            self.end(k, At { ts, ..at });
+        }
+    }
+
+    /// The protocol recognised on the connection `key` (canonical flow key): a live
+    /// connection's, or one that ended recently (kept for as many endings as
+    /// `max_connections`, and forgotten once asked).
+    pub fn take_app_proto(&mut self, key: &FlowKey) -> Option<AppProto> {
+        if let Some(c) = self.conns.get(key) {
+            return c.proto;
+        }
+        self.ended.remove(key)
+    }
+
+    /// Ends every connection (end of input), oldest first.
+    pub fn finish(&mut self, file: u16, index: u64) {
+        let mut all: Vec<(i64, FlowKey)> =
+            self.conns.iter().map(|(k, c)| (c.last_ts, *k)).collect();
+        all.sort_unstable();
+        for (ts, k) in all {
+            self.end(k, At { ts, file, index });
+        }
+    }
+}

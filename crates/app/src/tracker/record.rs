@@ -1,0 +1,159 @@
+//! What the tracker emits: protocols, typed records and events.
+
+use crate::coap::{CoapMessage, DtlsRecord};
+use crate::dhcp::DhcpMessage;
+use crate::dns::DnsMessage;
+use crate::ftp::FtpEvent;
+use crate::http::HttpTransaction;
+use crate::modbus::ModbusRecord;
+use crate::mqtt::MqttRecord;
+use crate::snmp::SnmpMessage;
+use crate::ssdp::SsdpMessage;
+use crate::telnet::TelnetEvent;
+use crate::tftp::TftpRequest;
+use crate::tls::TlsEvent;
+use crate::Direction;
+use serde::Serialize;
+use std::net::IpAddr;
+
+/// Application protocols the tracker recognises (by content; see `docs/app.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppProto {
+    /// DNS, unicast or over TCP.
+    Dns,
+    /// Multicast DNS (DNS messages on port 5353).
+    Mdns,
+    /// DHCPv4 / BOOTP.
+    Dhcp,
+    /// HTTP/1.x.
+    Http,
+    /// TLS.
+    Tls,
+    /// MQTT 3.1, 3.1.1, 5.
+    Mqtt,
+    /// CoAP, plain or over DTLS.
+    Coap,
+    /// Telnet.
+    Telnet,
+    /// FTP control channel.
+    Ftp,
+    /// SNMP.
+    Snmp,
+    /// SSDP / UPnP discovery.
+    Ssdp,
+    /// Modbus/TCP.
+    Modbus,
+    /// TFTP requests.
+    Tftp,
+}
+
+impl AppProto {
+    /// EVE `event_type` and `app_proto` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            AppProto::Dns => "dns",
+            AppProto::Mdns => "mdns",
+            AppProto::Dhcp => "dhcp",
+            AppProto::Http => "http",
+            AppProto::Tls => "tls",
+            AppProto::Mqtt => "mqtt",
+            AppProto::Coap => "coap",
+            AppProto::Telnet => "telnet",
+            AppProto::Ftp => "ftp",
+            AppProto::Snmp => "snmp",
+            AppProto::Ssdp => "ssdp",
+            AppProto::Modbus => "modbus",
+            AppProto::Tftp => "tftp",
+        }
+    }
+
+    /// True for protocols that carry credentials or data in the clear by design.
+    pub fn is_cleartext(self) -> bool {
+        !matches!(self, AppProto::Tls)
+    }
+}
+
+/// One parsed application record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum AppRecord {
+    /// A DNS or mDNS message.
+    Dns(Box<DnsMessage>),
+    /// A DHCP message.
+    Dhcp(Box<DhcpMessage>),
+    /// An HTTP request with its response.
+    Http(Box<HttpTransaction>),
+    /// A TLS handshake message (never `TlsEvent::Error`; those become [`AppRecord::Anomaly`]).
+    Tls(Box<TlsEvent>),
+    /// An MQTT control packet.
+    Mqtt(Box<MqttRecord>),
+    /// A CoAP message.
+    Coap(Box<CoapMessage>),
+    /// A DTLS datagram (CoAP over DTLS is opaque past the handshake).
+    Dtls(DtlsRecord),
+    /// A telnet negotiation or login step.
+    Telnet(TelnetEvent),
+    /// An FTP command, reply or login (never `FtpEvent::Error`).
+    Ftp(FtpEvent),
+    /// An SNMP message.
+    Snmp(Box<SnmpMessage>),
+    /// An SSDP message.
+    Ssdp(Box<SsdpMessage>),
+    /// A Modbus/TCP frame.
+    Modbus(ModbusRecord),
+    /// A TFTP request.
+    Tftp(TftpRequest),
+    /// A parser error: malformed data in a recognised protocol.
+    Anomaly {
+        /// The parser's message, with its byte offset.
+        error: String,
+    },
+}
+
+/// One application event: a record with the connection it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppEvent {
+    /// Packet time of the packet that completed it (ns).
+    pub ts: i64,
+    /// Input file of that packet.
+    pub file: u16,
+    /// Index of that packet in its file.
+    pub index: u64,
+    /// Protocol.
+    pub proto: AppProto,
+    /// IP protocol: 6 (TCP) or 17 (UDP).
+    pub transport: u8,
+    /// Client (initiator) address and port.
+    pub client: (IpAddr, u16),
+    /// Server address and port.
+    pub server: (IpAddr, u16),
+    /// Ethernet addresses of client and server, when the link has them.
+    pub macs: [Option<[u8; 6]>; 2],
+    /// Who sent the record.
+    pub direction: Direction,
+    /// Community ID of the connection.
+    pub community_id: std::sync::Arc<str>,
+    /// Number of the connection in this tracker (1, 2, …), the same for all its events.
+    pub conn: u64,
+    /// The record.
+    pub record: AppRecord,
+}
+
+impl AppEvent {
+    /// EVE `event_type`: the protocol, or `anomaly` for parser errors.
+    pub fn event_type(&self) -> &'static str {
+        match self.record {
+            AppRecord::Anomaly { .. } => "anomaly",
+            _ => self.proto.name(),
+        }
+    }
+
+    /// Address and port of the sender of the record.
+    pub fn sender(&self) -> (IpAddr, u16) {
+        match self.direction {
+            Direction::ToServer => self.client,
+            Direction::ToClient => self.server,
+        }
+    }
+}
