@@ -65,17 +65,43 @@ fuzz_target!(|data: &[u8]| {
             }
             HttpEvent::Transaction(t) => {
                 if let Some(q) = &t.request {
-                    assert!(q.offset < pos[0].max(1), "request offset {} / {}", q.offset, pos[0]);
-                    assert!(q.body_len <= pos[0], "request body {} / {}", q.body_len, pos[0]);
-                    assert!(last[0].is_none_or(|l| q.offset > l), "request emitted twice");
+                    assert!(
+                        q.offset < pos[0].max(1),
+                        "request offset {} / {}",
+                        q.offset,
+                        pos[0]
+                    );
+                    assert!(
+                        q.body_len <= pos[0],
+                        "request body {} / {}",
+                        q.body_len,
+                        pos[0]
+                    );
+                    assert!(
+                        last[0].is_none_or(|l| q.offset > l),
+                        "request emitted twice"
+                    );
                     last[0] = Some(q.offset);
                 }
                 if let Some(r) = &t.response {
-                    assert!(r.offset <= pos[1], "response offset {} / {}", r.offset, pos[1]);
-                    assert!(r.body_len <= pos[1], "response body {} / {}", r.body_len, pos[1]);
+                    assert!(
+                        r.offset <= pos[1],
+                        "response offset {} / {}",
+                        r.offset,
+                        pos[1]
+                    );
+                    assert!(
+                        r.body_len <= pos[1],
+                        "response body {} / {}",
+                        r.body_len,
+                        pos[1]
+                    );
                     // 0.9 responses start where the previous one ended, possibly the same
                     // position for an empty one.
-                    assert!(last[1].is_none_or(|l| r.offset >= l), "response out of order");
+                    assert!(
+                        last[1].is_none_or(|l| r.offset >= l),
+                        "response out of order"
+                    );
                     last[1] = Some(r.offset);
                 }
             }

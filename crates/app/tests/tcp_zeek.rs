@@ -938,11 +938,6 @@ fn ftp_agrees_with_zeek() {
                 }
             }
             let ours = conn.map(|c| exchanges(&c.ev.ftp)).unwrap_or_default();
-            if std::env::var_os("DEBUG_FTP").is_some() {
-                for e in conn.map(|c| &c.ev.ftp[..]).unwrap_or_default() {
-                    println!("EV {e:?}");
-                }
-            }
             let mut at = 0usize;
             for (n, row) in group.iter().enumerate() {
                 let cmd = row.get("command").map(String::as_str).unwrap_or("-");
@@ -1013,7 +1008,7 @@ fn throughput() {
     // (direction, bytes) pieces of every connection of a trace, in capture order.
     fn pieces(pcap: &Path) -> Vec<Vec<(Direction, Vec<u8>)>> {
         #[derive(Default)]
-        struct Rec(Vec<(Direction, Vec<u8>)>, Option<Direction>);
+        struct Rec(Vec<(Direction, Vec<u8>)>);
         struct S<'a>(&'a mut Rec, Direction);
         impl StreamSink for S<'_> {
             fn data(&mut self, b: &[u8]) {

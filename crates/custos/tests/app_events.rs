@@ -61,9 +61,7 @@ fn telnet_brute_force_and_default_login_are_events() {
     }
     let mqtt_clients: std::collections::BTreeSet<_> = ev
         .iter()
-        .filter(|e| {
-            e["event_type"] == "mqtt" && e["mqtt"]["message"]["connect"].is_object()
-        })
+        .filter(|e| e["event_type"] == "mqtt" && e["mqtt"]["message"]["connect"].is_object())
         .map(|e| e["src_ip"].as_str().unwrap_or("").to_string())
         .collect();
     assert!(

@@ -17,6 +17,8 @@ pub(super) struct Conn {
     pub proto: Option<AppProto>,
     /// Packet time of the last packet.
     pub last_ts: i64,
+    /// When the connection was last put on the idle queue.
+    pub queued_at: i64,
     client: Endpoint,
     server: Endpoint,
     transport: u8,
@@ -186,6 +188,7 @@ impl Conn {
         Conn {
             proto: None,
             last_ts: i64::MIN,
+            queued_at: i64::MIN,
             client,
             server,
             transport: 6,
@@ -208,6 +211,7 @@ impl Conn {
         Conn {
             proto: detected.map(|(p, _)| p),
             last_ts: i64::MIN,
+            queued_at: i64::MIN,
             client,
             server,
             transport: 17,

@@ -18,6 +18,7 @@ use conn::Conn;
 use custos_decode::{Decoded, Transport};
 use custos_flow::{Addr, Endpoint, FlowKey};
 use rustc_hash::FxHashMap;
+use std::collections::hash_map::Entry;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -81,6 +82,9 @@ pub struct AppTracker {
     budget: ReassemblyBudget,
     events: Vec<AppEvent>,
     next_sweep: i64,
+    /// Idle timer: `(time queued, key)` in (nearly) time order; each live connection has one
+    /// current entry (its `queued_at`), older ones are skipped when they come up.
+    idle_queue: VecDeque<(i64, FlowKey)>,
     stats: AppStats,
 }
 
@@ -95,6 +99,7 @@ impl AppTracker {
             ended_order: VecDeque::new(),
             events: Vec::new(),
             next_sweep: i64::MIN,
+            idle_queue: VecDeque::new(),
             stats: AppStats::default(),
         }
     }
@@ -149,32 +154,37 @@ impl AppTracker {
         };
         let key = FlowKey::canonical(src, dst, ip.protocol, d.vlans).0;
         let macs = [d.src_mac.map(|m| m.0), d.dst_mac.map(|m| m.0)];
-        if !self.conns.contains_key(&key) {
-            // A TCP packet without payload that is not a SYN cannot start anything useful
-            // mid-stream; wait for data.
-            if let Some((flags, _)) = tcp {
-                if payload.is_empty() && flags & 0x02 == 0 {
-                    return;
-                }
-            }
-            if self.conns.len() >= self.cfg.max_connections.max(1) {
-                self.evict(at);
-            }
-            let conn = match tcp {
-                Some((flags, _)) => Conn::new_tcp(src, dst, flags, &self.cfg),
-                None => Conn::new_udp(src, dst, payload),
-            };
-            self.stats.connections += 1;
-            let mut conn = conn;
-            conn.id = self.stats.connections;
-            if conn.proto.is_some() {
-                self.stats.recognised += 1;
-            }
-            self.conns.insert(key, conn);
+        if self.conns.len() >= self.cfg.max_connections.max(1) {
+            self.evict(at);
         }
-        let Some(conn) = self.conns.get_mut(&key) else {
-            return;
+        // One hash lookup per packet: the entry either exists or is created here.
+        let conn = match self.conns.entry(key) {
+            Entry::Occupied(o) => o.into_mut(),
+            Entry::Vacant(v) => {
+                // A TCP packet without payload that is not a SYN cannot start anything
+                // useful mid-stream; wait for data.
+                if let Some((flags, _)) = tcp {
+                    if payload.is_empty() && flags & 0x02 == 0 {
+                        return;
+                    }
+                }
+                let mut conn = match tcp {
+                    Some((flags, _)) => Conn::new_tcp(src, dst, flags, &self.cfg),
+                    None => Conn::new_udp(src, dst, payload),
+                };
+                self.stats.connections += 1;
+                conn.id = self.stats.connections;
+                if conn.proto.is_some() {
+                    self.stats.recognised += 1;
+                }
+                v.insert(conn)
+            }
         };
+        // Re-queue on the idle timer at most four times per idle period.
+        if ts.saturating_sub(conn.queued_at) > self.cfg.idle_ns / 4 {
+            conn.queued_at = ts;
+            self.idle_queue.push_back((ts, key));
+        }
         let was_known = conn.proto.is_some();
         let before = self.events.len();
         let done = match tcp {
@@ -241,17 +251,35 @@ impl AppTracker {
         }
     }
 
+    /// Ends connections idle for longer than `idle_ns`: pops the idle queue's expired entries
+    /// (O(expired) per call, not O(connections)).
     fn sweep(&mut self, at: At) {
         let idle = self.cfg.idle_ns;
-        let mut stale: Vec<(i64, FlowKey)> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| at.ts.saturating_sub(c.last_ts) > idle)
-            .map(|(k, c)| (c.last_ts, *k))
-            .collect();
-        stale.sort_unstable();
-        for (ts, k) in stale {
-            self.end(k, At { ts, ..at });
+        while let Some(&(queued, key)) = self.idle_queue.front() {
+            if at.ts.saturating_sub(queued) <= idle {
+                break;
+            }
+            self.idle_queue.pop_front();
+            let Some(c) = self.conns.get_mut(&key) else {
+                continue; // ended already
+            };
+            if c.queued_at != queued {
+                continue; // a newer entry stands for it
+            }
+            if at.ts.saturating_sub(c.last_ts) > idle {
+                let ts = c.last_ts;
+                self.end(key, At { ts, ..at });
+            } else {
+                c.queued_at = c.last_ts;
+                self.idle_queue.push_back((c.last_ts, key));
+            }
+        }
+        // Entries of connections that ended by FIN/RST wait for their turn; keep the queue
+        // proportional to the table.
+        if self.idle_queue.len() > 4 * self.cfg.max_connections.max(1) + 1024 {
+            let conns = &self.conns;
+            self.idle_queue
+                .retain(|(q, k)| conns.get(k).is_some_and(|c| c.queued_at == *q));
         }
     }
 
