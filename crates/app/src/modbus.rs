@@ -51,6 +51,7 @@ pub fn classify(function: u8) -> Access {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModbusRecord {
     /// Sender (to_server: request).
+    #[serde(skip)] // the event carries it
     pub direction: Direction,
     /// Offset of the ADU in the direction's stream.
     pub offset: u64,

@@ -122,10 +122,12 @@ pub struct FixedHeader {
     /// Packet type.
     pub packet_type: PacketType,
     /// DUP bit.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub dup: bool,
     /// QoS bits (0..=3 as sent).
     pub qos: u8,
     /// RETAIN bit.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub retain: bool,
     /// Remaining length.
     pub remaining_length: u32,
@@ -287,6 +289,7 @@ pub enum MqttMessage {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MqttRecord {
     /// Who sent it.
+    #[serde(skip)] // the event carries it
     pub direction: Direction,
     /// Offset of the frame's first byte in the direction's stream (gaps included).
     pub offset: u64,

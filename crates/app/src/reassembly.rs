@@ -142,6 +142,10 @@ impl Piece {
     }
 }
 
+/// Largest jump an acknowledgement may make past the next expected byte and still skip a
+/// hole ([`StreamReassembler::acked`]); larger ones are more likely bogus than lost data.
+pub const MAX_ACK_SKIP: i64 = 16 << 20;
+
 /// Serial-number distance `a - b` (positive when `a` is after `b`).
 fn diff(a: u32, b: u32) -> i64 {
     i64::from(a.wrapping_sub(b) as i32)
@@ -249,6 +253,34 @@ impl StreamReassembler {
         }
         self.closed = true;
         sink.end();
+    }
+
+    /// The other side acknowledged every byte before `ack`. A hole before it will not be
+    /// filled (the sender does not retransmit acknowledged data; the capture missed it), so it
+    /// is skipped now as a gap and what follows is delivered, instead of waiting for the
+    /// buffer limit or the end (Zeek's rule). Acknowledgements more than [`MAX_ACK_SKIP`]
+    /// ahead are not trusted.
+    pub fn acked(&mut self, ack: u32, budget: &mut ReassemblyBudget, sink: &mut impl StreamSink) {
+        if self.closed || !self.started {
+            return;
+        }
+        let ahead = diff(ack, self.next);
+        if ahead <= 0 || ahead > MAX_ACK_SKIP {
+            return;
+        }
+        while let Some(first) = self.pieces.first().map(|p| p.seq) {
+            if diff(first, ack) > 0 {
+                break;
+            }
+            self.skip_first_hole(budget, sink);
+        }
+        let missing = diff(ack, self.next);
+        if missing > 0 {
+            self.report_gap(missing.unsigned_abs(), sink);
+            self.next = ack;
+            self.drain(budget, sink);
+        }
+        self.check_fin(budget, sink);
     }
 
     /// Drops buffered data without delivering it and closes the stream (no sink calls).
@@ -508,6 +540,32 @@ mod tests {
 
     const SYN: u8 = flags::SYN;
     const FIN: u8 = flags::FIN;
+
+    #[test]
+    fn acknowledged_hole_is_skipped_at_once() {
+        // "def" (104..107) is lost; the peer acknowledges 110 after "ghi" arrived.
+        let (mut s, mut r, mut b) = run(
+            &[(100, b"", SYN), (101, b"abc", 0), (107, b"ghi", 0)],
+            1 << 20,
+            1 << 20,
+        );
+        assert_eq!(s.out, b"abc", "the hole holds ghi back");
+        r.acked(104, &mut b, &mut s);
+        assert_eq!(s.out, b"abc", "nothing acknowledged past the hole yet");
+        r.acked(110, &mut b, &mut s);
+        assert_eq!(s.out, b"abc|ghi");
+        assert_eq!(s.gaps, vec![3]);
+        assert_eq!(b.used(), 0);
+        // Acknowledged but never captured at all: a gap up to the acknowledgement.
+        r.acked(120, &mut b, &mut s);
+        assert_eq!(s.gaps, vec![3, 10]);
+        r.segment(120, b"jk", 0, &mut b, &mut s);
+        assert_eq!(s.out, b"abc|ghi|jk");
+        // Implausible jumps are ignored.
+        r.acked(122u32.wrapping_add(1 << 30), &mut b, &mut s);
+        assert_eq!(s.gaps.len(), 2);
+        assert_eq!(r.stats().missed, 13);
+    }
 
     #[test]
     fn in_order() {

@@ -55,6 +55,8 @@ pub struct AppStage {
     prefixes: FxHashMap<u64, String>,
     last: (u16, u64),
     line: String,
+    /// Buffer the tracker's events are swapped into (reused).
+    pending: Vec<AppEvent>,
 }
 
 impl AppStage {
@@ -78,7 +80,7 @@ impl AppStage {
             None => OuiRegistry::load_dir(Path::new(DEFAULT_DIR)).unwrap_or_default(),
         };
         let out = BufWriter::with_capacity(
-            1 << 16,
+            1 << 20,
             File::create(dir.join("events.jsonl")).context("cannot create events.jsonl")?,
         );
         Ok(AppStage {
@@ -98,6 +100,7 @@ impl AppStage {
             prefixes: FxHashMap::default(),
             last: (0, 0),
             line: String::with_capacity(512),
+            pending: Vec::new(),
         })
     }
 
@@ -113,13 +116,19 @@ impl AppStage {
     }
 
     fn write_pending(&mut self) -> std::io::Result<()> {
-        let events: Vec<AppEvent> = self.tracker.drain().collect();
-        for e in events {
-            self.inventory.event(&e);
-            self.findings.event(&e);
-            self.write_event(&e)?;
+        let mut events = std::mem::take(&mut self.pending);
+        self.tracker.take_events(&mut events);
+        let mut result = Ok(());
+        for e in &events {
+            self.inventory.event(e);
+            self.findings.event(e);
+            if result.is_ok() {
+                result = self.write_event(e);
+            }
         }
-        Ok(())
+        events.clear();
+        self.pending = events;
+        result
     }
 
     fn write_event(&mut self, e: &AppEvent) -> std::io::Result<()> {

@@ -14,6 +14,7 @@ struct Run {
     devices: Value,
     findings: Vec<Value>,
     events: Vec<Value>,
+    stats: Value,
 }
 
 fn analyze(capture: &Path, extra: &[&OsStr]) -> Run {
@@ -38,6 +39,7 @@ fn analyze(capture: &Path, extra: &[&OsStr]) -> Run {
         devices: serde_json::from_str(&read("devices.json")).unwrap(),
         findings: lines(read("findings.jsonl")),
         events: lines(read("events.jsonl")),
+        stats: serde_json::from_str(&read("stats.json")).unwrap(),
     }
 }
 
@@ -72,6 +74,16 @@ fn offers(d: &Value, transport: &str, port: u64, proto: &str) -> bool {
 fn reference_capture_inventory_and_findings() {
     let Some(shared) = shared() else { return };
     let run = analyze(&shared.join("reference/kitsune/iotlab-dev.pcap"), &[]);
+
+    // Every event counted once (connections ended by RST emit from two places).
+    assert_eq!(
+        run.stats["app"]["events"].as_u64().unwrap(),
+        run.events.len() as u64
+    );
+    assert_eq!(
+        run.stats["app"]["findings"].as_u64().unwrap(),
+        run.findings.len() as u64
+    );
 
     // The gateway and its services, recognised by content.
     let gw = device(&run.devices, "198.18.0.1");
@@ -258,4 +270,34 @@ fn vendors_come_from_the_ieee_registry() {
             assert!(d["vendor"].is_null(), "{d:#}");
         }
     }
+}
+
+fn by_mac<'a>(devices: &'a Value, mac: &str) -> &'a Value {
+    devices["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["mac"] == mac)
+        .unwrap_or_else(|| panic!("no device {mac}: {devices:#}"))
+}
+
+#[test]
+fn dhcp_names_addresses_and_fingerprints_devices() {
+    let Some(shared) = shared() else { return };
+    // Zeek's DHCP trace: host name and assigned address as in Zeek's dhcp.log.
+    let run = analyze(&shared.join("corpus/zeek/traces/dhcp/dhcp.pcap"), &[]);
+    let client = by_mac(&run.devices, "90:b1:1c:99:49:29");
+    assert_eq!(client["hostnames"][0]["name"], "btest.is.cool");
+    assert_eq!(client["hostnames"][0]["source"], "dhcp");
+    assert!(client["ips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i == "128.2.6.189"));
+    let server = by_mac(&run.devices, "00:0c:29:40:0e:ef");
+    assert!(offers(server, "udp", 67, "dhcp"), "{server:#}");
+    // tcpdump's RFC 3004 trace: the parameter request list as tshark shows it.
+    let run = analyze(&shared.join("corpus/tcpdump/dhcp-rfc3004.pcap"), &[]);
+    let client = by_mac(&run.devices, "00:0c:29:1f:74:06");
+    assert_eq!(client["dhcp"]["fingerprint"], "1,28,2,3,15,6,12");
 }

@@ -31,7 +31,8 @@ pub struct FindingsConfig {
     pub brute_force_window_s: u64,
     /// Modbus learning window, seconds of packet time from the first Modbus record.
     pub modbus_learning_s: u64,
-    /// Substrings (lower-case) of a URI or file name that mark a firmware or update download.
+    /// What marks a firmware or update download in a URI path or file name (lower-case): a
+    /// file extension when it starts with `.`, else a substring.
     pub firmware_patterns: Vec<String>,
     /// Packets kept as evidence per finding (the count is always complete).
     pub max_evidence: usize,
@@ -271,9 +272,10 @@ impl Findings {
                             add_to_list(&mut f.details, "usernames", json!(user), max);
                         }
                         let status = t.response.as_ref().map(|r| r.status);
+                        let default = req.basic_default_credential;
                         match status {
-                            Some(401 | 403) => self.failure(e, false),
-                            Some(200..=399) => self.success(e, false, Some(&user)),
+                            Some(401 | 403) => self.failure(e, default),
+                            Some(200..=399) => self.success(e, default, Some(&user)),
                             _ => {}
                         }
                     }
@@ -282,34 +284,32 @@ impl Findings {
                         .as_ref()
                         .is_none_or(|r| (200..300).contains(&r.status));
                     if req.method == "GET" && ok && self.is_firmware(&req.uri) {
-                        self.report(
+                        let max = self.cfg.max_evidence;
+                        if let Some(f) = self.report(
                             baseline::INSECURE_UPDATE,
                             Self::client(e),
                             Some(Self::server(e)),
                             e,
                             &[],
-                            &[
-                                ("transport", json!("http")),
-                                ("uri", json!(req.uri)),
-                                ("host", json!(req.host)),
-                            ],
-                        );
+                            &[("transport", json!("http")), ("host", json!(req.host))],
+                        ) {
+                            add_to_list(&mut f.details, "uris", json!(req.uri), max);
+                        }
                     }
                 }
             }
             AppRecord::Tftp(r) if self.is_firmware(&r.filename) => {
-                self.report(
+                let max = self.cfg.max_evidence;
+                if let Some(f) = self.report(
                     baseline::INSECURE_UPDATE,
                     Self::client(e),
                     Some(Self::server(e)),
                     e,
                     &[],
-                    &[
-                        ("transport", json!("tftp")),
-                        ("file", json!(r.filename)),
-                        ("op", json!(r.op)),
-                    ],
-                );
+                    &[("transport", json!("tftp")), ("op", json!(r.op))],
+                ) {
+                    add_to_list(&mut f.details, "files", json!(r.filename), max);
+                }
             }
             AppRecord::Mqtt(m) => self.mqtt(e, &m.message),
             AppRecord::Snmp(m) => {
@@ -337,10 +337,19 @@ impl Findings {
                 if let TlsEvent::ServerHello(h) = &**t {
                     let old = h.selected_version < 0x0303;
                     if old || h.weak_cipher {
+                        // The TLS server is whoever sent the ServerHello (GridFTP and others
+                        // run TLS servers on the TCP client side).
+                        let (server, client) = match e.direction {
+                            Direction::ToClient => (Self::server(e), Self::client(e)),
+                            Direction::ToServer => (
+                                party(e.client.0, Some(e.client.1), e.macs[0]),
+                                party(e.server.0, None, e.macs[1]),
+                            ),
+                        };
                         self.report(
                             baseline::WEAK_TLS,
-                            Self::server(e),
-                            Some(Self::client(e)),
+                            server,
+                            Some(client),
                             e,
                             &[],
                             &[
@@ -371,12 +380,18 @@ impl Findings {
         }
     }
 
+    /// A pattern starting with `.` is a file extension (the end of the path, query and
+    /// fragment removed); any other is a substring of the lower-cased path.
     fn is_firmware(&self, s: &str) -> bool {
         let lower = s.to_ascii_lowercase();
-        self.cfg
-            .firmware_patterns
-            .iter()
-            .any(|p| lower.contains(p.as_str()))
+        let path = lower.split(['?', '#']).next().unwrap_or_default();
+        self.cfg.firmware_patterns.iter().any(|p| {
+            if p.starts_with('.') {
+                path.ends_with(p.as_str())
+            } else {
+                path.contains(p.as_str())
+            }
+        })
     }
 
     fn telnet(&mut self, e: &AppEvent, t: &TelnetEvent) {
@@ -442,9 +457,9 @@ impl Findings {
             }
             FtpEvent::Login(l) => {
                 if l.success {
-                    self.success(e, false, Some(&l.user));
+                    self.success(e, l.default_credential, Some(&l.user));
                 } else {
-                    self.failure(e, false);
+                    self.failure(e, l.default_credential);
                 }
             }
             _ => {}

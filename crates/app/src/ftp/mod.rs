@@ -32,7 +32,9 @@ use std::collections::VecDeque;
 
 use serde::Serialize;
 
+use crate::credentials::DefaultCredentials;
 use crate::{Direction, Probe};
+use std::sync::Arc;
 
 #[cfg(test)]
 mod tests;
@@ -84,6 +86,10 @@ pub struct FtpLogin {
     pub success: bool,
     /// The deciding reply code.
     pub reply_code: u16,
+    /// True when user and password are a publicly known default pair
+    /// ([`crate::credentials`]); the password itself is not kept.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub default_credential: bool,
 }
 
 /// What went wrong.
@@ -194,7 +200,8 @@ struct Lines {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     User,
-    Pass(usize),
+    /// Password length and whether the pair is a known default.
+    Pass(usize, bool),
     Acct,
     Auth,
     Other,
@@ -217,15 +224,16 @@ struct Multi {
 }
 
 /// FTP control-channel parser for both directions of one connection.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct FtpParser {
+    credentials: Arc<DefaultCredentials>,
     client: Lines,
     server: Lines,
     pending: VecDeque<Pending>,
     multi: Option<Multi>,
     user: Option<String>,
     /// Password length of a login waiting for ACCT (after 332).
-    awaiting_acct: Option<usize>,
+    awaiting_acct: Option<(usize, bool)>,
     tls: bool,
     /// The server's greeting (or any other first reply) was seen.
     greeted: bool,
@@ -239,10 +247,31 @@ fn strip_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
+impl Default for FtpParser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl FtpParser {
     /// A parser for a new connection.
     pub fn new() -> Self {
-        FtpParser::default()
+        Self::with_credentials(DefaultCredentials::builtin())
+    }
+
+    /// A parser checking logins against `credentials` instead of the built-in list.
+    pub fn with_credentials(credentials: Arc<DefaultCredentials>) -> Self {
+        FtpParser {
+            credentials,
+            client: Lines::default(),
+            server: Lines::default(),
+            pending: VecDeque::new(),
+            multi: None,
+            user: None,
+            awaiting_acct: None,
+            tls: false,
+            greeted: false,
+        }
     }
 
     /// Always false while the control channel is in clear text (commands keep coming); true
@@ -412,13 +441,18 @@ impl FtpParser {
         let command = String::from_utf8_lossy(word).to_ascii_uppercase();
         let kind = match command.as_str() {
             "USER" => Kind::User,
-            "PASS" => Kind::Pass(arg.len()),
+            "PASS" => Kind::Pass(
+                arg.len(),
+                self.user
+                    .as_deref()
+                    .is_some_and(|u| self.credentials.contains(u, arg)),
+            ),
             "ACCT" => Kind::Acct,
             "AUTH" => Kind::Auth,
             _ => Kind::Other,
         };
         let (arg, password_len) = match kind {
-            Kind::Pass(n) => (None, Some(n)),
+            Kind::Pass(n, _) => (None, Some(n)),
             _ => ((!arg.is_empty()).then(|| lossy(arg)), None),
         };
         if kind == Kind::User {
@@ -516,18 +550,21 @@ impl FtpParser {
             lines,
             command,
         }));
-        let login = |user: &Option<String>, password_len: usize, success: bool| FtpLogin {
+        let login = |user: &Option<String>,
+                     (password_len, default_credential): (usize, bool),
+                     success: bool| FtpLogin {
             user: user.clone().unwrap_or_default(),
             password_len,
             success,
             reply_code: code,
+            default_credential,
         };
         let outcome = match (kind, code / 100) {
-            (Kind::User, _) if code == 230 => Some(login(&self.user, 0, true)),
-            (Kind::Pass(n), 2) => Some(login(&self.user, n, true)),
-            (Kind::Pass(n), 4 | 5) => Some(login(&self.user, n, false)),
-            (Kind::Pass(n), 3) => {
-                self.awaiting_acct = Some(n);
+            (Kind::User, _) if code == 230 => Some(login(&self.user, (0, false), true)),
+            (Kind::Pass(n, d), 2) => Some(login(&self.user, (n, d), true)),
+            (Kind::Pass(n, d), 4 | 5) => Some(login(&self.user, (n, d), false)),
+            (Kind::Pass(n, d), 3) => {
+                self.awaiting_acct = Some((n, d));
                 None
             }
             (Kind::Acct, 2 | 4 | 5) => self

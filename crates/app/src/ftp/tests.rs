@@ -44,7 +44,8 @@ fn login_success_and_commands() {
             user: "anonymous".into(),
             password_len: 16,
             success: true,
-            reply_code: 230
+            reply_code: 230,
+            default_credential: false
         })
     );
     let FtpEvent::Command(retr) = &out[6] else {
@@ -94,19 +95,22 @@ fn login_failure_user_direct_and_acct() {
                 user: "bob".into(),
                 password_len: 1,
                 success: false,
-                reply_code: 530
+                reply_code: 530,
+                default_credential: false
             },
             FtpLogin {
                 user: "guest".into(),
                 password_len: 0,
                 success: true,
-                reply_code: 230
+                reply_code: 230,
+                default_credential: false
             },
             FtpLogin {
                 user: "acc".into(),
                 password_len: 2,
                 success: true,
-                reply_code: 230
+                reply_code: 230,
+                default_credential: false
             },
         ]
     );
@@ -308,4 +312,29 @@ fn probes() {
     assert_eq!(probe(C, b"USERX"), Probe::NoMatch);
     assert_eq!(probe(C, b"GET / HTTP/1.1\r\n"), Probe::NoMatch);
     assert_eq!(probe(C, b"\x16\x03\x01"), Probe::NoMatch);
+}
+
+#[test]
+fn default_credential_is_recognised_without_keeping_the_password() {
+    let mut p = FtpParser::new();
+    let out = run(
+        &mut p,
+        &[
+            (S, b"220 camera FTP\r\n"),
+            (C, b"USER root\r\n"),
+            (S, b"331 Password required\r\n"),
+            (C, b"PASS vizxv\r\n"),
+            (S, b"230 Logged in\r\n"),
+        ],
+    );
+    let login = out
+        .iter()
+        .find_map(|e| match e {
+            FtpEvent::Login(l) => Some(l.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(login.default_credential && login.success);
+    let json = serde_json::to_string(&out).unwrap();
+    assert!(!json.contains("vizxv"), "{json}");
 }

@@ -102,6 +102,10 @@ pub struct HttpRequest {
     pub basic_user: Option<String>,
     /// Length of the Basic password (the password itself is not kept).
     pub basic_password_len: Option<usize>,
+    /// True when the Basic user and password are a publicly known default pair
+    /// ([`crate::credentials`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub basic_default_credential: bool,
     /// Body bytes seen (after chunked decoding), up to the transaction's emission.
     pub body_len: u64,
 }

@@ -162,6 +162,7 @@ impl Framings {
 #[derive(Debug)]
 pub struct HttpParser {
     cfg: HttpConfig,
+    credentials: std::sync::Arc<crate::credentials::DefaultCredentials>,
     client: Half,
     server: Half,
     /// Requests waiting for a response, with a sequence number.
@@ -178,8 +179,17 @@ pub struct HttpParser {
 impl HttpParser {
     /// A parser for a new connection.
     pub fn new(cfg: HttpConfig) -> Self {
+        Self::with_credentials(cfg, crate::credentials::DefaultCredentials::builtin())
+    }
+
+    /// A parser checking Basic credentials against `credentials` instead of the built-in list.
+    pub fn with_credentials(
+        cfg: HttpConfig,
+        credentials: std::sync::Arc<crate::credentials::DefaultCredentials>,
+    ) -> Self {
         HttpParser {
             cfg,
+            credentials,
             client: Half::new(),
             server: Half::new(),
             pending: VecDeque::new(),
@@ -426,6 +436,7 @@ impl HttpParser {
             authorization_scheme: None,
             basic_user: None,
             basic_password_len: None,
+            basic_default_credential: false,
             body_len: 0,
         };
         let mut sink = Vec::new();
@@ -476,6 +487,7 @@ impl HttpParser {
             authorization_scheme: None,
             basic_user: None,
             basic_password_len: None,
+            basic_default_credential: false,
             body_len: 0,
         };
         let mut f = Framings::default();
@@ -491,7 +503,7 @@ impl HttpParser {
             } else if n.eq_ignore_ascii_case("content-type") {
                 r.content_type = Some(value(v));
             } else if n.eq_ignore_ascii_case("authorization") {
-                authorization(&mut r, v);
+                authorization(&mut r, v, &self.credentials);
             }
         }
         r.content_length = f.content_length.filter(|_| !f.bad_length);

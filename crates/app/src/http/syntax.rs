@@ -151,7 +151,11 @@ pub(super) fn version(v: Option<u8>) -> &'static str {
 }
 
 /// `Authorization: <scheme> <credentials>`; Basic credentials are decoded for the username.
-pub(super) fn authorization(r: &mut HttpRequest, v: &[u8]) {
+pub(super) fn authorization(
+    r: &mut HttpRequest,
+    v: &[u8],
+    credentials: &crate::credentials::DefaultCredentials,
+) {
     let v = trim(v);
     let (scheme, creds) = match v.iter().position(|&b| b == b' ') {
         Some(i) => (
@@ -175,6 +179,8 @@ pub(super) fn authorization(r: &mut HttpRequest, v: &[u8]) {
             };
             r.basic_user = Some(text(user, MAX_VALUE));
             r.basic_password_len = Some(pass.len());
+            r.basic_default_credential =
+                std::str::from_utf8(user).is_ok_and(|u| credentials.contains(u, pass));
         }
     }
 }

@@ -171,6 +171,7 @@ fn basic_auth_username_and_password_length() {
     assert_eq!(q.authorization_scheme.as_deref(), Some("Basic"));
     assert_eq!(q.basic_user.as_deref(), Some("test"));
     assert_eq!(q.basic_password_len, Some(4));
+    assert!(!q.basic_default_credential);
     let r = t[0].response.as_ref().unwrap();
     assert_eq!(r.www_authenticate.as_deref(), Some("Basic realm=\"x\""));
     assert_eq!(base64_decode(b"YQ").as_deref(), Some(&b"a"[..]));
@@ -429,4 +430,20 @@ fn probes() {
     assert_eq!(probe(S, b"HTTP/2 200"), Probe::NoMatch);
     assert_eq!(probe(S, b"RTSP/1.0 200 OK"), Probe::NoMatch);
     assert_eq!(probe(S, b"220 ftp"), Probe::NoMatch);
+}
+
+#[test]
+fn basic_auth_default_credential() {
+    // "admin:admin", on the Mirai list; unanswered, so it comes out when the server side ends.
+    let (mut p, mut out) = run(&[(
+        C,
+        b"GET /admin/ HTTP/1.1\r\nHost: cam\r\nAuthorization: Basic YWRtaW46YWRtaW4=\r\n\r\n",
+    )]);
+    p.end(S, &mut out);
+    let t = txs(&out);
+    let q = t[0].request.as_ref().unwrap();
+    assert_eq!(q.basic_user.as_deref(), Some("admin"));
+    assert!(q.basic_default_credential);
+    let json = serde_json::to_string(&out).unwrap();
+    assert!(!json.contains("YWRtaW46YWRtaW4"), "{json}");
 }

@@ -70,6 +70,15 @@ impl<T: Ord> Default for Capped<T> {
     }
 }
 
+impl Capped<String> {
+    /// Inserts a copy of `v` unless present (no allocation when it is).
+    fn insert_str(&mut self, v: &str, cap: usize) {
+        if !self.set.contains(v) {
+            self.insert(v.to_string(), cap);
+        }
+    }
+}
+
 impl<T: Ord> Capped<T> {
     fn insert(&mut self, v: T, cap: usize) {
         if self.set.contains(&v) {
@@ -197,6 +206,8 @@ pub struct Inventory {
     oui: OuiRegistry,
     devices: Vec<Device>,
     by_mac: FxHashMap<[u8; 6], u32>,
+    /// The last two MAC lookups (most packets go back and forth between the same stations).
+    recent: [([u8; 6], u32); 2],
     by_ip: FxHashMap<IpAddr, u32>,
     devices_dropped: u64,
 }
@@ -209,6 +220,7 @@ impl Inventory {
             oui,
             devices: Vec::new(),
             by_mac: FxHashMap::default(),
+            recent: [([0; 6], u32::MAX); 2],
             by_ip: FxHashMap::default(),
             devices_dropped: 0,
         }
@@ -224,8 +236,24 @@ impl Inventory {
         self.devices.is_empty()
     }
 
+    fn find_mac(&mut self, mac: [u8; 6]) -> Option<u32> {
+        if let Some(&(_, i)) = self
+            .recent
+            .iter()
+            .find(|(m, i)| *m == mac && *i != u32::MAX)
+        {
+            return Some(i);
+        }
+        let i = *self.by_mac.get(&mac)?;
+        self.recent.rotate_right(1);
+        if let Some(r) = self.recent.first_mut() {
+            *r = (mac, i);
+        }
+        Some(i)
+    }
+
     fn by_mac_or_create(&mut self, mac: [u8; 6], ts: i64) -> Option<usize> {
-        if let Some(&i) = self.by_mac.get(&mac) {
+        if let Some(i) = self.find_mac(mac) {
             return Some(i as usize);
         }
         if self.devices.len() >= self.cfg.max_devices {
@@ -312,7 +340,7 @@ impl Inventory {
             }
         }
         let di = match (d.dst_mac, dst_ip) {
-            (Some(m), _) => self.by_mac.get(&m.0).copied(),
+            (Some(m), _) => self.find_mac(m.0),
             (None, Some(ip)) if linkless => self.by_ip.get(&ip).copied(),
             _ => None,
         };
@@ -585,19 +613,19 @@ fn mqtt_client(dev: &mut Device, m: &MqttMessage, cap: usize) {
     let a = dev.mqtt.get_or_insert_with(Box::default);
     match m {
         MqttMessage::Connect(c) => {
-            a.client_ids.insert(c.client_id.clone(), cap);
+            a.client_ids.insert_str(&c.client_id, cap);
             if let Some(u) = &c.username {
-                a.usernames.insert(u.clone(), cap);
+                a.usernames.insert_str(u, cap);
             }
         }
         MqttMessage::Publish(p) => {
             a.publishes += 1;
-            a.topics.insert(p.topic.clone(), cap);
+            a.topics.insert_str(&p.topic, cap);
             dev.roles.insert("mqtt_publisher");
         }
         MqttMessage::Subscribe(s) => {
             for t in &s.filters {
-                a.subscriptions.insert(t.topic.clone(), cap);
+                a.subscriptions.insert_str(&t.topic, cap);
             }
             dev.roles.insert("mqtt_subscriber");
         }
@@ -612,7 +640,7 @@ fn mdns_names(dev: &mut Device, m: &DnsMessage, cap: usize) {
                 dev.hostnames.insert((r.name.clone(), "mdns"), cap);
             }
             DnsRdata::Name(_) if r.rrtype == 12 && r.name.starts_with('_') => {
-                dev.mdns_services.insert(r.name.clone(), cap);
+                dev.mdns_services.insert_str(&r.name, cap);
             }
             _ => {}
         }

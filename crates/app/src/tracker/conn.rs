@@ -50,6 +50,9 @@ struct Detector {
     order: Vec<(Direction, usize)>,
     /// Per direction: no probe matches (or the direction ended / had a gap).
     unknown: [bool; 2],
+    /// The connection was seen from its start (SYN) and without gaps: its first bytes are
+    /// the protocol's first bytes, so the port may not overrule what they say.
+    from_start: bool,
 }
 
 fn di(d: Direction) -> usize {
@@ -104,12 +107,18 @@ impl Sink<'_> {
         let Stage::Detecting(det) = &*self.stage else {
             return;
         };
-        let spoke = |i: usize| det.prefix.get(i).is_some_and(|p| !p.is_empty());
-        let settled = (0..2).all(|i| det.unknown.get(i).copied().unwrap_or(true) || !spoke(i))
-            && det.unknown.iter().any(|u| *u);
-        if settled {
-            self.start(detect::port_fallback(self.server_port), &[]);
+        // Both sides must have failed (or ended): a server's first bytes can name the
+        // protocol after the client's did not (an HTTP request line no probe accepts,
+        // answered by `HTTP/1.0 400`).
+        if !det.unknown.iter().all(|u| *u) {
+            return;
         }
+        let spoke = |i: usize| det.prefix.get(i).is_some_and(|p| !p.is_empty());
+        // The port names a protocol only for a connection that carried data, and, except for
+        // telnet (whose servers need not negotiate), only when the start was not seen.
+        let proto = detect::port_fallback(self.server_port)
+            .filter(|p| (0..2).any(spoke) && (!det.from_start || *p == AppProto::Telnet));
+        self.start(proto, &[]);
     }
 }
 
@@ -152,6 +161,7 @@ impl StreamSink for Sink<'_> {
                 if let Some(u) = det.unknown.get_mut(di(self.dir)) {
                     *u = true;
                 }
+                det.from_start = false;
                 self.settle();
             }
         }
@@ -198,7 +208,10 @@ impl Conn {
             tcp: Some(Box::new(TcpState {
                 streams: [StreamReassembler::new(rcfg), StreamReassembler::new(rcfg)],
                 closed: [false; 2],
-                stage: Stage::Detecting(Box::default()),
+                stage: Stage::Detecting(Box::new(Detector {
+                    from_start: syn,
+                    ..Detector::default()
+                })),
             })),
         }
     }
@@ -245,7 +258,7 @@ impl Conn {
         src: Endpoint,
         macs: [Option<[u8; 6]>; 2],
         flags: u8,
-        seq: u32,
+        (seq, ack): (u32, u32),
         payload: &[u8],
         cfg: &AppConfig,
         budget: &mut ReassemblyBudget,
@@ -278,6 +291,27 @@ impl Conn {
                 stream.segment(seq, payload, flags, budget, &mut sink);
             }
         }
+        // An acknowledgement from this side lets the other direction skip a hole the
+        // capture missed.
+        if flags & 0x10 != 0 {
+            let other = match dir {
+                Direction::ToServer => Direction::ToClient,
+                Direction::ToClient => Direction::ToServer,
+            };
+            let TcpState { streams, stage, .. } = &mut **tcp;
+            if let Some(stream) = streams.get_mut(di(other)) {
+                let mut sink = Sink {
+                    stage,
+                    proto: &mut self.proto,
+                    dir: other,
+                    server_port: self.server.port,
+                    credentials: &cfg.credentials,
+                    out: &mut out,
+                    missed: &mut missed,
+                };
+                stream.acked(ack, budget, &mut sink);
+            }
+        }
         stats.missed_bytes += missed;
         if let Some(c) = tcp.closed.get_mut(di(dir)) {
             *c |= flags & 0x05 != 0; // FIN or RST
@@ -295,7 +329,8 @@ impl Conn {
             }
             tcp.stage = Stage::Done;
         }
-        self.emit(out, at, events);
+        let macs = self.macs;
+        self.emit(out, macs, at, events);
         over
     }
 
@@ -341,7 +376,13 @@ impl Conn {
             _ => return,
         };
         let record = record.unwrap_or_else(|error| AppRecord::Anomaly { error });
-        self.emit(vec![(dir, record)], at, events);
+        // A UDP conversation can be shared (DHCP's 0.0.0.0:68 → broadcast): the addresses
+        // are this datagram's.
+        let macs = match dir {
+            Direction::ToServer => macs,
+            Direction::ToClient => [macs[1], macs[0]],
+        };
+        self.emit(vec![(dir, record)], macs, at, events);
     }
 
     /// Ends the connection: a protocol still undecided is settled, streams flushed.
@@ -378,10 +419,11 @@ impl Conn {
             stats.recognised += 1;
         }
         stats.missed_bytes += missed;
-        self.emit(out, at, events);
+        let macs = self.macs;
+        self.emit(out, macs, at, events);
     }
 
-    fn emit(&mut self, out: Out, at: At, events: &mut Vec<AppEvent>) {
+    fn emit(&mut self, out: Out, macs: [Option<[u8; 6]>; 2], at: At, events: &mut Vec<AppEvent>) {
         let Some(proto) = self.proto else { return };
         if out.is_empty() {
             return;
@@ -403,7 +445,7 @@ impl Conn {
                 transport,
                 client: (c.addr.ip(), c.port),
                 server: (s.addr.ip(), s.port),
-                macs: self.macs,
+                macs,
                 direction,
                 community_id: community_id.clone(),
                 conn: self.id,

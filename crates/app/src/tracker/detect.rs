@@ -126,7 +126,7 @@ pub fn detect_udp(payload: &[u8], src_port: u16, dst_port: u16) -> Option<(AppPr
         return Some((AppProto::Tftp, false));
     }
     if dns::probe(payload) {
-        if let Ok(m) = dns::parse(payload) {
+        if let Some(m) = dns::parse(payload).ok().filter(dns_plausible) {
             let proto = if src_port == 5353 || dst_port == 5353 {
                 AppProto::Mdns
             } else {
@@ -143,6 +143,18 @@ pub fn detect_udp(payload: &[u8], src_port: u16, dst_port: u16) -> Option<(AppPr
         }
     }
     None
+}
+
+/// What a real DNS message has and other protocols' datagrams rarely do: the reserved Z
+/// bit clear, no error code in a query, and questions of a real type and class (IN, CH, HS,
+/// NONE, ANY; the mDNS QU bit stripped). An NTP request, for one, fails all three.
+fn dns_plausible(m: &dns::DnsMessage) -> bool {
+    m.z & 0x4 == 0 // Z; AD and CD (the low two of the three) are in use
+        && (m.response || m.rcode == 0)
+        && m
+            .questions
+            .iter()
+            .all(|q| q.rrtype != 0 && matches!(q.class, 1 | 3 | 4 | 254 | 255))
 }
 
 /// MQTT: a CONNECT packet (type 1, flags 0) whose variable header names the protocol

@@ -114,6 +114,13 @@ impl AppTracker {
         self.events.drain(..)
     }
 
+    /// Swaps the events produced since the last call into `into` (which should be empty; its
+    /// capacity is reused), without moving them.
+    pub fn take_events(&mut self, into: &mut Vec<AppEvent>) {
+        into.clear();
+        std::mem::swap(&mut self.events, into);
+    }
+
     /// Processes one decoded packet (`file`, `index`: where it came from).
     pub fn packet(&mut self, ts: i64, file: u16, index: u64, d: &Decoded<'_>) {
         let at = At { ts, file, index };
@@ -128,9 +135,10 @@ impl AppTracker {
                 dst_port,
                 flags,
                 seq,
+                ack,
                 payload,
                 ..
-            } => (src_port, dst_port, Some((flags, seq)), payload),
+            } => (src_port, dst_port, Some((flags, seq, ack)), payload),
             Transport::Udp {
                 src_port,
                 dst_port,
@@ -163,13 +171,13 @@ impl AppTracker {
             Entry::Vacant(v) => {
                 // A TCP packet without payload that is not a SYN cannot start anything
                 // useful mid-stream; wait for data.
-                if let Some((flags, _)) = tcp {
+                if let Some((flags, _, _)) = tcp {
                     if payload.is_empty() && flags & 0x02 == 0 {
                         return;
                     }
                 }
                 let mut conn = match tcp {
-                    Some((flags, _)) => Conn::new_tcp(src, dst, flags, &self.cfg),
+                    Some((flags, _, _)) => Conn::new_tcp(src, dst, flags, &self.cfg),
                     None => Conn::new_udp(src, dst, payload),
                 };
                 self.stats.connections += 1;
@@ -188,11 +196,11 @@ impl AppTracker {
         let was_known = conn.proto.is_some();
         let before = self.events.len();
         let done = match tcp {
-            Some((flags, seq)) => conn.tcp_segment(
+            Some((flags, seq, ack)) => conn.tcp_segment(
                 src,
                 macs,
                 flags,
-                seq,
+                (seq, ack),
                 payload,
                 &self.cfg,
                 &mut self.budget,
@@ -208,10 +216,11 @@ impl AppTracker {
         if !was_known && conn.proto.is_some() {
             self.stats.recognised += 1;
         }
+        // Counted before `end`, which counts what it emits itself.
+        self.stats.events += (self.events.len() - before) as u64;
         if done {
             self.end(key, at);
         }
-        self.stats.events += (self.events.len() - before) as u64;
     }
 
     /// Ends a connection: flushes both directions (holes become gaps) and emits what is left.

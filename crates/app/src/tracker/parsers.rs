@@ -59,9 +59,14 @@ impl StreamParser {
                 ModbusParser::new(Direction::ToServer),
                 ModbusParser::new(Direction::ToClient),
             ])),
-            AppProto::Http => StreamParser::Http(Box::new(HttpParser::new(HttpConfig::default()))),
+            AppProto::Http => StreamParser::Http(Box::new(HttpParser::with_credentials(
+                HttpConfig::default(),
+                credentials.clone(),
+            ))),
             AppProto::Tls => StreamParser::Tls(Box::default()),
-            AppProto::Ftp => StreamParser::Ftp(Box::default()),
+            AppProto::Ftp => {
+                StreamParser::Ftp(Box::new(FtpParser::with_credentials(credentials.clone())))
+            }
             AppProto::Dns => StreamParser::Dns(Box::default()),
             _ => return None,
         })

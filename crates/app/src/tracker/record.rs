@@ -157,3 +157,23 @@ impl AppEvent {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_stay_small_to_move() {
+        let sizes = (
+            std::mem::size_of::<AppRecord>(),
+            std::mem::size_of::<AppEvent>(),
+            std::mem::size_of::<TelnetEvent>(),
+            std::mem::size_of::<FtpEvent>(),
+            std::mem::size_of::<ModbusRecord>(),
+            std::mem::size_of::<TftpRequest>(),
+            std::mem::size_of::<DtlsRecord>(),
+        );
+        println!("{sizes:?}");
+        assert!(sizes.1 <= 256, "{sizes:?}");
+    }
+}
