@@ -108,7 +108,7 @@ fuzz_target!(|data: &[u8]| {
         }
         index += 1;
     }
-    tracker.finish(0, index);
+    tracker.finish();
     for e in tracker.drain() {
         drained += 1;
         inventory.event(&e);

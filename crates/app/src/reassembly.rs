@@ -255,11 +255,12 @@ impl StreamReassembler {
         sink.end();
     }
 
-    /// The other side acknowledged every byte before `ack`. A hole before it will not be
-    /// filled (the sender does not retransmit acknowledged data; the capture missed it), so it
-    /// is skipped now as a gap and what follows is delivered, instead of waiting for the
-    /// buffer limit or the end (Zeek's rule). Acknowledgements more than [`MAX_ACK_SKIP`]
-    /// ahead are not trusted.
+    /// The other side acknowledged every byte before `ack`. A hole before buffered data that
+    /// lies at or below `ack` will not be filled (the sender does not retransmit acknowledged
+    /// data; the capture missed it), so it is skipped now as a gap and what follows is
+    /// delivered, instead of waiting for the buffer limit or the end (Zeek's rule). Nothing is
+    /// skipped where no later data was captured yet. Acknowledgements more than
+    /// [`MAX_ACK_SKIP`] ahead are not trusted.
     pub fn acked(&mut self, ack: u32, budget: &mut ReassemblyBudget, sink: &mut impl StreamSink) {
         if self.closed || !self.started {
             return;
@@ -268,17 +269,13 @@ impl StreamReassembler {
         if ahead <= 0 || ahead > MAX_ACK_SKIP {
             return;
         }
+        // Only holes with captured data after them: an acknowledgement captured before the
+        // segment it acknowledges (capture order is not wire order) must not skip that data.
         while let Some(first) = self.pieces.first().map(|p| p.seq) {
             if diff(first, ack) > 0 {
                 break;
             }
             self.skip_first_hole(budget, sink);
-        }
-        let missing = diff(ack, self.next);
-        if missing > 0 {
-            self.report_gap(missing.unsigned_abs(), sink);
-            self.next = ack;
-            self.drain(budget, sink);
         }
         self.check_fin(budget, sink);
     }
@@ -556,15 +553,18 @@ mod tests {
         assert_eq!(s.out, b"abc|ghi");
         assert_eq!(s.gaps, vec![3]);
         assert_eq!(b.used(), 0);
-        // Acknowledged but never captured at all: a gap up to the acknowledgement.
-        r.acked(120, &mut b, &mut s);
-        assert_eq!(s.gaps, vec![3, 10]);
-        r.segment(120, b"jk", 0, &mut b, &mut s);
-        assert_eq!(s.out, b"abc|ghi|jk");
-        // Implausible jumps are ignored.
-        r.acked(122u32.wrapping_add(1 << 30), &mut b, &mut s);
-        assert_eq!(s.gaps.len(), 2);
-        assert_eq!(r.stats().missed, 13);
+        // An acknowledgement captured before the data it acknowledges skips nothing.
+        r.acked(113, &mut b, &mut s);
+        assert_eq!(s.gaps, vec![3]);
+        r.segment(110, b"jkl", 0, &mut b, &mut s);
+        assert_eq!(s.out, b"abc|ghijkl");
+        // Implausible jumps are ignored even with data buffered behind a hole.
+        r.segment(200, b"z", 0, &mut b, &mut s);
+        r.acked(201u32.wrapping_add(1 << 30), &mut b, &mut s);
+        assert_eq!(s.gaps.len(), 1);
+        r.acked(201, &mut b, &mut s);
+        assert_eq!(s.out, b"abc|ghijkl|z");
+        assert_eq!(r.stats().missed, 3 + 87);
     }
 
     #[test]

@@ -338,6 +338,9 @@ pub fn run(cfg: AnalyzeConfig) -> anyhow::Result<Outcome> {
     if !writers.header_done {
         writers.conn.write_header(pipe.first_ts.unwrap_or(0))?;
     }
+    if let Some(a) = pipe.app.as_mut() {
+        a.end_connections()?;
+    }
     pipe.finish(&mut writers)?;
     writers.conn.finish(pipe.last_ts)?;
     writers.eve.finish()?;

@@ -10,7 +10,7 @@ use custos_app::inventory::{Inventory, InventoryConfig};
 use custos_app::{AppConfig, AppEvent, AppTracker};
 use custos_decode::Decoded;
 use custos_flow::PacketMeta;
-use custos_output::time::{eve_time, push_eve_time};
+use custos_output::time::{eve_time, EveTimeWriter};
 use rustc_hash::FxHashMap;
 use serde_json::json;
 use std::fs::File;
@@ -53,8 +53,8 @@ pub struct AppStage {
     file_json: Vec<String>,
     /// Per connection: the event fields that do not change (see `write_event`).
     prefixes: FxHashMap<u64, String>,
-    last: (u16, u64),
-    line: String,
+    line: Vec<u8>,
+    clock: EveTimeWriter,
     /// Buffer the tracker's events are swapped into (reused).
     pending: Vec<AppEvent>,
 }
@@ -98,20 +98,27 @@ impl AppStage {
                 .collect(),
             files,
             prefixes: FxHashMap::default(),
-            last: (0, 0),
-            line: String::with_capacity(512),
+            line: Vec::with_capacity(1024),
+            clock: EveTimeWriter::default(),
             pending: Vec::new(),
         })
     }
 
-    /// Feeds one decoded packet and writes the events it completed.
+    /// Feeds one decoded packet and writes the events it completed; a packet whose transport
+    /// checksum was rejected only counts in the inventory.
     ///
     /// # Errors
     /// Write errors.
-    pub fn packet(&mut self, meta: &PacketMeta, decoded: &Decoded<'_>) -> std::io::Result<()> {
-        self.last = (meta.file, meta.index);
+    pub fn packet(
+        &mut self,
+        meta: &PacketMeta,
+        decoded: &Decoded<'_>,
+        bad_checksum: bool,
+    ) -> std::io::Result<()> {
         self.inventory.packet(meta.ts, meta.frame_len, decoded);
-        self.tracker.packet(meta.ts, meta.file, meta.index, decoded);
+        if !bad_checksum {
+            self.tracker.packet(meta.ts, meta.file, meta.index, decoded);
+        }
         self.write_pending()
     }
 
@@ -132,12 +139,15 @@ impl AppStage {
     }
 
     fn write_event(&mut self, e: &AppEvent) -> std::io::Result<()> {
-        use std::fmt::Write as _;
+        // Bytes, not a String: serde_json writes into the same buffer without a UTF-8 check.
+        let line = &mut self.line;
         let name = e.event_type();
-        self.line.clear();
-        self.line.push_str("{\"timestamp\":\"");
-        push_eve_time(&mut self.line, e.ts);
-        let _ = write!(self.line, "\",\"event_type\":\"{name}\",");
+        line.clear();
+        line.extend_from_slice(b"{\"timestamp\":\"");
+        self.clock.push(line, e.ts);
+        line.extend_from_slice(b"\",\"event_type\":\"");
+        line.extend_from_slice(name.as_bytes());
+        line.extend_from_slice(b"\",");
         // The endpoints, protocol and Community ID are the same for every event of a
         // connection: formatted once per connection (a bounded cache).
         if self.prefixes.len() > 16_384 {
@@ -156,23 +166,23 @@ impl AppStage {
                 e.community_id
             )
         });
-        self.line.push_str(prefix);
-        self.line.push_str(match e.direction {
-            custos_app::Direction::ToServer => ",\"direction\":\"to_server\",\"",
-            custos_app::Direction::ToClient => ",\"direction\":\"to_client\",\"",
+        line.extend_from_slice(prefix.as_bytes());
+        line.extend_from_slice(match e.direction {
+            custos_app::Direction::ToServer => b",\"direction\":\"to_server\",\"",
+            custos_app::Direction::ToClient => b",\"direction\":\"to_client\",\"",
         });
-        self.line.push_str(name);
-        self.line.push_str("\":");
-        if let custos_app::AppRecord::Anomaly { error } = &e.record {
-            let body = json!({"type": "applayer", "app_proto": e.proto.name(), "error": error});
-            let _ = write!(self.line, "{body}");
+        line.extend_from_slice(name.as_bytes());
+        line.extend_from_slice(b"\":");
+        let body = if let custos_app::AppRecord::Anomaly { error } = &e.record {
+            serde_json::to_writer(
+                &mut *line,
+                &json!({"type": "applayer", "app_proto": e.proto.name(), "error": error}),
+            )
         } else {
-            // Serialising into the line's buffer avoids a String per event.
-            let mut buf = std::mem::take(&mut self.line).into_bytes();
-            if serde_json::to_writer(&mut buf, &e.record).is_err() {
-                buf.extend_from_slice(b"null");
-            }
-            self.line = String::from_utf8(buf).unwrap_or_default();
+            serde_json::to_writer(&mut *line, &e.record)
+        };
+        if body.is_err() {
+            line.extend_from_slice(b"null");
         }
         // The input file is named only when there are several (stats.json names them all).
         if self.file_json.len() > 1 {
@@ -180,12 +190,14 @@ impl AppStage {
                 .file_json
                 .get(usize::from(e.file))
                 .map_or("\"\"", String::as_str);
-            let _ = write!(self.line, ",\"custos\":{{\"pcap_file\":{file},");
+            line.extend_from_slice(b",\"custos\":{\"pcap_file\":");
+            line.extend_from_slice(file.as_bytes());
+            line.push(b',');
         } else {
-            self.line.push_str(",\"custos\":{");
+            line.extend_from_slice(b",\"custos\":{");
         }
-        let _ = writeln!(self.line, "\"packet\":{}}}}}", e.index);
-        self.out.write_all(self.line.as_bytes())
+        writeln!(line, "\"packet\":{}}}}}", e.index)?;
+        self.out.write_all(line)
     }
 
     /// The application protocol recognised in `flow`, for its flow record.
@@ -194,14 +206,24 @@ impl AppStage {
         self.tracker.take_app_proto(&key).map(|p| p.name())
     }
 
+    /// Ends every connection still followed (end of input) and writes its last events. Called
+    /// before the flow table's last flows are written, so that their records carry the
+    /// protocols decided only at the end.
+    ///
+    /// # Errors
+    /// Write errors.
+    pub fn end_connections(&mut self) -> std::io::Result<()> {
+        self.tracker.finish();
+        self.write_pending()
+    }
+
     /// Ends every connection, writes the last events, `devices.json` and `findings.jsonl`.
     ///
     /// # Errors
     /// Write errors.
     pub fn finish(self) -> std::io::Result<serde_json::Value> {
         let mut me = self;
-        me.tracker.finish(me.last.0, me.last.1);
-        me.write_pending()?;
+        me.end_connections()?;
         me.out.flush()?;
         let time = |ts: i64| eve_time(ts);
         let inventory = me.inventory.to_json(&time);

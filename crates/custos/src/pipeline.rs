@@ -114,7 +114,13 @@ impl Pipeline {
             d.packet(self.packets - 1, meta, &decoded)?;
         }
         if let Some(a) = self.app.as_mut() {
-            a.packet(meta, &decoded)?;
+            // A segment whose checksum the policy rejects never reached the host: the
+            // application layer must not read it (it could displace the real data).
+            let bad = self.policy.decoder_verifies()
+                && decoded
+                    .innermost()
+                    .is_some_and(|l| l.l4_checksum == custos_decode::ChecksumStatus::Bad);
+            a.packet(meta, &decoded, bad)?;
         }
         if decoded.unsupported_link {
             bump(&mut self.unsupported, linktype);

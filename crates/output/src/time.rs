@@ -80,6 +80,37 @@ pub fn push_eve_time(out: &mut String, ts_ns: i64) {
     out.push_str("+0000");
 }
 
+/// Writes EVE timestamps into byte buffers, formatting the date and time of day once per
+/// second of packet time (consecutive records mostly share it).
+#[derive(Debug, Default, Clone)]
+pub struct EveTimeWriter {
+    second: Option<i64>,
+    /// `YYYY-MM-DDTHH:MM:SS.` of `second`.
+    head: String,
+}
+
+impl EveTimeWriter {
+    /// Appends the EVE timestamp of `ts_ns` to `out` (same text as [`eve_time`]).
+    pub fn push(&mut self, out: &mut Vec<u8>, ts_ns: i64) {
+        let (secs, ns) = split(ts_ns);
+        if self.second != Some(secs) {
+            self.head.clear();
+            push_eve_time(&mut self.head, ts_ns - i64::from(ns));
+            self.head.truncate(20);
+            self.second = Some(secs);
+        }
+        out.extend_from_slice(self.head.as_bytes());
+        let mut micros = [b'0'; 6];
+        let mut n = ns / 1000;
+        for d in micros.iter_mut().rev() {
+            *d = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        out.extend_from_slice(&micros);
+        out.extend_from_slice(b"+0000");
+    }
+}
+
 /// Suricata's EVE timestamp: `2009-11-18T16:59:51.405770+0000`.
 pub fn eve_time(ts_ns: i64) -> String {
     let (y, m, d, h, mi, s, ns) = parts(ts_ns);
@@ -92,6 +123,23 @@ pub fn eve_time(ts_ns: i64) -> String {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn cached_eve_time_equals_formatted() {
+        let mut w = EveTimeWriter::default();
+        for ts in [
+            1_258_567_191_405_770_123i64,
+            1_258_567_191_999_999_999,
+            1_258_567_192_000_000_000,
+            -1,
+            -1_000_000_001,
+            0,
+        ] {
+            let mut out = Vec::new();
+            w.push(&mut out, ts);
+            assert_eq!(String::from_utf8(out).unwrap(), eve_time(ts), "{ts}");
+        }
+    }
 
     #[test]
     fn pushed_eve_time_equals_formatted() {

@@ -18,7 +18,7 @@ use crate::Direction;
 use baseline::{Rule, Severity};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::net::IpAddr;
 
 /// Thresholds and windows of the rules.
@@ -137,6 +137,9 @@ impl Finding {
 
 type Key = (&'static str, Party, Option<Party>, &'static str);
 
+/// Client, server address, server port, protocol: one login target of one client.
+type PairKey = (IpAddr, IpAddr, u16, &'static str);
+
 /// Failed logins of one client against one service.
 #[derive(Debug, Default)]
 struct Attempts {
@@ -156,11 +159,12 @@ pub struct Findings {
     cfg: FindingsConfig,
     open: BTreeMap<Key, Finding>,
     dropped: u64,
-    attempts: HashMap<(IpAddr, IpAddr, u16, &'static str), Attempts>,
-    /// Connections whose MQTT CONNECT had no username, waiting for the CONNACK.
-    anonymous_connects: HashMap<String, (u16, u64)>,
+    attempts: BTreeMap<PairKey, Attempts>,
+    /// Connections (by [`AppEvent::conn`]) whose MQTT CONNECT had no username, waiting for
+    /// the CONNACK.
+    anonymous_connects: BTreeMap<u64, (u16, u64)>,
     /// Password packets waiting for the login verdict, per connection.
-    password_packets: HashMap<String, (u16, u64)>,
+    password_packets: BTreeMap<u64, (u16, u64)>,
     modbus_start: Option<i64>,
     modbus_writers: HashSet<(IpAddr, IpAddr)>,
 }
@@ -180,9 +184,9 @@ impl Findings {
             cfg,
             open: BTreeMap::new(),
             dropped: 0,
-            attempts: HashMap::new(),
-            anonymous_connects: HashMap::new(),
-            password_packets: HashMap::new(),
+            attempts: BTreeMap::new(),
+            anonymous_connects: BTreeMap::new(),
+            password_packets: BTreeMap::new(),
             modbus_start: None,
             modbus_writers: HashSet::new(),
         }
@@ -232,6 +236,7 @@ impl Findings {
         let max = self.cfg.max_evidence;
         let f = self.open.get_mut(&key)?;
         f.count += 1;
+        f.first_ts = f.first_ts.min(e.ts);
         f.last_ts = f.last_ts.max(e.ts);
         if f.community_ids.len() < max {
             f.community_ids.insert(e.community_id.to_string());
@@ -410,10 +415,7 @@ impl Findings {
                 );
             }
             TelnetEvent::Password { username, .. } => {
-                if self.password_packets.len() < MAX_PAIRS {
-                    self.password_packets
-                        .insert(e.community_id.to_string(), (e.file, e.index));
-                }
+                bounded_insert(&mut self.password_packets, e.conn, (e.file, e.index));
                 let max = self.cfg.max_evidence;
                 if let Some(f) = self.report(
                     baseline::CLEARTEXT_CREDENTIALS,
@@ -432,7 +434,7 @@ impl Findings {
                 default_credential,
                 ..
             } => {
-                let pw = self.password_packets.remove(&*e.community_id);
+                let pw = self.password_packets.remove(&e.conn);
                 if *success {
                     self.success_with(e, *default_credential, username.as_deref(), pw);
                 } else {
@@ -479,14 +481,12 @@ impl Findings {
                         &[("method", json!("MQTT CONNECT password"))],
                     );
                 }
-                if !c.username_flag && !c.password_flag && self.anonymous_connects.len() < MAX_PAIRS
-                {
-                    self.anonymous_connects
-                        .insert(e.community_id.to_string(), (e.file, e.index));
+                if !c.username_flag && !c.password_flag {
+                    bounded_insert(&mut self.anonymous_connects, e.conn, (e.file, e.index));
                 }
             }
             MqttMessage::Connack(a) => {
-                let anonymous = self.anonymous_connects.remove(&*e.community_id);
+                let anonymous = self.anonymous_connects.remove(&e.conn);
                 match (a.return_code, anonymous) {
                     (0, Some(connect)) => {
                         let max = self.cfg.max_evidence;
@@ -549,7 +549,18 @@ impl Findings {
         let threshold = self.cfg.brute_force_failures.max(1);
         let key = (e.client.0, e.server.0, e.server.1, e.proto.name());
         if !self.attempts.contains_key(&key) && self.attempts.len() >= MAX_PAIRS {
-            return;
+            // Full: forget the eighth of the pairs that failed least recently (not the
+            // newcomer, or an attacker could fill the table first to go unnoticed);
+            // amortised O(log n) per new pair.
+            let mut by_age: Vec<(Option<i64>, PairKey)> = self
+                .attempts
+                .iter()
+                .map(|(k, a)| (a.window.back().copied(), *k))
+                .collect();
+            by_age.sort_unstable();
+            for (_, k) in by_age.into_iter().take(MAX_PAIRS / 8) {
+                self.attempts.remove(&k);
+            }
         }
         let max = self.cfg.max_evidence;
         let a = self.attempts.entry(key).or_default();
@@ -659,6 +670,15 @@ impl Findings {
         });
         all
     }
+}
+
+/// Inserts into a per-connection table; when full, the oldest connection's entry goes
+/// (connection numbers grow, so the smallest key is the oldest).
+fn bounded_insert(map: &mut BTreeMap<u64, (u16, u64)>, conn: u64, v: (u16, u64)) {
+    if map.len() >= MAX_PAIRS && !map.contains_key(&conn) {
+        map.pop_first();
+    }
+    map.insert(conn, v);
 }
 
 /// Adds `v` to the array `details[key]` unless present or full.

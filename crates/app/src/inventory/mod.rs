@@ -209,6 +209,9 @@ pub struct Inventory {
     /// The last two MAC lookups (most packets go back and forth between the same stations).
     recent: [([u8; 6], u32); 2],
     by_ip: FxHashMap<IpAddr, u32>,
+    /// Own addresses of MAC-keyed devices, for records that carry no MAC (the receiver in
+    /// Linux cooked captures, for one).
+    ip_owner: FxHashMap<IpAddr, u32>,
     devices_dropped: u64,
 }
 
@@ -222,6 +225,7 @@ impl Inventory {
             by_mac: FxHashMap::default(),
             recent: [([0; 6], u32::MAX); 2],
             by_ip: FxHashMap::default(),
+            ip_owner: FxHashMap::default(),
             devices_dropped: 0,
         }
     }
@@ -300,7 +304,10 @@ impl Inventory {
         match (mac, ip) {
             (Some(m), _) if is_station(m) => self.by_mac_or_create(m, ts),
             (Some(_), _) => None,
-            (None, Some(ip)) if is_host_ip(ip) => self.by_ip_or_create(ip, ts),
+            (None, Some(ip)) if is_host_ip(ip) => match self.ip_owner.get(&ip) {
+                Some(&i) => Some(i as usize),
+                None => self.by_ip_or_create(ip, ts),
+            },
             (None, _) => None,
         }
     }
@@ -322,17 +329,23 @@ impl Inventory {
             dev.packets_sent += 1;
             dev.bytes_sent += bytes;
             if let Some(ip) = src_ip.filter(|ip| is_host_ip(*ip)) {
+                let mut own = false;
                 if d.arp.is_some() {
                     dev.ips.insert(ip, cap.max_ips);
+                    own = true;
                 } else if !dev.ips.set.contains(&ip) {
                     if dev.ips.set.len() >= cap.max_own_ips.min(cap.max_ips) {
                         dev.routed = true;
                         own_src = false;
                     } else if !dev.routed {
                         dev.ips.insert(ip, cap.max_ips);
+                        own = true;
                     } else {
                         own_src = false;
                     }
+                }
+                if own && dev.mac.is_some() && dev.ips.set.contains(&ip) {
+                    self.ip_owner.insert(ip, si as u32);
                 }
             }
             if let Some(ip) = dst_ip.filter(|ip| is_host_ip(*ip)) {
@@ -342,6 +355,8 @@ impl Inventory {
         let di = match (d.dst_mac, dst_ip) {
             (Some(m), _) => self.find_mac(m.0),
             (None, Some(ip)) if linkless => self.by_ip.get(&ip).copied(),
+            // A source MAC but no destination MAC (Linux cooked capture): by address.
+            (None, Some(ip)) => self.ip_owner.get(&ip).copied(),
             _ => None,
         };
         if let Some(dev) = di.and_then(|i| self.devices.get_mut(i as usize)) {
@@ -362,12 +377,9 @@ impl Inventory {
             let syn = flags & 0x12 == 0x02;
             if let Some(dev) = self.devices.get_mut(si).filter(|_| own_src) {
                 if syn_ack {
-                    let before = dev.offered.len();
                     if let Some(o) = offered(dev, 6, src_port, ts, cap.max_services) {
                         o.connections += 1;
                         o.clients.insert(l.dst, cap.max_peers);
-                    } else if before >= cap.max_services {
-                        dev.offered_dropped += 1;
                     }
                 } else if syn {
                     if let Some(u) = used(dev, 6, l.dst, dst_port, cap.max_services) {
@@ -547,6 +559,7 @@ impl Inventory {
 fn offered(dev: &mut Device, t: u8, port: u16, ts: i64, cap: usize) -> Option<&mut Offered> {
     if !dev.offered.contains_key(&(t, port)) {
         if dev.offered.len() >= cap {
+            dev.offered_dropped += 1;
             return None;
         }
         dev.offered.insert(

@@ -19,6 +19,8 @@ pub(super) struct Conn {
     pub last_ts: i64,
     /// When the connection was last put on the idle queue.
     pub queued_at: i64,
+    /// Input file and index of the last packet.
+    pub last_at: (u16, u64),
     client: Endpoint,
     server: Endpoint,
     transport: u8,
@@ -27,9 +29,58 @@ pub(super) struct Conn {
     /// Number of the connection (see [`AppEvent::conn`]).
     pub id: u64,
     tcp: Option<Box<TcpState>>,
+    udp: Option<UdpState>,
+}
+
+/// Detection state of a UDP conversation.
+struct UdpState {
+    /// Datagrams offered to detection so far.
+    tries: u8,
+    /// A datagram parsed as the chosen protocol.
+    parsed: bool,
+}
+
+/// Datagrams of a conversation offered to detection before it is left unrecognised.
+const UDP_DETECT_TRIES: u8 = 8;
+
+/// The port the datagram was sent to.
+fn dir_port(c: &Conn, dir: Direction) -> u16 {
+    match dir {
+        Direction::ToServer => c.server.port,
+        Direction::ToClient => c.client.port,
+    }
+}
+
+/// Parses one datagram as `proto`.
+fn parse_udp(proto: AppProto, payload: &[u8]) -> Result<AppRecord, String> {
+    let s = |e: &dyn std::fmt::Display| e.to_string();
+    match proto {
+        AppProto::Dns | AppProto::Mdns => dns::parse(payload)
+            .map(|m| AppRecord::Dns(Box::new(m)))
+            .map_err(|e| s(&e)),
+        AppProto::Dhcp => dhcp::parse(payload)
+            .map(|m| AppRecord::Dhcp(Box::new(m)))
+            .map_err(|e| s(&e)),
+        AppProto::Snmp => snmp::parse(payload)
+            .map(|m| AppRecord::Snmp(Box::new(m)))
+            .map_err(|e| s(&e)),
+        AppProto::Ssdp => ssdp::parse(payload)
+            .map(|m| AppRecord::Ssdp(Box::new(m)))
+            .map_err(|e| s(&e)),
+        AppProto::Tftp => tftp::parse(payload).map(AppRecord::Tftp).map_err(|e| s(&e)),
+        AppProto::Coap if coap::probe_dtls(payload) => coap::parse_dtls(payload)
+            .map(AppRecord::Dtls)
+            .map_err(|e| s(&e)),
+        AppProto::Coap => coap::parse(payload)
+            .map(|m| AppRecord::Coap(Box::new(m)))
+            .map_err(|e| s(&e)),
+        other => Err(format!("{} is not carried over UDP", other.name())),
+    }
 }
 
 struct TcpState {
+    /// Sequence number of the client's SYN, when seen.
+    isn: Option<u32>,
     streams: [StreamReassembler; 2],
     closed: [bool; 2],
     stage: Stage,
@@ -46,13 +97,38 @@ enum Stage {
 #[derive(Default)]
 struct Detector {
     prefix: [Vec<u8>; 2],
-    /// Arrival order of the prefix pieces, to replay them in order.
-    order: Vec<(Direction, usize)>,
+    /// What arrived, in order: prefix pieces and bytes not kept (past [`PROBE_BYTES`], or
+    /// lost in the capture), to replay into the parser once it is chosen.
+    order: Vec<(Direction, Item)>,
     /// Per direction: no probe matches (or the direction ended / had a gap).
     unknown: [bool; 2],
     /// The connection was seen from its start (SYN) and without gaps: its first bytes are
     /// the protocol's first bytes, so the port may not overrule what they say.
     from_start: bool,
+}
+
+/// One entry of [`Detector::order`].
+#[derive(Clone, Copy)]
+enum Item {
+    /// This many bytes of the direction's prefix.
+    Data(usize),
+    /// This many bytes not kept.
+    Gap(u64),
+}
+
+impl Detector {
+    fn lost(&mut self, dir: Direction, n: u64) {
+        if n == 0 {
+            return;
+        }
+        if let Some((d, Item::Gap(g))) = self.order.last_mut() {
+            if *d == dir {
+                *g = g.saturating_add(n);
+                return;
+            }
+        }
+        self.order.push((dir, Item::Gap(n)));
+    }
 }
 
 fn di(d: Direction) -> usize {
@@ -76,7 +152,8 @@ struct Sink<'a> {
 }
 
 impl Sink<'_> {
-    /// Starts `proto`'s parser (or stops following when `None`), replaying the prefix.
+    /// Starts `proto`'s parser (or stops following when `None`), replaying what arrived
+    /// while undecided (bytes not kept become gaps), then `rest` of the current chunk.
     fn start(&mut self, proto: Option<AppProto>, rest: &[u8]) {
         let Stage::Detecting(det) = std::mem::replace(self.stage, Stage::Done) else {
             return;
@@ -86,15 +163,20 @@ impl Sink<'_> {
         };
         *self.proto = proto;
         let mut at = [0usize; 2];
-        for &(dir, len) in &det.order {
+        for &(dir, item) in &det.order {
             let i = di(dir);
-            let (Some(buf), Some(pos)) = (det.prefix.get(i), at.get_mut(i)) else {
-                continue;
-            };
-            if let Some(piece) = buf.get(*pos..*pos + len) {
-                parser.data(dir, piece, self.out);
+            match item {
+                Item::Data(len) => {
+                    let (Some(buf), Some(pos)) = (det.prefix.get(i), at.get_mut(i)) else {
+                        continue;
+                    };
+                    if let Some(piece) = buf.get(*pos..*pos + len) {
+                        parser.data(dir, piece, self.out);
+                    }
+                    *pos += len;
+                }
+                Item::Gap(n) => parser.gap(dir, n),
             }
-            *pos += len;
         }
         if !rest.is_empty() {
             parser.data(self.dir, rest, self.out);
@@ -133,21 +215,23 @@ impl StreamSink for Sink<'_> {
                 else {
                     return;
                 };
-                if *unknown {
-                    return; // this side already failed every probe; the other decides
-                }
-                let take = bytes.len().min(PROBE_BYTES - prefix.len().min(PROBE_BYTES));
+                // Kept even once this side failed every probe: the other side may still name
+                // the protocol, and the parser then needs these bytes.
+                let take = bytes.len().min(PROBE_BYTES.saturating_sub(prefix.len()));
                 let (head, rest) = bytes.split_at(take);
                 prefix.extend_from_slice(head);
-                det.order.push((self.dir, take));
-                match detect::detect_tcp(self.dir, prefix) {
-                    Probe3::Found(proto) => self.start(Some(proto), rest),
-                    Probe3::NeedMore if prefix.len() < PROBE_BYTES => {}
-                    Probe3::NeedMore | Probe3::Unknown => {
-                        *unknown = true;
-                        self.settle();
+                det.order.push((self.dir, Item::Data(take)));
+                if !*unknown {
+                    match detect::detect_tcp(self.dir, prefix) {
+                        Probe3::Found(proto) => return self.start(Some(proto), rest),
+                        Probe3::NeedMore if prefix.len() < PROBE_BYTES => {}
+                        Probe3::NeedMore | Probe3::Unknown => *unknown = true,
                     }
                 }
+                // Bytes past the probe window of an undecided connection are not analysed.
+                *self.missed += rest.len() as u64;
+                det.lost(self.dir, rest.len() as u64);
+                self.settle();
             }
         }
     }
@@ -158,9 +242,11 @@ impl StreamSink for Sink<'_> {
             Stage::Parsing(p) => p.gap(self.dir, missed),
             Stage::Done => {}
             Stage::Detecting(det) => {
+                // No probing across a hole; the parser hears of it when chosen.
                 if let Some(u) = det.unknown.get_mut(di(self.dir)) {
                     *u = true;
                 }
+                det.lost(self.dir, missed);
                 det.from_start = false;
                 self.settle();
             }
@@ -199,13 +285,16 @@ impl Conn {
             proto: None,
             last_ts: i64::MIN,
             queued_at: i64::MIN,
+            last_at: (0, 0),
             client,
             server,
             transport: 6,
             macs: [None; 2],
             community_id: None,
             id: 0,
+            udp: None,
             tcp: Some(Box::new(TcpState {
+                isn: None,
                 streams: [StreamReassembler::new(rcfg), StreamReassembler::new(rcfg)],
                 closed: [false; 2],
                 stage: Stage::Detecting(Box::new(Detector {
@@ -225,6 +314,7 @@ impl Conn {
             proto: detected.map(|(p, _)| p),
             last_ts: i64::MIN,
             queued_at: i64::MIN,
+            last_at: (0, 0),
             client,
             server,
             transport: 17,
@@ -232,7 +322,17 @@ impl Conn {
             community_id: None,
             id: 0,
             tcp: None,
+            udp: Some(UdpState {
+                tries: 1,
+                parsed: false,
+            }),
         }
+    }
+
+    /// True when a SYN with sequence number `seq` belongs to this connection (a retransmitted
+    /// SYN); false for a new connection on the same addresses and ports.
+    pub fn same_syn(&self, seq: u32) -> bool {
+        self.tcp.as_ref().is_some_and(|t| t.isn == Some(seq))
     }
 
     fn direction(&mut self, src: Endpoint, macs: [Option<[u8; 6]>; 2]) -> Direction {
@@ -271,8 +371,15 @@ impl Conn {
         let Some(tcp) = self.tcp.as_mut() else {
             return false;
         };
+        if flags & 0x12 == 0x02 && dir == Direction::ToServer {
+            tcp.isn = Some(seq);
+        }
         if matches!(tcp.stage, Stage::Done) {
-            return flags & 0x04 != 0;
+            // Not followed any more, but still ended by FIN both ways or RST.
+            if let Some(c) = tcp.closed.get_mut(di(dir)) {
+                *c |= flags & 0x05 != 0;
+            }
+            return flags & 0x04 != 0 || tcp.closed.iter().all(|c| *c);
         }
         let mut out = Out::new();
         let mut missed = 0;
@@ -345,36 +452,27 @@ impl Conn {
     ) {
         self.last_ts = at.ts;
         let dir = self.direction(src, macs);
-        let Some(proto) = self.proto else { return };
-        let record = match proto {
-            AppProto::Dns | AppProto::Mdns => dns::parse(payload)
-                .map(|m| AppRecord::Dns(Box::new(m)))
-                .map_err(|e| e.to_string()),
-            AppProto::Dhcp => dhcp::parse(payload)
-                .map(|m| AppRecord::Dhcp(Box::new(m)))
-                .map_err(|e| e.to_string()),
-            AppProto::Snmp => snmp::parse(payload)
-                .map(|m| AppRecord::Snmp(Box::new(m)))
-                .map_err(|e| e.to_string()),
-            AppProto::Ssdp => ssdp::parse(payload)
-                .map(|m| AppRecord::Ssdp(Box::new(m)))
-                .map_err(|e| e.to_string()),
-            AppProto::Tftp => tftp::parse(payload)
-                .map(AppRecord::Tftp)
-                .map_err(|e| e.to_string()),
-            AppProto::Coap => {
-                if coap::probe_dtls(payload) {
-                    coap::parse_dtls(payload)
-                        .map(AppRecord::Dtls)
-                        .map_err(|e| e.to_string())
-                } else {
-                    coap::parse(payload)
-                        .map(|m| AppRecord::Coap(Box::new(m)))
-                        .map_err(|e| e.to_string())
-                }
-            }
-            _ => return,
+        let to_port = dir_port(self, dir);
+        let Some(udp) = self.udp.as_mut() else { return };
+        let mut record = match self.proto {
+            Some(proto) => parse_udp(proto, payload),
+            None => Err(String::new()),
         };
+        // Until a datagram parses as the chosen protocol (the first datagram may have been
+        // truncated, or unrecognisable), each of the first few gets its own detection.
+        if record.is_err() && !udp.parsed && udp.tries < UDP_DETECT_TRIES {
+            udp.tries += 1;
+            if let Some((p, _)) = detect::detect_udp(payload, src.port, to_port) {
+                self.proto = Some(p);
+                record = parse_udp(p, payload);
+            }
+        }
+        if self.proto.is_none() {
+            return;
+        }
+        if record.is_ok() {
+            udp.parsed = true;
+        }
         let record = record.unwrap_or_else(|error| AppRecord::Anomaly { error });
         // A UDP conversation can be shared (DHCP's 0.0.0.0:68 → broadcast): the addresses
         // are this datagram's.

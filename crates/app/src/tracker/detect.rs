@@ -8,8 +8,11 @@
 //!
 //! UDP: the first datagram of a conversation must parse completely as one protocol; the
 //! probes run strongest signature first (DHCP's magic cookie, SNMP's BER header, SSDP's
-//! request line, DTLS, TFTP, DNS, CoAP). Port 5353 turns DNS into mDNS; DTLS counts as CoAP
-//! only on port 5684, since nothing outside the encryption says what it carries.
+//! request line, DTLS, TFTP, DNS, CoAP); the weak signatures (DNS, CoAP) are not tried on
+//! the DHCP, TFTP, SNMP and SSDP ports. Until a datagram parses as the chosen protocol, each of
+//! the first eight datagrams of a conversation is detected again. Port 5353 turns DNS into
+//! mDNS; DTLS counts as CoAP only on port 5684, since nothing outside the encryption says what
+//! it carries.
 
 use super::record::AppProto;
 use crate::{coap, dhcp, dns, ftp, http, snmp, ssdp, tftp, tls, Direction, Probe};
@@ -124,6 +127,14 @@ pub fn detect_udp(payload: &[u8], src_port: u16, dst_port: u16) -> Option<(AppPr
     }
     if tftp::probe(payload) {
         return Some((AppProto::Tftp, false));
+    }
+    // DNS and CoAP have weak signatures (a 12- or 4-byte header): not on the ports of the
+    // protocols above, whose truncated datagrams could pass for them.
+    if [src_port, dst_port]
+        .iter()
+        .any(|p| matches!(p, 67 | 68 | 69 | 161 | 162 | 1900))
+    {
+        return None;
     }
     if dns::probe(payload) {
         if let Some(m) = dns::parse(payload).ok().filter(dns_plausible) {

@@ -77,8 +77,8 @@ pub struct AppTracker {
     cfg: AppConfig,
     conns: FxHashMap<FlowKey, Conn>,
     /// Protocols of recognised connections that ended, until the flow stage asks.
-    ended: FxHashMap<FlowKey, AppProto>,
-    ended_order: VecDeque<FlowKey>,
+    ended: FxHashMap<FlowKey, (AppProto, u64)>,
+    ended_order: VecDeque<(FlowKey, u64)>,
     budget: ReassemblyBudget,
     events: Vec<AppEvent>,
     next_sweep: i64,
@@ -124,7 +124,9 @@ impl AppTracker {
     /// Processes one decoded packet (`file`, `index`: where it came from).
     pub fn packet(&mut self, ts: i64, file: u16, index: u64, d: &Decoded<'_>) {
         let at = At { ts, file, index };
-        if ts >= self.next_sweep {
+        // Once per second of packet time; also when time went back by more than that (after
+        // a packet stamped far ahead, sweeping must not stop until time catches up).
+        if ts >= self.next_sweep || ts < self.next_sweep.saturating_sub(2_000_000_000) {
             self.sweep(at);
             self.next_sweep = ts.saturating_add(1_000_000_000);
         }
@@ -162,8 +164,23 @@ impl AppTracker {
         };
         let key = FlowKey::canonical(src, dst, ip.protocol, d.vlans).0;
         let macs = [d.src_mac.map(|m| m.0), d.dst_mac.map(|m| m.0)];
-        if self.conns.len() >= self.cfg.max_connections.max(1) {
-            self.evict(at);
+        if let Some((flags, seq, _)) = tcp {
+            // A SYN that does not belong to the connection held for this key (another initial
+            // sequence number, or a connection picked up mid-stream) starts a new one: the old
+            // one ends here (port reuse).
+            if flags & 0x12 == 0x02 && self.conns.get(&key).is_some_and(|c| !c.same_syn(seq)) {
+                self.end_at_last_packet(key);
+            }
+        }
+        let creates = match tcp {
+            Some((flags, _, _)) => !payload.is_empty() || flags & 0x02 != 0,
+            None => true,
+        };
+        if creates
+            && self.conns.len() >= self.cfg.max_connections.max(1)
+            && !self.conns.contains_key(&key)
+        {
+            self.evict();
         }
         // One hash lookup per packet: the entry either exists or is created here.
         let conn = match self.conns.entry(key) {
@@ -188,8 +205,10 @@ impl AppTracker {
                 v.insert(conn)
             }
         };
+        conn.last_at = (file, index);
         // Re-queue on the idle timer at most four times per idle period.
-        if ts.saturating_sub(conn.queued_at) > self.cfg.idle_ns / 4 {
+        let requeue = ts.saturating_sub(conn.queued_at) > self.cfg.idle_ns / 4;
+        if requeue {
             conn.queued_at = ts;
             self.idle_queue.push_back((ts, key));
         }
@@ -221,6 +240,9 @@ impl AppTracker {
         if done {
             self.end(key, at);
         }
+        if requeue {
+            self.bound_idle_queue();
+        }
     }
 
     /// Ends a connection: flushes both directions (holes become gaps) and emits what is left.
@@ -236,10 +258,14 @@ impl AppTracker {
             );
             self.stats.events += (self.events.len() - before) as u64;
             if let Some(p) = conn.proto {
-                self.ended.insert(key, p);
-                self.ended_order.push_back(key);
-                if self.ended_order.len() > self.cfg.max_connections.max(1) {
-                    if let Some(old) = self.ended_order.pop_front() {
+                self.ended.insert(key, (p, conn.id));
+                self.ended_order.push_back((key, conn.id));
+                while self.ended_order.len() > self.cfg.max_connections.max(1) {
+                    let Some((old, id)) = self.ended_order.pop_front() else {
+                        break;
+                    };
+                    // Only if that entry is still the one this key holds.
+                    if self.ended.get(&old).is_some_and(|(_, i)| *i == id) {
                         self.ended.remove(&old);
                     }
                 }
@@ -249,14 +275,37 @@ impl AppTracker {
 
     /// Ends the least recently active eighth of the connections (amortised O(log n) per new
     /// connection when the table is full).
-    fn evict(&mut self, at: At) {
+    fn evict(&mut self) {
         let mut by_age: Vec<(i64, FlowKey)> =
             self.conns.iter().map(|(k, c)| (c.last_ts, *k)).collect();
         by_age.sort_unstable();
         let n = (by_age.len() / 8).max(1);
-        for (ts, k) in by_age.into_iter().take(n) {
+        for (_, k) in by_age.into_iter().take(n) {
             self.stats.evicted += 1;
-            self.end(k, At { ts, ..at });
+            self.end_at_last_packet(k);
+        }
+    }
+
+    /// Ends a connection as of its own last packet (time, file, index): what it emits now is
+    /// attributed to the packet that completed it, not to the packet that caused the ending.
+    fn end_at_last_packet(&mut self, key: FlowKey) {
+        if let Some(c) = self.conns.get(&key) {
+            let at = At {
+                ts: c.last_ts,
+                file: c.last_at.0,
+                index: c.last_at.1,
+            };
+            self.end(key, at);
+        }
+    }
+
+    /// Keeps the idle queue proportional to the table even when packet time stands still
+    /// (entries of connections that ended by FIN/RST wait for their turn otherwise).
+    fn bound_idle_queue(&mut self) {
+        if self.idle_queue.len() > 4 * self.cfg.max_connections.max(1) + 1024 {
+            let conns = &self.conns;
+            self.idle_queue
+                .retain(|(q, k)| conns.get(k).is_some_and(|c| c.queued_at == *q));
         }
     }
 
@@ -276,20 +325,13 @@ impl AppTracker {
                 continue; // a newer entry stands for it
             }
             if at.ts.saturating_sub(c.last_ts) > idle {
-                let ts = c.last_ts;
-                self.end(key, At { ts, ..at });
+                self.end_at_last_packet(key);
             } else {
                 c.queued_at = c.last_ts;
                 self.idle_queue.push_back((c.last_ts, key));
             }
         }
-        // Entries of connections that ended by FIN/RST wait for their turn; keep the queue
-        // proportional to the table.
-        if self.idle_queue.len() > 4 * self.cfg.max_connections.max(1) + 1024 {
-            let conns = &self.conns;
-            self.idle_queue
-                .retain(|(q, k)| conns.get(k).is_some_and(|c| c.queued_at == *q));
-        }
+        self.bound_idle_queue();
     }
 
     /// The protocol recognised on the connection `key` (canonical flow key): a live
@@ -299,16 +341,19 @@ impl AppTracker {
         if let Some(c) = self.conns.get(key) {
             return c.proto;
         }
-        self.ended.remove(key)
+        self.ended.remove(key).map(|(p, _)| p)
     }
 
-    /// Ends every connection (end of input), oldest first.
-    pub fn finish(&mut self, file: u16, index: u64) {
-        let mut all: Vec<(i64, FlowKey)> =
-            self.conns.iter().map(|(k, c)| (c.last_ts, *k)).collect();
+    /// Ends every connection (end of input), oldest first, each as of its last packet.
+    pub fn finish(&mut self) {
+        let mut all: Vec<(i64, u64, FlowKey)> = self
+            .conns
+            .iter()
+            .map(|(k, c)| (c.last_ts, c.id, *k))
+            .collect();
         all.sort_unstable();
-        for (ts, k) in all {
-            self.end(k, At { ts, file, index });
+        for (_, _, k) in all {
+            self.end_at_last_packet(k);
         }
     }
 }
