@@ -10,28 +10,8 @@
 #![no_main]
 
 use custos_app::coap::{self, CoapMessage, MAX_OPTIONS};
+use custos_app::text::unescape;
 use libfuzzer_sys::fuzz_target;
-
-fn unescape(s: &str) -> Vec<u8> {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\' && b.get(i + 1) == Some(&b'x') {
-            if let Some(v) = s
-                .get(i + 2..i + 4)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 4;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    out
-}
 
 fn option(out: &mut Vec<u8>, last: &mut u32, number: u32, value: &[u8]) {
     let nibble = |v: u32, ext: &mut Vec<u8>| -> u8 {

@@ -10,28 +10,8 @@
 #![no_main]
 
 use custos_app::dhcp::{self, DhcpMessage, BOOTP_MIN_LEN, HEADER_LEN, MAX_OPTION_CODES};
+use custos_app::text::unescape;
 use libfuzzer_sys::fuzz_target;
-
-fn unescape(s: &str) -> Vec<u8> {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\' && b.get(i + 1) == Some(&b'x') {
-            if let Some(v) = s
-                .get(i + 2..i + 4)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 4;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    out
-}
 
 fn opt(out: &mut Vec<u8>, code: u8, value: &[u8]) {
     if value.is_empty() {

@@ -12,30 +12,10 @@
 
 use custos_app::dns::{self, DnsMessage, DnsRdata, DnsRecord, MAX_RECORDS};
 use custos_app::Direction;
+use custos_app::text::unescape;
 use libfuzzer_sys::fuzz_target;
 
 /// Our escaped text back to bytes (`\xNN` → byte).
-fn unescape(s: &str) -> Vec<u8> {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\' && b.get(i + 1) == Some(&b'x') {
-            if let Some(v) = s
-                .get(i + 2..i + 4)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 4;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    out
-}
-
 /// A name in wire form (labels split at dots), or `None` when it cannot be rebuilt the same
 /// way (empty label inside, label over 63 bytes).
 fn name(s: &str, out: &mut Vec<u8>) -> Option<()> {

@@ -14,6 +14,7 @@
 
 use custos_app::http::{self, HttpConfig, HttpEvent, HttpParser};
 use custos_app::Direction;
+use custos_fuzz::{keep_first, stream_steps, StreamStep};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -26,28 +27,17 @@ fuzz_target!(|data: &[u8]| {
     let mut pos = [0u64; 2];
     let mut first: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
     let dirs = [Direction::ToServer, Direction::ToClient];
-    let mut rest = data;
-    while let Some((&h, tail)) = rest.split_first() {
-        let d = usize::from(h & 1);
-        let Some((&n, tail)) = tail.split_first() else {
-            break;
-        };
-        rest = tail;
-        match (h >> 1) & 3 {
-            1 => {
-                p.gap(dirs[d], u64::from(n) + 1);
-                pos[d] += u64::from(n) + 1;
+    for step in stream_steps(data) {
+        match step {
+            StreamStep::Gap(dir, n) => {
+                p.gap(dir, n);
+                pos[usize::from(dir == Direction::ToClient)] += n;
             }
-            2 => p.end(dirs[d], &mut out),
-            _ => {
-                let n = usize::from(n).min(rest.len());
-                let (chunk, tail) = rest.split_at(n);
-                rest = tail;
-                if first[d].len() < 32 {
-                    first[d].extend_from_slice(&chunk[..chunk.len().min(32 - first[d].len())]);
-                }
-                p.data(dirs[d], chunk, &mut out);
-                pos[d] += n as u64;
+            StreamStep::End(dir) => p.end(dir, &mut out),
+            StreamStep::Data(dir, chunk) => {
+                keep_first(&mut first, dir, chunk, 32);
+                p.data(dir, chunk, &mut out);
+                pos[usize::from(dir == Direction::ToClient)] += chunk.len() as u64;
             }
         }
     }

@@ -14,6 +14,7 @@
 
 use custos_app::tls::{self, TlsEvent, TlsParser};
 use custos_app::Direction;
+use custos_fuzz::{keep_first, stream_steps, StreamStep};
 use libfuzzer_sys::fuzz_target;
 
 fn hex32(s: &str) -> bool {
@@ -27,34 +28,23 @@ fuzz_target!(|data: &[u8]| {
     let mut pos = [0u64; 2];
     let mut first: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
     let dirs = [Direction::ToServer, Direction::ToClient];
-    let mut rest = data;
     let mut buf = Vec::new();
-    while let Some((&h, tail)) = rest.split_first() {
-        let d = usize::from(h & 1);
-        let Some((&n, tail)) = tail.split_first() else {
-            break;
-        };
-        rest = tail;
-        match (h >> 1) & 3 {
-            1 => {
-                p.gap(dirs[d], u64::from(n) + 1);
-                pos[d] += u64::from(n) + 1;
+    for step in stream_steps(data) {
+        match step {
+            StreamStep::Gap(dir, n) => {
+                p.gap(dir, n);
+                pos[usize::from(dir == Direction::ToClient)] += n;
             }
-            2 => p.end(dirs[d], &mut out),
-            _ => {
-                let n = usize::from(n).min(rest.len());
-                let (chunk, tail) = rest.split_at(n);
-                rest = tail;
+            StreamStep::End(dir) => p.end(dir, &mut out),
+            StreamStep::Data(dir, chunk) => {
                 buf.clear();
-                if wrap && d == 0 {
-                    buf.extend_from_slice(&[22, 3, 1, 0, n as u8]);
+                if wrap && dir == Direction::ToServer {
+                    buf.extend_from_slice(&[22, 3, 1, 0, chunk.len() as u8]);
                 }
                 buf.extend_from_slice(chunk);
-                if first[d].len() < 32 {
-                    first[d].extend_from_slice(&buf[..buf.len().min(32 - first[d].len())]);
-                }
-                p.data(dirs[d], &buf, &mut out);
-                pos[d] += buf.len() as u64;
+                keep_first(&mut first, dir, &buf, 32);
+                p.data(dir, &buf, &mut out);
+                pos[usize::from(dir == Direction::ToClient)] += buf.len() as u64;
             }
         }
     }

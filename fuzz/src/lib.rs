@@ -382,3 +382,52 @@ pub fn install_known_panic_hook() {
 pub fn catch_known<R>(f: impl FnOnce() -> R) -> Option<R> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
 }
+
+/// One step of a two-direction stream input (the `http`, `tls` and `ftp` targets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamStep<'a> {
+    /// Bytes from a direction.
+    Data(custos_app::Direction, &'a [u8]),
+    /// A gap of this many bytes in a direction.
+    Gap(custos_app::Direction, u64),
+    /// A direction ended.
+    End(custos_app::Direction),
+}
+
+/// Splits a stream-parser input into steps: records `h(1) n(1) [payload]`; bit 0 of `h` is the
+/// direction (0 to the server), bits 1–2 the kind: 1 a gap of `n + 1` bytes, 2 the end of the
+/// direction, otherwise `n` bytes of data (fewer at the end of the input).
+pub fn stream_steps(data: &[u8]) -> Vec<StreamStep<'_>> {
+    use custos_app::Direction;
+    let mut steps = Vec::new();
+    let mut rest = data;
+    while let Some((&h, tail)) = rest.split_first() {
+        let dir = if h & 1 == 0 {
+            Direction::ToServer
+        } else {
+            Direction::ToClient
+        };
+        let Some((&n, tail)) = tail.split_first() else {
+            break;
+        };
+        rest = tail;
+        match (h >> 1) & 3 {
+            1 => steps.push(StreamStep::Gap(dir, u64::from(n) + 1)),
+            2 => steps.push(StreamStep::End(dir)),
+            _ => {
+                let (chunk, tail) = rest.split_at(usize::from(n).min(rest.len()));
+                rest = tail;
+                steps.push(StreamStep::Data(dir, chunk));
+            }
+        }
+    }
+    steps
+}
+
+/// Keeps the first `limit` bytes sent in each direction (for probing).
+pub fn keep_first(first: &mut [Vec<u8>; 2], dir: custos_app::Direction, chunk: &[u8], limit: usize) {
+    let f = &mut first[usize::from(dir == custos_app::Direction::ToClient)];
+    if f.len() < limit {
+        f.extend_from_slice(&chunk[..chunk.len().min(limit - f.len())]);
+    }
+}

@@ -20,8 +20,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::dns::push_escaped;
 use crate::reader::Reader;
+use crate::text::push_escaped;
 
 /// CoAP fixed header length.
 pub const HEADER_LEN: usize = 4;

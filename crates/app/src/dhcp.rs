@@ -22,8 +22,8 @@ use std::net::Ipv4Addr;
 
 use serde::Serialize;
 
-use crate::dns::push_escaped;
 use crate::reader::Reader;
+use crate::text::push_escaped;
 
 /// Fixed BOOTP header length (op … file).
 pub const HEADER_LEN: usize = 236;

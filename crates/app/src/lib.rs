@@ -42,6 +42,7 @@ pub mod reassembly;
 pub mod snmp;
 pub mod ssdp;
 pub mod telnet;
+pub mod text;
 pub mod tftp;
 pub mod tls;
 pub mod tracker;

@@ -17,8 +17,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::dns::push_escaped;
 use crate::reader::Reader;
+use crate::text::push_escaped;
 
 /// Most octets of a long-form length.
 pub const MAX_LENGTH_OCTETS: usize = 4;

@@ -13,7 +13,7 @@
 
 use serde::Serialize;
 
-use crate::dns::push_escaped;
+use crate::text::push_escaped;
 
 /// Most header lines read.
 pub const MAX_HEADERS: usize = 64;

@@ -22,12 +22,12 @@
 //! Policy on bad input: [`parse`] returns the first error (offset in the message and kind);
 //! [`parse_partial`] returns what was parsed before it as well.
 
-use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use serde::Serialize;
 
 use crate::reader::Reader;
+use crate::text::push_escaped;
 
 mod tables;
 mod tcp;
@@ -220,17 +220,6 @@ pub enum DnsEvent {
     Message(DnsMessage),
     /// A problem (offset in the direction's stream).
     Error(DnsError),
-}
-
-/// Appends `bytes` escaped as described in the module documentation.
-pub(crate) fn push_escaped(out: &mut String, bytes: &[u8]) {
-    for &b in bytes {
-        if (0x20..=0x7e).contains(&b) && b != b'\\' {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "\\x{b:02x}");
-        }
-    }
 }
 
 fn u32_be(r: &mut Reader<'_>) -> Option<u32> {

@@ -313,23 +313,7 @@ pub fn is_multicast(ip: IpAddr) -> bool {
 /// Turns one of our escaped strings back into text the way tshark prints it: UTF-8 (lossy),
 /// control characters as `\ooo` octal.
 pub fn unescape(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\' && b.get(i + 1) == Some(&b'x') {
-            if let Some(v) = s
-                .get(i + 2..i + 4)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 4;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
+    let out = custos_app::text::unescape(s);
     let mut t = String::new();
     for c in String::from_utf8_lossy(&out).chars() {
         if (c as u32) < 0x20 || c as u32 == 0x7f {
