@@ -229,6 +229,53 @@ fn check(r: &Run) {
         .any(|x| x.attacker == 1 && x.label == 0 && (x.phase == "benign" || x.phase == "startup")));
 }
 
+/// The application layer's findings on a run's capture (what `custos analyze` writes to
+/// findings.jsonl), by rule.
+fn findings(r: &Run) -> Vec<custos_app::findings::Finding> {
+    use custos_app::findings::{Findings, FindingsConfig};
+    use custos_app::{AppConfig, AppTracker};
+    let mut decoder = custos_decode::Decoder::new(custos_decode::DecoderConfig::default());
+    let mut tracker = AppTracker::new(AppConfig::default());
+    let mut engine = Findings::new(FindingsConfig::default());
+    for (i, p) in r.packets.iter().enumerate() {
+        let d = decoder.decode(1, p.ts_ns, &p.data);
+        tracker.packet(p.ts_ns, 0, i as u64, &d);
+        for e in tracker.drain() {
+            engine.event(&e);
+        }
+    }
+    tracker.finish();
+    for e in tracker.drain() {
+        engine.event(&e);
+    }
+    engine.finish()
+}
+
+/// The smoke scenario's telnet brute force (default-list guesses ending in the gateway's
+/// default credential) and the cameras' firmware checks over HTTP are reported.
+fn check_findings(r: &Run) {
+    let all = findings(r);
+    let ids: Vec<&str> = all.iter().map(|f| f.rule.id).collect();
+    let brute = all
+        .iter()
+        .find(|f| f.rule.id == "brute-force" && f.app_proto == "telnet")
+        .unwrap_or_else(|| panic!("no telnet brute force: {ids:?}"));
+    assert!(brute.details["failures"].as_u64().unwrap() >= 5);
+    assert_eq!(brute.details["followed_by_success"], true);
+    assert_eq!(brute.device.port, Some(23));
+    let login = all
+        .iter()
+        .find(|f| f.rule.id == "default-credential-login")
+        .unwrap_or_else(|| panic!("no default-credential login: {ids:?}"));
+    assert_eq!(login.peer, brute.peer, "the brute-forcing host logs in");
+    assert!(
+        all.iter()
+            .any(|f| f.rule.id == "insecure-update" && f.app_proto == "http"),
+        "firmware checks over HTTP: {ids:?}"
+    );
+    assert!(ids.contains(&"mqtt-anonymous"), "{ids:?}");
+}
+
 #[test]
 fn smoke_scenario_end_to_end_twice() {
     let Some((s, text)) = lab_or_skip() else {
@@ -237,8 +284,10 @@ fn smoke_scenario_end_to_end_twice() {
     let dir = tempfile::tempdir().unwrap();
     let a = run_once(&s, &text, dir.path(), "a");
     check(&a);
+    check_findings(&a);
     let b = run_once(&s, &text, dir.path(), "b");
     check(&b);
+    check_findings(&b);
 
     // Same phases and device set.
     let names = |r: &Run| {
