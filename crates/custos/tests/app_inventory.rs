@@ -301,3 +301,25 @@ fn dhcp_names_addresses_and_fingerprints_devices() {
     let client = by_mac(&run.devices, "00:0c:29:1f:74:06");
     assert_eq!(client["dhcp"]["fingerprint"], "1,28,2,3,15,6,12");
 }
+
+#[test]
+fn hosts_behind_the_router_are_remote_devices() {
+    let Some(shared) = shared() else { return };
+    // A laptop talking TLS to Google through its router (Zeek's trace; vendors as tshark
+    // resolves the MACs).
+    let run = analyze(&shared.join("corpus/zeek/traces/tls/ecdhe.pcap"), &[]);
+    let router = by_mac(&run.devices, "64:66:b3:0b:8f:82");
+    assert_eq!(router["router"], true);
+    assert!(router["ips"].as_array().unwrap().is_empty(), "{router:#}");
+    let laptop = by_mac(&run.devices, "68:a8:6d:18:69:0e");
+    assert_eq!(laptop["ips"][0], "192.168.18.50");
+    assert_eq!(laptop["router"], false);
+    let google = device(&run.devices, "74.125.239.97");
+    assert_eq!(google["remote"], true);
+    assert!(google["mac"].is_null());
+    assert!(offers(google, "tcp", 443, "tls"), "{google:#}");
+    assert!(google["services_offered"][0]["banner"]
+        .as_str()
+        .unwrap()
+        .starts_with("CN=*.google.com"));
+}

@@ -36,8 +36,10 @@ pub struct InventoryConfig {
     pub max_services: usize,
     /// Names, MQTT topics and similar strings kept per set.
     pub max_names: usize,
-    /// A station sending from more source addresses than this is a router: later addresses
-    /// are not its own, and services seen on them belong to remote hosts, listed by IP.
+    /// A station sending from more local-scope source addresses than this is a router: later
+    /// addresses are not its own, and services seen on them belong to remote hosts, listed by
+    /// IP. (IPv4 addresses of global scope are never taken as a station's own unless ARP or
+    /// DHCP says so.)
     pub max_own_ips: usize,
 }
 
@@ -135,7 +137,8 @@ struct Device {
     used_dropped: u64,
     mqtt: Option<Box<MqttActivity>>,
     roles: BTreeSet<&'static str>,
-    routed: bool,
+    /// Source addresses that are not its own (it forwards for them): a router.
+    foreign: Capped<IpAddr>,
     remote: bool,
     peers: Capped<IpAddr>,
     first_seen: i64,
@@ -162,7 +165,7 @@ impl Device {
             used_dropped: 0,
             mqtt: None,
             roles: BTreeSet::new(),
-            routed: false,
+            foreign: Capped::default(),
             remote: false,
             peers: Capped::default(),
             first_seen: ts,
@@ -194,6 +197,25 @@ fn parse_mac(s: &str) -> Option<[u8; 6]> {
 
 fn is_station(mac: [u8; 6]) -> bool {
     mac[0] & 0x01 == 0 && mac != [0; 6]
+}
+
+/// True for addresses a station on the local link uses for itself: private, shared (CGNAT),
+/// benchmarking (the lab's 198.18.0.0/15), link-local, loopback; IPv6 link-local and ULA.
+fn is_local_scope(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(a) => {
+            let o = a.octets();
+            a.is_private()
+                || a.is_link_local()
+                || a.is_loopback()
+                || (o[0] == 100 && o[1] & 0xc0 == 64)
+                || (o[0] == 198 && o[1] & 0xfe == 18)
+        }
+        IpAddr::V6(a) => {
+            let s0 = a.segments()[0];
+            a.is_loopback() || s0 & 0xffc0 == 0xfe80 || s0 & 0xfe00 == 0xfc00
+        }
+    }
 }
 
 fn is_host_ip(ip: IpAddr) -> bool {
@@ -279,7 +301,9 @@ impl Inventory {
             return None;
         }
         let i = self.devices.len();
-        self.devices.push(Device::new(None, Some(ip), ts));
+        let mut dev = Device::new(None, Some(ip), ts);
+        dev.ips.insert(ip, self.cfg.max_ips);
+        self.devices.push(dev);
         self.by_ip.insert(ip, i as u32);
         Some(i)
     }
@@ -289,7 +313,10 @@ impl Inventory {
     fn host(&mut self, mac: Option<[u8; 6]>, ip: IpAddr, ts: i64) -> Option<usize> {
         let i = self.station(mac, Some(ip), ts)?;
         let dev = self.devices.get(i)?;
-        if dev.routed && !dev.ips.set.contains(&ip) && is_host_ip(ip) {
+        let routed_here = dev.foreign.set.contains(&ip)
+            || (dev.foreign.dropped > 0 && !is_local_scope(ip))
+            || (ip.is_ipv4() && !is_local_scope(ip));
+        if dev.mac.is_some() && !dev.ips.set.contains(&ip) && routed_here && is_host_ip(ip) {
             let r = self.by_ip_or_create(ip, ts)?;
             if let Some(d) = self.devices.get_mut(r) {
                 d.remote = true;
@@ -329,23 +356,23 @@ impl Inventory {
             dev.packets_sent += 1;
             dev.bytes_sent += bytes;
             if let Some(ip) = src_ip.filter(|ip| is_host_ip(*ip)) {
-                let mut own = false;
-                if d.arp.is_some() {
+                // Its own: announced by ARP, learned from DHCP, or a local-scope address while
+                // it has used few; an IPv4 address of global scope is a routed host's, and so
+                // is every further address of a station that already sent from many.
+                let learned = d.arp.is_some()
+                    || dev.key_ip == Some(ip)
+                    || self.ip_owner.get(&ip) == Some(&(si as u32))
+                    || dev.ips.set.contains(&ip);
+                let plausible = (ip.is_ipv6() || is_local_scope(ip))
+                    && dev.ips.set.len() < cap.max_own_ips.min(cap.max_ips);
+                if learned || plausible {
                     dev.ips.insert(ip, cap.max_ips);
-                    own = true;
-                } else if !dev.ips.set.contains(&ip) {
-                    if dev.ips.set.len() >= cap.max_own_ips.min(cap.max_ips) {
-                        dev.routed = true;
-                        own_src = false;
-                    } else if !dev.routed {
-                        dev.ips.insert(ip, cap.max_ips);
-                        own = true;
-                    } else {
-                        own_src = false;
+                    if dev.mac.is_some() && dev.ips.set.contains(&ip) {
+                        self.ip_owner.insert(ip, si as u32);
                     }
-                }
-                if own && dev.mac.is_some() && dev.ips.set.contains(&ip) {
-                    self.ip_owner.insert(ip, si as u32);
+                } else {
+                    dev.foreign.insert(ip, cap.max_peers);
+                    own_src = false;
                 }
             }
             if let Some(ip) = dst_ip.filter(|ip| is_host_ip(*ip)) {
@@ -393,6 +420,26 @@ impl Inventory {
     /// Learns from one application event.
     pub fn event(&mut self, e: &AppEvent) {
         let cap = self.cfg;
+        // A DHCP server names its own address (option 54): learn it before attributing.
+        if let AppRecord::Dhcp(m) = &e.record {
+            let (sender_mac, sender_ip) = match e.direction {
+                Direction::ToServer => (e.macs[0], e.client.0),
+                Direction::ToClient => (e.macs[1], e.server.0),
+            };
+            if m.op == 2 && m.server_id.map(IpAddr::V4) == Some(sender_ip) {
+                if let Some(i) = sender_mac
+                    .filter(|m| is_station(*m))
+                    .and_then(|m| self.by_mac_or_create(m, e.ts))
+                {
+                    if let Some(dev) = self.devices.get_mut(i) {
+                        dev.ips.insert(sender_ip, cap.max_ips);
+                        if dev.ips.set.contains(&sender_ip) {
+                            self.ip_owner.insert(sender_ip, i as u32);
+                        }
+                    }
+                }
+            }
+        }
         let client = self.host(e.macs[0], e.client.0, e.ts);
         let server = self.host(e.macs[1], e.server.0, e.ts);
         let proto = e.proto.name();
@@ -462,7 +509,11 @@ impl Inventory {
                 dev.dhcp_vendor_class.clone_from(&m.vendor_class);
             }
         } else if m.message_type == Some(5) && !m.yiaddr.is_unspecified() {
-            dev.ips.insert(IpAddr::V4(m.yiaddr), cap.max_ips);
+            let ip = IpAddr::V4(m.yiaddr);
+            dev.ips.insert(ip, cap.max_ips);
+            if dev.ips.set.contains(&ip) {
+                self.ip_owner.insert(ip, i as u32);
+            }
         }
     }
 
@@ -537,7 +588,7 @@ impl Inventory {
             "dhcp": {"fingerprint": d.dhcp_fingerprint, "vendor_class": d.dhcp_vendor_class},
             "mdns_services": d.mdns_services.set,
             "roles": d.roles,
-            "router": d.routed,
+            "router": d.foreign.dropped > 0 || d.foreign.set.iter().any(|ip| !d.ips.set.contains(ip)),
             "remote": d.remote,
             "services_offered": offered,
             "services_offered_not_listed": d.offered_dropped,
