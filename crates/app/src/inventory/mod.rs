@@ -359,13 +359,16 @@ impl Inventory {
                 // Its own: announced by ARP, learned from DHCP, or a local-scope address while
                 // it has used few; an IPv4 address of global scope is a routed host's, and so
                 // is every further address of a station that already sent from many.
-                let learned = d.arp.is_some()
+                let known = dev.ips.set.contains(&ip);
+                let learned = known
+                    || d.arp.is_some()
                     || dev.key_ip == Some(ip)
-                    || self.ip_owner.get(&ip) == Some(&(si as u32))
-                    || dev.ips.set.contains(&ip);
+                    || self.ip_owner.get(&ip) == Some(&(si as u32));
                 let plausible = (ip.is_ipv6() || is_local_scope(ip))
                     && dev.ips.set.len() < cap.max_own_ips.min(cap.max_ips);
-                if learned || plausible {
+                if known {
+                    // The common case: nothing to learn.
+                } else if learned || plausible {
                     dev.ips.insert(ip, cap.max_ips);
                     if dev.mac.is_some() && dev.ips.set.contains(&ip) {
                         self.ip_owner.insert(ip, si as u32);
