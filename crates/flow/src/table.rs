@@ -168,13 +168,31 @@ impl Flow {
 
     /// The flow's Community ID v1 (seed 0).
     pub fn community_id(&self) -> String {
+        type Tuple = (std::net::IpAddr, std::net::IpAddr, u16, u16, u8);
+        thread_local! {
+            // The flow writers ask for the same flow one after the other (conn.log, then
+            // flows.jsonl): the last answer is kept, keyed by the exact hashed tuple.
+            static LAST: std::cell::RefCell<Option<(Tuple, String)>> =
+                const { std::cell::RefCell::new(None) };
+        }
         let (s, d) = (self.orig.addr.ip(), self.resp.addr.ip());
         let (sp, dp) = if matches!(self.proto, 1 | 58 | 132) {
             self.cid_ports
         } else {
             (self.orig.port, self.resp.port)
         };
-        crate::community_id::community_id_v1(0, s, d, sp, dp, self.proto)
+        let tuple = (s, d, sp, dp, self.proto);
+        LAST.with(|last| {
+            let mut last = last.borrow_mut();
+            match &*last {
+                Some((t, id)) if *t == tuple => id.clone(),
+                _ => {
+                    let id = crate::community_id::community_id_v1(0, s, d, sp, dp, self.proto);
+                    *last = Some((tuple, id.clone()));
+                    id
+                }
+            }
+        })
     }
 }
 
