@@ -7,6 +7,8 @@
 //! produce (v5 properties, Suricata's truncation markers…) are left out of a check; a check
 //! left with no key of ours is not counted. Disagreements are printed and listed in docs/app.md.
 
+mod tcp_common;
+
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -225,33 +227,16 @@ struct Conn {
     events: Vec<MqttEvent>,
 }
 
-type Key = ((IpAddr, u16), (IpAddr, u16));
+type Key = (tcp_common::Endpoint, tcp_common::Endpoint);
 
 fn mqtt_events(pcap: &Path) -> Vec<Vec<MqttEvent>> {
-    let mut reader = FileReader::open(pcap).unwrap_or_else(|e| panic!("{}: {e}", pcap.display()));
-    let mut decoder = Decoder::new(DecoderConfig {
-        checksums: ChecksumMode::Ignore,
-        ..Default::default()
-    });
     let mut budget = ReassemblyBudget::new(64 << 20);
     let mut conns: HashMap<Key, Conn> = HashMap::new();
     let mut order: Vec<Key> = Vec::new();
-    while let Ok(Some(pkt)) = reader.next_packet() {
-        let d = decoder.decode(pkt.linktype.0, pkt.ts, pkt.data);
-        let Some(ip) = d.innermost() else { continue };
-        let Transport::Tcp {
-            src_port,
-            dst_port,
-            flags,
-            seq,
-            payload,
-            ..
-        } = ip.transport
-        else {
-            continue;
-        };
-        let (a, b) = ((ip.src, src_port), (ip.dst, dst_port));
-        let key = if a <= b { (a, b) } else { (b, a) };
+    tcp_common::for_each_segment(pcap, |seg| {
+        let (a, b, key) = (seg.src, seg.dst, seg.key);
+        let (flags, seq, payload) = (seg.flags, seg.seq, seg.payload);
+        let (src_port, dst_port) = (a.1, b.1);
         let conn = conns.entry(key).or_insert_with(|| {
             order.push(key);
             const SYN: u8 = 0x02;
@@ -284,7 +269,7 @@ fn mqtt_events(pcap: &Path) -> Vec<Vec<MqttEvent>> {
             out: &mut conn.events,
         };
         stream.segment(seq, payload, flags, &mut budget, &mut sink);
-    }
+    });
     order
         .into_iter()
         .map(|k| {

@@ -13,6 +13,8 @@
 //! tests skip, unless `CUSTOS_REQUIRE_SHARED=1`. The tshark test skips without tshark unless
 //! `CUSTOS_REQUIRE_TSHARK=1`.
 
+mod tcp_common;
+
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -23,8 +25,6 @@ use custos_app::tls::{TlsCertificate, TlsEvent, TlsParser};
 use custos_app::{
     Direction, Probe, ReassemblyBudget, ReassemblyConfig, StreamReassembler, StreamSink,
 };
-use custos_capture::{FileReader, PacketSource};
-use custos_decode::{ChecksumMode, Decoder, DecoderConfig, Transport};
 
 fn shared() -> Option<PathBuf> {
     let dir = std::env::var_os("CUSTOS_SHARED")
@@ -180,7 +180,7 @@ impl StreamSink for Sink<'_> {
     }
 }
 
-type Endpoint = (IpAddr, u16);
+use tcp_common::Endpoint;
 
 struct Conn {
     client: Endpoint,
@@ -191,11 +191,6 @@ struct Conn {
 
 /// TCP connections of a capture in first-packet order, parsed.
 fn connections(pcap: &Path) -> Vec<Conn> {
-    let mut reader = FileReader::open(pcap).unwrap_or_else(|e| panic!("{}: {e}", pcap.display()));
-    let mut decoder = Decoder::new(DecoderConfig {
-        checksums: ChecksumMode::Ignore,
-        ..Default::default()
-    });
     let mut budget = ReassemblyBudget::new(256 << 20);
     struct Live {
         client: Endpoint,
@@ -205,23 +200,10 @@ fn connections(pcap: &Path) -> Vec<Conn> {
     }
     let mut conns: Vec<Live> = Vec::new();
     let mut index: HashMap<(Endpoint, Endpoint), usize> = HashMap::new();
-    while let Ok(Some(pkt)) = reader.next_packet() {
-        let d = decoder.decode(pkt.linktype.0, pkt.ts, pkt.data);
-        let Some(ip) = d.innermost() else { continue };
-        let Transport::Tcp {
-            src_port,
-            dst_port,
-            flags,
-            seq,
-            ack,
-            payload,
-            ..
-        } = ip.transport
-        else {
-            continue;
-        };
-        let (a, b) = ((ip.src, src_port), (ip.dst, dst_port));
-        let key = if a <= b { (a, b) } else { (b, a) };
+    tcp_common::for_each_segment(pcap, |seg| {
+        let (a, b, key) = (seg.src, seg.dst, seg.key);
+        let (flags, seq, ack, payload) = (seg.flags, seg.seq, seg.ack, seg.payload);
+        let (src_port, dst_port) = (a.1, b.1);
         let i = *index.entry(key).or_insert_with(|| {
             const SYN: u8 = 0x02;
             const ACK: u8 = 0x10;
@@ -282,7 +264,7 @@ fn connections(pcap: &Path) -> Vec<Conn> {
             keep_open: false,
         };
         c.rs[k].segment(seq, payload, flags, &mut budget, &mut sink);
-    }
+    });
     conns
         .into_iter()
         .map(|mut c| {
@@ -1016,30 +998,12 @@ fn throughput() {
             }
             fn gap(&mut self, _: u64) {}
         }
-        let mut reader = FileReader::open(pcap).unwrap();
-        let mut decoder = Decoder::new(DecoderConfig {
-            checksums: ChecksumMode::Ignore,
-            ..Default::default()
-        });
         let mut budget = ReassemblyBudget::new(256 << 20);
         let mut conns: HashMap<(Endpoint, Endpoint), (Endpoint, [StreamReassembler; 2], Rec)> =
             HashMap::new();
-        while let Ok(Some(pkt)) = reader.next_packet() {
-            let d = decoder.decode(pkt.linktype.0, pkt.ts, pkt.data);
-            let Some(ip) = d.innermost() else { continue };
-            let Transport::Tcp {
-                src_port,
-                dst_port,
-                flags,
-                seq,
-                payload,
-                ..
-            } = ip.transport
-            else {
-                continue;
-            };
-            let (a, b) = ((ip.src, src_port), (ip.dst, dst_port));
-            let key = if a <= b { (a, b) } else { (b, a) };
+        tcp_common::for_each_segment(pcap, |seg| {
+            let (a, b, key) = (seg.src, seg.dst, seg.key);
+            let (flags, seq, payload) = (seg.flags, seg.seq, seg.payload);
             let c = conns.entry(key).or_insert_with(|| {
                 let cfg = ReassemblyConfig::default();
                 let client = if flags & 0x12 == 0x12 { b } else { a };
@@ -1055,7 +1019,7 @@ fn throughput() {
                 (1, Direction::ToClient)
             };
             c.1[k].segment(seq, payload, flags, &mut budget, &mut S(&mut c.2, dir));
-        }
+        });
         conns
             .into_values()
             .map(|(_, mut rs, mut rec)| {
