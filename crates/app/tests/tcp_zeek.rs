@@ -182,6 +182,38 @@ impl StreamSink for Sink<'_> {
 
 use tcp_common::Endpoint;
 
+/// Counts a logged connection (`probes.1`) and whether `probe` recognised either side's
+/// first bytes (`probes.0`), printing a miss.
+fn count_probe(
+    probes: &mut (u32, u32),
+    case: &str,
+    first: &[Vec<u8>; 2],
+    probe: fn(Direction, &[u8]) -> Probe,
+) {
+    probes.1 += 1;
+    if probe(Direction::ToServer, &first[0]) == Probe::Match
+        || probe(Direction::ToClient, &first[1]) == Probe::Match
+    {
+        probes.0 += 1;
+    } else {
+        // Text protocols as text, binary ones (TLS) as the first bytes in hex.
+        let show = |b: &[u8]| {
+            if b.iter()
+                .all(|c| c.is_ascii_graphic() || c.is_ascii_whitespace())
+            {
+                format!("{:?}", String::from_utf8_lossy(b))
+            } else {
+                format!("{:02x?}", &b[..b.len().min(16)])
+            }
+        };
+        println!(
+            "  probe miss {case}: {} / {}",
+            show(&first[0]),
+            show(&first[1])
+        );
+    }
+}
+
 struct Conn {
     client: Endpoint,
     server: Endpoint,
@@ -462,18 +494,7 @@ fn http_agrees_with_zeek() {
             });
             let conn = find_conn(&conns, group[0]);
             if let Some(c) = conn {
-                probes.1 += 1;
-                if custos_app::http::probe(Direction::ToServer, &c.first[0]) == Probe::Match
-                    || custos_app::http::probe(Direction::ToClient, &c.first[1]) == Probe::Match
-                {
-                    probes.0 += 1;
-                } else {
-                    println!(
-                        "  probe miss {case}: {:?} / {:?}",
-                        String::from_utf8_lossy(&c.first[0]),
-                        String::from_utf8_lossy(&c.first[1])
-                    );
-                }
+                count_probe(&mut probes, &case, &c.first, custos_app::http::probe);
             }
             let txs: Vec<&HttpTransaction> = conn
                 .map(|c| {
@@ -579,18 +600,7 @@ fn tls_agrees_with_zeek() {
                 continue;
             }
             if let Some(c) = conn {
-                probes.1 += 1;
-                if custos_app::tls::probe(Direction::ToServer, &c.first[0]) == Probe::Match
-                    || custos_app::tls::probe(Direction::ToClient, &c.first[1]) == Probe::Match
-                {
-                    probes.0 += 1;
-                } else {
-                    println!(
-                        "  probe miss {case}: {:02x?} / {:02x?}",
-                        &c.first[0][..c.first[0].len().min(16)],
-                        &c.first[1][..c.first[1].len().min(16)]
-                    );
-                }
+                count_probe(&mut probes, &case, &c.first, custos_app::tls::probe);
             }
             let ours = |f: &str| -> String {
                 match f {
@@ -906,18 +916,7 @@ fn ftp_agrees_with_zeek() {
         for (key, group) in groups {
             let conn = find_conn(&conns, group[0]);
             if let Some(c) = conn {
-                probes.1 += 1;
-                if custos_app::ftp::probe(Direction::ToClient, &c.first[1]) == Probe::Match
-                    || custos_app::ftp::probe(Direction::ToServer, &c.first[0]) == Probe::Match
-                {
-                    probes.0 += 1;
-                } else {
-                    println!(
-                        "  probe miss {case}: {:?} / {:?}",
-                        String::from_utf8_lossy(&c.first[0]),
-                        String::from_utf8_lossy(&c.first[1])
-                    );
-                }
+                count_probe(&mut probes, &case, &c.first, custos_app::ftp::probe);
             }
             let ours = conn.map(|c| exchanges(&c.ev.ftp)).unwrap_or_default();
             let mut at = 0usize;
