@@ -19,7 +19,7 @@
 //!   type is skipped.
 //! - Timestamps convert to nanoseconds saturating at `i64::MIN` / `i64::MAX`.
 
-use crate::buffer::Window;
+use crate::buffer::{Whole, Window};
 use crate::error::CaptureErrorKind;
 use crate::linktype::LinkType;
 use crate::{Damage, RawPacket, MAX_RECORD_LEN};
@@ -91,7 +91,9 @@ struct Interface {
     linktype: LinkType,
     snaplen: u32,
     scale: Scale,
-    offset_ns: i64,
+    /// `if_tsoffset` in ns: wide, so that an offset beyond the clock's range saturates the
+    /// sum instead of being cut first.
+    offset_ns: i128,
 }
 
 /// Parsing state across blocks.
@@ -99,6 +101,94 @@ struct Interface {
 pub(crate) struct State {
     big_endian: bool,
     interfaces: Vec<Interface>,
+    /// What was accepted but altered (e.g. a saturated time offset), for the user.
+    pub(crate) warnings: Vec<String>,
+}
+
+/// Most warnings kept per file.
+const MAX_WARNINGS: usize = 16;
+
+/// Walks a block's options (code, length, value padded to 4 bytes) up to `opt_endofopt` or
+/// the end, calling `f` with each code and value. An option header or value running past the
+/// block is an error naming `block`.
+fn walk_options(
+    e: Endian,
+    mut opts: &[u8],
+    at: u64,
+    block: &'static str,
+    mut f: impl FnMut(u16, &[u8]) -> Result<(), Damage>,
+) -> Result<(), Damage> {
+    let what = |header: bool| -> &'static str {
+        match (block, header) {
+            ("section header", true) => "section header option header",
+            ("section header", false) => "section header option length",
+            (_, true) => "interface option header",
+            (_, false) => "interface option length",
+        }
+    };
+    while !opts.is_empty() {
+        let (Some(code), Some(olen)) = (e.u16(opts, 0), e.u16(opts, 2)) else {
+            return Err(bad(at, what(true)));
+        };
+        if code == OPT_ENDOFOPT {
+            break;
+        }
+        let olen = usize::from(olen);
+        let Some(value) = opts.get(4..4 + olen) else {
+            return Err(bad(at, what(false)));
+        };
+        f(code, value)?;
+        let padded = (4 + olen + 3) & !3;
+        opts = opts.get(padded..).unwrap_or_default();
+    }
+    Ok(())
+}
+
+/// Checks that the input starts with a whole and valid section header block, so that an input
+/// cut or damaged there fails when opened (nothing can have been read from it).
+pub(crate) fn check_first_section(win: &mut Window) -> Result<(), Damage> {
+    let mut state = State::default();
+    let mut pos = 0;
+    let have = win.fill(0, 12).map_err(|e| Damage::at(0, e.into()))?;
+    if have < 12 {
+        return Err(Damage::at(
+            0,
+            CaptureErrorKind::Truncated {
+                needed: 12,
+                available: have as u64,
+            },
+        ));
+    }
+    // Parse only the first block: a copy of its bytes ends the input after it.
+    let total = {
+        let head = win.get(0, 12).unwrap_or_default();
+        let big = match Endian(true).u32(head, 8) {
+            Some(BYTE_ORDER_MAGIC) => true,
+            Some(m) if m.swap_bytes() == BYTE_ORDER_MAGIC => false,
+            _ => return Err(bad(0, "byte-order magic")),
+        };
+        Endian(big).u32(head, 4).unwrap_or(0)
+    };
+    if total < 12 || total % 4 != 0 || u64::from(total) > MAX_RECORD_LEN {
+        return Err(bad(0, "block total length"));
+    }
+    let have = win
+        .fill(0, total as usize)
+        .map_err(|e| Damage::at(0, e.into()))?;
+    let Some(block) = win
+        .get(0, total as usize)
+        .filter(|_| have >= total as usize)
+    else {
+        return Err(Damage::at(
+            0,
+            CaptureErrorKind::Truncated {
+                needed: total.into(),
+                available: have as u64,
+            },
+        ));
+    };
+    let mut first = Window::Whole(Whole::Owned(block.to_vec()));
+    state.next(&mut first, &mut pos).map(|_| ())
 }
 
 /// Reads `u16`/`u32`/`u64` in the section's byte order from a bounded slice.
@@ -233,6 +323,15 @@ impl State {
                 CaptureErrorKind::UnsupportedVersion { major, minor },
             ));
         }
+        // Options are not used, but a malformed list makes the block an error, as for an
+        // interface description.
+        walk_options(
+            e,
+            body.get(16..).unwrap_or_default(),
+            at,
+            "section header",
+            |_, _| Ok(()),
+        )?;
         self.interfaces.clear();
         Ok(())
     }
@@ -248,36 +347,41 @@ impl State {
             scale: Scale::Mul(1_000),
             offset_ns: 0,
         };
-        let mut opts = body.get(8..).unwrap_or_default();
-        while !opts.is_empty() {
-            let (Some(code), Some(olen)) = (e.u16(opts, 0), e.u16(opts, 2)) else {
-                return Err(bad(at, "interface option header"));
-            };
-            if code == OPT_ENDOFOPT {
-                break;
-            }
-            let olen = usize::from(olen);
-            let Some(value) = opts.get(4..4 + olen) else {
-                return Err(bad(at, "interface option length"));
-            };
-            match code {
-                OPT_IF_TSRESOL => {
-                    let Some(&v) = value.first() else {
-                        return Err(bad(at, "if_tsresol option"));
-                    };
-                    iface.scale = Scale::from_tsresol(v);
+        let warnings = &mut self.warnings;
+        let index = self.interfaces.len();
+        walk_options(
+            e,
+            body.get(8..).unwrap_or_default(),
+            at,
+            "interface description",
+            |code, value| {
+                match code {
+                    OPT_IF_TSRESOL => {
+                        let Some(&v) = value.first() else {
+                            return Err(bad(at, "if_tsresol option"));
+                        };
+                        iface.scale = Scale::from_tsresol(v);
+                    }
+                    OPT_IF_TSOFFSET => {
+                        // A signed count of seconds (pcapng §4.2).
+                        let Some(secs) = e.u64(value, 0).map(|v| v as i64) else {
+                            return Err(bad(at, "if_tsoffset option"));
+                        };
+                        iface.offset_ns = i128::from(secs) * 1_000_000_000;
+                        if i64::try_from(iface.offset_ns).is_err() && warnings.len() < MAX_WARNINGS
+                        {
+                            warnings.push(format!(
+                                "interface {index} (block at byte offset {at}): if_tsoffset \
+                                 {secs} s is beyond the nanosecond clock's range; its \
+                                 packets' timestamps saturate"
+                            ));
+                        }
+                    }
+                    _ => {}
                 }
-                OPT_IF_TSOFFSET => {
-                    let Some(secs) = e.u64(value, 0) else {
-                        return Err(bad(at, "if_tsoffset option"));
-                    };
-                    iface.offset_ns = (secs as i64).saturating_mul(1_000_000_000);
-                }
-                _ => {}
-            }
-            let padded = (4 + olen + 3) & !3;
-            opts = opts.get(padded..).unwrap_or_default();
-        }
+                Ok(())
+            },
+        )?;
         if self.interfaces.len() >= MAX_INTERFACES {
             return Err(bad(
                 at,
@@ -426,7 +530,8 @@ struct TimedHeader {
 #[inline]
 fn ts_ns(iface: Interface, hi: u32, lo: u32) -> i64 {
     let units = (u64::from(hi) << 32) | u64::from(lo);
-    iface.scale.to_ns(units).saturating_add(iface.offset_ns)
+    let wide = i128::from(iface.scale.to_ns(units)) + iface.offset_ns;
+    i64::try_from(wide).unwrap_or(if wide < 0 { i64::MIN } else { i64::MAX })
 }
 
 #[cfg(test)]

@@ -176,6 +176,8 @@ impl FileReader {
             return Err(truncated(4));
         };
         let (format, parser, pos) = if u32::from_be_bytes(magic) == pcapng::SHB {
+            pcapng::check_first_section(&mut win)
+                .map_err(|d| CaptureError::new(&name, d.offset, 0, d.kind))?;
             (
                 CaptureFormat::PcapNg,
                 Parser::PcapNg(pcapng::State::default()),
@@ -250,6 +252,15 @@ impl FileReader {
         match &self.parser {
             Parser::Pcap(s) => Some(s.snaplen),
             Parser::PcapNg(_) => None,
+        }
+    }
+
+    /// Takes the warnings of what was read so far: input accepted but altered (e.g. a pcapng
+    /// time offset beyond the clock's range, whose timestamps saturate). At most 16 per file.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        match &mut self.parser {
+            Parser::Pcap(_) => Vec::new(),
+            Parser::PcapNg(s) => std::mem::take(&mut s.warnings),
         }
     }
 }

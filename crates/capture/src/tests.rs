@@ -612,6 +612,67 @@ fn rejects_malformed_interface_options() {
 }
 
 #[test]
+fn rejects_malformed_section_header_options_naming_the_block() {
+    // An SHB with one option whose length (200) runs past the block.
+    let mut body = Vec::new();
+    put32(&mut body, false, 0x1a2b_3c4d);
+    put16(&mut body, false, 1);
+    put16(&mut body, false, 0);
+    put64(&mut body, false, u64::MAX);
+    put16(&mut body, false, 2); // shb_hardware
+    put16(&mut body, false, 200);
+    body.extend_from_slice(b"abcd");
+    let first = block(false, 0x0a0d_0d0a, &body);
+    match FileReader::from_vec(first.clone(), "t") {
+        Err(e) => assert!(
+            matches!(
+                e.kind,
+                CaptureErrorKind::BadBlock {
+                    what: "section header option length"
+                }
+            ),
+            "{e}"
+        ),
+        Ok(_) => panic!("a section header with an option overrun was accepted"),
+    }
+    // The same block as a later section.
+    let e = pcapng_error(first);
+    assert!(
+        matches!(
+            e.kind,
+            CaptureErrorKind::BadBlock {
+                what: "section header option length"
+            }
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn out_of_range_time_offset_saturates_and_warns() {
+    let mut f = shb(false);
+    f.extend(idb(false, 1, 0, &[(14, &i64::MIN.to_le_bytes())]));
+    f.extend(epb(false, 0, 1_700_000_000_000_000, b"ok", 2));
+    let mut r = FileReader::from_vec(f, "t").unwrap();
+    let p = r.next_packet().unwrap().unwrap();
+    assert_eq!(
+        p.ts,
+        i64::MIN,
+        "the timestamp saturates instead of wrapping"
+    );
+    let w = r.take_warnings();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("if_tsoffset"), "{w:?}");
+    // A representable negative offset moves time back without a warning.
+    let mut f = shb(false);
+    f.extend(idb(false, 1, 0, &[(14, &(-10i64).to_le_bytes())]));
+    f.extend(epb(false, 0, 20_000_000, b"ok", 2));
+    let mut r = FileReader::from_vec(f, "t").unwrap();
+    assert_eq!(r.next_packet().unwrap().unwrap().ts, 10_000_000_000);
+    assert!(r.take_warnings().is_empty());
+}
+
+#[test]
 fn stream_path_matches_whole_path_for_any_chunking() {
     for (f, want) in [sample_pcap(), sample_pcapng()] {
         for chunk in [1, 2, 3, 7, 64, 1 << 20] {
@@ -768,13 +829,19 @@ fn every_truncation_of_a_pcapng_yields_the_prefix_then_one_error() {
             ("stream", read_stream(part, 3)),
             ("gzip", read_vec(&gzip(part))),
         ] {
+            // A cut inside the first section header fails when opened: nothing was read.
             let (got, err) = match res {
                 Ok(r) => r,
                 Err(e) => {
-                    assert!(cut < 4, "{path} cut {cut}: {e}");
+                    assert!(cut < ends[0], "{path} cut {cut}: {e}");
+                    assert_eq!(e.packet_index, 0);
                     continue;
                 }
             };
+            assert!(
+                cut >= ends[0],
+                "{path} cut {cut}: opened a cut section header"
+            );
             let complete: Vec<Owned> = want
                 .iter()
                 .filter(|p| ends.iter().any(|&e| e > p.offset as usize && e <= cut))

@@ -281,6 +281,10 @@ pub fn run(cfg: AnalyzeConfig) -> anyhow::Result<Outcome> {
                     None,
                 )?;
                 done_bytes += reader.position();
+                for w in reader.take_warnings() {
+                    eprintln!("custos: warning: {name}: {w}");
+                    fs.warnings.push(w);
+                }
                 if let Some(e) = err {
                     eprintln!(
                         "custos: warning: {e}; the results cover the {} packets before it",

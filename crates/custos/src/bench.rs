@@ -102,6 +102,9 @@ fn run_detector(args: &BenchArgs) -> anyhow::Result<Outcome> {
         let d = decoder.decode(p.linktype.0, p.ts, p.data);
         let v = det.packet(p.ts, p.orig_len.max(p.data.len() as u32), &d);
         checksum += v.score;
+        if d.is_empty() {
+            continue; // counted by the detector as skipped
+        }
         match v.stage {
             Stage::FeatureMapping | Stage::Training => train_n += 1,
             Stage::Calibrating | Stage::Detecting => {
@@ -124,12 +127,14 @@ fn run_detector(args: &BenchArgs) -> anyhow::Result<Outcome> {
         "default"
     };
     println!(
-        "{{\"capture\":{:?},\"stage\":\"read+decode+features+kitnet\",\"mode\":\"{mode}\",\"features\":{},\"autoencoders\":{},\"train_packets\":{train_n},\"train_seconds\":{train_secs:.3},\"train_packets_per_second\":{:.0},\"execute_packets\":{exec_n},\"execute_seconds\":{exec_secs:.3},\"execute_packets_per_second\":{:.0},\"score_sum\":{checksum}}}",
+        "{{\"capture\":{:?},\"stage\":\"read+decode+features+kitnet\",\"mode\":\"{mode}\",\"features\":{},\"autoencoders\":{},\"train_packets\":{train_n},\"train_seconds\":{train_secs:.3},\"train_packets_per_second\":{:.0},\"execute_packets\":{exec_n},\"execute_seconds\":{exec_secs:.3},\"execute_packets_per_second\":{:.0},\"skipped_empty_frames\":{},\"total_seconds\":{total:.3},\"packets_per_second\":{:.0},\"score_sum\":{checksum}}}",
         args.capture.display().to_string(),
         det.feature_names().len(),
         det.kitnet().map.len(),
         train_n as f64 / train_secs.max(1e-9),
         exec_n as f64 / exec_secs.max(1e-9),
+        det.skipped_empty(),
+        (train_n + exec_n + det.skipped_empty()) as f64 / total.max(1e-9),
     );
     Ok(Outcome::Success)
 }

@@ -296,6 +296,7 @@ impl Detection {
             "features": self.det.feature_spec(),
             "trained_packets": k.trained,
             "executed_packets": k.executed,
+            "skipped_empty_frames": self.det.skipped_empty(),
             "autoencoders": k.map.len(),
             "feature_map": k.map,
             "threshold": self.det.threshold(),

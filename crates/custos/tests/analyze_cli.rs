@@ -265,6 +265,29 @@ fn missing_input_and_bad_options_exit_2() {
 }
 
 #[test]
+fn inputs_cut_before_any_packet_exit_2_for_pcap_and_pcapng_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    // A pcap shorter than its 24-byte header, and a pcapng cut inside its section header:
+    // nothing was processed from either, so both are errors (2), not partial runs (3).
+    let pcap = dir.path().join("short.pcap");
+    std::fs::write(&pcap, &std::fs::read(sample()).unwrap()[..20]).unwrap();
+    let mut shb = Vec::new();
+    shb.extend_from_slice(&0x0a0d_0d0au32.to_le_bytes());
+    shb.extend_from_slice(&28u32.to_le_bytes());
+    shb.extend_from_slice(&0x1a2b_3c4du32.to_le_bytes());
+    shb.extend_from_slice(&1u16.to_le_bytes());
+    let pcapng = dir.path().join("cut.pcapng");
+    std::fs::write(&pcapng, &shb).unwrap();
+    for input in [&pcap, &pcapng] {
+        let out = dir.path().join("out");
+        let r = analyze(&[input], &out, &[]);
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{}: {err}", input.display());
+        assert!(err.contains(&*input.display().to_string()), "{err}");
+    }
+}
+
+#[test]
 fn flow_cap_evicts_and_counts() {
     let out = tempfile::tempdir().unwrap();
     assert!(analyze(&[&sample()], out.path(), &["--max-flows", "4"])

@@ -260,6 +260,15 @@ impl<'a> Decoded<'a> {
         }
     }
 
+    /// True when decoding found nothing to key on: no MAC address, no ARP and no IP layer
+    /// (an empty or truncated frame, or an unsupported link type).
+    pub fn is_empty(&self) -> bool {
+        self.src_mac.is_none()
+            && self.dst_mac.is_none()
+            && self.arp.is_none()
+            && self.layer_count == 0
+    }
+
     /// The IP layers, outermost first.
     pub fn ip_layers(&self) -> impl Iterator<Item = &IpLayer<'a>> {
         self.layers.iter().take(self.layer_count).flatten()

@@ -8,7 +8,7 @@
 //! pending datagram is evicted when a limit is reached; every refusal is counted.
 
 use crate::error::{DecodeError, ErrorKind, Layer};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 
 /// Limits on reassembly state.
@@ -127,6 +127,10 @@ pub struct ReassemblyStats {
 pub struct Reassembler {
     limits: ReassemblyLimits,
     pending: HashMap<FragmentKey, Pending>,
+    /// Every pending datagram by (last fragment time, key): the oldest is first, so eviction
+    /// and the timeout take it in O(log n) instead of scanning every pending datagram (a flood
+    /// of never-completed fragments made each scan cost tens of microseconds).
+    by_age: BTreeSet<(i64, OrderKey)>,
     bytes: usize,
     stats: ReassemblyStats,
 }
@@ -179,6 +183,9 @@ impl Reassembler {
             while self.pending.len() >= self.limits.max_datagrams
                 || (self.bytes + payload.len() > self.limits.max_bytes && !self.pending.is_empty())
             {
+                if self.by_age.is_empty() {
+                    break;
+                }
                 self.evict_oldest();
             }
         } else if self.bytes + payload.len() > self.limits.max_bytes {
@@ -189,12 +196,15 @@ impl Reassembler {
                 ErrorKind::FragmentLimit,
             ));
         }
-        let entry = self.pending.entry(key).or_insert_with(|| Pending {
-            data: Vec::new(),
-            ranges: Vec::new(),
-            total: None,
-            last_ts: ts,
-            fragments: 0,
+        let entry = self.pending.entry(key).or_insert_with(|| {
+            self.by_age.insert((ts, order_key(&key)));
+            Pending {
+                data: Vec::new(),
+                ranges: Vec::new(),
+                total: None,
+                last_ts: ts,
+                fragments: 0,
+            }
         });
         if entry.fragments >= self.limits.max_fragments {
             self.stats.refused += 1;
@@ -216,10 +226,15 @@ impl Reassembler {
         let before = entry.data.len();
         entry.insert(offset, payload);
         entry.fragments += 1;
-        entry.last_ts = ts;
+        if entry.last_ts != ts {
+            self.by_age.remove(&(entry.last_ts, order_key(&key)));
+            self.by_age.insert((ts, order_key(&key)));
+            entry.last_ts = ts;
+        }
         self.bytes += entry.data.len() - before;
         if entry.complete() {
             if let Some(done) = self.pending.remove(&key) {
+                self.by_age.remove(&(done.last_ts, order_key(&key)));
                 self.bytes -= done.data.len();
                 out.clear();
                 out.extend_from_slice(done.data.get(..done.total.unwrap_or(0)).unwrap_or(&[]));
@@ -230,41 +245,50 @@ impl Reassembler {
         Ok(false)
     }
 
+    /// Removes the pending datagram that has waited longest (ties broken by key).
     fn evict_oldest(&mut self) {
-        let oldest = self
-            .pending
-            .iter()
-            .min_by_key(|(k, p)| (p.last_ts, format_key(k)))
-            .map(|(k, _)| *k);
-        if let Some(k) = oldest {
-            if let Some(p) = self.pending.remove(&k) {
-                self.bytes -= p.data.len();
-                self.stats.evicted += 1;
+        if self.remove_oldest() {
+            self.stats.evicted += 1;
+        }
+    }
+
+    /// Drops every pending datagram with no fragment for longer than the timeout.
+    fn expire(&mut self, now: i64) {
+        let timeout = self.limits.timeout_ns;
+        while let Some(&(last, _)) = self.by_age.first() {
+            if now.saturating_sub(last) <= timeout {
+                break;
+            }
+            if self.remove_oldest() {
+                self.stats.timed_out += 1;
             }
         }
     }
 
-    fn expire(&mut self, now: i64) {
-        if self.pending.is_empty() {
-            return;
-        }
-        let timeout = self.limits.timeout_ns;
-        let before = self.pending.len();
-        let mut freed = 0usize;
-        self.pending.retain(|_, p| {
-            let keep = now.saturating_sub(p.last_ts) <= timeout;
-            if !keep {
-                freed += p.data.len();
+    fn remove_oldest(&mut self) -> bool {
+        let Some((_, k)) = self.by_age.pop_first() else {
+            return false;
+        };
+        let key = FragmentKey {
+            src: k.0,
+            dst: k.1,
+            ident: k.2,
+            protocol: k.3,
+        };
+        match self.pending.remove(&key) {
+            Some(p) => {
+                self.bytes -= p.data.len();
+                true
             }
-            keep
-        });
-        self.bytes -= freed;
-        self.stats.timed_out += (before - self.pending.len()) as u64;
+            None => false,
+        }
     }
 }
 
-/// A total order on keys so that eviction ties break the same way on every run.
-fn format_key(k: &FragmentKey) -> (IpAddr, IpAddr, u32, u8) {
+/// A key in a total order, so that eviction ties break the same way on every run.
+type OrderKey = (IpAddr, IpAddr, u32, u8);
+
+fn order_key(k: &FragmentKey) -> OrderKey {
     (k.src, k.dst, k.ident, k.protocol)
 }
 
@@ -319,6 +343,53 @@ mod test {
         }
         assert_eq!(r.pending(), 2);
         assert_eq!(r.stats().evicted, 3);
+    }
+
+    #[test]
+    fn a_flood_of_incomplete_datagrams_evicts_the_oldest_and_keeps_the_newest() {
+        let limits = ReassemblyLimits {
+            max_datagrams: 100,
+            ..ReassemblyLimits::default()
+        };
+        let mut r = Reassembler::new(limits);
+        let mut out = Vec::new();
+        // 10 000 never-completed first fragments, the first 50 refreshed after the others.
+        for id in 0..10_000u32 {
+            r.add(i64::from(id), key(id), 0, true, &[0; 8], &mut out)
+                .unwrap();
+        }
+        assert_eq!(r.pending(), 100);
+        assert_eq!(r.stats().evicted, 9_900);
+        assert_eq!(r.by_age.len(), r.pending.len(), "queue and table agree");
+        // The survivors are the newest 100; a refreshed one outlives an older untouched one.
+        assert!(r.pending.contains_key(&key(9_900)));
+        r.add(10_000, key(9_900), 8, true, &[0; 8], &mut out)
+            .unwrap();
+        r.add(10_001, key(20_000), 0, true, &[0; 8], &mut out)
+            .unwrap();
+        assert!(r.pending.contains_key(&key(9_900)), "refreshed: kept");
+        assert!(
+            !r.pending.contains_key(&key(9_901)),
+            "oldest untouched: evicted"
+        );
+        // Completing a datagram removes it from the queue too.
+        assert!(r
+            .add(10_002, key(9_900), 16, false, &[1], &mut out)
+            .unwrap());
+        assert_eq!(r.by_age.len(), r.pending.len());
+        // Everything times out at once, oldest first, with nothing left behind.
+        r.add(
+            10_003 + limits.timeout_ns,
+            key(30_000),
+            0,
+            true,
+            &[0; 8],
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(r.pending(), 1);
+        assert_eq!(r.by_age.len(), 1);
+        assert_eq!(r.stats().timed_out, 99);
     }
 
     #[test]

@@ -108,6 +108,8 @@ pub struct KitsuneDetector {
     threshold: Option<Threshold>,
     model_sha256: Option<String>,
     packets: u64,
+    /// Frames that decoded to nothing (no address at any layer), skipped.
+    skipped_empty: u64,
     first_ts: Option<i64>,
     last_ts: i64,
 }
@@ -135,6 +137,7 @@ impl KitsuneDetector {
             threshold: None,
             model_sha256: None,
             packets: 0,
+            skipped_empty: 0,
             first_ts: None,
             last_ts: 0,
         }
@@ -190,13 +193,46 @@ impl KitsuneDetector {
         self.model_sha256.as_deref()
     }
 
+    /// Frames skipped because they decoded to nothing (see [`KitsuneDetector::packet`]).
+    pub fn skipped_empty(&self) -> u64 {
+        self.skipped_empty
+    }
+
+    /// The stage the next packet will be processed in.
+    pub fn stage(&self) -> Stage {
+        if !self.kitnet.is_trained() {
+            if self.kitnet.trained < self.cfg.kitnet.fm_grace {
+                Stage::FeatureMapping
+            } else {
+                Stage::Training
+            }
+        } else if self.threshold.is_none() {
+            Stage::Calibrating
+        } else {
+            Stage::Detecting
+        }
+    }
+
     /// Features of the last packet.
     pub fn last_features(&self) -> &[f64] {
         &self.x
     }
 
     /// Processes one packet.
+    ///
+    /// A frame that decoded to nothing (no MAC, ARP or IP address: empty, truncated or of an
+    /// unsupported link type) carries nothing Kitsune's statistics are keyed on: it is counted
+    /// in [`KitsuneDetector::skipped_empty`] and neither trains nor is scored, as the flow table
+    /// skips it (a capture of zero-length frames otherwise costs a full KitNET pass each).
     pub fn packet(&mut self, ts_ns: i64, frame_len: u32, decoded: &Decoded<'_>) -> Verdict {
+        if decoded.is_empty() {
+            self.skipped_empty += 1;
+            return Verdict {
+                score: 0.0,
+                stage: self.stage(),
+                alert: false,
+            };
+        }
         self.packets += 1;
         self.first_ts.get_or_insert(ts_ns);
         self.last_ts = ts_ns;

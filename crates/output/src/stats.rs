@@ -16,6 +16,9 @@ pub struct FileStats {
     pub bytes: u64,
     /// The error that stopped reading early, if any (file, byte offset, packet number).
     pub error: Option<String>,
+    /// Input accepted but altered while reading (e.g. saturated timestamps); absent if none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Wall-clock measurements: the only non-deterministic part of `stats.json`.
