@@ -362,7 +362,9 @@ pub fn run(cfg: AnalyzeConfig) -> anyhow::Result<Outcome> {
         } else if let (Some(ev), Some(pending), Input::Files(paths)) =
             (&cfg.evidence, d.pending.as_ref(), &cfg.input)
         {
-            let (leaves, size) = crate::evidence::log_alerts(ev, paths, pending)?;
+            let logged = crate::evidence::log_alerts(ev, paths, pending)?;
+            crate::evidence::name_leaves(&cfg.output.join("alerts.jsonl"), &logged.leaf_of)?;
+            let (leaves, size) = (logged.leaves, logged.size);
             summary["evidence"] = serde_json::json!({"log": ev.dir.display().to_string(), "leaves_appended": leaves, "log_size": size});
             eprintln!("custos: logged {leaves} alerts as evidence in {} (log size {size}, checkpoint signed)", ev.dir.display());
         }

@@ -147,6 +147,13 @@ pub struct VerifyArgs {
     /// The sensor's public key (`.vkey` file).
     #[arg(long, value_name = "KEY")]
     pub vkey: PathBuf,
+    /// With --log: a checkpoint kept elsewhere (a witness's copy, one from an earlier case
+    /// bundle) that the log must extend; repeat the option for several.
+    #[arg(long = "checkpoint", value_name = "FILE", requires = "log")]
+    pub checkpoints: Vec<PathBuf>,
+    /// With --log: skip hashing the packet excerpt files (checked by default).
+    #[arg(long, requires = "log")]
+    pub no_excerpts: bool,
 }
 
 /// Anomaly detectors.

@@ -143,24 +143,27 @@ fn excerpt_pcap(packets: &[&Packet]) -> Vec<u8> {
     out
 }
 
-/// Opens `dir` as a log, creating it (origin = the key's name) when it does not exist.
+/// Opens `dir` as a log bound to `signer` (refusing another key), creating it (origin = the
+/// key's name) when it does not exist or a killed first run left it half made; says what
+/// recovery did.
 fn open_log(dir: &Path, signer: &Signer) -> anyhow::Result<Log> {
-    if dir.join("checkpoint").exists() || dir.join("tile").exists() {
-        let log = Log::open(dir)
-            .with_context(|| format!("cannot open evidence log {}", dir.display()))?;
-        if log.origin() != signer.name() {
-            bail!(
-                "evidence log {} has origin {:?} but the key is {:?}",
-                dir.display(),
-                log.origin(),
-                signer.name()
-            );
-        }
-        Ok(log)
-    } else {
-        Log::create(dir, signer.name())
-            .with_context(|| format!("cannot create evidence log {}", dir.display()))
+    let log = Log::open_or_create(dir, signer)
+        .with_context(|| format!("cannot open evidence log {}", dir.display()))?;
+    if log.origin() != signer.name() {
+        bail!(
+            "evidence log {} has origin {:?} but the key is {:?}",
+            dir.display(),
+            log.origin(),
+            signer.name()
+        );
     }
+    if log.opened().kind != custos_evidence::OpenKind::Existing
+        || log.opened().recovered > 0
+        || log.opened().discarded > 0
+    {
+        eprintln!("custos: evidence log {}: {}", dir.display(), log.opened());
+    }
+    Ok(log)
 }
 
 /// Copies the current checkpoint to `custos/checkpoints/<size>` before a new one replaces it
@@ -180,8 +183,18 @@ pub fn load_signer(path: &Path) -> anyhow::Result<Signer> {
         .with_context(|| format!("{} is not a signing key (PRIVATE+KEY+…)", path.display()))
 }
 
-/// Logs every pending alert as a leaf, then publishes a signed checkpoint. Returns the number
-/// of leaves appended and the new log size.
+/// What [`log_alerts`] did.
+pub struct LoggedAlerts {
+    /// Leaves appended.
+    pub leaves: u64,
+    /// The log's size after the new checkpoint.
+    pub size: u64,
+    /// For each alert given, in order, the index of its leaf (`None` when its packet could
+    /// not be read back from the capture).
+    pub leaf_of: Vec<Option<u64>>,
+}
+
+/// Logs every pending alert as a leaf, then publishes a signed checkpoint.
 ///
 /// # Errors
 /// Unreadable captures or key, log I/O errors.
@@ -189,16 +202,19 @@ pub fn log_alerts(
     cfg: &EvidenceConfig,
     files: &[PathBuf],
     alerts: &[PendingAlert],
-) -> anyhow::Result<(u64, u64)> {
+) -> anyhow::Result<LoggedAlerts> {
     let signer = load_signer(&cfg.key)?;
     let mut log = open_log(&cfg.dir, &signer)?;
     let excerpt_dir = cfg.dir.join("excerpts");
     std::fs::create_dir_all(&excerpt_dir)?;
     let mut leaves: Vec<String> = Vec::with_capacity(alerts.len());
+    // Position in `alerts` of each leaf's alert.
+    let mut leaf_alert: Vec<usize> = Vec::with_capacity(alerts.len());
     for (file_idx, path) in files.iter().enumerate() {
-        let mine: Vec<&PendingAlert> = alerts
+        let mine: Vec<(usize, &PendingAlert)> = alerts
             .iter()
-            .filter(|a| usize::from(a.file) == file_idx)
+            .enumerate()
+            .filter(|(_, a)| usize::from(a.file) == file_idx)
             .collect();
         if mine.is_empty() {
             continue;
@@ -211,12 +227,12 @@ pub fn log_alerts(
             hex(&h.finalize())
         };
         // Alerts of this file by packet index; flows they need.
-        let mut by_index: HashMap<u64, Vec<&PendingAlert>> = HashMap::new();
-        for a in &mine {
-            by_index.entry(a.index).or_default().push(a);
+        let mut by_index: HashMap<u64, Vec<(usize, &PendingAlert)>> = HashMap::new();
+        for &(pos, a) in &mine {
+            by_index.entry(a.index).or_default().push((pos, a));
         }
-        let keys: std::collections::HashSet<ExcerptKey> = mine.iter().map(|a| a.key).collect();
-        let last = mine.iter().map(|a| a.index).max().unwrap_or(0);
+        let keys: std::collections::HashSet<ExcerptKey> = mine.iter().map(|(_, a)| a.key).collect();
+        let last = mine.iter().map(|(_, a)| a.index).max().unwrap_or(0);
         let mut rings: HashMap<ExcerptKey, Ring> = HashMap::new();
         let mut reader =
             FileReader::open(path).with_context(|| format!("cannot re-read {}", path.display()))?;
@@ -224,7 +240,7 @@ pub fn log_alerts(
             checksums: ChecksumMode::Ignore,
             ..DecoderConfig::default()
         });
-        let mut done: Vec<(u64, Value)> = Vec::new();
+        let mut done: Vec<(u64, usize, Value)> = Vec::new();
         while let Ok(Some(p)) = reader.next_packet() {
             if p.index > last {
                 break;
@@ -244,7 +260,7 @@ pub fn log_alerts(
                 rings.entry(key).or_default().push(pkt);
             }
             let Some(list) = here else { continue };
-            for a in list {
+            for &(pos, a) in list {
                 let single;
                 let packets: Vec<&Packet> = match (a.key, rings.get(&a.key)) {
                     (ExcerptKey::Flow(_), Some(r)) => r.packets.iter().collect(),
@@ -259,11 +275,8 @@ pub fn log_alerts(
                     }
                 };
                 let pcap = excerpt_pcap(&packets);
-                let excerpt_sha256 = hex(&Sha256::digest(&pcap));
-                let excerpt_path = excerpt_dir.join(format!("{excerpt_sha256}.pcap"));
-                if !excerpt_path.exists() {
-                    write_synced(&excerpt_path, &pcap)?;
-                }
+                let (excerpt_sha256, _) = custos_evidence::write_excerpt(&cfg.dir, &pcap)
+                    .context("cannot keep the alert's packet excerpt")?;
                 let record = json!({
                     "type": "custos.alert/1",
                     "alert": a.alert,
@@ -279,16 +292,18 @@ pub fn log_alerts(
                     "custos_version": env!("CARGO_PKG_VERSION"),
                     "sensor": cfg.sensor,
                 });
-                done.push((a.index, record));
+                done.push((a.index, pos, record));
             }
         }
-        done.sort_by_key(|(i, _)| *i);
-        for (_, record) in done {
+        done.sort_by_key(|(i, pos, _)| (*i, *pos));
+        for (_, pos, record) in done {
             leaves.push(custos_evidence::canonicalize(&record)?);
+            leaf_alert.push(pos);
         }
     }
     // The excerpts' directory entries are durable before any leaf naming them is published.
     std::fs::File::open(&excerpt_dir)?.sync_all()?;
+    let first_leaf = log.integrated_size();
     if !leaves.is_empty() {
         log.append_batch(&leaves)
             .context("cannot append to the evidence log")?;
@@ -297,20 +312,54 @@ pub fn log_alerts(
     let cp = log
         .publish_checkpoint(&signer)
         .context("cannot publish the checkpoint")?;
-    Ok((leaves.len() as u64, cp.size))
+    let mut leaf_of = vec![None; alerts.len()];
+    for (k, pos) in leaf_alert.into_iter().enumerate() {
+        if let Some(slot) = leaf_of.get_mut(pos) {
+            *slot = Some(first_leaf + k as u64);
+        }
+    }
+    Ok(LoggedAlerts {
+        leaves: leaves.len() as u64,
+        size: cp.size,
+        leaf_of,
+    })
 }
 
-/// Writes `bytes` to `path` through a temporary file and fsyncs the file; the caller syncs
-/// the directory once for a batch.
-fn write_synced(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+/// Adds to each line of `alerts.jsonl` the index of its evidence leaf
+/// (`custos.evidence_leaf`), so that an analyst can name it in `case export --alert`; the
+/// file is replaced whole (written beside it, then renamed).
+///
+/// # Errors
+/// The file cannot be read or written, or holds another number of alerts than `leaf_of`.
+pub fn name_leaves(path: &Path, leaf_of: &[Option<u64>]) -> anyhow::Result<()> {
     use std::io::Write;
-    let tmp = path.with_extension("tmp");
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() != leaf_of.len() {
+        bail!(
+            "{}: {} alerts, but {} were logged as evidence",
+            path.display(),
+            lines.len(),
+            leaf_of.len()
+        );
     }
-    std::fs::rename(&tmp, path)?;
+    let tmp = path.with_extension("jsonl.tmp");
+    let mut out = std::io::BufWriter::new(
+        std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?,
+    );
+    for (line, leaf) in lines.iter().zip(leaf_of) {
+        let mut v: Value = serde_json::from_str(line)
+            .with_context(|| format!("{}: not an alert line", path.display()))?;
+        if let (Some(leaf), Some(c)) = (leaf, v.get_mut("custos").and_then(Value::as_object_mut)) {
+            c.insert("evidence_leaf".into(), json!(leaf));
+        }
+        serde_json::to_writer(&mut out, &v)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    drop(out);
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
     Ok(())
 }
 
@@ -511,15 +560,8 @@ impl LiveEvidence {
                     .collect(),
             };
             let pcap = excerpt_pcap(&packets);
-            let excerpt_sha256 = hex(&Sha256::digest(&pcap));
-            let path = self
-                .cfg
-                .dir
-                .join("excerpts")
-                .join(format!("{excerpt_sha256}.pcap"));
-            if !path.exists() {
-                write_synced(&path, &pcap)?;
-            }
+            let (excerpt_sha256, _) = custos_evidence::write_excerpt(&self.cfg.dir, &pcap)
+                .context("cannot keep the alert's packet excerpt")?;
             let spool = self
                 .spool
                 .as_ref()

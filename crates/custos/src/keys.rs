@@ -3,7 +3,7 @@
 use crate::cli::{CaseExportArgs, KeygenArgs, VerifyArgs};
 use crate::Outcome;
 use anyhow::{bail, Context};
-use custos_evidence::{verify_log, verify_log_consistent, CaseSelection, Checkpoint, Verifier};
+use custos_evidence::{CaseSelection, Checkpoint, Verifier};
 use std::io::Write;
 use std::path::Path;
 
@@ -57,7 +57,7 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<Outcome> {
     let Some(log) = a.log.as_ref() else {
         bail!("give a case directory or --log LOGDIR")
     };
-    verify_log_dir(log, &verifier)
+    verify_log_dir(log, &verifier, &a)
 }
 
 fn verify_case(dir: &Path, verifier: &Verifier) -> anyhow::Result<Outcome> {
@@ -80,11 +80,31 @@ fn verify_case(dir: &Path, verifier: &Verifier) -> anyhow::Result<Outcome> {
     }
 }
 
-fn verify_log_dir(log: &Path, verifier: &Verifier) -> anyhow::Result<Outcome> {
-    let report = match verify_log(log, verifier) {
+fn verify_log_dir(log: &Path, verifier: &Verifier, a: &VerifyArgs) -> anyhow::Result<Outcome> {
+    let mut options = custos_evidence::VerifyOptions {
+        excerpts: !a.no_excerpts,
+        ..custos_evidence::VerifyOptions::default()
+    };
+    for p in &a.checkpoints {
+        let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+        match Checkpoint::open(&bytes, verifier) {
+            Ok(c) => options.trusted.push(c),
+            Err(e) => {
+                println!("FAIL checkpoint {}: {e}", p.display());
+                println!(
+                    "verdict: FAILED — {} is not a checkpoint signed by {}",
+                    p.display(),
+                    verifier.name()
+                );
+                return Ok(Outcome::Negative);
+            }
+        }
+    }
+    let report = match custos_evidence::verify_log_with(log, verifier, &options) {
         Ok(r) => r,
         Err(e) => {
             println!("FAIL log {}: {e}", log.display());
+            println!("verdict: FAILED — the log cannot be trusted as it is");
             return Ok(Outcome::Negative);
         }
     };
@@ -99,40 +119,26 @@ fn verify_log_dir(log: &Path, verifier: &Verifier) -> anyhow::Result<Outcome> {
         "ok   tree recomputed from {} leaves in {} entry bundles; {} hash tiles match",
         report.leaves, report.bundles_checked, report.tiles_checked
     );
-    if !report.unchecked.is_empty() {
+    for c in &options.trusted {
         println!(
-            "note {} files beyond the checkpoint (not yet published) were not checked",
-            report.unchecked.len()
+            "ok   log extends checkpoint of size {} kept elsewhere",
+            c.size
         );
     }
-    let arch = log.join("custos/checkpoints");
-    let mut older: Vec<_> = std::fs::read_dir(&arch)
-        .map(|d| d.flatten().map(|e| e.path()).collect())
+    // The archive's files are named by their sizes (checked by the verification above).
+    let mut archived: Vec<u64> = std::fs::read_dir(log.join(custos_evidence::verify::ARCHIVE_DIR))
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                .collect()
+        })
         .unwrap_or_default();
-    older.sort();
-    for p in older {
-        let bytes = std::fs::read(&p)?;
-        let trusted = match Checkpoint::open(&bytes, verifier) {
-            Ok(c) => c,
-            Err(e) => {
-                println!("FAIL earlier checkpoint {}: {e}", p.display());
-                return Ok(Outcome::Negative);
-            }
-        };
-        match verify_log_consistent(log, verifier, &trusted) {
-            Ok(_) => println!(
-                "ok   log extends earlier checkpoint of size {} (consistency proof holds)",
-                trusted.size
-            ),
-            Err(e) => {
-                println!(
-                    "FAIL log does not extend earlier checkpoint of size {} ({}): {e}",
-                    trusted.size,
-                    p.display()
-                );
-                return Ok(Outcome::Negative);
-            }
-        }
+    archived.sort_unstable();
+    for size in archived {
+        println!("ok   log extends earlier checkpoint of size {size} (archived; consistent)");
+    }
+    for line in report.summary() {
+        println!("     {line}");
     }
     println!("verified: all checks hold");
     Ok(Outcome::Success)
@@ -156,11 +162,18 @@ pub fn case_export(a: CaseExportArgs) -> anyhow::Result<Outcome> {
     } else {
         bail!("choose alerts with --alert, --flow or --from/--to");
     };
+    // The examiner is part of the chain of custody: never recorded as a placeholder.
     let who = a
         .who
         .clone()
         .or_else(|| std::env::var("USER").ok())
-        .unwrap_or_else(|| "unknown".into());
+        .map(|w| w.trim().to_string())
+        .filter(|w| !w.is_empty())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "who exports this case? give --who NAME (the chain of custody records the examiner; $USER is not set)"
+            )
+        })?;
     // Chain-of-custody records are the one place where the wall clock belongs.
     let now_ns = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

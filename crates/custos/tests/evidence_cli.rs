@@ -120,6 +120,13 @@ fn alerts_become_verifiable_evidence_and_tampering_is_detected() {
         "leaves are JCS"
     );
     assert_eq!(v["type"], "custos.alert/1");
+    let first_alert: serde_json::Value =
+        serde_json::from_str(alerts.lines().next().unwrap()).unwrap();
+    assert_eq!(v["alert"]["timestamp"], first_alert["timestamp"]);
+    assert_eq!(
+        v["alert"]["custos"]["packet"],
+        first_alert["custos"]["packet"]
+    );
     assert_eq!(v["sensor"], "test-sensor");
     assert_eq!(
         v["capture_sha256"].as_str().unwrap(),
@@ -137,14 +144,82 @@ fn alerts_become_verifiable_evidence_and_tampering_is_detected() {
     );
     assert_eq!(&excerpt[..4], &[0x4d, 0x3c, 0xb2, 0xa1], "nanosecond pcap");
 
+    // A witness keeps the first checkpoint elsewhere.
+    let witness = dir.path().join("witness-checkpoint");
+    std::fs::copy(log.join("checkpoint"), &witness).unwrap();
+
+    // A same-name impostor key is refused before anything is written, and the real key still
+    // verifies its log.
+    let impostor = dir.path().join("impostor");
+    let r = custos(&[
+        os("keygen"),
+        os("--name"),
+        os("custos.test/sensor"),
+        os("-o"),
+        impostor.as_os_str(),
+    ]);
+    assert!(r.status.success());
+    let r = analyze(
+        &capture,
+        &dir.path().join("out-impostor"),
+        &log,
+        &impostor.with_extension("skey"),
+        "5000",
+    );
+    assert_eq!(r.status.code(), Some(2), "an impostor key must be refused");
+    assert_eq!(
+        std::fs::read_to_string(log.join("checkpoint")).unwrap(),
+        checkpoint,
+        "the impostor re-signed the log"
+    );
+    let (code, out) = verify(&log, &vkey);
+    assert_eq!(code, Some(0), "{out}");
+
     // A second run appends; the log must extend the first checkpoint.
     let r = analyze(&capture, &dir.path().join("out2"), &log, &skey, "5000");
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    // Every alert line names its leaf: the first run's from 0, the second's after them.
+    for (run, first) in [("out1", 0), ("out2", n_alerts)] {
+        let text = std::fs::read_to_string(dir.path().join(run).join("alerts.jsonl")).unwrap();
+        for (k, line) in text.lines().enumerate() {
+            let a: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(
+                a["custos"]["evidence_leaf"].as_u64(),
+                Some(first + k as u64),
+                "{run} line {k}"
+            );
+        }
+    }
     let (code, out) = verify(&log, &vkey);
     assert_eq!(code, Some(0), "{out}");
     assert!(
         out.contains(&format!("extends earlier checkpoint of size {n_alerts}")),
         "{out}"
+    );
+
+    // No examiner (no --who, $USER unset): refused, nothing appended to the log.
+    let size_before = std::fs::read_to_string(log.join("checkpoint")).unwrap();
+    let r = std::process::Command::new(env!("CARGO_BIN_EXE_custos"))
+        .args([
+            os("case"),
+            os("export"),
+            os("--log"),
+            log.as_os_str(),
+            os("--key"),
+        ])
+        .arg(&skey)
+        .args([os("--alert"), os("3"), os("--reason"), os("t"), os("-o")])
+        .arg(dir.path().join("case-nobody"))
+        .env_remove("USER")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(2), "{err}");
+    assert!(err.contains("--who"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(log.join("checkpoint")).unwrap(),
+        size_before,
+        "a refused export must not touch the log"
     );
 
     // A case bundle of two alerts: exported, verified with only the public key, and refused
@@ -236,7 +311,60 @@ fn alerts_become_verifiable_evidence_and_tampering_is_detected() {
     std::fs::copy(other.join("checkpoint"), forged.join("checkpoint")).unwrap();
     let (code, out) = verify(&forged, &vkey);
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("does not extend"), "{out}");
+    assert!(
+        out.contains("FAIL") && out.contains("verdict: FAILED"),
+        "{out}"
+    );
+
+    // The witness's checkpoint: the real log extends it, the forged one (archive removed, so
+    // only the witness remembers the old history) does not.
+    let with_witness = |log: &Path| {
+        let r = custos(&[
+            os("verify"),
+            os("--log"),
+            log.as_os_str(),
+            os("--vkey"),
+            vkey.as_os_str(),
+            os("--checkpoint"),
+            witness.as_os_str(),
+        ]);
+        (
+            r.status.code(),
+            String::from_utf8_lossy(&r.stdout).to_string(),
+        )
+    };
+    let (code, out) = with_witness(&log);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("kept elsewhere"), "{out}");
+    std::fs::remove_dir_all(forged.join("custos/checkpoints")).unwrap();
+    let (code, out) = with_witness(&forged);
+    assert_eq!(code, Some(1), "{out}");
+
+    // Rollback: an older archived checkpoint copied over the current one.
+    let rolled = dir.path().join("rolled");
+    copy_dir(&log, &rolled);
+    let oldest = std::fs::read_dir(rolled.join("custos/checkpoints"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .min()
+        .unwrap();
+    std::fs::copy(&oldest, rolled.join("checkpoint")).unwrap();
+    let (code, out) = verify(&rolled, &vkey);
+    assert_eq!(code, Some(1), "a rollback must fail: {out}");
+
+    // Excerpts are checked: a deleted one fails verification.
+    let excerpts = dir.path().join("no-excerpt");
+    copy_dir(&log, &excerpts);
+    let one = std::fs::read_dir(excerpts.join("excerpts"))
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    std::fs::remove_file(one).unwrap();
+    let (code, out) = verify(&excerpts, &vkey);
+    assert_eq!(code, Some(1), "a deleted excerpt must fail: {out}");
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -75,6 +75,7 @@
 
 pub mod case;
 pub mod checkpoint;
+pub mod excerpt;
 pub mod jcs;
 pub mod layout;
 pub mod log;
@@ -86,11 +87,14 @@ pub use case::{
     export_case, verify_case, CaseError, CaseReport, CaseSelection, CaseSummary, TlogProof,
 };
 pub use checkpoint::{Checkpoint, CheckpointError};
+pub use excerpt::write_excerpt;
 pub use jcs::{canonicalize, JcsError};
-pub use log::{parse_entry_bundle, Log, LogError, MAX_ENTRY_SIZE};
+pub use log::{parse_entry_bundle, Log, LogError, OpenKind, Opened, MAX_ENTRY_SIZE};
 pub use merkle::{
     empty_root, leaf_hash, node_hash, root_from_leaf_hashes, verify_consistency, verify_inclusion,
     Hash, MemoryTree, ProofError,
 };
 pub use note::{generate_key, open_note, sign_note, Note, NoteError, Signer, Verifier};
-pub use verify::{verify_log, verify_log_consistent, Report, VerifyError};
+pub use verify::{
+    verify_log, verify_log_consistent, verify_log_with, Report, VerifyError, VerifyOptions,
+};

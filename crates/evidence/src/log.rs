@@ -16,13 +16,18 @@
 //! the same way (temp, fsync, rename, fsync directory) after integration has returned, so a
 //! published checkpoint never covers data that is not on stable storage.
 //!
-//! # Recovery
-//! [`Log::open`] reads the checkpoint (size `S`) and `.state/tree` (size `T`). When `T >= S`
-//! and the right edge at `T` loads, hashes to the recorded root and the tree at `T` contains
-//! the checkpoint's root at `S`, the log resumes at `T`; otherwise it falls back to `S` and
-//! requires the tiles to reproduce the checkpoint's root ([`LogError::Inconsistent`] if not).
-//! Files beyond the recovered size (from an interrupted integration) are simply overwritten
-//! by later appends. Leaves covered by a published checkpoint are never lost.
+//! # Recovery, journal and key binding
+//! See `log/open.rs`, `log/journal.rs` and `log/repair.rs`. On open the log loads the
+//! published checkpoint's tree (size `S`; the tiles must reproduce its root). Leaves beyond
+//! `S` are recovered only from the writer's journal `.state/tree` when it carries a valid
+//! HMAC under a key derived from the signing key ([`Log::open_signed`],
+//! [`Log::open_or_create`]) and the entry bundles reproduce its root; their tiles are then
+//! rewritten from the entries. Otherwise (no key, no or bad MAC) they are discarded, so
+//! nothing the sensor did not itself journal is ever signed. Then the right edge is rewritten
+//! and every file under `tile/` that does not belong to the recovered tree is removed
+//! ([`Opened`] says what was done). A log is bound to its key (`.state/key`, and the
+//! checkpoint's signature): another key, even with the same name, is refused
+//! ([`LogError::WrongKey`]). Leaves covered by a published checkpoint are never lost.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs::{self, File, OpenOptions};
@@ -38,6 +43,13 @@ use crate::layout::{
 };
 use crate::merkle::{self, empty_root, hex, leaf_hash, node_hash, Hash, ProofError, HASH_SIZE};
 use crate::note::{parse_note, Signer};
+
+mod journal;
+mod open;
+mod repair;
+
+use journal::{Journal, MacKey};
+pub use open::{OpenKind, Opened};
 
 /// Largest entry a bundle can hold: its length must fit the big-endian `u16` prefix.
 pub const MAX_ENTRY_SIZE: usize = u16::MAX as usize;
@@ -272,6 +284,34 @@ pub enum LogError {
     /// A proof request is outside the integrated tree.
     #[error("proof: {0}")]
     Proof(#[from] ProofError),
+    /// The signing key is not the key the log is bound to (another key, even one with the
+    /// log's name): nothing was written or signed.
+    #[error("{dir}: refusing key {key_id:08x} for log {origin:?}: {reason}")]
+    WrongKey {
+        /// The log directory.
+        dir: PathBuf,
+        /// The log's origin.
+        origin: String,
+        /// The refused key's ID.
+        key_id: u32,
+        /// Why: another bound key, or a checkpoint it cannot verify.
+        reason: String,
+    },
+    /// An earlier write of this handle failed; reopen the log (which repairs it).
+    #[error("{0}: an earlier write failed; reopen the log")]
+    Poisoned(PathBuf),
+    /// Writing a file failed at `stage` (create, write, sync, rename, sync directory); any
+    /// temporary file was removed.
+    #[error("{path}: cannot {stage}: {source}")]
+    Write {
+        /// The file being written.
+        path: PathBuf,
+        /// What was being done.
+        stage: &'static str,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
     /// A requested size is beyond the integrated size.
     #[error("size {requested} is beyond the integrated size {integrated}")]
     BeyondIntegrated {
@@ -282,7 +322,7 @@ pub enum LogError {
     },
 }
 
-fn io_err(path: &Path) -> impl FnOnce(io::Error) -> LogError + '_ {
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> LogError + '_ {
     move |source| LogError::Io {
         path: path.to_path_buf(),
         source,
@@ -377,6 +417,15 @@ fn hashes_to_bytes(hashes: &[Hash]) -> Vec<u8> {
     hashes.iter().flatten().copied().collect()
 }
 
+/// Files an integration writes: `(path, bytes)` durably, the side files of new full tiles,
+/// and the full tiles whose partial files can go.
+#[derive(Debug, Default)]
+struct Plan {
+    writes: Vec<(String, Vec<u8>)>,
+    side: Vec<(u64, u64, Vec<u8>)>,
+    filled: Vec<(u64, u64)>,
+}
+
 /// An append-only transparency log stored in the C2SP tlog-tiles layout.
 ///
 /// One process writes a log at a time (an exclusive `flock` on `.state/lock`).
@@ -400,35 +449,15 @@ pub struct Log {
     files: Mutex<FileCache>,
     /// The edge rows expanded into their perfect subtrees; rebuilt lazily after a change.
     edge_cache: Mutex<Option<Arc<Vec<ExpandedTile>>>>,
+    /// The journal's MAC key, once the writer's key is known and bound.
+    mac: Option<MacKey>,
+    /// What opening found and did.
+    opened: Opened,
+    /// A write failed: the on-disk state is only trustworthy after reopening.
+    poisoned: bool,
 }
 
 impl Log {
-    /// Creates a new, empty log in `dir` (created if missing) with checkpoint origin `origin`.
-    ///
-    /// # Errors
-    /// [`LogError::AlreadyExists`] if `dir` already holds a log, [`LogError::Io`].
-    pub fn create(dir: impl AsRef<Path>, origin: &str) -> Result<Self, LogError> {
-        let dir = dir.as_ref();
-        let state = dir.join(STATE_DIR);
-        if state.join("origin").exists() {
-            return Err(LogError::AlreadyExists(dir.to_path_buf()));
-        }
-        if origin.is_empty() || origin.contains('\n') {
-            return Err(LogError::Corrupt {
-                path: dir.to_path_buf(),
-                reason: "origin must be one non-empty line".into(),
-            });
-        }
-        fs::create_dir_all(&state).map_err(io_err(&state))?;
-        let lock = lock(dir)?;
-        write_durable(dir, &state.join("origin"), origin.as_bytes())?;
-        sync_dir(&state)?;
-        sync_dir(dir)?;
-        let mut log = Self::empty(dir, origin.to_string(), lock);
-        log.write_state()?;
-        Ok(log)
-    }
-
     fn empty(dir: &Path, origin: String, lock: File) -> Self {
         Self {
             dir: dir.to_path_buf(),
@@ -442,81 +471,16 @@ impl Log {
             verified: Mutex::new(HashMap::new()),
             files: Mutex::new(FileCache::default()),
             edge_cache: Mutex::new(None),
+            mac: None,
+            opened: Opened {
+                kind: OpenKind::Created,
+                checkpoint: 0,
+                recovered: 0,
+                discarded: 0,
+                repaired_files: 0,
+            },
+            poisoned: false,
         }
-    }
-
-    /// Opens an existing log, recovering from any interrupted integration (see the module
-    /// docs).
-    ///
-    /// # Errors
-    /// [`LogError::NotALog`], [`LogError::Locked`], [`LogError::Checkpoint`] for an
-    /// unparseable checkpoint, [`LogError::Inconsistent`] or [`LogError::Corrupt`] when the
-    /// stored tiles cannot reproduce the checkpoint, [`LogError::Io`].
-    pub fn open(dir: impl AsRef<Path>) -> Result<Self, LogError> {
-        let dir = dir.as_ref();
-        let origin_path = dir.join(STATE_DIR).join("origin");
-        let origin = match fs::read_to_string(&origin_path) {
-            Ok(o) => o,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(LogError::NotALog(dir.to_path_buf()))
-            }
-            Err(e) => {
-                return Err(LogError::Io {
-                    path: origin_path,
-                    source: e,
-                })
-            }
-        };
-        let lock = lock(dir)?;
-        let mut log = Self::empty(dir, origin, lock);
-        let cp = log.stored_checkpoint()?;
-        if let Some(cp) = &cp {
-            if cp.origin != log.origin {
-                return Err(LogError::OriginMismatch {
-                    expected: log.origin.clone(),
-                    found: cp.origin.clone(),
-                });
-            }
-        }
-        let (cp_size, cp_root) = cp.map_or((0, empty_root()), |c| (c.size, c.root));
-        if let Some((t, t_root)) = log.read_state() {
-            if t >= cp_size && log.try_resume(t, t_root, cp_size, cp_root).is_ok() {
-                return Ok(log);
-            }
-        }
-        // Fall back to the published checkpoint.
-        log.load_edge(cp_size)?;
-        let actual = log.root();
-        if actual != cp_root {
-            return Err(LogError::Inconsistent {
-                size: cp_size,
-                expected: cp_root,
-                actual,
-            });
-        }
-        log.write_state()?;
-        Ok(log)
-    }
-
-    fn try_resume(&mut self, t: u64, t_root: Hash, s: u64, s_root: Hash) -> Result<(), LogError> {
-        self.load_edge(t)?;
-        let actual = self.root();
-        if actual != t_root {
-            return Err(LogError::Inconsistent {
-                size: t,
-                expected: t_root,
-                actual,
-            });
-        }
-        let at_s = self.root_at(s)?;
-        if at_s != s_root {
-            return Err(LogError::Inconsistent {
-                size: s,
-                expected: s_root,
-                actual: at_s,
-            });
-        }
-        Ok(())
     }
 
     fn stored_checkpoint(&self) -> Result<Option<Checkpoint>, LogError> {
@@ -527,25 +491,20 @@ impl Log {
         Ok(Some(Checkpoint::parse(&text)?))
     }
 
-    fn read_state(&self) -> Option<(u64, Hash)> {
-        let text = fs::read_to_string(self.dir.join(STATE_DIR).join("tree")).ok()?;
-        let mut lines = text.lines();
-        let size: u64 = lines.next()?.parse().ok()?;
-        let h = lines.next()?;
-        let mut root = [0u8; 32];
-        if h.len() != 64 {
-            return None;
-        }
-        for (i, b) in root.iter_mut().enumerate() {
-            *b = u8::from_str_radix(h.get(2 * i..2 * i + 2)?, 16).ok()?;
-        }
-        Some((size, root))
-    }
-
+    /// Records the integrated size and root in the journal, with its MAC when this writer
+    /// holds the key.
     fn write_state(&mut self) -> Result<(), LogError> {
         let state = self.dir.join(STATE_DIR);
-        let text = format!("{}\n{}\n", self.size, hex(&self.root()));
-        write_durable(&self.dir, &state.join("tree"), text.as_bytes())?;
+        let root = self.root();
+        let j = Journal {
+            size: self.size,
+            root,
+            mac: self
+                .mac
+                .as_ref()
+                .map(|k| k.tag(&self.origin, self.size, &root)),
+        };
+        write_durable(&self.dir, &state.join("tree"), j.to_text().as_bytes())?;
         sync_dir(&state)
     }
 
@@ -1061,18 +1020,32 @@ impl Log {
     /// size in `.state/tree`. Does not publish a checkpoint.
     ///
     /// # Errors
-    /// [`LogError::Io`]. On error the in-memory state is reloaded from disk on the next
-    /// [`Log::open`]; this handle should be dropped.
+    /// [`LogError::Io`]; [`LogError::Poisoned`] after an earlier failed write. On error this
+    /// handle refuses further writes: reopen the log, which repairs the directory.
     pub fn integrate(&mut self) -> Result<(), LogError> {
+        self.check_usable()?;
         if self.pending_count == 0 {
             return Ok(());
         }
+        let plan = self.plan_pending();
+        let r = self.commit(plan);
+        self.poisoned |= r.is_err();
+        r
+    }
+
+    fn check_usable(&self) -> Result<(), LogError> {
+        if self.poisoned {
+            return Err(LogError::Poisoned(self.dir.clone()));
+        }
+        Ok(())
+    }
+
+    /// Moves the pending entries into the in-memory tree and returns the files to write.
+    fn plan_pending(&mut self) -> Plan {
         let pending = std::mem::take(&mut self.pending);
         self.pending_count = 0;
         self.invalidate_edge();
-        let mut writes: Vec<(String, Vec<u8>)> = Vec::new();
-        let mut side: Vec<(u64, u64, Vec<u8>)> = Vec::new();
-        let mut filled: Vec<(u64, u64)> = Vec::new();
+        let mut plan = Plan::default();
         let mut rest = pending.as_slice();
         while let (Some(&a), Some(&b)) = (rest.first(), rest.get(1)) {
             let len = usize::from(u16::from_be_bytes([a, b]));
@@ -1085,10 +1058,19 @@ impl Log {
             self.size += 1;
             if self.size % TILE_WIDTH == 0 {
                 let full = std::mem::take(&mut self.bundle);
-                writes.push((entries_path(self.size / TILE_WIDTH - 1, 0), full));
+                plan.writes
+                    .push((entries_path(self.size / TILE_WIDTH - 1, 0), full));
             }
-            self.push_hash(0, leaf_hash(entry), &mut writes, &mut side, &mut filled);
+            self.push_hash(0, leaf_hash(entry), &mut plan);
         }
+        plan.writes.extend(self.edge_writes());
+        plan
+    }
+
+    /// The right-edge files at the integrated size: partial hash tiles of every level and the
+    /// partial entry bundle.
+    fn edge_writes(&self) -> Vec<(String, Vec<u8>)> {
+        let mut writes = Vec::new();
         for (level, row) in self.edge.iter().enumerate() {
             if !row.is_empty() {
                 let level = level as u64;
@@ -1106,6 +1088,17 @@ impl Log {
                 self.bundle.clone(),
             ));
         }
+        writes
+    }
+
+    /// Writes a plan durably, then the journal, then the (unsynced) side files, then removes
+    /// partial files of tiles that became full.
+    fn commit(&mut self, plan: Plan) -> Result<(), LogError> {
+        let Plan {
+            writes,
+            mut side,
+            filled,
+        } = plan;
         self.files
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
@@ -1128,14 +1121,7 @@ impl Log {
         Ok(())
     }
 
-    fn push_hash(
-        &mut self,
-        level: usize,
-        h: Hash,
-        writes: &mut Vec<(String, Vec<u8>)>,
-        side: &mut Vec<(u64, u64, Vec<u8>)>,
-        filled: &mut Vec<(u64, u64)>,
-    ) {
+    fn push_hash(&mut self, level: usize, h: Hash, plan: &mut Plan) {
         let mut level = level;
         let mut h = h;
         loop {
@@ -1154,11 +1140,12 @@ impl Log {
             let index = (self.size >> (TILE_HEIGHT as u64 * (l + 1)).min(63)) - 1;
             let nodes = internal_nodes(&full);
             h = nodes.last().copied().unwrap_or_else(empty_root);
-            writes.push((tile_path(l, index, 0), hashes_to_bytes(&full)));
-            side.push((l, index, hashes_to_bytes(&nodes)));
-            filled.push((l, index));
+            plan.writes
+                .push((tile_path(l, index, 0), hashes_to_bytes(&full)));
+            plan.side.push((l, index, hashes_to_bytes(&nodes)));
+            plan.filled.push((l, index));
             if level == 0 {
-                filled.push((u64::MAX, index));
+                plan.filled.push((u64::MAX, index));
             }
             level += 1;
         }
@@ -1167,9 +1154,16 @@ impl Log {
     /// Integrates pending entries, then signs and durably writes a checkpoint for the
     /// integrated size (C2SP tlog-checkpoint in a signed note).
     ///
+    /// First binds `signer` to the log (see [`Log::open_signed`]): a key with the log's
+    /// name that is not the key the log was created with is refused before anything is
+    /// written or signed.
+    ///
     /// # Errors
-    /// [`LogError::Io`], [`LogError::Checkpoint`] if the origin cannot be signed.
+    /// [`LogError::WrongKey`], [`LogError::Io`], [`LogError::Poisoned`],
+    /// [`LogError::Checkpoint`] if the origin cannot be signed.
     pub fn publish_checkpoint(&mut self, signer: &Signer) -> Result<Checkpoint, LogError> {
+        self.check_usable()?;
+        self.bind_key(signer)?;
         self.integrate()?;
         let cp = Checkpoint {
             origin: self.origin.clone(),
@@ -1178,8 +1172,20 @@ impl Log {
             extensions: Vec::new(),
         };
         let note = cp.sign(signer)?;
-        write_durable(&self.dir, &self.dir.join(CHECKPOINT_PATH), note.as_bytes())?;
-        sync_dir(&self.dir)?;
+        let r = write_durable(&self.dir, &self.dir.join(CHECKPOINT_PATH), note.as_bytes())
+            .and_then(|()| sync_dir(&self.dir));
+        self.poisoned |= r.is_err();
+        r?;
+        // Archived after the checkpoint is in place, so a crash never leaves the archive
+        // ahead of it (which `verify_log` reports as a rollback).
+        let arch = self.dir.join(crate::verify::ARCHIVE_DIR);
+        fs::create_dir_all(&arch).map_err(io_err(&arch))?;
+        write_durable(
+            &self.dir,
+            &arch.join(format!("{:020}", cp.size)),
+            note.as_bytes(),
+        )?;
+        sync_dir(&arch)?;
         Ok(cp)
     }
 }

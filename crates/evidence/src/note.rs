@@ -157,6 +157,12 @@ impl Signer {
         })
     }
 
+    /// The 32-byte Ed25519 seed, for keys derived from it inside this crate (the journal's
+    /// MAC key); never written anywhere.
+    pub(crate) fn seed(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
     /// Parses `PRIVATE+KEY+<name>+<hex id>+<base64(0x01 ‖ seed)>`.
     ///
     /// # Errors

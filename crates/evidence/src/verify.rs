@@ -9,6 +9,11 @@
 //! expected and actual hashes.
 
 use std::collections::HashSet;
+
+mod extra;
+
+use extra::{Excerpts, Trusted};
+pub use extra::{ARCHIVE_DIR, EXCERPT_DIR};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -33,6 +38,76 @@ pub struct Report {
     /// Files under `tile/` that lie beyond the checkpoint (integrated but not yet published)
     /// and so could not be checked against it.
     pub unchecked: Vec<String>,
+    /// Archived checkpoints (`custos/checkpoints/`) checked: signature, name, not newer than
+    /// the current one, and the tree has their root at their size.
+    pub archived_checked: u64,
+    /// Checkpoints given by the caller (kept elsewhere) the log was checked to extend.
+    pub trusted_checked: u64,
+    /// Whether excerpt files were checked ([`VerifyOptions::excerpts`]).
+    pub excerpts_enabled: bool,
+    /// Leaves naming an excerpt file (`excerpt_sha256`) whose file was checked.
+    pub excerpt_leaves: u64,
+    /// Distinct excerpt files hashed and found to match.
+    pub excerpt_files: u64,
+}
+
+impl Report {
+    /// Plain sentences saying what was checked and what was not.
+    pub fn summary(&self) -> Vec<String> {
+        let mut out = vec![
+            format!(
+                "checked: checkpoint signature; {} leaves re-hashed from {} entry bundles; {} hash tiles; root",
+                self.leaves, self.bundles_checked, self.tiles_checked
+            ),
+            format!(
+                "checked: {} archived checkpoints and {} checkpoints kept elsewhere (the log extends each)",
+                self.archived_checked, self.trusted_checked
+            ),
+        ];
+        if self.excerpts_enabled {
+            out.push(format!(
+                "checked: {} excerpt files named by {} leaves (SHA-256 matches)",
+                self.excerpt_files, self.excerpt_leaves
+            ));
+        } else {
+            out.push("not checked: excerpt files".into());
+        }
+        if !self.unchecked.is_empty() {
+            out.push(format!(
+                "not checked: {} files beyond the checkpoint (not covered by any signature)",
+                self.unchecked.len()
+            ));
+        }
+        out.push(
+            "not checked: captures and spool files the leaves name, .state/ (the writer's private files)"
+                .into(),
+        );
+        out
+    }
+}
+
+/// What [`verify_log_with`] checks besides the checkpoint and the tiles.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// Checkpoints kept elsewhere (a witness's, one from an earlier case bundle): the log must
+    /// have the same origin, be at least as large, and have each one's root at its size.
+    pub trusted: Vec<Checkpoint>,
+    /// Check the archive [`ARCHIVE_DIR`]: every file a checkpoint signed by the key, named by
+    /// its size, not newer than the current checkpoint, and consistent with it. Default on.
+    pub archive: bool,
+    /// Check that every excerpt file a leaf names (`excerpt_sha256`, under [`EXCERPT_DIR`])
+    /// exists and has that SHA-256. Default on.
+    pub excerpts: bool,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        Self {
+            trusted: Vec::new(),
+            archive: true,
+            excerpts: true,
+        }
+    }
 }
 
 /// The first failure [`verify_log`] found.
@@ -138,6 +213,35 @@ pub enum VerifyError {
         /// The root the log's entries give at that size.
         actual: Hash,
     },
+    /// An archived checkpoint is bad: unsigned by the key, misnamed, or of another origin.
+    #[error("{path}: {reason}")]
+    Archive {
+        /// Path relative to the log root.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The archive holds a checkpoint newer than the current one: the checkpoint was rolled
+    /// back.
+    #[error("{path}: archived checkpoint of size {archived} is newer than the current size {current} (rollback)")]
+    ArchiveNewer {
+        /// Path relative to the log root.
+        path: String,
+        /// The archived checkpoint's size.
+        archived: u64,
+        /// The current checkpoint's size.
+        current: u64,
+    },
+    /// An excerpt file a leaf commits to is missing or does not match.
+    #[error("leaf {leaf}: {path}: {reason}")]
+    Excerpt {
+        /// Leaf index.
+        leaf: u64,
+        /// Path relative to the log root.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The trusted checkpoint names another log.
     #[error("trusted checkpoint origin {trusted:?} differs from {found:?}")]
     OriginMismatch {
@@ -153,7 +257,20 @@ pub enum VerifyError {
 /// # Errors
 /// The first failure, as a [`VerifyError`].
 pub fn verify_log(dir: impl AsRef<Path>, verifier: &Verifier) -> Result<Report, VerifyError> {
-    verify(dir.as_ref(), verifier, None)
+    verify(dir.as_ref(), verifier, &VerifyOptions::default())
+}
+
+/// [`verify_log`] with options: checkpoints kept elsewhere the log must extend, and whether
+/// to check the archive and the excerpt files (both on by default, as in [`verify_log`]).
+///
+/// # Errors
+/// The first failure, as a [`VerifyError`].
+pub fn verify_log_with(
+    dir: impl AsRef<Path>,
+    verifier: &Verifier,
+    options: &VerifyOptions,
+) -> Result<Report, VerifyError> {
+    verify(dir.as_ref(), verifier, options)
 }
 
 /// Like [`verify_log`], and also checks that the log's tree at `trusted.size` has
@@ -167,7 +284,11 @@ pub fn verify_log_consistent(
     verifier: &Verifier,
     trusted: &Checkpoint,
 ) -> Result<Report, VerifyError> {
-    verify(dir.as_ref(), verifier, Some(trusted))
+    let options = VerifyOptions {
+        trusted: vec![trusted.clone()],
+        ..VerifyOptions::default()
+    };
+    verify(dir.as_ref(), verifier, &options)
 }
 
 struct Walker<'a> {
@@ -290,11 +411,70 @@ fn tile_root(hashes: &[Hash]) -> Hash {
     row.first().copied().unwrap_or_default()
 }
 
-fn verify(
+/// Checks the given checkpoints against the current one and collects the roots the tree must
+/// have: theirs and the archive's.
+fn trusted_roots(
     dir: &Path,
     verifier: &Verifier,
-    trusted: Option<&Checkpoint>,
-) -> Result<Report, VerifyError> {
+    cp: &Checkpoint,
+    options: &VerifyOptions,
+) -> Result<(Trusted, u64), VerifyError> {
+    let mut roots = Trusted::new();
+    for t in &options.trusted {
+        if t.origin != cp.origin {
+            return Err(VerifyError::OriginMismatch {
+                trusted: t.origin.clone(),
+                found: cp.origin.clone(),
+            });
+        }
+        if t.size > cp.size {
+            return Err(VerifyError::Rollback {
+                trusted_size: t.size,
+                size: cp.size,
+            });
+        }
+        roots
+            .entry(t.size)
+            .or_default()
+            .push((t.root, "trusted checkpoint".into()));
+    }
+    let archived = if options.archive {
+        extra::read_archive(dir, verifier, cp, &mut roots)?
+    } else {
+        0
+    };
+    if let Some(list) = roots.get(&0) {
+        let empty = crate::merkle::empty_root();
+        if let Some((root, _)) = list.iter().find(|(r, _)| *r != empty) {
+            return Err(VerifyError::Inconsistent {
+                size: 0,
+                trusted: *root,
+                actual: empty,
+            });
+        }
+    }
+    Ok((roots, archived))
+}
+
+fn check_trusted(
+    roots: &Trusted,
+    size: u64,
+    root: impl FnOnce() -> Hash,
+) -> Result<(), VerifyError> {
+    if let Some(list) = roots.get(&size) {
+        let actual = root();
+        if let Some((t, _)) = list.iter().find(|(t, _)| *t != actual) {
+            return Err(VerifyError::Inconsistent {
+                size,
+                trusted: *t,
+                actual,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn verify(dir: &Path, verifier: &Verifier, options: &VerifyOptions) -> Result<Report, VerifyError> {
     let mut wk = Walker {
         dir,
         checked: HashSet::new(),
@@ -305,27 +485,10 @@ fn verify(
         path: CHECKPOINT_PATH.to_string(),
     })?;
     let cp = Checkpoint::open(&note, verifier)?;
-    if let Some(t) = trusted {
-        if t.origin != cp.origin {
-            return Err(VerifyError::OriginMismatch {
-                trusted: t.origin.clone(),
-                found: cp.origin,
-            });
-        }
-        if t.size > cp.size {
-            return Err(VerifyError::Rollback {
-                trusted_size: t.size,
-                size: cp.size,
-            });
-        }
-    }
+    let (roots, archived_checked) = trusted_roots(dir, verifier, &cp, options)?;
+    let mut excerpts = Excerpts::default();
     let n = cp.size;
     let mut range = CompactRange::new();
-    let mut trusted_root: Option<Hash> = None;
-    let want_trusted = trusted.map(|t| t.size);
-    if want_trusted == Some(0) {
-        trusted_root = Some(crate::merkle::empty_root());
-    }
     let mut upper: Vec<Hash> = Vec::new();
     let bundles = n.div_ceil(TILE_WIDTH);
     for b in 0..bundles {
@@ -357,10 +520,11 @@ fn verify(
             });
         }
         let hashes: Vec<Hash> = entries.iter().take(count).map(|e| leaf_hash(e)).collect();
-        for h in &hashes {
+        for (i, h) in hashes.iter().enumerate() {
             range.push(*h);
-            if Some(range.size()) == want_trusted {
-                trusted_root = Some(range.root());
+            check_trusted(&roots, range.size(), || range.root())?;
+            if let (true, Some(e)) = (options.excerpts, entries.get(i)) {
+                excerpts.check(dir, b * TILE_WIDTH + i as u64, e)?;
             }
         }
         // Every other partial bundle of this index must agree with the entries.
@@ -419,15 +583,6 @@ fn verify(
             actual: root,
         });
     }
-    if let (Some(t), Some(actual)) = (trusted, trusted_root) {
-        if actual != t.root {
-            return Err(VerifyError::Inconsistent {
-                size: t.size,
-                trusted: t.root,
-                actual,
-            });
-        }
-    }
     let mut unchecked = Vec::new();
     walk_files(dir, "tile", &mut |rel| {
         if !wk.checked.contains(rel) {
@@ -441,6 +596,11 @@ fn verify(
         bundles_checked: wk.bundles,
         tiles_checked: wk.tiles,
         unchecked,
+        archived_checked,
+        trusted_checked: options.trusted.len() as u64,
+        excerpts_enabled: options.excerpts,
+        excerpt_leaves: excerpts.leaves,
+        excerpt_files: excerpts.files,
     })
 }
 

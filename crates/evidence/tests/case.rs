@@ -386,11 +386,22 @@ fn export_errors() {
         matches!(&e, CaseError::HashMismatch { what, .. } if what == "leaf 0 excerpt_sha256"),
         "{e}"
     );
+    // verify_log checks excerpts too, and names the leaf and file.
+    assert!(matches!(
+        verify_log(&fx.log, &fx.signer.verifier()),
+        Err(custos_evidence::VerifyError::Excerpt { leaf: 0, .. })
+    ));
     // Nothing was appended by the failed exports.
-    assert_eq!(
-        verify_log(&fx.log, &fx.signer.verifier()).unwrap().leaves,
-        6
-    );
+    let tiles_only = custos_evidence::VerifyOptions {
+        excerpts: false,
+        ..Default::default()
+    };
+    let r = custos_evidence::verify_log_with(&fx.log, &fx.signer.verifier(), &tiles_only).unwrap();
+    assert_eq!(r.leaves, 6);
+    assert!(r
+        .summary()
+        .iter()
+        .any(|l| l == "not checked: excerpt files"));
 }
 
 #[test]

@@ -190,8 +190,11 @@ fn reopens_at_the_integrated_size_and_continues() {
         Log::create(&d.0, "x"),
         Err(LogError::AlreadyExists(_))
     ));
-    let mut log = Log::open(&d.0).unwrap();
+    // The journal beyond the checkpoint is authenticated with the key: recovered.
+    let mut log = Log::open_signed(&d.0, &s).unwrap();
     assert_eq!(log.integrated_size(), 400);
+    assert_eq!(log.opened().recovered, 100);
+    assert_eq!(log.opened().kind, custos_evidence::OpenKind::Existing);
     for i in 400..1000 {
         assert_eq!(log.append(&record(i)).unwrap(), i);
     }

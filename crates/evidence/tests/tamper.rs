@@ -217,6 +217,8 @@ fn older_checkpoint_swapped_in_is_a_rollback() {
     drop(log);
     std::fs::write(d.0.join("checkpoint"), &old).unwrap();
     let v = s.verifier();
+    // Checked from before the fix: copying an archived checkpoint over the current one gave
+    // "all checks hold".
     match verify_log_consistent(&d.0, &v, &new_cp) {
         Err(VerifyError::Rollback {
             trusted_size: 900,
@@ -224,8 +226,29 @@ fn older_checkpoint_swapped_in_is_a_rollback() {
         }) => {}
         other => panic!("want Rollback, got {other:?}"),
     }
-    // Without a trusted checkpoint the old one verifies, but the report lists the tiles it
-    // does not cover.
+    // The log's own archive holds the newer checkpoint: a rollback.
+    match verify_log(&d.0, &v) {
+        Err(VerifyError::ArchiveNewer {
+            archived: 900,
+            current: 300,
+            ..
+        }) => {}
+        other => panic!("want ArchiveNewer, got {other:?}"),
+    }
+    // Without its archive only a checkpoint kept elsewhere (witness, case bundle) can tell;
+    // alone, the old one verifies, but the report lists the tiles it does not cover.
+    std::fs::remove_dir_all(d.0.join("custos")).unwrap();
+    let with_witness = custos_evidence::VerifyOptions {
+        trusted: vec![new_cp.clone()],
+        ..Default::default()
+    };
+    assert!(matches!(
+        custos_evidence::verify_log_with(&d.0, &v, &with_witness),
+        Err(VerifyError::Rollback {
+            trusted_size: 900,
+            size: 300
+        })
+    ));
     let r = verify_log(&d.0, &v).unwrap();
     assert_eq!(r.leaves, 300);
     assert!(
@@ -264,4 +287,175 @@ fn forged_checkpoints_fail_on_the_signature() {
             NoteError::InvalidSignature { .. }
         )))
     ));
+}
+
+/// Someone who can write to LOGDIR but has no key plants a leaf beyond the checkpoint and
+/// updates `.state/tree`: the sensor's next run must not sign it.
+#[test]
+fn planted_leaf_beyond_the_checkpoint_is_never_signed() {
+    let s = signer();
+    for how in ["keyless library", "forged mac", "old state format"] {
+        let d = TempDir::new("plant");
+        {
+            let mut log = Log::open_or_create(&d.0, &s).unwrap();
+            log.append_batch(&(0..300).map(record).collect::<Vec<_>>())
+                .unwrap();
+            log.publish_checkpoint(&s).unwrap();
+        }
+        {
+            // The attacker integrates a forged leaf with the library (no key).
+            let mut log = Log::open(&d.0).unwrap();
+            log.append(b"{\"type\":\"custos.alert/1\",\"forged\":true}")
+                .unwrap();
+            log.integrate().unwrap();
+        }
+        let tree = d.0.join(".state/tree");
+        let text = std::fs::read_to_string(&tree).unwrap();
+        let mut lines: Vec<&str> = text.lines().take(2).collect();
+        let fake = format!("mac {}", "ab".repeat(32));
+        match how {
+            "forged mac" => lines.push(&fake),
+            "old state format" => {}
+            _ => lines = text.lines().collect(),
+        }
+        std::fs::write(&tree, lines.join("\n") + "\n").unwrap();
+        assert!(text.starts_with("301\n"), "{how}: {text}");
+        // The sensor's next run (signed, and the CLI's keyless open) discards it.
+        let mut log = Log::open_or_create(&d.0, &s).unwrap();
+        assert_eq!(log.integrated_size(), 300, "{how}");
+        assert_eq!(log.opened().discarded, 1, "{how}");
+        log.append(&record(300)).unwrap();
+        log.publish_checkpoint(&s).unwrap();
+        assert_eq!(log.read_entry(300).unwrap(), record(300), "{how}");
+        drop(log);
+        let r = verify_log(&d.0, &s.verifier()).unwrap();
+        assert_eq!(r.leaves, 301);
+        assert!(r.unchecked.is_empty(), "{how}: {:?}", r.unchecked);
+    }
+}
+
+/// `keygen --name <the log's name>` gives an impostor key: it must be refused everywhere.
+#[test]
+fn same_name_impostor_key_is_refused() {
+    let d = TempDir::new("impostor");
+    let s = signer();
+    build(&d.0, &[300]);
+    let impostor = Signer::from_seed("custos.example/log", &[66; 32]).unwrap();
+    assert_eq!(impostor.name(), s.name());
+    let wrong = |e: custos_evidence::LogError| {
+        assert!(
+            matches!(e, custos_evidence::LogError::WrongKey { .. }),
+            "want WrongKey, got {e:?}"
+        );
+        assert!(e.to_string().contains("refusing key"), "{e}");
+    };
+    wrong(Log::open_signed(&d.0, &impostor).unwrap_err());
+    wrong(Log::open_or_create(&d.0, &impostor).unwrap_err());
+    // The CLI's path: a keyless open, then publish with the key.
+    let mut log = Log::open(&d.0).unwrap();
+    log.append(b"impostor leaf").unwrap();
+    wrong(log.publish_checkpoint(&impostor).unwrap_err());
+    drop(log);
+    // Also when the binding file is gone: the checkpoint's signature decides.
+    std::fs::remove_file(d.0.join(".state/key")).unwrap();
+    wrong(Log::open_signed(&d.0, &impostor).unwrap_err());
+    // Nothing was signed by the impostor; the real key still verifies and writes its log.
+    assert_eq!(verify_log(&d.0, &s.verifier()).unwrap().leaves, 300);
+    let mut log = Log::open_signed(&d.0, &s).unwrap();
+    log.append(&record(300)).unwrap();
+    log.publish_checkpoint(&s).unwrap();
+    drop(log);
+    assert_eq!(verify_log(&d.0, &s.verifier()).unwrap().leaves, 301);
+    assert!(verify_log(&d.0, &impostor.verifier()).is_err());
+}
+
+#[test]
+fn archive_names_must_match_sizes_and_roots() {
+    let d = TempDir::new("archive");
+    let s = signer();
+    build(&d.0, &[300, 600, 900]);
+    let v = s.verifier();
+    let r = verify_log(&d.0, &v).unwrap();
+    assert_eq!(r.archived_checked, 3);
+    let arch = d.0.join("custos/checkpoints");
+    // A checkpoint filed under another size.
+    std::fs::rename(
+        arch.join(format!("{:020}", 600)),
+        arch.join(format!("{:020}", 601)),
+    )
+    .unwrap();
+    assert!(matches!(
+        verify_log(&d.0, &v),
+        Err(VerifyError::Archive { path, .. }) if path.ends_with("601")
+    ));
+    std::fs::remove_file(arch.join(format!("{:020}", 601))).unwrap();
+    // A signed checkpoint of another history at size 600.
+    let other = TempDir::new("archive-other");
+    let mut log = Log::create(&other.0, "custos.example/log").unwrap();
+    log.append_batch(&(0..600).map(|i| record(i + 1)).collect::<Vec<_>>())
+        .unwrap();
+    log.publish_checkpoint(&s).unwrap();
+    drop(log);
+    std::fs::copy(
+        other.0.join("checkpoint"),
+        arch.join(format!("{:020}", 600)),
+    )
+    .unwrap();
+    assert!(matches!(
+        verify_log(&d.0, &v),
+        Err(VerifyError::Inconsistent { size: 600, .. })
+    ));
+}
+
+/// Builds a log whose leaves name excerpt files, as custos writes them.
+fn excerpt_log(dir: &Path, n: u64) -> Vec<std::path::PathBuf> {
+    let s = signer();
+    let mut log = Log::open_or_create(dir, &s).unwrap();
+    let mut paths = Vec::new();
+    for i in 0..n {
+        let pcap = format!("pcap bytes of excerpt {}", i % (n / 2).max(1)).into_bytes();
+        let (sha, p) = custos_evidence::write_excerpt(dir, &pcap).unwrap();
+        let leaf = format!(r#"{{"excerpt_sha256":"{sha}","type":"custos.alert/1","i":{i}}}"#);
+        log.append(leaf.as_bytes()).unwrap();
+        if !paths.contains(&p) {
+            paths.push(p);
+        }
+    }
+    log.publish_checkpoint(&s).unwrap();
+    paths
+}
+
+#[test]
+fn excerpt_flips_and_deletions_fail_verification() {
+    let d = TempDir::new("excerpts");
+    let paths = excerpt_log(&d.0, 40);
+    let v = signer().verifier();
+    let r = verify_log(&d.0, &v).unwrap();
+    assert_eq!((r.excerpt_leaves, r.excerpt_files), (40, 20));
+    assert!(r.summary().iter().any(|l| l.contains("20 excerpt files")));
+    let mut rng = Rng(9);
+    let mut detected = 0;
+    for (k, p) in paths.iter().enumerate() {
+        let orig = std::fs::read(p).unwrap();
+        let mut b = orig.clone();
+        let pos = rng.below(b.len() as u64) as usize;
+        b[pos] ^= 1 + rng.below(255) as u8;
+        std::fs::write(p, &b).unwrap();
+        assert!(
+            matches!(verify_log(&d.0, &v), Err(VerifyError::Excerpt { .. })),
+            "flip {k}"
+        );
+        std::fs::remove_file(p).unwrap();
+        match verify_log(&d.0, &v) {
+            Err(VerifyError::Excerpt { reason, .. }) => assert_eq!(reason, "missing"),
+            other => panic!("deletion {k}: {other:?}"),
+        }
+        detected += 2;
+        std::fs::write(p, &orig).unwrap();
+    }
+    assert!(verify_log(&d.0, &v).is_ok());
+    println!(
+        "excerpt tamper: {detected} of {} flips and deletions detected",
+        2 * paths.len()
+    );
 }

@@ -9,6 +9,7 @@
 
 mod crash;
 mod log;
+mod recovery;
 mod tamper;
 mod util;
 mod vectors;

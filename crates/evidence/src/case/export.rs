@@ -17,7 +17,7 @@ use super::{
 };
 use crate::jcs::canonicalize;
 use crate::layout::{partial_tile_size, TILE_WIDTH};
-use crate::log::{parse_entry_bundle, Log};
+use crate::log::{parse_entry_bundle, Log, LogError};
 use crate::note::Signer;
 
 /// Exports the alerts of the log in `log_dir` chosen by `selection` as a case bundle in
@@ -81,7 +81,17 @@ pub fn export_case(
         _ => None,
     };
 
-    let mut log = Log::open(log_dir)?;
+    // Bound to the key (not just its name): a same-name impostor key is refused here,
+    // before anything is logged or signed.
+    let mut log = match Log::open_signed(log_dir, signer) {
+        Err(LogError::WrongKey { origin, .. }) if origin != signer.name() => {
+            return Err(CaseError::WrongKey {
+                log: origin,
+                key: signer.name().to_string(),
+            })
+        }
+        r => r?,
+    };
     if log.origin() != signer.name() {
         return Err(CaseError::WrongKey {
             log: log.origin().to_string(),
