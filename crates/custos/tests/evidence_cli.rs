@@ -343,12 +343,7 @@ fn alerts_become_verifiable_evidence_and_tampering_is_detected() {
     // Rollback: an older archived checkpoint copied over the current one.
     let rolled = dir.path().join("rolled");
     copy_dir(&log, &rolled);
-    let oldest = std::fs::read_dir(rolled.join("custos/checkpoints"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .min()
-        .unwrap();
+    let oldest = first_file(&rolled.join("custos/checkpoints"));
     std::fs::copy(&oldest, rolled.join("checkpoint")).unwrap();
     let (code, out) = verify(&rolled, &vkey);
     assert_eq!(code, Some(1), "a rollback must fail: {out}");
@@ -356,15 +351,19 @@ fn alerts_become_verifiable_evidence_and_tampering_is_detected() {
     // Excerpts are checked: a deleted one fails verification.
     let excerpts = dir.path().join("no-excerpt");
     copy_dir(&log, &excerpts);
-    let one = std::fs::read_dir(excerpts.join("excerpts"))
-        .unwrap()
-        .flatten()
-        .next()
-        .unwrap()
-        .path();
-    std::fs::remove_file(one).unwrap();
+    std::fs::remove_file(first_file(&excerpts.join("excerpts"))).unwrap();
     let (code, out) = verify(&excerpts, &vkey);
     assert_eq!(code, Some(1), "a deleted excerpt must fail: {out}");
+}
+
+/// The first file of `dir` in name order (archived checkpoints: the oldest).
+fn first_file(dir: &Path) -> std::path::PathBuf {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .min()
+        .unwrap()
 }
 
 fn copy_dir(from: &Path, to: &Path) {
