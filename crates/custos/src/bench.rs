@@ -1,140 +1,161 @@
-//! `custos bench`: decode + flow throughput on one capture, read from the page cache.
+//! `custos bench`: the engine's throughput on one capture, read from the page cache, with
+//! nothing written; with `--detector`, the detector's training and scoring phases timed
+//! apart by a detector wrapped around it (a plug-in of the engine, as any other).
 
 use crate::cli::BenchArgs;
-use crate::pipeline::{checksum_setting, sample_checksums, Pipeline};
 use crate::Outcome;
 use anyhow::Context;
 use custos_capture::{FileReader, PacketSource};
-use custos_flow::{ConnSummary, EndReason, Flow, FlowConfig, FlowSink, PacketMeta};
+use custos_detect::Stage;
+use custos_engine::detectors::Kitsune;
+use custos_engine::{AlertQueue, Detector, DetectorError, Engine, EngineConfig, PacketView, Source};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
-
-/// Counts ended flows and discards them.
-struct NullSink(u64);
-
-impl FlowSink for NullSink {
-    fn flow_ended(
-        &mut self,
-        _flow: &Flow,
-        _summary: &ConnSummary,
-        _reason: EndReason,
-    ) -> std::io::Result<()> {
-        self.0 += 1;
-        Ok(())
-    }
-}
 
 /// Runs the benchmark and prints one JSON line per measured pass, then a summary.
 ///
 /// # Errors
 /// An unreadable capture.
 pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
-    if args.detect.detector.is_some() {
-        return run_detector(&args);
-    }
-    let mut best = 0.0f64;
-    let mut rates = Vec::new();
-    for pass in 0..args.iterations.max(2) {
-        let mut reader = FileReader::open(&args.capture)
-            .with_context(|| format!("cannot read {}", args.capture.display()))?;
-        let setting = checksum_setting(args.checksums);
-        let policy = match (
-            setting,
-            sample_checksums(std::slice::from_ref(&args.capture)),
-        ) {
-            (custos_decode::ChecksumSetting::Auto, Some(offloaded)) => {
-                custos_decode::ChecksumPolicy::auto_decided(offloaded)
-            }
-            _ => custos_decode::ChecksumPolicy::new(setting),
-        };
-        let mut pipe = Pipeline::with_policy(setting, policy, FlowConfig::default());
-        let mut sink = NullSink(0);
-        let start = Instant::now();
-        while let Some(p) = reader.next_packet()? {
-            let meta = PacketMeta {
-                ts: p.ts,
-                frame_len: p.orig_len,
-                index: p.index,
-                file: 0,
-            };
-            pipe.packet(p.linktype.0, &meta, p.data, &mut sink)?;
-        }
-        pipe.finish(&mut sink)?;
-        let secs = start.elapsed().as_secs_f64();
-        let pps = pipe.packets as f64 / secs;
-        if pass == 0 {
-            continue; // warm-up: page cache and allocator
-        }
-        println!(
-            "{{\"pass\":{pass},\"packets\":{},\"flows\":{},\"seconds\":{secs:.4},\"packets_per_second\":{pps:.0}}}",
-            pipe.packets, sink.0
-        );
-        best = best.max(pps);
-        rates.push(pps);
-    }
-    rates.sort_by(f64::total_cmp);
-    let median = rates.get(rates.len() / 2).copied().unwrap_or(0.0);
-    println!("{{\"capture\":{:?},\"stage\":\"read+decode+flow\",\"median_packets_per_second\":{median:.0},\"best_packets_per_second\":{best:.0}}}", args.capture.display().to_string());
-    Ok(Outcome::Success)
-}
-
-/// Detector benchmark: one pass of read + decode + features + KitNET, timed separately for
-/// the training phase (grace periods) and the scoring phase (calibration and detection).
-fn run_detector(args: &BenchArgs) -> anyhow::Result<Outcome> {
-    use custos_decode::{ChecksumMode, Decoder, DecoderConfig};
-    use custos_detect::{KitsuneDetector, Stage};
-    let cfg = crate::detection::detector_config(&args.detect)?;
     // Warm the page cache.
     let mut reader = FileReader::open(&args.capture)
         .with_context(|| format!("cannot read {}", args.capture.display()))?;
     while reader.next_packet()?.is_some() {}
-    let mut reader = FileReader::open(&args.capture)?;
-    let mut decoder = Decoder::new(DecoderConfig {
-        checksums: ChecksumMode::Ignore,
-        ..DecoderConfig::default()
-    });
-    let mut det = KitsuneDetector::new(cfg);
-    let (mut train_n, mut exec_n) = (0u64, 0u64);
-    let mut train_secs = 0.0;
-    let start = Instant::now();
-    let mut exec_start: Option<Instant> = None;
-    let mut checksum = 0.0f64;
-    while let Some(p) = reader.next_packet()? {
-        let d = decoder.decode(p.linktype.0, p.ts, p.data);
-        let v = det.packet(p.ts, p.orig_len.max(p.data.len() as u32), &d);
-        checksum += v.score;
-        if d.is_empty() {
-            continue; // counted by the detector as skipped
-        }
-        match v.stage {
-            Stage::FeatureMapping | Stage::Training => train_n += 1,
-            Stage::Calibrating | Stage::Detecting => {
-                if exec_start.is_none() {
-                    train_secs = start.elapsed().as_secs_f64();
-                    exec_start = Some(Instant::now());
+    if args.detect.detector.is_some() {
+        return run_detector(&args);
+    }
+    let mut rates = Vec::new();
+    for pass in 1..=args.iterations.max(1) {
+        let mut engine = Engine::new(config(&args))?;
+        let start = Instant::now();
+        let s = engine.run(Source::Files(vec![args.capture.clone()]))?.stats;
+        let secs = start.elapsed().as_secs_f64();
+        let pps = s.packets as f64 / secs;
+        println!(
+            "{{\"pass\":{pass},\"packets\":{},\"flows\":{},\"seconds\":{secs:.4},\"packets_per_second\":{pps:.0}}}",
+            s.packets,
+            s.flows.get("created").copied().unwrap_or(0)
+        );
+        rates.push(pps);
+    }
+    rates.sort_by(f64::total_cmp);
+    let median = rates.get(rates.len() / 2).copied().unwrap_or(0.0);
+    let best = rates.last().copied().unwrap_or(0.0);
+    println!(
+        "{{\"capture\":{:?},\"stage\":\"engine: read+decode+flow+app+inventory+findings, no output\",\"threads\":{},\"median_packets_per_second\":{median:.0},\"best_packets_per_second\":{best:.0}}}",
+        args.capture.display().to_string(),
+        config(&args).threads
+    );
+    Ok(Outcome::Success)
+}
+
+fn config(args: &BenchArgs) -> EngineConfig {
+    let mut cfg = EngineConfig::default();
+    if let Some(t) = args.threads {
+        cfg.threads = t;
+    }
+    if let Some(c) = args.checksums {
+        cfg.decode.checksums = crate::config::checksums(c);
+    }
+    cfg
+}
+
+/// When the phases of a detector run began and how many packets each saw.
+#[derive(Default)]
+struct Phases {
+    train: u64,
+    exec: u64,
+    exec_start: Option<Instant>,
+    score_sum: f64,
+}
+
+/// Kitsune, noting when its scoring phase starts.
+struct Timed {
+    inner: Kitsune,
+    phases: Arc<Mutex<Phases>>,
+}
+
+impl Detector for Timed {
+    fn name(&self) -> &str {
+        "kitsune"
+    }
+
+    fn scores_packets(&self) -> bool {
+        true
+    }
+
+    fn packet(
+        &mut self,
+        p: &PacketView<'_>,
+        alerts: &mut AlertQueue,
+    ) -> Result<Option<f64>, DetectorError> {
+        let score = self.inner.packet(p, alerts)?;
+        let mut ph = self.phases.lock().map_err(|_| DetectorError("lock".into()))?;
+        ph.score_sum += score.unwrap_or(0.0);
+        if !p.decoded.is_empty() {
+            match self.inner.inner().stage() {
+                Stage::FeatureMapping | Stage::Training => ph.train += 1,
+                Stage::Calibrating | Stage::Detecting => {
+                    ph.exec_start.get_or_insert_with(Instant::now);
+                    ph.exec += 1;
                 }
-                exec_n += 1;
             }
         }
+        Ok(score)
     }
+
+    fn finish(&mut self) -> Result<serde_json::Value, DetectorError> {
+        self.inner.finish()
+    }
+}
+
+/// Detector benchmark: one pass through the engine with the detector, timed separately for
+/// the training phase (grace periods) and the scoring phase (calibration and detection).
+fn run_detector(args: &BenchArgs) -> anyhow::Result<Outcome> {
+    let mut cfg = config(args);
+    crate::config::apply_detector_args(&mut cfg, &args.detect);
+    let kcfg = cfg.detect.kitsune.detector_config()?;
+    cfg.detect.detectors.clear();
+    let phases = Arc::new(Mutex::new(Phases::default()));
+    let mut engine = Engine::new(cfg.clone())?;
+    engine.add_detector(Box::new(Timed {
+        inner: Kitsune::new(kcfg),
+        phases: Arc::clone(&phases),
+    }));
+    let start = Instant::now();
+    let stats = engine.run(Source::Files(vec![args.capture.clone()]))?.stats;
     let total = start.elapsed().as_secs_f64();
-    if exec_start.is_none() {
-        train_secs = total;
-    }
-    let exec_secs = exec_start.map_or(0.0, |s| s.elapsed().as_secs_f64());
+    let ph = phases
+        .lock()
+        .map_err(|_| anyhow::anyhow!("benchmark state poisoned"))?;
+    let exec_secs = ph.exec_start.map_or(0.0, |s| s.elapsed().as_secs_f64());
+    let train_secs = total - exec_secs;
+    let det = stats.detector.unwrap_or_default();
     let mode = if args.detect.kitsune_compat {
         "compat"
     } else {
         "default"
     };
     println!(
-        "{{\"capture\":{:?},\"stage\":\"read+decode+features+kitnet\",\"mode\":\"{mode}\",\"features\":{},\"autoencoders\":{},\"train_packets\":{train_n},\"train_seconds\":{train_secs:.3},\"train_packets_per_second\":{:.0},\"execute_packets\":{exec_n},\"execute_seconds\":{exec_secs:.3},\"execute_packets_per_second\":{:.0},\"skipped_empty_frames\":{},\"total_seconds\":{total:.3},\"packets_per_second\":{:.0},\"score_sum\":{checksum}}}",
+        "{{\"capture\":{:?},\"stage\":\"engine + kitsune, no output\",\"threads\":{},\"mode\":\"{mode}\",\"features\":{},\"autoencoders\":{},\"train_packets\":{},\"train_seconds\":{train_secs:.3},\"train_packets_per_second\":{:.0},\"execute_packets\":{},\"execute_seconds\":{exec_secs:.3},\"execute_packets_per_second\":{:.0},\"skipped_empty_frames\":{},\"total_seconds\":{total:.3},\"packets_per_second\":{:.0},\"score_sum\":{}}}",
         args.capture.display().to_string(),
-        det.feature_names().len(),
-        det.kitnet().map.len(),
-        train_n as f64 / train_secs.max(1e-9),
-        exec_n as f64 / exec_secs.max(1e-9),
-        det.skipped_empty(),
-        (train_n + exec_n + det.skipped_empty()) as f64 / total.max(1e-9),
+        cfg.threads,
+        det["features"]["count"],
+        det["autoencoders"],
+        ph.train,
+        ph.train as f64 / train_secs.max(1e-9),
+        ph.exec,
+        ph.exec as f64 / exec_secs.max(1e-9),
+        det["skipped_empty_frames"],
+        stats.packets as f64 / total.max(1e-9),
+        ph.score_sum,
     );
+    if ph.exec == 0 {
+        eprintln!(
+            "custos: warning: kitsune never left training: {} packets read, {} needed before scoring (--fm-grace + --ad-grace)",
+            stats.packets,
+            kcfg.kitnet.fm_grace + kcfg.kitnet.ad_grace + 1
+        );
+    }
     Ok(Outcome::Success)
 }

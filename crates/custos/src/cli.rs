@@ -49,7 +49,7 @@ pub enum Command {
         after_help = "Example:\n  custos train --detector kitsune normal-day.pcap -o model.json\n  custos analyze today.pcap -o out/ --model model.json"
     )]
     Train(TrainArgs),
-    /// Measure decode + flow throughput on a capture (read from the page cache).
+    /// Measure the engine's throughput on a capture (read from the page cache, nothing written).
     Bench(BenchArgs),
     /// Create an Ed25519 signing key for evidence logs (C2SP signed-note key format).
     ///
@@ -174,7 +174,8 @@ pub enum ThresholdArg {
     PhiBeta,
 }
 
-/// Detector options shared by `analyze` and `train`.
+/// Detector options shared by `analyze`, `train` and `bench`. Options left out keep the value
+/// of the configuration file, or the default listed in docs/config.md.
 #[derive(Debug, Args, Clone)]
 pub struct DetectorArgs {
     /// Anomaly detector to run (writes scores.csv and alerts.jsonl).
@@ -191,42 +192,42 @@ pub struct DetectorArgs {
     pub features_115: bool,
 
     /// Kitsune default mode: most streams kept per statistics table (MAC–IP, host, jitter,
-    /// socket); beyond it stale or least recently seen streams are evicted. Bounds memory.
-    #[arg(long, value_name = "N", default_value_t = 1 << 18)]
-    pub kitsune_max_streams: usize,
+    /// socket); beyond it stale or least recently seen streams are evicted [default: 262144].
+    #[arg(long, value_name = "N")]
+    pub kitsune_max_streams: Option<usize>,
 
-    /// Kitsune default mode: most stream pairs kept per pair table (host pairs, socket pairs).
-    #[arg(long, value_name = "N", default_value_t = 1 << 18)]
-    pub kitsune_max_pairs: usize,
+    /// Kitsune default mode: most stream pairs kept per pair table [default: 262144].
+    #[arg(long, value_name = "N")]
+    pub kitsune_max_pairs: Option<usize>,
 
-    /// Kitsune: packets that learn the feature map.
-    #[arg(long, value_name = "N", default_value_t = 5000)]
-    pub fm_grace: u64,
+    /// Kitsune: packets that learn the feature map [default: 5000].
+    #[arg(long, value_name = "N")]
+    pub fm_grace: Option<u64>,
 
-    /// Kitsune: packets that then train the autoencoders.
-    #[arg(long, value_name = "N", default_value_t = 50000)]
-    pub ad_grace: u64,
+    /// Kitsune: packets that then train the autoencoders [default: 50000].
+    #[arg(long, value_name = "N")]
+    pub ad_grace: Option<u64>,
 
-    /// Kitsune: largest autoencoder (features per autoencoder).
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    pub max_ae: usize,
+    /// Kitsune: largest autoencoder (features per autoencoder) [default: 10].
+    #[arg(long, value_name = "N")]
+    pub max_ae: Option<usize>,
 
     /// Packets after the grace periods whose scores calibrate the threshold (assumed benign;
-    /// no alerts are raised there).
-    #[arg(long, value_name = "N", default_value_t = 10000)]
-    pub calibration: u64,
+    /// no alerts are raised there) [default: 10000].
+    #[arg(long, value_name = "N")]
+    pub calibration: Option<u64>,
 
-    /// Threshold rule.
-    #[arg(long, value_enum, default_value_t = ThresholdArg::Lognormal)]
-    pub threshold_rule: ThresholdArg,
+    /// Threshold rule [default: lognormal].
+    #[arg(long, value_enum)]
+    pub threshold_rule: Option<ThresholdArg>,
 
-    /// False-positive rate for the log-normal rule.
-    #[arg(long, value_name = "P", default_value_t = 1e-4)]
-    pub fpr: f64,
+    /// False-positive rate for the log-normal rule [default: 0.0001].
+    #[arg(long, value_name = "P")]
+    pub fpr: Option<f64>,
 
-    /// β for the φ·β rule.
-    #[arg(long, value_name = "B", default_value_t = 1.0)]
-    pub beta: f64,
+    /// β for the φ·β rule [default: 1].
+    #[arg(long, value_name = "B")]
+    pub beta: Option<f64>,
 }
 
 /// How to treat checksums.
@@ -241,6 +242,24 @@ pub enum ChecksumArg {
     Ignore,
 }
 
+/// Compression of the output files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CompressArg {
+    /// Plain files.
+    None,
+    /// zstd: every output file gets `.zst` (read with zstdcat).
+    Zstd,
+}
+
+/// Which application events events.jsonl holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EventsArg {
+    /// Every event.
+    All,
+    /// None (no events.jsonl); findings, inventory and detectors still see every event.
+    None,
+}
+
 /// Arguments of `custos analyze`.
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
@@ -252,18 +271,28 @@ pub struct AnalyzeArgs {
     #[arg(short, long, value_name = "IFACE", conflicts_with = "captures")]
     pub interface: Option<String>,
 
-    /// Directory for the output files (created if missing).
+    /// Directory for the output files (created if missing); or `[output] dir` in --config.
     #[arg(short, long, value_name = "DIR")]
-    pub output: PathBuf,
+    pub output: Option<PathBuf>,
 
-    /// Checksum verification.
-    #[arg(long, value_enum, default_value_t = ChecksumArg::Auto)]
-    pub checksums: ChecksumArg,
+    /// Settings of the run (TOML; every key in docs/config.md). Options given on the command
+    /// line override the file.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Threads: 1 runs everything on one thread; 2 or more stage the run over three threads
+    /// (docs/engine.md) [default: the cores available]. Outputs are the same at any count.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Checksum verification [default: auto].
+    #[arg(long, value_enum)]
+    pub checksums: Option<ChecksumArg>,
 
     /// Most flows held in memory at once; beyond it the least recently active are evicted
-    /// (and counted in stats.json).
-    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
-    pub max_flows: usize,
+    /// (and counted in stats.json) [default: 1000000].
+    #[arg(long, value_name = "N")]
+    pub max_flows: Option<usize>,
 
     /// Decide connection originators as Zeek does in bare mode (`zeek -b`), where no
     /// application analyzers register their well-known server ports.
@@ -278,14 +307,22 @@ pub struct AnalyzeArgs {
     #[arg(short, long)]
     pub quiet: bool,
 
+    /// Compress every output file [default: none].
+    #[arg(long, value_enum)]
+    pub compress: Option<CompressArg>,
+
+    /// Application events written to events.jsonl [default: all].
+    #[arg(long, value_enum)]
+    pub events: Option<EventsArg>,
+
     /// Detection options.
     #[command(flatten)]
     pub detect: DetectorArgs,
 
     /// Score with this trained model (from `custos train`) instead of training online.
-    /// Refused if corrupt, modified, or made for other features.
+    /// Refused if corrupt, modified, or made for other features. One file per option.
     #[arg(long, value_name = "FILE")]
-    pub model: Option<PathBuf>,
+    pub model: Vec<PathBuf>,
 
     /// Log every alert as evidence in this tamper-evident log (created if missing), with a
     /// pcap excerpt of its flow; a signed checkpoint is published at the end. Needs --key.
@@ -296,9 +333,9 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "PREFIX.skey", requires = "evidence")]
     pub key: Option<PathBuf>,
 
-    /// Sensor name recorded in evidence.
-    #[arg(long, default_value = "custos")]
-    pub sensor: String,
+    /// Sensor name recorded in evidence [default: custos].
+    #[arg(long)]
+    pub sensor: Option<String>,
 
     /// Raise an alert for every packet above the threshold (default: at most one per flow,
     /// by Community ID, per second of packet time; the rest are counted as suppressed).
@@ -306,7 +343,8 @@ pub struct AnalyzeArgs {
     pub alert_every_packet: bool,
 
     /// Settings of the application layer (TOML): `[findings]` thresholds and windows,
-    /// `default_credentials` (extra list file), `oui_dir`. See docs/app.md.
+    /// `default_credentials` (extra list file), `oui_dir`; the same keys as `[app]` in
+    /// --config. See docs/app.md.
     #[arg(long, value_name = "FILE")]
     pub app_config: Option<PathBuf>,
 
@@ -330,6 +368,10 @@ pub struct TrainArgs {
     /// Detection options (--detector is required).
     #[command(flatten)]
     pub detect: DetectorArgs,
+
+    /// Threads [default: the cores available].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 /// Arguments of `custos bench`.
@@ -343,12 +385,16 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 3)]
     pub iterations: u32,
 
-    /// Checksum verification during the benchmark.
-    #[arg(long, value_enum, default_value_t = ChecksumArg::Auto)]
-    pub checksums: ChecksumArg,
+    /// Checksum verification during the benchmark [default: auto].
+    #[arg(long, value_enum)]
+    pub checksums: Option<ChecksumArg>,
 
-    /// With --detector: measure read + decode + features + detector instead, reporting the
-    /// training and the scoring phases separately (one pass).
+    /// Threads [default: the cores available].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// With --detector: run the detector too, reporting its training and scoring phases
+    /// separately (one pass).
     #[command(flatten)]
     pub detect: DetectorArgs,
 }

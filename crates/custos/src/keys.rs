@@ -149,7 +149,7 @@ fn verify_log_dir(log: &Path, verifier: &Verifier, a: &VerifyArgs) -> anyhow::Re
 /// # Errors
 /// Unreadable key or log, bad selection, an existing non-empty output directory.
 pub fn case_export(a: CaseExportArgs) -> anyhow::Result<Outcome> {
-    let signer = crate::evidence::load_signer(&a.key)?;
+    let signer = custos_engine::evidence::load_signer(&a.key)?;
     let selection = if !a.alert.is_empty() {
         CaseSelection::Indices(a.alert.clone())
     } else if let Some(f) = &a.flow {

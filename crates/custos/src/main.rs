@@ -4,13 +4,10 @@
 //! (an input was damaged part-way: everything before the damage was processed and written).
 
 mod analyze;
-mod app_events;
 mod bench;
 mod cli;
-mod detection;
-mod evidence;
+mod config;
 mod keys;
-mod pipeline;
 mod train;
 
 use clap::Parser;
@@ -47,7 +44,7 @@ fn main() -> ExitCode {
 
 fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {
     match cli.command {
-        cli::Command::Analyze(args) => analyze::run(analyze::AnalyzeConfig::try_from(args)?),
+        cli::Command::Analyze(args) => analyze::run(args),
         cli::Command::Train(args) => train::run(args),
         cli::Command::Bench(args) => bench::run(args),
         cli::Command::Keygen(args) => keys::keygen(args),

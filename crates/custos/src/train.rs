@@ -1,12 +1,10 @@
 //! `custos train`: learn a detector's model from captures of normal traffic.
 
 use crate::cli::TrainArgs;
-use crate::detection::{detector_config, Detection};
 use crate::Outcome;
 use anyhow::{bail, Context};
-use custos_capture::{FileReader, PacketSource};
-use custos_decode::{ChecksumMode, Decoder, DecoderConfig};
-use custos_flow::PacketMeta;
+use custos_engine::config::Checksums;
+use custos_engine::{Engine, EngineConfig, Source};
 
 /// Runs `train`.
 ///
@@ -16,66 +14,37 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
     if args.detect.detector.is_none() {
         bail!("choose a detector with --detector (e.g. --detector kitsune)");
     }
-    let cfg = detector_config(&args.detect)?;
+    let mut cfg = EngineConfig::default();
+    crate::config::apply_detector_args(&mut cfg, &args.detect);
+    if let Some(t) = args.threads {
+        cfg.threads = t;
+    }
+    // Training reads every packet as Kitsune-py does, whatever its checksums.
+    cfg.decode.checksums = Checksums::Ignore;
+    let k = &cfg.detect.kitsune;
+    let needed = k.fm_grace + k.ad_grace + 1 + k.calibration;
+    cfg.max_packets = Some(needed);
+    let mut engine = Engine::new(cfg)?;
+    let summary = engine.run(Source::Files(args.captures.clone()))?;
+    for w in &summary.warnings {
+        eprintln!("custos: warning: {w}; training uses the packets before it");
+    }
     let names: Vec<String> = args
         .captures
         .iter()
         .map(|p| p.display().to_string())
         .collect();
-    let mut readers = Vec::new();
-    for p in &args.captures {
-        readers.push(
-            FileReader::open(p).with_context(|| format!("cannot read capture {}", p.display()))?,
-        );
+    let read = summary.stats.packets;
+    let Some(det) = engine.detectors_mut().first_mut() else {
+        bail!("no detector to train");
+    };
+    let saved = det
+        .save_model(&args.output, names)
+        .with_context(|| format!("{read} packets read, {needed} needed (grace periods + calibration)"))?;
+    if let Some(line) = saved {
+        eprintln!("custos: trained kitsune on {read} packets: {line}");
     }
-    let mut det = Detection::new(cfg, None, None, names.clone(), false)?;
-    let mut decoder = Decoder::new(DecoderConfig {
-        checksums: ChecksumMode::Ignore,
-        ..DecoderConfig::default()
-    });
-    let needed = cfg.kitnet.fm_grace + cfg.kitnet.ad_grace + 1 + cfg.calibration;
-    let mut index = 0u64;
-    let mut partial = false;
-    'files: for (file, reader) in readers.iter_mut().enumerate() {
-        loop {
-            let p = match reader.next_packet() {
-                Ok(Some(p)) => p,
-                Ok(None) => break,
-                Err(e) => {
-                    eprintln!("custos: warning: {e}; training uses the packets before it");
-                    partial = true;
-                    break;
-                }
-            };
-            let meta = PacketMeta {
-                ts: p.ts,
-                frame_len: p.orig_len.max(p.data.len() as u32),
-                index: p.index,
-                file: file as u16,
-            };
-            let decoded = decoder.decode(p.linktype.0, p.ts, p.data);
-            det.packet(index, &meta, &decoded)?;
-            index += 1;
-            if index >= needed {
-                break 'files;
-            }
-        }
-    }
-    det.detector_mut().finish_calibration();
-    let model = det.detector().to_model(names).with_context(|| {
-        format!("{index} packets read, {needed} needed (grace periods + calibration)")
-    })?;
-    model.save(&args.output)?;
-    let t = model.threshold;
-    eprintln!(
-        "custos: trained kitsune on {index} packets: {} autoencoders, threshold {:.6} ({:?}); model {} (sha256 {})",
-        model.kitnet.map.len(),
-        t.value,
-        t.rule,
-        args.output.display(),
-        model.sha256()?
-    );
-    Ok(if partial {
+    Ok(if summary.partial {
         Outcome::Partial
     } else {
         Outcome::Success

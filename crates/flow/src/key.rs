@@ -93,6 +93,37 @@ impl FlowKey {
             )
         }
     }
+
+    /// The canonical key of the flow an IP layer belongs to (ICMP types paired as the flow
+    /// table pairs them; protocols without ports use 0). This is the one packet → key
+    /// function outside the table, for alerts, evidence excerpts and application state.
+    pub fn of_layer(layer: &custos_decode::IpLayer<'_>, vlans: [u16; 2]) -> FlowKey {
+        use custos_decode::Transport;
+        let (sp, dp) = match layer.transport {
+            Transport::Tcp {
+                src_port, dst_port, ..
+            }
+            | Transport::Udp {
+                src_port, dst_port, ..
+            } => (src_port, dst_port),
+            Transport::Icmp {
+                msg_type, code, v6, ..
+            } => {
+                let (a, b, _) = crate::icmp_ports(msg_type, code, v6);
+                (a, b)
+            }
+            _ => (0, 0),
+        };
+        let src = Endpoint {
+            addr: Addr::from(layer.src),
+            port: sp,
+        };
+        let dst = Endpoint {
+            addr: Addr::from(layer.dst),
+            port: dp,
+        };
+        FlowKey::canonical(src, dst, layer.protocol, vlans).0
+    }
 }
 
 #[cfg(test)]

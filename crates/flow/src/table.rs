@@ -233,10 +233,22 @@ pub trait FlowSink {
         summary: &ConnSummary,
         reason: EndReason,
     ) -> std::io::Result<()>;
+}
 
-    /// Called just before [`FlowSink::flow_ended`] with the application protocol a later
-    /// stage recognised in the flow (`None` when none did). Ignored by default.
-    fn app_proto(&mut self, _proto: Option<&'static str>) {}
+/// A flow that ended, with everything its records need in one value: the flow, its Zeek
+/// results, why it ended and the application protocol a later stage recognised in it.
+///
+/// Owned (the flow is cloned once when it ends), so it can cross to an output thread.
+#[derive(Clone, Debug)]
+pub struct EndedFlow {
+    /// The flow.
+    pub flow: Flow,
+    /// Its Zeek results (read these, not `flow.conn`).
+    pub summary: ConnSummary,
+    /// Why it ended.
+    pub reason: EndReason,
+    /// The application protocol recognised in it (`None` when none was).
+    pub app_proto: Option<&'static str>,
 }
 
 /// Flow counters for statistics.

@@ -3,7 +3,7 @@
 
 use crate::time::{zeek_header_time, zeek_interval, zeek_time};
 use custos_decode::Encap;
-use custos_flow::{ConnSummary, EndReason, Flow, FlowSink};
+use custos_flow::{ConnSummary, EndedFlow, Flow};
 use std::io::{self, Write};
 use std::net::IpAddr;
 
@@ -76,7 +76,6 @@ pub struct ConnLogWriter<W: Write> {
     files: Vec<String>,
     header_written: bool,
     line: String,
-    app_proto: Option<&'static str>,
 }
 
 /// Zeek's default `Site::local_nets`: the private address space (`Site::private_address_space`).
@@ -137,7 +136,6 @@ impl<W: Write> ConnLogWriter<W> {
             files,
             header_written: false,
             line: String::with_capacity(512),
-            app_proto: None,
         }
     }
 
@@ -175,7 +173,7 @@ impl<W: Write> ConnLogWriter<W> {
         self.out
     }
 
-    fn format(&mut self, f: &Flow, c: &ConnSummary) {
+    fn format(&mut self, f: &Flow, c: &ConnSummary, app_proto: Option<&'static str>) {
         use std::fmt::Write as _;
         let l = &mut self.line;
         l.clear();
@@ -192,8 +190,7 @@ impl<W: Write> ConnLogWriter<W> {
             rip,
             f.resp.port,
             proto_name(f.proto),
-            self.app_proto
-                .map_or_else(|| service(f.tunnel_service), zeek_service)
+            app_proto.map_or_else(|| service(f.tunnel_service), zeek_service)
         );
         match dur {
             Some(d) => {
@@ -253,22 +250,16 @@ fn escape(s: &str) -> String {
     out
 }
 
-impl<W: Write> FlowSink for ConnLogWriter<W> {
-    fn app_proto(&mut self, proto: Option<&'static str>) {
-        self.app_proto = proto;
-    }
-
-    fn flow_ended(
-        &mut self,
-        flow: &Flow,
-        summary: &ConnSummary,
-        _reason: EndReason,
-    ) -> io::Result<()> {
+impl<W: Write> ConnLogWriter<W> {
+    /// Writes the record of one ended flow (the header first, if not written yet).
+    ///
+    /// # Errors
+    /// I/O errors of the writer.
+    pub fn write_flow(&mut self, ended: &EndedFlow) -> io::Result<()> {
         if !self.header_written {
-            self.write_header(summary.start_ts)?;
+            self.write_header(ended.summary.start_ts)?;
         }
-        self.format(flow, summary);
-        self.app_proto = None; // set again for the next flow, if at all
+        self.format(&ended.flow, &ended.summary, ended.app_proto);
         self.out.write_all(self.line.as_bytes())?;
         self.out.write_all(b"\n")
     }

@@ -3,7 +3,7 @@
 use crate::time::push_eve_time;
 use custos_decode::wire::tcp::flags as tf;
 use custos_flow::zeek::ConnState;
-use custos_flow::{ConnSummary, EndReason, Flow, FlowSink};
+use custos_flow::EndedFlow;
 use std::io::{self, Write};
 
 /// Writes one EVE `flow` event per line as flows end.
@@ -16,7 +16,6 @@ pub struct EveFlowWriter<W: Write> {
     out: W,
     files: Vec<String>,
     line: String,
-    app_proto: Option<&'static str>,
 }
 
 /// Suricata's `proto` name for an IP protocol number.
@@ -59,13 +58,12 @@ fn flow_state(s: ConnState) -> &'static str {
 }
 
 impl<W: Write> EveFlowWriter<W> {
-    /// A writer over `out`; `files` names the inputs (index = [`Flow::file`]).
+    /// A writer over `out`; `files` names the inputs (index = `Flow::file`).
     pub fn new(out: W, files: Vec<String>) -> Self {
         EveFlowWriter {
             out,
             files,
             line: String::with_capacity(1024),
-            app_proto: None,
         }
     }
 
@@ -77,17 +75,23 @@ impl<W: Write> EveFlowWriter<W> {
         self.out.flush()
     }
 
+    /// Consumes the writer, returning the inner writer.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
     /// The EVE record of a flow, as one JSON line (without the newline).
     ///
     /// Written field by field into a reused buffer rather than through a JSON tree: this runs
     /// once per flow and dominated `analyze`'s time when built as a `serde_json::Map`.
-    pub fn record(&self, f: &Flow, c: &ConnSummary, reason: EndReason) -> String {
+    pub fn record(&self, ended: &EndedFlow) -> String {
         let mut l = String::with_capacity(640);
-        self.write_record(&mut l, f, c, reason);
+        self.write_record(&mut l, ended);
         l
     }
 
-    fn write_record(&self, l: &mut String, f: &Flow, c: &ConnSummary, reason: EndReason) {
+    fn write_record(&self, l: &mut String, ended: &EndedFlow) {
+        let (f, c, reason) = (&ended.flow, &ended.summary, ended.reason);
         use std::fmt::Write as _;
         let (o, r) = (c.orig, c.resp);
         l.push_str("{\"timestamp\":\"");
@@ -118,7 +122,7 @@ impl<W: Write> EveFlowWriter<W> {
             let _ = write!(l, ",\"dest_port\":{}", f.resp.port);
         }
         let _ = write!(l, ",\"proto\":{}", eve_proto(f.proto));
-        if let Some(app) = self.app_proto {
+        if let Some(app) = ended.app_proto {
             let _ = write!(l, ",\"app_proto\":\"{app}\"");
         }
         if matches!(f.proto, 1 | 58) {
@@ -187,21 +191,15 @@ impl<W: Write> EveFlowWriter<W> {
     }
 }
 
-impl<W: Write> FlowSink for EveFlowWriter<W> {
-    fn app_proto(&mut self, proto: Option<&'static str>) {
-        self.app_proto = proto;
-    }
-
-    fn flow_ended(
-        &mut self,
-        flow: &Flow,
-        summary: &ConnSummary,
-        reason: EndReason,
-    ) -> io::Result<()> {
+impl<W: Write> EveFlowWriter<W> {
+    /// Writes the record of one ended flow.
+    ///
+    /// # Errors
+    /// I/O errors of the writer.
+    pub fn write_flow(&mut self, ended: &EndedFlow) -> io::Result<()> {
         let mut line = std::mem::take(&mut self.line);
         line.clear();
-        self.write_record(&mut line, flow, summary, reason);
-        self.app_proto = None; // set again for the next flow, if at all
+        self.write_record(&mut line, ended);
         line.push('\n');
         let result = self.out.write_all(line.as_bytes());
         self.line = line;

@@ -30,6 +30,8 @@ pub struct RunStats {
     pub packets_per_second: f64,
     /// Peak resident memory of the process (Linux `VmHWM`), when known.
     pub peak_rss_bytes: Option<u64>,
+    /// Threads the run used (`--threads`).
+    pub threads: usize,
 }
 
 /// Everything in `stats.json`.
@@ -62,9 +64,15 @@ pub struct Stats {
     /// Application-layer counters (connections followed, events, gaps).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app: Option<serde_json::Value>,
-    /// Detection summary (feature map, threshold, alerts), when a detector ran.
+    /// Detection summary (feature map, threshold, alerts), when one detector ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detector: Option<serde_json::Value>,
+    /// Detection summaries by detector name, when several ran.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub detectors: BTreeMap<String, serde_json::Value>,
+    /// What output sinks reported (e.g. leaves logged as evidence), by sink name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub outputs: BTreeMap<String, serde_json::Value>,
     /// Wall-clock figures (vary between runs).
     pub run: RunStats,
 }

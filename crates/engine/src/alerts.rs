@@ -1,0 +1,219 @@
+//! [`AlertQueue`]: where detectors put their alerts. It builds an alert's EVE fields from
+//! its packet, applies the run's rate policy and keeps per-detector counts.
+
+use crate::detector::PacketView;
+use crate::keys::packet_flow_key;
+use custos_decode::{Decoded, Transport};
+use custos_flow::community_id_v1;
+use custos_output::time::eve_time;
+use custos_output::{Alert, AlertContext, AlertInfo};
+use rustc_hash::FxHashMap;
+
+/// What fired, for [`AlertQueue::raise`].
+#[derive(Clone, Debug)]
+pub struct Signature<'a> {
+    /// Generator id (1 for custos's own detectors).
+    pub gid: u32,
+    /// Signature id.
+    pub signature_id: u64,
+    /// Revision.
+    pub rev: u32,
+    /// Text of the signature.
+    pub signature: &'a str,
+    /// Category.
+    pub category: &'a str,
+    /// Severity 1 (high) to 3 (low).
+    pub severity: u8,
+}
+
+/// How sure the detector is, for [`AlertQueue::raise`].
+#[derive(Clone, Debug, Default)]
+pub struct Evidence {
+    /// The score.
+    pub score: f64,
+    /// The operating threshold.
+    pub threshold: Option<f64>,
+    /// Why (detector specific).
+    pub explanation: Option<serde_json::Value>,
+}
+
+/// Alerts and suppressed alerts of one detector.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AlertCounts {
+    /// Alerts raised.
+    pub alerts: u64,
+    /// Alerts not raised under the rate policy.
+    pub suppressed: u64,
+}
+
+/// Collects the alerts of the detectors for the packet, flow or event being processed.
+pub struct AlertQueue {
+    files: Vec<String>,
+    every_packet: bool,
+    current: usize,
+    counts: Vec<AlertCounts>,
+    /// Per detector: last alert time per flow (Community ID or MAC pair).
+    last: Vec<FxHashMap<String, i64>>,
+    pending: Vec<Alert>,
+}
+
+impl AlertQueue {
+    /// A queue for `detectors` detectors; `files` names the inputs.
+    pub fn new(files: Vec<String>, detectors: usize, every_packet: bool) -> Self {
+        AlertQueue {
+            files,
+            every_packet,
+            current: 0,
+            counts: vec![AlertCounts::default(); detectors],
+            last: vec![FxHashMap::default(); detectors],
+            pending: Vec::new(),
+        }
+    }
+
+    /// Sets which detector the next alerts belong to.
+    pub(crate) fn set_current(&mut self, detector: usize) {
+        self.current = detector;
+    }
+
+    /// Counts of detector `i`.
+    pub fn counts(&self, i: usize) -> AlertCounts {
+        self.counts.get(i).copied().unwrap_or_default()
+    }
+
+    /// Takes the alerts queued so far.
+    pub(crate) fn drain(&mut self) -> std::vec::Drain<'_, Alert> {
+        self.pending.drain(..)
+    }
+
+    /// True when an alert on this packet would be raised under the rate policy (at most one
+    /// per flow and second of packet time, unless every packet alerts); otherwise counts it as
+    /// suppressed. Call it before building an expensive explanation; then call
+    /// [`AlertQueue::raise`].
+    pub fn admit(&mut self, packet: &PacketView<'_>) -> bool {
+        if self.every_packet {
+            return true;
+        }
+        let ts = packet.meta.ts;
+        let key = throttle_key(packet.decoded);
+        let Some(last) = self.last.get_mut(self.current) else {
+            return true;
+        };
+        match last.get(&key) {
+            Some(&t) if ts.saturating_sub(t) < 1_000_000_000 => {
+                if let Some(c) = self.counts.get_mut(self.current) {
+                    c.suppressed += 1;
+                }
+                return false;
+            }
+            _ => {}
+        }
+        if last.len() > 65_536 {
+            last.retain(|_, t| ts.saturating_sub(*t) < 1_000_000_000);
+        }
+        last.insert(key, ts);
+        true
+    }
+
+    /// Raises an alert on `packet` (after [`AlertQueue::admit`] said yes).
+    pub fn raise(
+        &mut self,
+        detector: &str,
+        model_sha256: Option<&str>,
+        packet: &PacketView<'_>,
+        signature: &Signature<'_>,
+        evidence: Evidence,
+    ) {
+        let meta = packet.meta;
+        let mut alert = Alert {
+            timestamp: eve_time(meta.ts),
+            event_type: "alert".into(),
+            src_ip: None,
+            src_port: None,
+            dest_ip: None,
+            dest_port: None,
+            proto: None,
+            community_id: None,
+            src_mac: None,
+            dest_mac: None,
+            alert: AlertInfo {
+                action: "allowed".into(),
+                gid: signature.gid,
+                signature_id: signature.signature_id,
+                rev: signature.rev,
+                signature: signature.signature.into(),
+                category: signature.category.into(),
+                severity: signature.severity,
+            },
+            custos: AlertContext {
+                detector: detector.into(),
+                pcap_file: self
+                    .files
+                    .get(usize::from(meta.file))
+                    .cloned()
+                    .unwrap_or_default(),
+                packet: meta.index,
+                score: evidence.score,
+                threshold: evidence.threshold.filter(|t| t.is_finite()),
+                model_sha256: model_sha256.map(str::to_string),
+                explanation: evidence.explanation,
+                evidence_leaf: None,
+            },
+            file: meta.file,
+            flow: packet_flow_key(packet.decoded),
+        };
+        fill_endpoints(&mut alert, packet.decoded);
+        self.push(alert);
+    }
+
+    /// Queues an alert the detector built itself (flow or event alerts).
+    pub fn push(&mut self, alert: Alert) {
+        if let Some(c) = self.counts.get_mut(self.current) {
+            c.alerts += 1;
+        }
+        self.pending.push(alert);
+    }
+}
+
+/// The EVE endpoint fields and Community ID of a packet's innermost IP layer, or its MACs.
+fn fill_endpoints(alert: &mut Alert, decoded: &Decoded<'_>) {
+    if let Some(ip) = decoded.innermost() {
+        let (sp, dp, ported) = ports(&ip.transport);
+        alert.src_ip = Some(ip.src.to_string());
+        alert.dest_ip = Some(ip.dst.to_string());
+        if ported {
+            alert.src_port = Some(sp);
+            alert.dest_port = Some(dp);
+        }
+        alert.proto = serde_json::from_str(&custos_output::eve_proto(ip.protocol)).ok();
+        alert.community_id = Some(community_id_v1(0, ip.src, ip.dst, sp, dp, ip.protocol));
+    } else if let (Some(s), Some(d)) = (decoded.src_mac, decoded.dst_mac) {
+        alert.src_mac = Some(s.to_string());
+        alert.dest_mac = Some(d.to_string());
+    }
+}
+
+/// Ports as the Community ID hashes them, and whether they are real ports.
+fn ports(t: &Transport) -> (u16, u16, bool) {
+    match *t {
+        Transport::Tcp {
+            src_port, dst_port, ..
+        }
+        | Transport::Udp {
+            src_port, dst_port, ..
+        } => (src_port, dst_port, true),
+        Transport::Icmp { msg_type, code, .. } => (u16::from(msg_type), u16::from(code), false),
+        _ => (0, 0, false),
+    }
+}
+
+/// The flow an alert is rate-limited by: Community ID, or the MAC pair without IP.
+fn throttle_key(decoded: &Decoded<'_>) -> String {
+    if let Some(ip) = decoded.innermost() {
+        let (sp, dp, _) = ports(&ip.transport);
+        community_id_v1(0, ip.src, ip.dst, sp, dp, ip.protocol)
+    } else if let (Some(s), Some(d)) = (decoded.src_mac, decoded.dst_mac) {
+        format!("{s}-{d}")
+    } else {
+        String::new()
+    }
+}

@@ -1,0 +1,105 @@
+//! The [`Detector`] trait: anything that turns packets, flows or application events into
+//! scores and [`Alert`]s. Kitsune is the first implementation; the flow model, rules and IoC
+//! matching plug in the same way, registered with [`crate::Engine::add_detector`].
+
+use crate::alerts::AlertQueue;
+use custos_app::AppEvent;
+use custos_decode::Decoded;
+use custos_flow::{EndedFlow, PacketMeta};
+use std::path::Path;
+
+/// One packet as a detector sees it.
+pub struct PacketView<'a> {
+    /// Position of the packet in the run (0-based, all inputs together).
+    pub run_index: u64,
+    /// Time, frame length, input file and index within it.
+    pub meta: &'a PacketMeta,
+    /// Link type of `data`.
+    pub linktype: u32,
+    /// The captured bytes.
+    pub data: &'a [u8],
+    /// The decoded headers.
+    pub decoded: &'a Decoded<'a>,
+}
+
+/// An error a detector reports; the run stops with it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct DetectorError(pub String);
+
+/// A detector of the engine.
+///
+/// Every hook is called on one thread, in packet order (the ordered host stage), whatever
+/// the number of threads, so a detector may keep state across packets and flows and its
+/// output is the same at any thread count. Only packet time may be used as a clock.
+///
+/// Alerts go into the [`AlertQueue`], which builds the EVE fields from the packet and applies
+/// the run's alert rate policy (at most one per flow and second unless
+/// `alert_every_packet`).
+pub trait Detector: Send {
+    /// Short name (`kitsune`, …): `custos.detector` of its alerts, its `scores.csv` column.
+    fn name(&self) -> &str;
+
+    /// SHA-256 of the model it runs, when it runs a saved model.
+    fn model_digest(&self) -> Option<&str> {
+        None
+    }
+
+    /// True when it gives every packet a score (a `scores.csv` column).
+    fn scores_packets(&self) -> bool {
+        false
+    }
+
+    /// Called for every packet. Returns the packet's score when [`Detector::scores_packets`].
+    ///
+    /// # Errors
+    /// A failure that must stop the run.
+    fn packet(
+        &mut self,
+        _packet: &PacketView<'_>,
+        _alerts: &mut AlertQueue,
+    ) -> Result<Option<f64>, DetectorError> {
+        Ok(None)
+    }
+
+    /// Called for every application event, after the packet that completed it.
+    ///
+    /// # Errors
+    /// A failure that must stop the run.
+    fn event(&mut self, _event: &AppEvent, _alerts: &mut AlertQueue) -> Result<(), DetectorError> {
+        Ok(())
+    }
+
+    /// Called for every flow as it ends.
+    ///
+    /// # Errors
+    /// A failure that must stop the run.
+    fn flow_ended(
+        &mut self,
+        _flow: &EndedFlow,
+        _alerts: &mut AlertQueue,
+    ) -> Result<(), DetectorError> {
+        Ok(())
+    }
+
+    /// Called once at the end; returns what `stats.json` shows of the detector.
+    ///
+    /// # Errors
+    /// A failure at the end of the run.
+    fn finish(&mut self) -> Result<serde_json::Value, DetectorError> {
+        Ok(serde_json::Value::Null)
+    }
+
+    /// Saves what it learned as a model at `path` (for `custos train`); returns a line
+    /// describing the model, or `None` when this detector has nothing to save.
+    ///
+    /// # Errors
+    /// Too little training, or the model cannot be written.
+    fn save_model(
+        &mut self,
+        _path: &Path,
+        _captures: Vec<String>,
+    ) -> Result<Option<String>, DetectorError> {
+        Ok(None)
+    }
+}

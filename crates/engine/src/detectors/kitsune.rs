@@ -1,0 +1,149 @@
+//! Kitsune (AfterImage features and the KitNET ensemble) as a [`Detector`].
+
+use crate::alerts::{AlertQueue, Evidence, Signature};
+use crate::detector::{Detector, DetectorError, PacketView};
+use crate::error::EngineError;
+use custos_detect::{DetectorConfig, KitsuneDetector, KitsuneModel};
+use serde_json::json;
+use std::path::Path;
+
+/// Kitsune's alert signature.
+const SIGNATURE: Signature<'static> = Signature {
+    gid: 1,
+    signature_id: 9_000_001,
+    rev: 1,
+    signature: "custos kitsune: packet anomaly score above threshold",
+    category: "Anomalous network traffic",
+    severity: 2,
+};
+
+/// The Kitsune detector: one score per packet, an alert above the threshold.
+pub struct Kitsune {
+    det: KitsuneDetector,
+    max_score: f64,
+}
+
+impl Kitsune {
+    /// Kitsune training online with `cfg`.
+    pub fn new(cfg: DetectorConfig) -> Self {
+        Kitsune {
+            det: KitsuneDetector::new(cfg),
+            max_score: 0.0,
+        }
+    }
+
+    /// Kitsune scoring with a trained model file (refused if corrupt, modified or made for
+    /// other features).
+    ///
+    /// # Errors
+    /// The model cannot be used.
+    pub fn with_model(cfg: DetectorConfig, path: &Path) -> Result<Self, EngineError> {
+        let context = || format!("cannot use model {}", path.display());
+        let model = KitsuneModel::load(path).map_err(|source| EngineError::Model {
+            context: context(),
+            source,
+        })?;
+        let det = KitsuneDetector::from_model(
+            model,
+            cfg.features,
+            cfg.explain_top,
+            &path.display().to_string(),
+        )
+        .map_err(|source| EngineError::Model {
+            context: context(),
+            source,
+        })?;
+        Ok(Kitsune {
+            det,
+            max_score: 0.0,
+        })
+    }
+
+    /// The underlying detector.
+    pub fn inner(&self) -> &KitsuneDetector {
+        &self.det
+    }
+}
+
+impl Detector for Kitsune {
+    fn name(&self) -> &str {
+        "kitsune"
+    }
+
+    fn model_digest(&self) -> Option<&str> {
+        self.det.model_sha256()
+    }
+
+    fn scores_packets(&self) -> bool {
+        true
+    }
+
+    fn packet(
+        &mut self,
+        p: &PacketView<'_>,
+        alerts: &mut AlertQueue,
+    ) -> Result<Option<f64>, DetectorError> {
+        let v = self.det.packet(p.meta.ts, p.meta.frame_len, p.decoded);
+        if v.score > self.max_score {
+            self.max_score = v.score;
+        }
+        if v.alert && alerts.admit(p) {
+            let evidence = Evidence {
+                score: v.score,
+                threshold: self.det.threshold().map(|t| t.value),
+                explanation: serde_json::to_value(self.det.explain()).ok(),
+            };
+            alerts.raise(
+                "kitsune",
+                self.det.model_sha256(),
+                p,
+                &SIGNATURE,
+                evidence,
+            );
+        }
+        Ok(Some(v.score))
+    }
+
+    fn finish(&mut self) -> Result<serde_json::Value, DetectorError> {
+        let k = self.det.kitnet();
+        Ok(json!({
+            "name": "kitsune",
+            "features": self.det.feature_spec(),
+            "trained_packets": k.trained,
+            "executed_packets": k.executed,
+            "skipped_empty_frames": self.det.skipped_empty(),
+            "autoencoders": k.map.len(),
+            "feature_map": k.map,
+            "threshold": self.det.threshold(),
+            "model_sha256": self.det.model_sha256(),
+            "max_score": self.max_score,
+        }))
+    }
+
+    fn save_model(
+        &mut self,
+        path: &Path,
+        captures: Vec<String>,
+    ) -> Result<Option<String>, DetectorError> {
+        self.det.finish_calibration();
+        let executed = self.det.kitnet().executed;
+        let trained = self.det.kitnet().trained;
+        let model = self.det.to_model(captures).map_err(|e| {
+            DetectorError(format!(
+                "{e} ({trained} packets trained, {executed} scored for calibration)"
+            ))
+        })?;
+        model
+            .save(path)
+            .map_err(|e| DetectorError(format!("cannot save {}: {e}", path.display())))?;
+        let t = model.threshold;
+        let sha = model.sha256().map_err(|e| DetectorError(e.to_string()))?;
+        Ok(Some(format!(
+            "{} autoencoders, threshold {:.6} ({:?}); model {} (sha256 {sha})",
+            model.kitnet.map.len(),
+            t.value,
+            t.rule,
+            path.display()
+        )))
+    }
+}

@@ -1,0 +1,5 @@
+//! Built-in detectors.
+
+mod kitsune;
+
+pub use kitsune::Kitsune;

@@ -1,0 +1,293 @@
+//! [`Engine`]: a configured run — its detectors and sinks — and [`Engine::run`].
+
+use crate::config::{AppSettings, EngineConfig};
+use crate::detector::Detector;
+use crate::detectors::Kitsune;
+use crate::error::EngineError;
+use crate::evidence::{EvidenceSink, LiveEvidence};
+use crate::sinks::builtin_sinks;
+use crate::source::{read_all, sample_checksums, Opened, ProgressFn, ReadReport, Source};
+use crate::stages::host::{HostStage, HostSummary};
+use crate::stages::inline::Inline;
+use crate::stages::output::OutputStage;
+use crate::stages::packet::PacketStage;
+use crate::stages::threaded::Threaded;
+use crate::AlertQueue;
+use custos_app::credentials::DefaultCredentials;
+use custos_app::findings::Findings;
+use custos_app::inventory::oui::{OuiRegistry, DEFAULT_DIR};
+use custos_app::inventory::{Inventory, InventoryConfig};
+use custos_app::AppConfig;
+use custos_decode::{ChecksumPolicy, ChecksumSetting};
+use custos_output::{RunEnd, RunInfo, Sink, Stats};
+use serde_json::json;
+use std::path::Path;
+use std::time::Instant;
+
+/// What a run did.
+#[derive(Debug)]
+pub struct RunSummary {
+    /// Everything `stats.json` holds.
+    pub stats: Stats,
+    /// An input was damaged part-way: the results cover what came before the damage.
+    pub partial: bool,
+    /// Warnings for the user (damaged or altered input), in order.
+    pub warnings: Vec<String>,
+}
+
+/// A run of custos: configuration, detectors and sinks.
+///
+/// ```no_run
+/// use custos_engine::{Engine, EngineConfig, Source};
+/// let mut config = EngineConfig::default();
+/// config.output.dir = Some("out".into());
+/// let mut engine = Engine::new(config)?;
+/// let summary = engine.run(Source::Files(vec!["capture.pcap".into()]))?;
+/// println!("{} packets", summary.stats.packets);
+/// # Ok::<(), custos_engine::EngineError>(())
+/// ```
+pub struct Engine {
+    config: EngineConfig,
+    detectors: Vec<Box<dyn Detector>>,
+    sinks: Vec<Box<dyn Sink>>,
+    progress: Option<ProgressFn>,
+}
+
+impl Engine {
+    /// An engine for `config` (validated here, once), with the built-in detectors it names.
+    ///
+    /// # Errors
+    /// An invalid configuration, or a model that cannot be used.
+    pub fn new(config: EngineConfig) -> Result<Engine, EngineError> {
+        config.validate()?;
+        let mut detectors: Vec<Box<dyn Detector>> = Vec::new();
+        if config.runs_kitsune() {
+            let k = &config.detect.kitsune;
+            let cfg = k.detector_config()?;
+            detectors.push(Box::new(match &k.model {
+                Some(path) => Kitsune::with_model(cfg, path)?,
+                None => Kitsune::new(cfg),
+            }));
+        }
+        Ok(Engine {
+            config,
+            detectors,
+            sinks: Vec::new(),
+            progress: None,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Adds a detector; it runs after those added before it.
+    pub fn add_detector(&mut self, detector: Box<dyn Detector>) {
+        self.detectors.push(detector);
+    }
+
+    /// Adds a sink; it receives every record after the built-in file sinks.
+    pub fn add_sink(&mut self, sink: Box<dyn Sink>) {
+        self.sinks.push(sink);
+    }
+
+    /// Calls `f` every 65 536 packets.
+    pub fn on_progress(&mut self, f: ProgressFn) {
+        self.progress = Some(f);
+    }
+
+    /// The detectors (after a run: trained, for `save_model`).
+    pub fn detectors_mut(&mut self) -> &mut Vec<Box<dyn Detector>> {
+        &mut self.detectors
+    }
+
+    /// Runs every packet of `source` through the stages and sinks. Sinks added with
+    /// [`Engine::add_sink`] are used by this run and then dropped.
+    ///
+    /// # Errors
+    /// Inputs that cannot be opened, outputs that cannot be written, a detector's failure.
+    /// Damage inside an input is not an error: see [`RunSummary::partial`].
+    pub fn run(&mut self, source: Source) -> Result<RunSummary, EngineError> {
+        source.validate()?;
+        let cfg = self.config.clone();
+        if let (Some(_), Source::Files(f)) = (&cfg.evidence, &source) {
+            if f.iter().any(|p| p.as_os_str() == "-") {
+                return Err(EngineError::Config("--evidence needs capture files (standard input cannot be read back for excerpts)".into()));
+            }
+        }
+        let mut opened = Opened::open(&source, cfg.max_packets)?;
+        let names = source.names();
+        let output = OutputStage::new(self.sinks_for(&cfg, &source)?);
+        let policy = match (&source, ChecksumSetting::from(cfg.decode.checksums)) {
+            (Source::Files(paths), ChecksumSetting::Auto) => match sample_checksums(paths) {
+                Some(offloaded) => ChecksumPolicy::auto_decided(offloaded),
+                None => ChecksumPolicy::new(ChecksumSetting::Auto),
+            },
+            (_, setting) => ChecksumPolicy::new(setting),
+        };
+        let (app, inventory, findings) = app_parts(&cfg.app)?;
+        let packet = PacketStage::new(
+            cfg.decode.checksums.into(),
+            policy,
+            cfg.flow.flow_config(),
+            app,
+        );
+        let live = match (&cfg.evidence, &source) {
+            (Some(ev), Source::Interface { .. }) => Some(LiveEvidence::new(ev.clone())?),
+            _ => None,
+        };
+        let detectors = std::mem::take(&mut self.detectors);
+        let info = RunInfo {
+            files: names.clone(),
+            first_ts: None,
+            score_columns: detectors
+                .iter()
+                .filter(|d| d.scores_packets())
+                .map(|d| d.name().to_string())
+                .collect(),
+        };
+        let alerts = AlertQueue::new(names.clone(), detectors.len(), cfg.output.alert_every_packet);
+        let host = HostStage::new(inventory, findings, detectors, alerts, live);
+        let total = opened.total_bytes(&source);
+        let started = Instant::now();
+        let mut progress = self.progress.take();
+        let (stats, report) = if cfg.threads <= 1 {
+            let mut inline = Inline::new(packet, host, output, info);
+            let report = read_all(&mut opened, &names, cfg.max_packets, &mut inline, &mut progress, total)?;
+            let elapsed = started.elapsed().as_secs_f64();
+            let (packet, summary, detectors, mut output, info) = inline.finish()?;
+            self.detectors = detectors;
+            let mut stats = build_stats(&packet, &summary, &report, elapsed, cfg.threads);
+            let end = RunEnd { last_ts: packet.last_ts };
+            output.finish(&info, &end, &mut stats)?;
+            (stats, report)
+        } else {
+            let mut threaded = Threaded::start(packet, host, output, info)?;
+            let report = read_all(&mut opened, &names, cfg.max_packets, &mut threaded, &mut progress, total)?;
+            let elapsed = started.elapsed().as_secs_f64();
+            let end = RunEnd { last_ts: threaded.packet.last_ts };
+            let (stats, detectors) = threaded.finish(end, |packet, summary, _| {
+                build_stats(packet, summary, &report, elapsed, cfg.threads)
+            })?;
+            self.detectors = detectors;
+            (*stats, report)
+        };
+        self.progress = progress;
+        Ok(RunSummary {
+            stats,
+            partial: report.partial,
+            warnings: report.warnings,
+        })
+    }
+
+    /// The built-in file sinks the configuration asks for, evidence, then the added sinks.
+    fn sinks_for(
+        &mut self,
+        cfg: &EngineConfig,
+        source: &Source,
+    ) -> Result<Vec<Box<dyn Sink>>, EngineError> {
+        let mut sinks = Vec::new();
+        if let Some(dir) = &cfg.output.dir {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                EngineError::io(format!("cannot create output directory {}", dir.display()), e)
+            })?;
+            sinks = builtin_sinks(&cfg.output, dir, !self.detectors.is_empty())?;
+        }
+        if let (Some(ev), Source::Files(paths)) = (&cfg.evidence, source) {
+            let alerts_dir = cfg
+                .output
+                .dir
+                .clone()
+                .filter(|_| cfg.output.wants("alerts.jsonl"))
+                .map(|d| (d, cfg.output.compress));
+            sinks.push(Box::new(EvidenceSink::new(ev.clone(), paths.clone(), alerts_dir)?));
+        }
+        sinks.append(&mut self.sinks);
+        Ok(sinks)
+    }
+}
+
+/// The application tracker's configuration, the inventory and the findings, from settings.
+fn app_parts(settings: &AppSettings) -> Result<(AppConfig, Inventory, Findings), EngineError> {
+    let mut credentials = (*DefaultCredentials::builtin()).clone();
+    if let Some(path) = &settings.default_credentials {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| EngineError::io(format!("cannot read {}", path.display()), e))?;
+        let extra = DefaultCredentials::parse(&text).map_err(|e| {
+            EngineError::Config(format!("{}: invalid credential list: {e}", path.display()))
+        })?;
+        credentials.extend(&extra);
+    }
+    let oui = match &settings.oui_dir {
+        Some(d) => OuiRegistry::load_dir(d).map_err(|e| {
+            EngineError::Config(format!("cannot read the OUI registry in {}: {e}", d.display()))
+        })?,
+        // Without an explicit directory a missing registry only leaves vendors empty.
+        None => OuiRegistry::load_dir(Path::new(DEFAULT_DIR)).unwrap_or_default(),
+    };
+    let app = AppConfig {
+        credentials: std::sync::Arc::new(credentials),
+        ..AppConfig::default()
+    };
+    Ok((
+        app,
+        Inventory::new(InventoryConfig::default(), oui),
+        Findings::new(settings.findings.clone()),
+    ))
+}
+
+/// `stats.json` from what the stages counted.
+fn build_stats(
+    packet: &PacketStage,
+    host: &HostSummary,
+    report: &ReadReport,
+    elapsed: f64,
+    threads: usize,
+) -> Stats {
+    let mut stats = Stats::default();
+    let a = packet.fill_stats(&mut stats);
+    stats.files.clone_from(&report.files);
+    stats.app = Some(json!({
+        "connections": a.connections,
+        "recognised": a.recognised,
+        "events": a.events,
+        "evicted": a.evicted,
+        "missed_bytes": a.missed_bytes,
+        "devices": host.devices,
+        "findings": host.findings,
+        "findings_not_kept": host.findings_dropped,
+    }));
+    match host.detectors.as_slice() {
+        [] => {}
+        [(_, one)] => stats.detector = Some(one.clone()),
+        many => {
+            for (name, s) in many {
+                stats.detectors.insert(name.clone(), s.clone());
+            }
+        }
+    }
+    if let Some((leaves, size)) = host.live_evidence {
+        stats.outputs.insert(
+            "evidence".into(),
+            json!({"leaves_appended": leaves, "log_size": size}),
+        );
+    }
+    stats.run.wall_seconds = elapsed;
+    stats.run.packets_per_second = if elapsed > 0.0 {
+        packet.packets as f64 / elapsed
+    } else {
+        0.0
+    };
+    stats.run.peak_rss_bytes = peak_rss_bytes();
+    stats.run.threads = threads;
+    stats
+}
+
+/// Peak resident set size of this process (`VmHWM` in `/proc/self/status`), if available.
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}

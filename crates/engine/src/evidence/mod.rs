@@ -1,0 +1,256 @@
+//! Alerts as evidence: after an offline run, every alert becomes one leaf of the
+//! tamper-evident log (`custos-evidence`), with a pcap excerpt of its flow read back from the
+//! capture by packet index, and a signed checkpoint is published once the leaves are durable.
+//!
+//! Leaf = RFC 8785 (JCS) canonical JSON of `{type, alert, community_id, packets, capture_sha256,
+//! excerpt_sha256, model_sha256, custos_version, sensor}`. Excerpts are classic pcap files
+//! (nanosecond timestamps) named by their SHA-256 under `LOGDIR/excerpts/`: the alert's flow's
+//! packets up to and including the alert packet, at most [`EXCERPT_PACKETS`] packets and
+//! [`EXCERPT_BYTES`] bytes (the most recent kept). Previous checkpoints are archived under
+//! `LOGDIR/custos/checkpoints/<size>` so `custos verify --log` can check that the log only grew.
+
+mod live;
+mod offline;
+
+pub use live::LiveEvidence;
+pub use offline::{log_alerts, name_leaves, LoggedAlerts};
+
+use crate::config::EvidenceSettings;
+use crate::error::EngineError;
+use custos_decode::Decoded;
+use custos_evidence::{Log, Signer};
+use custos_flow::FlowKey;
+use serde_json::Value;
+use std::collections::VecDeque;
+use std::path::Path;
+
+type Result<T> = std::result::Result<T, EngineError>;
+
+/// Adds what was being done to an error of the evidence path.
+trait Ctx<T> {
+    fn ctx(self, context: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T, E: std::error::Error + Send + Sync + 'static> Ctx<T> for std::result::Result<T, E> {
+    fn ctx(self, context: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|e| EngineError::evidence(context(), e))
+    }
+}
+
+/// Most packets in one excerpt.
+pub const EXCERPT_PACKETS: usize = 64;
+/// Most captured bytes in one excerpt.
+pub const EXCERPT_BYTES: usize = 1 << 20;
+
+/// Which packets belong with an alert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExcerptKey {
+    /// The packets of this flow.
+    Flow(FlowKey),
+    /// Only the alert packet itself (frames without IP).
+    Single,
+}
+
+impl From<Option<FlowKey>> for ExcerptKey {
+    fn from(k: Option<FlowKey>) -> Self {
+        k.map_or(ExcerptKey::Single, ExcerptKey::Flow)
+    }
+}
+
+/// The excerpt key of a decoded packet.
+pub fn excerpt_key(d: &Decoded<'_>) -> ExcerptKey {
+    crate::keys::packet_flow_key(d).into()
+}
+
+/// An alert waiting to be logged.
+#[derive(Clone, Debug)]
+pub struct PendingAlert {
+    /// The EVE alert object, as written to alerts.jsonl.
+    pub alert: Value,
+    /// Input file index.
+    pub file: u16,
+    /// Packet index within that file.
+    pub index: u64,
+    /// Which packets go in its excerpt.
+    pub key: ExcerptKey,
+    /// Model hash, when a model file was used.
+    pub model_sha256: Option<String>,
+}
+
+impl PendingAlert {
+    /// The pending leaf of an alert.
+    pub fn of(alert: &custos_output::Alert) -> Self {
+        PendingAlert {
+            alert: serde_json::to_value(alert).unwrap_or(Value::Null),
+            file: alert.file,
+            index: alert.custos.packet,
+            key: alert.flow.into(),
+            model_sha256: alert.custos.model_sha256.clone(),
+        }
+    }
+}
+
+struct Packet {
+    ts: i64,
+    orig_len: u32,
+    linktype: u32,
+    data: Vec<u8>,
+}
+
+#[derive(Default)]
+struct Ring {
+    packets: VecDeque<Packet>,
+    bytes: usize,
+}
+
+impl Ring {
+    fn push(&mut self, p: Packet) {
+        self.bytes += p.data.len();
+        self.packets.push_back(p);
+        while self.packets.len() > EXCERPT_PACKETS
+            || (self.bytes > EXCERPT_BYTES && self.packets.len() > 1)
+        {
+            if let Some(old) = self.packets.pop_front() {
+                self.bytes -= old.data.len();
+            }
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A classic pcap file (nanosecond magic) of `packets`.
+fn excerpt_pcap(packets: &[&Packet]) -> Vec<u8> {
+    let linktype = packets.first().map_or(1, |p| p.linktype);
+    let mut out = Vec::with_capacity(24 + packets.iter().map(|p| 16 + p.data.len()).sum::<usize>());
+    out.extend_from_slice(&0xa1b2_3c4du32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&262_144u32.to_le_bytes());
+    out.extend_from_slice(&linktype.to_le_bytes());
+    for p in packets {
+        let secs = p.ts.div_euclid(1_000_000_000) as u32;
+        let ns = p.ts.rem_euclid(1_000_000_000) as u32;
+        out.extend_from_slice(&secs.to_le_bytes());
+        out.extend_from_slice(&ns.to_le_bytes());
+        out.extend_from_slice(&(p.data.len() as u32).to_le_bytes());
+        out.extend_from_slice(&p.orig_len.max(p.data.len() as u32).to_le_bytes());
+        out.extend_from_slice(&p.data);
+    }
+    out
+}
+
+/// Opens `dir` as a log bound to `signer` (refusing another key), creating it (origin = the
+/// key's name) when it does not exist or a killed first run left it half made; says what
+/// recovery did.
+fn open_log(dir: &Path, signer: &Signer) -> Result<Log> {
+    let log = Log::open_or_create(dir, signer)
+        .ctx(|| format!("cannot open evidence log {}", dir.display()))?;
+    if log.origin() != signer.name() {
+        return Err(EngineError::EvidenceRefused(format!(
+            "evidence log {} has origin {:?} but the key is {:?}",
+            dir.display(),
+            log.origin(),
+            signer.name()
+        )));
+    }
+    if log.opened().kind != custos_evidence::OpenKind::Existing
+        || log.opened().recovered > 0
+        || log.opened().discarded > 0
+    {
+        eprintln!("custos: evidence log {}: {}", dir.display(), log.opened());
+    }
+    Ok(log)
+}
+
+/// Copies the current checkpoint to `custos/checkpoints/<size>` before a new one replaces it
+/// (the same archive `custos case export` keeps).
+pub fn archive_checkpoint(dir: &Path) -> Result<()> {
+    custos_evidence::case::archive_checkpoint(dir).ctx(|| "cannot archive the previous checkpoint".into())
+}
+
+/// Reads `signer` from a `.skey` file.
+///
+/// # Errors
+/// Unreadable or malformed key files.
+pub fn load_signer(path: &Path) -> Result<Signer> {
+    let text = std::fs::read_to_string(path)
+        .ctx(|| format!("cannot read key {}", path.display()))?;
+    Signer::from_skey(text.trim())
+        .ctx(|| format!("{} is not a signing key (PRIVATE+KEY+…)", path.display()))
+}
+
+
+/// The offline evidence sink: keeps every alert, and when the run ends logs them (reading
+/// their excerpts back from the captures), publishes a signed checkpoint and names each
+/// alert's leaf in `alerts.jsonl`. Registered after the alerts sink, whose file it rewrites.
+pub struct EvidenceSink {
+    settings: EvidenceSettings,
+    captures: Vec<std::path::PathBuf>,
+    output: Option<(std::path::PathBuf, custos_output::Compression)>,
+    pending: Vec<PendingAlert>,
+}
+
+impl EvidenceSink {
+    /// A sink logging the alerts of a run over `captures`; `alerts_dir` is where
+    /// `alerts.jsonl` is written, when it is.
+    ///
+    /// # Errors
+    /// The signing key cannot be read (checked before the run).
+    pub fn new(
+        settings: EvidenceSettings,
+        captures: Vec<std::path::PathBuf>,
+        alerts_dir: Option<(std::path::PathBuf, custos_output::Compression)>,
+    ) -> Result<Self> {
+        load_signer(&settings.key)?;
+        Ok(EvidenceSink {
+            settings,
+            captures,
+            output: alerts_dir,
+            pending: Vec::new(),
+        })
+    }
+
+    fn log(&mut self) -> Result<Value> {
+        let logged = log_alerts(&self.settings, &self.captures, &self.pending)?;
+        if let Some((dir, compression)) = &self.output {
+            name_leaves(dir, *compression, &logged.leaf_of)?;
+        }
+        eprintln!(
+            "custos: logged {} alerts as evidence in {} (log size {}, checkpoint signed)",
+            logged.leaves,
+            self.settings.log.display(),
+            logged.size
+        );
+        Ok(serde_json::json!({
+            "log": self.settings.log.display().to_string(),
+            "leaves_appended": logged.leaves,
+            "log_size": logged.size,
+        }))
+    }
+}
+
+impl custos_output::Sink for EvidenceSink {
+    fn name(&self) -> &str {
+        "evidence"
+    }
+
+    fn record(&mut self, record: &custos_output::Record) -> std::result::Result<(), custos_output::SinkError> {
+        if let custos_output::Record::Alert(a) = record {
+            self.pending.push(PendingAlert::of(a));
+        }
+        Ok(())
+    }
+
+    fn finish(
+        &mut self,
+        _end: &custos_output::RunEnd,
+    ) -> std::result::Result<Option<Value>, custos_output::SinkError> {
+        self.log()
+            .map(Some)
+            .map_err(|e| custos_output::SinkError::new("evidence", std::io::Error::other(e)))
+    }
+}

@@ -1,0 +1,38 @@
+//! custos as a library: one run over every stage, used by the CLI (`analyze`, `bench`,
+//! `train`) and by later front ends (web server, Python module, bus consumer).
+//!
+//! - [`EngineConfig`]: every setting of a run, loadable from TOML, validated once.
+//! - [`Detector`]: turns packets, flows and application events into scores and [`Alert`]s.
+//!   Kitsune is built in ([`detectors::Kitsune`]); others are added with
+//!   [`Engine::add_detector`].
+//! - [`Sink`] (from `custos-output`): receives the typed [`Record`]s of a run; the output files
+//!   are sinks chosen by configuration, others are added with [`Engine::add_sink`].
+//! - [`Engine::run`]: reads a [`Source`] to its end and returns a [`RunSummary`].
+//!
+//! With `threads` ≥ 2 the run is staged over three threads (packet stage, ordered host stage,
+//! output stage; `docs/engine.md`); every output is byte-identical at any thread count.
+#![deny(missing_docs)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+mod alerts;
+pub mod config;
+mod detector;
+pub mod detectors;
+mod engine;
+mod error;
+pub mod evidence;
+mod keys;
+mod sinks;
+mod source;
+mod stages;
+
+pub use alerts::{AlertCounts, AlertQueue, Evidence, Signature};
+pub use config::EngineConfig;
+pub use custos_output::{Alert, Record, RunEnd, RunInfo, Sink, SinkError};
+pub use detector::{Detector, DetectorError, PacketView};
+pub use engine::{Engine, RunSummary};
+pub use error::EngineError;
+pub use keys::packet_flow_key;
+pub use sinks::builtin_sinks;
+pub use source::{Progress, ProgressFn, Source};

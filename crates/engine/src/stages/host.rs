@@ -1,0 +1,223 @@
+//! The ordered host stage: everything that must see all traffic in packet order — the device
+//! inventory, baseline findings, the detectors (Kitsune's per-host statistics) and live
+//! evidence. It receives each packet with the records the packet stage made of it.
+
+use crate::alerts::AlertQueue;
+use crate::detector::{Detector, PacketView};
+use crate::error::EngineError;
+use crate::evidence::{LiveEvidence, PendingAlert};
+use custos_app::findings::Findings;
+use custos_app::inventory::Inventory;
+use custos_decode::Decoded;
+use custos_flow::PacketMeta;
+use custos_output::time::eve_time;
+use custos_output::{Record, ScoreRow, MAX_SCORE_COLUMNS};
+
+/// What the host stage reports at the end.
+pub(crate) struct HostSummary {
+    /// Devices in the inventory.
+    pub devices: usize,
+    /// Findings written.
+    pub findings: usize,
+    /// Findings not kept (caps).
+    pub findings_dropped: u64,
+    /// Per detector: name and its `stats.json` object.
+    pub detectors: Vec<(String, serde_json::Value)>,
+    /// Live evidence: leaves appended and log size.
+    pub live_evidence: Option<(u64, u64)>,
+}
+
+/// Inventory, findings, detectors and live evidence.
+pub(crate) struct HostStage {
+    inventory: Inventory,
+    findings: Findings,
+    detectors: Vec<Box<dyn Detector>>,
+    /// Indices of the detectors that score every packet.
+    scoring: Vec<usize>,
+    alerts: AlertQueue,
+    live: Option<LiveEvidence>,
+    /// Alerts of the current packet (reused).
+    fresh: Vec<custos_output::Alert>,
+}
+
+impl HostStage {
+    /// A stage over these parts.
+    pub fn new(
+        inventory: Inventory,
+        findings: Findings,
+        detectors: Vec<Box<dyn Detector>>,
+        alerts: AlertQueue,
+        live: Option<LiveEvidence>,
+    ) -> Self {
+        let scoring = detectors
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.scores_packets())
+            .map(|(i, _)| i)
+            .take(MAX_SCORE_COLUMNS)
+            .collect();
+        HostStage {
+            inventory,
+            findings,
+            detectors,
+            scoring,
+            alerts,
+            live,
+            fresh: Vec::new(),
+        }
+    }
+
+    /// Processes one packet and the records the packet stage made of it (`upstream`, drained),
+    /// appending everything for the sinks to `out`.
+    ///
+    /// # Errors
+    /// A detector's failure, or a live-evidence I/O error.
+    #[allow(clippy::too_many_arguments)]
+    pub fn packet(
+        &mut self,
+        run_index: u64,
+        linktype: u32,
+        meta: &PacketMeta,
+        data: &[u8],
+        decoded: &Decoded<'_>,
+        upstream: &mut Vec<Record>,
+        out: &mut Vec<Record>,
+    ) -> Result<(), EngineError> {
+        if !self.detectors.is_empty() {
+            let view = PacketView {
+                run_index,
+                meta,
+                linktype,
+                data,
+                decoded,
+            };
+            let mut row = ScoreRow {
+                index: run_index,
+                ts: meta.ts,
+                values: [0.0; MAX_SCORE_COLUMNS],
+                len: 0,
+            };
+            for (i, d) in self.detectors.iter_mut().enumerate() {
+                self.alerts.set_current(i);
+                let score = d.packet(&view, &mut self.alerts).map_err(|e| {
+                    EngineError::Detector {
+                        detector: d.name().to_string(),
+                        message: e.0,
+                    }
+                })?;
+                if let Some(col) = self.scoring.iter().position(|&s| s == i) {
+                    if let Some(v) = row.values.get_mut(col) {
+                        *v = score.unwrap_or(0.0);
+                    }
+                }
+            }
+            if !self.scoring.is_empty() {
+                row.len = self.scoring.len() as u8;
+                out.push(Record::Scores(row));
+            }
+        }
+        self.fresh.extend(self.alerts.drain());
+        if let Some(live) = self.live.as_mut() {
+            live.packet(meta.index, meta.ts, meta.frame_len, linktype, data)?;
+            if !self.fresh.is_empty() {
+                let pending: Vec<PendingAlert> = self.fresh.iter().map(PendingAlert::of).collect();
+                live.alerts(&pending)?;
+            }
+        }
+        out.extend(self.fresh.drain(..).map(|a| Record::Alert(Box::new(a))));
+        self.inventory.packet(meta.ts, meta.frame_len, decoded);
+        self.upstream(upstream, out)
+    }
+
+    /// Feeds the packet stage's records (events, ended flows) to the inventory, findings
+    /// and detectors, and passes them on with the alerts they raise.
+    ///
+    /// # Errors
+    /// A detector's failure.
+    pub fn upstream(
+        &mut self,
+        upstream: &mut Vec<Record>,
+        out: &mut Vec<Record>,
+    ) -> Result<(), EngineError> {
+        for record in upstream.drain(..) {
+            match &record {
+                Record::Event(e) => {
+                    self.inventory.event(e);
+                    self.findings.event(e);
+                    for (i, d) in self.detectors.iter_mut().enumerate() {
+                        self.alerts.set_current(i);
+                        d.event(e, &mut self.alerts).map_err(|err| EngineError::Detector {
+                            detector: d.name().to_string(),
+                            message: err.0,
+                        })?;
+                    }
+                }
+                Record::Flow(f) => {
+                    for (i, d) in self.detectors.iter_mut().enumerate() {
+                        self.alerts.set_current(i);
+                        d.flow_ended(f, &mut self.alerts)
+                            .map_err(|err| EngineError::Detector {
+                                detector: d.name().to_string(),
+                                message: err.0,
+                            })?;
+                    }
+                }
+                _ => {}
+            }
+            out.push(record);
+            out.extend(self.alerts.drain().map(|a| Record::Alert(Box::new(a))));
+        }
+        Ok(())
+    }
+
+    /// Ends the stage: findings and the device inventory as records, the detectors'
+    /// summaries, live evidence closed. Returns the detectors for the caller (e.g. `train`).
+    ///
+    /// # Errors
+    /// A detector's failure, or a live-evidence I/O error.
+    pub fn finish(
+        self,
+        out: &mut Vec<Record>,
+    ) -> Result<(HostSummary, Vec<Box<dyn Detector>>), EngineError> {
+        let HostStage {
+            inventory,
+            findings,
+            mut detectors,
+            alerts,
+            live,
+            ..
+        } = self;
+        let findings_dropped = findings.dropped();
+        let found = findings.finish();
+        let n_findings = found.len();
+        out.extend(found.into_iter().map(|f| Record::Finding(Box::new(f))));
+        out.push(Record::Devices(Box::new(inventory.to_json(&eve_time))));
+        let mut summaries = Vec::with_capacity(detectors.len());
+        for (i, d) in detectors.iter_mut().enumerate() {
+            let mut summary = d.finish().map_err(|e| EngineError::Detector {
+                detector: d.name().to_string(),
+                message: e.0,
+            })?;
+            let counts = alerts.counts(i);
+            if let Some(obj) = summary.as_object_mut() {
+                obj.insert("alerts".into(), counts.alerts.into());
+                obj.insert("alerts_suppressed".into(), counts.suppressed.into());
+            }
+            summaries.push((d.name().to_string(), summary));
+        }
+        let live_evidence = match live {
+            Some(mut l) => Some(l.finish()?),
+            None => None,
+        };
+        Ok((
+            HostSummary {
+                devices: inventory.len(),
+                findings: n_findings,
+                findings_dropped,
+                detectors: summaries,
+                live_evidence,
+            },
+            detectors,
+        ))
+    }
+}

@@ -1,0 +1,13 @@
+//! The stages of a run and the two ways of driving them (one thread, or three).
+//!
+//! - **packet** (caller's thread): decode → flow table → application tracker;
+//! - **host** (ordered): device inventory, findings, detectors, live evidence;
+//! - **output**: the sinks.
+//!
+//! See `docs/engine.md` for why the run is staged this way.
+
+pub(crate) mod host;
+pub(crate) mod inline;
+pub(crate) mod output;
+pub(crate) mod packet;
+pub(crate) mod threaded;

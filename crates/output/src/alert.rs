@@ -1,0 +1,91 @@
+//! The one alert type every detector produces: Suricata's EVE `alert` event, with custos's
+//! own fields (detector, input file, packet, score, model digest) under `custos`.
+
+use serde::{Deserialize, Serialize};
+
+/// An EVE `alert` event. Field names and order are Suricata's (`etc/schema.json`); what only
+/// custos knows is under [`Alert::custos`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Packet time of the alert packet (EVE format).
+    pub timestamp: String,
+    /// Always `alert`.
+    pub event_type: String,
+    /// Source address (IP packets).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub src_ip: Option<String>,
+    /// Source port (TCP, UDP).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub src_port: Option<u16>,
+    /// Destination address (IP packets).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub dest_ip: Option<String>,
+    /// Destination port (TCP, UDP).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub dest_port: Option<u16>,
+    /// EVE `proto` (a name such as `TCP`, or the protocol number).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub proto: Option<serde_json::Value>,
+    /// Community ID v1 of the packet's flow (IP packets).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub community_id: Option<String>,
+    /// Source MAC (frames without IP).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub src_mac: Option<String>,
+    /// Destination MAC (frames without IP).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub dest_mac: Option<String>,
+    /// What fired.
+    pub alert: AlertInfo,
+    /// custos's fields.
+    pub custos: AlertContext,
+    /// Input file index of the alert packet (not written: `custos.pcap_file` names it).
+    #[serde(skip)]
+    pub file: u16,
+    /// The flow of the alert packet (not written: the Community ID names it), for sinks that
+    /// gather its packets (evidence excerpts).
+    #[serde(skip)]
+    pub flow: Option<custos_flow::FlowKey>,
+}
+
+/// EVE `alert.*`: the signature that fired.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertInfo {
+    /// `allowed`: custos never blocks.
+    pub action: String,
+    /// Generator id.
+    pub gid: u32,
+    /// Signature id.
+    pub signature_id: u64,
+    /// Signature revision.
+    pub rev: u32,
+    /// Human-readable signature.
+    pub signature: String,
+    /// Category (classification).
+    pub category: String,
+    /// Severity, 1 (high) to 3 (low) as in Suricata.
+    pub severity: u8,
+}
+
+/// `custos.*` of an alert: which detector, where in the input, how sure.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertContext {
+    /// Detector name (`kitsune`, …).
+    pub detector: String,
+    /// The input file of the alert packet.
+    pub pcap_file: String,
+    /// Index of the alert packet within that file (0-based).
+    pub packet: u64,
+    /// The detector's score.
+    pub score: f64,
+    /// The detector's operating threshold (`null` when none).
+    pub threshold: Option<f64>,
+    /// SHA-256 of the model the detector ran, when it ran a saved model.
+    pub model_sha256: Option<String>,
+    /// Why it fired (detector specific).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub explanation: Option<serde_json::Value>,
+    /// The evidence log leaf holding this alert, once logged.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub evidence_leaf: Option<u64>,
+}
