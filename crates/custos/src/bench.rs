@@ -8,7 +8,9 @@ use anyhow::Context;
 use custos_capture::{FileReader, PacketSource};
 use custos_detect::Stage;
 use custos_engine::detectors::Kitsune;
-use custos_engine::{AlertQueue, Detector, DetectorError, Engine, EngineConfig, PacketView, Source};
+use custos_engine::{
+    AlertQueue, Detector, DetectorError, Engine, EngineConfig, PacketView, Source,
+};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -90,7 +92,10 @@ impl Detector for Timed {
         alerts: &mut AlertQueue,
     ) -> Result<Option<f64>, DetectorError> {
         let score = self.inner.packet(p, alerts)?;
-        let mut ph = self.phases.lock().map_err(|_| DetectorError("lock".into()))?;
+        let mut ph = self
+            .phases
+            .lock()
+            .map_err(|_| DetectorError("lock".into()))?;
         ph.score_sum += score.unwrap_or(0.0);
         if !p.decoded.is_empty() {
             match self.inner.inner().stage() {

@@ -39,7 +39,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  custos analyze samples/iot-small.pcap -o out/\n  custos analyze day1.pcap.gz day2.pcapng -o out/ --checksums ignore\n  sudo custos analyze --interface eth0 -o out/   (Ctrl-C to stop)"
     )]
-    Analyze(AnalyzeArgs),
+    Analyze(Box<AnalyzeArgs>),
     /// Train a detector on captures of normal traffic and save the model.
     ///
     /// Kitsune: the first --fm-grace packets learn the feature map, the next --ad-grace train

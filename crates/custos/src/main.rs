@@ -44,7 +44,7 @@ fn main() -> ExitCode {
 
 fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {
     match cli.command {
-        cli::Command::Analyze(args) => analyze::run(args),
+        cli::Command::Analyze(args) => analyze::run(*args),
         cli::Command::Train(args) => train::run(args),
         cli::Command::Bench(args) => bench::run(args),
         cli::Command::Keygen(args) => keys::keygen(args),

@@ -38,9 +38,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
     let Some(det) = engine.detectors_mut().first_mut() else {
         bail!("no detector to train");
     };
-    let saved = det
-        .save_model(&args.output, names)
-        .with_context(|| format!("{read} packets read, {needed} needed (grace periods + calibration)"))?;
+    let saved = det.save_model(&args.output, names).with_context(|| {
+        format!("{read} packets read, {needed} needed (grace periods + calibration)")
+    })?;
     if let Some(line) = saved {
         eprintln!("custos: trained kitsune on {read} packets: {line}");
     }

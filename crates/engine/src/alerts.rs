@@ -135,15 +135,7 @@ impl AlertQueue {
             community_id: None,
             src_mac: None,
             dest_mac: None,
-            alert: AlertInfo {
-                action: "allowed".into(),
-                gid: signature.gid,
-                signature_id: signature.signature_id,
-                rev: signature.rev,
-                signature: signature.signature.into(),
-                category: signature.category.into(),
-                severity: signature.severity,
-            },
+            alert: info(signature),
             custos: AlertContext {
                 detector: detector.into(),
                 pcap_file: self
@@ -165,12 +157,69 @@ impl AlertQueue {
         self.push(alert);
     }
 
-    /// Queues an alert the detector built itself (flow or event alerts).
+    /// Raises an alert on an ended flow: endpoints from its originator and responder, the
+    /// packet its last one. Flow alerts are not rate-limited (a flow ends once).
+    pub fn raise_flow(
+        &mut self,
+        detector: &str,
+        model_sha256: Option<&str>,
+        ended: &custos_flow::EndedFlow,
+        signature: &Signature<'_>,
+        evidence: Evidence,
+    ) {
+        let f = &ended.flow;
+        let ported = matches!(f.proto, 6 | 17 | 132);
+        let alert = Alert {
+            timestamp: eve_time(ended.summary.last_ts),
+            event_type: "alert".into(),
+            src_ip: Some(f.orig.addr.ip().to_string()),
+            src_port: ported.then_some(f.orig.port),
+            dest_ip: Some(f.resp.addr.ip().to_string()),
+            dest_port: ported.then_some(f.resp.port),
+            proto: serde_json::from_str(&custos_output::eve_proto(f.proto)).ok(),
+            community_id: Some(f.community_id()),
+            src_mac: None,
+            dest_mac: None,
+            alert: info(signature),
+            custos: AlertContext {
+                detector: detector.into(),
+                pcap_file: self
+                    .files
+                    .get(usize::from(f.last_file))
+                    .cloned()
+                    .unwrap_or_default(),
+                packet: f.last_index,
+                score: evidence.score,
+                threshold: evidence.threshold.filter(|t| t.is_finite()),
+                model_sha256: model_sha256.map(str::to_string),
+                explanation: evidence.explanation,
+                evidence_leaf: None,
+            },
+            file: f.last_file,
+            flow: Some(f.key()),
+        };
+        self.push(alert);
+    }
+
+    /// Queues an alert the detector built itself.
     pub fn push(&mut self, alert: Alert) {
         if let Some(c) = self.counts.get_mut(self.current) {
             c.alerts += 1;
         }
         self.pending.push(alert);
+    }
+}
+
+/// EVE `alert.*` of a signature (custos never blocks: `allowed`).
+fn info(signature: &Signature<'_>) -> AlertInfo {
+    AlertInfo {
+        action: "allowed".into(),
+        gid: signature.gid,
+        signature_id: signature.signature_id,
+        rev: signature.rev,
+        signature: signature.signature.into(),
+        category: signature.category.into(),
+        severity: signature.severity,
     }
 }
 

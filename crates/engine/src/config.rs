@@ -432,7 +432,9 @@ mod tests {
     #[test]
     fn rejects_unknown_key_naming_it_and_its_line() {
         let text = "threads = 2\n[flow]\nmax_flows = 10\nmax_flow = 3\n";
-        let e = EngineConfig::from_toml(text, "custos.toml").unwrap_err().to_string();
+        let e = EngineConfig::from_toml(text, "custos.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("max_flow"), "{e}");
         assert!(e.contains("line 4"), "{e}");
         assert!(e.starts_with("custos.toml"), "{e}");

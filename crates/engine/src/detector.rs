@@ -1,5 +1,5 @@
 //! The [`Detector`] trait: anything that turns packets, flows or application events into
-//! scores and [`Alert`]s. Kitsune is the first implementation; the flow model, rules and IoC
+//! scores and [`Alert`](custos_output::Alert)s. Kitsune is the first implementation; the flow model, rules and IoC
 //! matching plug in the same way, registered with [`crate::Engine::add_detector`].
 
 use crate::alerts::AlertQueue;
@@ -103,3 +103,6 @@ pub trait Detector: Send {
         Ok(None)
     }
 }
+
+/// The detectors of a run, in registration order.
+pub(crate) type Detectors = Vec<Box<dyn Detector>>;

@@ -147,26 +147,48 @@ impl Engine {
                 .map(|d| d.name().to_string())
                 .collect(),
         };
-        let alerts = AlertQueue::new(names.clone(), detectors.len(), cfg.output.alert_every_packet);
+        let alerts = AlertQueue::new(
+            names.clone(),
+            detectors.len(),
+            cfg.output.alert_every_packet,
+        );
         let host = HostStage::new(inventory, findings, detectors, alerts, live);
         let total = opened.total_bytes(&source);
         let started = Instant::now();
         let mut progress = self.progress.take();
         let (stats, report) = if cfg.threads <= 1 {
             let mut inline = Inline::new(packet, host, output, info);
-            let report = read_all(&mut opened, &names, cfg.max_packets, &mut inline, &mut progress, total)?;
+            let report = read_all(
+                &mut opened,
+                &names,
+                cfg.max_packets,
+                &mut inline,
+                &mut progress,
+                total,
+            )?;
             let elapsed = started.elapsed().as_secs_f64();
-            let (packet, summary, detectors, mut output, info) = inline.finish()?;
-            self.detectors = detectors;
-            let mut stats = build_stats(&packet, &summary, &report, elapsed, cfg.threads);
-            let end = RunEnd { last_ts: packet.last_ts };
-            output.finish(&info, &end, &mut stats)?;
+            let mut done = inline.finish()?;
+            self.detectors = std::mem::take(&mut done.detectors);
+            let mut stats = build_stats(&done.packet, &done.summary, &report, elapsed, cfg.threads);
+            let end = RunEnd {
+                last_ts: done.packet.last_ts,
+            };
+            done.output.finish(&done.info, &end, &mut stats)?;
             (stats, report)
         } else {
             let mut threaded = Threaded::start(packet, host, output, info)?;
-            let report = read_all(&mut opened, &names, cfg.max_packets, &mut threaded, &mut progress, total)?;
+            let report = read_all(
+                &mut opened,
+                &names,
+                cfg.max_packets,
+                &mut threaded,
+                &mut progress,
+                total,
+            )?;
             let elapsed = started.elapsed().as_secs_f64();
-            let end = RunEnd { last_ts: threaded.packet.last_ts };
+            let end = RunEnd {
+                last_ts: threaded.packet.last_ts,
+            };
             let (stats, detectors) = threaded.finish(end, |packet, summary, _| {
                 build_stats(packet, summary, &report, elapsed, cfg.threads)
             })?;
@@ -190,7 +212,10 @@ impl Engine {
         let mut sinks = Vec::new();
         if let Some(dir) = &cfg.output.dir {
             std::fs::create_dir_all(dir).map_err(|e| {
-                EngineError::io(format!("cannot create output directory {}", dir.display()), e)
+                EngineError::io(
+                    format!("cannot create output directory {}", dir.display()),
+                    e,
+                )
             })?;
             sinks = builtin_sinks(&cfg.output, dir, !self.detectors.is_empty())?;
         }
@@ -201,7 +226,11 @@ impl Engine {
                 .clone()
                 .filter(|_| cfg.output.wants("alerts.jsonl"))
                 .map(|d| (d, cfg.output.compress));
-            sinks.push(Box::new(EvidenceSink::new(ev.clone(), paths.clone(), alerts_dir)?));
+            sinks.push(Box::new(EvidenceSink::new(
+                ev.clone(),
+                paths.clone(),
+                alerts_dir,
+            )?));
         }
         sinks.append(&mut self.sinks);
         Ok(sinks)
@@ -221,7 +250,10 @@ fn app_parts(settings: &AppSettings) -> Result<(AppConfig, Inventory, Findings),
     }
     let oui = match &settings.oui_dir {
         Some(d) => OuiRegistry::load_dir(d).map_err(|e| {
-            EngineError::Config(format!("cannot read the OUI registry in {}: {e}", d.display()))
+            EngineError::Config(format!(
+                "cannot read the OUI registry in {}: {e}",
+                d.display()
+            ))
         })?,
         // Without an explicit directory a missing registry only leaves vendors empty.
         None => OuiRegistry::load_dir(Path::new(DEFAULT_DIR)).unwrap_or_default(),

@@ -29,6 +29,7 @@ mod stages;
 
 pub use alerts::{AlertCounts, AlertQueue, Evidence, Signature};
 pub use config::EngineConfig;
+pub use custos_flow::EndedFlow;
 pub use custos_output::{Alert, Record, RunEnd, RunInfo, Sink, SinkError};
 pub use detector::{Detector, DetectorError, PacketView};
 pub use engine::{Engine, RunSummary};

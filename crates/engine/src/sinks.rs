@@ -3,10 +3,10 @@
 use crate::config::OutputSettings;
 use crate::error::EngineError;
 use custos_output::sinks::{
-    AlertsSink, ConnLogSink, DevicesSink, EventLevel, EventsSink, EveFlowSink, FindingsSink,
+    AlertsSink, ConnLogSink, DevicesSink, EveFlowSink, EventLevel, EventsSink, FindingsSink,
     ScoresSink, StatsSink,
 };
-use custos_output::Sink;
+use custos_output::{Compression, Sink};
 use std::path::Path;
 
 /// The file sinks `settings` asks for, in the order records reach them; `detectors` says
@@ -43,7 +43,8 @@ pub fn builtin_sinks(
         sinks.push(Box::new(AlertsSink::create(dir, c)?));
     }
     if settings.wants("stats.json") {
-        sinks.push(Box::new(StatsSink::create(dir, c)?));
+        // Small, and what tools read first: never compressed.
+        sinks.push(Box::new(StatsSink::create(dir, Compression::None)?));
     }
     Ok(sinks)
 }

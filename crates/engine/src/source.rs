@@ -134,8 +134,7 @@ pub(crate) trait PacketSink {
     ///
     /// # Errors
     /// Whatever stops the run.
-    fn packet(&mut self, linktype: u32, meta: &PacketMeta, data: &[u8])
-        -> Result<(), EngineError>;
+    fn packet(&mut self, linktype: u32, meta: &PacketMeta, data: &[u8]) -> Result<(), EngineError>;
 
     /// Flows held now (for progress).
     fn flows_held(&self) -> usize;

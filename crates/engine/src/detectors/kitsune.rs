@@ -93,13 +93,7 @@ impl Detector for Kitsune {
                 threshold: self.det.threshold().map(|t| t.value),
                 explanation: serde_json::to_value(self.det.explain()).ok(),
             };
-            alerts.raise(
-                "kitsune",
-                self.det.model_sha256(),
-                p,
-                &SIGNATURE,
-                evidence,
-            );
+            alerts.raise("kitsune", self.det.model_sha256(), p, &SIGNATURE, evidence);
         }
         Ok(Some(v.score))
     }

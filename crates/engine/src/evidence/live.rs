@@ -2,8 +2,8 @@
 //! alert excerpts from a bounded ring of recent packets.
 
 use super::{
-    archive_checkpoint, excerpt_key, excerpt_pcap, hex, load_signer, open_log, Ctx, EvidenceSettings,
-    ExcerptKey, Packet, PendingAlert, Result, EXCERPT_BYTES, EXCERPT_PACKETS,
+    archive_checkpoint, excerpt_key, excerpt_pcap, hex, load_signer, open_log, Ctx,
+    EvidenceSettings, ExcerptKey, Packet, PendingAlert, Result, EXCERPT_BYTES, EXCERPT_PACKETS,
 };
 use custos_decode::{ChecksumMode, Decoder, DecoderConfig};
 use custos_evidence::{Log, Signer};
@@ -101,8 +101,8 @@ impl LiveEvidence {
     fn open_spool(&mut self, linktype: u32, index: u64, ts: i64) -> Result<()> {
         let name = format!("{:08}.pcap", self.next_seq);
         let path = self.cfg.log.join("spool").join(&name);
-        let file = std::fs::File::create(&path)
-            .ctx(|| format!("cannot create {}", path.display()))?;
+        let file =
+            std::fs::File::create(&path).ctx(|| format!("cannot create {}", path.display()))?;
         let mut s = Spool {
             seq: self.next_seq,
             name,
@@ -123,7 +123,8 @@ impl LiveEvidence {
         header.extend_from_slice(&[0; 8]);
         header.extend_from_slice(&262_144u32.to_le_bytes());
         header.extend_from_slice(&linktype.to_le_bytes());
-        s.write(&header).ctx(|| "cannot write the spool file".into())?;
+        s.write(&header)
+            .ctx(|| "cannot write the spool file".into())?;
         self.spool = Some(s);
         Ok(())
     }

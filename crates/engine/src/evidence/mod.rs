@@ -12,7 +12,7 @@
 mod live;
 mod offline;
 
-pub use live::LiveEvidence;
+pub use live::{LiveEvidence, RING_BYTES, RING_PACKETS, SPOOL_BYTES, SPOOL_NS};
 pub use offline::{log_alerts, name_leaves, LoggedAlerts};
 
 use crate::config::EvidenceSettings;
@@ -169,7 +169,8 @@ fn open_log(dir: &Path, signer: &Signer) -> Result<Log> {
 /// Copies the current checkpoint to `custos/checkpoints/<size>` before a new one replaces it
 /// (the same archive `custos case export` keeps).
 pub fn archive_checkpoint(dir: &Path) -> Result<()> {
-    custos_evidence::case::archive_checkpoint(dir).ctx(|| "cannot archive the previous checkpoint".into())
+    custos_evidence::case::archive_checkpoint(dir)
+        .ctx(|| "cannot archive the previous checkpoint".into())
 }
 
 /// Reads `signer` from a `.skey` file.
@@ -177,12 +178,11 @@ pub fn archive_checkpoint(dir: &Path) -> Result<()> {
 /// # Errors
 /// Unreadable or malformed key files.
 pub fn load_signer(path: &Path) -> Result<Signer> {
-    let text = std::fs::read_to_string(path)
-        .ctx(|| format!("cannot read key {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).ctx(|| format!("cannot read key {}", path.display()))?;
     Signer::from_skey(text.trim())
         .ctx(|| format!("{} is not a signing key (PRIVATE+KEY+…)", path.display()))
 }
-
 
 /// The offline evidence sink: keeps every alert, and when the run ends logs them (reading
 /// their excerpts back from the captures), publishes a signed checkpoint and names each
@@ -238,7 +238,10 @@ impl custos_output::Sink for EvidenceSink {
         "evidence"
     }
 
-    fn record(&mut self, record: &custos_output::Record) -> std::result::Result<(), custos_output::SinkError> {
+    fn record(
+        &mut self,
+        record: &custos_output::Record,
+    ) -> std::result::Result<(), custos_output::SinkError> {
         if let custos_output::Record::Alert(a) = record {
             self.pending.push(PendingAlert::of(a));
         }

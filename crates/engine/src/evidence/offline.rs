@@ -2,8 +2,8 @@
 //! with a pcap excerpt of its flow read back from the capture by packet index.
 
 use super::{
-    archive_checkpoint, excerpt_key, excerpt_pcap, hex, load_signer, open_log, Ctx, EvidenceSettings,
-    ExcerptKey, Packet, PendingAlert, Result, Ring,
+    archive_checkpoint, excerpt_key, excerpt_pcap, hex, load_signer, open_log, Ctx,
+    EvidenceSettings, ExcerptKey, Packet, PendingAlert, Result, Ring,
 };
 use crate::error::EngineError;
 use custos_capture::{FileReader, PacketSource};
@@ -53,8 +53,8 @@ pub fn log_alerts(
         }
         let capture_sha256 = {
             let mut h = Sha256::new();
-            let mut f = std::fs::File::open(path)
-                .ctx(|| format!("cannot hash {}", path.display()))?;
+            let mut f =
+                std::fs::File::open(path).ctx(|| format!("cannot hash {}", path.display()))?;
             std::io::copy(&mut f, &mut h).ctx(|| format!("cannot hash {}", path.display()))?;
             hex(&h.finalize())
         };
@@ -129,7 +129,9 @@ pub fn log_alerts(
         }
         done.sort_by_key(|(i, pos, _)| (*i, *pos));
         for (_, pos, record) in done {
-            leaves.push(custos_evidence::canonicalize(&record).ctx(|| "cannot encode a leaf".into())?);
+            leaves.push(
+                custos_evidence::canonicalize(&record).ctx(|| "cannot encode a leaf".into())?,
+            );
             leaf_alert.push(pos);
         }
     }
@@ -174,8 +176,8 @@ pub fn name_leaves(dir: &Path, compression: Compression, leaf_of: &[Option<u64>]
     let mut alerts = Vec::with_capacity(leaf_of.len());
     for line in reader.lines() {
         let line = line.ctx(|| format!("cannot read {}", path.display()))?;
-        let alert: Alert = serde_json::from_str(&line)
-            .ctx(|| format!("{}: not an alert line", path.display()))?;
+        let alert: Alert =
+            serde_json::from_str(&line).ctx(|| format!("{}: not an alert line", path.display()))?;
         alerts.push(alert);
     }
     if alerts.len() != leaf_of.len() {
@@ -188,8 +190,8 @@ pub fn name_leaves(dir: &Path, compression: Compression, leaf_of: &[Option<u64>]
     }
     let tmp_name = format!("{name}.tmp");
     let tmp = dir.join(&tmp_name);
-    let mut out = OutFile::create_at(&tmp, compression)
-        .ctx(|| format!("cannot create {}", tmp.display()))?;
+    let mut out =
+        OutFile::create_at(&tmp, compression).ctx(|| format!("cannot create {}", tmp.display()))?;
     for (mut alert, leaf) in alerts.into_iter().zip(leaf_of) {
         alert.custos.evidence_leaf = *leaf;
         serde_json::to_writer(&mut out, &alert)

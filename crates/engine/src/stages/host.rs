@@ -99,12 +99,12 @@ impl HostStage {
             };
             for (i, d) in self.detectors.iter_mut().enumerate() {
                 self.alerts.set_current(i);
-                let score = d.packet(&view, &mut self.alerts).map_err(|e| {
-                    EngineError::Detector {
-                        detector: d.name().to_string(),
-                        message: e.0,
-                    }
-                })?;
+                let score =
+                    d.packet(&view, &mut self.alerts)
+                        .map_err(|e| EngineError::Detector {
+                            detector: d.name().to_string(),
+                            message: e.0,
+                        })?;
                 if let Some(col) = self.scoring.iter().position(|&s| s == i) {
                     if let Some(v) = row.values.get_mut(col) {
                         *v = score.unwrap_or(0.0);
@@ -146,10 +146,11 @@ impl HostStage {
                     self.findings.event(e);
                     for (i, d) in self.detectors.iter_mut().enumerate() {
                         self.alerts.set_current(i);
-                        d.event(e, &mut self.alerts).map_err(|err| EngineError::Detector {
-                            detector: d.name().to_string(),
-                            message: err.0,
-                        })?;
+                        d.event(e, &mut self.alerts)
+                            .map_err(|err| EngineError::Detector {
+                                detector: d.name().to_string(),
+                                message: err.0,
+                            })?;
                     }
                 }
                 Record::Flow(f) => {
@@ -178,7 +179,7 @@ impl HostStage {
     pub fn finish(
         self,
         out: &mut Vec<Record>,
-    ) -> Result<(HostSummary, Vec<Box<dyn Detector>>), EngineError> {
+    ) -> Result<(HostSummary, crate::detector::Detectors), EngineError> {
         let HostStage {
             inventory,
             findings,

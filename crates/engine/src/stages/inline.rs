@@ -38,18 +38,7 @@ impl Inline {
     ///
     /// # Errors
     /// A detector's or sink's error.
-    pub fn finish(
-        mut self,
-    ) -> Result<
-        (
-            PacketStage,
-            super::host::HostSummary,
-            Vec<Box<dyn crate::Detector>>,
-            OutputStage,
-            RunInfo,
-        ),
-        EngineError,
-    > {
+    pub fn finish(mut self) -> Result<Finished, EngineError> {
         self.output.begin(&self.info)?;
         let (host, output, out) = (&mut self.host, &mut self.output, &mut self.out);
         let mut flush = |chunk: &mut Vec<Record>| -> Result<(), EngineError> {
@@ -60,17 +49,27 @@ impl Inline {
         self.host.upstream(&mut self.upstream, &mut self.out)?;
         let (summary, detectors) = self.host.finish(&mut self.out)?;
         self.output.records(&mut self.out)?;
-        Ok((self.packet, summary, detectors, self.output, self.info))
+        Ok(Finished {
+            packet: self.packet,
+            summary,
+            detectors,
+            output: self.output,
+            info: self.info,
+        })
     }
 }
 
+/// The stages after the last packet, for the statistics and the sinks' end.
+pub(crate) struct Finished {
+    pub packet: PacketStage,
+    pub summary: super::host::HostSummary,
+    pub detectors: crate::detector::Detectors,
+    pub output: OutputStage,
+    pub info: RunInfo,
+}
+
 impl PacketSink for Inline {
-    fn packet(
-        &mut self,
-        linktype: u32,
-        meta: &PacketMeta,
-        data: &[u8],
-    ) -> Result<(), EngineError> {
+    fn packet(&mut self, linktype: u32, meta: &PacketMeta, data: &[u8]) -> Result<(), EngineError> {
         if self.run_index == 0 {
             self.info.first_ts = Some(meta.ts);
             self.output.begin(&self.info)?;
@@ -79,10 +78,13 @@ impl PacketSink for Inline {
         self.run_index += 1;
         let host = &mut self.host;
         let out = &mut self.out;
-        self.packet
-            .packet(linktype, meta, data, &mut self.upstream, |decoded, _, up| {
-                host.packet(run_index, linktype, meta, data, decoded, up, out)
-            })?;
+        self.packet.packet(
+            linktype,
+            meta,
+            data,
+            &mut self.upstream,
+            |decoded, _, up| host.packet(run_index, linktype, meta, data, decoded, up, out),
+        )?;
         self.output.records(&mut self.out)
     }
 

@@ -1,16 +1,16 @@
 //! The packet stage: decode → flow table → application tracker. Flow-local work; it emits
 //! application events and ended flows, in packet order.
 
+use crate::error::EngineError;
 use custos_app::{AppConfig, AppEvent, AppTracker};
 use custos_capture::LinkType;
 use custos_decode::{
-    ChecksumMode, ChecksumPolicy, ChecksumSetting, ChecksumStatus, Decoded, Decoder,
-    DecoderConfig, Layer,
+    ChecksumMode, ChecksumPolicy, ChecksumSetting, ChecksumStatus, Decoded, Decoder, DecoderConfig,
+    Layer,
 };
 use custos_flow::{
     ConnSummary, EndReason, EndedFlow, Flow, FlowConfig, FlowKey, FlowSink, FlowTable, PacketMeta,
 };
-use crate::error::EngineError;
 use custos_output::{Record, Stats};
 
 /// Gives ended flows their application protocol and queues them; at the end of input,
@@ -156,11 +156,7 @@ impl PacketStage {
                 .packet(meta.ts, meta.file, meta.index, &decoded);
         }
         self.tracker.take_events(&mut self.events);
-        out.extend(
-            self.events
-                .drain(..)
-                .map(|e| Record::Event(Box::new(e))),
-        );
+        out.extend(self.events.drain(..).map(|e| Record::Event(Box::new(e))));
         if decoded.unsupported_link {
             bump(&mut self.unsupported, linktype);
         } else {
@@ -199,11 +195,7 @@ impl PacketStage {
     ) -> Result<(), EngineError> {
         self.tracker.finish();
         self.tracker.take_events(&mut self.events);
-        out.extend(
-            self.events
-                .drain(..)
-                .map(|e| Record::Event(Box::new(e))),
-        );
+        out.extend(self.events.drain(..).map(|e| Record::Event(Box::new(e))));
         let mut sink = FlowsOut {
             tracker: &mut self.tracker,
             out,

@@ -5,7 +5,7 @@
 use super::host::{HostStage, HostSummary};
 use super::output::OutputStage;
 use super::packet::{decoder_config, PacketStage};
-use crate::detector::Detector;
+use crate::detector::Detectors;
 use crate::error::EngineError;
 use crate::source::PacketSink;
 use custos_decode::{ChecksumMode, Decoder};
@@ -59,7 +59,7 @@ enum ToOutput {
     Finish(RunInfo, RunEnd, Box<Stats>),
 }
 
-type HostResult = Result<(HostSummary, Vec<Box<dyn Detector>>), EngineError>;
+type HostResult = Result<(HostSummary, Detectors), EngineError>;
 
 /// The packet stage on this thread, feeding the others.
 pub(crate) struct Threaded {
@@ -149,7 +149,7 @@ impl Threaded {
         mut self,
         end: RunEnd,
         stats: impl FnOnce(&PacketStage, &HostSummary, &RunInfo) -> Stats,
-    ) -> Result<(Box<Stats>, Vec<Box<dyn Detector>>), EngineError> {
+    ) -> Result<(Box<Stats>, Detectors), EngineError> {
         if self.run_index == 0 {
             self.send(ToHost::Begin(self.info.clone()))?;
         }
@@ -203,12 +203,7 @@ impl Threaded {
 }
 
 impl PacketSink for Threaded {
-    fn packet(
-        &mut self,
-        linktype: u32,
-        meta: &PacketMeta,
-        data: &[u8],
-    ) -> Result<(), EngineError> {
+    fn packet(&mut self, linktype: u32, meta: &PacketMeta, data: &[u8]) -> Result<(), EngineError> {
         if self.run_index == 0 {
             self.info.first_ts = Some(meta.ts);
             self.send(ToHost::Begin(self.info.clone()))?;
@@ -253,11 +248,7 @@ impl PacketSink for Threaded {
     }
 }
 
-fn host_thread(
-    mut host: HostStage,
-    rx: Receiver<ToHost>,
-    tx: SyncSender<ToOutput>,
-) -> HostResult {
+fn host_thread(mut host: HostStage, rx: Receiver<ToHost>, tx: SyncSender<ToOutput>) -> HostResult {
     let mut decoder = Decoder::new(decoder_config(ChecksumMode::Verify));
     let mut upstream = Vec::new();
     let send = |msg: ToOutput| tx.send(msg).map_err(|_| EngineError::Thread("output"));

@@ -93,7 +93,8 @@ impl Sink for EveFlowSink {
 
     fn record(&mut self, record: &Record) -> Result<(), SinkError> {
         if let (Record::Flow(f), Some(w)) = (record, self.writer.as_mut()) {
-            w.write_flow(f).map_err(|e| SinkError::new("flows.jsonl", e))?;
+            w.write_flow(f)
+                .map_err(|e| SinkError::new("flows.jsonl", e))?;
         }
         Ok(())
     }

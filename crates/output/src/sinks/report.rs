@@ -50,7 +50,8 @@ impl Sink for FindingsSink {
 
     fn finish(&mut self, _end: &RunEnd) -> Result<Option<serde_json::Value>, SinkError> {
         if let Some(out) = self.out.take() {
-            out.close().map_err(|e| SinkError::new("findings.jsonl", e))?;
+            out.close()
+                .map_err(|e| SinkError::new("findings.jsonl", e))?;
         }
         Ok(None)
     }
