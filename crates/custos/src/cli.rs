@@ -256,6 +256,9 @@ pub enum CompressArg {
 pub enum EventsArg {
     /// Every event.
     All,
+    /// Routine messages (MQTT publishes and keep-alives, Modbus reads, CoAP GETs and their
+    /// answers) counted per session in one `app_summary` record; every other event written.
+    Summary,
     /// None (no events.jsonl); findings, inventory and detectors still see every event.
     None,
 }

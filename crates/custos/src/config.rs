@@ -92,6 +92,7 @@ pub fn analyze_config(a: &AnalyzeArgs) -> anyhow::Result<EngineConfig> {
     if let Some(e) = a.events {
         cfg.output.events = match e {
             EventsArg::All => EventLevel::All,
+            EventsArg::Summary => EventLevel::Summary,
             EventsArg::None => EventLevel::None,
         };
     }

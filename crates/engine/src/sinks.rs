@@ -28,7 +28,7 @@ pub fn builtin_sinks(
         sinks.push(Box::new(EveFlowSink::create(dir, c)?));
     }
     if settings.wants("events.jsonl") && settings.events != EventLevel::None {
-        sinks.push(Box::new(EventsSink::create(dir, c)?));
+        sinks.push(Box::new(EventsSink::create(dir, c, settings.events)?));
     }
     if settings.wants("devices.json") {
         sinks.push(Box::new(DevicesSink::create(dir, c)?));

@@ -1,5 +1,6 @@
 //! `events.jsonl`: application events, EVE style (`event_type` = protocol).
 
+use super::event_summary::{routine_kind, Session, Sessions};
 use crate::out_file::{Compression, OutFile};
 use crate::sink::{RunEnd, RunInfo, Sink, SinkError};
 use crate::time::EveTimeWriter;
@@ -18,6 +19,9 @@ pub enum EventLevel {
     /// Every event.
     #[default]
     All,
+    /// Routine messages (MQTT publishes and keep-alives, Modbus reads, CoAP GETs and their
+    /// answers) counted per session in one `app_summary` record; every other event written.
+    Summary,
     /// No events file.
     None,
 }
@@ -31,6 +35,8 @@ pub struct EventsSink {
     prefixes: FxHashMap<u64, String>,
     line: Vec<u8>,
     clock: EveTimeWriter,
+    level: EventLevel,
+    sessions: Sessions,
 }
 
 impl EventsSink {
@@ -38,7 +44,11 @@ impl EventsSink {
     ///
     /// # Errors
     /// The file cannot be created.
-    pub fn create(dir: &Path, compression: Compression) -> Result<Self, SinkError> {
+    pub fn create(
+        dir: &Path,
+        compression: Compression,
+        level: EventLevel,
+    ) -> Result<Self, SinkError> {
         let out = OutFile::create(dir, "events.jsonl", compression)
             .map_err(|e| SinkError::new("events.jsonl", e))?;
         Ok(EventsSink {
@@ -47,16 +57,18 @@ impl EventsSink {
             prefixes: FxHashMap::default(),
             line: Vec::with_capacity(1024),
             clock: EveTimeWriter::default(),
+            level,
+            sessions: Sessions::default(),
         })
     }
 
-    fn write_event(&mut self, e: &AppEvent) -> std::io::Result<()> {
+    /// Starts a line: timestamp, event type and the connection's endpoints.
+    fn begin_line(&mut self, ts: i64, name: &str, e: &AppEvent) {
         // Bytes, not a String: serde_json writes into the same buffer without a UTF-8 check.
         let line = &mut self.line;
-        let name = e.event_type();
         line.clear();
         line.extend_from_slice(b"{\"timestamp\":\"");
-        self.clock.push(line, e.ts);
+        self.clock.push(line, ts);
         line.extend_from_slice(b"\",\"event_type\":\"");
         line.extend_from_slice(name.as_bytes());
         line.extend_from_slice(b"\",");
@@ -79,6 +91,42 @@ impl EventsSink {
             )
         });
         line.extend_from_slice(prefix.as_bytes());
+    }
+
+    /// Ends a line with the `custos` object (input file when several, packet indices).
+    fn end_line(
+        &mut self,
+        file: u16,
+        first_packet: Option<u64>,
+        packet: u64,
+    ) -> std::io::Result<()> {
+        let line = &mut self.line;
+        // The input file is named only when there are several (stats.json names them all).
+        if self.file_json.len() > 1 {
+            let file = self
+                .file_json
+                .get(usize::from(file))
+                .map_or("\"\"", String::as_str);
+            line.extend_from_slice(b",\"custos\":{\"pcap_file\":");
+            line.extend_from_slice(file.as_bytes());
+            line.push(b',');
+        } else {
+            line.extend_from_slice(b",\"custos\":{");
+        }
+        if let Some(first) = first_packet {
+            write!(line, "\"first_packet\":{first},")?;
+        }
+        writeln!(line, "\"packet\":{packet}}}}}")?;
+        match self.out.as_mut() {
+            Some(out) => out.write_all(line),
+            None => Ok(()),
+        }
+    }
+
+    fn write_event(&mut self, e: &AppEvent) -> std::io::Result<()> {
+        let name = e.event_type();
+        self.begin_line(e.ts, name, e);
+        let line = &mut self.line;
         line.extend_from_slice(match e.direction {
             Direction::ToServer => b",\"direction\":\"to_server\",\"",
             Direction::ToClient => b",\"direction\":\"to_client\",\"",
@@ -96,23 +144,23 @@ impl EventsSink {
         if body.is_err() {
             line.extend_from_slice(b"null");
         }
-        // The input file is named only when there are several (stats.json names them all).
-        if self.file_json.len() > 1 {
-            let file = self
-                .file_json
-                .get(usize::from(e.file))
-                .map_or("\"\"", String::as_str);
-            line.extend_from_slice(b",\"custos\":{\"pcap_file\":");
-            line.extend_from_slice(file.as_bytes());
-            line.push(b',');
-        } else {
-            line.extend_from_slice(b",\"custos\":{");
-        }
-        writeln!(line, "\"packet\":{}}}}}", e.index)?;
-        match self.out.as_mut() {
-            Some(out) => out.write_all(line),
-            None => Ok(()),
-        }
+        self.end_line(e.file, None, e.index)
+    }
+
+    /// One `app_summary` record for a session's routine events.
+    fn write_summary(&mut self, s: &Session) -> std::io::Result<()> {
+        self.begin_line(s.last_ts, "app_summary", &s.first);
+        let total: u64 = s.counts.values().sum();
+        let first = crate::time::eve_time(s.first.ts);
+        let body = json!({
+            "app_proto": s.first.proto.name(),
+            "events": total,
+            "counts": s.counts,
+            "first_timestamp": first,
+        });
+        self.line.extend_from_slice(b",\"app_summary\":");
+        serde_json::to_writer(&mut self.line, &body)?;
+        self.end_line(s.last_file, Some(s.first.index), s.last_index)
     }
 }
 
@@ -131,14 +179,29 @@ impl Sink for EventsSink {
     }
 
     fn record(&mut self, record: &Record) -> Result<(), SinkError> {
-        if let Record::Event(e) = record {
-            self.write_event(e)
-                .map_err(|e| SinkError::new("events.jsonl", e))?;
-        }
-        Ok(())
+        let summary = self.level == EventLevel::Summary;
+        let written = match record {
+            Record::Event(e) => match routine_kind(e).filter(|_| summary) {
+                Some(kind) => match self.sessions.count(e, kind) {
+                    Some(early) => self.write_summary(&early),
+                    None => Ok(()),
+                },
+                None => self.write_event(e),
+            },
+            Record::Flow(f) if summary => match self.sessions.ended(f) {
+                Some(s) => self.write_summary(&s),
+                None => Ok(()),
+            },
+            _ => Ok(()),
+        };
+        written.map_err(|e| SinkError::new("events.jsonl", e))
     }
 
     fn finish(&mut self, _end: &RunEnd) -> Result<Option<serde_json::Value>, SinkError> {
+        for s in self.sessions.drain() {
+            self.write_summary(&s)
+                .map_err(|e| SinkError::new("events.jsonl", e))?;
+        }
         if let Some(out) = self.out.take() {
             out.close().map_err(|e| SinkError::new("events.jsonl", e))?;
         }

@@ -1,6 +1,7 @@
 //! The built-in file sinks, one per output file.
 
 mod detection;
+mod event_summary;
 mod events;
 mod flows;
 mod report;
