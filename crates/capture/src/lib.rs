@@ -69,6 +69,7 @@
     )
 )]
 
+mod afpacket;
 mod buffer;
 mod error;
 mod linktype;
@@ -82,7 +83,7 @@ mod tests;
 
 pub use error::{CaptureError, CaptureErrorKind};
 pub use linktype::{LinkType, MAX_UNKNOWN_NAMES};
-pub use live::{LiveCapture, LiveOptions};
+pub use live::{KernelStats, LiveCapture, LiveOptions};
 pub use reader::{CaptureFormat, FileReader};
 
 /// Packet time: nanoseconds since the Unix epoch (signed).

@@ -1,13 +1,13 @@
 //! [`LiveCapture`]: packets from a network interface through a Linux `AF_PACKET` socket
-//! (via `pnet_datalink`), promiscuous, as Ethernet frames.
+//! (`crate::afpacket`), promiscuous, with the kernel's drop counters.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use pnet_datalink::{Channel, DataLinkReceiver};
-
+pub use crate::afpacket::KernelStats;
+use crate::afpacket::{interface_index, PacketSocket};
 use crate::error::{CaptureError, CaptureErrorKind};
 use crate::linktype::LinkType;
 use crate::{Packet, PacketSource, Timestamp};
@@ -27,6 +27,10 @@ pub struct LiveOptions {
     pub snaplen: usize,
     /// Put the interface in promiscuous mode (default true).
     pub promiscuous: bool,
+    /// Kernel receive buffer of the socket, bytes (default 32 MiB): what absorbs bursts while
+    /// custos is busy; frames beyond it are dropped by the kernel and counted
+    /// ([`LiveCapture::kernel_stats`]).
+    pub buffer_bytes: usize,
 }
 
 impl Default for LiveOptions {
@@ -37,6 +41,7 @@ impl Default for LiveOptions {
             stop: None,
             snaplen: 262_144,
             promiscuous: true,
+            buffer_bytes: 32 << 20,
         }
     }
 }
@@ -54,13 +59,17 @@ impl LiveOptions {
 /// A live capture on one interface.
 ///
 /// Timestamps are the wall clock when the frame is handed to us (the only place the wall clock is
-/// used). `orig_len` equals the captured length: the socket does not report the length of frames
-/// cut at `snaplen`. `offset` is always 0 and `interface` 0.
+/// used). `orig_len` is the frame's length on the wire, also for frames cut at `snaplen`.
+/// `offset` is always 0 and `interface` 0. Frames the kernel could not queue because the socket
+/// buffer ([`LiveOptions::buffer_bytes`]) was full are counted in [`LiveCapture::kernel_stats`].
 pub struct LiveCapture {
     name: String,
-    rx: Box<dyn DataLinkReceiver>,
-    /// Reused copy of the last frame: the receiver's borrow cannot be returned from the retry loop.
+    socket: PacketSocket,
+    linktype: LinkType,
+    /// The last frame (reused).
     frame: Vec<u8>,
+    /// Its length on the wire.
+    orig_len: usize,
     opts: LiveOptions,
     index: u64,
     done: bool,
@@ -94,29 +103,50 @@ impl LiveCapture {
     /// `CAP_NET_RAW`), [`CaptureErrorKind::UnsupportedChannel`] for a non-Ethernet channel.
     pub fn open_with(interface: &str, opts: LiveOptions) -> Result<LiveCapture, CaptureError> {
         let err = |kind| CaptureError::new(interface, 0, 0, kind);
-        let iface = pnet_datalink::interfaces()
-            .into_iter()
-            .find(|i| i.name == interface)
-            .ok_or_else(|| err(CaptureErrorKind::NoSuchInterface))?;
-        let config = pnet_datalink::Config {
-            read_buffer_size: opts.snaplen.max(64),
-            read_timeout: Some(opts.read_timeout),
-            promiscuous: opts.promiscuous,
-            ..pnet_datalink::Config::default()
+        let ifindex =
+            interface_index(interface).ok_or_else(|| err(CaptureErrorKind::NoSuchInterface))?;
+        // ARPHRD type: Ethernet and loopback carry Ethernet headers; "none" (tun) raw IP.
+        let linktype = match std::fs::read_to_string(format!("/sys/class/net/{interface}/type"))
+            .ok()
+            .and_then(|t| t.trim().parse::<u32>().ok())
+        {
+            Some(1 | 772) | None => LinkType::ETHERNET,
+            Some(65534) => LinkType::RAW,
+            Some(_) => return Err(err(CaptureErrorKind::UnsupportedChannel)),
         };
-        let rx = match pnet_datalink::channel(&iface, config) {
-            Ok(Channel::Ethernet(_tx, rx)) => rx,
-            Ok(_) => return Err(err(CaptureErrorKind::UnsupportedChannel)),
-            Err(e) => return Err(err(CaptureErrorKind::Io(e))),
-        };
+        let socket = PacketSocket::open(
+            ifindex,
+            opts.promiscuous,
+            opts.buffer_bytes,
+            opts.read_timeout,
+        )
+        .map_err(|e| err(CaptureErrorKind::Io(e)))?;
         Ok(LiveCapture {
             name: interface.to_owned(),
-            rx,
-            frame: Vec::with_capacity(opts.snaplen.max(64)),
+            socket,
+            linktype,
+            frame: vec![0; opts.snaplen.max(64)],
+            orig_len: 0,
             opts,
             index: 0,
             done: false,
         })
+    }
+
+    /// What the kernel counted since the capture opened: frames queued for custos and frames
+    /// it dropped because the socket buffer was full.
+    ///
+    /// # Errors
+    /// The counters cannot be read.
+    pub fn kernel_stats(&mut self) -> Result<KernelStats, CaptureError> {
+        self.socket
+            .refresh_stats()
+            .map_err(|e| CaptureError::new(&self.name, 0, self.index, CaptureErrorKind::Io(e)))
+    }
+
+    /// The receive buffer the kernel granted, bytes.
+    pub fn buffer_bytes(&self) -> usize {
+        self.socket.buffer_bytes().unwrap_or(0)
     }
 
     /// Number of packets yielded so far.
@@ -150,12 +180,10 @@ impl PacketSource for LiveCapture {
                 self.done = true;
                 return Ok(None);
             }
-            match self.rx.next() {
-                Ok(data) => {
-                    let ts = now_ns();
-                    self.frame.clear();
-                    self.frame.extend_from_slice(data);
-                    break ts;
+            match self.socket.recv(&mut self.frame) {
+                Ok(n) => {
+                    self.orig_len = n;
+                    break now_ns();
                 }
                 Err(e)
                     if matches!(
@@ -177,11 +205,12 @@ impl PacketSource for LiveCapture {
         };
         let index = self.index;
         self.index += 1;
+        let caplen = self.orig_len.min(self.frame.len());
         Ok(Some(Packet {
             ts,
-            linktype: LinkType::ETHERNET,
-            data: &self.frame,
-            orig_len: u32::try_from(self.frame.len()).unwrap_or(u32::MAX),
+            linktype: self.linktype,
+            data: self.frame.get(..caplen).unwrap_or(&[]),
+            orig_len: u32::try_from(self.orig_len).unwrap_or(u32::MAX),
             index,
             offset: 0,
             interface: 0,

@@ -47,6 +47,12 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<Outcome> {
     for w in &summary.warnings {
         eprintln!("custos: warning: {w}");
     }
+    if let Some(l) = &summary.stats.live {
+        eprintln!(
+            "custos: live capture: {} frames read; the kernel saw {} and dropped {} (buffer {} bytes)",
+            summary.stats.packets, l.kernel_seen, l.kernel_dropped, l.buffer_bytes
+        );
+    }
     if let Some(ev) = summary.stats.outputs.get("evidence") {
         if args.interface.is_some() {
             eprintln!(

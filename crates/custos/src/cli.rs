@@ -302,6 +302,11 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub zeek_bare: bool,
 
+    /// With --interface: the capture socket's kernel buffer, bytes; frames beyond it are
+    /// dropped by the kernel, counted in stats.json and reported [default: 33554432].
+    #[arg(long, value_name = "BYTES")]
+    pub live_buffer: Option<usize>,
+
     /// Stop after this many packets (useful with --interface).
     #[arg(long, value_name = "N")]
     pub max_packets: Option<u64>,

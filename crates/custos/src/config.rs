@@ -69,6 +69,7 @@ pub fn analyze_config(a: &AnalyzeArgs) -> anyhow::Result<EngineConfig> {
         cfg.app.oui_dir.clone_from(&a.oui_dir);
     }
     set(&mut cfg.threads, a.threads);
+    set(&mut cfg.live.buffer_bytes, a.live_buffer);
     if a.max_packets.is_some() {
         cfg.max_packets = a.max_packets;
     }

@@ -38,6 +38,8 @@ pub struct EngineConfig {
     pub detect: DetectSettings,
     /// The evidence log, when alerts are logged as evidence.
     pub evidence: Option<EvidenceSettings>,
+    /// Live capture.
+    pub live: LiveSettings,
 }
 
 impl Default for EngineConfig {
@@ -51,6 +53,7 @@ impl Default for EngineConfig {
             app: AppSettings::default(),
             detect: DetectSettings::default(),
             evidence: None,
+            live: LiveSettings::default(),
         }
     }
 }
@@ -342,6 +345,23 @@ fn default_sensor() -> String {
     "custos".into()
 }
 
+/// `[live]`: live capture.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LiveSettings {
+    /// Kernel receive buffer of the capture socket, bytes: what absorbs bursts while custos
+    /// is busy. Frames beyond it are dropped by the kernel and counted in `stats.json`.
+    pub buffer_bytes: usize,
+}
+
+impl Default for LiveSettings {
+    fn default() -> Self {
+        LiveSettings {
+            buffer_bytes: custos_capture::LiveOptions::default().buffer_bytes,
+        }
+    }
+}
+
 impl EngineConfig {
     /// Reads a configuration file.
     ///
@@ -368,6 +388,9 @@ impl EngineConfig {
         let bad = |m: String| Err(EngineError::Config(m));
         if self.threads == 0 {
             return bad("threads (--threads) must be at least 1".into());
+        }
+        if self.live.buffer_bytes < 65_536 {
+            return bad("live.buffer_bytes (--live-buffer) must be at least 65536".into());
         }
         if self.flow.max_flows == 0 {
             return bad("flow.max_flows (--max-flows) must be at least 1".into());
@@ -472,6 +495,8 @@ threshold_rule = "phi-beta"
 [evidence]
 log = "log"
 key = "k.skey"
+[live]
+buffer_bytes = 1048576
 "#;
         let c = EngineConfig::from_toml(text, "t").unwrap();
         assert_eq!(c.threads, 3);
@@ -486,6 +511,7 @@ key = "k.skey"
             ThresholdRuleSetting::PhiBeta
         );
         assert_eq!(c.evidence.as_ref().unwrap().sensor, "custos");
+        assert_eq!(c.live.buffer_bytes, 1 << 20);
         c.validate().unwrap();
     }
 

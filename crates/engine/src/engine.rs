@@ -116,7 +116,7 @@ impl Engine {
                 return Err(EngineError::Config("--evidence needs capture files (standard input cannot be read back for excerpts)".into()));
             }
         }
-        let mut opened = Opened::open(&source, cfg.max_packets)?;
+        let mut opened = Opened::open(&source, cfg.max_packets, cfg.live.buffer_bytes)?;
         let names = source.names();
         let output = OutputStage::new(self.sinks_for(&cfg, &source)?);
         let policy = match (&source, ChecksumSetting::from(cfg.decode.checksums)) {
@@ -280,6 +280,7 @@ fn build_stats(
     let mut stats = Stats::default();
     let a = packet.fill_stats(&mut stats);
     stats.files.clone_from(&report.files);
+    stats.live.clone_from(&report.live);
     stats.app = Some(json!({
         "connections": a.connections,
         "recognised": a.recognised,

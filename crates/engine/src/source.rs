@@ -84,7 +84,11 @@ impl Opened {
     ///
     /// # Errors
     /// An input that cannot be opened, named.
-    pub fn open(source: &Source, max_packets: Option<u64>) -> Result<Opened, EngineError> {
+    pub fn open(
+        source: &Source,
+        max_packets: Option<u64>,
+        buffer_bytes: usize,
+    ) -> Result<Opened, EngineError> {
         match source {
             Source::Files(paths) => {
                 let mut readers = Vec::with_capacity(paths.len());
@@ -99,6 +103,7 @@ impl Opened {
             Source::Interface { name, stop } => {
                 let mut opts = LiveOptions::with_stop(Arc::clone(stop));
                 opts.max_packets = max_packets;
+                opts.buffer_bytes = buffer_bytes;
                 let live =
                     LiveCapture::open_with(name, opts).map_err(|source| EngineError::Input {
                         context: format!("cannot capture on {name}"),
@@ -107,6 +112,21 @@ impl Opened {
                 Ok(Opened::Live(Box::new(live)))
             }
         }
+    }
+
+    /// A live capture's counters, given the packets custos read.
+    pub fn live_stats(&mut self, read: u64) -> Option<custos_output::LiveStats> {
+        let Opened::Live(live) = self else {
+            return None;
+        };
+        let k = live.kernel_stats().ok()?;
+        Some(custos_output::LiveStats {
+            kernel_seen: k.received,
+            kernel_dropped: k.dropped,
+            custos_dropped: 0,
+            left_unread: k.received.saturating_sub(k.dropped).saturating_sub(read),
+            buffer_bytes: live.buffer_bytes() as u64,
+        })
     }
 
     /// Total bytes, when every input is a memory-mapped file.
@@ -147,8 +167,10 @@ pub(crate) struct ReadReport {
     pub files: Vec<FileStats>,
     /// An input ended early on damage.
     pub partial: bool,
-    /// Warnings to show (damage, altered input), in order.
+    /// Warnings to show (damage, altered input, frames dropped), in order.
     pub warnings: Vec<String>,
+    /// Live capture counters.
+    pub live: Option<custos_output::LiveStats>,
 }
 
 /// Where the read loop is.
@@ -222,6 +244,7 @@ pub(crate) fn read_all(
         files: Vec::new(),
         partial: false,
         warnings: Vec::new(),
+        live: None,
     };
     let mut state = ReadState {
         read: 0,
@@ -260,6 +283,16 @@ pub(crate) fn read_all(
             let err = state.read_input(live.as_mut(), 0, &mut fs)?;
             end_input(&mut report, fs, err);
         }
+    }
+    report.live = opened.live_stats(state.read);
+    if let Some(l) = report.live.as_ref().filter(|l| l.kernel_dropped > 0) {
+        report.warnings.push(format!(
+            "{}: the kernel dropped {} of {} frames (socket buffer of {} bytes full: custos did not keep up); raise --live-buffer or give custos more cores",
+            names.first().map_or("", String::as_str),
+            l.kernel_dropped,
+            l.kernel_seen,
+            l.buffer_bytes
+        ));
     }
     Ok(report)
 }

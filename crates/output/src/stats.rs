@@ -21,6 +21,22 @@ pub struct FileStats {
     pub warnings: Vec<String>,
 }
 
+/// Live capture: what the kernel saw and dropped, and what custos read.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LiveStats {
+    /// Frames the kernel gave the capture socket, dropped ones included.
+    pub kernel_seen: u64,
+    /// Frames the kernel dropped because the socket buffer was full (custos did not keep up).
+    pub kernel_dropped: u64,
+    /// Frames custos's own queues dropped: always 0, they make the reader wait instead, so
+    /// any loss shows up as `kernel_dropped`.
+    pub custos_dropped: u64,
+    /// Frames still in the socket buffer when the capture stopped (not read).
+    pub left_unread: u64,
+    /// The socket buffer the kernel granted, bytes.
+    pub buffer_bytes: u64,
+}
+
 /// Wall-clock measurements: the only non-deterministic part of `stats.json`.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct RunStats {
@@ -61,6 +77,9 @@ pub struct Stats {
     pub fragments: BTreeMap<String, u64>,
     /// Flow counters.
     pub flows: BTreeMap<String, u64>,
+    /// Live capture counters (kernel drops), for a live interface.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<LiveStats>,
     /// Application-layer counters (connections followed, events, gaps).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app: Option<serde_json::Value>,
