@@ -77,6 +77,7 @@ mod live;
 mod pcap;
 mod pcapng;
 mod reader;
+mod writer;
 
 #[cfg(test)]
 mod tests;
@@ -85,6 +86,7 @@ pub use error::{CaptureError, CaptureErrorKind};
 pub use linktype::{LinkType, MAX_UNKNOWN_NAMES};
 pub use live::{KernelStats, LiveCapture, LiveOptions};
 pub use reader::{CaptureFormat, FileReader};
+pub use writer::{PcapWriter, FILE_HEADER_LEN, RECORD_HEADER_LEN};
 
 /// Packet time: nanoseconds since the Unix epoch (signed).
 pub type Timestamp = i64;

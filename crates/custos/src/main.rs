@@ -11,11 +11,6 @@ mod keys;
 mod train;
 
 use clap::Parser;
-
-// The engine's stages hand records between threads; mimalloc frees memory allocated by
-// another thread without the arena lock contention glibc's malloc shows there.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 /// Exit status of a run that completed.

@@ -15,6 +15,9 @@ pub enum JcsError {
     /// NaN and infinities have no JSON form (RFC 8785 §3.2.2.3).
     #[error("number {0} cannot be canonicalised (not finite)")]
     NonFinite(String),
+    /// A record could not be turned into JSON.
+    #[error("record cannot be encoded as JSON: {0}")]
+    Encode(String),
 }
 
 /// The JCS form of `value`.

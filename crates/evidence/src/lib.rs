@@ -78,6 +78,7 @@ pub mod checkpoint;
 pub mod excerpt;
 pub mod jcs;
 pub mod layout;
+pub mod leaf;
 pub mod log;
 pub mod merkle;
 pub mod note;
@@ -89,6 +90,7 @@ pub use case::{
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use excerpt::write_excerpt;
 pub use jcs::{canonicalize, JcsError};
+pub use leaf::{AlertLeaf, CaptureLeaf, LeafPackets, CAPTURE_TYPE};
 pub use log::{parse_entry_bundle, Log, LogError, OpenKind, Opened, MAX_ENTRY_SIZE};
 pub use merkle::{
     empty_root, leaf_hash, node_hash, root_from_leaf_hashes, verify_consistency, verify_inclusion,

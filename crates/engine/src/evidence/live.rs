@@ -4,10 +4,11 @@
 use super::{
     archive_checkpoint, excerpt_key, excerpt_pcap, hex, load_signer, open_log, Ctx,
     EvidenceSettings, ExcerptKey, Packet, PendingAlert, Result, EXCERPT_BYTES, EXCERPT_PACKETS,
+    SNAPLEN,
 };
+use custos_capture::PcapWriter;
 use custos_decode::{ChecksumMode, Decoder, DecoderConfig};
-use custos_evidence::{Log, Signer};
-use serde_json::{json, Value};
+use custos_evidence::{AlertLeaf, CaptureLeaf, Log, Signer, CAPTURE_TYPE};
 use sha2::{Digest, Sha256};
 use std::collections::VecDeque;
 
@@ -26,26 +27,32 @@ struct RingPacket {
     packet: Packet,
 }
 
+/// A writer that hashes what passes through it.
+struct Hashing<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: std::io::Write> std::io::Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(buf.get(..n).unwrap_or(buf));
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 struct Spool {
     seq: u64,
     name: String,
-    file: std::io::BufWriter<std::fs::File>,
-    hasher: Sha256,
-    bytes: u64,
-    packets: u64,
+    pcap: PcapWriter<Hashing<std::io::BufWriter<std::fs::File>>>,
     first_index: u64,
     first_ts: i64,
     last_index: u64,
     last_ts: i64,
-}
-
-impl Spool {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        use std::io::Write;
-        self.hasher.update(bytes);
-        self.bytes += bytes.len() as u64;
-        self.file.write_all(bytes)
-    }
 }
 
 /// Evidence for live capture: every packet is spooled to rotating pcap files that are hashed
@@ -62,7 +69,7 @@ pub struct LiveEvidence {
     ring_bytes: usize,
     spool: Option<Spool>,
     next_seq: u64,
-    waiting: Vec<Value>,
+    waiting: Vec<AlertLeaf>,
     leaves: u64,
 }
 
@@ -103,29 +110,22 @@ impl LiveEvidence {
         let path = self.cfg.log.join("spool").join(&name);
         let file =
             std::fs::File::create(&path).ctx(|| format!("cannot create {}", path.display()))?;
-        let mut s = Spool {
+        let out = Hashing {
+            inner: std::io::BufWriter::new(file),
+            hasher: Sha256::new(),
+        };
+        let pcap =
+            PcapWriter::new(out, linktype, SNAPLEN).ctx(|| "cannot write the spool file".into())?;
+        self.spool = Some(Spool {
             seq: self.next_seq,
             name,
-            file: std::io::BufWriter::new(file),
-            hasher: Sha256::new(),
-            bytes: 0,
-            packets: 0,
+            pcap,
             first_index: index,
             first_ts: ts,
             last_index: index,
             last_ts: ts,
-        };
+        });
         self.next_seq += 1;
-        let mut header = Vec::with_capacity(24);
-        header.extend_from_slice(&0xa1b2_3c4du32.to_le_bytes());
-        header.extend_from_slice(&2u16.to_le_bytes());
-        header.extend_from_slice(&4u16.to_le_bytes());
-        header.extend_from_slice(&[0; 8]);
-        header.extend_from_slice(&262_144u32.to_le_bytes());
-        header.extend_from_slice(&linktype.to_le_bytes());
-        s.write(&header)
-            .ctx(|| "cannot write the spool file".into())?;
-        self.spool = Some(s);
         Ok(())
     }
 
@@ -141,10 +141,9 @@ impl LiveEvidence {
         linktype: u32,
         data: &[u8],
     ) -> Result<()> {
-        let rotate = self
-            .spool
-            .as_ref()
-            .is_some_and(|s| s.bytes >= SPOOL_BYTES || ts.saturating_sub(s.first_ts) >= SPOOL_NS);
+        let rotate = self.spool.as_ref().is_some_and(|s| {
+            s.pcap.bytes() >= SPOOL_BYTES || ts.saturating_sub(s.first_ts) >= SPOOL_NS
+        });
         if rotate {
             self.rotate()?;
         }
@@ -152,14 +151,9 @@ impl LiveEvidence {
             self.open_spool(linktype, index, ts)?;
         }
         if let Some(s) = self.spool.as_mut() {
-            let mut rec = Vec::with_capacity(16 + data.len());
-            rec.extend_from_slice(&(ts.div_euclid(1_000_000_000) as u32).to_le_bytes());
-            rec.extend_from_slice(&(ts.rem_euclid(1_000_000_000) as u32).to_le_bytes());
-            rec.extend_from_slice(&(data.len() as u32).to_le_bytes());
-            rec.extend_from_slice(&orig_len.max(data.len() as u32).to_le_bytes());
-            rec.extend_from_slice(data);
-            s.write(&rec).ctx(|| "cannot write the spool file".into())?;
-            s.packets += 1;
+            s.pcap
+                .write(ts, data, orig_len)
+                .ctx(|| "cannot write the spool file".into())?;
             s.last_index = index;
             s.last_ts = ts;
         }
@@ -220,17 +214,14 @@ impl LiveEvidence {
                 .as_ref()
                 .map(|s| s.name.clone())
                 .unwrap_or_default();
-            self.waiting.push(json!({
-                "type": "custos.alert/1",
-                "alert": a.alert,
-                "community_id": a.alert.get("community_id").cloned().unwrap_or(Value::Null),
-                "packets": { "pcap_file": format!("spool/{spool}"), "alert_packet": a.index, "excerpt_packets": packets.len() },
-                "capture_sha256": Value::Null,
-                "excerpt_sha256": excerpt_sha256,
-                "model_sha256": a.model_sha256,
-                "custos_version": env!("CARGO_PKG_VERSION"),
-                "sensor": self.cfg.sensor,
-            }));
+            // The capture's hash is known once its spool file is closed.
+            self.waiting.push(a.leaf(
+                format!("spool/{spool}"),
+                packets.len(),
+                None,
+                excerpt_sha256,
+                &self.cfg.sensor,
+            ));
         }
         Ok(())
     }
@@ -247,41 +238,42 @@ impl LiveEvidence {
         let Spool {
             seq,
             name,
-            file,
-            hasher,
-            bytes,
-            packets,
+            pcap,
             first_index,
             first_ts,
             last_index,
             last_ts,
         } = s;
+        let (bytes, packets) = (pcap.bytes(), pcap.count());
         let dir = &self.cfg.log;
-        file.into_inner()
+        let Hashing { inner, hasher } =
+            pcap.finish().ctx(|| format!("cannot close spool/{name}"))?;
+        inner
+            .into_inner()
             .map_err(|e| e.into_error())
             .and_then(|f| f.sync_all())
             .and_then(|()| std::fs::File::open(dir.join("spool"))?.sync_all())
             .and_then(|()| std::fs::File::open(dir.join("excerpts"))?.sync_all())
             .ctx(|| format!("cannot close spool/{name}"))?;
         let sha = hex(&hasher.finalize());
-        let mut leaves = vec![custos_evidence::canonicalize(&json!({
-            "type": "custos.capture/1",
-            "pcap_file": format!("spool/{name}"),
-            "sequence": seq,
-            "sha256": sha,
-            "bytes": bytes,
-            "packets": packets,
-            "first_packet": first_index,
-            "last_packet": last_index,
-            "first_ts": first_ts,
-            "last_ts": last_ts,
-            "sensor": self.cfg.sensor,
-            "custos_version": env!("CARGO_PKG_VERSION"),
-        }))
-        .ctx(|| "cannot encode a leaf".into())?];
+        let capture = CaptureLeaf {
+            kind: CAPTURE_TYPE.into(),
+            pcap_file: format!("spool/{name}"),
+            sequence: seq,
+            sha256: sha.clone(),
+            bytes,
+            packets,
+            first_packet: first_index,
+            last_packet: last_index,
+            first_ts,
+            last_ts,
+            sensor: self.cfg.sensor.clone(),
+            custos_version: env!("CARGO_PKG_VERSION").into(),
+        };
+        let mut leaves = vec![capture.to_leaf().ctx(|| "cannot encode a leaf".into())?];
         for mut w in std::mem::take(&mut self.waiting) {
-            w["capture_sha256"] = json!(sha);
-            leaves.push(custos_evidence::canonicalize(&w).ctx(|| "cannot encode a leaf".into())?);
+            w.capture_sha256 = Some(sha.clone());
+            leaves.push(w.to_leaf().ctx(|| "cannot encode a leaf".into())?);
         }
         self.log
             .append_batch(&leaves)

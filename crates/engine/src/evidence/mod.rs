@@ -78,6 +78,36 @@ pub struct PendingAlert {
 }
 
 impl PendingAlert {
+    /// Its leaf record, once its excerpt is written.
+    pub fn leaf(
+        &self,
+        pcap_file: String,
+        excerpt_packets: usize,
+        capture_sha256: Option<String>,
+        excerpt_sha256: String,
+        sensor: &str,
+    ) -> custos_evidence::AlertLeaf {
+        custos_evidence::AlertLeaf {
+            kind: custos_evidence::case::ALERT_TYPE.into(),
+            alert: self.alert.clone(),
+            community_id: self
+                .alert
+                .get("community_id")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            packets: custos_evidence::LeafPackets {
+                pcap_file,
+                alert_packet: self.index,
+                excerpt_packets,
+            },
+            capture_sha256,
+            excerpt_sha256,
+            model_sha256: self.model_sha256.clone(),
+            custos_version: env!("CARGO_PKG_VERSION").into(),
+            sensor: sensor.into(),
+        }
+    }
+
     /// The pending leaf of an alert.
     pub fn of(alert: &custos_output::Alert) -> Self {
         PendingAlert {
@@ -121,26 +151,26 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A classic pcap file (nanosecond magic) of `packets`.
+/// Snap length of excerpts and spool files.
+const SNAPLEN: u32 = 262_144;
+
+/// A classic pcap file (nanosecond timestamps) of `packets`.
 fn excerpt_pcap(packets: &[&Packet]) -> Vec<u8> {
     let linktype = packets.first().map_or(1, |p| p.linktype);
-    let mut out = Vec::with_capacity(24 + packets.iter().map(|p| 16 + p.data.len()).sum::<usize>());
-    out.extend_from_slice(&0xa1b2_3c4du32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&4u16.to_le_bytes());
-    out.extend_from_slice(&[0; 8]);
-    out.extend_from_slice(&262_144u32.to_le_bytes());
-    out.extend_from_slice(&linktype.to_le_bytes());
+    let size = custos_capture::FILE_HEADER_LEN
+        + packets
+            .iter()
+            .map(|p| custos_capture::RECORD_HEADER_LEN + p.data.len())
+            .sum::<usize>();
+    let Ok(mut w) = custos_capture::PcapWriter::new(Vec::with_capacity(size), linktype, SNAPLEN)
+    else {
+        return Vec::new();
+    };
     for p in packets {
-        let secs = p.ts.div_euclid(1_000_000_000) as u32;
-        let ns = p.ts.rem_euclid(1_000_000_000) as u32;
-        out.extend_from_slice(&secs.to_le_bytes());
-        out.extend_from_slice(&ns.to_le_bytes());
-        out.extend_from_slice(&(p.data.len() as u32).to_le_bytes());
-        out.extend_from_slice(&p.orig_len.max(p.data.len() as u32).to_le_bytes());
-        out.extend_from_slice(&p.data);
+        // Writing into a Vec cannot fail.
+        let _ = w.write(p.ts, &p.data, p.orig_len);
     }
-    out
+    w.finish().unwrap_or_default()
 }
 
 /// Opens `dir` as a log bound to `signer` (refusing another key), creating it (origin = the

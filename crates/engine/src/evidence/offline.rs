@@ -9,7 +9,6 @@ use crate::error::EngineError;
 use custos_capture::{FileReader, PacketSource};
 use custos_decode::{ChecksumMode, Decoder, DecoderConfig};
 use custos_output::{Alert, Compression, OutFile};
-use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -72,7 +71,7 @@ pub fn log_alerts(
             checksums: ChecksumMode::Ignore,
             ..DecoderConfig::default()
         });
-        let mut done: Vec<(u64, usize, Value)> = Vec::new();
+        let mut done: Vec<(u64, usize, custos_evidence::AlertLeaf)> = Vec::new();
         while let Ok(Some(p)) = reader.next_packet() {
             if p.index > last {
                 break;
@@ -109,29 +108,19 @@ pub fn log_alerts(
                 let pcap = excerpt_pcap(&packets);
                 let (excerpt_sha256, _) = custos_evidence::write_excerpt(&cfg.log, &pcap)
                     .ctx(|| "cannot keep the alert's packet excerpt".into())?;
-                let record = json!({
-                    "type": "custos.alert/1",
-                    "alert": a.alert,
-                    "community_id": a.alert.get("community_id").cloned().unwrap_or(Value::Null),
-                    "packets": {
-                        "pcap_file": path.display().to_string(),
-                        "alert_packet": a.index,
-                        "excerpt_packets": packets.len(),
-                    },
-                    "capture_sha256": capture_sha256,
-                    "excerpt_sha256": excerpt_sha256,
-                    "model_sha256": a.model_sha256,
-                    "custos_version": env!("CARGO_PKG_VERSION"),
-                    "sensor": cfg.sensor,
-                });
+                let record = a.leaf(
+                    path.display().to_string(),
+                    packets.len(),
+                    Some(capture_sha256.clone()),
+                    excerpt_sha256,
+                    &cfg.sensor,
+                );
                 done.push((a.index, pos, record));
             }
         }
         done.sort_by_key(|(i, pos, _)| (*i, *pos));
         for (_, pos, record) in done {
-            leaves.push(
-                custos_evidence::canonicalize(&record).ctx(|| "cannot encode a leaf".into())?,
-            );
+            leaves.push(record.to_leaf().ctx(|| "cannot encode a leaf".into())?);
             leaf_alert.push(pos);
         }
     }

@@ -43,12 +43,15 @@ impl Inline {
         let (host, output, out) = (&mut self.host, &mut self.output, &mut self.out);
         let mut flush = |chunk: &mut Vec<Record>| -> Result<(), EngineError> {
             host.upstream(chunk, out)?;
-            output.records(out)
+            output.records(out)?;
+            out.clear();
+            Ok(())
         };
         self.packet.finish(&mut self.upstream, &mut flush)?;
         self.host.upstream(&mut self.upstream, &mut self.out)?;
         let (summary, detectors) = self.host.finish(&mut self.out)?;
-        self.output.records(&mut self.out)?;
+        self.output.records(&self.out)?;
+        self.out.clear();
         Ok(Finished {
             packet: self.packet,
             summary,
@@ -85,7 +88,9 @@ impl PacketSink for Inline {
             &mut self.upstream,
             |decoded, _, up| host.packet(run_index, linktype, meta, data, decoded, up, out),
         )?;
-        self.output.records(&mut self.out)
+        self.output.records(&self.out)?;
+        self.out.clear();
+        Ok(())
     }
 
     fn flows_held(&self) -> usize {

@@ -33,17 +33,16 @@ impl OutputStage {
         Ok(())
     }
 
-    /// Hands every record to every sink, then empties `records`.
+    /// Hands every record to every sink (the caller empties `records`).
     ///
     /// # Errors
     /// The first sink error.
-    pub fn records(&mut self, records: &mut Vec<Record>) -> Result<(), EngineError> {
-        for r in records.iter() {
+    pub fn records(&mut self, records: &[Record]) -> Result<(), EngineError> {
+        for r in records {
             for s in &mut self.sinks {
                 s.record(r)?;
             }
         }
-        records.clear();
         Ok(())
     }
 
