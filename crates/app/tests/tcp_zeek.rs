@@ -27,20 +27,7 @@ use custos_app::{
 };
 
 fn shared() -> Option<PathBuf> {
-    let dir = std::env::var_os("CUSTOS_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    if dir.join("corpus/zeek/app").is_dir() {
-        return Some(dir);
-    }
-    if std::env::var_os("CUSTOS_REQUIRE_SHARED").is_some_and(|v| v == "1") {
-        panic!(
-            "shared corpus not found at {} and CUSTOS_REQUIRE_SHARED=1",
-            dir.display()
-        );
-    }
-    eprintln!("skipped: shared corpus not found at {}", dir.display());
-    None
+    custos_test_support::shared()
 }
 
 // ---------------------------------------------------------------- Zeek logs

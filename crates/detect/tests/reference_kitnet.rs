@@ -8,18 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 
 fn shared() -> Option<PathBuf> {
-    let dir = std::env::var_os("CUSTOS_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    if dir.join("reference/kitsune").is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("CUSTOS_REQUIRE_SHARED").is_none_or(|v| v != "1"),
-        "shared corpus not found"
-    );
-    eprintln!("skipped: shared corpus not found");
-    None
+    custos_test_support::shared()
 }
 
 fn reference_features(dir: &std::path::Path) -> Vec<Vec<f64>> {

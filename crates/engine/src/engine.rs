@@ -281,16 +281,16 @@ fn build_stats(
     let a = packet.fill_stats(&mut stats);
     stats.files.clone_from(&report.files);
     stats.live.clone_from(&report.live);
-    stats.app = Some(json!({
-        "connections": a.connections,
-        "recognised": a.recognised,
-        "events": a.events,
-        "evicted": a.evicted,
-        "missed_bytes": a.missed_bytes,
-        "devices": host.devices,
-        "findings": host.findings,
-        "findings_not_kept": host.findings_dropped,
-    }));
+    stats.app = Some(custos_output::AppSummary {
+        connections: a.connections,
+        recognised: a.recognised,
+        events: a.events,
+        evicted: a.evicted,
+        missed_bytes: a.missed_bytes,
+        devices: host.devices,
+        findings: host.findings,
+        findings_not_kept: host.findings_dropped,
+    });
     match host.detectors.as_slice() {
         [] => {}
         [(_, one)] => stats.detector = Some(one.clone()),

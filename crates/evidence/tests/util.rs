@@ -5,20 +5,7 @@ use std::path::PathBuf;
 /// `/work/shared` (env `CUSTOS_SHARED`, else `<manifest>/../../../shared`), or `None` after
 /// printing "skipped" — unless `CUSTOS_REQUIRE_SHARED=1`, then panics.
 pub fn shared() -> Option<PathBuf> {
-    let p = std::env::var_os("CUSTOS_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    if p.join("vectors").is_dir() {
-        return Some(p);
-    }
-    if std::env::var("CUSTOS_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!(
-            "shared corpus not found at {} and CUSTOS_REQUIRE_SHARED=1",
-            p.display()
-        );
-    }
-    println!("skipped: shared corpus not found");
-    None
+    custos_test_support::shared()
 }
 
 /// A fresh empty directory under the target dir's tmp, removed on drop.

@@ -7,15 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 
 fn shared() -> Option<PathBuf> {
-    let dir = match std::env::var_os("CUSTOS_SHARED") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    };
-    let ok = dir.join("reference/kitsune/iotlab-dev.pcap").is_file();
-    if !ok && std::env::var("CUSTOS_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("shared corpus not found at {}", dir.display());
-    }
-    ok.then_some(dir)
+    custos_test_support::shared()
 }
 
 #[test]

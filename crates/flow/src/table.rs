@@ -225,6 +225,9 @@ pub trait FlowSink {
     /// Called once per flow when it ends, with its Zeek results (`summary`): read those from
     /// the summary, not from `flow.conn` (whose TCP state the table has not handed over).
     ///
+    /// What the sink's writer can fail with.
+    type Error;
+
     /// # Errors
     /// Whatever the sink's writer reports; the table stops and returns it.
     fn flow_ended(
@@ -232,7 +235,7 @@ pub trait FlowSink {
         flow: &Flow,
         summary: &ConnSummary,
         reason: EndReason,
-    ) -> std::io::Result<()>;
+    ) -> Result<(), Self::Error>;
 }
 
 /// A flow that ended, with everything its records need in one value: the flow, its Zeek
@@ -353,14 +356,14 @@ impl FlowTable {
     /// Processes every IP layer of one decoded packet. `policy` judges transport checksums.
     ///
     /// # Errors
-    /// Only the sink's I/O errors.
-    pub fn process(
+    /// Only the sink's errors.
+    pub fn process<S: FlowSink + ?Sized>(
         &mut self,
         meta: &PacketMeta,
         decoded: &Decoded<'_>,
         policy: &mut ChecksumPolicy,
-        sink: &mut dyn FlowSink,
-    ) -> std::io::Result<()> {
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
         if meta.ts >= self.next_sweep {
             self.sweep(meta.ts, sink)?;
             self.next_sweep = meta.ts.saturating_add(self.cfg.sweep_interval_ns);
@@ -420,15 +423,15 @@ impl FlowTable {
         Ok(())
     }
 
-    fn update(
+    fn update<S: FlowSink + ?Sized>(
         &mut self,
         meta: &PacketMeta,
         vlans: [u16; 2],
         layer: &IpLayer<'_>,
         info: &PacketInfo,
         tunnel_parent: u64,
-        sink: &mut dyn FlowSink,
-    ) -> std::io::Result<Option<u32>> {
+        sink: &mut S,
+    ) -> Result<Option<u32>, S::Error> {
         let (sport, dport) = ports(&info.l4);
         let src = Endpoint {
             addr: Addr::from(layer.src),
@@ -559,12 +562,12 @@ impl FlowTable {
         Ok(Some(slot))
     }
 
-    fn end(
+    fn end<S: FlowSink + ?Sized>(
         &mut self,
         slot: u32,
         reason: EndReason,
-        sink: &mut dyn FlowSink,
-    ) -> std::io::Result<()> {
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
         let Some(entry) = self.slots.get_mut(slot as usize) else {
             return Ok(());
         };
@@ -589,7 +592,11 @@ impl FlowTable {
     }
 
     /// Ends, in (start time, first packet) order, the flows in `self.scratch`.
-    fn end_scratch(&mut self, reason: EndReason, sink: &mut dyn FlowSink) -> std::io::Result<()> {
+    fn end_scratch<S: FlowSink + ?Sized>(
+        &mut self,
+        reason: EndReason,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
         let mut batch = std::mem::take(&mut self.scratch);
         let slots = &self.slots;
         batch.sort_unstable_by_key(|&s| match slots.get(s as usize) {
@@ -611,8 +618,8 @@ impl FlowTable {
     /// Ends every flow whose expiry time has passed at `now`.
     ///
     /// # Errors
-    /// Only the sink's I/O errors.
-    pub fn sweep(&mut self, now: i64, sink: &mut dyn FlowSink) -> std::io::Result<()> {
+    /// Only the sink's errors.
+    pub fn sweep<S: FlowSink + ?Sized>(&mut self, now: i64, sink: &mut S) -> Result<(), S::Error> {
         self.scratch.clear();
         for (i, f) in self.slots.iter().enumerate() {
             if let Some(f) = f {
@@ -625,7 +632,7 @@ impl FlowTable {
     }
 
     /// Evicts the least recently active 1/`evict_fraction` of the table (at least one flow).
-    fn evict(&mut self, sink: &mut dyn FlowSink) -> std::io::Result<()> {
+    fn evict<S: FlowSink + ?Sized>(&mut self, sink: &mut S) -> Result<(), S::Error> {
         self.scratch.clear();
         for (i, f) in self.slots.iter().enumerate() {
             if f.is_some() {
@@ -651,8 +658,8 @@ impl FlowTable {
     /// Ends every remaining flow (end of input), in start order.
     ///
     /// # Errors
-    /// Only the sink's I/O errors.
-    pub fn finish(&mut self, sink: &mut dyn FlowSink) -> std::io::Result<()> {
+    /// Only the sink's errors.
+    pub fn finish<S: FlowSink + ?Sized>(&mut self, sink: &mut S) -> Result<(), S::Error> {
         self.scratch.clear();
         for (i, f) in self.slots.iter().enumerate() {
             if f.is_some() {
@@ -801,12 +808,14 @@ mod tests {
 
     struct Count(u64);
     impl FlowSink for Count {
+        type Error = std::convert::Infallible;
+
         fn flow_ended(
             &mut self,
             _flow: &Flow,
             _summary: &ConnSummary,
             _reason: EndReason,
-        ) -> std::io::Result<()> {
+        ) -> Result<(), Self::Error> {
             self.0 += 1;
             Ok(())
         }

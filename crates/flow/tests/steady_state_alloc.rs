@@ -65,12 +65,14 @@ struct Tally {
 }
 
 impl FlowSink for Tally {
+    type Error = std::convert::Infallible;
+
     fn flow_ended(
         &mut self,
         flow: &Flow,
         s: &ConnSummary,
         reason: EndReason,
-    ) -> std::io::Result<()> {
+    ) -> Result<(), Self::Error> {
         self.ended += 1;
         self.reasons[reason as usize] += 1;
         self.pkts += s.orig.pkts + s.resp.pkts;

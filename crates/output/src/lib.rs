@@ -25,4 +25,4 @@ pub use eve::{eve_proto, EveFlowWriter};
 pub use out_file::{open_output, Compression, OutFile};
 pub use record::{Record, ScoreRow, MAX_SCORE_COLUMNS};
 pub use sink::{RunEnd, RunInfo, Sink, SinkError};
-pub use stats::{FileStats, LiveStats, RunStats, Stats};
+pub use stats::{AppSummary, FileStats, LiveStats, RunStats, Stats};

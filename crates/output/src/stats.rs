@@ -21,6 +21,27 @@ pub struct FileStats {
     pub warnings: Vec<String>,
 }
 
+/// The application layer's counters.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AppSummary {
+    /// Connections followed.
+    pub connections: u64,
+    /// Connections whose protocol was recognised.
+    pub recognised: u64,
+    /// Application events.
+    pub events: u64,
+    /// Connections ended early to keep the bounds.
+    pub evicted: u64,
+    /// Bytes missed in reassembly (gaps).
+    pub missed_bytes: u64,
+    /// Devices in the inventory.
+    pub devices: usize,
+    /// Findings written.
+    pub findings: usize,
+    /// Findings not kept (caps).
+    pub findings_not_kept: u64,
+}
+
 /// Live capture: what the kernel saw and dropped, and what custos read.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct LiveStats {
@@ -82,7 +103,7 @@ pub struct Stats {
     pub live: Option<LiveStats>,
     /// Application-layer counters (connections followed, events, gaps).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub app: Option<serde_json::Value>,
+    pub app: Option<AppSummary>,
     /// Detection summary (feature map, threshold, alerts), when one detector ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detector: Option<serde_json::Value>,

@@ -1,25 +1,12 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 /// The shared corpus directory, or `None` (test skipped) when it is absent and not required.
 pub fn shared() -> Option<PathBuf> {
-    let dir = std::env::var_os("CUSTOS_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    if dir.join("corpus").is_dir() {
-        return Some(dir);
-    }
-    if std::env::var_os("CUSTOS_REQUIRE_SHARED").is_some_and(|v| v == "1") {
-        panic!(
-            "shared corpus not found at {} and CUSTOS_REQUIRE_SHARED=1",
-            dir.display()
-        );
-    }
-    eprintln!("skipped: shared corpus not found at {}", dir.display());
-    None
+    custos_test_support::shared()
 }
 
 /// Runs the built `custos` binary with `args`.

@@ -19,7 +19,6 @@ struct FlowsOut<'a> {
     tracker: &'a mut AppTracker,
     out: &'a mut Vec<Record>,
     flush: Option<&'a mut Flush<'a>>,
-    error: Option<EngineError>,
 }
 
 /// Takes a chunk of records (and empties it).
@@ -29,12 +28,14 @@ pub(crate) type Flush<'a> = dyn FnMut(&mut Vec<Record>) -> Result<(), EngineErro
 const FINISH_CHUNK: usize = 4096;
 
 impl FlowSink for FlowsOut<'_> {
+    type Error = EngineError;
+
     fn flow_ended(
         &mut self,
         flow: &Flow,
         summary: &ConnSummary,
         reason: EndReason,
-    ) -> std::io::Result<()> {
+    ) -> Result<(), EngineError> {
         let key = FlowKey::canonical(flow.orig, flow.resp, flow.proto, flow.vlans).0;
         let app_proto = self.tracker.take_app_proto(&key).map(|p| p.name());
         self.out.push(Record::Flow(Box::new(EndedFlow {
@@ -43,15 +44,10 @@ impl FlowSink for FlowsOut<'_> {
             reason,
             app_proto,
         })));
-        if self.out.len() >= FINISH_CHUNK {
-            if let Some(flush) = self.flush.as_mut() {
-                if let Err(e) = flush(self.out) {
-                    self.error = Some(e);
-                    return Err(std::io::Error::other("output stopped"));
-                }
-            }
+        match self.flush.as_mut() {
+            Some(flush) if self.out.len() >= FINISH_CHUNK => flush(self.out),
+            _ => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -172,9 +168,8 @@ impl PacketStage {
                 tracker: &mut self.tracker,
                 out,
                 flush: None,
-                error: None,
             };
-            // The sink never fails: it only queues.
+            // Without a flush the sink only queues: it cannot fail.
             let _ = self
                 .flows
                 .process(meta, &decoded, &mut self.policy, &mut sink);
@@ -200,13 +195,8 @@ impl PacketStage {
             tracker: &mut self.tracker,
             out,
             flush: Some(flush),
-            error: None,
         };
-        let _ = self.flows.finish(&mut sink);
-        match sink.error {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        self.flows.finish(&mut sink)
     }
 
     /// Flows held now.
