@@ -9,16 +9,24 @@
 //! event drained.
 #![no_main]
 
-use custos_app::findings::{Findings, FindingsConfig};
-use custos_app::inventory::{oui::OuiRegistry, Inventory, InventoryConfig};
 use custos_app::{AppConfig, AppTracker};
 use custos_decode::{ChecksumMode, Decoder, DecoderConfig};
+use custos_inventory::findings::{Findings, FindingsConfig};
+use custos_inventory::inventory::{oui::OuiRegistry, Inventory, InventoryConfig};
 use libfuzzer_sys::fuzz_target;
 
 const TCP_PORTS: [u16; 8] = [23, 80, 1883, 502, 21, 53, 443, 8080];
 const UDP_PORTS: [u16; 8] = [53, 5353, 67, 161, 1900, 5683, 5684, 69];
 
-fn frame(udp: bool, to_server: bool, port: u16, flags: u8, seq: u32, ack: u32, payload: &[u8]) -> Vec<u8> {
+fn frame(
+    udp: bool,
+    to_server: bool,
+    port: u16,
+    flags: u8,
+    seq: u32,
+    ack: u32,
+    payload: &[u8],
+) -> Vec<u8> {
     let (cmac, smac) = ([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]);
     let (cip, sip) = ([10, 0, 0, 1], [10, 0, 0, 2]);
     let (src_mac, dst_mac, src_ip, dst_ip, sp, dp) = if to_server {

@@ -7,6 +7,9 @@
 //! - [`telnet`]: option negotiation and login (prompt, username, password, outcome).
 //! - [`modbus`]: Modbus/TCP MBAP frames, function codes, exceptions.
 //!
+//! The device inventory and the baseline findings built from these events live in
+//! `custos-inventory`.
+//!
 //! Every parser reads untrusted bytes through a forward-only cursor whose takes can fail; none
 //! indexes, slices unchecked, unwraps or panics (enforced by the lints below). Errors are
 //! typed and carry the byte offset in the direction's stream. See `docs/app.md`.
@@ -31,10 +34,8 @@ pub mod coap;
 pub mod credentials;
 pub mod dhcp;
 pub mod dns;
-pub mod findings;
 pub mod ftp;
 pub mod http;
-pub mod inventory;
 pub mod modbus;
 pub mod mqtt;
 pub(crate) mod reader;

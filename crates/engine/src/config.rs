@@ -5,12 +5,12 @@
 //! in `docs/config.md`. An unknown key is an error that names it and its line.
 
 use crate::error::EngineError;
-use custos_app::findings::FindingsConfig;
 use custos_decode::ChecksumSetting;
 use custos_detect::{DetectorConfig, KitNetConfig, ThresholdChoice};
 use custos_features::{FeatureConfig, Mode};
 use custos_flow::zeek::ZeekConfig;
 use custos_flow::FlowConfig;
+use custos_inventory::findings::FindingsConfig;
 use custos_output::sinks::EventLevel;
 use custos_output::Compression;
 use serde::Deserialize;

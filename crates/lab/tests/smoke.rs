@@ -231,9 +231,9 @@ fn check(r: &Run) {
 
 /// The application layer's findings on a run's capture (what `custos analyze` writes to
 /// findings.jsonl), by rule.
-fn findings(r: &Run) -> Vec<custos_app::findings::Finding> {
-    use custos_app::findings::{Findings, FindingsConfig};
+fn findings(r: &Run) -> Vec<custos_inventory::findings::Finding> {
     use custos_app::{AppConfig, AppTracker};
+    use custos_inventory::findings::{Findings, FindingsConfig};
     let mut decoder = custos_decode::Decoder::new(custos_decode::DecoderConfig::default());
     let mut tracker = AppTracker::new(AppConfig::default());
     let mut engine = Findings::new(FindingsConfig::default());

@@ -1,9 +1,9 @@
 //! Typed records the engine hands to sinks.
 
 use crate::Alert;
-use custos_app::findings::Finding;
 use custos_app::AppEvent;
 use custos_flow::EndedFlow;
+use custos_inventory::findings::Finding;
 
 /// Most detectors whose per-packet scores one [`ScoreRow`] carries.
 pub const MAX_SCORE_COLUMNS: usize = 8;

@@ -6,10 +6,10 @@ use crate::alerts::AlertQueue;
 use crate::detector::{Detector, PacketView};
 use crate::error::EngineError;
 use crate::evidence::{LiveEvidence, PendingAlert};
-use custos_app::findings::Findings;
-use custos_app::inventory::Inventory;
 use custos_decode::Decoded;
 use custos_flow::PacketMeta;
+use custos_inventory::findings::Findings;
+use custos_inventory::inventory::Inventory;
 use custos_output::time::eve_time;
 use custos_output::{Record, ScoreRow, MAX_SCORE_COLUMNS};
 

@@ -8,14 +8,14 @@
 
 pub mod oui;
 
-use crate::dhcp::DhcpMessage;
-use crate::dns::{DnsMessage, DnsRdata};
-use crate::ftp::FtpEvent;
-use crate::mqtt::MqttMessage;
-use crate::telnet::TelnetEvent;
-use crate::tls::TlsEvent;
-use crate::tracker::{AppEvent, AppRecord};
-use crate::Direction;
+use custos_app::dhcp::DhcpMessage;
+use custos_app::dns::{DnsMessage, DnsRdata};
+use custos_app::ftp::FtpEvent;
+use custos_app::mqtt::MqttMessage;
+use custos_app::telnet::TelnetEvent;
+use custos_app::tls::TlsEvent;
+use custos_app::Direction;
+use custos_app::{AppEvent, AppRecord};
 use custos_decode::{Decoded, Transport};
 use oui::OuiRegistry;
 use rustc_hash::FxHashMap;

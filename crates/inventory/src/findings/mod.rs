@@ -8,14 +8,14 @@
 
 pub mod baseline;
 
-use crate::ftp::FtpEvent;
-use crate::modbus::Access;
-use crate::mqtt::MqttMessage;
-use crate::telnet::{PromptKind, TelnetEvent};
-use crate::tls::TlsEvent;
-use crate::tracker::{AppEvent, AppRecord};
-use crate::Direction;
 use baseline::{Rule, Severity};
+use custos_app::ftp::FtpEvent;
+use custos_app::modbus::Access;
+use custos_app::mqtt::MqttMessage;
+use custos_app::telnet::{PromptKind, TelnetEvent};
+use custos_app::tls::TlsEvent;
+use custos_app::Direction;
+use custos_app::{AppEvent, AppRecord};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
@@ -366,7 +366,7 @@ impl Findings {
                     }
                 }
             }
-            AppRecord::Ssdp(m) if !matches!(m.kind, crate::ssdp::SsdpKind::MSearch) => {
+            AppRecord::Ssdp(m) if !matches!(m.kind, custos_app::ssdp::SsdpKind::MSearch) => {
                 let sender = match e.direction {
                     Direction::ToServer => Self::client(e),
                     Direction::ToClient => Self::server(e),
@@ -511,7 +511,7 @@ impl Findings {
         }
     }
 
-    fn modbus(&mut self, e: &AppEvent, r: &crate::modbus::ModbusRecord) {
+    fn modbus(&mut self, e: &AppEvent, r: &custos_app::modbus::ModbusRecord) {
         if e.direction != Direction::ToServer
             || !matches!(r.access, Access::Write | Access::ReadWrite)
         {
