@@ -120,6 +120,7 @@ impl PendingAlert {
     }
 }
 
+#[derive(Clone)]
 struct Packet {
     ts: i64,
     orig_len: u32,

@@ -50,74 +50,7 @@ pub fn log_alerts(
         if mine.is_empty() {
             continue;
         }
-        let capture_sha256 = {
-            let mut h = Sha256::new();
-            let mut f =
-                std::fs::File::open(path).ctx(|| format!("cannot hash {}", path.display()))?;
-            std::io::copy(&mut f, &mut h).ctx(|| format!("cannot hash {}", path.display()))?;
-            hex(&h.finalize())
-        };
-        // Alerts of this file by packet index; flows they need.
-        let mut by_index: HashMap<u64, Vec<(usize, &PendingAlert)>> = HashMap::new();
-        for &(pos, a) in &mine {
-            by_index.entry(a.index).or_default().push((pos, a));
-        }
-        let keys: std::collections::HashSet<ExcerptKey> = mine.iter().map(|(_, a)| a.key).collect();
-        let last = mine.iter().map(|(_, a)| a.index).max().unwrap_or(0);
-        let mut rings: HashMap<ExcerptKey, Ring> = HashMap::new();
-        let mut reader =
-            FileReader::open(path).ctx(|| format!("cannot re-read {}", path.display()))?;
-        let mut decoder = Decoder::new(DecoderConfig {
-            checksums: ChecksumMode::Ignore,
-            ..DecoderConfig::default()
-        });
-        let mut done: Vec<(u64, usize, custos_evidence::AlertLeaf)> = Vec::new();
-        while let Ok(Some(p)) = reader.next_packet() {
-            if p.index > last {
-                break;
-            }
-            let key = excerpt_key(&decoder.decode(p.linktype.0, p.ts, p.data));
-            let here = by_index.get(&p.index);
-            if !keys.contains(&key) && here.is_none() {
-                continue;
-            }
-            let pkt = Packet {
-                ts: p.ts,
-                orig_len: p.orig_len,
-                linktype: p.linktype.0,
-                data: p.data.to_vec(),
-            };
-            if keys.contains(&key) && key != ExcerptKey::Single {
-                rings.entry(key).or_default().push(pkt);
-            }
-            let Some(list) = here else { continue };
-            for &(pos, a) in list {
-                let single;
-                let packets: Vec<&Packet> = match (a.key, rings.get(&a.key)) {
-                    (ExcerptKey::Flow(_), Some(r)) => r.packets.iter().collect(),
-                    _ => {
-                        single = Packet {
-                            ts: p.ts,
-                            orig_len: p.orig_len,
-                            linktype: p.linktype.0,
-                            data: p.data.to_vec(),
-                        };
-                        vec![&single]
-                    }
-                };
-                let pcap = excerpt_pcap(&packets);
-                let (excerpt_sha256, _) = custos_evidence::write_excerpt(&cfg.log, &pcap)
-                    .ctx(|| "cannot keep the alert's packet excerpt".into())?;
-                let record = a.leaf(
-                    path.display().to_string(),
-                    packets.len(),
-                    Some(capture_sha256.clone()),
-                    excerpt_sha256,
-                    &cfg.sensor,
-                );
-                done.push((a.index, pos, record));
-            }
-        }
+        let mut done = file_leaves(cfg, path, &mine)?;
         done.sort_by_key(|(i, pos, _)| (*i, *pos));
         for (_, pos, record) in done {
             leaves.push(record.to_leaf().ctx(|| "cannot encode a leaf".into())?);
@@ -148,6 +81,77 @@ pub fn log_alerts(
         size: cp.size,
         leaf_of,
     })
+}
+
+/// SHA-256 of a whole file.
+fn file_sha256(path: &Path) -> Result<String> {
+    let mut h = Sha256::new();
+    let mut f = std::fs::File::open(path).ctx(|| format!("cannot hash {}", path.display()))?;
+    std::io::copy(&mut f, &mut h).ctx(|| format!("cannot hash {}", path.display()))?;
+    Ok(hex(&h.finalize()))
+}
+
+/// Reads one capture back up to its last alert packet, writes each alert's excerpt (its flow's
+/// packets so far, or the packet alone) and returns the leaves as (packet index, position
+/// in the alert list, leaf).
+fn file_leaves(
+    cfg: &EvidenceSettings,
+    path: &Path,
+    mine: &[(usize, &PendingAlert)],
+) -> Result<Vec<(u64, usize, custos_evidence::AlertLeaf)>> {
+    let capture_sha256 = file_sha256(path)?;
+    // Alerts of this file by packet index; flows they need.
+    let mut by_index: HashMap<u64, Vec<(usize, &PendingAlert)>> = HashMap::new();
+    for &(pos, a) in mine {
+        by_index.entry(a.index).or_default().push((pos, a));
+    }
+    let keys: std::collections::HashSet<ExcerptKey> = mine.iter().map(|(_, a)| a.key).collect();
+    let last = mine.iter().map(|(_, a)| a.index).max().unwrap_or(0);
+    let mut rings: HashMap<ExcerptKey, Ring> = HashMap::new();
+    let mut reader = FileReader::open(path).ctx(|| format!("cannot re-read {}", path.display()))?;
+    let mut decoder = Decoder::new(DecoderConfig {
+        checksums: ChecksumMode::Ignore,
+        ..DecoderConfig::default()
+    });
+    let mut done = Vec::new();
+    while let Ok(Some(p)) = reader.next_packet() {
+        if p.index > last {
+            break;
+        }
+        let key = excerpt_key(&decoder.decode(p.linktype.0, p.ts, p.data));
+        let here = by_index.get(&p.index);
+        if !keys.contains(&key) && here.is_none() {
+            continue;
+        }
+        let pkt = Packet {
+            ts: p.ts,
+            orig_len: p.orig_len,
+            linktype: p.linktype.0,
+            data: p.data.to_vec(),
+        };
+        if keys.contains(&key) && key != ExcerptKey::Single {
+            rings.entry(key).or_default().push(pkt.clone());
+        }
+        let Some(list) = here else { continue };
+        for &(pos, a) in list {
+            let packets: Vec<&Packet> = match (a.key, rings.get(&a.key)) {
+                (ExcerptKey::Flow(_), Some(r)) => r.packets.iter().collect(),
+                _ => vec![&pkt],
+            };
+            let pcap = excerpt_pcap(&packets);
+            let (excerpt_sha256, _) = custos_evidence::write_excerpt(&cfg.log, &pcap)
+                .ctx(|| "cannot keep the alert's packet excerpt".into())?;
+            let record = a.leaf(
+                path.display().to_string(),
+                packets.len(),
+                Some(capture_sha256.clone()),
+                excerpt_sha256,
+                &cfg.sensor,
+            );
+            done.push((a.index, pos, record));
+        }
+    }
+    Ok(done)
 }
 
 /// Adds to each line of `alerts.jsonl` (or `alerts.jsonl.zst`) in `dir` the index of its
