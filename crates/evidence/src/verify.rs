@@ -291,14 +291,20 @@ pub fn verify_log_consistent(
     verify(dir.as_ref(), verifier, &options)
 }
 
+/// Reads the files of a log and counts what it checked.
 struct Walker<'a> {
+    /// The log directory.
     dir: &'a Path,
+    /// Files read (relative paths).
     checked: HashSet<String>,
+    /// Entry bundles checked.
     bundles: u64,
+    /// Hash tiles checked.
     tiles: u64,
 }
 
 impl Walker<'_> {
+    /// Reads `rel` and records it as checked; `None` if it is absent.
     fn read(&mut self, rel: &str) -> Result<Option<Vec<u8>>, VerifyError> {
         let p = self.dir.join(rel);
         match fs::read(&p) {
@@ -393,10 +399,12 @@ impl Walker<'_> {
     }
 }
 
+/// The path of tile `(level, index)` without its width suffix.
 fn fmt_n_level(level: u64, index: u64) -> String {
     format!("tile/{level}/{}", fmt_n(index))
 }
 
+/// The Merkle root of a full tile of `hashes`.
 fn tile_root(hashes: &[Hash]) -> Hash {
     let mut row: Vec<Hash> = hashes.to_vec();
     while row.len() > 1 {
@@ -456,6 +464,8 @@ fn trusted_roots(
     Ok((roots, archived))
 }
 
+/// Checks that the tree of `size` leaves, whose root `root` computes, has every root
+/// `roots` requires at that size.
 fn check_trusted(
     roots: &Trusted,
     size: u64,
@@ -474,6 +484,8 @@ fn check_trusted(
     Ok(())
 }
 
+/// Verifies the log in `dir`: the checkpoint, the checkpoints `options` names, every entry
+/// bundle and hash tile the checkpoint covers, and the root.
 fn verify(dir: &Path, verifier: &Verifier, options: &VerifyOptions) -> Result<Report, VerifyError> {
     let mut wk = Walker {
         dir,
@@ -486,96 +498,26 @@ fn verify(dir: &Path, verifier: &Verifier, options: &VerifyOptions) -> Result<Re
     })?;
     let cp = Checkpoint::open(&note, verifier)?;
     let (roots, archived_checked) = trusted_roots(dir, verifier, &cp, options)?;
-    let mut excerpts = Excerpts::default();
+    let mut leaves = Leaves {
+        dir,
+        roots: &roots,
+        check_excerpts: options.excerpts,
+        range: CompactRange::new(),
+        excerpts: Excerpts::default(),
+    };
     let n = cp.size;
-    let mut range = CompactRange::new();
     let mut upper: Vec<Hash> = Vec::new();
     let bundles = n.div_ceil(TILE_WIDTH);
     for b in 0..bundles {
         let count = (n - b * TILE_WIDTH).min(TILE_WIDTH) as usize;
         let full = count == TILE_WIDTH as usize;
-        // The authoritative bundle: the full one, or the partial of the checkpoint's width
-        // (falling back to a full bundle written after the checkpoint).
-        let exact_rel = entries_path(b, if full { 0 } else { count as u8 });
-        let (rel, bytes, exact) = match wk.read(&exact_rel)? {
-            Some(bytes) => (exact_rel, bytes, true),
-            None => {
-                let full_rel = entries_path(b, 0);
-                match wk.read(&full_rel)? {
-                    Some(bytes) if !full => (full_rel, bytes, false),
-                    _ => return Err(VerifyError::Missing { path: exact_rel }),
-                }
-            }
-        };
-        wk.bundles += 1;
-        let entries = parse_entry_bundle(&bytes).map_err(|reason| VerifyError::BadBundle {
-            path: rel.clone(),
-            reason,
-        })?;
-        let want = if exact { count } else { TILE_WIDTH as usize };
-        if entries.len() != want {
-            return Err(VerifyError::BadBundle {
-                path: rel,
-                reason: format!("{} entries, want {want}", entries.len()),
-            });
-        }
-        let hashes: Vec<Hash> = entries.iter().take(count).map(|e| leaf_hash(e)).collect();
-        for (i, h) in hashes.iter().enumerate() {
-            range.push(*h);
-            check_trusted(&roots, range.size(), || range.root())?;
-            if let (true, Some(e)) = (options.excerpts, entries.get(i)) {
-                excerpts.check(dir, b * TILE_WIDTH + i as u64, e)?;
-            }
-        }
-        // Every other partial bundle of this index must agree with the entries.
-        for w in wk.partials(&format!("tile/entries/{}", fmt_n(b))) {
-            let prel = entries_path(b, w);
-            if usize::from(w) > count || prel == rel {
-                continue;
-            }
-            let Some(pb) = wk.read(&prel)? else { continue };
-            wk.bundles += 1;
-            let pe = parse_entry_bundle(&pb).map_err(|reason| VerifyError::BadBundle {
-                path: prel.clone(),
-                reason,
-            })?;
-            if pe.len() != usize::from(w) {
-                return Err(VerifyError::BadBundle {
-                    path: prel,
-                    reason: format!("{} entries, want {w}", pe.len()),
-                });
-            }
-            for (i, (e, h)) in pe.iter().zip(&hashes).enumerate() {
-                if leaf_hash(e) != *h {
-                    return Err(VerifyError::BundleEntry {
-                        path: prel,
-                        leaf: b * TILE_WIDTH + i as u64,
-                    });
-                }
-            }
-        }
-        wk.check_tile(0, b, &hashes)?;
+        let hashes = check_bundle(&mut wk, &mut leaves, b, count)?;
         if full {
             upper.push(tile_root(&hashes));
         }
     }
-    // Levels 1 and up, from the roots of the full tiles below.
-    let mut level = 1u64;
-    while !upper.is_empty() {
-        let mut next = Vec::new();
-        for (t, chunk) in upper.chunks(TILE_WIDTH as usize).enumerate() {
-            wk.check_tile(level, t as u64, chunk)?;
-            if chunk.len() == TILE_WIDTH as usize {
-                next.push(tile_root(chunk));
-            }
-        }
-        upper = next;
-        level += 1;
-        if level > 63 / u64::from(TILE_HEIGHT) + 1 {
-            break;
-        }
-    }
-    let root = range.root();
+    check_upper_tiles(&mut wk, upper)?;
+    let root = leaves.range.root();
     if root != cp.root {
         return Err(VerifyError::RootMismatch {
             size: n,
@@ -599,9 +541,149 @@ fn verify(dir: &Path, verifier: &Verifier, options: &VerifyOptions) -> Result<Re
         archived_checked,
         trusted_checked: options.trusted.len() as u64,
         excerpts_enabled: options.excerpts,
-        excerpt_leaves: excerpts.leaves,
-        excerpt_files: excerpts.files,
+        excerpt_leaves: leaves.excerpts.leaves,
+        excerpt_files: leaves.excerpts.files,
     })
+}
+
+/// The leaf-by-leaf checks, run over the leaves in order: the tree so far, the roots it must
+/// have at given sizes, and the excerpt files the leaves name.
+struct Leaves<'a> {
+    /// The log directory.
+    dir: &'a Path,
+    /// Roots the tree must have at given sizes ([`trusted_roots`]).
+    roots: &'a Trusted,
+    /// Whether to check excerpt files ([`VerifyOptions::excerpts`]).
+    check_excerpts: bool,
+    /// The tree of the leaves seen so far.
+    range: CompactRange,
+    /// The excerpt files checked so far.
+    excerpts: Excerpts,
+}
+
+impl Leaves<'_> {
+    /// Adds leaf `index` (`entry`, hashing to `hash`): checks the tree's root if a trusted
+    /// checkpoint has its size, and the excerpt file the leaf names.
+    fn push(&mut self, index: u64, hash: Hash, entry: Option<&[u8]>) -> Result<(), VerifyError> {
+        self.range.push(hash);
+        check_trusted(self.roots, self.range.size(), || self.range.root())?;
+        if let (true, Some(e)) = (self.check_excerpts, entry) {
+            self.excerpts.check(self.dir, index, e)?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks entry bundle `b`, which holds `count` leaves under the checkpoint: re-hashes its
+/// entries into `leaves`, checks its other partial bundles and its level-0 hash tile;
+/// returns the leaf hashes.
+fn check_bundle(
+    wk: &mut Walker<'_>,
+    leaves: &mut Leaves<'_>,
+    b: u64,
+    count: usize,
+) -> Result<Vec<Hash>, VerifyError> {
+    let (rel, bytes, exact) = read_bundle(wk, b, count)?;
+    wk.bundles += 1;
+    let entries = parse_entry_bundle(&bytes).map_err(|reason| VerifyError::BadBundle {
+        path: rel.clone(),
+        reason,
+    })?;
+    let want = if exact { count } else { TILE_WIDTH as usize };
+    if entries.len() != want {
+        return Err(VerifyError::BadBundle {
+            path: rel,
+            reason: format!("{} entries, want {want}", entries.len()),
+        });
+    }
+    let hashes: Vec<Hash> = entries.iter().take(count).map(|e| leaf_hash(e)).collect();
+    for (i, h) in hashes.iter().enumerate() {
+        leaves.push(b * TILE_WIDTH + i as u64, *h, entries.get(i).copied())?;
+    }
+    check_partial_bundles(wk, b, count, &rel, &hashes)?;
+    wk.check_tile(0, b, &hashes)?;
+    Ok(hashes)
+}
+
+/// Reads the authoritative entry bundle `b` of `count` leaves: the full one, or the partial
+/// of the checkpoint's width (falling back to a full bundle written after the checkpoint).
+/// Returns its path, its bytes and whether it has exactly the checkpoint's width.
+fn read_bundle(
+    wk: &mut Walker<'_>,
+    b: u64,
+    count: usize,
+) -> Result<(String, Vec<u8>, bool), VerifyError> {
+    let full = count == TILE_WIDTH as usize;
+    let exact_rel = entries_path(b, if full { 0 } else { count as u8 });
+    match wk.read(&exact_rel)? {
+        Some(bytes) => Ok((exact_rel, bytes, true)),
+        None => {
+            let full_rel = entries_path(b, 0);
+            match wk.read(&full_rel)? {
+                Some(bytes) if !full => Ok((full_rel, bytes, false)),
+                _ => Err(VerifyError::Missing { path: exact_rel }),
+            }
+        }
+    }
+}
+
+/// Checks that every other partial bundle of index `b` (at most `count` wide, not `rel`)
+/// agrees with the leaf `hashes` of the authoritative bundle.
+fn check_partial_bundles(
+    wk: &mut Walker<'_>,
+    b: u64,
+    count: usize,
+    rel: &str,
+    hashes: &[Hash],
+) -> Result<(), VerifyError> {
+    for w in wk.partials(&format!("tile/entries/{}", fmt_n(b))) {
+        let prel = entries_path(b, w);
+        if usize::from(w) > count || prel == rel {
+            continue;
+        }
+        let Some(pb) = wk.read(&prel)? else { continue };
+        wk.bundles += 1;
+        let pe = parse_entry_bundle(&pb).map_err(|reason| VerifyError::BadBundle {
+            path: prel.clone(),
+            reason,
+        })?;
+        if pe.len() != usize::from(w) {
+            return Err(VerifyError::BadBundle {
+                path: prel,
+                reason: format!("{} entries, want {w}", pe.len()),
+            });
+        }
+        for (i, (e, h)) in pe.iter().zip(hashes).enumerate() {
+            if leaf_hash(e) != *h {
+                return Err(VerifyError::BundleEntry {
+                    path: prel,
+                    leaf: b * TILE_WIDTH + i as u64,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks the hash tiles of levels 1 and up, from `upper`, the roots of the full tiles of
+/// level 0.
+fn check_upper_tiles(wk: &mut Walker<'_>, mut upper: Vec<Hash>) -> Result<(), VerifyError> {
+    let mut level = 1u64;
+    while !upper.is_empty() {
+        let mut next = Vec::new();
+        for (t, chunk) in upper.chunks(TILE_WIDTH as usize).enumerate() {
+            wk.check_tile(level, t as u64, chunk)?;
+            if chunk.len() == TILE_WIDTH as usize {
+                next.push(tile_root(chunk));
+            }
+        }
+        upper = next;
+        level += 1;
+        if level > 63 / u64::from(TILE_HEIGHT) + 1 {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Calls `f` with the root-relative path of every file under `rel`, skipping dot-files

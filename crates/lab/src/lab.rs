@@ -361,7 +361,64 @@ pub fn run_scenario(s: &Scenario, text: &str, opts: &RunOptions) -> Result<Manif
     r
 }
 
+/// [`run_scenario`] without the removal of partial outputs on error.
 fn run_inner(s: &Scenario, text: &str, opts: &RunOptions) -> Result<Manifest, LabError> {
+    check_tools(s)?;
+    let seed = opts.seed.unwrap_or(s.seed);
+    let started_ns = sys::now_ns();
+    let prefix = format!("{}{}", sys::PREFIX, std::process::id());
+    let work = std::env::temp_dir().join(&prefix);
+    std::fs::create_dir_all(&work)
+        .map_err(|e| LabError::Io(format!("creating {}", work.display()), e))?;
+    let guard = Teardown::new(Some(work.clone()), opts.keep_workdir);
+    let nodes = plan_nodes(s, &prefix);
+    let (pcap_path, labels_path, manifest_path) = output_paths(&opts.output);
+    let lab = Lab {
+        s,
+        opts,
+        seed,
+        prefix: &prefix,
+        work: &work,
+        guard: &guard,
+        nodes: &nodes,
+    };
+    let (timeline, meta) = run_lab(&lab, &pcap_path)?;
+    say(opts.quiet, "torn down; writing labels and manifest");
+
+    // Labels.
+    let (phases, label_1) = write_labels(&labels_path, timeline, &meta)?;
+
+    let manifest = Manifest {
+        lab_version: env!("CARGO_PKG_VERSION"),
+        scenario: s.name.clone(),
+        seed,
+        scenario_toml: text.to_owned(),
+        tool_versions: tool_versions(s),
+        kernel: sys::cmd(&["uname", "-r"])
+            .map(|k| k.trim().to_owned())
+            .unwrap_or_default(),
+        subnet: format!("{SUBNET}/{PREFIX_LEN}"),
+        nodes: nodes.clone(),
+        attacker: nodes.iter().find(|n| n.role == "attacker").cloned(),
+        label_rule: LABEL_RULE,
+        phases,
+        packets: meta.len() as u64,
+        label_1,
+        capture: file_record(&pcap_path)?,
+        labels: file_record(&labels_path)?,
+        started_ns,
+        ended_ns: sys::now_ns(),
+    };
+    let json = serde_json::to_string_pretty(&manifest)
+        .map_err(|e| LabError::Io("serialising the manifest".into(), e.into()))?;
+    std::fs::write(&manifest_path, json + "\n")
+        .map_err(|e| LabError::Io(format!("writing {}", manifest_path.display()), e))?;
+    Ok(manifest)
+}
+
+/// Fails unless the run can start: this process is root and every tool `s` needs is
+/// installed.
+fn check_tools(s: &Scenario) -> Result<(), LabError> {
     if !sys::is_root() {
         return Err(LabError::NotRoot);
     }
@@ -376,14 +433,56 @@ fn run_inner(s: &Scenario, text: &str, opts: &RunOptions) -> Result<Manifest, La
             apt: apt_line(&miss),
         });
     }
-    let seed = opts.seed.unwrap_or(s.seed);
-    let started_ns = sys::now_ns();
-    let prefix = format!("{}{}", sys::PREFIX, std::process::id());
-    let work = std::env::temp_dir().join(&prefix);
-    std::fs::create_dir_all(&work)
-        .map_err(|e| LabError::Io(format!("creating {}", work.display()), e))?;
-    let guard = Teardown::new(Some(work.clone()), opts.keep_workdir);
-    let nodes = plan_nodes(s, &prefix);
+    Ok(())
+}
+
+/// What every step of a run needs.
+struct Lab<'a> {
+    /// The scenario.
+    s: &'a Scenario,
+    /// The run's options.
+    opts: &'a RunOptions,
+    /// The seed in use.
+    seed: u64,
+    /// Prefix of the namespace names.
+    prefix: &'a str,
+    /// Work directory (service configs and logs).
+    work: &'a Path,
+    /// Removes everything the run creates.
+    guard: &'a Teardown,
+    /// The hosts ([`plan_nodes`]).
+    nodes: &'a [Node],
+}
+
+/// The phases of a run as they happen: their spans on the lab's clock, and the tool and
+/// command lines of each.
+struct Timeline {
+    /// The phases, startup first; the last one is still open (`end_ns` 0).
+    spans: Vec<PhaseSpan>,
+    /// The tool and command lines of each span (filled in as each phase runs).
+    records: Vec<(Option<String>, Vec<String>)>,
+}
+
+impl Timeline {
+    /// Ends the open phase at `start` and opens phase `name` of `kind` there.
+    fn begin(&mut self, name: String, kind: PhaseKind, start: i64) {
+        if let Some(last) = self.spans.last_mut() {
+            last.end_ns = start;
+        }
+        self.spans.push(PhaseSpan {
+            name,
+            kind,
+            start_ns: start,
+            end_ns: 0,
+        });
+    }
+}
+
+/// Builds the topology and runs the lab: capture, services, devices, warm-up and phases; then
+/// stops the devices and the capture and tears everything down. Returns the timeline and,
+/// per captured packet, its time and whether it carries the attacker's address.
+fn run_lab(lab: &Lab<'_>, pcap_path: &Path) -> Result<(Timeline, Vec<(i64, bool)>), LabError> {
+    let (s, opts, nodes) = (lab.s, lab.opts, lab.nodes);
     let by_role = |r: &str| nodes.iter().find(|n| n.role == r);
     let gw = by_role("gateway")
         .ok_or_else(|| LabError::Scenario("no gateway".into()))?
@@ -402,19 +501,18 @@ fn run_inner(s: &Scenario, text: &str, opts: &RunOptions) -> Result<Manifest, La
 
     say(
         opts.quiet,
-        &format!("building {} namespaces ({prefix}-*)", nodes.len() + 1),
+        &format!("building {} namespaces ({}-*)", nodes.len() + 1, lab.prefix),
     );
-    build_topology(&guard, &prefix, &nodes)?;
+    build_topology(lab.guard, lab.prefix, nodes)?;
 
     // Capture first, so the timeline starts with an empty network.
-    let (pcap_path, labels_path, manifest_path) = output_paths(&opts.output);
     let cap_stop = Arc::new(AtomicBool::new(false));
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let capture = {
         let (ns, stop, path) = (
             sensor.netns.clone(),
             Arc::clone(&cap_stop),
-            pcap_path.clone(),
+            pcap_path.to_path_buf(),
         );
         std::thread::spawn(move || capture_thread(&ns, &path, attacker_addr, stop, ready_tx))
     };
@@ -425,19 +523,47 @@ fn run_inner(s: &Scenario, text: &str, opts: &RunOptions) -> Result<Manifest, La
         Ok(Err(e)) => return Err(LabError::Capture(e)),
         Err(_) => return Err(LabError::Capture("capture thread did not start".into())),
     }
-    let mut spans = vec![PhaseSpan {
-        name: "startup".into(),
-        kind: PhaseKind::Startup,
-        start_ns: sys::now_ns(),
-        end_ns: 0,
-    }];
-    let mut records_extra: Vec<(Option<String>, Vec<String>)> = vec![(None, Vec::new())];
+    let mut timeline = Timeline {
+        spans: vec![PhaseSpan {
+            name: "startup".into(),
+            kind: PhaseKind::Startup,
+            start_ns: sys::now_ns(),
+            end_ns: 0,
+        }],
+        records: vec![(None, Vec::new())],
+    };
 
     say(opts.quiet, "starting services on the gateway");
-    start_services(&guard, s, &work, &gw, &nodes)?;
-
+    start_services(lab.guard, s, lab.work, &gw, nodes)?;
     say(opts.quiet, "starting devices");
-    for n in nodes
+    start_devices(lab, gw_ip);
+    wait(secs(s.warmup_s))?;
+    run_phases(lab, attacker.as_ref(), &mut timeline)?;
+
+    timeline.begin("teardown".into(), PhaseKind::Teardown, sys::now_ns());
+    timeline.records.push((None, Vec::new()));
+    say(opts.quiet, "stopping devices");
+    lab.guard.stop_threads();
+    wait(Duration::from_millis(500))?;
+    cap_stop.store(true, Ordering::SeqCst);
+    drop(cap_guard);
+    let meta = capture
+        .join()
+        .map_err(|_| LabError::Capture("capture thread panicked".into()))?
+        .map_err(LabError::Capture)?;
+    if let Some(last) = timeline.spans.last_mut() {
+        last.end_ns = sys::now_ns().max(meta.last().map_or(0, |m| m.0 + 1));
+    }
+    lab.guard.teardown();
+    Ok((timeline, meta))
+}
+
+/// Starts a thread for each device and the attacker, running its behaviour; `gw_ip` is the
+/// gateway's address.
+fn start_devices(lab: &Lab<'_>, gw_ip: Ipv4Addr) {
+    let s = lab.s;
+    for n in lab
+        .nodes
         .iter()
         .filter(|n| n.role == "device" || n.role == "attacker")
     {
@@ -454,35 +580,36 @@ fn run_inner(s: &Scenario, text: &str, opts: &RunOptions) -> Result<Manifest, La
             ns: n.netns.clone(),
             ip: n.ip.unwrap_or(Ipv4Addr::UNSPECIFIED),
             gateway: gw_ip,
-            seed: seed ^ devices::fnv1a(&n.name),
+            seed: lab.seed ^ devices::fnv1a(&n.name),
         };
-        let stop = Arc::clone(&guard.stop);
-        guard.keep_thread(std::thread::spawn(move || {
+        let stop = Arc::clone(&lab.guard.stop);
+        lab.guard.keep_thread(std::thread::spawn(move || {
             devices::run_device(ctx, b, stop)
         }));
     }
-    wait(secs(s.warmup_s))?;
+}
 
-    for p in &s.phases {
+/// Runs the scenario's phases in order, recording each in `timeline`: an attack runs its
+/// tool (as `attacker`) and then waits `drain_s`, a benign phase waits `duration_s`. Fails
+/// if a service exits during a phase.
+fn run_phases(
+    lab: &Lab<'_>,
+    attacker: Option<&Node>,
+    timeline: &mut Timeline,
+) -> Result<(), LabError> {
+    let quiet = lab.opts.quiet;
+    for p in &lab.s.phases {
         let start = sys::now_ns();
-        if let Some(last) = spans.last_mut() {
-            last.end_ns = start;
-        }
         let kind = if p.attack.is_some() {
             PhaseKind::Attack
         } else {
             PhaseKind::Benign
         };
-        spans.push(PhaseSpan {
-            name: p.name.clone(),
-            kind,
-            start_ns: start,
-            end_ns: 0,
-        });
-        match (&p.attack, &attacker) {
+        timeline.begin(p.name.clone(), kind, start);
+        match (&p.attack, attacker) {
             (Some(a), Some(att)) => {
                 say(
-                    opts.quiet,
+                    quiet,
                     &format!(
                         "phase {}: attack {} (at most {} s)",
                         p.name,
@@ -490,20 +617,20 @@ fn run_inner(s: &Scenario, text: &str, opts: &RunOptions) -> Result<Manifest, La
                         p.duration_s
                     ),
                 );
-                let cmds = run_attack(a, att, &nodes, &work, &p.name, secs(p.duration_s))?;
-                records_extra.push((Some(a.tool().to_owned()), cmds));
+                let cmds = run_attack(a, att, lab.nodes, lab.work, &p.name, secs(p.duration_s))?;
+                timeline.records.push((Some(a.tool().to_owned()), cmds));
                 wait(secs(p.drain_s))?;
             }
             _ => {
                 say(
-                    opts.quiet,
+                    quiet,
                     &format!("phase {}: benign, {} s", p.name, p.duration_s),
                 );
-                records_extra.push((None, Vec::new()));
+                timeline.records.push((None, Vec::new()));
                 wait(secs(p.duration_s))?;
             }
         }
-        let dead = guard.exited();
+        let dead = lab.guard.exited();
         if !dead.is_empty() {
             return Err(LabError::Service(
                 dead.join(", "),
@@ -511,37 +638,21 @@ fn run_inner(s: &Scenario, text: &str, opts: &RunOptions) -> Result<Manifest, La
             ));
         }
     }
+    Ok(())
+}
 
-    let t = sys::now_ns();
-    if let Some(last) = spans.last_mut() {
-        last.end_ns = t;
-    }
-    spans.push(PhaseSpan {
-        name: "teardown".into(),
-        kind: PhaseKind::Teardown,
-        start_ns: t,
-        end_ns: 0,
-    });
-    records_extra.push((None, Vec::new()));
-    say(opts.quiet, "stopping devices");
-    guard.stop_threads();
-    wait(Duration::from_millis(500))?;
-    cap_stop.store(true, Ordering::SeqCst);
-    drop(cap_guard);
-    let meta = capture
-        .join()
-        .map_err(|_| LabError::Capture("capture thread panicked".into()))?
-        .map_err(LabError::Capture)?;
-    if let Some(last) = spans.last_mut() {
-        last.end_ns = sys::now_ns().max(meta.last().map_or(0, |m| m.0 + 1));
-    }
-    guard.teardown();
-    say(opts.quiet, "torn down; writing labels and manifest");
-
-    // Labels.
+/// Labels each captured packet (`meta`: time, carries the attacker's address) with the
+/// phases of `timeline` and writes `labels_path` (`index,label,phase,attacker,time`).
+/// Returns the per-phase records with their counts, and the number of packets labelled 1.
+fn write_labels(
+    labels_path: &Path,
+    timeline: Timeline,
+    meta: &[(i64, bool)],
+) -> Result<(Vec<PhaseRecord>, u64), LabError> {
+    let spans = timeline.spans;
     let mut phases: Vec<PhaseRecord> = spans
         .iter()
-        .zip(records_extra)
+        .zip(timeline.records)
         .map(|(span, (tool, commands))| PhaseRecord {
             span: span.clone(),
             tool,
@@ -551,7 +662,7 @@ fn run_inner(s: &Scenario, text: &str, opts: &RunOptions) -> Result<Manifest, La
             attacker_packets: 0,
         })
         .collect();
-    let f = std::fs::File::create(&labels_path)
+    let f = std::fs::File::create(labels_path)
         .map_err(|e| LabError::Io(format!("creating {}", labels_path.display()), e))?;
     let mut w = BufWriter::new(f);
     let io = |e| LabError::Io(format!("writing {}", labels_path.display()), e);
@@ -577,46 +688,21 @@ fn run_inner(s: &Scenario, text: &str, opts: &RunOptions) -> Result<Manifest, La
     }
     w.flush().map_err(io)?;
     drop(w);
-
-    let file_name = |p: &Path| {
-        p.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
-    let manifest = Manifest {
-        lab_version: env!("CARGO_PKG_VERSION"),
-        scenario: s.name.clone(),
-        seed,
-        scenario_toml: text.to_owned(),
-        tool_versions: tool_versions(s),
-        kernel: sys::cmd(&["uname", "-r"])
-            .map(|k| k.trim().to_owned())
-            .unwrap_or_default(),
-        subnet: format!("{SUBNET}/{PREFIX_LEN}"),
-        nodes: nodes.clone(),
-        attacker,
-        label_rule: LABEL_RULE,
-        phases,
-        packets: meta.len() as u64,
-        label_1,
-        capture: FileRecord {
-            file: file_name(&pcap_path),
-            sha256: sha256_file(&pcap_path)?,
-        },
-        labels: FileRecord {
-            file: file_name(&labels_path),
-            sha256: sha256_file(&labels_path)?,
-        },
-        started_ns,
-        ended_ns: sys::now_ns(),
-    };
-    let json = serde_json::to_string_pretty(&manifest)
-        .map_err(|e| LabError::Io("serialising the manifest".into(), e.into()))?;
-    std::fs::write(&manifest_path, json + "\n")
-        .map_err(|e| LabError::Io(format!("writing {}", manifest_path.display()), e))?;
-    Ok(manifest)
+    Ok((phases, label_1))
 }
 
+/// The manifest record of output file `p`: its file name and SHA-256.
+fn file_record(p: &Path) -> Result<FileRecord, LabError> {
+    Ok(FileRecord {
+        file: p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        sha256: sha256_file(p)?,
+    })
+}
+
+/// Raises its flag when dropped: stops the capture thread on every way out of a run.
 struct StopOnDrop(Arc<AtomicBool>);
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
@@ -887,6 +973,8 @@ fn target_ips(t: &Target, nodes: &[Node]) -> Vec<String> {
     }
 }
 
+/// Runs attack `a` from the attacker `att` for at most `limit` (the phase `phase`'s
+/// duration), then stops it; returns the command lines run.
 fn run_attack(
     a: &Attack,
     att: &Node,
@@ -895,202 +983,8 @@ fn run_attack(
     phase: &str,
     limit: Duration,
 ) -> Result<Vec<String>, LabError> {
-    let gw_ip = nodes
-        .iter()
-        .find(|n| n.role == "gateway")
-        .and_then(|n| n.ip)
-        .map(|i| i.to_string())
-        .unwrap_or_default();
-    let sv = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<String>>();
-    let one = |t: &Target| target_ips(t, nodes).into_iter().next().unwrap_or_default();
-    let mut stdin: Option<PathBuf> = None;
-    let mut forwarding = false;
-    let limit_s = limit.as_secs().max(1);
-    let cmds: Vec<Vec<String>> = match a {
-        Attack::NmapSyn {
-            target,
-            ports,
-            max_rate,
-        } => {
-            let mut c = sv(&[
-                "nmap",
-                "-sS",
-                "-n",
-                "-Pn",
-                "-e",
-                "eth0",
-                "--max-retries",
-                "1",
-                "-p",
-                ports,
-            ]);
-            c.extend(sv(&[
-                "--max-rate",
-                &max_rate.to_string(),
-                "--host-timeout",
-                &format!("{limit_s}s"),
-            ]));
-            c.extend(target_ips(target, nodes));
-            vec![c]
-        }
-        Attack::NmapService {
-            target,
-            ports,
-            max_rate,
-        } => {
-            let mut c = sv(&[
-                "nmap",
-                "-sS",
-                "-sV",
-                "--version-light",
-                "-n",
-                "-Pn",
-                "-e",
-                "eth0",
-                "-p",
-                ports,
-            ]);
-            c.extend(sv(&[
-                "--max-rate",
-                &max_rate.to_string(),
-                "--host-timeout",
-                &format!("{limit_s}s"),
-            ]));
-            c.extend(target_ips(target, nodes));
-            vec![c]
-        }
-        Attack::HpingSyn {
-            target,
-            port,
-            count,
-            interval_us,
-        } => vec![sv(&[
-            "hping3",
-            "-q",
-            "-S",
-            "-p",
-            &port.to_string(),
-            "-c",
-            &count.to_string(),
-            "-i",
-            &format!("u{interval_us}"),
-            &one(target),
-        ])],
-        Attack::HpingUdp {
-            target,
-            port,
-            count,
-            interval_us,
-            data_bytes,
-        } => vec![sv(&[
-            "hping3",
-            "-q",
-            "--udp",
-            "-p",
-            &port.to_string(),
-            "-c",
-            &count.to_string(),
-            "-i",
-            &format!("u{interval_us}"),
-            "-d",
-            &data_bytes.to_string(),
-            &one(target),
-        ])],
-        Attack::HydraTelnet {
-            target,
-            users,
-            passwords,
-            tasks,
-        } => {
-            let u = work.join(format!("{phase}.users"));
-            let p = work.join(format!("{phase}.passwords"));
-            let io = |f: &Path, e| LabError::Io(format!("writing {}", f.display()), e);
-            std::fs::write(&u, users.join("\n") + "\n").map_err(|e| io(&u, e))?;
-            std::fs::write(&p, passwords.join("\n") + "\n").map_err(|e| io(&p, e))?;
-            vec![sv(&[
-                "hydra",
-                "-I",
-                "-f",
-                "-t",
-                &tasks.to_string(),
-                "-w",
-                "5",
-                "-L",
-                &u.to_string_lossy(),
-                "-P",
-                &p.to_string_lossy(),
-                "-o",
-                &work.join(format!("{phase}.hydra")).to_string_lossy(),
-                &format!("telnet://{}", one(target)),
-            ])]
-        }
-        Attack::Arpspoof { victim } => {
-            forwarding = true;
-            let v = one(victim);
-            vec![
-                sv(&["arpspoof", "-i", "eth0", "-t", &v, &gw_ip]),
-                sv(&["arpspoof", "-i", "eth0", "-t", &gw_ip, &v]),
-            ]
-        }
-        Attack::MqttEnum { seconds } => vec![sv(&[
-            "mosquitto_sub",
-            "-h",
-            &gw_ip,
-            "-i",
-            &format!("{}-enum", att.name),
-            "-t",
-            "#",
-            "-t",
-            "$SYS/#",
-            "-v",
-            "-W",
-            &seconds.to_string(),
-        ])],
-        Attack::MqttFlood {
-            count,
-            payload_bytes,
-            topic,
-        } => {
-            let f = work.join(format!("{phase}.flood"));
-            let line = "A".repeat(*payload_bytes as usize) + "\n";
-            std::fs::write(&f, line.repeat(*count as usize))
-                .map_err(|e| LabError::Io(format!("writing {}", f.display()), e))?;
-            stdin = Some(f);
-            vec![sv(&[
-                "mosquitto_pub",
-                "-h",
-                &gw_ip,
-                "-i",
-                &format!("{}-flood", att.name),
-                "-t",
-                topic,
-                "-l",
-            ])]
-        }
-        Attack::Slowloris {
-            connections,
-            rate,
-            interval_s,
-        } => vec![sv(&[
-            "slowhttptest",
-            "-H",
-            "-c",
-            &connections.to_string(),
-            "-r",
-            &rate.to_string(),
-            "-i",
-            &interval_s.to_string(),
-            "-l",
-            &limit_s.saturating_sub(1).max(1).to_string(),
-            "-p",
-            "3",
-            "-x",
-            "24",
-            "-u",
-            &format!("http://{gw_ip}/"),
-        ])],
-    };
-    if forwarding {
+    let plan = attack_plan(a, att, nodes, work, phase, limit.as_secs().max(1))?;
+    if plan.forwarding {
         sysctls(
             &att.netns,
             &[
@@ -1102,13 +996,13 @@ fn run_attack(
     }
     let log = work.join(format!("{phase}.log"));
     let mut procs = Vec::new();
-    for (i, c) in cmds.iter().enumerate() {
+    for (i, c) in plan.cmds.iter().enumerate() {
         procs.push(Proc::spawn(
             &format!("{phase}-{i}"),
             &att.netns,
             c,
             &log,
-            stdin.as_deref(),
+            plan.stdin.as_deref(),
             work,
         )?);
     }
@@ -1123,11 +1017,301 @@ fn run_attack(
     }
     // SIGINT first: arpspoof re-ARPs the true addresses on SIGINT, the others just stop.
     sys::stop_all(&mut procs, Signal::SIGINT, Duration::from_secs(5));
-    if forwarding {
+    if plan.forwarding {
         sysctls(&att.netns, &["net.ipv4.ip_forward=0"])?;
     }
     if interrupted {
         return Err(LabError::Interrupted);
     }
-    Ok(cmds.iter().map(|c| c.join(" ")).collect())
+    Ok(plan.cmds.iter().map(|c| c.join(" ")).collect())
+}
+
+/// The processes an attack runs.
+struct AttackPlan {
+    /// Command lines, run at once in the attacker's namespace.
+    cmds: Vec<Vec<String>>,
+    /// A file fed to every command's standard input.
+    stdin: Option<PathBuf>,
+    /// The attacker forwards IPv4 while the attack runs (a man in the middle).
+    forwarding: bool,
+}
+
+/// The command lines of attack `a` from `att`, limited to `limit_s` seconds where the tool
+/// takes a limit; writes the files they read (word lists, flood messages) into `work`.
+fn attack_plan(
+    a: &Attack,
+    att: &Node,
+    nodes: &[Node],
+    work: &Path,
+    phase: &str,
+    limit_s: u64,
+) -> Result<AttackPlan, LabError> {
+    let x = AttackCtx::new(att, nodes, work, phase, limit_s);
+    let mut stdin: Option<PathBuf> = None;
+    let mut forwarding = false;
+    let cmds: Vec<Vec<String>> = match a {
+        Attack::NmapSyn {
+            target,
+            ports,
+            max_rate,
+        } => vec![x.nmap(NMAP_SYN, target, ports, *max_rate)],
+        Attack::NmapService {
+            target,
+            ports,
+            max_rate,
+        } => vec![x.nmap(NMAP_SERVICE, target, ports, *max_rate)],
+        Attack::HpingSyn {
+            target,
+            port,
+            count,
+            interval_us,
+        } => vec![x.hping("-S", target, *port, *count, *interval_us, None)],
+        Attack::HpingUdp {
+            target,
+            port,
+            count,
+            interval_us,
+            data_bytes,
+        } => {
+            let data = Some(*data_bytes);
+            vec![x.hping("--udp", target, *port, *count, *interval_us, data)]
+        }
+        Attack::HydraTelnet {
+            target,
+            users,
+            passwords,
+            tasks,
+        } => vec![x.hydra(target, users, passwords, *tasks)?],
+        Attack::Arpspoof { victim } => {
+            forwarding = true;
+            x.arpspoof(victim)
+        }
+        Attack::MqttEnum { seconds } => vec![x.mqtt_enum(*seconds)],
+        Attack::MqttFlood {
+            count,
+            payload_bytes,
+            topic,
+        } => {
+            let (f, c) = x.mqtt_flood(*count, *payload_bytes, topic)?;
+            stdin = Some(f);
+            vec![c]
+        }
+        Attack::Slowloris {
+            connections,
+            rate,
+            interval_s,
+        } => vec![x.slowloris(*connections, *rate, *interval_s)],
+    };
+    Ok(AttackPlan {
+        cmds,
+        stdin,
+        forwarding,
+    })
+}
+
+/// nmap options of a SYN scan (before `-p`).
+const NMAP_SYN: &[&str] = &["-sS", "-n", "-Pn", "-e", "eth0", "--max-retries", "1"];
+/// nmap options of a service scan (before `-p`).
+const NMAP_SERVICE: &[&str] = &["-sS", "-sV", "--version-light", "-n", "-Pn", "-e", "eth0"];
+
+/// What the command lines of an attack are built from.
+struct AttackCtx<'a> {
+    /// The attacker.
+    att: &'a Node,
+    /// Every host.
+    nodes: &'a [Node],
+    /// Work directory for the files the tools read and write.
+    work: &'a Path,
+    /// The phase's name, naming those files.
+    phase: &'a str,
+    /// The phase's duration in whole seconds, at least 1.
+    limit_s: u64,
+    /// The gateway's address (empty if it has none).
+    gw_ip: String,
+}
+
+impl<'a> AttackCtx<'a> {
+    /// The context of an attack by `att` in phase `phase`.
+    fn new(att: &'a Node, nodes: &'a [Node], work: &'a Path, phase: &'a str, limit_s: u64) -> Self {
+        let gw_ip = nodes
+            .iter()
+            .find(|n| n.role == "gateway")
+            .and_then(|n| n.ip)
+            .map(|i| i.to_string())
+            .unwrap_or_default();
+        AttackCtx {
+            att,
+            nodes,
+            work,
+            phase,
+            limit_s,
+            gw_ip,
+        }
+    }
+
+    /// The address of the first host `t` names (empty if none).
+    fn one(&self, t: &Target) -> String {
+        target_ips(t, self.nodes)
+            .into_iter()
+            .next()
+            .unwrap_or_default()
+    }
+
+    /// `nmap OPTIONS -p PORTS --max-rate R --host-timeout Ls TARGETS...`.
+    fn nmap(&self, options: &[&str], target: &Target, ports: &str, max_rate: u32) -> Vec<String> {
+        let mut c = sv(&["nmap"]);
+        c.extend(sv(options));
+        c.extend(sv(&["-p", ports]));
+        c.extend(sv(&[
+            "--max-rate",
+            &max_rate.to_string(),
+            "--host-timeout",
+            &format!("{}s", self.limit_s),
+        ]));
+        c.extend(target_ips(target, self.nodes));
+        c
+    }
+
+    /// `hping3 -q FLAG -p PORT -c COUNT -i uINTERVAL [-d DATA] TARGET`.
+    fn hping(
+        &self,
+        flag: &str,
+        target: &Target,
+        port: u16,
+        count: u32,
+        interval_us: u32,
+        data_bytes: Option<u32>,
+    ) -> Vec<String> {
+        let mut c = sv(&[
+            "hping3",
+            "-q",
+            flag,
+            "-p",
+            &port.to_string(),
+            "-c",
+            &count.to_string(),
+            "-i",
+            &format!("u{interval_us}"),
+        ]);
+        if let Some(d) = data_bytes {
+            c.extend(sv(&["-d", &d.to_string()]));
+        }
+        c.push(self.one(target));
+        c
+    }
+
+    /// Writes the `users` and `passwords` lists into the work directory and returns the
+    /// `hydra` command line that tries every pair on `telnet://TARGET` with `tasks`
+    /// connections.
+    fn hydra(
+        &self,
+        target: &Target,
+        users: &[String],
+        passwords: &[String],
+        tasks: u32,
+    ) -> Result<Vec<String>, LabError> {
+        let (work, phase) = (self.work, self.phase);
+        let u = work.join(format!("{phase}.users"));
+        let p = work.join(format!("{phase}.passwords"));
+        let io = |f: &Path, e| LabError::Io(format!("writing {}", f.display()), e);
+        std::fs::write(&u, users.join("\n") + "\n").map_err(|e| io(&u, e))?;
+        std::fs::write(&p, passwords.join("\n") + "\n").map_err(|e| io(&p, e))?;
+        Ok(sv(&[
+            "hydra",
+            "-I",
+            "-f",
+            "-t",
+            &tasks.to_string(),
+            "-w",
+            "5",
+            "-L",
+            &u.to_string_lossy(),
+            "-P",
+            &p.to_string_lossy(),
+            "-o",
+            &work.join(format!("{phase}.hydra")).to_string_lossy(),
+            &format!("telnet://{}", self.one(target)),
+        ]))
+    }
+
+    /// `arpspoof` both ways: telling `victim` the attacker is the gateway, and the gateway
+    /// the attacker is `victim`.
+    fn arpspoof(&self, victim: &Target) -> Vec<Vec<String>> {
+        let (v, gw_ip) = (self.one(victim), &self.gw_ip);
+        vec![
+            sv(&["arpspoof", "-i", "eth0", "-t", &v, gw_ip]),
+            sv(&["arpspoof", "-i", "eth0", "-t", gw_ip, &v]),
+        ]
+    }
+
+    /// `mosquitto_sub` on `#` and `$SYS/#` at the gateway for `seconds`.
+    fn mqtt_enum(&self, seconds: u32) -> Vec<String> {
+        sv(&[
+            "mosquitto_sub",
+            "-h",
+            &self.gw_ip,
+            "-i",
+            &format!("{}-enum", self.att.name),
+            "-t",
+            "#",
+            "-t",
+            "$SYS/#",
+            "-v",
+            "-W",
+            &seconds.to_string(),
+        ])
+    }
+
+    /// Writes `count` lines of `payload_bytes` bytes to `<phase>.flood` in the work
+    /// directory; returns that file (the command's input) and the `mosquitto_pub -l` command
+    /// line publishing each line on `topic`.
+    fn mqtt_flood(
+        &self,
+        count: u32,
+        payload_bytes: u32,
+        topic: &str,
+    ) -> Result<(PathBuf, Vec<String>), LabError> {
+        let f = self.work.join(format!("{}.flood", self.phase));
+        let line = "A".repeat(payload_bytes as usize) + "\n";
+        std::fs::write(&f, line.repeat(count as usize))
+            .map_err(|e| LabError::Io(format!("writing {}", f.display()), e))?;
+        let c = sv(&[
+            "mosquitto_pub",
+            "-h",
+            &self.gw_ip,
+            "-i",
+            &format!("{}-flood", self.att.name),
+            "-t",
+            topic,
+            "-l",
+        ]);
+        Ok((f, c))
+    }
+
+    /// `slowhttptest -H` against `http://GATEWAY/`, ending a second before the phase does.
+    fn slowloris(&self, connections: u32, rate: u32, interval_s: u32) -> Vec<String> {
+        sv(&[
+            "slowhttptest",
+            "-H",
+            "-c",
+            &connections.to_string(),
+            "-r",
+            &rate.to_string(),
+            "-i",
+            &interval_s.to_string(),
+            "-l",
+            &self.limit_s.saturating_sub(1).max(1).to_string(),
+            "-p",
+            "3",
+            "-x",
+            "24",
+            "-u",
+            &format!("http://{}/", self.gw_ip),
+        ])
+    }
+}
+
+/// `v` as owned strings.
+fn sv(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| (*x).to_owned()).collect()
 }

@@ -596,8 +596,9 @@ fn check_ports(phase: &str, ports: &str) -> Result<(), LabError> {
     }
 }
 
+/// Checks attack `a` of phase `phase`: its target among `devices`, its parameters, and the
+/// gateway service it needs.
 fn check_attack(phase: &str, a: &Attack, devices: &[String], gw: &Gateway) -> Result<(), LabError> {
-    let bad = |m: String| Err(LabError::Scenario(format!("phase {phase}: {m}")));
     match a {
         Attack::NmapSyn {
             target,
@@ -608,13 +609,7 @@ fn check_attack(phase: &str, a: &Attack, devices: &[String], gw: &Gateway) -> Re
             target,
             ports,
             max_rate,
-        } => {
-            check_target(phase, target, devices, true)?;
-            check_ports(phase, ports)?;
-            if *max_rate == 0 || *max_rate > 5000 {
-                return bad(format!("max_rate {max_rate} is not in 1..=5000"));
-            }
-        }
+        } => check_nmap(phase, target, ports, *max_rate, devices)?,
         Attack::HpingSyn {
             target,
             count,
@@ -628,17 +623,7 @@ fn check_attack(phase: &str, a: &Attack, devices: &[String], gw: &Gateway) -> Re
             ..
         } => {
             check_target(phase, target, devices, false)?;
-            if *count == 0 || *count > MAX_ATTACK_PACKETS {
-                return bad(format!("count {count} is not in 1..={MAX_ATTACK_PACKETS}"));
-            }
-            if *interval_us < 50 {
-                return bad(format!("interval_us {interval_us} is below 50"));
-            }
-            if let Attack::HpingUdp { data_bytes, .. } = a {
-                if *data_bytes > 1400 {
-                    return bad(format!("data_bytes {data_bytes} is above 1400"));
-                }
-            }
+            check_hping(phase, a, *count, *interval_us)?;
         }
         Attack::HydraTelnet {
             target,
@@ -647,69 +632,29 @@ fn check_attack(phase: &str, a: &Attack, devices: &[String], gw: &Gateway) -> Re
             tasks,
         } => {
             check_target(phase, target, devices, false)?;
-            if target != &Target::Gateway || !gw.telnet {
-                return bad(
-                    "hydra-telnet needs target \"gateway\" with the telnet service on".into(),
-                );
-            }
-            let pairs = users.len().saturating_mul(passwords.len());
-            if pairs == 0 || pairs > 10_000 {
-                return bad(format!("{pairs} credential pairs; need 1..=10000"));
-            }
-            let clean =
-                |s: &String| !s.is_empty() && s.len() <= 64 && !s.contains(['\n', '\r', ':']);
-            if !users.iter().chain(passwords).all(clean) {
-                return bad(
-                    "users and passwords must be 1..=64 characters without newlines or ':'".into(),
-                );
-            }
-            if *tasks == 0 || *tasks > 16 {
-                return bad(format!("tasks {tasks} is not in 1..=16"));
-            }
+            check_hydra(phase, target, users, passwords, *tasks, gw)?;
         }
         Attack::Arpspoof { victim } => {
             if !matches!(victim, Target::Device(_)) {
-                return bad("arpspoof victim must be a device".into());
+                return bad_attack(phase, "arpspoof victim must be a device".into());
             }
             check_target(phase, victim, devices, false)?;
         }
         Attack::MqttEnum { seconds } => {
             if *seconds == 0 || *seconds > 600 {
-                return bad(format!("seconds {seconds} is not in 1..=600"));
+                return bad_attack(phase, format!("seconds {seconds} is not in 1..=600"));
             }
         }
         Attack::MqttFlood {
             count,
             payload_bytes,
             topic,
-        } => {
-            if *count == 0 || *count > MAX_ATTACK_PACKETS {
-                return bad(format!("count {count} is not in 1..={MAX_ATTACK_PACKETS}"));
-            }
-            if *payload_bytes == 0 || *payload_bytes > 1024 {
-                return bad(format!("payload_bytes {payload_bytes} is not in 1..=1024"));
-            }
-            if topic.is_empty() || topic.contains(['#', '+', '\n']) {
-                return bad(format!(
-                    "topic {topic:?} must be non-empty without wildcards"
-                ));
-            }
-        }
+        } => check_mqtt_flood(phase, *count, *payload_bytes, topic)?,
         Attack::Slowloris {
             connections,
             rate,
             interval_s,
-        } => {
-            if *connections == 0 || *connections > 1000 {
-                return bad(format!("connections {connections} is not in 1..=1000"));
-            }
-            if *rate == 0 || *rate > 200 {
-                return bad(format!("rate {rate} is not in 1..=200"));
-            }
-            if *interval_s == 0 || *interval_s > 60 {
-                return bad(format!("interval_s {interval_s} is not in 1..=60"));
-            }
-        }
+        } => check_slowloris(phase, *connections, *rate, *interval_s)?,
     }
     let needs = match a {
         Attack::MqttEnum { .. } | Attack::MqttFlood { .. } => Some(("mqtt", gw.mqtt)),
@@ -717,7 +662,135 @@ fn check_attack(phase: &str, a: &Attack, devices: &[String], gw: &Gateway) -> Re
         _ => None,
     };
     if let Some((svc, false)) = needs {
-        return bad(format!("{} needs the gateway's {svc} service", a.tool()));
+        return bad_attack(
+            phase,
+            format!("{} needs the gateway's {svc} service", a.tool()),
+        );
+    }
+    Ok(())
+}
+
+/// The error for a bad attack parameter of phase `phase`: `m`, prefixed with the phase.
+fn bad_attack(phase: &str, m: String) -> Result<(), LabError> {
+    Err(LabError::Scenario(format!("phase {phase}: {m}")))
+}
+
+/// Checks an nmap scan: its target, its port list and its packet rate.
+fn check_nmap(
+    phase: &str,
+    target: &Target,
+    ports: &str,
+    max_rate: u32,
+    devices: &[String],
+) -> Result<(), LabError> {
+    check_target(phase, target, devices, true)?;
+    check_ports(phase, ports)?;
+    if max_rate == 0 || max_rate > 5000 {
+        return bad_attack(phase, format!("max_rate {max_rate} is not in 1..=5000"));
+    }
+    Ok(())
+}
+
+/// Checks an hping flood `a` (its target already checked): packet count, interval and, for
+/// UDP, payload size.
+fn check_hping(phase: &str, a: &Attack, count: u32, interval_us: u32) -> Result<(), LabError> {
+    if count == 0 || count > MAX_ATTACK_PACKETS {
+        return bad_attack(
+            phase,
+            format!("count {count} is not in 1..={MAX_ATTACK_PACKETS}"),
+        );
+    }
+    if interval_us < 50 {
+        return bad_attack(phase, format!("interval_us {interval_us} is below 50"));
+    }
+    if let Attack::HpingUdp { data_bytes, .. } = a {
+        if *data_bytes > 1400 {
+            return bad_attack(phase, format!("data_bytes {data_bytes} is above 1400"));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a hydra telnet brute force (its target already checked): aimed at the gateway
+/// with telnet on, a bounded number of clean credential pairs, and its parallel tasks.
+fn check_hydra(
+    phase: &str,
+    target: &Target,
+    users: &[String],
+    passwords: &[String],
+    tasks: u32,
+    gw: &Gateway,
+) -> Result<(), LabError> {
+    if target != &Target::Gateway || !gw.telnet {
+        return bad_attack(
+            phase,
+            "hydra-telnet needs target \"gateway\" with the telnet service on".into(),
+        );
+    }
+    let pairs = users.len().saturating_mul(passwords.len());
+    if pairs == 0 || pairs > 10_000 {
+        return bad_attack(phase, format!("{pairs} credential pairs; need 1..=10000"));
+    }
+    let clean = |s: &String| !s.is_empty() && s.len() <= 64 && !s.contains(['\n', '\r', ':']);
+    if !users.iter().chain(passwords).all(clean) {
+        return bad_attack(
+            phase,
+            "users and passwords must be 1..=64 characters without newlines or ':'".into(),
+        );
+    }
+    if tasks == 0 || tasks > 16 {
+        return bad_attack(phase, format!("tasks {tasks} is not in 1..=16"));
+    }
+    Ok(())
+}
+
+/// Checks an MQTT publish flood: message count, payload size and a topic without
+/// wildcards.
+fn check_mqtt_flood(
+    phase: &str,
+    count: u32,
+    payload_bytes: u32,
+    topic: &str,
+) -> Result<(), LabError> {
+    if count == 0 || count > MAX_ATTACK_PACKETS {
+        return bad_attack(
+            phase,
+            format!("count {count} is not in 1..={MAX_ATTACK_PACKETS}"),
+        );
+    }
+    if payload_bytes == 0 || payload_bytes > 1024 {
+        return bad_attack(
+            phase,
+            format!("payload_bytes {payload_bytes} is not in 1..=1024"),
+        );
+    }
+    if topic.is_empty() || topic.contains(['#', '+', '\n']) {
+        return bad_attack(
+            phase,
+            format!("topic {topic:?} must be non-empty without wildcards"),
+        );
+    }
+    Ok(())
+}
+
+/// Checks a slowloris attack: connections, connection rate and header interval.
+fn check_slowloris(
+    phase: &str,
+    connections: u32,
+    rate: u32,
+    interval_s: u32,
+) -> Result<(), LabError> {
+    if connections == 0 || connections > 1000 {
+        return bad_attack(
+            phase,
+            format!("connections {connections} is not in 1..=1000"),
+        );
+    }
+    if rate == 0 || rate > 200 {
+        return bad_attack(phase, format!("rate {rate} is not in 1..=200"));
+    }
+    if interval_s == 0 || interval_s > 60 {
+        return bad_attack(phase, format!("interval_s {interval_s} is not in 1..=60"));
     }
     Ok(())
 }
