@@ -15,13 +15,13 @@ use sha2::{Digest, Sha256};
 use crate::devices::{self, DeviceCtx};
 use crate::error::LabError;
 use crate::label::{self, AttackerAddr, PhaseKind, PhaseSpan};
-use crate::pcap::PcapWriter;
 use crate::scenario::{
     Attack, Behaviour, Scenario, Target, ATTACKER_HOST, FIRST_DEVICE_HOST, GATEWAY_HOST,
     PREFIX_LEN, SUBNET,
 };
 use crate::services;
 use crate::sys::{self, Proc, Teardown};
+use custos_capture::{LinkType, PcapWriter};
 
 /// Raised by the Ctrl-C handler; every wait in a run checks it.
 pub static INTERRUPT: AtomicBool = AtomicBool::new(false);
@@ -840,8 +840,12 @@ fn capture_thread(
         let cap = LiveCapture::open_with("eth0", o).map_err(|e| e.to_string())?;
         let f =
             std::fs::File::create(path).map_err(|e| format!("creating {}: {e}", path.display()))?;
-        let w = PcapWriter::new(BufWriter::with_capacity(1 << 20, f), SNAPLEN)
-            .map_err(|e| format!("writing {}: {e}", path.display()))?;
+        let w = PcapWriter::new(
+            BufWriter::with_capacity(1 << 20, f),
+            LinkType::ETHERNET.0,
+            SNAPLEN,
+        )
+        .map_err(|e| format!("writing {}: {e}", path.display()))?;
         Ok((cap, w))
     };
     let (mut cap, mut w) = match open() {
@@ -856,7 +860,7 @@ fn capture_thread(
     };
     let mut meta = Vec::new();
     while let Some(p) = cap.next_packet().map_err(|e| e.to_string())? {
-        w.write(p.ts, p.data)
+        w.write(p.ts, p.data, p.orig_len)
             .map_err(|e| format!("writing {}: {e}", path.display()))?;
         meta.push((
             p.ts,

@@ -23,7 +23,6 @@ pub mod devices;
 pub mod error;
 pub mod lab;
 pub mod label;
-pub mod pcap;
 pub mod scenario;
 pub mod services;
 pub mod sys;
