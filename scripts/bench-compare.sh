@@ -11,8 +11,8 @@ if [ ! -f "$cap" ]; then
 fi
 cat "$cap" > /dev/null # into the page cache
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-echo "== custos bench (read + decode + flow, one thread)"
-./target/release/custos bench "$cap" --iterations 4
+echo "== custos bench (the engine without output: read + decode + flow + application layer + inventory, one thread)"
+./target/release/custos bench "$cap" --iterations 4 --threads 1
 echo "== custos analyze (everything, incl. writing conn.log / flows.jsonl)"
 rm -rf target/bench/out && /usr/bin/time -f "wall %e s, user %U s, max RSS %M KiB" ./target/release/custos analyze "$cap" -o target/bench/out --quiet
 grep -A2 '"run"' target/bench/out/stats.json
