@@ -2,7 +2,7 @@
 //! the first datagram).
 
 use super::detect::{self, Probe3, PROBE_BYTES};
-use super::parsers::{Out, StreamParser};
+use super::parsers::{stream_parser, Out, StreamParse};
 use super::record::{AppEvent, AppProto, AppRecord};
 use super::{AppConfig, AppStats, At};
 use crate::credentials::DefaultCredentials;
@@ -88,7 +88,7 @@ struct TcpState {
 
 enum Stage {
     Detecting(Box<Detector>),
-    Parsing(StreamParser),
+    Parsing(Box<dyn StreamParse>),
     /// Not followed any more (unknown protocol, or the parser is done).
     Done,
 }
@@ -158,7 +158,7 @@ impl Sink<'_> {
         let Stage::Detecting(det) = std::mem::replace(self.stage, Stage::Done) else {
             return;
         };
-        let Some(mut parser) = proto.and_then(|p| StreamParser::new(p, self.credentials)) else {
+        let Some(mut parser) = proto.and_then(|p| stream_parser(p, self.credentials)) else {
             return;
         };
         *self.proto = proto;

@@ -1,7 +1,7 @@
 //! Choosing a connection's protocol from its content.
 //!
 //! TCP: each direction's first bytes (up to [`PROBE_BYTES`]) go to every stream probe; the
-//! first protocol in [`TCP_ORDER`] that matches wins. When every probe has said no for every
+//! first protocol in [`STREAM_PROTOCOLS`] that matches wins. When every probe has said no for every
 //! direction that spoke (or the probe window is full), the service port decides, but only for
 //! protocols that can lack a signature on the wire: telnet without option negotiation, MQTT or
 //! Modbus picked up mid-connection, FTP without its banner (see [`port_fallback`]).
@@ -14,48 +14,28 @@
 //! mDNS; DTLS counts as CoAP only on port 5684, since nothing outside the encryption says what
 //! it carries.
 
+use super::parsers::{stream_protocol, STREAM_PROTOCOLS};
 use super::record::AppProto;
-use crate::{coap, dhcp, dns, ftp, http, snmp, ssdp, tftp, tls, Direction, Probe};
+use crate::{coap, dhcp, dns, snmp, ssdp, tftp, Direction, Probe};
 
 /// Bytes per direction kept while a TCP connection's protocol is undecided.
 pub const PROBE_BYTES: usize = 1024;
 
-/// Order in which stream probes are asked (strongest signature first).
-pub const TCP_ORDER: [AppProto; 7] = [
-    AppProto::Tls,
-    AppProto::Http,
-    AppProto::Mqtt,
-    AppProto::Modbus,
-    AppProto::Ftp,
-    AppProto::Telnet,
-    AppProto::Dns,
-];
-
 /// Asks one stream probe about `first`, the first bytes `dir` sent.
 pub fn tcp_probe(proto: AppProto, dir: Direction, first: &[u8]) -> Probe {
-    match proto {
-        AppProto::Tls => tls::probe(dir, first),
-        AppProto::Http => http::probe(dir, first),
-        AppProto::Ftp => ftp::probe(dir, first),
-        AppProto::Mqtt => mqtt_probe(dir, first),
-        AppProto::Modbus => modbus_probe(dir, first),
-        AppProto::Telnet => telnet_probe(first),
-        AppProto::Dns => dns_tcp_probe(dir, first),
-        _ => Probe::NoMatch,
-    }
+    stream_protocol(proto).map_or(Probe::NoMatch, |p| (p.probe)(dir, first))
 }
 
-/// The verdict over all stream probes for one direction's first bytes.
+/// The verdict over all stream probes for one direction's first bytes, asked in the order of
+/// [`STREAM_PROTOCOLS`].
 pub fn detect_tcp(dir: Direction, first: &[u8]) -> Probe3 {
     let mut undecided = false;
-    for proto in TCP_ORDER {
-        // An FTP client's first line (USER …) is also what telnet brute-forcers type: FTP is
-        // recognised from the server's 220 greeting only.
-        if proto == AppProto::Ftp && dir == Direction::ToServer {
+    for p in &STREAM_PROTOCOLS {
+        if !p.probe_client && dir == Direction::ToServer {
             continue;
         }
-        match tcp_probe(proto, dir, first) {
-            Probe::Match => return Probe3::Found(proto),
+        match (p.probe)(dir, first) {
+            Probe::Match => return Probe3::Found(p.proto),
             Probe::NeedMore => undecided = true,
             Probe::NoMatch => {}
         }
@@ -78,15 +58,13 @@ pub enum Probe3 {
     Unknown,
 }
 
-/// The protocol a TCP server port implies when content cannot tell.
+/// The protocol a TCP server port implies when content cannot tell (the registrations'
+/// fallback ports).
 pub fn port_fallback(server_port: u16) -> Option<AppProto> {
-    match server_port {
-        23 | 2323 => Some(AppProto::Telnet),
-        1883 => Some(AppProto::Mqtt),
-        502 => Some(AppProto::Modbus),
-        21 => Some(AppProto::Ftp),
-        _ => None,
-    }
+    STREAM_PROTOCOLS
+        .iter()
+        .find(|p| p.fallback_ports.contains(&server_port))
+        .map(|p| p.proto)
 }
 
 /// CoAP over DTLS (RFC 7252 §6.2).
@@ -171,7 +149,7 @@ fn dns_plausible(m: &dns::DnsMessage) -> bool {
 /// MQTT: a CONNECT packet (type 1, flags 0) whose variable header names the protocol
 /// (`MQTT` or `MQIsdp`) from the client; from the server a CONNACK answers that, so only the
 /// client side is probed.
-fn mqtt_probe(dir: Direction, b: &[u8]) -> Probe {
+pub(crate) fn mqtt_probe(dir: Direction, b: &[u8]) -> Probe {
     if dir == Direction::ToClient {
         return Probe::NoMatch;
     }
@@ -210,7 +188,7 @@ fn mqtt_probe(dir: Direction, b: &[u8]) -> Probe {
 
 /// Modbus/TCP: an MBAP header (protocol id 0, length 2–254) whose length matches the bytes
 /// that follow or leaves room for them, and a function code 1–127 from the client.
-fn modbus_probe(dir: Direction, b: &[u8]) -> Probe {
+pub(crate) fn modbus_probe(dir: Direction, b: &[u8]) -> Probe {
     if dir == Direction::ToClient {
         return Probe::NoMatch;
     }
@@ -241,7 +219,7 @@ fn modbus_probe(dir: Direction, b: &[u8]) -> Probe {
 }
 
 /// Telnet: the stream starts with option negotiation (IAC WILL/WONT/DO/DONT or IAC SB).
-fn telnet_probe(b: &[u8]) -> Probe {
+pub(crate) fn telnet_probe(b: &[u8]) -> Probe {
     match b {
         [] | [0xff] => Probe::NeedMore,
         [0xff, 0xfa..=0xfe, ..] => Probe::Match,
@@ -251,7 +229,7 @@ fn telnet_probe(b: &[u8]) -> Probe {
 
 /// DNS over TCP: the client's first message is a query (QR 0, one question) of at most
 /// [`MAX_TCP_QUERY`] bytes behind its length prefix, and parses as DNS.
-fn dns_tcp_probe(dir: Direction, b: &[u8]) -> Probe {
+pub(crate) fn dns_tcp_probe(dir: Direction, b: &[u8]) -> Probe {
     if dir == Direction::ToClient {
         return Probe::NoMatch;
     }
