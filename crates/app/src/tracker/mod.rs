@@ -130,58 +130,18 @@ impl AppTracker {
             self.sweep(at);
             self.next_sweep = ts.saturating_add(1_000_000_000);
         }
-        let Some(ip) = d.innermost() else { return };
-        let (src_port, dst_port, tcp, payload) = match ip.transport {
-            Transport::Tcp {
-                src_port,
-                dst_port,
-                flags,
-                seq,
-                ack,
-                payload,
-                ..
-            } => (src_port, dst_port, Some((flags, seq, ack)), payload),
-            Transport::Udp {
-                src_port,
-                dst_port,
-                payload,
-                ..
-            } => {
-                if payload.is_empty() {
-                    return;
-                }
-                (src_port, dst_port, None, payload)
-            }
-            _ => return,
+        let Some(Segment {
+            src,
+            dst,
+            key,
+            tcp,
+            payload,
+        }) = segment(d)
+        else {
+            return;
         };
-        let src = Endpoint {
-            addr: Addr::from(ip.src),
-            port: src_port,
-        };
-        let dst = Endpoint {
-            addr: Addr::from(ip.dst),
-            port: dst_port,
-        };
-        let key = FlowKey::canonical(src, dst, ip.protocol, d.vlans).0;
         let macs = [d.src_mac.map(|m| m.0), d.dst_mac.map(|m| m.0)];
-        if let Some((flags, seq, _)) = tcp {
-            // A SYN that does not belong to the connection held for this key (another initial
-            // sequence number, or a connection picked up mid-stream) starts a new one: the old
-            // one ends here (port reuse).
-            if flags & 0x12 == 0x02 && self.conns.get(&key).is_some_and(|c| !c.same_syn(seq)) {
-                self.end_at_last_packet(key);
-            }
-        }
-        let creates = match tcp {
-            Some((flags, _, _)) => !payload.is_empty() || flags & 0x02 != 0,
-            None => true,
-        };
-        if creates
-            && self.conns.len() >= self.cfg.max_connections.max(1)
-            && !self.conns.contains_key(&key)
-        {
-            self.evict();
-        }
+        self.make_room(key, tcp, payload);
         // One hash lookup per packet: the entry either exists or is created here.
         let conn = match self.conns.entry(key) {
             Entry::Occupied(o) => o.into_mut(),
@@ -242,6 +202,30 @@ impl AppTracker {
         }
         if requeue {
             self.bound_idle_queue();
+        }
+    }
+
+    /// Before a packet of `key`: a SYN of another connection on the same key ends the one
+    /// held (port reuse), and a packet that may create a connection evicts when the table is
+    /// full.
+    fn make_room(&mut self, key: FlowKey, tcp: Option<(u8, u32, u32)>, payload: &[u8]) {
+        if let Some((flags, seq, _)) = tcp {
+            // A SYN that does not belong to the connection held for this key (another initial
+            // sequence number, or a connection picked up mid-stream) starts a new one: the old
+            // one ends here (port reuse).
+            if flags & 0x12 == 0x02 && self.conns.get(&key).is_some_and(|c| !c.same_syn(seq)) {
+                self.end_at_last_packet(key);
+            }
+        }
+        let creates = match tcp {
+            Some((flags, _, _)) => !payload.is_empty() || flags & 0x02 != 0,
+            None => true,
+        };
+        if creates
+            && self.conns.len() >= self.cfg.max_connections.max(1)
+            && !self.conns.contains_key(&key)
+        {
+            self.evict();
         }
     }
 
@@ -356,4 +340,54 @@ impl AppTracker {
             self.end_at_last_packet(k);
         }
     }
+}
+
+/// What the tracker reads of a packet: endpoints, canonical key, TCP flags/sequence/ack and
+/// the payload.
+struct Segment<'a> {
+    src: Endpoint,
+    dst: Endpoint,
+    key: FlowKey,
+    tcp: Option<(u8, u32, u32)>,
+    payload: &'a [u8],
+}
+
+/// The innermost TCP segment or non-empty UDP datagram of a packet.
+#[inline]
+fn segment<'a>(d: &Decoded<'a>) -> Option<Segment<'a>> {
+    let ip = d.innermost()?;
+    let (src_port, dst_port, tcp, payload) = match ip.transport {
+        Transport::Tcp {
+            src_port,
+            dst_port,
+            flags,
+            seq,
+            ack,
+            payload,
+            ..
+        } => (src_port, dst_port, Some((flags, seq, ack)), payload),
+        Transport::Udp {
+            src_port,
+            dst_port,
+            payload,
+            ..
+        } if !payload.is_empty() => (src_port, dst_port, None, payload),
+        _ => return None,
+    };
+    let src = Endpoint {
+        addr: Addr::from(ip.src),
+        port: src_port,
+    };
+    let dst = Endpoint {
+        addr: Addr::from(ip.dst),
+        port: dst_port,
+    };
+    let key = FlowKey::canonical(src, dst, ip.protocol, d.vlans).0;
+    Some(Segment {
+        src,
+        dst,
+        key,
+        tcp,
+        payload,
+    })
 }
