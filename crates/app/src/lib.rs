@@ -51,7 +51,7 @@ pub mod tracker;
 pub use reassembly::{
     ReassemblyBudget, ReassemblyConfig, StreamReassembler, StreamSink, StreamStats,
 };
-pub use tracker::{AppConfig, AppEvent, AppProto, AppRecord, AppStats, AppTracker};
+pub use tracker::{AppConfig, AppError, AppEvent, AppProto, AppRecord, AppStats, AppTracker};
 
 use serde::Serialize;
 

@@ -3,7 +3,7 @@
 
 use super::detect::{self, Probe3, PROBE_BYTES};
 use super::parsers::{stream_parser, Out, StreamParse};
-use super::record::{AppEvent, AppProto, AppRecord};
+use super::record::{AppError, AppEvent, AppProto, AppRecord};
 use super::{AppConfig, AppStats, At};
 use crate::credentials::DefaultCredentials;
 use crate::reassembly::{ReassemblyBudget, ReassemblyConfig, StreamReassembler, StreamSink};
@@ -52,30 +52,17 @@ fn dir_port(c: &Conn, dir: Direction) -> u16 {
 }
 
 /// Parses one datagram as `proto`.
-fn parse_udp(proto: AppProto, payload: &[u8]) -> Result<AppRecord, String> {
-    let s = |e: &dyn std::fmt::Display| e.to_string();
-    match proto {
-        AppProto::Dns | AppProto::Mdns => dns::parse(payload)
-            .map(|m| AppRecord::Dns(Box::new(m)))
-            .map_err(|e| s(&e)),
-        AppProto::Dhcp => dhcp::parse(payload)
-            .map(|m| AppRecord::Dhcp(Box::new(m)))
-            .map_err(|e| s(&e)),
-        AppProto::Snmp => snmp::parse(payload)
-            .map(|m| AppRecord::Snmp(Box::new(m)))
-            .map_err(|e| s(&e)),
-        AppProto::Ssdp => ssdp::parse(payload)
-            .map(|m| AppRecord::Ssdp(Box::new(m)))
-            .map_err(|e| s(&e)),
-        AppProto::Tftp => tftp::parse(payload).map(AppRecord::Tftp).map_err(|e| s(&e)),
-        AppProto::Coap if coap::probe_dtls(payload) => coap::parse_dtls(payload)
-            .map(AppRecord::Dtls)
-            .map_err(|e| s(&e)),
-        AppProto::Coap => coap::parse(payload)
-            .map(|m| AppRecord::Coap(Box::new(m)))
-            .map_err(|e| s(&e)),
-        other => Err(format!("{} is not carried over UDP", other.name())),
-    }
+fn parse_udp(proto: AppProto, payload: &[u8]) -> Result<AppRecord, AppError> {
+    Ok(match proto {
+        AppProto::Dns | AppProto::Mdns => AppRecord::Dns(Box::new(dns::parse(payload)?)),
+        AppProto::Dhcp => AppRecord::Dhcp(Box::new(dhcp::parse(payload)?)),
+        AppProto::Snmp => AppRecord::Snmp(Box::new(snmp::parse(payload)?)),
+        AppProto::Ssdp => AppRecord::Ssdp(Box::new(ssdp::parse(payload)?)),
+        AppProto::Tftp => AppRecord::Tftp(tftp::parse(payload)?),
+        AppProto::Coap if coap::probe_dtls(payload) => AppRecord::Dtls(coap::parse_dtls(payload)?),
+        AppProto::Coap => AppRecord::Coap(Box::new(coap::parse(payload)?)),
+        other => return Err(AppError::NotUdp(other.name())),
+    })
 }
 
 struct TcpState {
@@ -456,7 +443,7 @@ impl Conn {
         let Some(udp) = self.udp.as_mut() else { return };
         let mut record = match self.proto {
             Some(proto) => parse_udp(proto, payload),
-            None => Err(String::new()),
+            None => Err(AppError::Unrecognised),
         };
         // Until a datagram parses as the chosen protocol (the first datagram may have been
         // truncated, or unrecognisable), each of the first few gets its own detection.

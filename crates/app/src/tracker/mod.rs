@@ -10,7 +10,7 @@ pub mod detect;
 mod parsers;
 mod record;
 
-pub use record::{AppEvent, AppProto, AppRecord};
+pub use record::{AppError, AppEvent, AppProto, AppRecord};
 
 use crate::credentials::DefaultCredentials;
 use crate::reassembly::ReassemblyBudget;

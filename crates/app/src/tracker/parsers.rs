@@ -2,7 +2,7 @@
 //! and one stream parser per connection behind a single interface ([`StreamParse`]), turning
 //! each parser's events into [`AppRecord`]s.
 
-use super::record::{AppProto, AppRecord};
+use super::record::{AppError, AppProto, AppRecord};
 use crate::credentials::DefaultCredentials;
 use crate::dns::{DnsEvent, DnsTcpParser};
 use crate::ftp::{FtpEvent, FtpParser};
@@ -140,10 +140,8 @@ pub fn stream_parser(
     stream_protocol(proto).map(|p| (p.parser)(&ParserContext { credentials }))
 }
 
-fn anomaly(e: impl std::fmt::Display) -> AppRecord {
-    AppRecord::Anomaly {
-        error: e.to_string(),
-    }
+fn anomaly(e: impl Into<AppError>) -> AppRecord {
+    AppRecord::Anomaly { error: e.into() }
 }
 
 fn index(dir: Direction) -> usize {

@@ -106,9 +106,61 @@ pub enum AppRecord {
     Tftp(TftpRequest),
     /// A parser error: malformed data in a recognised protocol.
     Anomaly {
-        /// The parser's message, with its byte offset.
-        error: String,
+        /// The parser's error, typed (written as its message, with its byte offset).
+        error: AppError,
     },
+}
+
+/// A parser's error, kept typed: which protocol's parser failed and how, with the byte offset
+/// its error carries. Events write it as its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppError {
+    /// MQTT.
+    #[error(transparent)]
+    Mqtt(#[from] crate::mqtt::MqttError),
+    /// Modbus/TCP.
+    #[error(transparent)]
+    Modbus(#[from] crate::modbus::ModbusError),
+    /// HTTP/1.x.
+    #[error(transparent)]
+    Http(#[from] crate::http::HttpError),
+    /// TLS.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+    /// FTP.
+    #[error(transparent)]
+    Ftp(#[from] crate::ftp::FtpError),
+    /// DNS and mDNS.
+    #[error(transparent)]
+    Dns(#[from] crate::dns::DnsError),
+    /// DHCP.
+    #[error(transparent)]
+    Dhcp(#[from] crate::dhcp::DhcpError),
+    /// SNMP.
+    #[error(transparent)]
+    Snmp(#[from] crate::snmp::SnmpError),
+    /// SSDP.
+    #[error(transparent)]
+    Ssdp(#[from] crate::ssdp::SsdpError),
+    /// CoAP and DTLS.
+    #[error(transparent)]
+    Coap(#[from] crate::coap::CoapError),
+    /// TFTP.
+    #[error(transparent)]
+    Tftp(#[from] crate::tftp::TftpError),
+    /// A datagram given to a protocol that is not carried over UDP.
+    #[error("{0} is not carried over UDP")]
+    NotUdp(&'static str),
+    /// No protocol was recognised (never emitted as an event).
+    #[error("no protocol recognised")]
+    Unrecognised,
+}
+
+impl Serialize for AppError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// One application event: a record with the connection it came from.

@@ -79,7 +79,7 @@ impl Sessions {
             // The endpoints and times, without the record's body.
             first: AppEvent {
                 record: AppRecord::Anomaly {
-                    error: String::new(),
+                    error: custos_app::AppError::Unrecognised,
                 },
                 community_id: e.community_id.clone(),
                 ..*e
