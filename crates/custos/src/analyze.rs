@@ -54,12 +54,27 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<Outcome> {
         );
     }
     if let Some(ev) = summary.stats.outputs.get("evidence") {
-        if args.interface.is_some() {
-            eprintln!(
-                "custos: logged {} leaves (spooled captures and alerts) (log size {}, checkpoint signed)",
-                ev["leaves_appended"], ev["log_size"]
-            );
+        if let Some(opened) = ev["opened"].as_str() {
+            eprintln!("custos: {opened}");
         }
+        let what = if args.interface.is_some() {
+            "leaves (spooled captures and alerts)"
+        } else {
+            "alerts as evidence"
+        };
+        let dir = ev["log"].as_str().map_or_else(
+            || {
+                args.evidence
+                    .as_ref()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_default()
+            },
+            str::to_string,
+        );
+        eprintln!(
+            "custos: logged {} {what} in {dir} (log size {}, checkpoint signed)",
+            ev["leaves_appended"], ev["log_size"]
+        );
     }
     Ok(if summary.partial {
         Outcome::Partial

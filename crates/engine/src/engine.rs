@@ -300,10 +300,10 @@ fn build_stats(
             }
         }
     }
-    if let Some((leaves, size)) = host.live_evidence {
+    if let Some(l) = &host.live_evidence {
         stats.outputs.insert(
             "evidence".into(),
-            json!({"leaves_appended": leaves, "log_size": size}),
+            json!({"leaves_appended": l.leaves, "log_size": l.log_size, "opened": l.opened}),
         );
     }
     stats.run.wall_seconds = elapsed;

@@ -2,7 +2,7 @@
 //! alert excerpts from a bounded ring of recent packets.
 
 use super::{
-    archive_checkpoint, excerpt_key, excerpt_pcap, hex, load_signer, open_log, Ctx,
+    archive_checkpoint, excerpt_key, excerpt_pcap, hex, load_signer, open_log, opening_notice, Ctx,
     EvidenceSettings, ExcerptKey, Packet, PendingAlert, Result, EXCERPT_BYTES, EXCERPT_PACKETS,
     SNAPLEN,
 };
@@ -71,6 +71,7 @@ pub struct LiveEvidence {
     next_seq: u64,
     waiting: Vec<AlertLeaf>,
     leaves: u64,
+    opened: Option<String>,
 }
 
 impl LiveEvidence {
@@ -81,6 +82,7 @@ impl LiveEvidence {
     pub fn new(cfg: EvidenceSettings) -> Result<Self> {
         let signer = load_signer(&cfg.key)?;
         let log = open_log(&cfg.log, &signer)?;
+        let opened = opening_notice(&cfg.log, &log);
         let spool = cfg.log.join("spool");
         std::fs::create_dir_all(&spool)
             .and_then(|()| std::fs::create_dir_all(cfg.log.join("excerpts")))
@@ -102,6 +104,7 @@ impl LiveEvidence {
             next_seq,
             waiting: Vec::new(),
             leaves: 0,
+            opened,
         })
     }
 
@@ -290,7 +293,7 @@ impl LiveEvidence {
     ///
     /// # Errors
     /// As [`LiveEvidence::rotate`].
-    pub fn finish(&mut self) -> Result<(u64, u64)> {
+    pub fn finish(&mut self) -> Result<LiveReport> {
         self.rotate()?;
         if self.leaves == 0 {
             archive_checkpoint(&self.cfg.log)?;
@@ -298,6 +301,21 @@ impl LiveEvidence {
                 .publish_checkpoint(&self.signer)
                 .ctx(|| "cannot publish the checkpoint".into())?;
         }
-        Ok((self.leaves, self.log.integrated_size()))
+        Ok(LiveReport {
+            leaves: self.leaves,
+            log_size: self.log.integrated_size(),
+            opened: self.opened.take(),
+        })
     }
+}
+
+/// What live evidence did.
+#[derive(Clone, Debug)]
+pub struct LiveReport {
+    /// Leaves appended (spooled captures and alerts).
+    pub leaves: u64,
+    /// The log's size after the last checkpoint.
+    pub log_size: u64,
+    /// What opening the log did, when worth telling.
+    pub opened: Option<String>,
 }

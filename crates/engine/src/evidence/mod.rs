@@ -12,7 +12,7 @@
 mod live;
 mod offline;
 
-pub use live::{LiveEvidence, RING_BYTES, RING_PACKETS, SPOOL_BYTES, SPOOL_NS};
+pub use live::{LiveEvidence, LiveReport, RING_BYTES, RING_PACKETS, SPOOL_BYTES, SPOOL_NS};
 pub use offline::{log_alerts, name_leaves, LoggedAlerts};
 
 use crate::config::EvidenceSettings;
@@ -188,13 +188,14 @@ fn open_log(dir: &Path, signer: &Signer) -> Result<Log> {
             signer.name()
         )));
     }
-    if log.opened().kind != custos_evidence::OpenKind::Existing
-        || log.opened().recovered > 0
-        || log.opened().discarded > 0
-    {
-        eprintln!("custos: evidence log {}: {}", dir.display(), log.opened());
-    }
     Ok(log)
+}
+
+/// What opening the log did, when it is worth telling (created, recovered, repaired).
+fn opening_notice(dir: &Path, log: &Log) -> Option<String> {
+    let o = log.opened();
+    (o.kind != custos_evidence::OpenKind::Existing || o.recovered > 0 || o.discarded > 0)
+        .then(|| format!("evidence log {}: {o}", dir.display()))
 }
 
 /// Copies the current checkpoint to `custos/checkpoints/<size>` before a new one replaces it
@@ -250,16 +251,11 @@ impl EvidenceSink {
         if let Some((dir, compression)) = &self.output {
             name_leaves(dir, *compression, &logged.leaf_of)?;
         }
-        eprintln!(
-            "custos: logged {} alerts as evidence in {} (log size {}, checkpoint signed)",
-            logged.leaves,
-            self.settings.log.display(),
-            logged.size
-        );
         Ok(serde_json::json!({
             "log": self.settings.log.display().to_string(),
             "leaves_appended": logged.leaves,
             "log_size": logged.size,
+            "opened": logged.opened,
         }))
     }
 }

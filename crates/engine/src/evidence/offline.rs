@@ -2,7 +2,7 @@
 //! with a pcap excerpt of its flow read back from the capture by packet index.
 
 use super::{
-    archive_checkpoint, excerpt_key, excerpt_pcap, hex, load_signer, open_log, Ctx,
+    archive_checkpoint, excerpt_key, excerpt_pcap, hex, load_signer, open_log, opening_notice, Ctx,
     EvidenceSettings, ExcerptKey, Packet, PendingAlert, Result, Ring,
 };
 use crate::error::EngineError;
@@ -22,6 +22,8 @@ pub struct LoggedAlerts {
     /// For each alert given, in order, the index of its leaf (`None` when its packet could
     /// not be read back from the capture).
     pub leaf_of: Vec<Option<u64>>,
+    /// What opening the log did, when worth telling (created, recovered, repaired).
+    pub opened: Option<String>,
 }
 
 /// Logs every pending alert as a leaf, then publishes a signed checkpoint.
@@ -35,6 +37,7 @@ pub fn log_alerts(
 ) -> Result<LoggedAlerts> {
     let signer = load_signer(&cfg.key)?;
     let mut log = open_log(&cfg.log, &signer)?;
+    let opened = opening_notice(&cfg.log, &log);
     let excerpt_dir = cfg.log.join("excerpts");
     std::fs::create_dir_all(&excerpt_dir)
         .ctx(|| format!("cannot create {}", excerpt_dir.display()))?;
@@ -80,6 +83,7 @@ pub fn log_alerts(
         leaves: leaves.len() as u64,
         size: cp.size,
         leaf_of,
+        opened,
     })
 }
 

@@ -23,8 +23,8 @@ pub(crate) struct HostSummary {
     pub findings_dropped: u64,
     /// Per detector: name and its `stats.json` object.
     pub detectors: Vec<(String, serde_json::Value)>,
-    /// Live evidence: leaves appended and log size.
-    pub live_evidence: Option<(u64, u64)>,
+    /// What live evidence did.
+    pub live_evidence: Option<crate::evidence::LiveReport>,
 }
 
 /// Inventory, findings, detectors and live evidence.
