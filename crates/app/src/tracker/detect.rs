@@ -70,68 +70,135 @@ pub fn port_fallback(server_port: u16) -> Option<AppProto> {
 /// CoAP over DTLS (RFC 7252 §6.2).
 const COAPS: u16 = 5684;
 
-/// What the first datagram of a UDP conversation is, and whether its sender is the server
-/// (a response or an announcement).
-pub fn detect_udp(payload: &[u8], src_port: u16, dst_port: u16) -> Option<(AppProto, bool)> {
-    if dhcp::probe(payload) {
-        if let Ok(m) = dhcp::parse(payload) {
-            return Some((AppProto::Dhcp, m.op == 2));
-        }
-    }
-    if snmp::probe(payload) {
-        if let Ok(m) = snmp::parse(payload) {
+/// One UDP application protocol: how the first datagram of a conversation is recognised (and
+/// which side sent it), and how datagrams are parsed. Adding a protocol is its module plus one
+/// entry in [`DATAGRAM_PROTOCOLS`].
+pub struct DatagramProtocol {
+    /// The protocol parsed (DNS stands for mDNS too; the port decides).
+    pub proto: AppProto,
+    /// A weak signature (a few header bytes): not tried on the strong protocols' ports, whose
+    /// truncated datagrams could pass for it.
+    pub weak: bool,
+    /// The ports the strong protocols own.
+    pub ports: &'static [u16],
+    /// The protocol of a conversation's first datagram and whether its sender is the server,
+    /// or `None`.
+    pub detect: fn(&[u8], u16, u16) -> Option<(AppProto, bool)>,
+}
+
+/// The UDP protocols, strongest signature first.
+pub static DATAGRAM_PROTOCOLS: [DatagramProtocol; 7] = [
+    DatagramProtocol {
+        proto: AppProto::Dhcp,
+        weak: false,
+        ports: &[67, 68],
+        detect: |b, _, _| {
+            if !dhcp::probe(b) {
+                return None;
+            }
+            let m = dhcp::parse(b).ok()?;
+            Some((AppProto::Dhcp, m.op == 2))
+        },
+    },
+    DatagramProtocol {
+        proto: AppProto::Snmp,
+        weak: false,
+        ports: &[161, 162],
+        detect: |b, _, _| {
+            if !snmp::probe(b) {
+                return None;
+            }
+            let m = snmp::parse(b).ok()?;
             let from_agent = matches!(
                 m.pdu_type,
                 Some("get_response" | "trap" | "snmpv2_trap" | "report")
             );
-            return Some((AppProto::Snmp, from_agent));
-        }
-    }
-    if ssdp::probe(payload) {
-        if let Ok(m) = ssdp::parse(payload) {
-            return Some((AppProto::Ssdp, !matches!(m.kind, ssdp::SsdpKind::MSearch)));
-        }
-    }
-    if (src_port == COAPS || dst_port == COAPS) && coap::probe_dtls(payload) {
+            Some((AppProto::Snmp, from_agent))
+        },
+    },
+    DatagramProtocol {
+        proto: AppProto::Ssdp,
+        weak: false,
+        ports: &[1900],
+        detect: |b, _, _| {
+            if !ssdp::probe(b) {
+                return None;
+            }
+            let m = ssdp::parse(b).ok()?;
+            Some((AppProto::Ssdp, !matches!(m.kind, ssdp::SsdpKind::MSearch)))
+        },
+    },
+    DatagramProtocol {
+        proto: AppProto::Coap,
+        weak: false,
+        ports: &[],
         // DTLS hides the protocol it carries: only on CoAP's secure port is it CoAP.
-        if let Ok(d) = coap::parse_dtls(payload) {
+        detect: |b, src, dst| {
+            if !((src == COAPS || dst == COAPS) && coap::probe_dtls(b)) {
+                return None;
+            }
+            let d = coap::parse_dtls(b).ok()?;
             let from_server = match d.handshake_type {
                 Some("client_hello") => false,
                 Some(_) => true,
-                None => src_port == COAPS,
+                None => src == COAPS,
             };
-            return Some((AppProto::Coap, from_server));
-        }
-    }
-    if tftp::probe(payload) {
-        return Some((AppProto::Tftp, false));
-    }
-    // DNS and CoAP have weak signatures (a 12- or 4-byte header): not on the ports of the
-    // protocols above, whose truncated datagrams could pass for them.
-    if [src_port, dst_port]
-        .iter()
-        .any(|p| matches!(p, 67 | 68 | 69 | 161 | 162 | 1900))
-    {
-        return None;
-    }
-    if dns::probe(payload) {
-        if let Some(m) = dns::parse(payload).ok().filter(dns_plausible) {
-            let proto = if src_port == 5353 || dst_port == 5353 {
+            Some((AppProto::Coap, from_server))
+        },
+    },
+    DatagramProtocol {
+        proto: AppProto::Tftp,
+        weak: false,
+        ports: &[69],
+        detect: |b, _, _| tftp::probe(b).then_some((AppProto::Tftp, false)),
+    },
+    DatagramProtocol {
+        proto: AppProto::Dns,
+        weak: true,
+        ports: &[],
+        detect: |b, src, dst| {
+            if !dns::probe(b) {
+                return None;
+            }
+            let m = dns::parse(b).ok().filter(dns_plausible)?;
+            let proto = if src == 5353 || dst == 5353 {
                 AppProto::Mdns
             } else {
                 AppProto::Dns
             };
-            return Some((proto, m.response));
-        }
-    }
-    if coap::probe(payload) {
-        if let Ok(m) = coap::parse(payload) {
+            Some((proto, m.response))
+        },
+    },
+    DatagramProtocol {
+        proto: AppProto::Coap,
+        weak: true,
+        ports: &[],
+        detect: |b, _, _| {
+            if !coap::probe(b) {
+                return None;
+            }
+            let m = coap::parse(b).ok()?;
             // Responses (class ≥ 2) come from the server; ACK/RST without a code too.
             let response = !m.code.starts_with("0.") || m.mtype == "ACK" || m.mtype == "RST";
-            return Some((AppProto::Coap, response));
-        }
-    }
-    None
+            Some((AppProto::Coap, response))
+        },
+    },
+];
+
+/// What the first datagram of a UDP conversation is, and whether its sender is the server
+/// (a response or an announcement): the first entry of [`DATAGRAM_PROTOCOLS`] that
+/// recognises it, weak signatures only off the strong protocols' ports.
+pub fn detect_udp(payload: &[u8], src_port: u16, dst_port: u16) -> Option<(AppProto, bool)> {
+    let strong_port = |p: u16| {
+        DATAGRAM_PROTOCOLS
+            .iter()
+            .any(|d| !d.weak && d.ports.contains(&p))
+    };
+    let weak_allowed = !(strong_port(src_port) || strong_port(dst_port));
+    DATAGRAM_PROTOCOLS
+        .iter()
+        .filter(|d| !d.weak || weak_allowed)
+        .find_map(|d| (d.detect)(payload, src_port, dst_port))
 }
 
 /// What a real DNS message has and other protocols' datagrams rarely do: the reserved Z
