@@ -8,6 +8,7 @@ use custos_app::modbus::Access;
 use custos_app::mqtt::MqttMessage;
 use custos_app::{AppEvent, AppRecord};
 use custos_flow::{Addr, EndedFlow, Endpoint, FlowKey};
+use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
 /// Sessions summarised at once; beyond it the oldest is written out early.
@@ -54,13 +55,17 @@ pub struct Session {
     pub last_file: u16,
     /// Events per kind.
     pub counts: BTreeMap<&'static str, u64>,
+    /// Events in all.
+    pub total: u64,
 }
 
 /// The sessions being summarised, by connection number, and which connection each flow is.
 #[derive(Default)]
 pub struct Sessions {
+    /// Ordered by connection number, so early and final write-outs are deterministic.
     by_conn: BTreeMap<u64, Session>,
-    conn_of: BTreeMap<FlowKey, u64>,
+    /// Only looked up, never iterated.
+    conn_of: FxHashMap<FlowKey, u64>,
 }
 
 /// A flow key without VLANs, as both an event and its flow can name it.
@@ -88,12 +93,14 @@ impl Sessions {
             last_index: e.index,
             last_file: e.file,
             counts: BTreeMap::new(),
+            total: 0,
         });
         s.last_ts = e.ts;
         s.last_index = e.index;
         s.last_file = e.file;
         *s.counts.entry(kind).or_default() += 1;
-        if s.counts.values().sum::<u64>() == 1 {
+        s.total += 1;
+        if s.total == 1 {
             self.conn_of
                 .insert(key(e.client, e.server, e.transport), e.conn);
         }

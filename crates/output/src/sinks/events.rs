@@ -150,7 +150,7 @@ impl EventsSink {
     /// One `app_summary` record for a session's routine events.
     fn write_summary(&mut self, s: &Session) -> std::io::Result<()> {
         self.begin_line(s.last_ts, "app_summary", &s.first);
-        let total: u64 = s.counts.values().sum();
+        let total = s.total;
         let first = crate::time::eve_time(s.first.ts);
         let body = json!({
             "app_proto": s.first.proto.name(),
