@@ -83,8 +83,12 @@ pub struct DatagramProtocol {
     pub ports: &'static [u16],
     /// The protocol of a conversation's first datagram and whether its sender is the server,
     /// or `None`.
-    pub detect: fn(&[u8], u16, u16) -> Option<(AppProto, bool)>,
+    pub detect: DatagramDetect,
 }
+
+/// A datagram protocol's recogniser: (first datagram, source port, destination port) → the
+/// protocol and whether the sender is the server.
+pub type DatagramDetect = fn(&[u8], u16, u16) -> Option<(AppProto, bool)>;
 
 /// The UDP protocols, strongest signature first.
 pub static DATAGRAM_PROTOCOLS: [DatagramProtocol; 7] = [
