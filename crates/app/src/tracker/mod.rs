@@ -7,7 +7,7 @@
 
 mod conn;
 pub mod detect;
-mod parsers;
+pub mod parsers;
 mod record;
 
 pub use record::{AppError, AppEvent, AppProto, AppRecord};
