@@ -684,53 +684,10 @@ impl MqttParser {
         let v5 = self.version >= 5;
         let msg = match h.packet_type {
             PacketType::Connect => MqttMessage::Connect(connect(r)?),
-            PacketType::Connack => {
-                let flags = u8f(r, "connack flags")?;
-                let code = u8f(r, "connack return code")?;
-                // Without a CONNECT (mid-stream pickup) a CONNACK longer than 2 bytes can only
-                // be v5: read its properties (the caller then switches the connection to v5).
-                if (v5 || !self.version_known) && !r.is_empty() {
-                    properties(r)?;
-                }
-                MqttMessage::Connack(Connack {
-                    session_present: flags & 1 != 0,
-                    return_code: code,
-                })
-            }
-            PacketType::Publish => {
-                if h.qos == 3 {
-                    return Err((0, MqttErrorKind::Invalid("publish qos 3")));
-                }
-                let topic = string(r, "topic")?;
-                let packet_id = if h.qos > 0 {
-                    Some(u16f(r, "packet id")?)
-                } else {
-                    None
-                };
-                if v5 {
-                    properties(r)?;
-                }
-                MqttMessage::Publish(Publish {
-                    topic,
-                    packet_id,
-                    payload_len: r.rest().len(),
-                })
-            }
+            PacketType::Connack => MqttMessage::Connack(self.connack(r, v5)?),
+            PacketType::Publish => MqttMessage::Publish(publish(h, r, v5)?),
             PacketType::Puback | PacketType::Pubrec | PacketType::Pubrel | PacketType::Pubcomp => {
-                let packet_id = u16f(r, "packet id")?;
-                // v5 omits a Success (0) reason code.
-                let reason_code = if !r.is_empty() {
-                    Some(u8f(r, "reason code")?)
-                } else {
-                    v5.then_some(0)
-                };
-                if v5 && !r.is_empty() {
-                    properties(r)?;
-                }
-                let a = Ack {
-                    packet_id,
-                    reason_code,
-                };
+                let a = ack(r, v5)?;
                 match h.packet_type {
                     PacketType::Puback => MqttMessage::Puback(a),
                     PacketType::Pubrec => MqttMessage::Pubrec(a),
@@ -738,79 +695,20 @@ impl MqttParser {
                     _ => MqttMessage::Pubcomp(a),
                 }
             }
-            PacketType::Subscribe => {
-                let packet_id = u16f(r, "packet id")?;
-                if v5 {
-                    properties(r)?;
-                }
-                let mut filters = Vec::new();
-                let mut filter_count = 0usize;
-                while !r.is_empty() {
-                    let topic = string(r, "topic filter")?;
-                    let opts = u8f(r, "subscription options")?;
-                    filter_count = filter_count.saturating_add(1);
-                    if filters.len() < self.cfg.max_topics {
-                        filters.push(TopicFilter {
-                            topic,
-                            qos: opts & 3,
-                        });
-                    }
-                }
-                if filter_count == 0 {
-                    return Err((r.offset(), MqttErrorKind::Invalid("empty subscribe")));
-                }
-                MqttMessage::Subscribe(Subscribe {
-                    packet_id,
-                    filters,
-                    filter_count,
-                })
-            }
+            PacketType::Subscribe => MqttMessage::Subscribe(self.subscribe(r, v5)?),
             PacketType::Suback | PacketType::Unsuback => {
-                let packet_id = u16f(r, "packet id")?;
-                if v5 {
-                    properties(r)?;
-                }
-                let codes = r.rest().iter().copied().take(self.cfg.max_topics).collect();
-                let a = SubAck { packet_id, codes };
+                let a = self.suback(r, v5)?;
                 if h.packet_type == PacketType::Suback {
                     MqttMessage::Suback(a)
                 } else {
                     MqttMessage::Unsuback(a)
                 }
             }
-            PacketType::Unsubscribe => {
-                let packet_id = u16f(r, "packet id")?;
-                if v5 {
-                    properties(r)?;
-                }
-                let mut topics = Vec::new();
-                let mut topic_count = 0usize;
-                while !r.is_empty() {
-                    let t = string(r, "topic filter")?;
-                    topic_count = topic_count.saturating_add(1);
-                    if topics.len() < self.cfg.max_topics {
-                        topics.push(t);
-                    }
-                }
-                MqttMessage::Unsubscribe(Unsubscribe {
-                    packet_id,
-                    topics,
-                    topic_count,
-                })
-            }
+            PacketType::Unsubscribe => MqttMessage::Unsubscribe(self.unsubscribe(r, v5)?),
             PacketType::Pingreq => MqttMessage::Pingreq,
             PacketType::Pingresp => MqttMessage::Pingresp,
             PacketType::Disconnect | PacketType::Auth => {
-                // v5 omits a Normal / Success (0) reason code.
-                let reason_code = match (v5, r.is_empty()) {
-                    (true, false) => Some(u8f(r, "reason code")?),
-                    (true, true) => Some(0),
-                    (false, _) => None,
-                };
-                if v5 && !r.is_empty() {
-                    properties(r)?;
-                }
-                let b = ReasonOnly { reason_code };
+                let b = reason_only(r, v5)?;
                 if h.packet_type == PacketType::Disconnect {
                     MqttMessage::Disconnect(b)
                 } else {
@@ -826,6 +724,142 @@ impl MqttParser {
         }
         Ok(msg)
     }
+
+    /// CONNACK body.
+    #[inline]
+    fn connack(&self, r: &mut Reader<'_>, v5: bool) -> Res<Connack> {
+        let flags = u8f(r, "connack flags")?;
+        let code = u8f(r, "connack return code")?;
+        // Without a CONNECT (mid-stream pickup) a CONNACK longer than 2 bytes can only
+        // be v5: read its properties (the caller then switches the connection to v5).
+        if (v5 || !self.version_known) && !r.is_empty() {
+            properties(r)?;
+        }
+        Ok(Connack {
+            session_present: flags & 1 != 0,
+            return_code: code,
+        })
+    }
+
+    /// SUBSCRIBE body (keeps at most `max_topics` filters, counts them all).
+    #[inline]
+    fn subscribe(&self, r: &mut Reader<'_>, v5: bool) -> Res<Subscribe> {
+        let packet_id = u16f(r, "packet id")?;
+        if v5 {
+            properties(r)?;
+        }
+        let mut filters = Vec::new();
+        let mut filter_count = 0usize;
+        while !r.is_empty() {
+            let topic = string(r, "topic filter")?;
+            let opts = u8f(r, "subscription options")?;
+            filter_count = filter_count.saturating_add(1);
+            if filters.len() < self.cfg.max_topics {
+                filters.push(TopicFilter {
+                    topic,
+                    qos: opts & 3,
+                });
+            }
+        }
+        if filter_count == 0 {
+            return Err((r.offset(), MqttErrorKind::Invalid("empty subscribe")));
+        }
+        Ok(Subscribe {
+            packet_id,
+            filters,
+            filter_count,
+        })
+    }
+
+    /// SUBACK and UNSUBACK body (at most `max_topics` codes).
+    #[inline]
+    fn suback(&self, r: &mut Reader<'_>, v5: bool) -> Res<SubAck> {
+        let packet_id = u16f(r, "packet id")?;
+        if v5 {
+            properties(r)?;
+        }
+        let codes = r.rest().iter().copied().take(self.cfg.max_topics).collect();
+        Ok(SubAck { packet_id, codes })
+    }
+
+    /// UNSUBSCRIBE body (keeps at most `max_topics` filters, counts them all).
+    #[inline]
+    fn unsubscribe(&self, r: &mut Reader<'_>, v5: bool) -> Res<Unsubscribe> {
+        let packet_id = u16f(r, "packet id")?;
+        if v5 {
+            properties(r)?;
+        }
+        let mut topics = Vec::new();
+        let mut topic_count = 0usize;
+        while !r.is_empty() {
+            let t = string(r, "topic filter")?;
+            topic_count = topic_count.saturating_add(1);
+            if topics.len() < self.cfg.max_topics {
+                topics.push(t);
+            }
+        }
+        Ok(Unsubscribe {
+            packet_id,
+            topics,
+            topic_count,
+        })
+    }
+}
+
+/// PUBLISH body (the payload is measured, not kept).
+#[inline]
+fn publish(h: &FixedHeader, r: &mut Reader<'_>, v5: bool) -> Res<Publish> {
+    if h.qos == 3 {
+        return Err((0, MqttErrorKind::Invalid("publish qos 3")));
+    }
+    let topic = string(r, "topic")?;
+    let packet_id = if h.qos > 0 {
+        Some(u16f(r, "packet id")?)
+    } else {
+        None
+    };
+    if v5 {
+        properties(r)?;
+    }
+    Ok(Publish {
+        topic,
+        packet_id,
+        payload_len: r.rest().len(),
+    })
+}
+
+/// PUBACK, PUBREC, PUBREL and PUBCOMP body.
+#[inline]
+fn ack(r: &mut Reader<'_>, v5: bool) -> Res<Ack> {
+    let packet_id = u16f(r, "packet id")?;
+    // v5 omits a Success (0) reason code.
+    let reason_code = if !r.is_empty() {
+        Some(u8f(r, "reason code")?)
+    } else {
+        v5.then_some(0)
+    };
+    if v5 && !r.is_empty() {
+        properties(r)?;
+    }
+    Ok(Ack {
+        packet_id,
+        reason_code,
+    })
+}
+
+/// DISCONNECT and AUTH body.
+#[inline]
+fn reason_only(r: &mut Reader<'_>, v5: bool) -> Res<ReasonOnly> {
+    // v5 omits a Normal / Success (0) reason code.
+    let reason_code = match (v5, r.is_empty()) {
+        (true, false) => Some(u8f(r, "reason code")?),
+        (true, true) => Some(0),
+        (false, _) => None,
+    };
+    if v5 && !r.is_empty() {
+        properties(r)?;
+    }
+    Ok(ReasonOnly { reason_code })
 }
 
 fn type_name(t: PacketType) -> &'static str {

@@ -2,7 +2,7 @@
 //! transport header, and summarises each IP layer it crossed.
 
 use crate::checksum;
-use crate::error::{DecodeError, ErrorKind, Layer};
+use crate::error::{need, DecodeError, ErrorKind, Layer};
 use crate::reassembly::{FragmentKey, Reassembler, ReassemblyLimits, ReassemblyStats};
 use crate::wire::{self, ethernet, ipv6, tcp, Mac};
 use std::net::IpAddr;
@@ -474,28 +474,16 @@ impl<'a> Walk<'a, '_> {
         use ethernet::EtherType as E;
         let result = match E::from(t) {
             E::Ipv4 | E::Ipv6 => return Step::Ip(buf, Encap::None),
-            E::Vlan | E::QinQ | E::QinQOld => {
-                if buf.len() < 4 {
-                    Err(DecodeError::new(
-                        Layer::Vlan,
-                        0,
-                        ErrorKind::Truncated {
-                            needed: 4,
-                            available: buf.len(),
-                        },
-                    ))
-                } else {
-                    let tci = wire::be16(buf, 0);
-                    if self.out.layer_count == 0 {
-                        if let Some(slot) = self.out.vlans.get_mut(usize::from(self.out.vlan_count))
-                        {
-                            *slot = tci & 0x0fff;
-                            self.out.vlan_count += 1;
-                        }
+            E::Vlan | E::QinQ | E::QinQOld => need(buf, 4, Layer::Vlan).map(|()| {
+                let tci = wire::be16(buf, 0);
+                if self.out.layer_count == 0 {
+                    if let Some(slot) = self.out.vlans.get_mut(usize::from(self.out.vlan_count)) {
+                        *slot = tci & 0x0fff;
+                        self.out.vlan_count += 1;
                     }
-                    return Step::EtherType(wire::be16(buf, 2), wire::rest(buf, 4));
                 }
-            }
+                Step::EtherType(wire::be16(buf, 2), wire::rest(buf, 4))
+            }),
             E::MplsUnicast | E::MplsMulticast => wire::mpls::strip_labels(buf).map(|rest| {
                 match rest.first().map(|b| b >> 4) {
                     Some(4) | Some(6) => Step::Ip(rest, Encap::None),
@@ -515,49 +503,13 @@ impl<'a> Walk<'a, '_> {
             // Cisco FabricPath: after the outer addresses and EtherType comes a 2-byte
             // FTag/TTL field, then the whole original Ethernet frame.
             E::FabricPath => {
-                if buf.len() < 2 {
-                    Err(DecodeError::new(
-                        Layer::L2Tag,
-                        0,
-                        ErrorKind::Truncated {
-                            needed: 2,
-                            available: buf.len(),
-                        },
-                    ))
-                } else {
-                    return Step::Ethernet(wire::rest(buf, 2));
-                }
+                need(buf, 2, Layer::L2Tag).map(|()| Step::Ethernet(wire::rest(buf, 2)))
             }
             // VN-Tag: 4 bytes of tag, then the EtherType.
-            E::VnTag => {
-                if buf.len() < 6 {
-                    Err(DecodeError::new(
-                        Layer::L2Tag,
-                        0,
-                        ErrorKind::Truncated {
-                            needed: 6,
-                            available: buf.len(),
-                        },
-                    ))
-                } else {
-                    return Step::EtherType(wire::be16(buf, 4), wire::rest(buf, 6));
-                }
-            }
+            E::VnTag => need(buf, 6, Layer::L2Tag)
+                .map(|()| Step::EtherType(wire::be16(buf, 4), wire::rest(buf, 6))),
             // 802.1ah: a 4-byte I-TAG, then the customer frame.
-            E::Pbb => {
-                if buf.len() < 4 {
-                    Err(DecodeError::new(
-                        Layer::L2Tag,
-                        0,
-                        ErrorKind::Truncated {
-                            needed: 4,
-                            available: buf.len(),
-                        },
-                    ))
-                } else {
-                    return Step::Ethernet(wire::rest(buf, 4));
-                }
-            }
+            E::Pbb => need(buf, 4, Layer::L2Tag).map(|()| Step::Ethernet(wire::rest(buf, 4))),
             E::TransparentEthernet => return Step::Ethernet(buf),
             E::PppoeDiscovery | E::Unknown(_) => return Step::Done,
         };
@@ -820,88 +772,9 @@ impl<'a> Walk<'a, '_> {
         let mut next = Step::Done;
         let wire_len32 = u32::try_from(wire_len).unwrap_or(u32::MAX);
         match layer.protocol {
-            6 => match wire::TcpSegment::new_checked(payload) {
-                Ok(s) => {
-                    layer.l4_checksum = self.verify_l4(&layer, payload, complete);
-                    layer.transport = Transport::Tcp {
-                        src_port: s.src_port(),
-                        dst_port: s.dst_port(),
-                        flags: s.flags(),
-                        seq: s.seq_number(),
-                        ack: s.ack_number(),
-                        window: s.window_len(),
-                        options: s.options(),
-                        payload: s.payload(),
-                        payload_len: wire_len32.saturating_sub(s.header_len() as u32),
-                    };
-                }
-                Err(e) => {
-                    layer.transport = Transport::Malformed;
-                    self.error_at(e, payload);
-                }
-            },
-            17 => match wire::UdpDatagram::new_checked(payload) {
-                Ok(d) => {
-                    let ulen = usize::from(d.len());
-                    let data_len = if ulen >= 8 && ulen <= wire_len {
-                        ulen - 8
-                    } else {
-                        wire_len.saturating_sub(8)
-                    };
-                    // RFC 768: a zero checksum over IPv4 means "not computed".
-                    layer.l4_checksum = if d.checksum() == 0 && layer.src.is_ipv4() {
-                        ChecksumStatus::Unverified
-                    } else {
-                        let body = payload
-                            .get(..ulen.max(8).min(payload.len()))
-                            .unwrap_or(payload);
-                        self.verify_l4(&layer, body, complete && ulen >= 8 && ulen <= payload.len())
-                    };
-                    layer.transport = Transport::Udp {
-                        src_port: d.src_port(),
-                        dst_port: d.dst_port(),
-                        payload: d.payload(),
-                        payload_len: u32::try_from(data_len).unwrap_or(u32::MAX),
-                    };
-                    if layer.l4_checksum != ChecksumStatus::Bad {
-                        next = self.udp_tunnel(d.src_port(), d.dst_port(), d.payload());
-                    }
-                }
-                Err(e) => {
-                    layer.transport = Transport::Malformed;
-                    self.error_at(e, payload);
-                }
-            },
-            1 | 58 => {
-                let v6 = layer.protocol == 58;
-                let l = if v6 { Layer::Icmpv6 } else { Layer::Icmp };
-                match wire::icmp::Message::new_checked(payload, l) {
-                    Ok(m) => {
-                        layer.l4_checksum = if v6 {
-                            self.verify_l4(&layer, payload, complete)
-                        } else if self.verify && complete {
-                            if checksum::verify(payload, 0) {
-                                ChecksumStatus::Good
-                            } else {
-                                ChecksumStatus::Bad
-                            }
-                        } else {
-                            ChecksumStatus::Unverified
-                        };
-                        layer.transport = Transport::Icmp {
-                            msg_type: m.msg_type(),
-                            code: m.msg_code(),
-                            v6,
-                            payload: m.payload(),
-                            payload_len: wire_len32.saturating_sub(8),
-                        };
-                    }
-                    Err(e) => {
-                        layer.transport = Transport::Malformed;
-                        self.error_at(e, payload);
-                    }
-                }
-            }
+            6 => self.tcp(&mut layer, payload, wire_len32, complete),
+            17 => next = self.udp(&mut layer, payload, wire_len, complete),
+            1 | 58 => self.icmp(&mut layer, payload, wire_len32, complete),
             4 | 41 => {
                 layer.transport = Transport::Other { payload };
                 next = Step::Ip(payload, Encap::IpInIp);
@@ -919,6 +792,116 @@ impl<'a> Walk<'a, '_> {
             self.mark_tunnel();
         }
         next
+    }
+
+    /// Fills `layer`'s transport (and checksum status) from a TCP segment.
+    #[inline]
+    fn tcp(&mut self, layer: &mut IpLayer<'a>, payload: &'a [u8], wire_len32: u32, complete: bool) {
+        match wire::TcpSegment::new_checked(payload) {
+            Ok(s) => {
+                layer.l4_checksum = self.verify_l4(layer, payload, complete);
+                layer.transport = Transport::Tcp {
+                    src_port: s.src_port(),
+                    dst_port: s.dst_port(),
+                    flags: s.flags(),
+                    seq: s.seq_number(),
+                    ack: s.ack_number(),
+                    window: s.window_len(),
+                    options: s.options(),
+                    payload: s.payload(),
+                    payload_len: wire_len32.saturating_sub(s.header_len() as u32),
+                };
+            }
+            Err(e) => {
+                layer.transport = Transport::Malformed;
+                self.error_at(e, payload);
+            }
+        }
+    }
+
+    /// Fills `layer`'s transport (and checksum status) from a UDP datagram; returns the
+    /// tunnel it carries, if any.
+    #[inline]
+    fn udp(
+        &mut self,
+        layer: &mut IpLayer<'a>,
+        payload: &'a [u8],
+        wire_len: usize,
+        complete: bool,
+    ) -> Step<'a> {
+        let d = match wire::UdpDatagram::new_checked(payload) {
+            Ok(d) => d,
+            Err(e) => {
+                layer.transport = Transport::Malformed;
+                self.error_at(e, payload);
+                return Step::Done;
+            }
+        };
+        let ulen = usize::from(d.len());
+        let data_len = if ulen >= 8 && ulen <= wire_len {
+            ulen - 8
+        } else {
+            wire_len.saturating_sub(8)
+        };
+        // RFC 768: a zero checksum over IPv4 means "not computed".
+        layer.l4_checksum = if d.checksum() == 0 && layer.src.is_ipv4() {
+            ChecksumStatus::Unverified
+        } else {
+            let body = payload
+                .get(..ulen.max(8).min(payload.len()))
+                .unwrap_or(payload);
+            self.verify_l4(layer, body, complete && ulen >= 8 && ulen <= payload.len())
+        };
+        layer.transport = Transport::Udp {
+            src_port: d.src_port(),
+            dst_port: d.dst_port(),
+            payload: d.payload(),
+            payload_len: u32::try_from(data_len).unwrap_or(u32::MAX),
+        };
+        if layer.l4_checksum != ChecksumStatus::Bad {
+            self.udp_tunnel(d.src_port(), d.dst_port(), d.payload())
+        } else {
+            Step::Done
+        }
+    }
+
+    /// Fills `layer`'s transport (and checksum status) from an ICMP or ICMPv6 message.
+    #[inline]
+    fn icmp(
+        &mut self,
+        layer: &mut IpLayer<'a>,
+        payload: &'a [u8],
+        wire_len32: u32,
+        complete: bool,
+    ) {
+        let v6 = layer.protocol == 58;
+        let l = if v6 { Layer::Icmpv6 } else { Layer::Icmp };
+        match wire::icmp::Message::new_checked(payload, l) {
+            Ok(m) => {
+                layer.l4_checksum = if v6 {
+                    self.verify_l4(layer, payload, complete)
+                } else if self.verify && complete {
+                    if checksum::verify(payload, 0) {
+                        ChecksumStatus::Good
+                    } else {
+                        ChecksumStatus::Bad
+                    }
+                } else {
+                    ChecksumStatus::Unverified
+                };
+                layer.transport = Transport::Icmp {
+                    msg_type: m.msg_type(),
+                    code: m.msg_code(),
+                    v6,
+                    payload: m.payload(),
+                    payload_len: wire_len32.saturating_sub(8),
+                };
+            }
+            Err(e) => {
+                layer.transport = Transport::Malformed;
+                self.error_at(e, payload);
+            }
+        }
     }
 
     fn gre(&mut self, buf: &'a [u8]) -> Step<'a> {

@@ -443,23 +443,11 @@ impl FlowTable {
         };
         let (key, _) = FlowKey::canonical(src, dst, layer.protocol, vlans);
         let hash = hash_key(&self.hasher, &key);
-        let slots = &self.slots;
-        let found = self.map.find(
-            hash,
-            |&s| matches!(slots.get(s as usize), Some(Some(f)) if key_of(f) == key),
-        );
-        if let Some(&slot) = found {
+        if let Some(slot) = self.find(hash, &key) {
             let Some(Some(flow)) = self.slots.get_mut(slot as usize) else {
                 return Ok(None);
             };
-            let ended = if meta.ts >= flow.conn.expires_at(&self.pool) {
-                Some(EndReason::Timeout)
-            } else if flow.conn.is_reuse(&self.cfg.zeek, &self.pool, info) {
-                Some(EndReason::Reused)
-            } else {
-                None
-            };
-            match ended {
+            match end_reason(&flow.conn, &self.cfg.zeek, &self.pool, meta.ts, info) {
                 None => {
                     let is_orig = flow.orig == src;
                     apply(
@@ -486,28 +474,7 @@ impl FlowTable {
         }
         let flipped = zeek::flip_on_first_packet_to(&self.cfg.zeek, info, layer.dst);
         let (orig, resp) = if flipped { (dst, src) } else { (src, dst) };
-        let cid_ports = match (info.l4, layer.transport) {
-            (
-                L4Info::Icmp {
-                    icmp_type, code, ..
-                },
-                _,
-            ) => (u16::from(icmp_type), u16::from(code)),
-            (
-                L4Info::Other { proto: 132, .. },
-                Transport::Other {
-                    payload: [a, b, c, d, ..],
-                },
-            ) => {
-                let (sp, dp) = (u16::from_be_bytes([*a, *b]), u16::from_be_bytes([*c, *d]));
-                if flipped {
-                    (dp, sp)
-                } else {
-                    (sp, dp)
-                }
-            }
-            _ => (orig.port, resp.port),
-        };
+        let cid_ports = cid_ports(info, layer, flipped, orig.port, resp.port);
         let mut flow = Flow {
             orig,
             resp,
@@ -536,6 +503,12 @@ impl FlowTable {
         );
         self.stats.packets += 1;
         self.stats.created += 1;
+        Ok(Some(self.store(hash, flow)))
+    }
+
+    /// Puts a new flow in a free (or new) slot, indexes it under `hash` and returns the slot.
+    #[inline]
+    fn store(&mut self, hash: u64, flow: Flow) -> u32 {
         let slot = match self.free.pop() {
             Some(s) => {
                 if let Some(entry) = self.slots.get_mut(s as usize) {
@@ -559,7 +532,19 @@ impl FlowTable {
                 _ => 0,
             });
         self.stats.peak = self.stats.peak.max(self.map.len() as u64);
-        Ok(Some(slot))
+        slot
+    }
+
+    /// The slot of the held flow with `key` (whose hash is `hash`).
+    #[inline]
+    fn find(&self, hash: u64, key: &FlowKey) -> Option<u32> {
+        let slots = &self.slots;
+        self.map
+            .find(
+                hash,
+                |&s| matches!(slots.get(s as usize), Some(Some(f)) if key_of(f) == *key),
+            )
+            .copied()
     }
 
     fn end<S: FlowSink + ?Sized>(
@@ -681,6 +666,58 @@ fn tunnel_seed(layer: &IpLayer<'_>) -> u64 {
         h = mix(h ^ u64::from_be_bytes(w));
     }
     h
+}
+
+/// Why a held flow must end before `info` (at `ts`) can update it: expired, or its 5-tuple reused.
+#[inline]
+fn end_reason(
+    conn: &ConnAnalyzer,
+    zcfg: &ZeekConfig,
+    pool: &TcpPool,
+    ts: i64,
+    info: &PacketInfo,
+) -> Option<EndReason> {
+    if ts >= conn.expires_at(pool) {
+        Some(EndReason::Timeout)
+    } else if conn.is_reuse(zcfg, pool, info) {
+        Some(EndReason::Reused)
+    } else {
+        None
+    }
+}
+
+/// A new flow's Community ID ports: ICMP type and code, SCTP ports from the payload, else the
+/// oriented key ports.
+#[inline]
+fn cid_ports(
+    info: &PacketInfo,
+    layer: &IpLayer<'_>,
+    flipped: bool,
+    orig_port: u16,
+    resp_port: u16,
+) -> (u16, u16) {
+    match (info.l4, layer.transport) {
+        (
+            L4Info::Icmp {
+                icmp_type, code, ..
+            },
+            _,
+        ) => (u16::from(icmp_type), u16::from(code)),
+        (
+            L4Info::Other { proto: 132, .. },
+            Transport::Other {
+                payload: [a, b, c, d, ..],
+            },
+        ) => {
+            let (sp, dp) = (u16::from_be_bytes([*a, *b]), u16::from_be_bytes([*c, *d]));
+            if flipped {
+                (dp, sp)
+            } else {
+                (sp, dp)
+            }
+        }
+        _ => (orig_port, resp_port),
+    }
 }
 
 /// Updates a flow with one packet already oriented (`is_orig`).

@@ -703,6 +703,17 @@ enum Proto {
     Other,
 }
 
+/// Where [`ConnAnalyzer::update`] processes a TCP packet.
+#[derive(Clone, Copy, Debug)]
+enum TcpTarget {
+    /// The connection's first packet: on a scratch state (the embryo keeps the packet).
+    First,
+    /// The state in this pool slot.
+    Slot(u32),
+    /// Nowhere (not a TCP connection).
+    Gone,
+}
+
 /// Result of [`ConnAnalyzer::update`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Update {
@@ -861,11 +872,10 @@ impl ConnAnalyzer {
         is_orig: bool,
         pkt: &PacketInfo,
     ) -> Update {
-        let mut out = Update::default();
-        match (&mut self.proto, pkt.l4) {
+        match (&self.proto, &pkt.l4) {
             (
                 Proto::Tcp(_) | Proto::TcpEmbryo(_),
-                L4Info::Tcp {
+                &L4Info::Tcp {
                     flags,
                     seq,
                     ack,
@@ -881,138 +891,176 @@ impl ConnAnalyzer {
                     window,
                     len: payload_len,
                 };
-                let mut stack;
-                let (tcp, first): (&mut TcpState, bool) = match &mut self.proto {
-                    Proto::TcpEmbryo(e) if e.bits & EMB_HAS_PKT == 0 => {
-                        // First packet: process it on the stack for its
-                        // effects on the core, keep only the packet.
-                        let mut bits = EMB_HAS_PKT;
-                        if is_orig {
-                            bits |= EMB_IS_ORIG;
-                        }
-                        if pkt.checksum_ok {
-                            bits |= EMB_CHK_OK;
-                        }
-                        if window == 0 {
-                            bits |= EMB_WIN0;
-                        }
-                        *e = Embryo {
-                            seq,
-                            ack,
-                            len: payload_len,
-                            flags,
-                            bits,
-                        };
-                        stack = TcpState::new();
-                        (&mut stack, true)
-                    }
-                    Proto::TcpEmbryo(e) => {
-                        // Second packet: take a slot, replay the first.
-                        let st = replay(cfg.tcp_cfg(), e, self.last_ts);
-                        let slot = pool.alloc(st);
-                        self.proto = Proto::Tcp(slot);
-                        match pool.get_mut(slot) {
-                            Some(t) => (t, false),
-                            None => return out,
-                        }
-                    }
-                    Proto::Tcp(slot) => match pool.get_mut(*slot) {
-                        Some(t) => (t, false),
-                        None => return out,
-                    },
-                    _ => return out,
-                };
-                if !pkt.checksum_ok {
-                    tcp.checksum_error(is_orig, &mut self.hist);
-                } else {
-                    let before = tcp.orientation();
-                    let mut cx = ConnCtx {
-                        hist: &mut self.hist,
-                        last_ts: &mut self.last_ts,
-                    };
-                    tcp.process(cfg.tcp_cfg(), is_orig, &p, pkt.ts, &mut cx);
-                    let flipped = tcp.orientation() != before;
-                    if flipped {
-                        self.pkts.swap(0, 1);
-                        self.ip_bytes.swap(0, 1);
-                        out.flipped = true;
-                    }
-                    self.count(is_orig != flipped, pkt);
-                }
-                if first {
-                    let keep = !out.flipped;
-                    #[cfg(debug_assertions)]
-                    if let Proto::TcpEmbryo(e) = &self.proto {
-                        let ts = if pkt.checksum_ok {
-                            self.last_ts
-                        } else {
-                            pkt.ts
-                        };
-                        debug_assert!(!keep || replay(cfg.tcp_cfg(), e, ts) == *tcp);
-                    }
-                    if !keep {
-                        // Cannot happen (a first packet never flips roles),
-                        // but stay exact if it ever does.
-                        let st = tcp.clone();
-                        self.proto = Proto::Tcp(pool.alloc(st));
-                    }
-                }
+                self.update_tcp(cfg, pool, is_orig, pkt, &p)
             }
-            (
-                Proto::Datagram {
-                    icmp,
-                    request_len,
-                    reply_len,
-                    chk_cnt,
-                    ..
-                },
-                l4,
-            ) => {
-                let len = match l4 {
-                    L4Info::Udp { payload_len, .. } | L4Info::Icmp { payload_len, .. } => {
-                        payload_len
-                    }
-                    L4Info::Tcp { payload_len, .. } | L4Info::Other { payload_len, .. } => {
-                        payload_len
-                    }
-                };
-                if !pkt.checksum_ok {
-                    if !*icmp {
-                        let c = &mut chk_cnt[usize::from(!is_orig)];
-                        tcp::scaled_hit(c, &mut self.hist, if is_orig { b'C' } else { b'c' });
-                    }
-                    return out;
-                }
-                self.last_ts = pkt.ts;
-                if !*icmp {
-                    if is_orig {
-                        self.hist.check(UDP_HIST_ORIG_DATA_PKT, b'D');
-                    } else {
-                        self.hist.check(UDP_HIST_RESP_DATA_PKT, b'd');
-                    }
-                }
-                let slot: &mut i64 = if is_orig {
-                    &mut *request_len
-                } else {
-                    &mut *reply_len
-                };
-                if *slot < 0 {
-                    *slot = i64::from(len);
-                } else {
-                    *slot = slot.saturating_add(i64::from(len));
-                }
-                self.count(is_orig, pkt);
+            (Proto::Datagram { .. }, _) => {
+                self.update_datagram(is_orig, pkt);
+                Update::default()
             }
             (Proto::Other, _) => {
                 self.last_ts = pkt.ts;
                 self.count(is_orig, pkt);
+                Update::default()
             }
             (Proto::Tcp(_) | Proto::TcpEmbryo(_), _) => {
                 // A non-TCP packet fed into a TCP connection: caller bug;
                 // ignore it rather than corrupt state.
+                Update::default()
+            }
+        }
+    }
+
+    /// [`ConnAnalyzer::update`] for a TCP packet `p` on a TCP connection.
+    #[inline]
+    fn update_tcp(
+        &mut self,
+        cfg: &ZeekConfig,
+        pool: &mut TcpPool,
+        is_orig: bool,
+        pkt: &PacketInfo,
+        p: &TcpPkt,
+    ) -> Update {
+        let mut stack;
+        let (tcp, first): (&mut TcpState, bool) = match self.tcp_target(cfg, pool, is_orig, pkt, p)
+        {
+            TcpTarget::First => {
+                // First packet: process it on the stack for its effects
+                // on the core, keep only the packet.
+                stack = TcpState::new();
+                (&mut stack, true)
+            }
+            TcpTarget::Slot(slot) => match pool.get_mut(slot) {
+                Some(t) => (t, false),
+                None => return Update::default(),
+            },
+            TcpTarget::Gone => return Update::default(),
+        };
+        let mut out = Update::default();
+        if !pkt.checksum_ok {
+            tcp.checksum_error(is_orig, &mut self.hist);
+        } else {
+            let before = tcp.orientation();
+            let mut cx = ConnCtx {
+                hist: &mut self.hist,
+                last_ts: &mut self.last_ts,
+            };
+            tcp.process(cfg.tcp_cfg(), is_orig, p, pkt.ts, &mut cx);
+            let flipped = tcp.orientation() != before;
+            if flipped {
+                self.pkts.swap(0, 1);
+                self.ip_bytes.swap(0, 1);
+                out.flipped = true;
+            }
+            self.count(is_orig != flipped, pkt);
+        }
+        if first {
+            let keep = !out.flipped;
+            #[cfg(debug_assertions)]
+            if let Proto::TcpEmbryo(e) = &self.proto {
+                let ts = if pkt.checksum_ok {
+                    self.last_ts
+                } else {
+                    pkt.ts
+                };
+                debug_assert!(!keep || replay(cfg.tcp_cfg(), e, ts) == *tcp);
+            }
+            if !keep {
+                // Cannot happen (a first packet never flips roles),
+                // but stay exact if it ever does.
+                let st = tcp.clone();
+                self.proto = Proto::Tcp(pool.alloc(st));
             }
         }
         out
+    }
+
+    /// Says where a TCP packet is processed: records a first packet in the
+    /// embryo, or moves an embryo into a pool slot on its second packet.
+    #[inline]
+    fn tcp_target(
+        &mut self,
+        cfg: &ZeekConfig,
+        pool: &mut TcpPool,
+        is_orig: bool,
+        pkt: &PacketInfo,
+        p: &TcpPkt,
+    ) -> TcpTarget {
+        match &mut self.proto {
+            Proto::TcpEmbryo(e) if e.bits & EMB_HAS_PKT == 0 => {
+                let mut bits = EMB_HAS_PKT;
+                if is_orig {
+                    bits |= EMB_IS_ORIG;
+                }
+                if pkt.checksum_ok {
+                    bits |= EMB_CHK_OK;
+                }
+                if p.window == 0 {
+                    bits |= EMB_WIN0;
+                }
+                *e = Embryo {
+                    seq: p.seq,
+                    ack: p.ack,
+                    len: p.len,
+                    flags: p.flags,
+                    bits,
+                };
+                TcpTarget::First
+            }
+            Proto::TcpEmbryo(e) => {
+                // Second packet: take a slot, replay the first.
+                let st = replay(cfg.tcp_cfg(), e, self.last_ts);
+                let slot = pool.alloc(st);
+                self.proto = Proto::Tcp(slot);
+                TcpTarget::Slot(slot)
+            }
+            Proto::Tcp(slot) => TcpTarget::Slot(*slot),
+            _ => TcpTarget::Gone,
+        }
+    }
+
+    /// [`ConnAnalyzer::update`] for a UDP or ICMP connection (any packet).
+    #[inline]
+    fn update_datagram(&mut self, is_orig: bool, pkt: &PacketInfo) {
+        let Proto::Datagram {
+            icmp,
+            request_len,
+            reply_len,
+            chk_cnt,
+            ..
+        } = &mut self.proto
+        else {
+            return;
+        };
+        let len = match pkt.l4 {
+            L4Info::Udp { payload_len, .. } | L4Info::Icmp { payload_len, .. } => payload_len,
+            L4Info::Tcp { payload_len, .. } | L4Info::Other { payload_len, .. } => payload_len,
+        };
+        if !pkt.checksum_ok {
+            if !*icmp {
+                let c = &mut chk_cnt[usize::from(!is_orig)];
+                tcp::scaled_hit(c, &mut self.hist, if is_orig { b'C' } else { b'c' });
+            }
+            return;
+        }
+        self.last_ts = pkt.ts;
+        if !*icmp {
+            if is_orig {
+                self.hist.check(UDP_HIST_ORIG_DATA_PKT, b'D');
+            } else {
+                self.hist.check(UDP_HIST_RESP_DATA_PKT, b'd');
+            }
+        }
+        let slot: &mut i64 = if is_orig {
+            &mut *request_len
+        } else {
+            &mut *reply_len
+        };
+        if *slot < 0 {
+            *slot = i64::from(len);
+        } else {
+            *slot = slot.saturating_add(i64::from(len));
+        }
+        self.count(is_orig, pkt);
     }
 
     /// Everything a sink needs, computed once.

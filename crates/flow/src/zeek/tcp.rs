@@ -306,6 +306,23 @@ impl TcpPkt {
     }
 }
 
+/// `get_segment_len`: payload length plus one for SYN and FIN, none for RST.
+#[inline]
+fn segment_len(p: &TcpPkt) -> u32 {
+    let len = p.len;
+    let mut seg_len = len;
+    if p.syn() {
+        seg_len = seg_len.wrapping_add(1);
+    }
+    if p.fin() {
+        seg_len = seg_len.wrapping_add(1);
+    }
+    if p.rst() {
+        seg_len = seg_len.wrapping_sub(len);
+    }
+    seg_len
+}
+
 /// Configuration knobs the TCP machinery needs.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct TcpCfg {
@@ -490,17 +507,7 @@ impl TcpState {
         let ep_is_orig = self.ep_is_orig(e);
         self.set_partial_status(p, ep_is_orig);
 
-        // get_segment_len
-        let mut seg_len = len;
-        if p.syn() {
-            seg_len = seg_len.wrapping_add(1);
-        }
-        if p.fin() {
-            seg_len = seg_len.wrapping_add(1);
-        }
-        if p.rst() {
-            seg_len = seg_len.wrapping_sub(len);
-        }
+        let seg_len = segment_len(p);
         let seq_one_past = p.seq.wrapping_add(seg_len);
 
         init_endpoint(&mut self.eps[e], p, p.seq, seq_one_past);
@@ -523,39 +530,7 @@ impl TcpState {
             self.eps[e].fin_seq = rel_seq.wrapping_add(u64::from(seg_len));
         }
 
-        let mut rel_ack: u64 = 0;
-        if p.ack_f() {
-            if self.eps[pe].state == St::Inactive {
-                rel_ack = 1;
-                let a = p.ack.wrapping_sub(1);
-                let peer = &mut self.eps[pe];
-                peer.init_start(a);
-                peer.ack_seq = a;
-                peer.last_seq = a;
-            } else {
-                let mut ack_underflow = false;
-                let peer = &self.eps[pe];
-                rel_ack = get_relative_seq(
-                    peer,
-                    p.ack,
-                    peer.ack_seq,
-                    peer.ack_wraps,
-                    &mut ack_underflow,
-                );
-                if ack_underflow {
-                    rel_ack = 0;
-                } else if !p.rst() {
-                    // update_ack_seq
-                    let peer = &mut self.eps[pe];
-                    let delta_ack = seq_delta(p.ack, peer.ack_seq);
-                    if p.ack == 0 && delta_ack > TOO_LARGE_SEQ_DELTA {
-                        // broken ack
-                    } else if delta_ack > 0 {
-                        peer.update_ack_seq(p.ack);
-                    }
-                }
-            }
-        }
+        let rel_ack = if p.ack_f() { self.ack_seen(pe, p) } else { 0 };
 
         let delta_last = self.update_last_seq(e, seq_one_past, p, len, cx.hist);
 
@@ -579,6 +554,44 @@ impl TcpState {
         if do_close {
             self.connection_closed(e, *cx.last_ts);
         }
+    }
+
+    /// The ACK part of `Process` for a packet with ACK set: initialises an
+    /// inactive peer from it or advances the peer's acked sequence; returns
+    /// the relative ack.
+    #[inline]
+    fn ack_seen(&mut self, pe: usize, p: &TcpPkt) -> u64 {
+        if self.eps[pe].state == St::Inactive {
+            let a = p.ack.wrapping_sub(1);
+            let peer = &mut self.eps[pe];
+            peer.init_start(a);
+            peer.ack_seq = a;
+            peer.last_seq = a;
+            return 1;
+        }
+        let mut ack_underflow = false;
+        let peer = &self.eps[pe];
+        let rel_ack = get_relative_seq(
+            peer,
+            p.ack,
+            peer.ack_seq,
+            peer.ack_wraps,
+            &mut ack_underflow,
+        );
+        if ack_underflow {
+            return 0;
+        }
+        if !p.rst() {
+            // update_ack_seq
+            let peer = &mut self.eps[pe];
+            let delta_ack = seq_delta(p.ack, peer.ack_seq);
+            if p.ack == 0 && delta_ack > TOO_LARGE_SEQ_DELTA {
+                // broken ack
+            } else if delta_ack > 0 {
+                peer.update_ack_seq(p.ack);
+            }
+        }
+        rel_ack
     }
 
     fn update_history(&mut self, e: usize, p: &TcpPkt, rel_seq: u64, len: u32, hist: &mut History) {

@@ -10,9 +10,13 @@ pub mod baseline;
 
 use baseline::{Rule, Severity};
 use custos_app::ftp::FtpEvent;
+use custos_app::http::HttpTransaction;
 use custos_app::modbus::Access;
 use custos_app::mqtt::MqttMessage;
+use custos_app::snmp::SnmpMessage;
+use custos_app::ssdp::SsdpMessage;
 use custos_app::telnet::{PromptKind, TelnetEvent};
+use custos_app::tftp::TftpRequest;
 use custos_app::tls::TlsEvent;
 use custos_app::Direction;
 use custos_app::{AppEvent, AppRecord};
@@ -257,132 +261,150 @@ impl Findings {
         match &e.record {
             AppRecord::Telnet(t) => self.telnet(e, t),
             AppRecord::Ftp(f) => self.ftp(e, f),
-            AppRecord::Http(t) => {
-                if let Some(req) = &t.request {
-                    if req
-                        .authorization_scheme
-                        .as_deref()
-                        .is_some_and(|s| s.eq_ignore_ascii_case("basic"))
-                    {
-                        let user = req.basic_user.clone().unwrap_or_default();
-                        let max = self.cfg.max_evidence;
-                        if let Some(f) = self.report(
-                            baseline::CLEARTEXT_CREDENTIALS,
-                            Self::server(e),
-                            Some(Self::client(e)),
-                            e,
-                            &[],
-                            &[("method", json!("HTTP Basic"))],
-                        ) {
-                            add_to_list(&mut f.details, "usernames", json!(user), max);
-                        }
-                        let status = t.response.as_ref().map(|r| r.status);
-                        let default = req.basic_default_credential;
-                        match status {
-                            Some(401 | 403) => self.failure(e, default),
-                            Some(200..=399) => self.success(e, default, Some(&user)),
-                            _ => {}
-                        }
-                    }
-                    let ok = t
-                        .response
-                        .as_ref()
-                        .is_none_or(|r| (200..300).contains(&r.status));
-                    if req.method == "GET" && ok && self.is_firmware(&req.uri) {
-                        let max = self.cfg.max_evidence;
-                        if let Some(f) = self.report(
-                            baseline::INSECURE_UPDATE,
-                            Self::client(e),
-                            Some(Self::server(e)),
-                            e,
-                            &[],
-                            &[("transport", json!("http")), ("host", json!(req.host))],
-                        ) {
-                            add_to_list(&mut f.details, "uris", json!(req.uri), max);
-                        }
-                    }
-                }
-            }
-            AppRecord::Tftp(r) if self.is_firmware(&r.filename) => {
-                let max = self.cfg.max_evidence;
-                if let Some(f) = self.report(
-                    baseline::INSECURE_UPDATE,
-                    Self::client(e),
-                    Some(Self::server(e)),
-                    e,
-                    &[],
-                    &[("transport", json!("tftp")), ("op", json!(r.op))],
-                ) {
-                    add_to_list(&mut f.details, "files", json!(r.filename), max);
-                }
-            }
+            AppRecord::Http(t) => self.http(e, t),
+            AppRecord::Tftp(r) if self.is_firmware(&r.filename) => self.tftp_firmware(e, r),
             AppRecord::Mqtt(m) => self.mqtt(e, &m.message),
-            AppRecord::Snmp(m) => {
-                if let Some(c) = &m.community {
-                    let known = matches!(c.as_str(), "public" | "private");
-                    let f = self.report(
-                        baseline::CLEARTEXT_CREDENTIALS,
-                        Self::server(e),
-                        Some(Self::client(e)),
-                        e,
-                        &[],
-                        &[
-                            ("method", json!("SNMP community")),
-                            ("default_community", json!(known)),
-                        ],
-                    );
-                    if let Some(f) = f {
-                        if known && m.pdu_type == Some("set_request") {
-                            f.severity = f.severity.max(Severity::Critical);
-                        }
-                    }
-                }
-            }
-            AppRecord::Tls(t) => {
-                if let TlsEvent::ServerHello(h) = &**t {
-                    let old = h.selected_version < 0x0303;
-                    if old || h.weak_cipher {
-                        // The TLS server is whoever sent the ServerHello (GridFTP and others
-                        // run TLS servers on the TCP client side).
-                        let (server, client) = match e.direction {
-                            Direction::ToClient => (Self::server(e), Self::client(e)),
-                            Direction::ToServer => (
-                                party(e.client.0, Some(e.client.1), e.macs[0]),
-                                party(e.server.0, None, e.macs[1]),
-                            ),
-                        };
-                        self.report(
-                            baseline::WEAK_TLS,
-                            server,
-                            Some(client),
-                            e,
-                            &[],
-                            &[
-                                ("version", json!(h.version_name)),
-                                ("cipher", json!(h.cipher_name)),
-                                ("weak_cipher", json!(h.weak_cipher)),
-                            ],
-                        );
-                    }
-                }
-            }
+            AppRecord::Snmp(m) => self.snmp(e, m),
+            AppRecord::Tls(t) => self.tls(e, t),
             AppRecord::Ssdp(m) if !matches!(m.kind, custos_app::ssdp::SsdpKind::MSearch) => {
-                let sender = match e.direction {
-                    Direction::ToServer => Self::client(e),
-                    Direction::ToClient => Self::server(e),
-                };
-                self.report(
-                    baseline::UPNP_EXPOSED,
-                    sender,
-                    None,
-                    e,
-                    &[],
-                    &[("server", json!(m.server)), ("location", json!(m.location))],
-                );
+                self.ssdp(e, m)
             }
             AppRecord::Modbus(r) => self.modbus(e, r),
             _ => {}
         }
+    }
+
+    /// HTTP: Basic credentials (and their outcome) and firmware downloads.
+    fn http(&mut self, e: &AppEvent, t: &HttpTransaction) {
+        let Some(req) = &t.request else {
+            return;
+        };
+        if req
+            .authorization_scheme
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("basic"))
+        {
+            let user = req.basic_user.clone().unwrap_or_default();
+            let max = self.cfg.max_evidence;
+            if let Some(f) = self.report(
+                baseline::CLEARTEXT_CREDENTIALS,
+                Self::server(e),
+                Some(Self::client(e)),
+                e,
+                &[],
+                &[("method", json!("HTTP Basic"))],
+            ) {
+                add_to_list(&mut f.details, "usernames", json!(user), max);
+            }
+            let status = t.response.as_ref().map(|r| r.status);
+            let default = req.basic_default_credential;
+            match status {
+                Some(401 | 403) => self.failure(e, default),
+                Some(200..=399) => self.success(e, default, Some(&user)),
+                _ => {}
+            }
+        }
+        let ok = t
+            .response
+            .as_ref()
+            .is_none_or(|r| (200..300).contains(&r.status));
+        if req.method == "GET" && ok && self.is_firmware(&req.uri) {
+            let max = self.cfg.max_evidence;
+            if let Some(f) = self.report(
+                baseline::INSECURE_UPDATE,
+                Self::client(e),
+                Some(Self::server(e)),
+                e,
+                &[],
+                &[("transport", json!("http")), ("host", json!(req.host))],
+            ) {
+                add_to_list(&mut f.details, "uris", json!(req.uri), max);
+            }
+        }
+    }
+
+    /// A TFTP request for a firmware file.
+    fn tftp_firmware(&mut self, e: &AppEvent, r: &TftpRequest) {
+        let max = self.cfg.max_evidence;
+        if let Some(f) = self.report(
+            baseline::INSECURE_UPDATE,
+            Self::client(e),
+            Some(Self::server(e)),
+            e,
+            &[],
+            &[("transport", json!("tftp")), ("op", json!(r.op))],
+        ) {
+            add_to_list(&mut f.details, "files", json!(r.filename), max);
+        }
+    }
+
+    /// SNMP: a community string is a cleartext credential (critical for a default one in a set).
+    fn snmp(&mut self, e: &AppEvent, m: &SnmpMessage) {
+        if let Some(c) = &m.community {
+            let known = matches!(c.as_str(), "public" | "private");
+            let f = self.report(
+                baseline::CLEARTEXT_CREDENTIALS,
+                Self::server(e),
+                Some(Self::client(e)),
+                e,
+                &[],
+                &[
+                    ("method", json!("SNMP community")),
+                    ("default_community", json!(known)),
+                ],
+            );
+            if let Some(f) = f {
+                if known && m.pdu_type == Some("set_request") {
+                    f.severity = f.severity.max(Severity::Critical);
+                }
+            }
+        }
+    }
+
+    /// TLS: a ServerHello with an old version or a weak cipher.
+    fn tls(&mut self, e: &AppEvent, t: &TlsEvent) {
+        if let TlsEvent::ServerHello(h) = t {
+            let old = h.selected_version < 0x0303;
+            if old || h.weak_cipher {
+                // The TLS server is whoever sent the ServerHello (GridFTP and others
+                // run TLS servers on the TCP client side).
+                let (server, client) = match e.direction {
+                    Direction::ToClient => (Self::server(e), Self::client(e)),
+                    Direction::ToServer => (
+                        party(e.client.0, Some(e.client.1), e.macs[0]),
+                        party(e.server.0, None, e.macs[1]),
+                    ),
+                };
+                self.report(
+                    baseline::WEAK_TLS,
+                    server,
+                    Some(client),
+                    e,
+                    &[],
+                    &[
+                        ("version", json!(h.version_name)),
+                        ("cipher", json!(h.cipher_name)),
+                        ("weak_cipher", json!(h.weak_cipher)),
+                    ],
+                );
+            }
+        }
+    }
+
+    /// SSDP: a device announcing or answering (UPnP exposed).
+    fn ssdp(&mut self, e: &AppEvent, m: &SsdpMessage) {
+        let sender = match e.direction {
+            Direction::ToServer => Self::client(e),
+            Direction::ToClient => Self::server(e),
+        };
+        self.report(
+            baseline::UPNP_EXPOSED,
+            sender,
+            None,
+            e,
+            &[],
+            &[("server", json!(m.server)), ("location", json!(m.location))],
+        );
     }
 
     /// A pattern starting with `.` is a file extension (the end of the path, query and
