@@ -136,20 +136,7 @@ impl AlertQueue {
             src_mac: None,
             dest_mac: None,
             alert: info(signature),
-            custos: AlertContext {
-                detector: detector.into(),
-                pcap_file: self
-                    .files
-                    .get(usize::from(meta.file))
-                    .cloned()
-                    .unwrap_or_default(),
-                packet: meta.index,
-                score: evidence.score,
-                threshold: evidence.threshold.filter(|t| t.is_finite()),
-                model_sha256: model_sha256.map(str::to_string),
-                explanation: evidence.explanation,
-                evidence_leaf: None,
-            },
+            custos: self.context(detector, model_sha256, meta.file, meta.index, evidence),
             file: meta.file,
             flow: packet_flow_key(packet.decoded),
         };
@@ -181,24 +168,36 @@ impl AlertQueue {
             src_mac: None,
             dest_mac: None,
             alert: info(signature),
-            custos: AlertContext {
-                detector: detector.into(),
-                pcap_file: self
-                    .files
-                    .get(usize::from(f.last_file))
-                    .cloned()
-                    .unwrap_or_default(),
-                packet: f.last_index,
-                score: evidence.score,
-                threshold: evidence.threshold.filter(|t| t.is_finite()),
-                model_sha256: model_sha256.map(str::to_string),
-                explanation: evidence.explanation,
-                evidence_leaf: None,
-            },
+            custos: self.context(detector, model_sha256, f.last_file, f.last_index, evidence),
             file: f.last_file,
             flow: Some(f.key()),
         };
         self.push(alert);
+    }
+
+    /// The `custos` object of an alert on packet `packet` of input `file`.
+    fn context(
+        &self,
+        detector: &str,
+        model_sha256: Option<&str>,
+        file: u16,
+        packet: u64,
+        evidence: Evidence,
+    ) -> AlertContext {
+        AlertContext {
+            detector: detector.into(),
+            pcap_file: self
+                .files
+                .get(usize::from(file))
+                .cloned()
+                .unwrap_or_default(),
+            packet,
+            score: evidence.score,
+            threshold: evidence.threshold.filter(|t| t.is_finite()),
+            model_sha256: model_sha256.map(str::to_string),
+            explanation: evidence.explanation,
+            evidence_leaf: None,
+        }
     }
 
     /// Queues an alert the detector built itself.
