@@ -15,6 +15,7 @@ use std::sync::Arc;
 /// Inputs that cannot be opened, outputs that cannot be written, invalid settings.
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<Outcome> {
     let cfg = crate::config::analyze_config(&args)?;
+    let cfg_dir = cfg.output.dir.clone();
     let source = match &args.interface {
         Some(name) => {
             let stop = Arc::new(AtomicBool::new(false));
@@ -75,6 +76,10 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<Outcome> {
             "custos: logged {} {what} in {dir} (log size {}, checkpoint signed)",
             ev["leaves_appended"], ev["log_size"]
         );
+    }
+    let show = args.summary || (!args.quiet && std::io::stdout().is_terminal());
+    if let (true, Some(dir)) = (show, cfg_dir.as_deref()) {
+        crate::summary::print(dir, custos_output::summary::Format::Text)?;
     }
     Ok(if summary.partial {
         Outcome::Partial

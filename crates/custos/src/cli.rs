@@ -49,6 +49,13 @@ pub enum Command {
         after_help = "Example:\n  custos train --detector kitsune normal-day.pcap -o model.json\n  custos analyze today.pcap -o out/ --model model.json"
     )]
     Train(TrainArgs),
+    /// Print the summary of an earlier run: packets and time span, devices, findings by
+    /// severity with the top ones, alerts by detector with the top sources and the timeline,
+    /// and the files written.
+    #[command(
+        after_help = "Examples:\n  custos summary out/\n  custos summary out/ --format md > report.md"
+    )]
+    Summary(SummaryArgs),
     /// Measure the engine's throughput on a capture (read from the page cache, nothing written).
     Bench(BenchArgs),
     /// Create an Ed25519 signing key for evidence logs (C2SP signed-note key format).
@@ -121,6 +128,26 @@ pub struct CaseExportArgs {
     /// Output directory for the bundle (must not exist or be empty).
     #[arg(short, long, value_name = "CASEDIR")]
     pub output: PathBuf,
+}
+
+/// Arguments of `custos summary`.
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    /// Output folder of an earlier `custos analyze` run.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: SummaryFormatArg,
+}
+
+/// Formats of the summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormatArg {
+    /// Plain text.
+    Text,
+    /// Markdown (for a ticket or a wiki page).
+    Md,
 }
 
 /// Arguments of `custos keygen`.
@@ -311,9 +338,20 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "N")]
     pub max_packets: Option<u64>,
 
-    /// No progress bar.
+    /// No progress bar, and no summary unless --summary.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Print the run's summary (packets, devices, findings, alerts, files) even when standard
+    /// error is not a terminal; `custos summary DIR` prints it again later.
+    #[arg(long)]
+    pub summary: bool,
+
+    /// Replace the outputs of an earlier run in DIR: exactly the files listed in its
+    /// custos-run.json (and built-in output names); other files in DIR are left alone.
+    /// Without it a DIR holding an earlier run's outputs is refused.
+    #[arg(long)]
+    pub force: bool,
 
     /// Compress every output file [default: none].
     #[arg(long, value_enum)]

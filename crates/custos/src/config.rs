@@ -98,6 +98,7 @@ pub fn analyze_config(a: &AnalyzeArgs) -> anyhow::Result<EngineConfig> {
         };
     }
     cfg.output.alert_every_packet |= a.alert_every_packet;
+    cfg.output.overwrite |= a.force;
     apply_detector_args(&mut cfg, &a.detect);
     match a.model.as_slice() {
         [] => {}

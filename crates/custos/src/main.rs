@@ -8,6 +8,7 @@ mod bench;
 mod cli;
 mod config;
 mod keys;
+mod summary;
 mod train;
 
 use clap::Parser;
@@ -46,6 +47,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         cli::Command::Analyze(args) => analyze::run(*args),
         cli::Command::Train(args) => train::run(args),
+        cli::Command::Summary(args) => summary::run(&args),
         cli::Command::Bench(args) => bench::run(args),
         cli::Command::Keygen(args) => keys::keygen(args),
         cli::Command::Verify(args) => keys::verify(args),

@@ -156,6 +156,9 @@ pub struct OutputSettings {
     /// Raise an alert for every packet above a threshold, instead of at most one per flow
     /// (Community ID) and second of packet time.
     pub alert_every_packet: bool,
+    /// Replace the outputs of an earlier run in `dir` (`--force`); without it such a
+    /// directory is refused. Only the files custos writes are replaced.
+    pub overwrite: bool,
 }
 
 impl Default for OutputSettings {
@@ -166,6 +169,7 @@ impl Default for OutputSettings {
             events: EventLevel::All,
             sinks: SINK_NAMES.iter().map(|s| (*s).to_string()).collect(),
             alert_every_packet: false,
+            overwrite: false,
         }
     }
 }

@@ -5,7 +5,8 @@ use crate::detector::Detector;
 use crate::detectors::Kitsune;
 use crate::error::EngineError;
 use crate::evidence::{EvidenceSink, LiveEvidence};
-use crate::sinks::builtin_sinks;
+use crate::outdir::OutputDir;
+use crate::sinks::{builtin_files, builtin_sinks};
 use crate::source::{read_all, sample_checksums, Opened, ProgressFn, ReadReport, Source};
 use crate::stages::host::{HostStage, HostSummary};
 use crate::stages::inline::Inline;
@@ -51,6 +52,8 @@ pub struct Engine {
     detectors: Vec<Box<dyn Detector>>,
     sinks: Vec<Box<dyn Sink>>,
     progress: Option<ProgressFn>,
+    /// The output directory of the run under way.
+    out_dir: Option<OutputDir>,
 }
 
 impl Engine {
@@ -74,6 +77,7 @@ impl Engine {
             detectors,
             sinks: Vec::new(),
             progress: None,
+            out_dir: None,
         })
     }
 
@@ -109,6 +113,18 @@ impl Engine {
     /// Inputs that cannot be opened, outputs that cannot be written, a detector's failure.
     /// Damage inside an input is not an error: see [`RunSummary::partial`].
     pub fn run(&mut self, source: Source) -> Result<RunSummary, EngineError> {
+        let result = self.run_stages(source);
+        if let Some(dir) = self.out_dir.take() {
+            match &result {
+                Ok(_) => dir.complete()?,
+                Err(_) => dir.abandon(),
+            }
+        }
+        result
+    }
+
+    /// [`Engine::run`] without the output directory's manifest and clean-up.
+    fn run_stages(&mut self, source: Source) -> Result<RunSummary, EngineError> {
         source.validate()?;
         let cfg = self.config.clone();
         if let (Some(_), Source::Files(f)) = (&cfg.evidence, &source) {
@@ -211,13 +227,14 @@ impl Engine {
     ) -> Result<Vec<Box<dyn Sink>>, EngineError> {
         let mut sinks = Vec::new();
         if let Some(dir) = &cfg.output.dir {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                EngineError::io(
-                    format!("cannot create output directory {}", dir.display()),
-                    e,
-                )
-            })?;
-            sinks = builtin_sinks(&cfg.output, dir, !self.detectors.is_empty())?;
+            let detectors = !self.detectors.is_empty();
+            let files = builtin_files(&cfg.output, detectors)
+                .into_iter()
+                .map(|(name, c)| c.file_name(name))
+                .collect();
+            let prepared = OutputDir::prepare(dir, files, cfg.output.overwrite)?;
+            self.out_dir = Some(prepared);
+            sinks = builtin_sinks(&cfg.output, dir, detectors)?;
         }
         if let (Some(ev), Source::Files(paths)) = (&cfg.evidence, source) {
             let alerts_dir = cfg

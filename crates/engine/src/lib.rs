@@ -23,6 +23,7 @@ mod engine;
 mod error;
 pub mod evidence;
 mod keys;
+pub mod outdir;
 mod sinks;
 mod source;
 mod stages;

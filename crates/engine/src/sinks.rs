@@ -9,8 +9,35 @@ use custos_output::sinks::{
 use custos_output::{Compression, Sink};
 use std::path::Path;
 
-/// The file sinks `settings` asks for, in the order records reach them; `detectors` says
-/// whether `scores.csv` and `alerts.jsonl` are wanted.
+/// The built-in output files `settings` asks for, in the order records reach them, with the
+/// compression each gets; `detectors` says whether `scores.csv` and `alerts.jsonl` are wanted.
+pub fn builtin_files(
+    settings: &OutputSettings,
+    detectors: bool,
+) -> Vec<(&'static str, Compression)> {
+    let c = settings.compress;
+    let mut files = Vec::new();
+    for name in crate::config::SINK_NAMES {
+        let wanted = settings.wants(name)
+            && match name {
+                "events.jsonl" => settings.events != EventLevel::None,
+                "scores.csv" | "alerts.jsonl" => detectors,
+                _ => true,
+            };
+        if wanted {
+            // stats.json is small, and what tools read first: never compressed.
+            let compression = if name == "stats.json" {
+                Compression::None
+            } else {
+                c
+            };
+            files.push((name, compression));
+        }
+    }
+    files
+}
+
+/// The file sinks `settings` asks for (see [`builtin_files`]).
 ///
 /// # Errors
 /// A file cannot be created.
@@ -19,32 +46,18 @@ pub fn builtin_sinks(
     dir: &Path,
     detectors: bool,
 ) -> Result<Vec<Box<dyn Sink>>, EngineError> {
-    let c = settings.compress;
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
-    if settings.wants("conn.log") {
-        sinks.push(Box::new(ConnLogSink::create(dir, c)?));
-    }
-    if settings.wants("flows.jsonl") {
-        sinks.push(Box::new(EveFlowSink::create(dir, c)?));
-    }
-    if settings.wants("events.jsonl") && settings.events != EventLevel::None {
-        sinks.push(Box::new(EventsSink::create(dir, c, settings.events)?));
-    }
-    if settings.wants("devices.json") {
-        sinks.push(Box::new(DevicesSink::create(dir, c)?));
-    }
-    if settings.wants("findings.jsonl") {
-        sinks.push(Box::new(FindingsSink::create(dir, c)?));
-    }
-    if detectors && settings.wants("scores.csv") {
-        sinks.push(Box::new(ScoresSink::create(dir, c)?));
-    }
-    if detectors && settings.wants("alerts.jsonl") {
-        sinks.push(Box::new(AlertsSink::create(dir, c)?));
-    }
-    if settings.wants("stats.json") {
-        // Small, and what tools read first: never compressed.
-        sinks.push(Box::new(StatsSink::create(dir, Compression::None)?));
+    for (name, c) in builtin_files(settings, detectors) {
+        sinks.push(match name {
+            "conn.log" => Box::new(ConnLogSink::create(dir, c)?),
+            "flows.jsonl" => Box::new(EveFlowSink::create(dir, c)?),
+            "events.jsonl" => Box::new(EventsSink::create(dir, c, settings.events)?),
+            "devices.json" => Box::new(DevicesSink::create(dir, c)?),
+            "findings.jsonl" => Box::new(FindingsSink::create(dir, c)?),
+            "scores.csv" => Box::new(ScoresSink::create(dir, c)?),
+            "alerts.jsonl" => Box::new(AlertsSink::create(dir, c)?),
+            _ => Box::new(StatsSink::create(dir, c)?),
+        });
     }
     Ok(sinks)
 }

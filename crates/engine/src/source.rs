@@ -259,7 +259,7 @@ pub(crate) fn read_all(
             for (file, (reader, name)) in readers.iter_mut().zip(names).enumerate() {
                 let mut fs = FileStats {
                     path: name.clone(),
-                    format: format!("{:?}", reader.format()),
+                    format: format_name(reader.format()),
                     ..FileStats::default()
                 };
                 let err = state.read_input(reader, file as u16, &mut fs)?;
@@ -340,4 +340,28 @@ pub(crate) fn sample_checksums(paths: &[PathBuf]) -> Option<bool> {
         }
     }
     (checked > 0).then(|| ChecksumPolicy::sample_verdict(checked, bad))
+}
+
+/// A capture format as `stats.json` names it: `pcap` / `pcap-ns` (nanosecond timestamps),
+/// `pcap-modified` (Kuznetsov's), `pcapng`; `, big-endian` when written so.
+fn format_name(f: custos_capture::CaptureFormat) -> String {
+    use custos_capture::CaptureFormat as F;
+    let (name, big) = match f {
+        F::Pcap {
+            nanos: false,
+            big_endian,
+        } => ("pcap", big_endian),
+        F::Pcap {
+            nanos: true,
+            big_endian,
+        } => ("pcap-ns", big_endian),
+        F::PcapModified { big_endian } => ("pcap-modified", big_endian),
+        F::PcapNg => ("pcapng", false),
+        _ => ("unknown", false),
+    };
+    if big {
+        format!("{name}, big-endian")
+    } else {
+        name.to_string()
+    }
 }

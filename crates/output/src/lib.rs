@@ -17,6 +17,7 @@ mod record;
 mod sink;
 pub mod sinks;
 mod stats;
+pub mod summary;
 pub mod time;
 
 pub use alert::{Alert, AlertContext, AlertInfo};
@@ -25,4 +26,4 @@ pub use eve::{eve_proto, EveFlowWriter};
 pub use out_file::{open_output, Compression, OutFile};
 pub use record::{Record, ScoreRow, MAX_SCORE_COLUMNS};
 pub use sink::{RunEnd, RunInfo, Sink, SinkError};
-pub use stats::{AppSummary, FileStats, LiveStats, RunStats, Stats};
+pub use stats::{AppSummary, FileStats, LiveStats, RunStats, Stats, TimeSpan};

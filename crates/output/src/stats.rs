@@ -71,6 +71,17 @@ pub struct RunStats {
     pub threads: usize,
 }
 
+/// First and last packet time of a run.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TimeSpan {
+    /// The first packet's time.
+    pub first: String,
+    /// The last packet's time.
+    pub last: String,
+    /// Seconds between them.
+    pub seconds: f64,
+}
+
 /// Everything in `stats.json`.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Stats {
@@ -80,6 +91,10 @@ pub struct Stats {
     pub bytes: u64,
     /// Original (wire) bytes of the packets read.
     pub wire_bytes: u64,
+    /// Packet time of the first and the last packet read (EVE timestamps, UTC); absent
+    /// when no packet was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_span: Option<TimeSpan>,
     /// Per-input details, in argument order.
     pub files: Vec<FileStats>,
     /// Packets per link type name.

@@ -111,6 +111,53 @@ impl EveTimeWriter {
     }
 }
 
+/// Days since 1970-01-01 of a civil date (H. Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Parses an EVE timestamp as [`eve_time`] writes it (`2009-11-18T16:59:51.405770+0000`,
+/// UTC only) back into ns since the epoch; `None` for any other text.
+pub fn parse_eve_time(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.len() != 31 || &b[26..] != b"+0000" {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let t = text.get(r)?;
+        if t.bytes().all(|c| c.is_ascii_digit()) {
+            t.parse().ok()
+        } else {
+            None
+        }
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, s, us) = (num(11..13)?, num(14..16)?, num(17..19)?, num(20..26)?);
+    let seps = [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'.'),
+    ];
+    if seps.iter().any(|&(i, c)| b[i] != c) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    if h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    let days = days_from_civil(i64::from(y), m, d);
+    let secs = days * 86_400 + i64::from(h * 3600 + mi * 60 + s);
+    Some(secs * 1_000_000_000 + i64::from(us) * 1000)
+}
+
 /// Suricata's EVE timestamp: `2009-11-18T16:59:51.405770+0000`.
 pub fn eve_time(ts_ns: i64) -> String {
     let (y, m, d, h, mi, s, ns) = parts(ts_ns);
@@ -123,6 +170,21 @@ pub fn eve_time(ts_ns: i64) -> String {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn eve_time_parses_back() {
+        for ts in [
+            0i64,
+            1_258_567_191_405_770_000,
+            1_764_115_272_354_509_000,
+            -86_400_000_000_000,
+        ] {
+            assert_eq!(parse_eve_time(&eve_time(ts)), Some(ts), "{}", eve_time(ts));
+        }
+        assert_eq!(parse_eve_time("2026-13-01T00:00:00.000000+0000"), None);
+        assert_eq!(parse_eve_time("2026-01-01 00:00:00.000000+0000"), None);
+        assert_eq!(parse_eve_time("not a time"), None);
+    }
 
     #[test]
     fn cached_eve_time_equals_formatted() {

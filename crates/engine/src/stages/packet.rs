@@ -208,6 +208,13 @@ impl PacketStage {
     pub fn fill_stats(&self, stats: &mut Stats) -> custos_app::AppStats {
         stats.packets = self.packets;
         stats.bytes = self.bytes;
+        if let (Some(first), Some(last)) = (self.first_ts, self.last_ts) {
+            stats.time_span = Some(custos_output::TimeSpan {
+                first: custos_output::time::eve_time(first),
+                last: custos_output::time::eve_time(last),
+                seconds: last.saturating_sub(first) as f64 / 1e9,
+            });
+        }
         stats.wire_bytes = self.wire_bytes;
         for &(lt, n) in &self.link_types {
             *stats

@@ -1,0 +1,172 @@
+//! What a new user meets in the first hour: output folders that never mix two runs, failed
+//! runs that leave nothing behind, and a summary a person reads.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn custos(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_custos"))
+        .args(args)
+        .output()
+        .expect("run custos")
+}
+
+fn sample() -> String {
+    custos_test_support::sample("iot-small.pcap")
+        .display()
+        .to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+const KITSUNE: [&str; 8] = [
+    "--detector",
+    "kitsune",
+    "--fm-grace",
+    "20",
+    "--ad-grace",
+    "60",
+    "--calibration",
+    "40",
+];
+
+#[test]
+fn an_earlier_run_is_refused_and_force_replaces_exactly_its_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = out.to_str().unwrap();
+    let s = sample();
+    let first = custos(&[&["analyze", &s, "-o", o, "-q"][..], &KITSUNE].concat());
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(out.join("scores.csv").exists());
+    std::fs::write(out.join("my-notes.txt"), "keep me").unwrap();
+
+    let again = custos(&["analyze", &s, "-o", o, "-q"]);
+    assert_eq!(again.status.code(), Some(2));
+    let e = stderr(&again);
+    assert!(e.contains("--force") && e.contains("scores.csv"), "{e}");
+    assert!(
+        out.join("scores.csv").exists(),
+        "a refused run touches nothing"
+    );
+
+    // Without a detector this run writes no scores.csv: the stale one must go.
+    let forced = custos(&["analyze", &s, "-o", o, "-q", "--force"]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    let n = names(&out);
+    assert!(
+        !n.contains(&"scores.csv".to_string()),
+        "stale scores.csv kept: {n:?}"
+    );
+    assert!(
+        !n.contains(&"alerts.jsonl".to_string()),
+        "stale alerts kept: {n:?}"
+    );
+    assert!(
+        n.contains(&"my-notes.txt".to_string()),
+        "unrelated file removed: {n:?}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("custos-run.json")).unwrap()).unwrap();
+    assert_eq!(manifest["complete"], true);
+    let listed: Vec<&str> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    for name in &listed {
+        assert!(out.join(name).exists(), "{name} listed but missing");
+    }
+    assert!(listed.contains(&"conn.log") && !listed.contains(&"scores.csv"));
+}
+
+#[test]
+fn a_folder_with_only_other_files_is_used_without_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("smoke.pcap"), b"not ours").unwrap();
+    let o = custos(&[
+        "analyze",
+        &sample(),
+        "-o",
+        tmp.path().to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn a_failed_run_leaves_no_output_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("new");
+    let o = custos(&[
+        "analyze",
+        "no-such-capture.pcap",
+        "-o",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!out.exists(), "failed run left {:?}", names(&out));
+}
+
+#[test]
+fn summary_tells_what_the_run_saw() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = out.to_str().unwrap();
+    let run = custos(
+        &[
+            &["analyze", &sample(), "-o", o, "-q", "--summary"][..],
+            &KITSUNE,
+        ]
+        .concat(),
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    let printed = String::from_utf8(run.stdout).unwrap();
+    let stats: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("stats.json")).unwrap()).unwrap();
+    let packets = stats["packets"].as_u64().unwrap();
+    assert!(printed.contains(&format!("{packets} packets")), "{printed}");
+    let devices = stats["app"]["devices"].as_u64().unwrap();
+    assert!(printed.contains(&format!("{devices} devices")), "{printed}");
+    let alerts = stats["detector"]["alerts"].as_u64().unwrap();
+    assert!(
+        printed.contains(&format!("kitsune: {alerts} alerts")),
+        "{printed}"
+    );
+    assert!(printed.contains("conn.log"), "{printed}");
+
+    let again = custos(&["summary", o]);
+    assert!(again.status.success());
+    assert_eq!(String::from_utf8(again.stdout).unwrap(), printed);
+    let md = custos(&["summary", o, "--format", "md"]);
+    let md = String::from_utf8(md.stdout).unwrap();
+    assert!(
+        md.starts_with("# custos summary") && md.contains("\n## Findings"),
+        "{md}"
+    );
+}
+
+#[test]
+fn summary_of_a_folder_that_is_no_run_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = custos(&["summary", tmp.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("not the output folder"),
+        "{}",
+        stderr(&o)
+    );
+}
