@@ -37,9 +37,14 @@
 //! block that could not be read, and its `packet_index` is the number of packets yielded before it
 //! (the index the next packet would have had). An input that ends exactly at a record boundary is
 //! a clean end; a file with only a header is a clean end with zero packets. Open-time failures
-//! (missing file, zero bytes → [`CaptureErrorKind::Empty`], unknown magic, truncated pcap file
-//! header) are returned by the constructor with offset 0. Lengths above [`MAX_RECORD_LEN`] are
-//! damage. Timestamps never overflow: they saturate.
+//! (a file that cannot be opened → [`CaptureErrorKind::Open`], zero bytes →
+//! [`CaptureErrorKind::Empty`], another kind of file → [`CaptureErrorKind::UnknownFormat`], a
+//! truncated pcap file header) are returned by the constructor with offset 0. Lengths above
+//! [`MAX_RECORD_LEN`] are damage. Timestamps never overflow: they saturate.
+//!
+//! An error's `Display` is its whole message, the OS error's text included, and it returns no
+//! `source()`: printed with its cause chain it still shows each cause once (see
+//! [`CaptureError`]).
 //!
 //! # What it does not do
 //!
@@ -82,7 +87,7 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
-pub use error::{CaptureError, CaptureErrorKind};
+pub use error::{CaptureError, CaptureErrorKind, UNKNOWN_FORMAT_HEAD_LEN};
 pub use linktype::{LinkType, MAX_UNKNOWN_NAMES};
 pub use live::{KernelStats, LiveCapture, LiveOptions};
 pub use reader::{CaptureFormat, FileReader};

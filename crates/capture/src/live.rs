@@ -99,7 +99,7 @@ impl LiveCapture {
     ///
     /// # Errors
     /// [`CaptureErrorKind::NoSuchInterface`] when no interface has that name,
-    /// [`CaptureErrorKind::Io`] when the socket cannot be opened (typically missing
+    /// [`CaptureErrorKind::Open`] when the socket cannot be opened (typically missing
     /// `CAP_NET_RAW`), [`CaptureErrorKind::UnsupportedChannel`] for a non-Ethernet channel.
     pub fn open_with(interface: &str, opts: LiveOptions) -> Result<LiveCapture, CaptureError> {
         let err = |kind| CaptureError::new(interface, 0, 0, kind);
@@ -120,7 +120,7 @@ impl LiveCapture {
             opts.buffer_bytes,
             opts.read_timeout,
         )
-        .map_err(|e| err(CaptureErrorKind::Io(e)))?;
+        .map_err(|e| err(CaptureErrorKind::Open(e)))?;
         Ok(LiveCapture {
             name: interface.to_owned(),
             socket,

@@ -91,8 +91,9 @@ impl FileReader {
     /// their magic numbers. Regular uncompressed files are memory-mapped; everything else streams.
     ///
     /// # Errors
-    /// [`CaptureErrorKind::Io`] if the file cannot be opened or read, [`CaptureErrorKind::Empty`]
-    /// for zero bytes, [`CaptureErrorKind::UnknownFormat`] for a foreign magic, and
+    /// [`CaptureErrorKind::Open`] if the file cannot be opened (or is a directory),
+    /// [`CaptureErrorKind::Io`] if it cannot be read, [`CaptureErrorKind::Empty`] for zero
+    /// bytes, [`CaptureErrorKind::UnknownFormat`] for a foreign magic, and
     /// [`CaptureErrorKind::Truncated`] when the input ends inside the magic or the pcap file
     /// header. All at offset 0, packet 0.
     pub fn open(path: &Path) -> Result<FileReader, CaptureError> {
@@ -100,9 +101,13 @@ impl FileReader {
         if path.as_os_str() == "-" {
             return FileReader::open_stream(Box::new(io::stdin()), &name);
         }
-        let io_err = |e: io::Error| CaptureError::new(&name, 0, 0, CaptureErrorKind::Io(e));
-        let file = File::open(path).map_err(io_err)?;
-        let meta = file.metadata().map_err(io_err)?;
+        let open_err = |e: io::Error| CaptureError::new(&name, 0, 0, CaptureErrorKind::Open(e));
+        let file = File::open(path).map_err(open_err)?;
+        let meta = file.metadata().map_err(open_err)?;
+        if meta.is_dir() {
+            // Opening a directory succeeds on Unix; reading it would fail with a read error.
+            return Err(open_err(io::ErrorKind::IsADirectory.into()));
+        }
         if !meta.is_file() {
             return FileReader::open_stream(Box::new(file), &name);
         }
@@ -200,8 +205,14 @@ impl FileReader {
             };
             (format, Parser::Pcap(state), pcap::HEADER_LEN as u64)
         } else {
+            let head = win
+                .get(0, have.min(crate::UNKNOWN_FORMAT_HEAD_LEN))
+                .unwrap_or_default()
+                .to_vec();
             return Err(err(CaptureErrorKind::UnknownFormat {
                 magic: u32::from_be_bytes(magic),
+                head,
+                gzip,
             }));
         };
         Ok(FileReader {

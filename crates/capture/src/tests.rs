@@ -402,7 +402,7 @@ fn header_only_files_are_a_clean_end() {
 fn rejects_empty_short_and_foreign_inputs() {
     let e = FileReader::from_vec(Vec::new(), "e").unwrap_err();
     assert!(matches!(e.kind, CaptureErrorKind::Empty));
-    assert_eq!(e.to_string(), "e: empty file at byte offset 0 (packet 0)");
+    assert_eq!(e.to_string(), "e: empty file");
     let e = FileReader::from_vec(vec![0xd4, 0xc3], "e").unwrap_err();
     assert!(matches!(
         e.kind,
@@ -414,7 +414,7 @@ fn rejects_empty_short_and_foreign_inputs() {
     let e = FileReader::from_vec(b"GIF89a".to_vec(), "e").unwrap_err();
     assert!(matches!(
         e.kind,
-        CaptureErrorKind::UnknownFormat { magic: 0x4749_4638 }
+        CaptureErrorKind::UnknownFormat { magic: 0x4749_4638, ref head, gzip: false } if head == b"GIF89a"
     ));
     let (f, _) = sample_pcap();
     let e = FileReader::from_vec(f[..20].to_vec(), "e").unwrap_err();
@@ -718,6 +718,58 @@ fn stream_buffer_grows_for_a_record_larger_than_itself() {
 }
 
 #[test]
+fn text_file_is_not_a_capture_and_says_what_it_starts_with() {
+    let dir = std::env::temp_dir().join(format!("custos-capture-text-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = dir.join("notes.txt");
+    std::fs::write(&text, b"hello world\n").unwrap();
+    let want = format!(
+        "{}: not a pcap or pcapng file: starts with \"hello wo\" (magic 0x68656c6c)",
+        text.display()
+    );
+    // The memory-mapped and the streaming path say the same.
+    let e = FileReader::open(&text).unwrap_err();
+    assert_eq!(e.to_string(), want);
+    let f = std::fs::File::open(&text).unwrap();
+    let e = FileReader::open_stream(Box::new(f), &text.to_string_lossy()).unwrap_err();
+    assert_eq!(e.to_string(), want);
+    // Compressed text: the same, and it says it was decompressed.
+    let e = FileReader::from_vec(gzip(b"\x00\x01\tbinary\""), "t.gz").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "t.gz: gzip-compressed, but not a pcap or pcapng file inside: starts with \"\\x00\\x01\\tbinar\" (magic 0x00010962)"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn missing_file_and_directory_cannot_be_opened_without_a_position() {
+    let dir = std::env::temp_dir().join(format!("custos-capture-open-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let missing = dir.join("nosuch.pcap");
+    let e = FileReader::open(&missing).unwrap_err();
+    assert!(
+        matches!(&e.kind, CaptureErrorKind::Open(io) if io.kind() == std::io::ErrorKind::NotFound)
+    );
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: cannot open: No such file or directory (os error 2)",
+            missing.display()
+        )
+    );
+    let e = FileReader::open(&dir).unwrap_err();
+    assert!(
+        matches!(&e.kind, CaptureErrorKind::Open(io) if io.kind() == std::io::ErrorKind::IsADirectory)
+    );
+    assert_eq!(
+        e.to_string(),
+        format!("{}: cannot open: is a directory", dir.display())
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn memory_maps_regular_files_and_detects_gzip_by_magic() {
     let dir = std::env::temp_dir().join(format!("custos-capture-unit-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -740,7 +792,7 @@ fn memory_maps_regular_files_and_detects_gzip_by_magic() {
         CaptureErrorKind::Empty
     ));
     let missing = FileReader::open(&dir.join("missing")).unwrap_err();
-    assert!(matches!(missing.kind, CaptureErrorKind::Io(_)));
+    assert!(matches!(missing.kind, CaptureErrorKind::Open(_)));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -135,6 +135,15 @@ fn run_detector(args: &BenchArgs) -> anyhow::Result<Outcome> {
         .map_err(|_| anyhow::anyhow!("benchmark state poisoned"))?;
     let exec_secs = ph.exec_start.map_or(0.0, |s| s.elapsed().as_secs_f64());
     let train_secs = total - exec_secs;
+    if ph.exec == 0 {
+        anyhow::bail!(
+            "no packet was scored, so there is no scoring speed to report: {} packets read, and \
+             kitsune trains on the first {} (--fm-grace + --ad-grace + 1); give a larger capture \
+             or lower --fm-grace and --ad-grace",
+            stats.packets,
+            kcfg.kitnet.fm_grace + kcfg.kitnet.ad_grace + 1
+        );
+    }
     let det = stats.detector.unwrap_or_default();
     let mode = if args.detect.kitsune_compat {
         "compat"
@@ -155,12 +164,5 @@ fn run_detector(args: &BenchArgs) -> anyhow::Result<Outcome> {
         stats.packets as f64 / total.max(1e-9),
         ph.score_sum,
     );
-    if ph.exec == 0 {
-        eprintln!(
-            "custos: warning: kitsune never left training: {} packets read, {} needed before scoring (--fm-grace + --ad-grace)",
-            stats.packets,
-            kcfg.kitnet.fm_grace + kcfg.kitnet.ad_grace + 1
-        );
-    }
     Ok(Outcome::Success)
 }

@@ -67,7 +67,9 @@ pub enum Command {
     /// an evidence log (--log: recompute the whole Merkle tree, check every tile, the signed
     /// checkpoint, and that the log only grew since each earlier checkpoint).
     ///
-    /// Prints each check; exit status 0 only if all hold, 1 if one fails (named), 2 on error.
+    /// Prints each check that holds, the first that fails, and a last `verdict:` line; exit
+    /// status 0 only if all hold, 1 if one fails (named), 2 on error (a missing path, a folder
+    /// that is neither a case bundle nor an evidence log, a secret key as --vkey).
     Verify(VerifyArgs),
     /// Case bundles for investigators.
     #[command(subcommand)]
@@ -171,7 +173,7 @@ pub struct VerifyArgs {
     /// An evidence log directory to verify.
     #[arg(long, value_name = "LOGDIR")]
     pub log: Option<PathBuf>,
-    /// The sensor's public key (`.vkey` file).
+    /// The sensor's public key (the `.vkey` file from `custos keygen`, not the `.skey`).
     #[arg(long, value_name = "KEY")]
     pub vkey: PathBuf,
     /// With --log: a checkpoint kept elsewhere (a witness's copy, one from an earlier case
@@ -193,8 +195,12 @@ pub enum DetectorArg {
 /// How the alert threshold is chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ThresholdArg {
-    /// Fit a log-normal to the scores of the benign calibration window and alert at --fpr
-    /// (as Kitsune's example.py does).
+    /// Fit a log-normal to the median and upper quantile of the benign calibration window's
+    /// scores, check it against the window's own tail (falling back to its high quantile) and
+    /// alert at --fpr; warns when the window looks contaminated.
+    Robust,
+    /// Fit a log-normal to the mean and standard deviation of the calibration window's
+    /// log-scores and alert at --fpr (as Kitsune-py's example.py does).
     Lognormal,
     /// The paper's rule: alert above φ·β, φ = the largest error of the output autoencoder
     /// while training.
@@ -227,11 +233,11 @@ pub struct DetectorArgs {
     #[arg(long, value_name = "N")]
     pub kitsune_max_pairs: Option<usize>,
 
-    /// Kitsune: packets that learn the feature map [default: 5000].
+    /// Kitsune: packets that learn the feature map [default: 1000].
     #[arg(long, value_name = "N")]
     pub fm_grace: Option<u64>,
 
-    /// Kitsune: packets that then train the autoencoders [default: 50000].
+    /// Kitsune: packets that then train the autoencoders [default: 10000].
     #[arg(long, value_name = "N")]
     pub ad_grace: Option<u64>,
 
@@ -240,15 +246,15 @@ pub struct DetectorArgs {
     pub max_ae: Option<usize>,
 
     /// Packets after the grace periods whose scores calibrate the threshold (assumed benign;
-    /// no alerts are raised there) [default: 10000].
+    /// no alerts are raised there) [default: 5000].
     #[arg(long, value_name = "N")]
     pub calibration: Option<u64>,
 
-    /// Threshold rule [default: lognormal].
+    /// Threshold rule [default: robust].
     #[arg(long, value_enum)]
     pub threshold_rule: Option<ThresholdArg>,
 
-    /// False-positive rate for the log-normal rule [default: 0.0001].
+    /// False-positive rate of the robust and log-normal rules [default: 0.0001].
     #[arg(long, value_name = "P")]
     pub fpr: Option<f64>,
 
@@ -407,9 +413,13 @@ pub struct TrainArgs {
     #[arg(value_name = "CAPTURE", required = true)]
     pub captures: Vec<PathBuf>,
 
-    /// Where to write the model (JSON).
+    /// Where to write the model (JSON). An existing file is refused unless --force.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
+
+    /// Replace an existing model file.
+    #[arg(long)]
+    pub force: bool,
 
     /// Detection options (--detector is required).
     #[command(flatten)]

@@ -41,10 +41,32 @@ pub fn apply_detector_args(cfg: &mut EngineConfig, a: &DetectorArgs) {
     set(&mut k.beta, a.beta);
     if let Some(t) = a.threshold_rule {
         k.threshold_rule = match t {
+            ThresholdArg::Robust => ThresholdRuleSetting::Robust,
             ThresholdArg::Lognormal => ThresholdRuleSetting::Lognormal,
             ThresholdArg::PhiBeta => ThresholdRuleSetting::PhiBeta,
         };
     }
+}
+
+/// With `--model`, options that shape training or the threshold cannot apply (the model fixed
+/// them): refuse them instead of ignoring them.
+fn refuse_training_options(d: &DetectorArgs) -> anyhow::Result<()> {
+    let given = [
+        ("--fm-grace", d.fm_grace.is_some()),
+        ("--ad-grace", d.ad_grace.is_some()),
+        ("--max-ae", d.max_ae.is_some()),
+        ("--calibration", d.calibration.is_some()),
+        ("--threshold-rule", d.threshold_rule.is_some()),
+        ("--fpr", d.fpr.is_some()),
+        ("--beta", d.beta.is_some()),
+    ];
+    if let Some((name, _)) = given.iter().find(|(_, set)| *set) {
+        bail!(
+            "{name} has no effect with --model: the model was trained and its threshold set by \
+             `custos train` (give {name} there, or leave --model out to train online)"
+        );
+    }
+    Ok(())
 }
 
 fn set<T>(slot: &mut T, value: Option<T>) {
@@ -100,6 +122,9 @@ pub fn analyze_config(a: &AnalyzeArgs) -> anyhow::Result<EngineConfig> {
     cfg.output.alert_every_packet |= a.alert_every_packet;
     cfg.output.overwrite |= a.force;
     apply_detector_args(&mut cfg, &a.detect);
+    if !a.model.is_empty() {
+        refuse_training_options(&a.detect)?;
+    }
     match a.model.as_slice() {
         [] => {}
         [one] => cfg.detect.kitsune.model = Some(one.clone()),

@@ -14,6 +14,12 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
     if args.detect.detector.is_none() {
         bail!("choose a detector with --detector (e.g. --detector kitsune)");
     }
+    if args.output.exists() && !args.force {
+        bail!(
+            "{} exists; choose another file, or pass --force to replace it",
+            args.output.display()
+        );
+    }
     let mut cfg = EngineConfig::default();
     crate::config::apply_detector_args(&mut cfg, &args.detect);
     if let Some(t) = args.threads {

@@ -108,6 +108,12 @@ fn alerts_become_verifiable_evidence_and_tampering_is_detected() {
     let (code, out) = verify(&log, &vkey);
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains(&format!("size {n_alerts}")));
+    let last = out.lines().last().unwrap();
+    assert!(last.starts_with("verdict: VERIFIED — all "), "{out}");
+    assert!(
+        last.ends_with(&format!(" checks hold for log {}", log.display())),
+        "{out}"
+    );
 
     // The first leaf: canonical JSON naming the capture's hash and an excerpt that exists.
     let bundle = std::fs::read(log.join("tile/entries/000")).unwrap();
@@ -277,7 +283,19 @@ fn alerts_become_verifiable_evidence_and_tampering_is_detected() {
         vkey.as_os_str(),
     ]);
     assert_eq!(r.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&r.stdout).contains("FAIL"));
+    let out = String::from_utf8_lossy(&r.stdout);
+    assert!(out.contains("\nFAIL "), "{out}");
+    // The checks that held, the failure, and the verdict as the last line.
+    assert!(out.starts_with("ok   "), "{out}");
+    let last = out.lines().last().unwrap();
+    assert!(last.starts_with("verdict: FAILED — 1 of "), "{out}");
+    assert!(
+        last.ends_with(&format!(
+            "checks failed for case {} (verification stops at the first failure)",
+            case.display()
+        )),
+        "{out}"
+    );
     // The export's custody leaf and checkpoint extend the log.
     let (code, out) = verify(&log, &vkey);
     assert_eq!(code, Some(0), "{out}");

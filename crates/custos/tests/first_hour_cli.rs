@@ -170,3 +170,173 @@ fn summary_of_a_folder_that_is_no_run_says_so() {
         stderr(&o)
     );
 }
+
+/// The reference lab capture and its labels (`index,label,phase…`), when the corpus is here.
+fn reference() -> Option<(String, Vec<(bool, String)>)> {
+    let dir = custos_test_support::shared()?.join("reference/kitsune");
+    let labels = std::fs::read_to_string(dir.join("iotlab-dev.labels.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[1] == "1", f.get(2).unwrap_or(&"").to_string())
+        })
+        .collect();
+    Some((dir.join("iotlab-dev.pcap").display().to_string(), labels))
+}
+
+#[test]
+fn the_readme_detector_example_detects_with_the_defaults() {
+    let Some((pcap, labels)) = reference() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("k1");
+    let o = out.to_str().unwrap();
+    let r = custos(&["analyze", &pcap, "-o", o, "--detector", "kitsune", "-q"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let stats: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("stats.json")).unwrap()).unwrap();
+    let d = &stats["detector"];
+    assert!(d["executed_packets"].as_u64().unwrap() > 0, "{d}");
+    assert!(d["alerts"].as_u64().unwrap() > 0, "{d}");
+    assert!(d["warning"].is_null(), "{d}");
+    let first_attack = labels.iter().position(|(a, _)| *a).unwrap();
+    let mut phases_hit = std::collections::BTreeSet::new();
+    for line in std::fs::read_to_string(out.join("alerts.jsonl"))
+        .unwrap()
+        .lines()
+    {
+        let a: serde_json::Value = serde_json::from_str(line).unwrap();
+        let i = a["custos"]["packet"].as_u64().unwrap() as usize;
+        assert!(
+            i >= first_attack,
+            "alert on benign packet {i} before the first attack"
+        );
+        if labels[i].0 {
+            phases_hit.insert(labels[i].1.clone());
+        }
+    }
+    let phases: std::collections::BTreeSet<String> = labels
+        .iter()
+        .filter(|(a, _)| *a)
+        .map(|(_, p)| p.clone())
+        .collect();
+    assert_eq!(phases_hit, phases, "every attack phase raises an alert");
+}
+
+#[test]
+fn a_detector_that_never_detects_says_so_and_what_to_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let r = custos(&[
+        "analyze",
+        &sample(),
+        "-o",
+        out.to_str().unwrap(),
+        "--detector",
+        "kitsune",
+        "-q",
+    ]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let e = stderr(&r);
+    assert!(
+        e.contains("warning: kitsune: no packet was checked for attacks"),
+        "{e}"
+    );
+    assert!(
+        e.contains("custos train") && e.contains("--fm-grace"),
+        "{e}"
+    );
+    let stats: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("stats.json")).unwrap()).unwrap();
+    assert!(stats["detector"]["warning"]
+        .as_str()
+        .unwrap()
+        .contains("train"));
+
+    let b = custos(&[
+        "bench",
+        &sample(),
+        "--detector",
+        "kitsune",
+        "--iterations",
+        "1",
+    ]);
+    assert_eq!(
+        b.status.code(),
+        Some(2),
+        "a benchmark that measured nothing fails"
+    );
+    assert!(
+        stderr(&b).contains("no packet was scored"),
+        "{}",
+        stderr(&b)
+    );
+}
+
+#[test]
+fn detector_settings_that_cannot_work_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = tmp.path().join("out");
+    let o = o.to_str().unwrap();
+    let s = sample();
+    for (args, says) in [
+        (&["--calibration", "1"][..], "--calibration"),
+        (&["--calibration", "0"][..], "--calibration"),
+        (&["--fm-grace", "0", "--ad-grace", "0"][..], "--fm-grace"),
+    ] {
+        let r = custos(
+            &[
+                &["analyze", &s, "-o", o, "-q", "--detector", "kitsune"][..],
+                args,
+            ]
+            .concat(),
+        );
+        assert_eq!(r.status.code(), Some(2), "{args:?} accepted");
+        assert!(stderr(&r).contains(says), "{args:?}: {}", stderr(&r));
+    }
+    // A model fixes training and threshold: options that would change them are refused.
+    let model = tmp.path().join("m.json");
+    let m = model.to_str().unwrap();
+    let t = custos(&[&["train", &s, "-o", m][..], &KITSUNE].concat());
+    assert!(t.status.success(), "{}", stderr(&t));
+    let told = stderr(&t);
+    assert!(
+        !told.contains("Robust {") && !told.contains("LogNormal {"),
+        "{told}"
+    );
+    assert!(told.contains("threshold"), "{told}");
+    let r = custos(&[
+        "analyze",
+        &s,
+        "-o",
+        o,
+        "-q",
+        "--model",
+        m,
+        "--fm-grace",
+        "5",
+    ]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(
+        stderr(&r).contains("--fm-grace has no effect with --model"),
+        "{}",
+        stderr(&r)
+    );
+    // train never overwrites a model silently.
+    let again = custos(&[&["train", &s, "-o", m][..], &KITSUNE].concat());
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("--force"), "{}", stderr(&again));
+    let forced = custos(&[&["train", &s, "-o", m, "--force"][..], &KITSUNE].concat());
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    // With a model, counts are this run's.
+    let r = custos(&["analyze", &s, "-o", o, "-q", "--model", m]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let stats: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(Path::new(o).join("stats.json")).unwrap()).unwrap();
+    let packets = stats["packets"].as_u64().unwrap();
+    assert!(stats["detector"]["executed_packets"].as_u64().unwrap() <= packets);
+    assert_eq!(stats["files"][0]["format"], "pcap");
+}

@@ -16,6 +16,12 @@ use serde::Serialize;
 /// How to set the threshold.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ThresholdChoice {
+    /// Robust log-normal fit over the calibration window ([`Threshold::robust`]), at this
+    /// false-positive rate.
+    Robust {
+        /// Target false-positive rate (default 1e-4).
+        fpr: f64,
+    },
     /// Log-normal fit over the calibration window, at this false-positive rate.
     LogNormal {
         /// Target false-positive rate (default 1e-4).
@@ -48,8 +54,8 @@ impl Default for DetectorConfig {
         DetectorConfig {
             features: FeatureConfig::default(),
             kitnet: KitNetConfig::default(),
-            calibration: 10_000,
-            threshold: ThresholdChoice::LogNormal { fpr: 1e-4 },
+            calibration: 5_000,
+            threshold: ThresholdChoice::Robust { fpr: 1e-4 },
             explain_top: 3,
         }
     }
@@ -110,6 +116,8 @@ pub struct KitsuneDetector {
     packets: u64,
     /// Frames that decoded to nothing (no address at any layer), skipped.
     skipped_empty: u64,
+    /// Calibration windows that gave no threshold (no informative scores).
+    failed_fits: u32,
     first_ts: Option<i64>,
     last_ts: i64,
 }
@@ -138,6 +146,7 @@ impl KitsuneDetector {
             model_sha256: None,
             packets: 0,
             skipped_empty: 0,
+            failed_fits: 0,
             first_ts: None,
             last_ts: 0,
         }
@@ -163,6 +172,8 @@ impl KitsuneDetector {
         d.model_sha256 = Some(model.sha256()?);
         d.threshold = Some(model.threshold);
         d.kitnet = model.kitnet;
+        // The model's own count is in its file; this run counts its own packets.
+        d.kitnet.executed = 0;
         Ok(d)
     }
 
@@ -210,6 +221,37 @@ impl KitsuneDetector {
             Stage::Calibrating
         } else {
             Stage::Detecting
+        }
+    }
+
+    /// Why this detector could not raise alerts over the packets it saw — still training, or
+    /// calibrating, or no threshold could be set —, saying what is missing and what to change;
+    /// `None` once it detects.
+    pub fn not_detecting(&self) -> Option<String> {
+        let k = &self.cfg.kitnet;
+        let training = k.fm_grace + k.ad_grace + 1;
+        let remedy = "train a model on normal traffic first (`custos train --detector kitsune \
+             NORMAL.pcap -o model.json`, then `--model model.json`), or lower --fm-grace, \
+             --ad-grace and --calibration";
+        match self.stage() {
+            Stage::Detecting => None,
+            Stage::FeatureMapping | Stage::Training => Some(format!(
+                "no packet was checked for attacks: all {} packets were used to train \
+                 (online training needs {training} = --fm-grace {} + --ad-grace {} + 1, then \
+                 {} more to calibrate the threshold); {remedy}",
+                self.packets, k.fm_grace, k.ad_grace, self.cfg.calibration
+            )),
+            Stage::Calibrating if self.failed_fits > 0 => Some(
+                "no threshold could be set: the calibration scores carry no information \
+                 (all zero or not finite); use a longer or more varied capture of normal traffic"
+                    .to_string(),
+            ),
+            Stage::Calibrating => Some(format!(
+                "no packet was checked for attacks: the input ended {} packets into the \
+                 {}-packet calibration window (after {training} training packets); {remedy}",
+                self.calibration.len(),
+                self.cfg.calibration
+            )),
         }
     }
 
@@ -284,11 +326,14 @@ impl KitsuneDetector {
         if self.threshold.is_some() {
             return;
         }
-        let fpr = match self.cfg.threshold {
-            ThresholdChoice::LogNormal { fpr } => fpr,
+        self.threshold = match self.cfg.threshold {
+            ThresholdChoice::Robust { fpr } => Threshold::robust(&self.calibration, fpr),
+            ThresholdChoice::LogNormal { fpr } => Threshold::log_normal(&self.calibration, fpr),
             ThresholdChoice::PhiBeta { .. } => return,
         };
-        self.threshold = Threshold::log_normal(&self.calibration, fpr);
+        if self.threshold.is_none() {
+            self.failed_fits += 1;
+        }
         self.calibration = Vec::new();
         self.seal();
     }

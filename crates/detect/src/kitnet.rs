@@ -26,8 +26,8 @@ impl Default for KitNetConfig {
     fn default() -> Self {
         KitNetConfig {
             max_ae: 10,
-            fm_grace: 5000,
-            ad_grace: 50000,
+            fm_grace: 1000,
+            ad_grace: 10000,
             learning_rate: 0.1,
             hidden_ratio: 0.75,
         }

@@ -1,6 +1,11 @@
 //! Alert thresholds for anomaly scores.
 //!
-//! Two rules:
+//! Three rules:
+//! - **Robust** (the default; [`Threshold::robust`]): a log-normal fitted to what matters — the
+//!   median and the upper quantiles of the calibration scores' logarithms, not their mean and
+//!   standard deviation, which a few tiny scores blow up —, checked against the window's own
+//!   high quantile, with a quantile fallback where the tail is heavier than the fit, and a
+//!   count of window scores above the threshold that flags a contaminated window.
 //! - **Log-normal calibration** (as Kitsune-py's `example.py` does): the scores of a benign
 //!   calibration window right after the grace periods are taken as log-normal; the threshold
 //!   is the score whose upper tail probability is the chosen false-positive rate:
@@ -27,6 +32,26 @@ pub enum ThresholdRule {
         /// Scores in the window (positive ones; zeros are skipped).
         samples: u64,
     },
+    /// Robust log-normal fit (median and upper quantile of ln(score)), checked against the
+    /// window's high quantile.
+    Robust {
+        /// Target false-positive rate.
+        fpr: f64,
+        /// Median of ln(score) over the informative scores.
+        median: f64,
+        /// Scale of ln(score): (q(p) − median) / Φ⁻¹(p) at the scale quantile p.
+        scale: f64,
+        /// Informative scores in the window (positive and finite).
+        samples: u64,
+        /// Whether the fit or the quantile fallback set the value.
+        basis: RobustBasis,
+        /// Window scores above the threshold (about `samples · fpr` expected).
+        above: u64,
+        /// How heavy the window's upper tail is next to its body, 1 for a log-normal:
+        /// `(q(0.99) − q(0.9)) / (q(0.9) − q(0.5))` over the same ratio of a normal. Far above 1
+        /// (see [`TAIL_WEIGHT_WARNING`]) the window likely holds attacks or unusual traffic.
+        tail_weight: f64,
+    },
     /// The paper's rule: φ · β.
     PhiBeta {
         /// Largest output-layer training error.
@@ -34,6 +59,17 @@ pub enum ThresholdRule {
         /// Multiplier.
         beta: f64,
     },
+}
+
+/// How the robust rule came to its threshold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RobustBasis {
+    /// The fitted log-normal described the window's tail: its 1 − fpr quantile.
+    Fit,
+    /// The window's tail was heavier than the fit: extrapolated from the window's own high
+    /// quantile with the fitted scale.
+    Quantile,
 }
 
 /// A threshold on scores.
@@ -73,6 +109,86 @@ impl Threshold {
         })
     }
 
+    /// The robust threshold for `scores` at false-positive rate `fpr`; `None` when fewer than
+    /// [`MIN_INFORMATIVE`] scores are positive and finite.
+    ///
+    /// With `l` the sorted logarithms of the informative scores, `n` of them, and `q(p)` their
+    /// linearly interpolated quantile: the median `m = q(0.5)`; the scale
+    /// `s = (q(ps) − m) / Φ⁻¹(ps)` at `ps = clamp(1 − 10/n, 0.9, 0.99)` (the upper tail, which
+    /// is what a threshold is about); the fit `m + s·Φ⁻¹(1 − fpr)`. Check: at
+    /// `pa = clamp(1 − 10/n, 0.9, 0.999)` the window's `q(pa)` must not exceed the fit's
+    /// `m + s·Φ⁻¹(pa)` by more than `s/2`; where it does, the tail is heavier than a log-normal
+    /// and the threshold is extrapolated from the window instead:
+    /// `q(pa) + s·(Φ⁻¹(1 − fpr) − Φ⁻¹(pa))`.
+    pub fn robust(scores: &[f64], fpr: f64) -> Option<Threshold> {
+        let mut logs: Vec<f64> = scores
+            .iter()
+            .filter(|s| **s > 0.0 && s.is_finite())
+            .map(|s| s.ln())
+            .collect();
+        if logs.len() < MIN_INFORMATIVE {
+            return None;
+        }
+        logs.sort_by(f64::total_cmp);
+        let n = logs.len() as f64;
+        let q = |p: f64| quantile_sorted(&logs, p);
+        let median = q(0.5);
+        let ps = (1.0 - 10.0 / n).clamp(0.9, 0.99);
+        let mut scale = (q(ps) - median) / normal_quantile(ps);
+        if !(scale > 0.0) {
+            // A window of (nearly) equal scores: any clearly higher score is anomalous.
+            scale = 1e-3;
+        }
+        let z = normal_quantile(1.0 - fpr);
+        let pa = (1.0 - 10.0 / n).clamp(0.9, 0.999);
+        let (za, tail) = (normal_quantile(pa), q(pa));
+        let (log_value, basis) = if tail > median + scale * za + scale / 2.0 {
+            (tail + scale * (z - za), RobustBasis::Quantile)
+        } else {
+            (median + scale * z, RobustBasis::Fit)
+        };
+        let above = logs.iter().filter(|l| **l > log_value).count() as u64;
+        let (z90, z99) = (normal_quantile(0.9), normal_quantile(0.99));
+        let body = q(0.9) - median;
+        let tail_weight = if body > 0.0 {
+            ((q(0.99) - q(0.9)) / body) / ((z99 - z90) / z90)
+        } else {
+            1.0
+        };
+        Some(Threshold {
+            value: log_value.exp(),
+            rule: ThresholdRule::Robust {
+                fpr,
+                median,
+                scale,
+                samples: logs.len() as u64,
+                basis,
+                above,
+                tail_weight,
+            },
+        })
+    }
+
+    /// A warning when the calibration window looks contaminated: its upper tail is far heavier
+    /// than its body ([`TAIL_WEIGHT_WARNING`]), as when attacks or rare traffic fall inside it.
+    pub fn contamination_warning(&self) -> Option<String> {
+        let ThresholdRule::Robust {
+            samples,
+            tail_weight,
+            ..
+        } = self.rule
+        else {
+            return None;
+        };
+        (tail_weight > TAIL_WEIGHT_WARNING).then(|| {
+            format!(
+                "the calibration window's highest scores are far above the rest (tail {tail_weight:.1}× \
+                 heavier than a log-normal, over {samples} scores): it may hold attacks or unusual \
+                 traffic, which raises the threshold; calibrate on traffic known to be normal"
+            )
+        })
+    }
+
     /// The φ·β threshold.
     pub fn phi_beta(phi: f64, beta: f64) -> Threshold {
         Threshold {
@@ -84,6 +200,53 @@ impl Threshold {
     /// True when `score` raises an alert.
     pub fn exceeded(&self, score: f64) -> bool {
         score > self.value
+    }
+}
+
+/// Tail weight above which a calibration window is reported as possibly contaminated.
+pub const TAIL_WEIGHT_WARNING: f64 = 3.0;
+
+/// Fewest informative (positive, finite) calibration scores the robust rule fits.
+pub const MIN_INFORMATIVE: usize = 10;
+
+/// Linearly interpolated quantile `p` of sorted `v` (numpy's default), `v` not empty.
+fn quantile_sorted(v: &[f64], p: f64) -> f64 {
+    let k = p * (v.len() - 1) as f64;
+    let i = k.floor() as usize;
+    let f = k - i as f64;
+    let j = (i + 1).min(v.len() - 1);
+    v[i] * (1.0 - f) + v[j] * f
+}
+
+impl std::fmt::Display for Threshold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.6} (", self.value)?;
+        match self.rule {
+            ThresholdRule::Robust {
+                fpr,
+                samples,
+                basis,
+                above,
+                ..
+            } => {
+                let how = match basis {
+                    RobustBasis::Fit => "robust log-normal fit",
+                    RobustBasis::Quantile => "extrapolated from the window's high quantile",
+                };
+                write!(
+                    f,
+                    "{how} of {samples} calibration scores at false-positive rate {fpr}; \
+                     {above} of them above it)"
+                )
+            }
+            ThresholdRule::LogNormal { fpr, samples, .. } => write!(
+                f,
+                "log-normal fit of {samples} calibration scores at false-positive rate {fpr})"
+            ),
+            ThresholdRule::PhiBeta { phi, beta } => {
+                write!(f, "φ·β: largest training error {phi:.6} × {beta})")
+            }
+        }
     }
 }
 
@@ -104,6 +267,72 @@ mod test {
     #[test]
     fn needs_two_positive_scores() {
         assert!(Threshold::log_normal(&[0.0, 0.0, 1.0], 1e-4).is_none());
+    }
+
+    /// A deterministic log-normal sample: ln(score) at the normal quantiles of n points.
+    fn log_normal_sample(mu: f64, sigma: f64, n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|i| (mu + sigma * normal_quantile((i as f64 + 0.5) / n as f64)).exp())
+            .collect()
+    }
+
+    #[test]
+    fn robust_equals_the_log_normal_on_log_normal_scores() {
+        let s = log_normal_sample(-3.0, 0.5, 5000);
+        let r = Threshold::robust(&s, 1e-4).unwrap();
+        let l = Threshold::log_normal(&s, 1e-4).unwrap();
+        assert!((r.value.ln() - l.value.ln()).abs() < 0.02, "{r} vs {l}");
+        assert!(matches!(
+            r.rule,
+            ThresholdRule::Robust {
+                basis: RobustBasis::Fit,
+                ..
+            }
+        ));
+        assert!(r.contamination_warning().is_none());
+    }
+
+    #[test]
+    fn tiny_scores_do_not_blow_the_threshold_up() {
+        // The failure seen on unseen traffic: a lower tail of near-zero scores inflates the
+        // standard deviation of ln(score) and puts the log-normal threshold far above every
+        // score; the robust rule stays near the window's upper tail.
+        let mut s = log_normal_sample(-3.0, 0.5, 4000);
+        s.extend(log_normal_sample(-25.0, 3.0, 1000));
+        let max = s.iter().copied().fold(0.0, f64::max);
+        let l = Threshold::log_normal(&s, 1e-4).unwrap();
+        let r = Threshold::robust(&s, 1e-4).unwrap();
+        assert!(l.value > 20.0 * max, "the log-normal rule fails here: {l}");
+        assert!(r.value > max && r.value < 3.0 * max, "{r}, max {max}");
+    }
+
+    #[test]
+    fn a_heavy_tail_falls_back_to_the_window_quantile() {
+        let mut s = log_normal_sample(-3.0, 0.3, 4950);
+        s.extend(log_normal_sample(0.0, 0.3, 50));
+        let r = Threshold::robust(&s, 1e-4).unwrap();
+        assert!(
+            matches!(r.rule, ThresholdRule::Robust { basis: RobustBasis::Quantile, above, .. } if above <= 1),
+            "{r}"
+        );
+        let fit_only = (-3.0 + 0.3 * normal_quantile(1.0 - 1e-4)).exp();
+        assert!(r.value > 10.0 * fit_only, "{r}");
+    }
+
+    #[test]
+    fn a_contaminated_window_is_flagged() {
+        let mut s = log_normal_sample(-3.0, 0.3, 4800);
+        s.extend(std::iter::repeat(50.0).take(200));
+        let r = Threshold::robust(&s, 1e-4).unwrap();
+        assert!(r.contamination_warning().is_some(), "{r}");
+    }
+
+    #[test]
+    fn robust_needs_informative_scores() {
+        assert!(Threshold::robust(&[0.0; 100], 1e-4).is_none());
+        assert!(Threshold::robust(&[f64::NAN, 1.0, 2.0], 1e-4).is_none());
+        let flat = Threshold::robust(&[0.5; 100], 1e-4).unwrap();
+        assert!(flat.value > 0.5 && flat.value < 0.6, "{flat}");
     }
 
     #[test]

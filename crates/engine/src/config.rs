@@ -217,8 +217,11 @@ pub struct DetectSettings {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ThresholdRuleSetting {
-    /// Log-normal fit over the calibration window, alert at `fpr`.
+    /// Robust log-normal fit over the calibration window (median and upper quantile, checked
+    /// against the window's tail), alert at `fpr`.
     #[default]
+    Robust,
+    /// Kitsune-py's log-normal fit (mean and standard deviation of ln(score)), alert at `fpr`.
     Lognormal,
     /// The paper's φ·β rule.
     PhiBeta,
@@ -246,7 +249,7 @@ pub struct KitsuneSettings {
     pub max_ae: usize,
     /// Packets after the grace periods whose scores calibrate the threshold.
     pub calibration: u64,
-    /// Threshold rule: `lognormal` or `phi-beta`.
+    /// Threshold rule: `robust`, `lognormal` or `phi-beta`.
     pub threshold_rule: ThresholdRuleSetting,
     /// False-positive rate of the log-normal rule.
     pub fpr: f64,
@@ -269,14 +272,45 @@ impl Default for KitsuneSettings {
             ad_grace: k.ad_grace,
             max_ae: k.max_ae,
             calibration: d.calibration,
-            threshold_rule: ThresholdRuleSetting::Lognormal,
+            threshold_rule: ThresholdRuleSetting::Robust,
             fpr: 1e-4,
             beta: 1.0,
         }
     }
 }
 
+/// Fewest packets of each grace period: below it the feature map or the autoencoders learn
+/// from almost nothing (0 gives one autoencoder per feature and no threshold).
+pub const MIN_GRACE: u64 = 10;
+/// Fewest calibration packets: a threshold fitted on fewer describes nothing.
+pub const MIN_CALIBRATION: u64 = 30;
+
 impl KitsuneSettings {
+    /// Refuses training settings that cannot give a working detector.
+    fn check_training(&self) -> Result<(), EngineError> {
+        for (value, key, option) in [
+            (self.fm_grace, "fm_grace", "--fm-grace"),
+            (self.ad_grace, "ad_grace", "--ad-grace"),
+        ] {
+            if value < MIN_GRACE {
+                return Err(EngineError::Config(format!(
+                    "detect.kitsune.{key} ({option}) is {value}: at least {MIN_GRACE} packets are \
+                     needed to learn anything (the defaults are in docs/config.md)"
+                )));
+            }
+        }
+        if self.threshold_rule != ThresholdRuleSetting::PhiBeta
+            && self.calibration < MIN_CALIBRATION
+        {
+            return Err(EngineError::Config(format!(
+                "detect.kitsune.calibration (--calibration) is {}: a threshold needs at least \
+                 {MIN_CALIBRATION} calibration packets (or --threshold-rule phi-beta, which needs none)",
+                self.calibration
+            )));
+        }
+        Ok(())
+    }
+
     /// The detector's configuration.
     ///
     /// # Errors
@@ -298,6 +332,9 @@ impl KitsuneSettings {
                 "detect.kitsune.beta (--beta) must be a positive number (got {})",
                 self.beta
             )));
+        }
+        if self.model.is_none() {
+            self.check_training()?;
         }
         if self.compat && self.features_115 {
             return Err(EngineError::Config(
@@ -324,6 +361,7 @@ impl KitsuneSettings {
             },
             calibration: self.calibration,
             threshold: match self.threshold_rule {
+                ThresholdRuleSetting::Robust => ThresholdChoice::Robust { fpr: self.fpr },
                 ThresholdRuleSetting::Lognormal => ThresholdChoice::LogNormal { fpr: self.fpr },
                 ThresholdRuleSetting::PhiBeta => ThresholdChoice::PhiBeta { beta: self.beta },
             },

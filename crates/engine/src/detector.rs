@@ -45,6 +45,15 @@ pub trait Detector: Send {
         None
     }
 
+    /// After a run: what the user must know about its detection — why it could not detect
+    /// (still training, no threshold…) or why its alerts may mislead (a contaminated
+    /// calibration window) —, saying what to change; `None` when all is well. The engine
+    /// reports it as a warning of the run; the detector should also put it in its
+    /// [`Detector::finish`] summary as `warning`.
+    fn warning(&self) -> Option<String> {
+        None
+    }
+
     /// True when it gives every packet a score (a `scores.csv` column).
     fn scores_packets(&self) -> bool {
         false

@@ -113,7 +113,14 @@ impl Engine {
     /// Inputs that cannot be opened, outputs that cannot be written, a detector's failure.
     /// Damage inside an input is not an error: see [`RunSummary::partial`].
     pub fn run(&mut self, source: Source) -> Result<RunSummary, EngineError> {
-        let result = self.run_stages(source);
+        let mut result = self.run_stages(source);
+        if let Ok(summary) = result.as_mut() {
+            for d in &self.detectors {
+                if let Some(why) = d.warning() {
+                    summary.warnings.push(format!("{}: {why}", d.name()));
+                }
+            }
+        }
         if let Some(dir) = self.out_dir.take() {
             match &result {
                 Ok(_) => dir.complete()?,

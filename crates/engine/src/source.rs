@@ -94,7 +94,8 @@ impl Opened {
                 let mut readers = Vec::with_capacity(paths.len());
                 for p in paths {
                     readers.push(FileReader::open(p).map_err(|source| EngineError::Input {
-                        context: format!("cannot read capture {}", p.display()),
+                        // The capture error names the file.
+                        context: "cannot read capture".to_string(),
                         source,
                     })?);
                 }

@@ -23,19 +23,29 @@ pub struct Checkpoint {
 }
 
 /// Why a checkpoint was rejected.
+///
+/// Like every error of this crate, its `Display` is the whole message, the wrapped error's
+/// included, and it returns no `source()`: printed with its cause chain, each cause appears
+/// once. Wrappers say `checkpoint: …`, so the messages here do not repeat the word.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CheckpointError {
     /// The signed-note layer rejected it (bad structure or signature).
-    #[error("checkpoint note: {0}")]
-    Note(#[from] NoteError),
+    #[error("{0}")]
+    Note(NoteError),
     /// The body is not a valid checkpoint: which line and why.
-    #[error("checkpoint body line {line}: {reason}")]
+    #[error("body line {line}: {reason}")]
     Body {
         /// 1-based line number in the note text.
         line: usize,
         /// What is wrong.
         reason: &'static str,
     },
+}
+
+impl From<NoteError> for CheckpointError {
+    fn from(e: NoteError) -> Self {
+        CheckpointError::Note(e)
+    }
 }
 
 impl Checkpoint {

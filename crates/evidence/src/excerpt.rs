@@ -12,10 +12,10 @@ use crate::merkle::{hex, Hash};
 use crate::verify::EXCERPT_DIR;
 
 fn stage<'a>(path: &'a Path, stage: &'static str) -> impl FnOnce(io::Error) -> LogError + 'a {
-    move |source| LogError::Write {
+    move |error| LogError::Write {
         path: path.to_path_buf(),
         stage,
-        source,
+        error,
     }
 }
 

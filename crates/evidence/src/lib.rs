@@ -26,6 +26,12 @@
 //! - [`case`]: case bundles — [`export_case`] selects custos alert leaves, logs a custody leaf
 //!   and writes a self-contained directory (leaves, pcap excerpts, C2SP tlog-proofs, manifest,
 //!   CASE/UCO JSON-LD, chain of custody); [`verify_case`] checks one offline with the key.
+//! - Errors: one enum per module ([`LogError`], [`VerifyError`], [`CaseError`],
+//!   [`CheckpointError`], [`NoteError`]...). Each `Display` is the whole message, a wrapped
+//!   error's included, and none returns a `source()`: printed with its cause chain
+//!   (`anyhow`'s `{:#}`) every cause appears once, and printed alone (`{}`) nothing is lost.
+//!   A directory that is neither a log nor a bundle is named with what it holds
+//!   ([`DirListing`]).
 //!
 //! Because the directory is a plain tlog-tiles tree, any tlog-tiles client (tessera's
 //! `client` package, Go's `sumdb/tlog`, witnesses) can read it when it is served over HTTP.
@@ -79,18 +85,21 @@ pub mod excerpt;
 pub mod jcs;
 pub mod layout;
 pub mod leaf;
+pub mod listing;
 pub mod log;
 pub mod merkle;
 pub mod note;
 pub mod verify;
 
 pub use case::{
-    export_case, verify_case, CaseError, CaseReport, CaseSelection, CaseSummary, TlogProof,
+    export_case, verify_case, verify_case_into, CaseError, CaseReport, CaseSelection, CaseSummary,
+    TlogProof, BUNDLE_MARKERS,
 };
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use excerpt::write_excerpt;
 pub use jcs::{canonicalize, JcsError};
 pub use leaf::{AlertLeaf, CaptureLeaf, LeafPackets, CAPTURE_TYPE};
+pub use listing::DirListing;
 pub use log::{parse_entry_bundle, Log, LogError, OpenKind, Opened, MAX_ENTRY_SIZE};
 pub use merkle::{
     empty_root, leaf_hash, node_hash, root_from_leaf_hashes, verify_consistency, verify_inclusion,
@@ -99,4 +108,5 @@ pub use merkle::{
 pub use note::{generate_key, open_note, sign_note, Note, NoteError, Signer, Verifier};
 pub use verify::{
     verify_log, verify_log_consistent, verify_log_with, Report, VerifyError, VerifyOptions,
+    LOG_MARKERS,
 };

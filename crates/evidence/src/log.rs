@@ -208,16 +208,18 @@ fn hash_at(bytes: &[u8], pos: u64) -> Option<Hash> {
 }
 
 /// Errors from [`Log`] operations.
+///
+/// Its `Display` is the whole message, a wrapped error's included, and it returns no
+/// `source()`, so a cause chain printed with `{:#}` shows each cause once.
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
     /// A file system operation failed on `path`.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file or directory.
         path: PathBuf,
-        /// The OS error.
-        #[source]
-        source: io::Error,
+        /// The OS error (shown in the message, not returned as a source).
+        error: io::Error,
     },
     /// An entry is longer than the 65 535 bytes a bundle's `u16` length prefix allows.
     #[error("entry of {0} bytes exceeds the {MAX_ENTRY_SIZE}-byte limit")]
@@ -272,7 +274,7 @@ pub enum LogError {
     },
     /// The stored checkpoint is unreadable.
     #[error("checkpoint: {0}")]
-    Checkpoint(#[from] CheckpointError),
+    Checkpoint(CheckpointError),
     /// The stored checkpoint belongs to another origin.
     #[error("checkpoint origin {found:?} differs from the log's origin {expected:?}")]
     OriginMismatch {
@@ -283,7 +285,7 @@ pub enum LogError {
     },
     /// A proof request is outside the integrated tree.
     #[error("proof: {0}")]
-    Proof(#[from] ProofError),
+    Proof(ProofError),
     /// The signing key is not the key the log is bound to (another key, even one with the
     /// log's name): nothing was written or signed.
     #[error("{dir}: refusing key {key_id:08x} for log {origin:?}: {reason}")]
@@ -302,15 +304,14 @@ pub enum LogError {
     Poisoned(PathBuf),
     /// Writing a file failed at `stage` (create, write, sync, rename, sync directory); any
     /// temporary file was removed.
-    #[error("{path}: cannot {stage}: {source}")]
+    #[error("{path}: cannot {stage}: {error}")]
     Write {
         /// The file being written.
         path: PathBuf,
         /// What was being done.
         stage: &'static str,
-        /// The OS error.
-        #[source]
-        source: io::Error,
+        /// The OS error (shown in the message, not returned as a source).
+        error: io::Error,
     },
     /// A requested size is beyond the integrated size.
     #[error("size {requested} is beyond the integrated size {integrated}")]
@@ -322,10 +323,22 @@ pub enum LogError {
     },
 }
 
+impl From<CheckpointError> for LogError {
+    fn from(e: CheckpointError) -> Self {
+        LogError::Checkpoint(e)
+    }
+}
+
+impl From<ProofError> for LogError {
+    fn from(e: ProofError) -> Self {
+        LogError::Proof(e)
+    }
+}
+
 pub(crate) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> LogError + '_ {
-    move |source| LogError::Io {
+    move |error| LogError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 
@@ -593,7 +606,7 @@ impl Log {
 
     fn read_file(&self, rel: &str) -> Result<Vec<u8>, LogError> {
         let p = self.dir.join(rel);
-        fs::read(&p).map_err(|source| LogError::Io { path: p, source })
+        fs::read(&p).map_err(|error| LogError::Io { path: p, error })
     }
 
     /// The directory the log lives in.
@@ -961,7 +974,7 @@ impl Log {
         match fs::read(&p) {
             Ok(b) => Ok(Some(b)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(LogError::Io { path: p, source: e }),
+            Err(e) => Err(LogError::Io { path: p, error: e }),
         }
     }
 

@@ -46,6 +46,10 @@ pub enum NoteError {
         /// The ID computed from name and public key.
         computed: u32,
     },
+    /// A secret signer key (`PRIVATE+KEY+…`) was given where a public verifier key belongs.
+    /// The message never shows the key text.
+    #[error("this is a secret signing key (PRIVATE+KEY+…), not a public verifier key (<name>+<id>+<key>)")]
+    SecretKeyGiven,
     /// The key uses a signature algorithm other than Ed25519.
     #[error("unsupported key algorithm 0x{0:02x}")]
     UnsupportedAlgorithm(u8),
@@ -247,10 +251,14 @@ impl Verifier {
     /// Parses `<name>+<hex id>+<base64(0x01 ‖ public key)>`.
     ///
     /// # Errors
-    /// [`NoteError::MalformedKey`], [`NoteError::BadKeyName`], [`NoteError::UnsupportedAlgorithm`]
-    /// or [`NoteError::KeyIdMismatch`].
+    /// [`NoteError::SecretKeyGiven`] for a signer key's text (`PRIVATE+KEY+…`, the mistake of
+    /// passing the `.skey` file), [`NoteError::MalformedKey`], [`NoteError::BadKeyName`],
+    /// [`NoteError::UnsupportedAlgorithm`] or [`NoteError::KeyIdMismatch`].
     pub fn from_vkey(text: &str) -> Result<Self, NoteError> {
         let text = text.trim_end_matches(['\n', '\r']);
+        if text.starts_with("PRIVATE+KEY+") {
+            return Err(NoteError::SecretKeyGiven);
+        }
         let mut parts = text.splitn(3, '+');
         let (Some(name), Some(id), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(NoteError::MalformedKey("want <name>+<id>+<key>"));

@@ -6,7 +6,9 @@
 //! the recomputed root with the checkpoint's. [`verify_log_consistent`] also checks that the
 //! log extends a checkpoint the caller trusted earlier (no rollback, no rewritten history).
 //! The first failure is returned with its evidence: the file, the leaf or hash index, and the
-//! expected and actual hashes.
+//! expected and actual hashes. A directory that is not a log at all (missing, or with none of
+//! [`LOG_MARKERS`]) is reported as such before any check, so a caller can tell a wrong
+//! argument from a log that fails verification.
 
 use std::collections::HashSet;
 
@@ -20,9 +22,16 @@ use std::path::{Path, PathBuf};
 
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::layout::{entries_path, fmt_n, tile_path, CHECKPOINT_PATH, TILE_HEIGHT, TILE_WIDTH};
+use crate::listing::DirListing;
 use crate::log::parse_entry_bundle;
 use crate::merkle::{hex, leaf_hash, node_hash, CompactRange, Hash, HASH_SIZE};
 use crate::note::Verifier;
+
+/// The entries of which a directory must have at least one to be taken as an evidence log (a
+/// log missing some of them is a damaged log; one with none is [`VerifyError::NotALog`]):
+/// the checkpoint, the tiles, the archive of earlier checkpoints, the writer's state.
+/// `excerpts/` is not among them: case bundles have it too.
+pub const LOG_MARKERS: [&str; 4] = [CHECKPOINT_PATH, "tile", "custos", ".state"];
 
 /// What [`verify_log`] checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,20 +120,35 @@ impl Default for VerifyOptions {
 }
 
 /// The first failure [`verify_log`] found.
+///
+/// Its `Display` is the whole message, a wrapped error's included, and it returns no
+/// `source()`, so a cause chain printed with `{:#}` shows each cause once.
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
     /// A file could not be read.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The OS error.
-        #[source]
-        source: io::Error,
+        /// The OS error (shown in the message, not returned as a source).
+        error: io::Error,
+    },
+    /// The directory has none of a log's entries ([`LOG_MARKERS`]): it is not an evidence log
+    /// at all (an analysis output folder, a case bundle...), as opposed to a log with files
+    /// missing.
+    #[error(
+        "{}: not an evidence log (it has none of checkpoint, tile/, custos/, .state/); {listing}",
+        dir.display()
+    )]
+    NotALog {
+        /// The directory.
+        dir: PathBuf,
+        /// What it holds.
+        listing: DirListing,
     },
     /// The checkpoint is missing, malformed or badly signed.
     #[error("checkpoint: {0}")]
-    Checkpoint(#[from] CheckpointError),
+    Checkpoint(CheckpointError),
     /// A file the checkpoint needs is absent.
     #[error("{path}: missing")]
     Missing {
@@ -252,10 +276,18 @@ pub enum VerifyError {
     },
 }
 
+impl From<CheckpointError> for VerifyError {
+    fn from(e: CheckpointError) -> Self {
+        VerifyError::Checkpoint(e)
+    }
+}
+
 /// Verifies the log in `dir` against `verifier` (see the module docs).
 ///
 /// # Errors
-/// The first failure, as a [`VerifyError`].
+/// The first failure, as a [`VerifyError`]. Before any check: [`VerifyError::Io`] when `dir`
+/// cannot be read (missing, not a directory), [`VerifyError::NotALog`] when it has none of a
+/// log's entries ([`LOG_MARKERS`]).
 pub fn verify_log(dir: impl AsRef<Path>, verifier: &Verifier) -> Result<Report, VerifyError> {
     verify(dir.as_ref(), verifier, &VerifyOptions::default())
 }
@@ -313,7 +345,7 @@ impl Walker<'_> {
                 Ok(Some(b))
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(VerifyError::Io { path: p, source: e }),
+            Err(e) => Err(VerifyError::Io { path: p, error: e }),
         }
     }
 
@@ -487,6 +519,17 @@ fn check_trusted(
 /// Verifies the log in `dir`: the checkpoint, the checkpoints `options` names, every entry
 /// bundle and hash tile the checkpoint covers, and the root.
 fn verify(dir: &Path, verifier: &Verifier, options: &VerifyOptions) -> Result<Report, VerifyError> {
+    // Is this a log at all? A missing directory or another kind of folder is not tampering.
+    let (listing, top) = DirListing::read(dir).map_err(|error| VerifyError::Io {
+        path: dir.to_path_buf(),
+        error,
+    })?;
+    if !LOG_MARKERS.iter().any(|m| top.contains(*m)) {
+        return Err(VerifyError::NotALog {
+            dir: dir.to_path_buf(),
+            listing,
+        });
+    }
     let mut wk = Walker {
         dir,
         checked: HashSet::new(),

@@ -658,3 +658,44 @@ fn rfc3339_times() {
     );
     assert_eq!(files::MANIFEST, "manifest.json");
 }
+
+#[test]
+fn failed_verification_keeps_the_checks_that_held() {
+    let fx = fixture("case-partial");
+    let out = export(&fx, CaseSelection::Indices(vec![0, 3]), "case");
+    let v = fx.signer.verifier();
+    let mut all = custos_evidence::CaseReport::default();
+    custos_evidence::verify_case_into(&out, &v, &mut all).unwrap();
+    assert_eq!(all.checks, verify_case(&out, &v).unwrap().checks);
+    // Damage the last file checked: every check before it is still reported.
+    let mut sums = std::fs::read(out.join(files::SHA256SUMS)).unwrap();
+    sums[0] ^= 1;
+    std::fs::write(out.join(files::SHA256SUMS), sums).unwrap();
+    let mut rep = custos_evidence::CaseReport::default();
+    let e = custos_evidence::verify_case_into(&out, &v, &mut rep).unwrap_err();
+    assert!(e.to_string().contains(files::SHA256SUMS), "{e}");
+    assert!(!rep.checks.is_empty());
+    assert_eq!(rep.checks[..], all.checks[..rep.checks.len()]);
+    assert!(rep.checks.len() < all.checks.len());
+}
+
+#[test]
+fn evidence_log_given_as_a_bundle_is_not_a_bundle() {
+    let fx = fixture("case-notbundle");
+    let e = verify_case(&fx.log, &fx.signer.verifier()).unwrap_err();
+    let CaseError::NotABundle { dir, listing } = &e else {
+        panic!("{e}")
+    };
+    assert_eq!(dir, &fx.log);
+    assert_eq!(
+        listing.names,
+        [".state/", "checkpoint", "custos/", "excerpts/", "tile/"]
+    );
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: not a case bundle (it has none of vkey, manifest.json, custody-leaf.json, proofs/); it holds .state/, checkpoint, custos/, excerpts/, tile/",
+            fx.log.display()
+        )
+    );
+}

@@ -8,6 +8,7 @@
 )]
 
 mod crash;
+mod errors;
 mod log;
 mod recovery;
 mod tamper;

@@ -78,6 +78,14 @@ impl Detector for Kitsune {
         true
     }
 
+    fn warning(&self) -> Option<String> {
+        self.det.not_detecting().or_else(|| {
+            self.det
+                .threshold()
+                .and_then(custos_detect::Threshold::contamination_warning)
+        })
+    }
+
     fn packet(
         &mut self,
         p: &PacketView<'_>,
@@ -111,6 +119,7 @@ impl Detector for Kitsune {
             "threshold": self.det.threshold(),
             "model_sha256": self.det.model_sha256(),
             "max_score": self.max_score,
+            "warning": self.warning(),
         }))
     }
 
@@ -132,12 +141,15 @@ impl Detector for Kitsune {
             .map_err(|e| DetectorError(format!("cannot save {}: {e}", path.display())))?;
         let t = model.threshold;
         let sha = model.sha256().map_err(|e| DetectorError(e.to_string()))?;
-        Ok(Some(format!(
-            "{} autoencoders, threshold {:.6} ({:?}); model {} (sha256 {sha})",
+        let mut line = format!(
+            "{} autoencoders, threshold {t}; model {} (sha256 {sha})",
             model.kitnet.map.len(),
-            t.value,
-            t.rule,
             path.display()
-        )))
+        );
+        if let Some(w) = t.contamination_warning() {
+            line.push_str("\nwarning: ");
+            line.push_str(&w);
+        }
+        Ok(Some(line))
     }
 }

@@ -356,7 +356,7 @@ fn read_excerpt(log_dir: &Path, rel: &str, i: u64, sha256: &str) -> Result<Vec<u
         },
         _ => CaseError::Io {
             path: src.clone(),
-            source: e,
+            error: e,
         },
     })?;
     let actual = sha256_hex(&pcap);

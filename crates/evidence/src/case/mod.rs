@@ -49,12 +49,13 @@ mod verify;
 
 pub use export::{archive_checkpoint, export_case};
 pub use proof::{TlogProof, TLOG_PROOF_HEADER};
-pub use verify::verify_case;
+pub use verify::{verify_case, verify_case_into};
 
 use std::path::PathBuf;
 
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::jcs::JcsError;
+use crate::listing::DirListing;
 use crate::log::LogError;
 use crate::merkle::ProofError;
 
@@ -66,6 +67,20 @@ pub const CUSTODY_TYPE: &str = "custos.custody/1";
 pub const MANIFEST_TYPE: &str = "custos.case-manifest/1";
 /// `type` of `custody.json`.
 pub const CUSTODY_RECORD_TYPE: &str = "custos.custody-record/1";
+
+/// The entries of which a directory must have at least one to be taken as a case bundle (a
+/// bundle missing some of them is a damaged bundle; one with none is
+/// [`CaseError::NotABundle`]). `alerts.jsonl`, `README.md` and `excerpts/` are not among them:
+/// analysis output folders and evidence logs have those too.
+pub const BUNDLE_MARKERS: [&str; 7] = [
+    files::VKEY,
+    files::MANIFEST,
+    files::CUSTODY_LEAF,
+    files::PROOFS,
+    files::SHA256SUMS,
+    files::CUSTODY,
+    files::CASE_JSONLD,
+];
 
 /// Bundle file names.
 pub mod files {
@@ -153,20 +168,22 @@ pub struct CaseReport {
 }
 
 /// Why exporting or verifying a case failed; names the failing file, leaf and values.
+///
+/// Its `Display` is the whole message, a wrapped error's included, and it returns no
+/// `source()`, so a cause chain printed with `{:#}` shows each cause once.
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {
     /// A file system operation failed.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file or directory.
         path: PathBuf,
-        /// The OS error.
-        #[source]
-        source: std::io::Error,
+        /// The OS error (shown in the message, not returned as a source).
+        error: std::io::Error,
     },
     /// The evidence log could not be opened, read or appended to.
     #[error("evidence log: {0}")]
-    Log(#[from] LogError),
+    Log(LogError),
     /// The log's origin is not the signing key's name.
     #[error("evidence log has origin {log:?} but the key is {key:?}")]
     WrongKey {
@@ -197,7 +214,7 @@ pub enum CaseError {
     BadTime(String),
     /// JSON canonicalization failed.
     #[error("JCS: {0}")]
-    Jcs(#[from] JcsError),
+    Jcs(JcsError),
     /// A required file is missing from the bundle (or from the log, when exporting).
     #[error("{file}: missing")]
     Missing {
@@ -232,16 +249,15 @@ pub enum CaseError {
         reason: String,
     },
     /// A proof's checkpoint does not verify with the key.
-    #[error("{file}: checkpoint: {source}")]
+    #[error("{file}: checkpoint: {error}")]
     Checkpoint {
         /// The proof file.
         file: String,
         /// Why the checkpoint was rejected.
-        #[source]
-        source: CheckpointError,
+        error: CheckpointError,
     },
     /// A proof's inclusion proof does not verify for the leaf.
-    #[error("{file}: leaf {index} is not included in the checkpoint of size {size}: {source}")]
+    #[error("{file}: leaf {index} is not included in the checkpoint of size {size}: {error}")]
     Inclusion {
         /// The proof file.
         file: String,
@@ -250,8 +266,7 @@ pub enum CaseError {
         /// The checkpoint size.
         size: u64,
         /// The proof failure (root mismatch names both roots).
-        #[source]
-        source: ProofError,
+        error: ProofError,
     },
     /// Two proofs use different checkpoints.
     #[error(
@@ -270,6 +285,19 @@ pub enum CaseError {
         /// This proof's root (hex).
         actual_root: String,
     },
+    /// The directory has none of a bundle's own files ([`BUNDLE_MARKERS`]): it is not a case
+    /// bundle at all (an analysis output folder, an evidence log...), as opposed to a bundle
+    /// with files missing.
+    #[error(
+        "{}: not a case bundle (it has none of vkey, manifest.json, custody-leaf.json, proofs/); {listing}",
+        dir.display()
+    )]
+    NotABundle {
+        /// The directory.
+        dir: PathBuf,
+        /// What it holds.
+        listing: DirListing,
+    },
     /// The bundle's `vkey` is not the key verification was asked to trust.
     #[error("vkey: bundle key {bundle:?} is not the trusted key {trusted:?}")]
     KeyMismatch {
@@ -280,9 +308,21 @@ pub enum CaseError {
     },
 }
 
+impl From<LogError> for CaseError {
+    fn from(e: LogError) -> Self {
+        CaseError::Log(e)
+    }
+}
+
+impl From<JcsError> for CaseError {
+    fn from(e: JcsError) -> Self {
+        CaseError::Jcs(e)
+    }
+}
+
 fn io_err(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> CaseError {
     let path = path.into();
-    move |source| CaseError::Io { path, source }
+    move |error| CaseError::Io { path, error }
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

@@ -16,6 +16,7 @@ use super::{
 };
 use crate::checkpoint::Checkpoint;
 use crate::jcs::canonicalize;
+use crate::listing::DirListing;
 use crate::merkle::{hex, leaf_hash, verify_inclusion};
 use crate::note::Verifier;
 
@@ -43,15 +44,40 @@ use crate::note::Verifier;
 ///
 /// # Errors
 /// The first failing check, naming the file, leaf index, and expected and actual values.
+/// Before any check: [`CaseError::Io`] when `case_dir` cannot be read (missing, not a
+/// directory), [`CaseError::NotABundle`] when it has none of a bundle's own files
+/// ([`super::BUNDLE_MARKERS`]).
 pub fn verify_case(case_dir: &Path, verifier: &Verifier) -> Result<CaseReport, CaseError> {
     let mut rep = CaseReport::default();
+    verify_case_into(case_dir, verifier, &mut rep)?;
+    Ok(rep)
+}
+
+/// [`verify_case`], filling `rep` as it goes: on failure, `rep.checks` still lists every
+/// check that held before it, so a caller can show them with the failure.
+///
+/// # Errors
+/// As for [`verify_case`].
+pub fn verify_case_into(
+    case_dir: &Path,
+    verifier: &Verifier,
+    rep: &mut CaseReport,
+) -> Result<(), CaseError> {
+    // Is this a bundle at all? Look at the top level before walking the whole tree.
+    let (listing, top) = DirListing::read(case_dir).map_err(io_err(case_dir))?;
+    if !super::BUNDLE_MARKERS.iter().any(|m| top.contains(*m)) {
+        return Err(CaseError::NotABundle {
+            dir: case_dir.to_path_buf(),
+            listing,
+        });
+    }
     let bundle = Bundle {
         dir: case_dir,
         present: list_files(case_dir)?,
     };
 
     // 1. Key.
-    check_key(&bundle, verifier, &mut rep)?;
+    check_key(&bundle, verifier, rep)?;
 
     // 2. Manifest, custody leaf, alert lines.
     let manifest = read_manifest(&bundle)?;
@@ -69,20 +95,20 @@ pub fn verify_case(case_dir: &Path, verifier: &Verifier) -> Result<CaseReport, C
     leaves.insert(manifest.custody_index, &custody_bytes);
 
     // 3. Proofs.
-    let (cp, proof_files) = check_proofs(&bundle, verifier, &leaves, &manifest, &mut rep)?;
+    let (cp, proof_files) = check_proofs(&bundle, verifier, &leaves, &manifest, rep)?;
 
     // 4. Custody leaf ↔ manifest.
-    check_custody_leaf(&manifest, &custody, &cp, &mut rep)?;
+    check_custody_leaf(&manifest, &custody, &cp, rep)?;
 
     // 5. Manifest files.
-    let listed = check_manifest_files(&bundle, &manifest.json, &mut rep)?;
+    let listed = check_manifest_files(&bundle, &manifest.json, rep)?;
 
     // 6. Alerts and excerpts.
-    check_alerts(&bundle, &manifest.alerts, &lines, &listed, &mut rep)?;
+    check_alerts(&bundle, &manifest.alerts, &lines, &listed, rep)?;
 
     // 7. case.jsonld and custody.json.
-    check_case_jsonld(&bundle, &listed, &mut rep)?;
-    check_custody_record(&bundle, &manifest, &mut rep)?;
+    check_case_jsonld(&bundle, &listed, rep)?;
+    check_custody_record(&bundle, &manifest, rep)?;
 
     // 8. Nothing else, and SHA256SUMS.
     check_no_stray_files(&bundle, &listed, &proof_files)?;
@@ -98,7 +124,7 @@ pub fn verify_case(case_dir: &Path, verifier: &Verifier) -> Result<CaseReport, C
         hex(&cp.root)
     ));
     rep.checkpoint = Some(cp);
-    Ok(rep)
+    Ok(())
 }
 
 /// The bundle being verified: its directory and every file in it.
@@ -115,7 +141,7 @@ impl Bundle<'_> {
         let p = self.dir.join(rel);
         std::fs::read(&p).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => CaseError::Missing { file: rel.into() },
-            _ => CaseError::Io { path: p, source: e },
+            _ => CaseError::Io { path: p, error: e },
         })
     }
 }
@@ -322,17 +348,17 @@ fn check_proof(
             format!("proof is for index {}, file is for leaf {i}", p.index),
         ));
     }
-    let cp = Checkpoint::open(&p.checkpoint, verifier).map_err(|source| CaseError::Checkpoint {
+    let cp = Checkpoint::open(&p.checkpoint, verifier).map_err(|error| CaseError::Checkpoint {
         file: rel.clone(),
-        source,
+        error,
     })?;
     same_checkpoint(&rel, &cp, first, verifier, rep)?;
-    verify_inclusion(i, cp.size, &leaf_hash(leaf), &p.hashes, &cp.root).map_err(|source| {
+    verify_inclusion(i, cp.size, &leaf_hash(leaf), &p.hashes, &cp.root).map_err(|error| {
         CaseError::Inclusion {
             file: rel.clone(),
             index: i,
             size: cp.size,
-            source,
+            error,
         }
     })?;
     rep.checks.push(format!(

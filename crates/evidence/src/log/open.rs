@@ -94,7 +94,7 @@ fn read_origin(dir: &Path) -> Result<Option<String>, LogError> {
         Ok(o) if !o.is_empty() => Ok(Some(o)),
         Ok(_) => Ok(None),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(LogError::Io { path: p, source: e }),
+        Err(e) => Err(LogError::Io { path: p, error: e }),
     }
 }
 

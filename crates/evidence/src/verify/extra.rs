@@ -39,7 +39,7 @@ pub(super) fn read_archive(
         Err(e) => {
             return Err(VerifyError::Io {
                 path: arch,
-                source: e,
+                error: e,
             })
         }
     };
@@ -52,7 +52,7 @@ pub(super) fn read_archive(
     for name in &names {
         let rel = format!("{ARCHIVE_DIR}/{name}");
         let p = dir.join(&rel);
-        let bytes = fs::read(&p).map_err(|source| VerifyError::Io { path: p, source })?;
+        let bytes = fs::read(&p).map_err(|error| VerifyError::Io { path: p, error })?;
         let cp = Checkpoint::open(&bytes, verifier).map_err(|e| VerifyError::Archive {
             path: rel.clone(),
             reason: format!("not a checkpoint signed by the key: {e}"),
@@ -134,7 +134,7 @@ impl Excerpts {
                     reason: "missing".into(),
                 })
             }
-            Err(source) => return Err(VerifyError::Io { path: p, source }),
+            Err(error) => return Err(VerifyError::Io { path: p, error }),
         };
         let digest: Hash = Sha256::digest(&bytes).into();
         let got = hex(&digest);
