@@ -25,11 +25,19 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Analyse captures (or a live interface) and write flow records.
+    /// Analyse captures (or a live interface): flows, events, devices, findings, alerts
     ///
-    /// Writes into DIR: conn.log (Zeek TSV, with community_id and the file and packet
-    /// indices of each flow), flows.jsonl (Suricata EVE "flow" events) and stats.json
-    /// (packets, link types, decode errors, flows, speed).
+    /// Writes into DIR:
+    ///   conn.log        Zeek connection log (TSV), with community_id and packet indices
+    ///   flows.jsonl     Suricata EVE "flow" records
+    ///   events.jsonl    application events (DNS, HTTP, MQTT, Modbus, TLS, telnet, …), EVE
+    ///   devices.json    the device inventory (addresses, vendors, services, roles, peers)
+    ///   findings.jsonl  IoT baseline findings (ETSI EN 303 645, ENISA) with evidence
+    ///   scores.csv      with a detector: one anomaly score per packet
+    ///   alerts.jsonl    with a detector: explained alerts, Suricata EVE "alert"
+    ///   stats.json      packets, time span, link types, errors, flows, detector, speed
+    ///   custos-run.json the list of files this run wrote (see --force)
+    /// and prints a summary on a terminal (custos summary DIR prints it again).
     ///
     /// Several captures are read as one stream, in the order given.
     ///
@@ -37,6 +45,7 @@ pub enum Command {
     /// damaged part-way, everything before the damage was processed and written, and the
     /// error names the file, byte offset and packet number.
     #[command(
+        verbatim_doc_comment,
         after_help = "Examples:\n  custos analyze samples/iot-small.pcap -o out/\n  custos analyze day1.pcap.gz day2.pcapng -o out/ --checksums ignore\n  sudo custos analyze --interface eth0 -o out/   (Ctrl-C to stop)"
     )]
     Analyze(Box<AnalyzeArgs>),
@@ -44,27 +53,33 @@ pub enum Command {
     ///
     /// Kitsune: the first --fm-grace packets learn the feature map, the next --ad-grace train
     /// the autoencoders, the next --calibration packets (assumed benign) set the alert
-    /// threshold. The model file is canonical JSON with its SHA-256; `analyze --model` uses it.
+    /// threshold. Writes only the model file (canonical JSON with its SHA-256), no scores or
+    /// alerts; `analyze --model` uses it.
     #[command(
         after_help = "Example:\n  custos train --detector kitsune normal-day.pcap -o model.json\n  custos analyze today.pcap -o out/ --model model.json"
     )]
     Train(TrainArgs),
-    /// Print the summary of an earlier run: packets and time span, devices, findings by
-    /// severity with the top ones, alerts by detector with the top sources and the timeline,
-    /// and the files written.
+    /// Print the summary of an earlier analysis (what an analyst reads first)
+    ///
+    /// Packets and time span, devices (with scanners and attackers), findings by severity with
+    /// the top ones, alerts by detector with the top sources and a timeline, and the files.
     #[command(
         after_help = "Examples:\n  custos summary out/\n  custos summary out/ --format md > report.md"
     )]
     Summary(SummaryArgs),
-    /// Measure the engine's throughput on a capture (read from the page cache, nothing written).
+    /// Measure the engine's throughput on a capture
+    ///
+    /// The capture is read from the page cache and nothing is written; the result is one JSON
+    /// line. With --detector, its training and scoring speeds are measured separately.
     Bench(BenchArgs),
     /// Create an Ed25519 signing key for evidence logs (C2SP signed-note key format).
     ///
     /// Writes PREFIX.skey (private: keep it on the sensor, mode 0600) and PREFIX.vkey (public:
     /// give it to investigators, who verify logs and case bundles with it).
     Keygen(KeygenArgs),
-    /// Verify offline, with nothing but the sensor's public key: a case bundle (CASEDIR), or
-    /// an evidence log (--log: recompute the whole Merkle tree, check every tile, the signed
+    /// Verify a case bundle or an evidence log offline
+    ///
+    /// Needs nothing but the sensor's public key: a case bundle (CASEDIR), or an evidence log (--log: recompute the whole Merkle tree, check every tile, the signed
     /// checkpoint, and that the log only grew since each earlier checkpoint).
     ///
     /// Prints each check that holds, the first that fails, and a last `verdict:` line; exit
@@ -211,7 +226,8 @@ pub enum ThresholdArg {
 /// of the configuration file, or the default listed in docs/config.md.
 #[derive(Debug, Args, Clone)]
 pub struct DetectorArgs {
-    /// Anomaly detector to run (writes scores.csv and alerts.jsonl).
+    /// Anomaly detector to run (with analyze: writes scores.csv and alerts.jsonl; with train:
+    /// the detector whose model is trained; with bench: the detector measured).
     #[arg(long, value_enum)]
     pub detector: Option<DetectorArg>,
 
