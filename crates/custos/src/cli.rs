@@ -274,6 +274,11 @@ pub struct DetectorArgs {
     #[arg(long, value_name = "P")]
     pub fpr: Option<f64>,
 
+    /// With --model: seconds of packet time at the start that are scored without alerts
+    /// while the statistics fill (a model scores a cold start as unusual) [default: 60].
+    #[arg(long, value_name = "SECONDS")]
+    pub warmup: Option<f64>,
+
     /// β for the φ·β rule [default: 1].
     #[arg(long, value_name = "B")]
     pub beta: Option<f64>,

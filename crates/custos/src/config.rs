@@ -39,6 +39,7 @@ pub fn apply_detector_args(cfg: &mut EngineConfig, a: &DetectorArgs) {
     set(&mut k.calibration, a.calibration);
     set(&mut k.fpr, a.fpr);
     set(&mut k.beta, a.beta);
+    set(&mut k.warmup_seconds, a.warmup);
     if let Some(t) = a.threshold_rule {
         k.threshold_rule = match t {
             ThresholdArg::Robust => ThresholdRuleSetting::Robust,

@@ -340,3 +340,50 @@ fn detector_settings_that_cannot_work_are_refused() {
     assert!(stats["detector"]["executed_packets"].as_u64().unwrap() <= packets);
     assert_eq!(stats["files"][0]["format"], "pcap");
 }
+
+#[test]
+fn a_loaded_model_warms_up_before_it_alerts() {
+    let Some((pcap, labels)) = reference() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("m.json");
+    let m = model.to_str().unwrap();
+    // The defaults train and calibrate on the capture's benign first 16 001 packets.
+    let t = custos(&["train", "--detector", "kitsune", &pcap, "-o", m]);
+    assert!(t.status.success(), "{}", stderr(&t));
+    let run = |name: &str, warmup: &str| -> serde_json::Value {
+        let out = tmp.path().join(name);
+        let r = custos(&[
+            "analyze",
+            &pcap,
+            "-o",
+            out.to_str().unwrap(),
+            "-q",
+            "--model",
+            m,
+            "--warmup",
+            warmup,
+        ]);
+        assert!(r.status.success(), "{}", stderr(&r));
+        serde_json::from_slice(&std::fs::read(out.join("stats.json")).unwrap()).unwrap()
+    };
+    let cold = run("cold", "0");
+    let warm = run("warm", "60");
+    let never = run("never", "86400");
+    assert_eq!(cold["detector"]["warmup_packets"], 0);
+    let first_minute = warm["detector"]["warmup_packets"].as_u64().unwrap();
+    assert!(first_minute > 0 && first_minute < labels.len() as u64);
+    assert!(
+        warm["detector"]["alerts"].as_u64().unwrap() > 0,
+        "attacks come after the warm-up"
+    );
+    assert_eq!(
+        never["detector"]["alerts"], 0,
+        "no alert during the warm-up"
+    );
+    assert_eq!(
+        never["detector"]["warmup_packets"],
+        never["detector"]["executed_packets"]
+    );
+}

@@ -47,7 +47,14 @@ pub struct DetectorConfig {
     pub threshold: ThresholdChoice,
     /// Autoencoders and features named in each explanation.
     pub explain_top: usize,
+    /// With a loaded model: packet time (ns) from the first packet during which packets are
+    /// scored but raise no alert, while the damped statistics, empty at the start, fill (a
+    /// model scores a cold start as unusual).
+    pub warmup_ns: i64,
 }
+
+/// Default warm-up of a loaded model: one minute of packet time.
+pub const DEFAULT_WARMUP_NS: i64 = 60_000_000_000;
 
 impl Default for DetectorConfig {
     fn default() -> Self {
@@ -57,6 +64,7 @@ impl Default for DetectorConfig {
             calibration: 5_000,
             threshold: ThresholdChoice::Robust { fpr: 1e-4 },
             explain_top: 3,
+            warmup_ns: DEFAULT_WARMUP_NS,
         }
     }
 }
@@ -118,6 +126,10 @@ pub struct KitsuneDetector {
     skipped_empty: u64,
     /// Calibration windows that gave no threshold (no informative scores).
     failed_fits: u32,
+    /// Scoring with a loaded model (which starts with a warm-up).
+    loaded: bool,
+    /// Packets scored during the warm-up.
+    warmup_packets: u64,
     first_ts: Option<i64>,
     last_ts: i64,
 }
@@ -147,6 +159,8 @@ impl KitsuneDetector {
             packets: 0,
             skipped_empty: 0,
             failed_fits: 0,
+            loaded: false,
+            warmup_packets: 0,
             first_ts: None,
             last_ts: 0,
         }
@@ -170,6 +184,7 @@ impl KitsuneDetector {
         });
         model.check_features(&d.feature_spec(), path)?;
         d.model_sha256 = Some(model.sha256()?);
+        d.loaded = true;
         d.threshold = Some(model.threshold);
         d.kitnet = model.kitnet;
         // The model's own count is in its file; this run counts its own packets.
@@ -202,6 +217,16 @@ impl KitsuneDetector {
     /// training and calibration completed.
     pub fn model_sha256(&self) -> Option<&str> {
         self.model_sha256.as_deref()
+    }
+
+    /// Sets the warm-up of a loaded model (see [`DetectorConfig::warmup_ns`]).
+    pub fn set_warmup(&mut self, warmup_ns: i64) {
+        self.cfg.warmup_ns = warmup_ns.max(0);
+    }
+
+    /// Packets scored during a loaded model's warm-up (no alerts there).
+    pub fn warmup_packets(&self) -> u64 {
+        self.warmup_packets
     }
 
     /// Frames skipped because they decoded to nothing (see [`KitsuneDetector::packet`]).
@@ -301,11 +326,18 @@ impl KitsuneDetector {
         }
         let score = self.kitnet.execute(&self.x);
         match self.threshold {
-            Some(t) => Verdict {
-                score,
-                stage: Stage::Detecting,
-                alert: t.exceeded(score),
-            },
+            Some(t) => {
+                let warming = self.loaded
+                    && self
+                        .first_ts
+                        .is_some_and(|f| ts_ns.saturating_sub(f) < self.cfg.warmup_ns);
+                self.warmup_packets += u64::from(warming);
+                Verdict {
+                    score,
+                    stage: Stage::Detecting,
+                    alert: !warming && t.exceeded(score),
+                }
+            }
             None => {
                 self.calibration.push(score);
                 if self.calibration.len() as u64 >= self.cfg.calibration.max(2) {

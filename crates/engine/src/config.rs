@@ -255,6 +255,9 @@ pub struct KitsuneSettings {
     pub fpr: f64,
     /// β of the φ·β rule.
     pub beta: f64,
+    /// With a model: seconds of packet time at the start scored without alerts while the
+    /// statistics fill.
+    pub warmup_seconds: f64,
 }
 
 impl Default for KitsuneSettings {
@@ -275,6 +278,7 @@ impl Default for KitsuneSettings {
             threshold_rule: ThresholdRuleSetting::Robust,
             fpr: 1e-4,
             beta: 1.0,
+            warmup_seconds: d.warmup_ns as f64 / 1e9,
         }
     }
 }
@@ -336,6 +340,12 @@ impl KitsuneSettings {
         if self.model.is_none() {
             self.check_training()?;
         }
+        if !(self.warmup_seconds.is_finite() && (0.0..=86_400.0).contains(&self.warmup_seconds)) {
+            return Err(EngineError::Config(format!(
+                "detect.kitsune.warmup_seconds (--warmup) must be between 0 and 86400 (got {})",
+                self.warmup_seconds
+            )));
+        }
         if self.compat && self.features_115 {
             return Err(EngineError::Config(
                 "detect.kitsune: compat and features_115 cannot be combined".into(),
@@ -366,6 +376,7 @@ impl KitsuneSettings {
                 ThresholdRuleSetting::PhiBeta => ThresholdChoice::PhiBeta { beta: self.beta },
             },
             explain_top: 3,
+            warmup_ns: (self.warmup_seconds * 1e9) as i64,
         })
     }
 }

@@ -43,7 +43,7 @@ impl Kitsune {
             context: context(),
             source,
         })?;
-        let det = KitsuneDetector::from_model(
+        let mut det = KitsuneDetector::from_model(
             model,
             cfg.features,
             cfg.explain_top,
@@ -53,6 +53,7 @@ impl Kitsune {
             context: context(),
             source,
         })?;
+        det.set_warmup(cfg.warmup_ns);
         Ok(Kitsune {
             det,
             max_score: 0.0,
@@ -114,6 +115,7 @@ impl Detector for Kitsune {
             "trained_packets": k.trained,
             "executed_packets": k.executed,
             "skipped_empty_frames": self.det.skipped_empty(),
+            "warmup_packets": self.det.warmup_packets(),
             "autoencoders": k.map.len(),
             "feature_map": k.map,
             "threshold": self.det.threshold(),
