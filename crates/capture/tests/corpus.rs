@@ -6,21 +6,6 @@ use std::path::{Path, PathBuf};
 
 use custos_capture::{CaptureFormat, FileReader, LinkType, PacketSource};
 
-fn shared_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("CUSTOS_SHARED") {
-        Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    };
-    if dir.join("corpus").is_dir() {
-        Some(dir)
-    } else if std::env::var("CUSTOS_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("shared corpus not found at {}", dir.display());
-    } else {
-        eprintln!("skipped: shared corpus not found");
-        None
-    }
-}
-
 fn is_capture(p: &Path) -> bool {
     let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
     [".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz", ".gz"]
@@ -98,7 +83,9 @@ fn summarize(r: &mut dyn PacketSource) -> Summary {
 
 #[test]
 fn corpus_files_read_identically_through_mmap_and_stream_paths() {
-    let Some(shared) = shared_dir() else { return };
+    let Some(shared) = custos_test_support::shared() else {
+        return;
+    };
     let corpus = shared.join("corpus");
     let mut files = Vec::new();
     walk(&corpus.join("tcpdump"), &mut files);
@@ -176,7 +163,9 @@ fn read_all(path: &Path) -> (FileReader, Vec<Row>) {
 
 #[test]
 fn pcapng_with_two_interfaces_and_different_tsresol() {
-    let Some(shared) = shared_dir() else { return };
+    let Some(shared) = custos_test_support::shared() else {
+        return;
+    };
     // Two IDBs: interface 0 has if_tsresol 9 (ns), interface 1 if_tsresol 6 (µs).
     let (r, v) = read_all(&shared.join("corpus/zeek/traces/pcapng-multi-interface.pcapng"));
     assert_eq!(r.format(), CaptureFormat::PcapNg);
@@ -208,14 +197,18 @@ fn pcapng_with_two_interfaces_and_different_tsresol() {
 
 #[test]
 fn pcapng_with_126_interfaces() {
-    let Some(shared) = shared_dir() else { return };
+    let Some(shared) = custos_test_support::shared() else {
+        return;
+    };
     let (_, v) = read_all(&shared.join("corpus/zeek/traces/ldap/modify-request.pcapng"));
     assert_eq!(v.len(), 17);
 }
 
 #[test]
 fn gzip_traces_stream_through_fixed_buffer() {
-    let Some(shared) = shared_dir() else { return };
+    let Some(shared) = custos_test_support::shared() else {
+        return;
+    };
     let (r, v) = read_all(&shared.join("corpus/zeek/traces/http/iso-download.pcap.gz"));
     assert!(r.is_gzip() && !r.is_memory_mapped());
     assert_eq!(

@@ -1,6 +1,6 @@
 //! Live capture on a veth pair whose far end sits in a throwaway network namespace.
 //!
-//! Needs root and `ip`; otherwise prints "skipped: needs root and ip" (set
+//! Needs root and `ip`; otherwise skips itself with `custos_test_support::skip` (set
 //! `CUSTOS_REQUIRE_LIVE=1` to make that a failure). Traffic is sent by this test binary itself,
 //! re-run inside the namespace in a child mode (no dependency on `ping`). Addresses come from
 //! 198.18.0.0/15 only.
@@ -41,7 +41,7 @@ fn skip(why: &str) {
     if std::env::var("CUSTOS_REQUIRE_LIVE").as_deref() == Ok("1") {
         panic!("live test required but {why}");
     }
-    eprintln!("skipped: needs root and ip ({why})");
+    custos_test_support::skip(&format!("needs root and ip ({why})"));
 }
 
 /// Child mode: when run inside the namespace, send three UDP datagrams and exit.

@@ -1,7 +1,8 @@
 //! `custos analyze --interface`: live AF_PACKET capture on a veth pair whose far end sits in a
 //! network namespace this test creates (addresses from 198.18.0.0/15 only). Traffic is sent
 //! from inside the namespace; custos is stopped with SIGINT (Ctrl-C) and must write the flow.
-//! Needs root and `ip`; skipped otherwise unless `CUSTOS_REQUIRE_LIVE=1`.
+//! Needs root and `ip`; otherwise skips itself (`custos_test_support::skip`) unless
+//! `CUSTOS_REQUIRE_LIVE=1`.
 
 mod common;
 
@@ -46,7 +47,7 @@ fn veth_lab(tag: &str, host_ip: &str, ns_ip: &str) -> Option<Cleanup> {
             std::env::var("CUSTOS_REQUIRE_LIVE").as_deref() != Ok("1"),
             "live test required but not root or no ip"
         );
-        eprintln!("skipped: needs root and ip");
+        custos_test_support::skip("needs root and ip");
         return None;
     }
     let pid = std::process::id();
@@ -298,7 +299,7 @@ fn replayed_frames_are_all_read_or_counted_as_dropped() {
             std::env::var("CUSTOS_REQUIRE_LIVE").as_deref() != Ok("1"),
             "tcpreplay missing"
         );
-        eprintln!("skipped: needs tcpreplay");
+        custos_test_support::skip("needs tcpreplay");
         return;
     }
     for (tag, detector) in [("r0", None), ("r1", Some("kitsune"))] {

@@ -135,7 +135,7 @@ impl Threshold {
         let median = q(0.5);
         let ps = (1.0 - 10.0 / n).clamp(0.9, 0.99);
         let mut scale = (q(ps) - median) / normal_quantile(ps);
-        if !(scale > 0.0) {
+        if scale.is_nan() || scale <= 0.0 {
             // A window of (nearly) equal scores: any clearly higher score is anomalous.
             scale = 1e-3;
         }
@@ -322,7 +322,7 @@ mod test {
     #[test]
     fn a_contaminated_window_is_flagged() {
         let mut s = log_normal_sample(-3.0, 0.3, 4800);
-        s.extend(std::iter::repeat(50.0).take(200));
+        s.extend(std::iter::repeat_n(50.0, 200));
         let r = Threshold::robust(&s, 1e-4).unwrap();
         assert!(r.contamination_warning().is_some(), "{r}");
     }

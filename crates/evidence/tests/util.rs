@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 /// `/work/shared` (env `CUSTOS_SHARED`, else `<manifest>/../../../shared`), or `None` after
-/// printing "skipped" — unless `CUSTOS_REQUIRE_SHARED=1`, then panics.
+/// reporting the skip (`custos_test_support::skip`) — unless `CUSTOS_REQUIRE_SHARED=1`, then
+/// panics.
 pub fn shared() -> Option<PathBuf> {
     custos_test_support::shared()
 }

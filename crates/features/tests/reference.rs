@@ -4,16 +4,10 @@ use custos_capture::{FileReader, PacketSource};
 use custos_decode::{ChecksumMode, Decoder, DecoderConfig};
 use custos_features::{FeatureConfig, FeatureExtractor};
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-
-fn shared() -> Option<PathBuf> {
-    custos_test_support::shared()
-}
 
 #[test]
 fn compat_matches_kitsune_py() {
-    let Some(dir) = shared() else {
-        println!("skipped: shared corpus not found");
+    let Some(dir) = custos_test_support::shared() else {
         return;
     };
     let kit = dir.join("reference/kitsune");
@@ -77,8 +71,7 @@ fn compat_matches_kitsune_py() {
 /// (1D part of HH) and jitter statistics agree with the reference to rounding.
 #[test]
 fn default_mode_agrees_where_no_quirk() {
-    let Some(dir) = shared() else {
-        println!("skipped: shared corpus not found");
+    let Some(dir) = custos_test_support::shared() else {
         return;
     };
     let kit = dir.join("reference/kitsune");
@@ -134,8 +127,7 @@ fn default_mode_agrees_where_no_quirk() {
 /// asserted: the machine is shared).
 #[test]
 fn throughput() {
-    let Some(dir) = shared() else {
-        println!("skipped: shared corpus not found");
+    let Some(dir) = custos_test_support::shared() else {
         return;
     };
     let mut reader = FileReader::open(&dir.join("reference/kitsune/iotlab-dev.pcap")).unwrap();

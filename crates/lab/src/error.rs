@@ -7,9 +7,10 @@ pub enum LabError {
     /// The scenario file is not valid TOML for the schema, or breaks a bound.
     #[error("scenario: {0}")]
     Scenario(String),
-    /// An I/O operation failed; the string says which.
+    /// An I/O operation failed; the string says which. The I/O error is part of the message,
+    /// not returned by `source()`, so a cause chain (`{:#}`) names it once.
     #[error("{0}: {1}")]
-    Io(String, #[source] std::io::Error),
+    Io(String, std::io::Error),
     /// A setup command (`ip`, `sysctl`, …) exited unsuccessfully.
     #[error("command `{command}` failed: {stderr}")]
     Command {
@@ -38,4 +39,21 @@ pub enum LabError {
     /// The run was interrupted (Ctrl-C); everything was torn down.
     #[error("interrupted")]
     Interrupted,
+}
+
+#[cfg(test)]
+mod test {
+    use super::LabError;
+
+    #[test]
+    fn io_error_names_its_cause_once() {
+        let cause = "scenario file vanished";
+        let e = LabError::Io(
+            "reading scenario smoke".into(),
+            std::io::Error::new(std::io::ErrorKind::NotFound, cause),
+        );
+        assert_eq!(e.to_string(), format!("reading scenario smoke: {cause}"));
+        let chain = format!("{:#}", anyhow::Error::from(e));
+        assert_eq!(chain.matches(cause).count(), 1, "{chain}");
+    }
 }

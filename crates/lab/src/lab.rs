@@ -364,6 +364,7 @@ pub fn run_scenario(s: &Scenario, text: &str, opts: &RunOptions) -> Result<Manif
 /// [`run_scenario`] without the removal of partial outputs on error.
 fn run_inner(s: &Scenario, text: &str, opts: &RunOptions) -> Result<Manifest, LabError> {
     check_tools(s)?;
+    create_output_dir(&opts.output)?;
     let seed = opts.seed.unwrap_or(s.seed);
     let started_ns = sys::now_ns();
     let prefix = format!("{}{}", sys::PREFIX, std::process::id());
@@ -434,6 +435,16 @@ fn check_tools(s: &Scenario) -> Result<(), LabError> {
         });
     }
     Ok(())
+}
+
+/// Creates the directory the output prefix names (`out/` of `-o out/smoke`), before the lab is
+/// built, so a missing directory costs nothing.
+fn create_output_dir(prefix: &Path) -> Result<(), LabError> {
+    match prefix.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
+            .map_err(|e| LabError::Io(format!("creating {}", dir.display()), e)),
+        _ => Ok(()),
+    }
 }
 
 /// What every step of a run needs.
@@ -1318,4 +1329,32 @@ impl<'a> AttackCtx<'a> {
 /// `v` as owned strings.
 fn sv(v: &[&str]) -> Vec<String> {
     v.iter().map(|x| (*x).to_owned()).collect()
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn output_prefix_directory_is_created() {
+        let tmp = tempfile::tempdir().unwrap();
+        let prefix = tmp.path().join("out/nested/smoke");
+        create_output_dir(&prefix).unwrap();
+        assert!(tmp.path().join("out/nested").is_dir());
+        // Again, and for a bare prefix (the current directory): nothing to do.
+        create_output_dir(&prefix).unwrap();
+        create_output_dir(Path::new("smoke")).unwrap();
+    }
+
+    #[test]
+    fn output_directory_that_cannot_be_created_is_an_io_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("a-file");
+        std::fs::write(&file, b"").unwrap();
+        let e = create_output_dir(&file.join("smoke")).unwrap_err();
+        assert!(
+            matches!(&e, LabError::Io(what, _) if *what == format!("creating {}", file.display())),
+            "{e}"
+        );
+    }
 }

@@ -1,5 +1,5 @@
-//! End to end: runs the `smoke` scenario and checks the outputs (needs root and the tools; skips
-//! with a message otherwise, unless CUSTOS_REQUIRE_LAB=1).
+//! End to end: runs the `smoke` scenario and checks the outputs (needs root and the tools;
+//! otherwise skips itself with `custos_test_support::skip`, unless CUSTOS_REQUIRE_LAB=1).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -36,7 +36,7 @@ fn lab_or_skip() -> Option<(Scenario, String)> {
         "CUSTOS_REQUIRE_LAB=1 but the lab cannot run: {}",
         why.join("; ")
     );
-    eprintln!("skipping the lab smoke test: {}", why.join("; "));
+    custos_test_support::skip(&format!("the lab cannot run here: {}", why.join("; ")));
     None
 }
 
