@@ -4,8 +4,12 @@
 //! - [`reassembly`]: [`StreamReassembler`] turns one direction of a TCP connection into an
 //!   ordered byte stream with gaps reported, within per-stream and shared memory limits.
 //! - [`mqtt`]: MQTT 3.1, 3.1.1 and 5 over a byte stream ([`mqtt::MqttParser`]).
-//! - [`telnet`]: option negotiation and login (prompt, username, password, outcome).
+//! - [`telnet`]: option negotiation, login (prompt, username, password, outcome) and the
+//!   commands typed after it.
 //! - [`modbus`]: Modbus/TCP MBAP frames, function codes, exceptions.
+//! - [`shell`]: command lines typed after a telnet login: downloads and their execution.
+//! - [`tracker`]: the connection tracker that runs the parsers on decoded packets, and its
+//!   behaviour watch (scans and floods, [`tracker::behaviour`]).
 //!
 //! The device inventory and the baseline findings built from these events live in
 //! `custos-inventory`.
@@ -40,6 +44,7 @@ pub mod modbus;
 pub mod mqtt;
 pub(crate) mod reader;
 pub mod reassembly;
+pub mod shell;
 pub mod snmp;
 pub mod ssdp;
 pub mod telnet;
@@ -51,6 +56,7 @@ pub mod tracker;
 pub use reassembly::{
     ReassemblyBudget, ReassemblyConfig, StreamReassembler, StreamSink, StreamStats,
 };
+pub use tracker::behaviour::BehaviourConfig;
 pub use tracker::{AppConfig, AppError, AppEvent, AppProto, AppRecord, AppStats, AppTracker};
 
 use serde::Serialize;

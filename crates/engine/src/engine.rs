@@ -284,6 +284,7 @@ fn app_parts(settings: &AppSettings) -> Result<(AppConfig, Inventory, Findings),
     };
     let app = AppConfig {
         credentials: std::sync::Arc::new(credentials),
+        behaviour: settings.findings.behaviour(),
         ..AppConfig::default()
     };
     Ok((

@@ -28,6 +28,8 @@ pub(super) struct Conn {
     community_id: Option<Arc<str>>,
     /// Number of the connection (see [`AppEvent::conn`]).
     pub id: u64,
+    /// Handshake: 0 nothing yet, 1 the server's SYN-ACK seen, 2 the client acknowledged it.
+    handshake: u8,
     tcp: Option<Box<TcpState>>,
     udp: Option<UdpState>,
 }
@@ -279,6 +281,7 @@ impl Conn {
             macs: [None; 2],
             community_id: None,
             id: 0,
+            handshake: 0,
             udp: None,
             tcp: Some(Box::new(TcpState {
                 isn: None,
@@ -308,6 +311,7 @@ impl Conn {
             macs: [None; 2],
             community_id: None,
             id: 0,
+            handshake: 0,
             tcp: None,
             udp: Some(UdpState {
                 tries: 1,
@@ -320,6 +324,26 @@ impl Conn {
     /// SYN); false for a new connection on the same addresses and ports.
     pub fn same_syn(&self, seq: u32) -> bool {
         self.tcp.as_ref().is_some_and(|t| t.isn == Some(seq))
+    }
+
+    /// True when `e` is the connection's client.
+    pub fn is_client(&self, e: Endpoint) -> bool {
+        e == self.client
+    }
+
+    /// Follows the handshake with a segment from `src` carrying `flags`: true when it is the
+    /// client's acknowledgement of the server's SYN-ACK (the handshake completes).
+    pub fn handshake(&mut self, src: Endpoint, flags: u8) -> bool {
+        let from_client = src == self.client;
+        match (self.handshake, from_client) {
+            (0, false) if flags & 0x12 == 0x12 => self.handshake = 1,
+            (1, true) if flags & 0x16 == 0x10 => {
+                self.handshake = 2;
+                return true;
+            }
+            _ => {}
+        }
+        false
     }
 
     fn direction(&mut self, src: Endpoint, macs: [Option<[u8; 6]>; 2]) -> Direction {

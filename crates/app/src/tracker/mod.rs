@@ -4,7 +4,10 @@
 //!
 //! Events come out as [`AppEvent`]s (drained by the caller), each with the connection's
 //! client/server endpoints, its Community ID and the index of the packet that completed it.
+//! Besides the connections, [`behaviour`] watches every source's connection attempts for
+//! scans and floods, and reports them as events too.
 
+pub mod behaviour;
 mod conn;
 pub mod detect;
 pub mod parsers;
@@ -14,6 +17,7 @@ pub use record::{AppError, AppEvent, AppProto, AppRecord};
 
 use crate::credentials::DefaultCredentials;
 use crate::reassembly::ReassemblyBudget;
+use behaviour::{BehaviourConfig, BehaviourWatch, Facts, Observation};
 use conn::Conn;
 use custos_decode::{Decoded, Transport};
 use custos_flow::{Addr, Endpoint, FlowKey};
@@ -35,6 +39,8 @@ pub struct AppConfig {
     pub idle_ns: i64,
     /// Default credentials that logins are checked against.
     pub credentials: Arc<DefaultCredentials>,
+    /// Thresholds, windows and caps of the scan and flood watch.
+    pub behaviour: BehaviourConfig,
 }
 
 impl Default for AppConfig {
@@ -45,6 +51,7 @@ impl Default for AppConfig {
             per_stream_bytes: 1 << 20,
             idle_ns: 300_000_000_000,
             credentials: DefaultCredentials::builtin(),
+            behaviour: BehaviourConfig::default(),
         }
     }
 }
@@ -85,6 +92,8 @@ pub struct AppTracker {
     /// Idle timer: `(time queued, key)` in (nearly) time order; each live connection has one
     /// current entry (its `queued_at`), older ones are skipped when they come up.
     idle_queue: VecDeque<(i64, FlowKey)>,
+    /// Scans and floods.
+    watch: BehaviourWatch,
     stats: AppStats,
 }
 
@@ -93,12 +102,13 @@ impl AppTracker {
     pub fn new(cfg: AppConfig) -> Self {
         AppTracker {
             budget: ReassemblyBudget::new(cfg.budget_bytes),
-            cfg,
+            watch: BehaviourWatch::new(cfg.behaviour.clone()),
             conns: FxHashMap::default(),
             ended: FxHashMap::default(),
             ended_order: VecDeque::new(),
             events: Vec::new(),
             next_sweep: i64::MIN,
+            cfg,
             idle_queue: VecDeque::new(),
             stats: AppStats::default(),
         }
@@ -130,6 +140,8 @@ impl AppTracker {
             self.sweep(at);
             self.next_sweep = ts.saturating_add(1_000_000_000);
         }
+        let macs = known_macs(d);
+        let observed = Observation::of(d);
         let Some(Segment {
             src,
             dst,
@@ -138,10 +150,14 @@ impl AppTracker {
             payload,
         }) = segment(d)
         else {
+            // Empty UDP datagrams (probes) are attempts too.
+            if let Some(o) = observed {
+                self.observe(o, Facts::default(), at, macs);
+            }
             return;
         };
-        let macs = [d.src_mac.map(|m| m.0), d.dst_mac.map(|m| m.0)];
         self.make_room(key, tcp, payload);
+        let mut opens = false;
         // One hash lookup per packet: the entry either exists or is created here.
         let conn = match self.conns.entry(key) {
             Entry::Occupied(o) => o.into_mut(),
@@ -162,6 +178,7 @@ impl AppTracker {
                 if conn.proto.is_some() {
                     self.stats.recognised += 1;
                 }
+                opens = true;
                 v.insert(conn)
             }
         };
@@ -174,6 +191,11 @@ impl AppTracker {
         }
         let was_known = conn.proto.is_some();
         let before = self.events.len();
+        let facts = Facts {
+            reply: tcp.is_none() && !conn.is_client(src),
+            opens,
+            established: tcp.is_some_and(|(flags, _, _)| conn.handshake(src, flags)),
+        };
         let done = match tcp {
             Some((flags, seq, ack)) => conn.tcp_segment(
                 src,
@@ -194,6 +216,9 @@ impl AppTracker {
         };
         if !was_known && conn.proto.is_some() {
             self.stats.recognised += 1;
+        }
+        if let Some(o) = observed {
+            self.watch.observe(o, facts, at, macs, &mut self.events);
         }
         // Counted before `end`, which counts what it emits itself.
         self.stats.events += (self.events.len() - before) as u64;
@@ -293,9 +318,19 @@ impl AppTracker {
         }
     }
 
+    /// Feeds the behaviour watch one packet outside a connection, counting its events.
+    fn observe(&mut self, o: Observation, facts: Facts, at: At, macs: [Option<[u8; 6]>; 2]) {
+        let before = self.events.len();
+        self.watch.observe(o, facts, at, macs, &mut self.events);
+        self.stats.events += (self.events.len() - before) as u64;
+    }
+
     /// Ends connections idle for longer than `idle_ns`: pops the idle queue's expired entries
-    /// (O(expired) per call, not O(connections)).
+    /// (O(expired) per call, not O(connections)); ends the scans and floods that went quiet.
     fn sweep(&mut self, at: At) {
+        let before = self.events.len();
+        self.watch.sweep(at, &mut self.events);
+        self.stats.events += (self.events.len() - before) as u64;
         let idle = self.cfg.idle_ns;
         while let Some(&(queued, key)) = self.idle_queue.front() {
             if at.ts.saturating_sub(queued) <= idle {
@@ -328,7 +363,8 @@ impl AppTracker {
         self.ended.remove(key).map(|(p, _)| p)
     }
 
-    /// Ends every connection (end of input), oldest first, each as of its last packet.
+    /// Ends every connection (end of input), oldest first, each as of its last packet, then
+    /// every scan and flood still open.
     pub fn finish(&mut self) {
         let mut all: Vec<(i64, u64, FlowKey)> = self
             .conns
@@ -339,7 +375,17 @@ impl AppTracker {
         for (_, _, k) in all {
             self.end_at_last_packet(k);
         }
+        let before = self.events.len();
+        self.watch.finish(&mut self.events);
+        self.stats.events += (self.events.len() - before) as u64;
     }
+}
+
+/// The packet's source and destination MAC addresses; an all-zero address (some converted
+/// captures carry nothing else) names no station.
+fn known_macs(d: &Decoded<'_>) -> [Option<[u8; 6]>; 2] {
+    let known = |m: Option<custos_decode::wire::Mac>| m.map(|m| m.0).filter(|m| *m != [0; 6]);
+    [known(d.src_mac), known(d.dst_mac)]
 }
 
 /// What the tracker reads of a packet: endpoints, canonical key, TCP flags/sequence/ack and

@@ -1,5 +1,6 @@
 //! What the tracker emits: protocols, typed records and events.
 
+use super::behaviour::{FloodEvent, ScanEvent};
 use crate::coap::{CoapMessage, DtlsRecord};
 use crate::dhcp::DhcpMessage;
 use crate::dns::DnsMessage;
@@ -46,6 +47,10 @@ pub enum AppProto {
     Modbus,
     /// TFTP requests.
     Tftp,
+    /// Not a protocol: a scan seen by the behaviour watch ([`super::behaviour`]).
+    Scan,
+    /// Not a protocol: a flood seen by the behaviour watch ([`super::behaviour`]).
+    Flood,
 }
 
 impl AppProto {
@@ -65,12 +70,20 @@ impl AppProto {
             AppProto::Ssdp => "ssdp",
             AppProto::Modbus => "modbus",
             AppProto::Tftp => "tftp",
+            AppProto::Scan => "scan",
+            AppProto::Flood => "flood",
         }
     }
 
     /// True for protocols that carry credentials or data in the clear by design.
     pub fn is_cleartext(self) -> bool {
-        !matches!(self, AppProto::Tls)
+        !matches!(self, AppProto::Tls | AppProto::Scan | AppProto::Flood)
+    }
+
+    /// True for the behaviour watch's kinds ([`AppProto::Scan`], [`AppProto::Flood`]), which
+    /// are no application protocol.
+    pub fn is_behaviour(self) -> bool {
+        matches!(self, AppProto::Scan | AppProto::Flood)
     }
 }
 
@@ -104,6 +117,10 @@ pub enum AppRecord {
     Modbus(ModbusRecord),
     /// A TFTP request.
     Tftp(TftpRequest),
+    /// A scan (network service discovery) starting or ending.
+    Scan(Box<ScanEvent>),
+    /// A flood starting or ending.
+    Flood(Box<FloodEvent>),
     /// A parser error: malformed data in a recognised protocol.
     Anomaly {
         /// The parser's error, typed (written as its message, with its byte offset).
@@ -186,7 +203,8 @@ pub struct AppEvent {
     pub direction: Direction,
     /// Community ID of the connection.
     pub community_id: std::sync::Arc<str>,
-    /// Number of the connection in this tracker (1, 2, …), the same for all its events.
+    /// Number of the connection in this tracker (1, 2, …), the same for all its events; for
+    /// scan and flood events, the episode's number, counted down from `u64::MAX`.
     pub conn: u64,
     /// The record.
     pub record: AppRecord,

@@ -1,12 +1,20 @@
 //! Baseline findings: application events checked against IoT security baselines
-//! (ETSI EN 303 645, ENISA), aggregated per rule, device and peer, each with the packets and
-//! connections that show it.
+//! (ETSI EN 303 645, ENISA), and attacks the events show (scans, floods, downloads through a
+//! remote shell; MITRE ATT&CK), aggregated per rule, device and peer, each with the packets
+//! and connections that show it.
 //!
 //! Feed every [`AppEvent`] to [`Findings::event`] in capture order, then take
 //! [`Findings::finish`]. Thresholds and windows come from [`FindingsConfig`]; state is
 //! bounded (per-connection and per-pair tables are capped, evidence lists too).
 
+mod attack;
 pub mod baseline;
+mod config;
+mod logins;
+mod record;
+
+pub use config::FindingsConfig;
+pub use record::{Finding, Party};
 
 use baseline::{Rule, Severity};
 use custos_app::ftp::FtpEvent;
@@ -20,143 +28,14 @@ use custos_app::tftp::TftpRequest;
 use custos_app::tls::TlsEvent;
 use custos_app::Direction;
 use custos_app::{AppEvent, AppRecord};
-use serde::Serialize;
 use serde_json::{json, Map, Value};
-use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::net::IpAddr;
-
-/// Thresholds and windows of the rules.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct FindingsConfig {
-    /// Failed logins from one client to one service within the window that make a brute force.
-    pub brute_force_failures: usize,
-    /// The brute-force window, seconds of packet time.
-    pub brute_force_window_s: u64,
-    /// Modbus learning window, seconds of packet time from the first Modbus record.
-    pub modbus_learning_s: u64,
-    /// What marks a firmware or update download in a URI path or file name (lower-case): a
-    /// file extension when it starts with `.`, else a substring.
-    pub firmware_patterns: Vec<String>,
-    /// Packets kept as evidence per finding (the count is always complete).
-    pub max_evidence: usize,
-    /// Findings kept (later ones are counted).
-    pub max_findings: usize,
-}
-
-impl Default for FindingsConfig {
-    fn default() -> Self {
-        FindingsConfig {
-            brute_force_failures: 5,
-            brute_force_window_s: 60,
-            modbus_learning_s: 300,
-            firmware_patterns: [
-                "firmware", "/fw/", "/ota", "update", "upgrade", ".bin", ".img", ".trx", ".chk",
-                ".fw", ".hex", ".swu", ".uf2", ".ipk",
-            ]
-            .iter()
-            .map(|s| (*s).to_string())
-            .collect(),
-            max_evidence: 64,
-            max_findings: 10_000,
-        }
-    }
-}
-
-/// One side of a finding.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct Party {
-    /// IP address.
-    pub ip: IpAddr,
-    /// Port (the service's, for servers; absent for clients).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub port: Option<u16>,
-    /// MAC address, when the link had one.
-    pub mac: Option<String>,
-}
-
-/// One finding.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Finding {
-    /// The rule broken.
-    pub rule: Rule,
-    /// Severity (the rule's, raised by aggravating details).
-    pub severity: Severity,
-    /// The device that breaks the provision.
-    pub device: Party,
-    /// The other side, if any (attacker, client, server).
-    pub peer: Option<Party>,
-    /// Application protocol.
-    pub app_proto: &'static str,
-    /// Packet time of the first and last evidence (ns).
-    pub first_ts: i64,
-    /// See `first_ts`.
-    pub last_ts: i64,
-    /// Occurrences.
-    pub count: u64,
-    /// Connections involved (Community IDs, capped like the packets).
-    pub community_ids: BTreeSet<String>,
-    /// Evidence packets `(file, index)`, in capture order, capped.
-    pub packets: Vec<(u16, u64)>,
-    /// Rule-specific details.
-    pub details: Map<String, Value>,
-}
-
-impl Finding {
-    /// The finding as one JSON object (`time` formats packet times).
-    pub fn to_json(&self, time: &dyn Fn(i64) -> String, files: &[String]) -> Value {
-        let packets: Vec<Value> = self
-            .packets
-            .iter()
-            .map(|(f, i)| {
-                json!({"pcap_file": files.get(usize::from(*f)).map_or("", String::as_str), "packet": i})
-            })
-            .collect();
-        json!({
-            "timestamp": time(self.first_ts),
-            "event_type": "finding",
-            "finding": {
-                "rule": self.rule.id,
-                "title": self.rule.title,
-                "severity": self.severity,
-                "app_proto": self.app_proto,
-                "device": self.device,
-                "peer": self.peer,
-                "first_seen": time(self.first_ts),
-                "last_seen": time(self.last_ts),
-                "count": self.count,
-                "provisions": {
-                    "etsi_en_303_645": self.rule.etsi,
-                    "enisa_baseline_iot": self.rule.enisa,
-                },
-                "details": self.details,
-            },
-            "evidence": {
-                "community_ids": self.community_ids,
-                "packets": packets,
-            },
-        })
-    }
-}
 
 type Key = (&'static str, Party, Option<Party>, &'static str);
 
-/// Client, server address, server port, protocol: one login target of one client.
-type PairKey = (IpAddr, IpAddr, u16, &'static str);
-
-/// Failed logins of one client against one service.
-#[derive(Debug, Default)]
-struct Attempts {
-    window: VecDeque<i64>,
-    /// Verdict (and password) packets of the failures, capped at `max_evidence`.
-    packets: Vec<(u16, u64)>,
-    failures: u64,
-    default_guesses: u64,
-    max_in_window: usize,
-    flagged: bool,
-}
-
-const MAX_PAIRS: usize = 65_536;
+pub(crate) use logins::login_failure;
+use logins::{Attempts, PairKey, MAX_PAIRS};
 
 /// The findings engine.
 pub struct Findings {
@@ -173,11 +52,14 @@ pub struct Findings {
     modbus_writers: HashSet<(IpAddr, IpAddr)>,
 }
 
+/// A party; an all-zero MAC address names no station and is left out.
 fn party(ip: IpAddr, port: Option<u16>, mac: Option<[u8; 6]>) -> Party {
     Party {
         ip,
         port,
-        mac: mac.map(crate::inventory::mac_string),
+        mac: mac
+            .filter(|m| *m != [0; 6])
+            .map(crate::inventory::mac_string),
     }
 }
 
@@ -214,7 +96,20 @@ impl Findings {
         extra: &[(u16, u64)],
         details: &[(&str, Value)],
     ) -> Option<&mut Finding> {
-        let key: Key = (rule.id, device.clone(), peer.clone(), e.proto.name());
+        self.report_as(rule, (device, peer), e.proto.name(), e, extra, details)
+    }
+
+    /// [`Findings::report`] under the protocol name `app_proto` (not `e`'s).
+    fn report_as(
+        &mut self,
+        rule: Rule,
+        (device, peer): (Party, Option<Party>),
+        app_proto: &'static str,
+        e: &AppEvent,
+        extra: &[(u16, u64)],
+        details: &[(&str, Value)],
+    ) -> Option<&mut Finding> {
+        let key: Key = (rule.id, device.clone(), peer.clone(), app_proto);
         if !self.open.contains_key(&key) {
             if self.open.len() >= self.cfg.max_findings {
                 self.dropped += 1;
@@ -227,7 +122,7 @@ impl Findings {
                     severity: rule.severity,
                     device,
                     peer,
-                    app_proto: e.proto.name(),
+                    app_proto,
                     first_ts: e.ts,
                     last_ts: e.ts,
                     count: 0,
@@ -270,6 +165,8 @@ impl Findings {
                 self.ssdp(e, m)
             }
             AppRecord::Modbus(r) => self.modbus(e, r),
+            AppRecord::Scan(s) => self.scan(e, s),
+            AppRecord::Flood(f) => self.flood(e, f),
             _ => {}
         }
     }
@@ -450,6 +347,9 @@ impl Findings {
                     add_to_list(&mut f.details, "usernames", json!(username), max);
                 }
             }
+            TelnetEvent::Command { downloads, .. } if !downloads.is_empty() => {
+                self.download(e, t);
+            }
             TelnetEvent::LoginResult {
                 success,
                 username,
@@ -559,119 +459,6 @@ impl Findings {
                     ("address", json!(r.address)),
                 ],
             );
-        }
-    }
-
-    fn failure(&mut self, e: &AppEvent, default_credential: bool) {
-        self.failure_with(e, default_credential, None);
-    }
-
-    fn failure_with(&mut self, e: &AppEvent, default_credential: bool, pw: Option<(u16, u64)>) {
-        let window = secs(self.cfg.brute_force_window_s);
-        let threshold = self.cfg.brute_force_failures.max(1);
-        let key = (e.client.0, e.server.0, e.server.1, e.proto.name());
-        if !self.attempts.contains_key(&key) && self.attempts.len() >= MAX_PAIRS {
-            // Full: forget the eighth of the pairs that failed least recently (not the
-            // newcomer, or an attacker could fill the table first to go unnoticed);
-            // amortised O(log n) per new pair.
-            let mut by_age: Vec<(Option<i64>, PairKey)> = self
-                .attempts
-                .iter()
-                .map(|(k, a)| (a.window.back().copied(), *k))
-                .collect();
-            by_age.sort_unstable();
-            for (_, k) in by_age.into_iter().take(MAX_PAIRS / 8) {
-                self.attempts.remove(&k);
-            }
-        }
-        let max = self.cfg.max_evidence;
-        let a = self.attempts.entry(key).or_default();
-        for p in pw.into_iter().chain([(e.file, e.index)]) {
-            if a.packets.len() < max {
-                a.packets.push(p);
-            }
-        }
-        a.failures += 1;
-        a.default_guesses += u64::from(default_credential);
-        a.window.push_back(e.ts);
-        while a
-            .window
-            .front()
-            .is_some_and(|t| e.ts.saturating_sub(*t) > window)
-        {
-            a.window.pop_front();
-        }
-        if a.window.len() > threshold * 4 {
-            a.window.pop_front();
-        }
-        a.max_in_window = a.max_in_window.max(a.window.len());
-        let brute = a.window.len() >= threshold || a.flagged;
-        a.flagged |= brute;
-        let details = [
-            ("failures", json!(a.failures)),
-            ("default_credential_guesses", json!(a.default_guesses)),
-            ("max_failures_in_window", json!(a.max_in_window)),
-            ("window_s", json!(self.cfg.brute_force_window_s)),
-            ("threshold", json!(threshold)),
-        ];
-        let extra = if brute { a.packets.clone() } else { Vec::new() };
-        if brute {
-            self.report(
-                baseline::BRUTE_FORCE,
-                Self::server(e),
-                Some(Self::client(e)),
-                e,
-                &extra,
-                &details,
-            );
-        }
-    }
-
-    fn success(&mut self, e: &AppEvent, default_credential: bool, user: Option<&str>) {
-        self.success_with(e, default_credential, user, None);
-    }
-
-    fn success_with(
-        &mut self,
-        e: &AppEvent,
-        default_credential: bool,
-        user: Option<&str>,
-        pw: Option<(u16, u64)>,
-    ) {
-        let key = (e.client.0, e.server.0, e.server.1, e.proto.name());
-        let (failures, flagged) = self
-            .attempts
-            .get(&key)
-            .map_or((0, false), |a| (a.failures, a.flagged));
-        let extra: Vec<(u16, u64)> = pw.into_iter().collect();
-        if default_credential {
-            self.report(
-                baseline::DEFAULT_CREDENTIAL_LOGIN,
-                Self::server(e),
-                Some(Self::client(e)),
-                e,
-                &extra,
-                &[
-                    ("username", json!(user)),
-                    ("failed_attempts_before", json!(failures)),
-                ],
-            );
-        }
-        if flagged {
-            let bf_key: Key = (
-                baseline::BRUTE_FORCE.id,
-                Self::server(e),
-                Some(Self::client(e)),
-                e.proto.name(),
-            );
-            if let Some(f) = self.open.get_mut(&bf_key) {
-                f.severity = Severity::Critical;
-                f.details.insert("followed_by_success".into(), json!(true));
-                if f.packets.len() < self.cfg.max_evidence {
-                    f.packets.push((e.file, e.index));
-                }
-                f.last_ts = f.last_ts.max(e.ts);
-            }
         }
     }
 

@@ -6,20 +6,19 @@
 //! handshakes) and [`Inventory::event`] with every application event (names, banners,
 //! roles). Every set is capped and counts what it dropped, so memory is bounded on any input.
 
+mod describe;
+mod json;
 pub mod oui;
+mod roles;
+
+use describe::{banner, mdns_names, mqtt_client, server_role};
 
 use custos_app::dhcp::DhcpMessage;
-use custos_app::dns::{DnsMessage, DnsRdata};
-use custos_app::ftp::FtpEvent;
-use custos_app::mqtt::MqttMessage;
-use custos_app::telnet::TelnetEvent;
-use custos_app::tls::TlsEvent;
 use custos_app::Direction;
 use custos_app::{AppEvent, AppRecord};
 use custos_decode::{Decoded, Transport};
 use oui::OuiRegistry;
 use rustc_hash::FxHashMap;
-use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
@@ -195,6 +194,13 @@ fn parse_mac(s: &str) -> Option<[u8; 6]> {
     parts.next().is_none().then_some(out)
 }
 
+/// `mac`, unless it is all zeros: captures converted from link types without addresses
+/// (Zeek's `modbusBig.pcap`, for one) carry zero MACs, which name no station; those devices
+/// are keyed by IP address, as in captures without a link layer.
+fn known_mac(mac: Option<[u8; 6]>) -> Option<[u8; 6]> {
+    mac.filter(|m| *m != [0; 6])
+}
+
 fn is_station(mac: [u8; 6]) -> bool {
     mac[0] & 0x01 == 0 && mac != [0; 6]
 }
@@ -235,6 +241,8 @@ pub struct Inventory {
     /// Linux cooked captures, for one).
     ip_owner: FxHashMap<IpAddr, u32>,
     devices_dropped: u64,
+    /// Recent failed logins, for the `attacker` role.
+    failures: roles::LoginFailures,
 }
 
 impl Inventory {
@@ -249,6 +257,7 @@ impl Inventory {
             by_ip: FxHashMap::default(),
             ip_owner: FxHashMap::default(),
             devices_dropped: 0,
+            failures: roles::LoginFailures::default(),
         }
     }
 
@@ -326,9 +335,10 @@ impl Inventory {
         Some(i)
     }
 
-    /// The station that sent from `mac` / `ip` (created if new).
+    /// The station that sent from `mac` / `ip` (created if new); an all-zero MAC counts as
+    /// none.
     fn station(&mut self, mac: Option<[u8; 6]>, ip: Option<IpAddr>, ts: i64) -> Option<usize> {
-        match (mac, ip) {
+        match (known_mac(mac), ip) {
             (Some(m), _) if is_station(m) => self.by_mac_or_create(m, ts),
             (Some(_), _) => None,
             (None, Some(ip)) if is_host_ip(ip) => match self.ip_owner.get(&ip) {
@@ -345,8 +355,12 @@ impl Inventory {
         let (src_ip, dst_ip) = (outer.map(|l| l.src), outer.map(|l| l.dst));
         let src_ip = src_ip.or_else(|| d.arp.as_ref().map(|a| IpAddr::from(a.sender_ip)));
         let cap = self.cfg;
-        let linkless = d.src_mac.is_none();
-        let Some(si) = self.station(d.src_mac.map(|m| m.0), src_ip, ts) else {
+        let (src_mac, dst_mac) = (
+            known_mac(d.src_mac.map(|m| m.0)),
+            known_mac(d.dst_mac.map(|m| m.0)),
+        );
+        let linkless = src_mac.is_none();
+        let Some(si) = self.station(src_mac, src_ip, ts) else {
             return;
         };
         let bytes = u64::from(wire_len);
@@ -382,8 +396,8 @@ impl Inventory {
                 dev.peers.insert(ip, cap.max_peers);
             }
         }
-        let di = match (d.dst_mac, dst_ip) {
-            (Some(m), _) => self.find_mac(m.0),
+        let di = match (dst_mac, dst_ip) {
+            (Some(m), _) => self.find_mac(m),
             (None, Some(ip)) if linkless => self.by_ip.get(&ip).copied(),
             // A source MAC but no destination MAC (Linux cooked capture): by address.
             (None, Some(ip)) => self.ip_owner.get(&ip).copied(),
@@ -422,6 +436,11 @@ impl Inventory {
 
     /// Learns from one application event.
     pub fn event(&mut self, e: &AppEvent) {
+        self.behaviour_role(e);
+        if e.proto.is_behaviour() {
+            // A scan or flood names no service.
+            return;
+        }
         let cap = self.cfg;
         // A DHCP server names its own address (option 54): learn it before attributing.
         if let AppRecord::Dhcp(m) = &e.record {
@@ -519,95 +538,6 @@ impl Inventory {
             }
         }
     }
-
-    /// The inventory as JSON: devices sorted by MAC (then IP-only devices by address), times
-    /// formatted with `time`.
-    pub fn to_json(&self, time: &dyn Fn(i64) -> String) -> Value {
-        let mut order: Vec<&Device> = self.devices.iter().collect();
-        order.sort_by_key(|d| (d.mac.is_none(), d.mac, d.key_ip));
-        let devices: Vec<Value> = order
-            .into_iter()
-            .map(|d| self.device_json(d, time))
-            .collect();
-        json!({
-            "devices": devices,
-            "devices_not_tracked": self.devices_dropped,
-            "oui_registry": self.oui.sources().iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-        })
-    }
-
-    fn device_json(&self, d: &Device, time: &dyn Fn(i64) -> String) -> Value {
-        let offered: Vec<Value> = d
-            .offered
-            .iter()
-            .map(|((t, port), o)| {
-                json!({
-                    "transport": if *t == 6 { "tcp" } else { "udp" },
-                    "port": port,
-                    "app_proto": o.app_proto,
-                    "banner": o.banner,
-                    "connections": o.connections,
-                    "clients": o.clients.set,
-                    "first_seen": time(o.first_seen),
-                })
-            })
-            .collect();
-        let used: Vec<Value> = d
-            .used
-            .iter()
-            .map(|((t, ip, port), u)| {
-                json!({
-                    "transport": if *t == 6 { "tcp" } else { "udp" },
-                    "server": ip,
-                    "port": port,
-                    "app_proto": u.app_proto,
-                    "connections": u.connections,
-                    "events": u.events,
-                })
-            })
-            .collect();
-        let mqtt = d.mqtt.as_ref().map(|m| {
-            json!({
-                "client_ids": m.client_ids.set,
-                "usernames": m.usernames.set,
-                "publishes": m.publishes,
-                "topics": m.topics.set,
-                "topics_not_listed": m.topics.dropped,
-                "subscriptions": m.subscriptions.set,
-            })
-        });
-        json!({
-            "id": match (d.mac, d.key_ip) {
-                (Some(m), _) => mac_string(m),
-                (None, Some(ip)) => ip.to_string(),
-                (None, None) => String::new(),
-            },
-            "mac": d.mac.map(mac_string),
-            "vendor": d.mac.and_then(|m| self.oui.vendor(m)),
-            "locally_administered": d.mac.map(|m| m[0] & 0x02 != 0),
-            "ips": d.ips.set,
-            "ips_not_listed": d.ips.dropped,
-            "hostnames": d.hostnames.set.iter().map(|(n, s)| json!({"name": n, "source": s})).collect::<Vec<_>>(),
-            "dhcp": {"fingerprint": d.dhcp_fingerprint, "vendor_class": d.dhcp_vendor_class},
-            "mdns_services": d.mdns_services.set,
-            "roles": d.roles,
-            "router": d.foreign.dropped > 0 || d.foreign.set.iter().any(|ip| !d.ips.set.contains(ip)),
-            "remote": d.remote,
-            "services_offered": offered,
-            "services_offered_not_listed": d.offered_dropped,
-            "services_used": used,
-            "services_used_not_listed": d.used_dropped,
-            "mqtt": mqtt,
-            "peers": d.peers.set,
-            "peers_not_listed": d.peers.dropped,
-            "first_seen": time(d.first_seen),
-            "last_seen": time(d.last_seen),
-            "packets_sent": d.packets_sent,
-            "bytes_sent": d.bytes_sent,
-            "packets_received": d.packets_received,
-            "bytes_received": d.bytes_received,
-        })
-    }
 }
 
 fn offered(dev: &mut Device, t: u8, port: u16, ts: i64, cap: usize) -> Option<&mut Offered> {
@@ -637,79 +567,4 @@ fn used(dev: &mut Device, t: u8, ip: IpAddr, port: u16, cap: usize) -> Option<&m
         dev.used.insert(key, Used::default());
     }
     dev.used.get_mut(&key)
-}
-
-/// A server's self-description in a record, if the record carries one.
-fn banner(r: &AppRecord, dir: Direction) -> Option<String> {
-    if dir != Direction::ToClient && !matches!(r, AppRecord::Ssdp(_) | AppRecord::Http(_)) {
-        return None;
-    }
-    match r {
-        AppRecord::Http(t) => t.response.as_ref().and_then(|r| r.server.clone()),
-        AppRecord::Ftp(FtpEvent::Reply(r)) if r.code == 220 => Some(r.text.clone()),
-        AppRecord::Telnet(TelnetEvent::Prompt { text, .. }) => Some(text.clone()),
-        AppRecord::Ssdp(m) => m.server.clone(),
-        AppRecord::Tls(t) => match &**t {
-            TlsEvent::Certificates(c) => c.chain.first().map(|c| c.subject.clone()),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-fn server_role(e: &AppEvent) -> Option<&'static str> {
-    Some(match e.proto.name() {
-        "mqtt" => "mqtt_broker",
-        "dns" => "dns_server",
-        "dhcp" => "dhcp_server",
-        "http" => "http_server",
-        "tls" => "tls_server",
-        "telnet" => "telnet_server",
-        "ftp" => "ftp_server",
-        "coap" => "coap_server",
-        "modbus" => "modbus_server",
-        "snmp" => "snmp_agent",
-        "ssdp" => "upnp_device",
-        "tftp" => "tftp_server",
-        "mdns" => "mdns_responder",
-        _ => return None,
-    })
-}
-
-fn mqtt_client(dev: &mut Device, m: &MqttMessage, cap: usize) {
-    let a = dev.mqtt.get_or_insert_with(Box::default);
-    match m {
-        MqttMessage::Connect(c) => {
-            a.client_ids.insert_str(&c.client_id, cap);
-            if let Some(u) = &c.username {
-                a.usernames.insert_str(u, cap);
-            }
-        }
-        MqttMessage::Publish(p) => {
-            a.publishes += 1;
-            a.topics.insert_str(&p.topic, cap);
-            dev.roles.insert("mqtt_publisher");
-        }
-        MqttMessage::Subscribe(s) => {
-            for t in &s.filters {
-                a.subscriptions.insert_str(&t.topic, cap);
-            }
-            dev.roles.insert("mqtt_subscriber");
-        }
-        _ => {}
-    }
-}
-
-fn mdns_names(dev: &mut Device, m: &DnsMessage, cap: usize) {
-    for r in m.answers.iter().chain(&m.additionals) {
-        match &r.data {
-            DnsRdata::A(_) | DnsRdata::Aaaa(_) => {
-                dev.hostnames.insert((r.name.clone(), "mdns"), cap);
-            }
-            DnsRdata::Name(_) if r.rrtype == 12 && r.name.starts_with('_') => {
-                dev.mdns_services.insert_str(&r.name, cap);
-            }
-            _ => {}
-        }
-    }
 }

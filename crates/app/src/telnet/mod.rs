@@ -16,17 +16,32 @@
 //! - **Outcome** (after a password): server text containing `incorrect`, `failed`, `denied` or
 //!   `invalid` → failure; a prompt ending in `#`, `$`, `>` or `%` → success. A new login prompt
 //!   without either counts as failure.
+//! - **Commands** (after a successful login): every non-empty line the client types is a
+//!   [`TelnetEvent::Command`], numbered from 1, with what [`crate::shell`] makes of it: the
+//!   files it downloads and whether they are run, on that line or a later one of the session
+//!   (the session remembers its last [`MAX_REMEMBERED`] downloads). A new login or password
+//!   prompt (`su`, a logout) leaves the shell.
 //!
-//! Text is bounded: lines keep at most [`MAX_LINE`] bytes, the server tail [`MAX_TAIL`].
+//! Text is bounded: login lines keep at most [`MAX_LINE`] bytes, commands [`MAX_COMMAND`]
+//! (longer ones are cut and flagged `truncated`), the server tail [`MAX_TAIL`]; a session
+//! reports at most [`MAX_COMMANDS`] commands (later ones are counted, not reported). Text is
+//! kept as typed (invalid UTF-8 replaced), with edits applied; nothing is escaped here.
 
 use serde::Serialize;
 
 use crate::credentials::DefaultCredentials;
+use crate::shell::{self, Download};
 use crate::Direction;
 use std::sync::Arc;
 
-/// Longest client line kept (longer input is truncated).
+/// Longest login line (username, password) kept (longer input is truncated).
 pub const MAX_LINE: usize = 256;
+/// Longest command line kept after login (longer input is cut, flagged `truncated`).
+pub const MAX_COMMAND: usize = 1024;
+/// Commands reported per session; later ones are counted in [`TelnetParser::commands_dropped`].
+pub const MAX_COMMANDS: u32 = 64;
+/// Downloads a session remembers, to tell when a later command runs one.
+pub const MAX_REMEMBERED: usize = 8;
 /// Server text kept for prompt detection.
 pub const MAX_TAIL: usize = 256;
 
@@ -117,6 +132,19 @@ pub enum TelnetEvent {
         /// True when the attempt used a publicly known default credential.
         default_credential: bool,
     },
+    /// A command line typed after a successful login.
+    Command {
+        /// 1 for the session's first command, and so on.
+        index: u32,
+        /// As typed, edits applied (at most [`MAX_COMMAND`] bytes).
+        line: String,
+        /// True when the line was longer than [`MAX_COMMAND`] bytes and was cut.
+        truncated: bool,
+        /// Files this line downloads, and earlier downloads of the session it runs
+        /// (`executed: true`); see [`crate::shell`].
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        downloads: Vec<Download>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +163,8 @@ enum Login {
     WantUser,
     WantPassword,
     WantResult,
+    /// Logged in: lines are commands.
+    Shell,
 }
 
 #[derive(Debug)]
@@ -142,6 +172,8 @@ struct Half {
     iac: IacState,
     /// Client: the line being typed. Server: recent text.
     text: Vec<u8>,
+    /// Client: the line being typed outgrew its limit.
+    overflow: bool,
     last_cr: bool,
 }
 
@@ -150,6 +182,7 @@ impl Half {
         Half {
             iac: IacState::Data,
             text: Vec::new(),
+            overflow: false,
             last_cr: false,
         }
     }
@@ -164,6 +197,10 @@ pub struct TelnetParser {
     credentials: Arc<DefaultCredentials>,
     username: Option<String>,
     default_credential: bool,
+    /// Commands typed in the shell so far.
+    commands: u32,
+    /// Downloads of the session, newest last (at most [`MAX_REMEMBERED`]).
+    downloads: Vec<Download>,
 }
 
 impl Default for TelnetParser {
@@ -177,6 +214,11 @@ fn ends_with_ci(hay: &str, needle: &str) -> bool {
         && hay
             .get(hay.len() - needle.len()..)
             .is_some_and(|t| t.eq_ignore_ascii_case(needle))
+}
+
+/// The last path segment of a file name.
+fn last_segment(f: &str) -> &str {
+    f.rsplit('/').next().unwrap_or(f)
 }
 
 fn bounded(s: &str) -> String {
@@ -204,7 +246,14 @@ impl TelnetParser {
             credentials,
             username: None,
             default_credential: false,
+            commands: 0,
+            downloads: Vec::new(),
         }
+    }
+
+    /// Commands typed after login beyond [`MAX_COMMANDS`] (counted, not reported).
+    pub fn commands_dropped(&self) -> u32 {
+        self.commands.saturating_sub(MAX_COMMANDS)
     }
 
     /// A gap in `dir`: the partial line / text is dropped and IAC state reset.
@@ -282,6 +331,11 @@ impl TelnetParser {
     }
 
     fn client_byte(&mut self, c: u8, out: &mut Vec<TelnetEvent>) {
+        let limit = if self.login == Login::Shell {
+            MAX_COMMAND
+        } else {
+            MAX_LINE
+        };
         let h = &mut self.client;
         match c {
             b'\r' | b'\n' => {
@@ -291,24 +345,30 @@ impl TelnetParser {
                     return; // CR LF
                 }
                 let line = std::mem::take(&mut h.text);
-                self.line(line, out);
+                let truncated = std::mem::take(&mut h.overflow);
+                self.line(line, truncated, out);
             }
             0 => h.last_cr = false, // CR NUL
             0x08 | 0x7f => {
                 h.last_cr = false;
-                h.text.pop();
+                if !h.overflow {
+                    h.text.pop();
+                }
             }
             _ => {
                 h.last_cr = false;
-                if h.text.len() < MAX_LINE {
+                if h.text.len() < limit {
                     h.text.push(c);
+                } else {
+                    h.overflow = true;
                 }
             }
         }
     }
 
-    fn line(&mut self, line: Vec<u8>, out: &mut Vec<TelnetEvent>) {
+    fn line(&mut self, line: Vec<u8>, truncated: bool, out: &mut Vec<TelnetEvent>) {
         match self.login {
+            Login::Shell => self.command(&line, truncated, out),
             Login::WantUser => {
                 let name = String::from_utf8_lossy(&line).into_owned();
                 self.username = Some(name.clone());
@@ -330,6 +390,44 @@ impl TelnetParser {
             }
             _ => {}
         }
+    }
+
+    /// A line typed in the shell: reported (up to [`MAX_COMMANDS`]) with its downloads.
+    fn command(&mut self, line: &[u8], truncated: bool, out: &mut Vec<TelnetEvent>) {
+        let text = String::from_utf8_lossy(line);
+        if text.trim().is_empty() {
+            return;
+        }
+        self.commands = self.commands.saturating_add(1);
+        if self.commands > MAX_COMMANDS {
+            return;
+        }
+        let analysis = shell::analyse(&text);
+        // Earlier downloads this line runs, reported once (with `executed`).
+        let mut downloads = Vec::new();
+        for d in &mut self.downloads {
+            let runs = d
+                .file
+                .as_deref()
+                .is_some_and(|f| analysis.runs_file(last_segment(f)));
+            if runs && !d.executed {
+                d.executed = true;
+                downloads.push(d.clone());
+            }
+        }
+        for d in analysis.downloads {
+            if self.downloads.len() >= MAX_REMEMBERED {
+                self.downloads.remove(0);
+            }
+            self.downloads.push(d.clone());
+            downloads.push(d);
+        }
+        out.push(TelnetEvent::Command {
+            index: self.commands,
+            line: text.into_owned(),
+            truncated,
+            downloads,
+        });
     }
 
     fn server_byte(&mut self, c: u8) {
@@ -380,8 +478,10 @@ impl TelnetParser {
                     username: self.username.take(),
                     default_credential: std::mem::take(&mut self.default_credential),
                 });
-                self.login = Login::Idle;
+                self.login = Login::Shell;
                 self.server.text.clear();
+                self.client.text.clear();
+                self.client.overflow = false;
                 return;
             }
         }
@@ -402,148 +502,4 @@ impl TelnetParser {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use Direction::{ToClient as S, ToServer as C};
-
-    fn run(steps: &[(Direction, &[u8])]) -> Vec<TelnetEvent> {
-        let mut p = TelnetParser::new();
-        let mut out = Vec::new();
-        for (d, b) in steps {
-            p.data(*d, b, &mut out);
-        }
-        out
-    }
-
-    #[test]
-    fn negotiation_and_subnegotiation() {
-        let out = run(&[
-            (S, &[IAC, DO, 24, IAC, WILL, 1]),
-            (
-                C,
-                &[IAC, SB, 24, 0, b'x', IAC, IAC, b't', IAC, SE, b'\r', 0],
-            ),
-        ]);
-        assert_eq!(
-            out,
-            vec![
-                TelnetEvent::Negotiation {
-                    direction: S,
-                    verb: Verb::Do,
-                    option: 24
-                },
-                TelnetEvent::Negotiation {
-                    direction: S,
-                    verb: Verb::Will,
-                    option: 1
-                },
-                TelnetEvent::Subnegotiation {
-                    direction: C,
-                    option: 24,
-                    len: 4
-                },
-            ]
-        );
-    }
-
-    #[test]
-    fn char_mode_login_success_with_echo_and_backspace() {
-        let mut steps: Vec<(Direction, &[u8])> =
-            vec![(S, b"\r\nDebian GNU/Linux 12\r\nrouter login: ")];
-        for c in [b"r", b"o", b"x", b"\x7f", b"o", b"t"] {
-            steps.push((C, c));
-            steps.push((S, if c == b"\x7f" { b"\x08 \x08" } else { c }));
-        }
-        steps.extend_from_slice(&[
-            (C, b"\r\0"),
-            (S, b"\r\nPassword: "),
-            (C, b"s"),
-            (C, b"e"),
-            (C, b"\r\n"),
-            (S, b"\r\nLast login: today\r\n"),
-            (S, b"root@router:~# "),
-        ]);
-        let out = run(&steps);
-        assert_eq!(
-            out,
-            vec![
-                TelnetEvent::Prompt {
-                    kind: PromptKind::Login,
-                    text: "router login:".into()
-                },
-                TelnetEvent::Username {
-                    name: "root".into()
-                },
-                TelnetEvent::Prompt {
-                    kind: PromptKind::Password,
-                    text: "Password:".into()
-                },
-                TelnetEvent::Password {
-                    len: 2,
-                    username: Some("root".into()),
-                    default_credential: false
-                },
-                TelnetEvent::LoginResult {
-                    success: true,
-                    evidence: "root@router:~#".into(),
-                    username: Some("root".into()),
-                    default_credential: false
-                },
-            ]
-        );
-    }
-
-    #[test]
-    fn default_credential_is_recognised_without_keeping_the_password() {
-        let out = run(&[
-            (S, b"login: "),
-            (C, b"root\r\n"),
-            (S, b"Password: "),
-            (C, b"xc3511\r\n"),
-            (S, b"\r\n# "),
-        ]);
-        assert!(out.contains(&TelnetEvent::LoginResult {
-            success: true,
-            evidence: "#".into(),
-            username: Some("root".into()),
-            default_credential: true
-        }));
-        let json = serde_json::to_string(&out).unwrap();
-        assert!(!json.contains("xc3511"), "{json}");
-    }
-
-    #[test]
-    fn line_mode_failure_then_retry() {
-        let out = run(&[
-            (S, b"Username: "),
-            (C, b"admin\r\n"),
-            (S, b"Password: "),
-            (C, b"1234\r\n"),
-            (S, b"\r\nLogin incorrect\r\n\r\nlogin: "),
-        ]);
-        assert_eq!(out.len(), 6, "{out:?}");
-        assert!(matches!(
-            &out[4],
-            TelnetEvent::LoginResult { success: false, .. }
-        ));
-        assert_eq!(
-            out[5],
-            TelnetEvent::Prompt {
-                kind: PromptKind::Login,
-                text: "login:".into()
-            }
-        );
-    }
-
-    #[test]
-    fn noise_never_panics() {
-        let mut p = TelnetParser::new();
-        let mut out = Vec::new();
-        let mut seed = 7u32;
-        for i in 0..20_000 {
-            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
-            let b = [(seed >> 16) as u8, (seed >> 8) as u8];
-            p.data(if i % 3 == 0 { C } else { S }, &b, &mut out);
-        }
-    }
-}
+mod tests;
