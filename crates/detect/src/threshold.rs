@@ -32,8 +32,8 @@ pub enum ThresholdRule {
         /// Scores in the window (positive ones; zeros are skipped).
         samples: u64,
     },
-    /// Robust log-normal fit (median and upper quantile of ln(score)), checked against the
-    /// window's high quantile.
+    /// Robust log-normal fit (median and upper quantile of ln(score)), or the window's own high
+    /// quantile extrapolated where that is higher.
     Robust {
         /// Target false-positive rate.
         fpr: f64,
@@ -65,10 +65,10 @@ pub enum ThresholdRule {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RobustBasis {
-    /// The fitted log-normal described the window's tail: its 1 − fpr quantile.
+    /// The fitted log-normal's 1 − fpr quantile (it covers the window's tail).
     Fit,
-    /// The window's tail was heavier than the fit: extrapolated from the window's own high
-    /// quantile with the fitted scale.
+    /// The window's tail is heavier than the fit: its own high quantile, extrapolated with
+    /// the fitted scale.
     Quantile,
 }
 
@@ -115,11 +115,11 @@ impl Threshold {
     /// With `l` the sorted logarithms of the informative scores, `n` of them, and `q(p)` their
     /// linearly interpolated quantile: the median `m = q(0.5)`; the scale
     /// `s = (q(ps) − m) / Φ⁻¹(ps)` at `ps = clamp(1 − 10/n, 0.9, 0.99)` (the upper tail, which
-    /// is what a threshold is about); the fit `m + s·Φ⁻¹(1 − fpr)`. Check: at
-    /// `pa = clamp(1 − 10/n, 0.9, 0.999)` the window's `q(pa)` must not exceed the fit's
-    /// `m + s·Φ⁻¹(pa)` by more than `s/2`; where it does, the tail is heavier than a log-normal
-    /// and the threshold is extrapolated from the window instead:
-    /// `q(pa) + s·(Φ⁻¹(1 − fpr) − Φ⁻¹(pa))`.
+    /// is what a threshold is about); the fit `m + s·Φ⁻¹(1 − fpr)`. Check against the window:
+    /// at `pa = clamp(1 − 10/n, 0.9, 0.999)` the window's own quantile extrapolated with the
+    /// same scale, `q(pa) + s·(Φ⁻¹(1 − fpr) − Φ⁻¹(pa))`; where that is higher, the window's tail
+    /// is heavier than the fit says and the threshold follows the window (basis `quantile`).
+    /// Both are equal on log-normal scores.
     pub fn robust(scores: &[f64], fpr: f64) -> Option<Threshold> {
         let mut logs: Vec<f64> = scores
             .iter()
@@ -142,10 +142,12 @@ impl Threshold {
         let z = normal_quantile(1.0 - fpr);
         let pa = (1.0 - 10.0 / n).clamp(0.9, 0.999);
         let (za, tail) = (normal_quantile(pa), q(pa));
-        let (log_value, basis) = if tail > median + scale * za + scale / 2.0 {
-            (tail + scale * (z - za), RobustBasis::Quantile)
+        let fit = median + scale * z;
+        let extrapolated = tail + scale * (z - za);
+        let (log_value, basis) = if extrapolated > fit {
+            (extrapolated, RobustBasis::Quantile)
         } else {
-            (median + scale * z, RobustBasis::Fit)
+            (fit, RobustBasis::Fit)
         };
         let above = logs.iter().filter(|l| **l > log_value).count() as u64;
         let (z90, z99) = (normal_quantile(0.9), normal_quantile(0.99));
@@ -282,13 +284,6 @@ mod test {
         let r = Threshold::robust(&s, 1e-4).unwrap();
         let l = Threshold::log_normal(&s, 1e-4).unwrap();
         assert!((r.value.ln() - l.value.ln()).abs() < 0.02, "{r} vs {l}");
-        assert!(matches!(
-            r.rule,
-            ThresholdRule::Robust {
-                basis: RobustBasis::Fit,
-                ..
-            }
-        ));
         assert!(r.contamination_warning().is_none());
     }
 
