@@ -58,6 +58,8 @@ pub struct FindingLine {
     pub title: String,
     /// The device (IP or MAC) it concerns.
     pub device: String,
+    /// The other party (an attacker, a client), when the finding names one.
+    pub peer: Option<String>,
     /// How often it was seen.
     pub count: u64,
 }
@@ -246,6 +248,10 @@ impl RunReport {
                     .or_else(|| f["device"]["mac"].as_str())
                     .unwrap_or("")
                     .to_string(),
+                peer: f["peer"]["ip"]
+                    .as_str()
+                    .or_else(|| f["peer"]["mac"].as_str())
+                    .map(str::to_string),
                 count: f["count"].as_u64().unwrap_or(1),
             };
             *self

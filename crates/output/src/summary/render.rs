@@ -174,8 +174,12 @@ fn findings(w: &mut Writer, r: &RunReport) {
     let counts: Vec<String> = by.iter().map(|(s, n)| format!("{n} {s}")).collect();
     w.item(&counts.join(", "));
     for f in &r.top_findings {
+        let peer = f
+            .peer
+            .as_ref()
+            .map_or_else(String::new, |p| format!(" from {}", w.esc(p)));
         w.item(&format!(
-            "[{}] {} — {} ({}, seen {}×)",
+            "[{}] {} — {}{peer} ({}, seen {}×)",
             w.esc(&f.severity),
             w.esc(&f.title),
             w.esc(&f.device),
