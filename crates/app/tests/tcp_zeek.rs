@@ -709,7 +709,7 @@ fn ja3_agrees_with_tshark() {
         if std::env::var_os("CUSTOS_REQUIRE_TSHARK").is_some_and(|v| v == "1") {
             panic!("tshark not found and CUSTOS_REQUIRE_TSHARK=1");
         }
-        eprintln!("skipped: tshark not found");
+        custos_test_support::skip("tshark not found");
         return;
     }
     let dir = shared.join("corpus/zeek/traces/tls");

@@ -34,7 +34,7 @@ fn coap_agrees_with_tshark() {
     // The corpus has no third-party CoAP capture; the lab's capture is the only one.
     let pcap = corpus.join("../reference/kitsune/iotlab-dev.pcap");
     if !pcap.is_file() {
-        println!("coap (tshark): skipped: {} not found", pcap.display());
+        custos_test_support::skip(&format!("{} not found", pcap.display()));
         return;
     }
     let pkts = packets(&pcap, false);

@@ -666,7 +666,7 @@ fn mdns_agrees_with_suricata_verify() {
     let Some(corpus) = corpus() else { return };
     let case = corpus.join("suricata-verify/tests/mdns");
     let Ok(yaml) = std::fs::read_to_string(case.join("test.yaml")) else {
-        println!("mdns (suricata-verify): skipped: no test.yaml");
+        custos_test_support::skip("suricata-verify mdns: no test.yaml");
         return;
     };
     let pcap = yaml
@@ -675,10 +675,10 @@ fn mdns_agrees_with_suricata_verify() {
         .map(|p| case.join(p.trim()))
         .unwrap_or_else(|| case.join("input.pcap"));
     if !pcap.is_file() {
-        println!(
-            "mdns (suricata-verify): skipped: its capture {} is not in the corpus",
+        custos_test_support::skip(&format!(
+            "suricata-verify mdns: its capture {} is not in the corpus",
             pcap.display()
-        );
+        ));
         return;
     }
     let pkts = packets(&pcap, false);

@@ -26,7 +26,7 @@ pub fn corpus() -> Option<PathBuf> {
             dir.display()
         );
     }
-    eprintln!("skipped: shared corpus not found at {}", dir.display());
+    custos_test_support::skip(&format!("shared corpus not found at {}", dir.display()));
     None
 }
 
@@ -39,7 +39,7 @@ pub fn tshark_available() -> bool {
         if std::env::var_os("CUSTOS_REQUIRE_TSHARK").is_some_and(|v| v == "1") {
             panic!("tshark not found and CUSTOS_REQUIRE_TSHARK=1");
         }
-        eprintln!("skipped: tshark not found");
+        custos_test_support::skip("tshark not found");
     }
     ok
 }
