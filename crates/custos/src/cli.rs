@@ -270,7 +270,7 @@ pub struct DetectorArgs {
     #[arg(long, value_enum)]
     pub threshold_rule: Option<ThresholdArg>,
 
-    /// False-positive rate of the robust and log-normal rules [default: 0.0001].
+    /// False-positive rate of the robust and log-normal rules per packet [default: 0.00001].
     #[arg(long, value_name = "P")]
     pub fpr: Option<f64>,
 

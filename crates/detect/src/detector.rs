@@ -19,12 +19,12 @@ pub enum ThresholdChoice {
     /// Robust log-normal fit over the calibration window ([`Threshold::robust`]), at this
     /// false-positive rate.
     Robust {
-        /// Target false-positive rate (default 1e-4).
+        /// Target false-positive rate (default 1e-5).
         fpr: f64,
     },
     /// Log-normal fit over the calibration window, at this false-positive rate.
     LogNormal {
-        /// Target false-positive rate (default 1e-4).
+        /// Target false-positive rate (default 1e-5).
         fpr: f64,
     },
     /// The paper's φ·β over the output layer's training errors.
@@ -62,7 +62,7 @@ impl Default for DetectorConfig {
             features: FeatureConfig::default(),
             kitnet: KitNetConfig::default(),
             calibration: 5_000,
-            threshold: ThresholdChoice::Robust { fpr: 1e-4 },
+            threshold: ThresholdChoice::Robust { fpr: 1e-5 },
             explain_top: 3,
             warmup_ns: DEFAULT_WARMUP_NS,
         }

@@ -276,7 +276,7 @@ impl Default for KitsuneSettings {
             max_ae: k.max_ae,
             calibration: d.calibration,
             threshold_rule: ThresholdRuleSetting::Robust,
-            fpr: 1e-4,
+            fpr: 1e-5,
             beta: 1.0,
             warmup_seconds: d.warmup_ns as f64 / 1e9,
         }
