@@ -7,7 +7,8 @@ Reads OUTDIR/alerts.jsonl (the alerts a user sees: at most one per flow and seco
 --alert-every-packet), OUTDIR/stats.json and the labels `custos lab run` wrote (index, label,
 phase, attacker, time). Prints one JSON object: for each attack phase the alerts on its attack
 packets; alerts on benign packets before the first attack packet; alerts on benign packets
-after it; the packet time covered and the false alerts per hour of benign time; threshold.
+after it; the benign packet time in which alerts were possible (from stats.json's
+`detecting_from` to the first attack) and the false alerts per hour of it; the threshold.
 """
 import csv
 import json
@@ -43,9 +44,13 @@ def main():
     stats = json.load(open(f"{out}/stats.json"))
     det = stats.get("detector", {})
     span_h = (labels[-1][2] - labels[0][2]) / 3600 if labels else 0
+    # Benign time in which an alert was possible: from the first packet checked for attacks
+    # (after online training and calibration, or a model's warm-up) to the first attack.
+    start = (det.get("detecting_from") or {}).get("packet")
+    end = first_attack - 1 if attack_idx else len(labels) - 1
     benign_h = (
-        (labels[first_attack - 1][2] - labels[0][2]) / 3600 if first_attack > 0 else 0
-    ) if attack_idx else span_h
+        (labels[end][2] - labels[start][2]) / 3600 if start is not None and end > start else 0
+    )
     print(json.dumps({
         "run": name,
         "packets": len(labels),
@@ -54,6 +59,8 @@ def main():
         "phases_missed": sorted(p for p, n in phases.items() if n == 0),
         "alerts_before_first_attack": pre,
         "alerts_on_benign_after_first_attack": benign_after,
+        "detecting_from_packet": start,
+        "benign_hours_checked": round(benign_h, 3),
         "false_alerts_per_benign_hour": round(pre / benign_h, 2) if benign_h > 0 else None,
         "threshold": (det.get("threshold") or {}).get("value"),
         "warning": det.get("warning"),

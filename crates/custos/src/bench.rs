@@ -100,7 +100,7 @@ impl Detector for Timed {
         if !p.decoded.is_empty() {
             match self.inner.inner().stage() {
                 Stage::FeatureMapping | Stage::Training => ph.train += 1,
-                Stage::Calibrating | Stage::Detecting => {
+                Stage::Calibrating | Stage::WarmingUp | Stage::Detecting => {
                     ph.exec_start.get_or_insert_with(Instant::now);
                     ph.exec += 1;
                 }

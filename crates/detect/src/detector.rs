@@ -78,6 +78,8 @@ pub enum Stage {
     Training,
     /// Scoring the calibration window.
     Calibrating,
+    /// Scoring with a loaded model while its statistics fill (no alerts yet).
+    WarmingUp,
     /// Scoring and alerting.
     Detecting,
 }
@@ -259,7 +261,7 @@ impl KitsuneDetector {
              NORMAL.pcap -o model.json`, then `--model model.json`), or lower --fm-grace, \
              --ad-grace and --calibration";
         match self.stage() {
-            Stage::Detecting => None,
+            Stage::Detecting | Stage::WarmingUp => None,
             Stage::FeatureMapping | Stage::Training => Some(format!(
                 "no packet was checked for attacks: all {} packets were used to train \
                  (online training needs {training} = --fm-grace {} + --ad-grace {} + 1, then \
@@ -334,7 +336,11 @@ impl KitsuneDetector {
                 self.warmup_packets += u64::from(warming);
                 Verdict {
                     score,
-                    stage: Stage::Detecting,
+                    stage: if warming {
+                        Stage::WarmingUp
+                    } else {
+                        Stage::Detecting
+                    },
                     alert: !warming && t.exceeded(score),
                 }
             }

@@ -3,7 +3,7 @@
 use crate::alerts::{AlertQueue, Evidence, Signature};
 use crate::detector::{Detector, DetectorError, PacketView};
 use crate::error::EngineError;
-use custos_detect::{DetectorConfig, KitsuneDetector, KitsuneModel};
+use custos_detect::{DetectorConfig, KitsuneDetector, KitsuneModel, Stage};
 use serde_json::json;
 use std::path::Path;
 
@@ -21,6 +21,8 @@ const SIGNATURE: Signature<'static> = Signature {
 pub struct Kitsune {
     det: KitsuneDetector,
     max_score: f64,
+    /// Index and time of the first packet that could raise an alert.
+    detecting_from: Option<(u64, i64)>,
 }
 
 impl Kitsune {
@@ -29,6 +31,7 @@ impl Kitsune {
         Kitsune {
             det: KitsuneDetector::new(cfg),
             max_score: 0.0,
+            detecting_from: None,
         }
     }
 
@@ -57,6 +60,7 @@ impl Kitsune {
         Ok(Kitsune {
             det,
             max_score: 0.0,
+            detecting_from: None,
         })
     }
 
@@ -80,6 +84,14 @@ impl Detector for Kitsune {
     }
 
     fn warning(&self) -> Option<String> {
+        if self.det.warmup_packets() > 0 && self.detecting_from.is_none() {
+            return Some(format!(
+                "no packet was checked for attacks: all {} scored packets fell in the model's \
+                 warm-up (--warmup, seconds of packet time from the first packet); give a longer \
+                 capture or a shorter --warmup",
+                self.det.warmup_packets()
+            ));
+        }
         self.det.not_detecting().or_else(|| {
             self.det
                 .threshold()
@@ -95,6 +107,9 @@ impl Detector for Kitsune {
         let v = self.det.packet(p.meta.ts, p.meta.frame_len, p.decoded);
         if v.score > self.max_score {
             self.max_score = v.score;
+        }
+        if v.stage == Stage::Detecting && self.detecting_from.is_none() {
+            self.detecting_from = Some((p.run_index, p.meta.ts));
         }
         if v.alert && alerts.admit(p) {
             let evidence = Evidence {
@@ -116,6 +131,10 @@ impl Detector for Kitsune {
             "executed_packets": k.executed,
             "skipped_empty_frames": self.det.skipped_empty(),
             "warmup_packets": self.det.warmup_packets(),
+            "detecting_from": self.detecting_from.map(|(packet, ts)| json!({
+                "packet": packet,
+                "timestamp": custos_output::time::eve_time(ts),
+            })),
             "autoencoders": k.map.len(),
             "feature_map": k.map,
             "threshold": self.det.threshold(),
