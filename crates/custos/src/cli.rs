@@ -72,11 +72,20 @@ pub enum Command {
     /// The capture is read from the page cache and nothing is written; the result is one JSON
     /// line. With --detector, its training and scoring speeds are measured separately.
     Bench(BenchArgs),
-    /// Create an Ed25519 signing key for evidence logs (C2SP signed-note key format).
+    /// Create a signing key: for evidence logs, or with --model for models
     ///
-    /// Writes PREFIX.skey (private: keep it on the sensor, mode 0600) and PREFIX.vkey (public:
-    /// give it to investigators, who verify logs and case bundles with it).
+    /// Evidence (Ed25519, C2SP signed-note format): writes PREFIX.skey (private: keep it on the
+    /// sensor, mode 0600) and PREFIX.vkey (public: give it to investigators, who verify logs and
+    /// case bundles with it). Models (--model; ECDSA P-256, as OpenSSF model-signing's key mode):
+    /// writes PREFIX.pem (private, mode 0600) and PREFIX.pub (public: give it to every sensor
+    /// that loads your models, as --trust).
+    #[command(
+        after_help = "Examples:\n  custos keygen --name custos.example.org/sensor-1 -o sensor\n  custos keygen --model -o model-signer"
+    )]
     Keygen(KeygenArgs),
+    /// Sign and verify model directories (OpenSSF model-signing format)
+    #[command(subcommand)]
+    Model(ModelCommand),
     /// Verify a case bundle or an evidence log offline
     ///
     /// Needs nothing but the sensor's public key: a case bundle (CASEDIR), or an evidence log (--log: recompute the whole Merkle tree, check every tile, the signed
@@ -171,11 +180,52 @@ pub enum SummaryFormatArg {
 #[derive(Debug, Args)]
 pub struct KeygenArgs {
     /// Key name; it becomes the evidence log's origin line (e.g. `custos.example.org/sensor-1`).
+    #[arg(long, required_unless_present = "model", conflicts_with = "model")]
+    pub name: Option<String>,
+    /// A model-signing key (ECDSA P-256 PEM: PREFIX.pem and PREFIX.pub) instead of an
+    /// evidence key.
     #[arg(long)]
-    pub name: String,
-    /// Output prefix: writes PREFIX.skey and PREFIX.vkey.
+    pub model: bool,
+    /// Output prefix: writes PREFIX.skey and PREFIX.vkey (PREFIX.pem and PREFIX.pub with
+    /// --model). Existing files are never overwritten.
     #[arg(short, long, value_name = "PREFIX")]
     pub output: PathBuf,
+}
+
+/// `custos model` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Sign a model directory: writes MODEL/model.sig (a Sigstore bundle whose in-toto
+    /// statement lists the SHA-256 of every file of the directory). The reference tool
+    /// verifies it: `model_signing verify key --public_key K.pub --signature MODEL/model.sig MODEL`.
+    #[command(after_help = "Example:\n  custos model sign model/ --key model-signer.pem")]
+    Sign(ModelSignArgs),
+    /// Verify a model directory's signature against trusted public keys: every file must be
+    /// the one signed, none added or removed. Exit status 0 verified, 1 refused, 2 error.
+    #[command(after_help = "Example:\n  custos model verify model/ --trust model-signer.pub")]
+    Verify(ModelVerifyArgs),
+}
+
+/// Arguments of `custos model sign`.
+#[derive(Debug, Args)]
+pub struct ModelSignArgs {
+    /// The model directory.
+    #[arg(value_name = "MODEL")]
+    pub dir: PathBuf,
+    /// The private key (`.pem` from `custos keygen --model`, or any P-256 PEM key).
+    #[arg(long, value_name = "KEY.pem")]
+    pub key: PathBuf,
+}
+
+/// Arguments of `custos model verify`.
+#[derive(Debug, Args)]
+pub struct ModelVerifyArgs {
+    /// The model directory.
+    #[arg(value_name = "MODEL")]
+    pub dir: PathBuf,
+    /// Public keys of trusted signers (`.pub`); repeat the option for several.
+    #[arg(long = "trust", value_name = "KEY.pub", required = true)]
+    pub trust: Vec<PathBuf>,
 }
 
 /// Arguments of `custos verify`.

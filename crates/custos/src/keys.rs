@@ -17,7 +17,10 @@ use std::path::Path;
 /// # Errors
 /// Existing key files (never overwritten), I/O errors.
 pub fn keygen(a: KeygenArgs) -> anyhow::Result<Outcome> {
-    let (skey, vkey) = custos_evidence::generate_key(&a.name).context("cannot generate a key")?;
+    let Some(name) = a.name.as_deref() else {
+        bail!("an evidence key needs --name (or give --model for a model-signing key)");
+    };
+    let (skey, vkey) = custos_evidence::generate_key(name).context("cannot generate a key")?;
     let sk_path = a.output.with_extension("skey");
     let vk_path = a.output.with_extension("vkey");
     for p in [&sk_path, &vk_path] {

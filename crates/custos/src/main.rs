@@ -8,6 +8,7 @@ mod bench;
 mod cli;
 mod config;
 mod keys;
+mod model;
 mod summary;
 mod train;
 
@@ -49,7 +50,10 @@ fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {
         cli::Command::Train(args) => train::run(args),
         cli::Command::Summary(args) => summary::run(&args),
         cli::Command::Bench(args) => bench::run(args),
+        cli::Command::Keygen(args) if args.model => model::keygen(&args),
         cli::Command::Keygen(args) => keys::keygen(args),
+        cli::Command::Model(cli::ModelCommand::Sign(args)) => model::sign(&args),
+        cli::Command::Model(cli::ModelCommand::Verify(args)) => model::verify(&args),
         cli::Command::Verify(args) => keys::verify(args),
         cli::Command::Case(cli::CaseCommand::Export(args)) => keys::case_export(args),
         cli::Command::Lab(cmd) => match custos_lab::run(cmd)? {
