@@ -53,10 +53,11 @@ pub enum Command {
     ///
     /// Kitsune: the first --fm-grace packets learn the feature map, the next --ad-grace train
     /// the autoencoders, the next --calibration packets (assumed benign) set the alert
-    /// threshold. Writes only the model file (canonical JSON with its SHA-256), no scores or
-    /// alerts; `analyze --model` uses it.
+    /// threshold. Writes a model directory (the model as canonical JSON with its SHA-256, a
+    /// model card, the training settings), no scores or alerts; sign it (--sign, or
+    /// `custos model sign`) and `analyze --model DIR --trust KEY.pub` uses it.
     #[command(
-        after_help = "Example:\n  custos train --detector kitsune normal-day.pcap -o model.json\n  custos analyze today.pcap -o out/ --model model.json"
+        after_help = "Example:\n  custos keygen --model -o signer\n  custos train --detector kitsune normal-day.pcap -o model/ --sign signer.pem\n  custos analyze today.pcap -o out/ --model model/ --trust signer.pub"
     )]
     Train(TrainArgs),
     /// Print the summary of an earlier analysis (what an analyst reads first)
@@ -442,10 +443,22 @@ pub struct AnalyzeArgs {
     #[command(flatten)]
     pub detect: DetectorArgs,
 
-    /// Score with this trained model (from `custos train`) instead of training online.
-    /// Refused if corrupt, modified, or made for other features. One file per option.
-    #[arg(long, value_name = "FILE")]
+    /// Score with this trained model directory (from `custos train`) instead of training
+    /// online. Loaded only when signed by a key given with --trust (`custos model sign`);
+    /// refused if unsigned, modified, signed by another key, corrupt, or made for other
+    /// features. One directory per option.
+    #[arg(long, value_name = "MODEL")]
     pub model: Vec<PathBuf>,
+
+    /// Public key (`.pub` from `custos keygen --model`) of a signer whose models are loaded;
+    /// repeat the option for several.
+    #[arg(long = "trust", value_name = "KEY.pub")]
+    pub trust: Vec<PathBuf>,
+
+    /// Load a model without a trusted signature (for research); recorded in stats.json and
+    /// in every alert.
+    #[arg(long)]
+    pub allow_unsigned_model: bool,
 
     /// Log every alert as evidence in this tamper-evident log (created if missing), with a
     /// pcap excerpt of its flow; a signed checkpoint is published at the end. Needs --key.
@@ -484,13 +497,20 @@ pub struct TrainArgs {
     #[arg(value_name = "CAPTURE", required = true)]
     pub captures: Vec<PathBuf>,
 
-    /// Where to write the model (JSON). An existing file is refused unless --force.
-    #[arg(short, long, value_name = "FILE")]
+    /// The model directory to write: the model (kitsune-model.json), its model card
+    /// (model-card.md and .json) and the training settings (training.json). An existing,
+    /// non-empty directory is refused unless --force.
+    #[arg(short, long, value_name = "MODEL")]
     pub output: PathBuf,
 
-    /// Replace an existing model file.
+    /// Replace the files of an existing model directory.
     #[arg(long)]
     pub force: bool,
+
+    /// Sign the model directory with this key (`.pem` from `custos keygen --model`), as
+    /// `custos model sign` does.
+    #[arg(long, value_name = "KEY.pem")]
+    pub sign: Option<PathBuf>,
 
     /// Detection options (--detector is required).
     #[command(flatten)]

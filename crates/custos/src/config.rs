@@ -126,6 +126,8 @@ pub fn analyze_config(a: &AnalyzeArgs) -> anyhow::Result<EngineConfig> {
     if !a.model.is_empty() {
         refuse_training_options(&a.detect)?;
     }
+    cfg.detect.trust.extend(a.trust.iter().cloned());
+    cfg.detect.allow_unsigned_model |= a.allow_unsigned_model;
     match a.model.as_slice() {
         [] => {}
         [one] => cfg.detect.kitsune.model = Some(one.clone()),

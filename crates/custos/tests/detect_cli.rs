@@ -103,63 +103,77 @@ fn default_mode_alerts_are_explained_eve_records_in_attack_phases() {
 fn trained_model_is_kept_reused_and_refused_when_damaged() {
     let Some(shared) = shared() else { return };
     let dir = shared.join("reference/kitsune");
+    let pcap = dir.join("iotlab-dev.pcap");
     let work = tempfile::tempdir().unwrap();
-    let model = work.path().join("model.json");
-    let r = run(&[
-        os("train"),
-        os("--detector"),
-        os("kitsune"),
-        dir.join("iotlab-dev.pcap").as_os_str(),
-        os("-o"),
-        model.as_os_str(),
-        os("--fm-grace"),
-        os("1000"),
-        os("--ad-grace"),
-        os("10000"),
-        os("--calibration"),
-        os("5000"),
-    ]);
+    let signer = work.path().join("signer");
+    assert!(
+        run(&[os("keygen"), os("--model"), os("-o"), signer.as_os_str()])
+            .status
+            .success()
+    );
+    let (pem, public) = (signer.with_extension("pem"), signer.with_extension("pub"));
+    let train = |out: &Path| {
+        run(&[
+            os("train"),
+            os("--detector"),
+            os("kitsune"),
+            pcap.as_os_str(),
+            os("-o"),
+            out.as_os_str(),
+            os("--sign"),
+            pem.as_os_str(),
+        ])
+    };
+    let model = work.path().join("model");
+    let r = train(&model);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    let text = std::fs::read_to_string(&model).unwrap();
+    for f in [
+        "kitsune-model.json",
+        "model-card.md",
+        "model-card.json",
+        "training.json",
+        "model.sig",
+    ] {
+        assert!(
+            model.join(f).is_file(),
+            "{f} missing from the model directory"
+        );
+    }
+    let text = std::fs::read_to_string(model.join("kitsune-model.json")).unwrap();
     let file: serde_json::Value = serde_json::from_str(&text).unwrap();
     let hash = file["sha256"].as_str().unwrap().to_string();
     assert_eq!(file["model"]["training"]["packets"], 16_001);
     assert!(file["model"]["threshold"]["value"].as_f64().unwrap() > 0.0);
 
-    // Training again gives the same bytes: the model is canonical.
-    let model2 = work.path().join("model2.json");
-    assert!(run(&[
-        os("train"),
-        os("--detector"),
-        os("kitsune"),
-        dir.join("iotlab-dev.pcap").as_os_str(),
-        os("-o"),
-        model2.as_os_str(),
-        os("--fm-grace"),
-        os("1000"),
-        os("--ad-grace"),
-        os("10000"),
-        os("--calibration"),
-        os("5000")
-    ])
-    .status
-    .success());
+    // Training again gives the same model bytes: the model is canonical.
+    let model2 = work.path().join("model2");
+    assert!(train(&model2).status.success());
     assert_eq!(
-        std::fs::read(&model).unwrap(),
-        std::fs::read(&model2).unwrap()
+        std::fs::read(model.join("kitsune-model.json")).unwrap(),
+        std::fs::read(model2.join("kitsune-model.json")).unwrap()
     );
 
-    let out = work.path().join("out");
-    let r = run(&[
-        os("analyze"),
-        dir.join("iotlab-dev.pcap").as_os_str(),
-        os("-o"),
-        out.as_os_str(),
-        os("--quiet"),
+    let analyze = |name: &str, extra: &[&OsStr]| {
+        let out = work.path().join(name);
+        let mut args = vec![
+            os("analyze"),
+            pcap.as_os_str(),
+            os("-o"),
+            out.as_os_str(),
+            os("--quiet"),
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let trusted = [
         os("--model"),
         model.as_os_str(),
-    ]);
+        os("--trust"),
+        public.as_os_str(),
+    ];
+    let r = analyze("out", &trusted);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let out = work.path().join("out");
     let first = std::fs::read_to_string(out.join("scores.csv"))
         .unwrap()
         .lines()
@@ -174,54 +188,114 @@ fn trained_model_is_kept_reused_and_refused_when_damaged() {
     let a: serde_json::Value =
         serde_json::from_str(alerts.lines().next().expect("alerts")).unwrap();
     assert_eq!(a["custos"]["model_sha256"], hash.as_str());
+    let sig = &a["custos"]["model_signature"];
+    assert_eq!(sig["signed"], true);
+    assert_eq!(sig["statement_sha256"].as_str().unwrap().len(), 64);
+    let pem_text = std::fs::read(&public).unwrap();
+    assert_eq!(sig["signer_key_hint"], sha256_hex(&pem_text).as_str());
 
-    // One changed digit: refused, exit 2, message names the file and the hash mismatch.
-    let bad = work.path().join("bad.json");
+    // Without --trust, with another signer's key, as a bare file or after any change:
+    // refused, exit 2.
+    let refused = |name: &str, extra: &[&OsStr], says: &str| {
+        let r = analyze(name, extra);
+        assert_eq!(r.status.code(), Some(2), "{name} accepted");
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(err.contains(says), "{name}: {err}");
+    };
+    refused("o1", &[os("--model"), model.as_os_str()], "no trusted key");
+    let other = work.path().join("other");
+    assert!(
+        run(&[os("keygen"), os("--model"), os("-o"), other.as_os_str()])
+            .status
+            .success()
+    );
+    let other_pub = other.with_extension("pub");
+    refused(
+        "o2",
+        &[
+            os("--model"),
+            model.as_os_str(),
+            os("--trust"),
+            other_pub.as_os_str(),
+        ],
+        "cannot use model",
+    );
+    let bare = model.join("kitsune-model.json");
+    refused(
+        "o3",
+        &[
+            os("--model"),
+            bare.as_os_str(),
+            os("--trust"),
+            public.as_os_str(),
+        ],
+        "a single model file",
+    );
+    let card = model2.join("model-card.md");
+    let mut c = std::fs::read(&card).unwrap();
+    c[10] ^= 1;
+    std::fs::write(&card, c).unwrap();
+    refused(
+        "o4",
+        &[
+            os("--model"),
+            model2.as_os_str(),
+            os("--trust"),
+            public.as_os_str(),
+        ],
+        "model-card.md",
+    );
+
+    // Unsigned models load only when allowed, and say so; the model file itself is still
+    // checked: one changed digit or a cut is refused, naming the file.
+    let bad = work.path().join("bad");
+    std::fs::create_dir(&bad).unwrap();
     let pos = text.find("\"w\":[").unwrap() + 8;
     let mut bytes = text.clone().into_bytes();
     bytes[pos] = if bytes[pos] == b'1' { b'2' } else { b'1' };
-    std::fs::write(&bad, &bytes).unwrap();
-    let r = run(&[
-        os("analyze"),
-        dir.join("iotlab-dev.pcap").as_os_str(),
-        os("-o"),
-        work.path().join("o2").as_os_str(),
-        os("--quiet"),
-        os("--model"),
-        bad.as_os_str(),
-    ]);
+    std::fs::write(bad.join("kitsune-model.json"), &bytes).unwrap();
+    let unsigned = [os("--model"), bad.as_os_str(), os("--allow-unsigned-model")];
+    let r = analyze("o5", &unsigned);
     assert_eq!(r.status.code(), Some(2));
     let err = String::from_utf8_lossy(&r.stderr);
     assert!(
-        err.contains("bad.json") && (err.contains("hash mismatch") || err.contains("corrupt")),
+        err.contains("kitsune-model.json")
+            && (err.contains("hash mismatch") || err.contains("corrupt")),
         "{err}"
     );
-
-    // Truncated: refused.
-    std::fs::write(&bad, &text.as_bytes()[..text.len() / 2]).unwrap();
-    let r = run(&[
-        os("analyze"),
-        dir.join("iotlab-dev.pcap").as_os_str(),
-        os("-o"),
-        work.path().join("o3").as_os_str(),
-        os("--quiet"),
-        os("--model"),
-        bad.as_os_str(),
-    ]);
+    std::fs::write(
+        bad.join("kitsune-model.json"),
+        &text.as_bytes()[..text.len() / 2],
+    )
+    .unwrap();
+    let r = analyze("o6", &unsigned);
     assert_eq!(r.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&r.stderr).contains("truncated"));
+    std::fs::write(bad.join("kitsune-model.json"), &text).unwrap();
+    let r = analyze("o7", &unsigned);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let stats: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(work.path().join("o7/stats.json")).unwrap()).unwrap();
+    assert_eq!(stats["detector"]["model_signature"]["signed"], false);
 
     // Made for other features (compat mode): refused.
-    let r = run(&[
-        os("analyze"),
-        dir.join("iotlab-dev.pcap").as_os_str(),
-        os("-o"),
-        work.path().join("o4").as_os_str(),
-        os("--quiet"),
-        os("--model"),
-        model.as_os_str(),
-        os("--kitsune-compat"),
-    ]);
-    assert_eq!(r.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&r.stderr).contains("model was made for"));
+    refused(
+        "o8",
+        &[
+            os("--model"),
+            model.as_os_str(),
+            os("--trust"),
+            public.as_os_str(),
+            os("--kitsune-compat"),
+        ],
+        "model was made for",
+    );
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
 }

@@ -298,7 +298,7 @@ fn detector_settings_that_cannot_work_are_refused() {
         assert!(stderr(&r).contains(says), "{args:?}: {}", stderr(&r));
     }
     // A model fixes training and threshold: options that would change them are refused.
-    let model = tmp.path().join("m.json");
+    let model = tmp.path().join("m");
     let m = model.to_str().unwrap();
     let t = custos(&[&["train", &s, "-o", m][..], &KITSUNE].concat());
     assert!(t.status.success(), "{}", stderr(&t));
@@ -332,7 +332,17 @@ fn detector_settings_that_cannot_work_are_refused() {
     let forced = custos(&[&["train", &s, "-o", m, "--force"][..], &KITSUNE].concat());
     assert!(forced.status.success(), "{}", stderr(&forced));
     // With a model, counts are this run's.
-    let r = custos(&["analyze", &s, "-o", o, "-q", "--model", m]);
+    let r = custos(&[
+        "analyze",
+        &s,
+        "-o",
+        o,
+        "-q",
+        "--force",
+        "--model",
+        m,
+        "--allow-unsigned-model",
+    ]);
     assert!(r.status.success(), "{}", stderr(&r));
     let stats: serde_json::Value =
         serde_json::from_slice(&std::fs::read(Path::new(o).join("stats.json")).unwrap()).unwrap();
@@ -347,7 +357,7 @@ fn a_loaded_model_warms_up_before_it_alerts() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let model = tmp.path().join("m.json");
+    let model = tmp.path().join("m");
     let m = model.to_str().unwrap();
     // The defaults train and calibrate on the capture's benign first 16 001 packets.
     let t = custos(&["train", "--detector", "kitsune", &pcap, "-o", m]);
@@ -362,6 +372,7 @@ fn a_loaded_model_warms_up_before_it_alerts() {
             "-q",
             "--model",
             m,
+            "--allow-unsigned-model",
             "--warmup",
             warmup,
         ]);

@@ -6,7 +6,7 @@ use crate::keys::packet_flow_key;
 use custos_decode::{Decoded, Transport};
 use custos_flow::community_id_v1;
 use custos_output::time::eve_time;
-use custos_output::{Alert, AlertContext, AlertInfo};
+use custos_output::{Alert, AlertContext, AlertInfo, ModelSignature};
 use rustc_hash::FxHashMap;
 
 /// What fired, for [`AlertQueue::raise`].
@@ -55,18 +55,28 @@ pub struct AlertQueue {
     /// Per detector: last alert time per flow (Community ID or MAC pair).
     last: Vec<FxHashMap<String, i64>>,
     pending: Vec<Alert>,
+    /// Per detector: the signature of the model it loaded.
+    signatures: Vec<Option<ModelSignature>>,
 }
 
 impl AlertQueue {
     /// A queue for `detectors` detectors; `files` names the inputs.
     pub fn new(files: Vec<String>, detectors: usize, every_packet: bool) -> Self {
         AlertQueue {
+            signatures: vec![None; detectors],
             files,
             every_packet,
             current: 0,
             counts: vec![AlertCounts::default(); detectors],
             last: vec![FxHashMap::default(); detectors],
             pending: Vec::new(),
+        }
+    }
+
+    /// Records the signature of detector `i`'s model, cited by each of its alerts.
+    pub fn set_model_signature(&mut self, i: usize, signature: Option<ModelSignature>) {
+        if let Some(slot) = self.signatures.get_mut(i) {
+            *slot = signature;
         }
     }
 
@@ -195,6 +205,7 @@ impl AlertQueue {
             score: evidence.score,
             threshold: evidence.threshold.filter(|t| t.is_finite()),
             model_sha256: model_sha256.map(str::to_string),
+            model_signature: self.signatures.get(self.current).cloned().flatten(),
             explanation: evidence.explanation,
             evidence_leaf: None,
         }

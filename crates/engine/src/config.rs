@@ -211,6 +211,11 @@ pub struct DetectSettings {
     pub detectors: Vec<String>,
     /// Kitsune's settings (`[detect.kitsune]`).
     pub kitsune: KitsuneSettings,
+    /// Public keys (`.pub`, P-256 PEM) of the signers whose models are loaded (`--trust`).
+    pub trust: Vec<PathBuf>,
+    /// Load models without a trusted signature (`--allow-unsigned-model`, for research);
+    /// recorded in stats.json and in every alert.
+    pub allow_unsigned_model: bool,
 }
 
 /// The threshold rule of a detector.

@@ -54,6 +54,12 @@ pub trait Detector: Send {
         None
     }
 
+    /// The signature of the saved model it runs (checked when it was loaded), cited by each
+    /// of its alerts; `None` when it runs no saved model.
+    fn model_signature(&self) -> Option<custos_output::ModelSignature> {
+        None
+    }
+
     /// True when it gives every packet a score (a `scores.csv` column).
     fn scores_packets(&self) -> bool {
         false

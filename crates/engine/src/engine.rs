@@ -2,7 +2,7 @@
 
 use crate::config::{AppSettings, EngineConfig};
 use crate::detector::Detector;
-use crate::detectors::Kitsune;
+use crate::detectors::{Kitsune, ModelTrust};
 use crate::error::EngineError;
 use crate::evidence::{EvidenceSink, LiveEvidence};
 use crate::outdir::OutputDir;
@@ -68,7 +68,10 @@ impl Engine {
             let k = &config.detect.kitsune;
             let cfg = k.detector_config()?;
             detectors.push(Box::new(match &k.model {
-                Some(path) => Kitsune::with_model(cfg, path)?,
+                Some(path) => {
+                    let trust = ModelTrust::from_settings(&config.detect)?;
+                    Kitsune::with_model(cfg, path, &trust)?
+                }
                 None => Kitsune::new(cfg),
             }));
         }
@@ -170,11 +173,14 @@ impl Engine {
                 .map(|d| d.name().to_string())
                 .collect(),
         };
-        let alerts = AlertQueue::new(
+        let mut alerts = AlertQueue::new(
             names.clone(),
             detectors.len(),
             cfg.output.alert_every_packet,
         );
+        for (i, d) in detectors.iter().enumerate() {
+            alerts.set_model_signature(i, d.model_signature());
+        }
         let host = HostStage::new(inventory, findings, detectors, alerts, live);
         let total = opened.total_bytes(&source);
         let started = Instant::now();

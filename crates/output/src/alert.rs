@@ -67,6 +67,19 @@ pub struct AlertInfo {
     pub severity: u8,
 }
 
+/// The signature of a model a detector loaded: what an alert and its evidence leaf cite.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelSignature {
+    /// False when the model was loaded unsigned (`--allow-unsigned-model`, for research).
+    pub signed: bool,
+    /// SHA-256 of the signed in-toto statement (the DSSE payload) that lists the model's files.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub statement_sha256: Option<String>,
+    /// The signer's key hint (SHA-256 of its PEM public key).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub signer_key_hint: Option<String>,
+}
+
 /// `custos.*` of an alert: which detector, where in the input, how sure.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AlertContext {
@@ -82,6 +95,9 @@ pub struct AlertContext {
     pub threshold: Option<f64>,
     /// SHA-256 of the model the detector ran, when it ran a saved model.
     pub model_sha256: Option<String>,
+    /// Who signed the saved model, when the detector ran one (absent for online training).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub model_signature: Option<ModelSignature>,
     /// Why it fired (detector specific).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub explanation: Option<serde_json::Value>,

@@ -2,8 +2,10 @@
 
 use crate::alerts::{AlertQueue, Evidence, Signature};
 use crate::detector::{Detector, DetectorError, PacketView};
+use crate::detectors::ModelTrust;
 use crate::error::EngineError;
 use custos_detect::{DetectorConfig, KitsuneDetector, KitsuneModel, Stage};
+use custos_output::ModelSignature;
 use serde_json::json;
 use std::path::Path;
 
@@ -23,7 +25,12 @@ pub struct Kitsune {
     max_score: f64,
     /// Index and time of the first packet that could raise an alert.
     detecting_from: Option<(u64, i64)>,
+    /// The loaded model's signature.
+    signature: Option<ModelSignature>,
 }
+
+/// The model file in a Kitsune model directory.
+pub const MODEL_FILE: &str = "kitsune-model.json";
 
 impl Kitsune {
     /// Kitsune training online with `cfg`.
@@ -32,35 +39,41 @@ impl Kitsune {
             det: KitsuneDetector::new(cfg),
             max_score: 0.0,
             detecting_from: None,
+            signature: None,
         }
     }
 
-    /// Kitsune scoring with a trained model file (refused if corrupt, modified or made for
-    /// other features).
+    /// Kitsune scoring with the trained model in the model directory `dir` ([`MODEL_FILE`]),
+    /// loaded only as `trust` allows (signed by a trusted key, or unsigned models allowed);
+    /// refused if corrupt, modified or made for other features.
     ///
     /// # Errors
-    /// The model cannot be used.
-    pub fn with_model(cfg: DetectorConfig, path: &Path) -> Result<Self, EngineError> {
-        let context = || format!("cannot use model {}", path.display());
-        let model = KitsuneModel::load(path).map_err(|source| EngineError::Model {
-            context: context(),
-            source,
+    /// The model cannot be used; the message names the directory and the reason.
+    pub fn with_model(
+        cfg: DetectorConfig,
+        dir: &Path,
+        trust: &ModelTrust,
+    ) -> Result<Self, EngineError> {
+        let loaded = trust.load(dir, MODEL_FILE)?;
+        let path = dir.join(MODEL_FILE).display().to_string();
+        let context = || format!("cannot use model {}", dir.display());
+        let model = KitsuneModel::from_file_bytes(&loaded.bytes, &path).map_err(|source| {
+            EngineError::Model {
+                context: context(),
+                source,
+            }
         })?;
-        let mut det = KitsuneDetector::from_model(
-            model,
-            cfg.features,
-            cfg.explain_top,
-            &path.display().to_string(),
-        )
-        .map_err(|source| EngineError::Model {
-            context: context(),
-            source,
-        })?;
+        let mut det = KitsuneDetector::from_model(model, cfg.features, cfg.explain_top, &path)
+            .map_err(|source| EngineError::Model {
+                context: context(),
+                source,
+            })?;
         det.set_warmup(cfg.warmup_ns);
         Ok(Kitsune {
             det,
             max_score: 0.0,
             detecting_from: None,
+            signature: Some(loaded.signature),
         })
     }
 
@@ -81,6 +94,10 @@ impl Detector for Kitsune {
 
     fn scores_packets(&self) -> bool {
         true
+    }
+
+    fn model_signature(&self) -> Option<ModelSignature> {
+        self.signature.clone()
     }
 
     fn warning(&self) -> Option<String> {
@@ -139,6 +156,7 @@ impl Detector for Kitsune {
             "feature_map": k.map,
             "threshold": self.det.threshold(),
             "model_sha256": self.det.model_sha256(),
+            "model_signature": self.signature,
             "max_score": self.max_score,
             "warning": self.warning(),
         }))

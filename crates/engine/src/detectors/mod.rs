@@ -1,5 +1,7 @@
 //! Built-in detectors.
 
 mod kitsune;
+mod trust;
 
-pub use kitsune::Kitsune;
+pub use kitsune::{Kitsune, MODEL_FILE};
+pub use trust::{LoadedModel, ModelTrust};
