@@ -365,7 +365,9 @@ impl KitsuneDetector {
             return;
         }
         self.threshold = match self.cfg.threshold {
-            ThresholdChoice::Robust { fpr } => Threshold::robust(&self.calibration, fpr),
+            ThresholdChoice::Robust { fpr } => {
+                Threshold::robust(&self.calibration, fpr, Some(self.kitnet.max_train_score))
+            }
             ThresholdChoice::LogNormal { fpr } => Threshold::log_normal(&self.calibration, fpr),
             ThresholdChoice::PhiBeta { .. } => return,
         };

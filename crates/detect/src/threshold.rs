@@ -51,6 +51,13 @@ pub enum ThresholdRule {
         /// `(q(0.99) − q(0.9)) / (q(0.9) − q(0.5))` over the same ratio of a normal. Far above 1
         /// (see [`TAIL_WEIGHT_WARNING`]) the window likely holds attacks or unusual traffic.
         tail_weight: f64,
+        /// The largest score of the training phase (KitNET's φ), when known: window scores
+        /// above it are unlike anything trained on and are left out of the fit.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        training_max: Option<f64>,
+        /// Window scores left out of the fit for lying above `training_max`.
+        #[serde(default)]
+        excluded: u64,
     },
     /// The paper's rule: φ · β.
     PhiBeta {
@@ -70,6 +77,9 @@ pub enum RobustBasis {
     /// The window's tail is heavier than the fit: its own high quantile, extrapolated with
     /// the fitted scale.
     Quantile,
+    /// The window was contaminated (many scores above the training maximum) and the fit came
+    /// out higher than that maximum: capped at it, since the window's tail cannot be trusted.
+    TrainingMax,
 }
 
 /// A threshold on scores.
@@ -120,10 +130,20 @@ impl Threshold {
     /// same scale, `q(pa) + s·(Φ⁻¹(1 − fpr) − Φ⁻¹(pa))`; where that is higher, the window's tail
     /// is heavier than the fit says and the threshold follows the window (basis `quantile`).
     /// Both are equal on log-normal scores.
-    pub fn robust(scores: &[f64], fpr: f64) -> Option<Threshold> {
-        let mut logs: Vec<f64> = scores
-            .iter()
-            .filter(|s| **s > 0.0 && s.is_finite())
+    ///
+    /// With `training_max` (the largest score seen while training, KitNET's φ), window scores
+    /// above it — traffic unlike anything trained on, as attacks inside the window — are left
+    /// out of the fit and counted (`excluded`); on clean windows none are.
+    pub fn robust(scores: &[f64], fpr: f64, training_max: Option<f64>) -> Option<Threshold> {
+        let informative = scores.iter().filter(|s| **s > 0.0 && s.is_finite());
+        let limit = training_max.filter(|m| m.is_finite() && *m > 0.0);
+        let mut excluded = 0u64;
+        let mut logs: Vec<f64> = informative
+            .filter(|s| {
+                let keep = limit.is_none_or(|m| **s <= m);
+                excluded += u64::from(!keep);
+                keep
+            })
             .map(|s| s.ln())
             .collect();
         if logs.len() < MIN_INFORMATIVE {
@@ -144,11 +164,17 @@ impl Threshold {
         let (za, tail) = (normal_quantile(pa), q(pa));
         let fit = median + scale * z;
         let extrapolated = tail + scale * (z - za);
-        let (log_value, basis) = if extrapolated > fit {
+        let (mut log_value, mut basis) = if extrapolated > fit {
             (extrapolated, RobustBasis::Quantile)
         } else {
             (fit, RobustBasis::Fit)
         };
+        let total = (logs.len() as u64 + excluded) as f64;
+        if let Some(m) = limit {
+            if excluded as f64 > (EXCLUDED_WARNING * total).max(10.0) && log_value > m.ln() {
+                (log_value, basis) = (m.ln(), RobustBasis::TrainingMax);
+            }
+        }
         let above = logs.iter().filter(|l| **l > log_value).count() as u64;
         let (z90, z99) = (normal_quantile(0.9), normal_quantile(0.99));
         let body = q(0.9) - median;
@@ -167,21 +193,35 @@ impl Threshold {
                 basis,
                 above,
                 tail_weight,
+                training_max: limit,
+                excluded,
             },
         })
     }
 
-    /// A warning when the calibration window looks contaminated: its upper tail is far heavier
-    /// than its body ([`TAIL_WEIGHT_WARNING`]), as when attacks or rare traffic fall inside it.
+    /// A warning when the calibration window looks contaminated: more than a few of its scores
+    /// lie above everything seen in training ([`EXCLUDED_WARNING`]), or its upper tail is far
+    /// heavier than its body ([`TAIL_WEIGHT_WARNING`]) — as when attacks fall inside it.
     pub fn contamination_warning(&self) -> Option<String> {
         let ThresholdRule::Robust {
             samples,
             tail_weight,
+            excluded,
             ..
         } = self.rule
         else {
             return None;
         };
+        let total = samples + excluded;
+        if excluded as f64 > (EXCLUDED_WARNING * total as f64).max(10.0) {
+            return Some(format!(
+                "{excluded} of the {total} calibration scores ({:.1} %) lie above every score of \
+                 the training phase: the calibration window holds traffic unlike the training \
+                 traffic — attacks, or a change in the network. They were left out of the \
+                 threshold; check what happened there, and calibrate on traffic known to be normal",
+                100.0 * excluded as f64 / total as f64
+            ));
+        }
         (tail_weight > TAIL_WEIGHT_WARNING).then(|| {
             format!(
                 "the calibration window's highest scores are far above the rest (tail {tail_weight:.1}× \
@@ -204,6 +244,10 @@ impl Threshold {
         score > self.value
     }
 }
+
+/// Fraction of calibration scores above the training maximum beyond which the window is
+/// reported as contaminated (clean lab windows: at most 0.13 %, contaminated ones: 57 %).
+pub const EXCLUDED_WARNING: f64 = 0.01;
 
 /// Tail weight above which a calibration window is reported as possibly contaminated.
 pub const TAIL_WEIGHT_WARNING: f64 = 3.0;
@@ -234,6 +278,9 @@ impl std::fmt::Display for Threshold {
                 let how = match basis {
                     RobustBasis::Fit => "robust log-normal fit",
                     RobustBasis::Quantile => "extrapolated from the window's high quantile",
+                    RobustBasis::TrainingMax => {
+                        "capped at the training maximum (contaminated window)"
+                    }
                 };
                 write!(
                     f,
@@ -281,7 +328,7 @@ mod test {
     #[test]
     fn robust_equals_the_log_normal_on_log_normal_scores() {
         let s = log_normal_sample(-3.0, 0.5, 5000);
-        let r = Threshold::robust(&s, 1e-4).unwrap();
+        let r = Threshold::robust(&s, 1e-4, None).unwrap();
         let l = Threshold::log_normal(&s, 1e-4).unwrap();
         assert!((r.value.ln() - l.value.ln()).abs() < 0.02, "{r} vs {l}");
         assert!(r.contamination_warning().is_none());
@@ -296,7 +343,7 @@ mod test {
         s.extend(log_normal_sample(-25.0, 3.0, 1000));
         let max = s.iter().copied().fold(0.0, f64::max);
         let l = Threshold::log_normal(&s, 1e-4).unwrap();
-        let r = Threshold::robust(&s, 1e-4).unwrap();
+        let r = Threshold::robust(&s, 1e-4, None).unwrap();
         assert!(l.value > 20.0 * max, "the log-normal rule fails here: {l}");
         assert!(r.value > max && r.value < 3.0 * max, "{r}, max {max}");
     }
@@ -305,7 +352,7 @@ mod test {
     fn a_heavy_tail_falls_back_to_the_window_quantile() {
         let mut s = log_normal_sample(-3.0, 0.3, 4950);
         s.extend(log_normal_sample(0.0, 0.3, 50));
-        let r = Threshold::robust(&s, 1e-4).unwrap();
+        let r = Threshold::robust(&s, 1e-4, None).unwrap();
         assert!(
             matches!(r.rule, ThresholdRule::Robust { basis: RobustBasis::Quantile, above, .. } if above <= 1),
             "{r}"
@@ -318,15 +365,35 @@ mod test {
     fn a_contaminated_window_is_flagged() {
         let mut s = log_normal_sample(-3.0, 0.3, 4800);
         s.extend(std::iter::repeat_n(50.0, 200));
-        let r = Threshold::robust(&s, 1e-4).unwrap();
+        let r = Threshold::robust(&s, 1e-4, None).unwrap();
         assert!(r.contamination_warning().is_some(), "{r}");
     }
 
     #[test]
+    fn scores_above_the_training_maximum_are_left_out_and_reported() {
+        // A window that is mostly attack: without the training maximum the threshold lands
+        // above the attack; with it the benign part sets the threshold and the window is
+        // reported as contaminated.
+        let mut s = log_normal_sample(-3.0, 0.3, 2000);
+        s.extend(log_normal_sample(1.0, 1.0, 3000));
+        let blind = Threshold::robust(&s, 1e-5, None).unwrap();
+        assert!(blind.value > 10.0, "{blind}");
+        let r = Threshold::robust(&s, 1e-5, Some(0.5)).unwrap();
+        assert!(r.value <= 0.5, "{r}");
+        let w = r.contamination_warning().expect("a warning");
+        assert!(w.contains("unlike the training"), "{w}");
+        // A clean window loses nothing and raises no warning.
+        let clean = log_normal_sample(-3.0, 0.3, 5000);
+        let c = Threshold::robust(&clean, 1e-5, Some(0.5)).unwrap();
+        assert!(matches!(c.rule, ThresholdRule::Robust { excluded: 0, .. }));
+        assert!(c.contamination_warning().is_none());
+    }
+
+    #[test]
     fn robust_needs_informative_scores() {
-        assert!(Threshold::robust(&[0.0; 100], 1e-4).is_none());
-        assert!(Threshold::robust(&[f64::NAN, 1.0, 2.0], 1e-4).is_none());
-        let flat = Threshold::robust(&[0.5; 100], 1e-4).unwrap();
+        assert!(Threshold::robust(&[0.0; 100], 1e-4, None).is_none());
+        assert!(Threshold::robust(&[f64::NAN, 1.0, 2.0], 1e-4, None).is_none());
+        let flat = Threshold::robust(&[0.5; 100], 1e-4, None).unwrap();
         assert!(flat.value > 0.5 && flat.value < 0.6, "{flat}");
     }
 
