@@ -68,6 +68,17 @@ pub enum Command {
         after_help = "Examples:\n  custos summary out/\n  custos summary out/ --format md > report.md"
     )]
     Summary(SummaryArgs),
+    /// Evaluate a run's detectors against labels: metrics, plots and an HTML report
+    ///
+    /// Reads scores.csv, alerts.jsonl and stats.json of an `analyze` output folder and the
+    /// per-packet labels of its inputs (as `custos lab` writes them), and writes into REPORT:
+    /// metrics.json (ROC AUC, PR AUC, TPR at FPR 1e-4/1e-3/1e-2, per-phase AUC, recall and
+    /// detection delay, false alerts per benign hour, flow-level alert metrics), roc.svg/.png,
+    /// one score timeline per detector (svg/png) and report.html. See docs/evaluate.md.
+    #[command(
+        after_help = "Example:\n  custos analyze lab.pcap -o out/ --detector kitsune\n  custos evaluate out/ --labels lab.labels.csv -o report/ --skip-training"
+    )]
+    Evaluate(EvaluateArgs),
     /// Measure the engine's throughput on a capture
     ///
     /// The capture is read from the page cache and nothing is written; the result is one JSON
@@ -155,6 +166,28 @@ pub struct CaseExportArgs {
     /// Output directory for the bundle (must not exist or be empty).
     #[arg(short, long, value_name = "CASEDIR")]
     pub output: PathBuf,
+}
+
+/// Arguments of `custos evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Output folder of an `analyze` run with a detector.
+    #[arg(value_name = "OUTDIR")]
+    pub run: PathBuf,
+    /// Per-packet labels (`index,label,phase,…`) of each input of the run, in the run's input
+    /// order; repeat the option for several inputs.
+    #[arg(long = "labels", value_name = "LABELS.csv", required = true)]
+    pub labels: Vec<PathBuf>,
+    /// Directory for the report (created if missing).
+    #[arg(short, long, value_name = "REPORT")]
+    pub output: PathBuf,
+    /// Leave out the packets a detector trained on (and a model's warm-up), as Kitsune's
+    /// reference results are measured.
+    #[arg(long, conflicts_with = "skip")]
+    pub skip_training: bool,
+    /// Leave out the first N packets.
+    #[arg(long, value_name = "N")]
+    pub skip: Option<u64>,
 }
 
 /// Arguments of `custos summary`.

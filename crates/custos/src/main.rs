@@ -7,6 +7,7 @@ mod analyze;
 mod bench;
 mod cli;
 mod config;
+mod evaluate;
 mod keys;
 mod model;
 mod summary;
@@ -49,6 +50,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {
         cli::Command::Analyze(args) => analyze::run(*args),
         cli::Command::Train(args) => train::run(args),
         cli::Command::Summary(args) => summary::run(&args),
+        cli::Command::Evaluate(args) => evaluate::run(&args),
         cli::Command::Bench(args) => bench::run(args),
         cli::Command::Keygen(args) if args.model => model::keygen(&args),
         cli::Command::Keygen(args) => keys::keygen(args),

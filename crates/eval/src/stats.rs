@@ -1,0 +1,126 @@
+//! What evaluation needs from a run's `stats.json`: the inputs in order with their packet
+//! counts (to turn per-file packet numbers into run indices) and each detector's operating
+//! threshold and training length.
+
+use crate::EvalError;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// One input of the run (`files[]` of `stats.json`), in argument order.
+#[derive(Clone, Debug)]
+pub(crate) struct InputFile {
+    /// The path as the run was given it (alerts name their file by it).
+    pub path: String,
+    /// Packets read from it.
+    pub packets: u64,
+    /// Reading stopped early (`error` set): the labels may hold more rows than were read.
+    pub truncated: bool,
+}
+
+/// One detector's summary (`detector` or `detectors.<name>` of `stats.json`).
+#[derive(Clone, Debug)]
+pub(crate) struct DetectorStats {
+    /// Detector name.
+    pub name: String,
+    /// `threshold.value`, when the detector had one.
+    pub threshold: Option<f64>,
+    /// `trained_packets + warmup_packets`: the packets at the start of the run it scored
+    /// without alerting.
+    pub training: u64,
+}
+
+/// The parts of `stats.json` evaluation reads.
+#[derive(Clone, Debug)]
+pub(crate) struct RunStats {
+    /// `stats.json` itself (for errors).
+    pub path: PathBuf,
+    /// Inputs in order.
+    pub files: Vec<InputFile>,
+    /// Detectors: the single `detector` first, then `detectors` by name.
+    pub detectors: Vec<DetectorStats>,
+}
+
+impl RunStats {
+    /// Reads `dir/stats.json` (or `stats.json.zst`).
+    ///
+    /// # Errors
+    /// The file is missing, not JSON, or lacks `files[].path` / `files[].packets`.
+    pub fn read(dir: &Path) -> Result<Self, EvalError> {
+        let path = dir.join("stats.json");
+        let reader =
+            custos_output::open_output(dir, "stats.json").map_err(|e| EvalError::io(&path, e))?;
+        let v: Value = serde_json::from_reader(reader)
+            .map_err(|e| EvalError::invalid(&path, e.line() as u64, e.to_string()))?;
+        let files = v["files"]
+            .as_array()
+            .ok_or_else(|| EvalError::invalid(&path, 0, "no files array"))?
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let (Some(p), Some(packets)) = (f["path"].as_str(), f["packets"].as_u64()) else {
+                    return Err(EvalError::invalid(
+                        &path,
+                        0,
+                        format!("files[{i}] lacks path or packets"),
+                    ));
+                };
+                Ok(InputFile {
+                    path: p.to_string(),
+                    packets,
+                    truncated: !f["error"].is_null(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut detectors = Vec::new();
+        if let Some(d) = v.get("detector").filter(|d| d.is_object()) {
+            detectors.push(detector(d["name"].as_str().unwrap_or("score"), d));
+        }
+        if let Some(m) = v["detectors"].as_object() {
+            let mut named: Vec<(&String, &Value)> = m.iter().collect();
+            named.sort_by(|a, b| a.0.cmp(b.0));
+            detectors.extend(named.into_iter().map(|(k, d)| detector(k, d)));
+        }
+        Ok(RunStats {
+            path,
+            files,
+            detectors,
+        })
+    }
+
+    /// Packets read from all inputs.
+    pub fn packets(&self) -> u64 {
+        self.files.iter().map(|f| f.packets).sum()
+    }
+
+    /// Run index of the first packet of input `file`.
+    pub fn offset(&self, file: usize) -> u64 {
+        self.files.iter().take(file).map(|f| f.packets).sum()
+    }
+
+    /// The position of the input an alert names by `pcap_file` (the first input with that
+    /// path; the only input when there is one, whatever its name).
+    pub fn file_of(&self, pcap_file: &str) -> Option<usize> {
+        if self.files.len() == 1 {
+            return Some(0);
+        }
+        self.files.iter().position(|f| f.path == pcap_file)
+    }
+
+    /// The summary of detector `name`.
+    pub fn detector(&self, name: &str) -> Option<&DetectorStats> {
+        self.detectors.iter().find(|d| d.name == name)
+    }
+}
+
+/// One detector's summary from its `stats.json` object.
+fn detector(name: &str, d: &Value) -> DetectorStats {
+    let trained = d["trained_packets"].as_u64().unwrap_or(0);
+    let warmup = d["warmup_packets"].as_u64().unwrap_or(0);
+    DetectorStats {
+        name: name.to_string(),
+        threshold: d["threshold"]["value"]
+            .as_f64()
+            .or_else(|| d["threshold"].as_f64()),
+        training: trained.saturating_add(warmup),
+    }
+}
