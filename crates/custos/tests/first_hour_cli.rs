@@ -398,3 +398,28 @@ fn a_loaded_model_warms_up_before_it_alerts() {
         never["detector"]["executed_packets"]
     );
 }
+
+#[test]
+fn help_names_every_output_and_only_what_each_command_writes() {
+    let help = String::from_utf8(custos(&["analyze", "--help"]).stdout).unwrap();
+    for name in [
+        "conn.log",
+        "flows.jsonl",
+        "events.jsonl",
+        "devices.json",
+        "findings.jsonl",
+        "scores.csv",
+        "alerts.jsonl",
+        "stats.json",
+        "custos-run.json",
+    ] {
+        assert!(help.contains(name), "analyze --help omits {name}");
+    }
+    for cmd in ["train", "bench"] {
+        let help = String::from_utf8(custos(&[cmd, "--help"]).stdout).unwrap();
+        assert!(
+            !help.contains("writes scores.csv") && !help.contains("(writes scores.csv"),
+            "{cmd} --help claims to write scores.csv"
+        );
+    }
+}
