@@ -29,10 +29,12 @@ pub use autoencoder::Autoencoder;
 pub use corclust::{single_linkage, CorClust, Merge};
 pub use detector::{
     AutoencoderContribution, DetectorConfig, Explanation, KitsuneDetector, Stage, ThresholdChoice,
-    Verdict,
+    Verdict, DEFAULT_WARMUP_NS,
 };
 pub use error::ModelError;
 pub use kitnet::{KitNet, KitNetConfig, Phase};
 pub use model::{FeatureSpec, KitsuneModel, TrainingInfo, MODEL_FORMAT};
 pub use mt19937::Mt19937;
-pub use threshold::{Threshold, ThresholdRule};
+pub use threshold::{
+    RobustBasis, Threshold, ThresholdRule, EXCLUDED_WARNING, MIN_INFORMATIVE, TAIL_WEIGHT_WARNING,
+};

@@ -5,7 +5,7 @@
 //! text for a terminal or as Markdown for a ticket. Reading is streaming and bounded: alerts and
 //! findings are counted, and only the top few of each list are kept (the full lists stay in
 //! the files). Everything shown that came from packets — device names, findings' details — is
-//! hostile text: the renderers escape it ([`render`]).
+//! hostile text: the renderers escape it (see `render.rs`).
 
 mod render;
 
@@ -23,8 +23,8 @@ pub const TOP: usize = 5;
 const MAX_SOURCES: usize = 100_000;
 /// Alerts further apart than this (packet time) start a new episode of the timeline.
 pub const EPISODE_GAP_NS: i64 = 15_000_000_000;
-/// Most episodes kept in the timeline (the last one grows past it).
-const MAX_EPISODES: usize = 20;
+/// Most episodes kept in the timeline (later ones are merged into the last).
+pub const MAX_EPISODES: usize = 20;
 
 /// Why a summary could not be made.
 #[derive(Debug, thiserror::Error)]
