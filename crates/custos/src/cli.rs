@@ -95,6 +95,16 @@ pub enum Command {
         after_help = "Examples:\n  custos keygen --name custos.example.org/sensor-1 -o sensor\n  custos keygen --model -o model-signer"
     )]
     Keygen(KeygenArgs),
+    /// Print the pseudonym of each value (IP address, MAC address or name), one
+    /// `VALUE<TAB>PSEUDONYM` line each
+    ///
+    /// IP addresses get Crypto-PAn (prefix-preserving), MAC addresses a keyed reversible
+    /// permutation, names deterministic authenticated encryption (AES-SIV). Re-identification
+    /// is possible only with the key. See docs/privacy.md.
+    #[command(
+        after_help = "Examples:\n  custos keygen --pseudonym -o share\n  custos pseudonymize --pseudonym-key share.pkey 192.168.1.20 02:c5:18:00:00:0a thermostat-1"
+    )]
+    Pseudonymize(PseudonymizeArgs),
     /// Sign and verify model directories (OpenSSF model-signing format)
     #[command(subcommand)]
     Model(ModelCommand),
@@ -214,8 +224,12 @@ pub enum SummaryFormatArg {
 #[derive(Debug, Args)]
 pub struct KeygenArgs {
     /// Key name; it becomes the evidence log's origin line (e.g. `custos.example.org/sensor-1`).
-    #[arg(long, required_unless_present = "model", conflicts_with = "model")]
+    #[arg(long, required_unless_present_any = ["model", "pseudonym"], conflicts_with_all = ["model", "pseudonym"])]
     pub name: Option<String>,
+    /// A pseudonym key (PREFIX.pkey, mode 0600) for sharing data without exposing who was on
+    /// the network (docs/privacy.md).
+    #[arg(long, conflicts_with = "model")]
+    pub pseudonym: bool,
     /// A model-signing key (ECDSA P-256 PEM: PREFIX.pem and PREFIX.pub) instead of an
     /// evidence key.
     #[arg(long)]
@@ -224,6 +238,27 @@ pub struct KeygenArgs {
     /// --model). Existing files are never overwritten.
     #[arg(short, long, value_name = "PREFIX")]
     pub output: PathBuf,
+}
+
+/// Arguments of `custos pseudonymize`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("pkey").required(true).args(["pseudonym_key", "key_hex"])))]
+pub struct PseudonymizeArgs {
+    /// The pseudonym key (`.pkey` from `custos keygen --pseudonym`).
+    #[arg(long, value_name = "K.pkey")]
+    pub pseudonym_key: Option<PathBuf>,
+    /// A raw 32-byte Crypto-PAn key as 64 hex digits instead of a key file.
+    #[arg(long, value_name = "HEX")]
+    pub key_hex: Option<String>,
+    /// A sharing policy (TOML, docs/privacy.md): kept networks, MAC OUIs.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// What the values are [default: guessed per value: address, MAC, else name].
+    #[arg(long, value_name = "ip|mac|name")]
+    pub kind: Option<String>,
+    /// The values.
+    #[arg(value_name = "VALUE", required = true)]
+    pub values: Vec<String>,
 }
 
 /// `custos model` subcommands.

@@ -10,6 +10,7 @@ mod config;
 mod evaluate;
 mod keys;
 mod model;
+mod privacy;
 mod summary;
 mod train;
 
@@ -53,6 +54,8 @@ fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {
         cli::Command::Evaluate(args) => evaluate::run(&args),
         cli::Command::Bench(args) => bench::run(args),
         cli::Command::Keygen(args) if args.model => model::keygen(&args),
+        cli::Command::Keygen(args) if args.pseudonym => privacy::keygen(&args),
+        cli::Command::Pseudonymize(args) => privacy::pseudonymize(&args),
         cli::Command::Keygen(args) => keys::keygen(args),
         cli::Command::Model(cli::ModelCommand::Sign(args)) => model::sign(&args),
         cli::Command::Model(cli::ModelCommand::Verify(args)) => model::verify(&args),

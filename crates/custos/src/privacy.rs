@@ -1,0 +1,57 @@
+//! `custos keygen --pseudonym` and `custos pseudonymize` (crate `custos-privacy`,
+//! docs/privacy.md). Re-identification goes only through the audited `reidentify`.
+
+use crate::cli::{KeygenArgs, PseudonymizeArgs};
+use crate::Outcome;
+use anyhow::bail;
+use custos_privacy::{Policy, PseudonymKey, Pseudonymizer, ValueKind};
+use std::io::Write;
+
+/// Writes PREFIX.pkey (mode 0600, never overwritten).
+///
+/// # Errors
+/// An existing key file, no randomness, I/O errors.
+pub fn keygen(a: &KeygenArgs) -> anyhow::Result<Outcome> {
+    let path = PseudonymKey::path_for(&a.output);
+    let key = PseudonymKey::generate()?;
+    key.write_new(&path)?;
+    println!("{}", key.fingerprint());
+    eprintln!(
+        "custos: wrote {} (secret: whoever holds it can re-identify every pseudonym); \
+         fingerprint {}",
+        path.display(),
+        key.fingerprint()
+    );
+    Ok(Outcome::Success)
+}
+
+/// Prints `VALUE<TAB>PSEUDONYM` for each value.
+///
+/// # Errors
+/// An unreadable key or policy, an unknown `--kind`, a value that is not of its kind, a
+/// pseudonym that would collide with a network the policy keeps.
+pub fn pseudonymize(a: &PseudonymizeArgs) -> anyhow::Result<Outcome> {
+    let policy = match &a.policy {
+        Some(p) => Policy::read(p)?,
+        None => Policy::default(),
+    };
+    let mut p = match (&a.pseudonym_key, &a.key_hex) {
+        (Some(path), _) => Pseudonymizer::new(&PseudonymKey::read(path)?, policy),
+        (None, Some(hex)) => Pseudonymizer::new(&PseudonymKey::from_cryptopan_hex(hex)?, policy),
+        (None, None) => bail!("give --pseudonym-key K.pkey or --key-hex HEX"),
+    };
+    let kind: Option<ValueKind> = match &a.kind {
+        Some(k) => Some(
+            k.parse()
+                .map_err(|e| anyhow::anyhow!("--kind {k:?}: {e}"))?,
+        ),
+        None => None,
+    };
+    let mut out = std::io::stdout().lock();
+    for v in &a.values {
+        let k = kind.unwrap_or_else(|| ValueKind::detect(v));
+        let pseudonym = p.pseudonymize(k, v)?;
+        writeln!(out, "{v}\t{pseudonym}")?;
+    }
+    Ok(Outcome::Success)
+}
