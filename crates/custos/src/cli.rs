@@ -105,6 +105,9 @@ pub enum Command {
         after_help = "Examples:\n  custos keygen --pseudonym -o share\n  custos pseudonymize --pseudonym-key share.pkey 192.168.1.20 02:c5:18:00:00:0a thermostat-1"
     )]
     Pseudonymize(PseudonymizeArgs),
+    /// Labelled per-flow datasets with provenance (Parquet, manifest, datasheet)
+    #[command(subcommand)]
+    Dataset(DatasetCommand),
     /// Sign and verify model directories (OpenSSF model-signing format)
     #[command(subcommand)]
     Model(ModelCommand),
@@ -259,6 +262,43 @@ pub struct PseudonymizeArgs {
     /// The values.
     #[arg(value_name = "VALUE", required = true)]
     pub values: Vec<String>,
+}
+
+/// `custos dataset` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DatasetCommand {
+    /// Build a dataset: DS/flows.parquet (one row per flow: nfstream-style statistics,
+    /// application features, the label), DS/manifest.json (SHA-256 of every input, the
+    /// labelling rule, the feature schema, counts, duplicates) and DS/datasheet.md/.json
+    /// (Gebru et al.). See docs/dataset.md.
+    #[command(
+        after_help = "Example:\n  sudo custos lab run -s smoke -o lab/smoke\n  custos dataset build lab/smoke.pcap --labels lab/smoke.labels.csv -o ds/"
+    )]
+    Build(DatasetBuildArgs),
+}
+
+/// Arguments of `custos dataset build`.
+#[derive(Debug, Args)]
+pub struct DatasetBuildArgs {
+    /// Capture files, read as one run in this order.
+    #[arg(value_name = "CAPTURE", required = true)]
+    pub captures: Vec<PathBuf>,
+    /// Labels: per packet (`index,label,phase,…` as `custos lab` writes, one file per capture,
+    /// in order) or per flow (`uid,label[,phase]`, keyed by conn.log uid); repeat the option.
+    #[arg(long = "labels", value_name = "LABELS.csv", required = true)]
+    pub labels: Vec<PathBuf>,
+    /// The dataset directory (created if missing).
+    #[arg(short, long, value_name = "DS")]
+    pub output: PathBuf,
+    /// What custos cannot know for the datasheet (TOML; motivation, collection, uses…).
+    #[arg(long, value_name = "info.toml")]
+    pub datasheet: Option<PathBuf>,
+    /// Replace a dataset already in DS.
+    #[arg(long)]
+    pub force: bool,
+    /// Threads [default: the cores available].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 /// `custos model` subcommands.

@@ -7,6 +7,7 @@ mod analyze;
 mod bench;
 mod cli;
 mod config;
+mod dataset;
 mod evaluate;
 mod keys;
 mod model;
@@ -56,6 +57,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {
         cli::Command::Keygen(args) if args.model => model::keygen(&args),
         cli::Command::Keygen(args) if args.pseudonym => privacy::keygen(&args),
         cli::Command::Pseudonymize(args) => privacy::pseudonymize(&args),
+        cli::Command::Dataset(cli::DatasetCommand::Build(args)) => dataset::build(&args),
         cli::Command::Keygen(args) => keys::keygen(args),
         cli::Command::Model(cli::ModelCommand::Sign(args)) => model::sign(&args),
         cli::Command::Model(cli::ModelCommand::Verify(args)) => model::verify(&args),
