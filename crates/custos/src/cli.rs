@@ -105,6 +105,16 @@ pub enum Command {
         after_help = "Examples:\n  custos keygen --pseudonym -o share\n  custos pseudonymize --pseudonym-key share.pkey 192.168.1.20 02:c5:18:00:00:0a thermostat-1"
     )]
     Pseudonymize(PseudonymizeArgs),
+    /// Export an analysis for sharing: STIX 2.1 bundle or MISP event, pseudonymised on request
+    ///
+    /// Reads an `analyze` output folder (alerts, findings, events) and writes indicators for
+    /// attacker addresses, JA3/JA4 and domains, sightings, observed traffic, ATT&CK
+    /// attack-patterns and TLP 2.0 markings; timestamps are packet times, ids are derived from
+    /// content (the same folder gives the same bytes). See docs/share.md.
+    #[command(
+        after_help = "Examples:\n  custos share out/ --format stix -o case.stix.json --tlp amber\n  custos share out/ --format misp -o event.json --pseudonymize share.pkey"
+    )]
+    Share(ShareArgs),
     /// Labelled per-flow datasets with provenance (Parquet, manifest, datasheet)
     #[command(subcommand)]
     Dataset(DatasetCommand),
@@ -262,6 +272,47 @@ pub struct PseudonymizeArgs {
     /// The values.
     #[arg(value_name = "VALUE", required = true)]
     pub values: Vec<String>,
+}
+
+/// Sharing formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ShareFormat {
+    /// STIX 2.1 bundle (valid under stix2-validator --strict).
+    Stix,
+    /// MISP event JSON (loads in PyMISP).
+    Misp,
+    /// OCSF 1.5 (not built yet: refused).
+    Ocsf,
+}
+
+/// Arguments of `custos share`.
+#[derive(Debug, Args)]
+pub struct ShareArgs {
+    /// Output folder of an `analyze` run.
+    #[arg(value_name = "OUTDIR")]
+    pub run: PathBuf,
+    /// Export format.
+    #[arg(long, value_enum)]
+    pub format: ShareFormat,
+    /// The file to write (refused if it exists, unless --force).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Pseudonymise every address and name with this key (`.pkey`); no original address
+    /// remains in the export.
+    #[arg(long, value_name = "K.pkey")]
+    pub pseudonymize: Option<PathBuf>,
+    /// A sharing policy (TOML, docs/privacy.md) for --pseudonymize.
+    #[arg(long, value_name = "FILE", requires = "pseudonymize")]
+    pub policy: Option<PathBuf>,
+    /// Traffic Light Protocol 2.0 marking: clear, green, amber, amber+strict, red.
+    #[arg(long, default_value = "amber")]
+    pub tlp: String,
+    /// The sharing organisation's name (the STIX identity, the MISP org).
+    #[arg(long, default_value = "custos sensor")]
+    pub organisation: String,
+    /// Replace an existing FILE.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `custos dataset` subcommands.

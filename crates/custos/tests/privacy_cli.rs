@@ -84,3 +84,70 @@ fn pseudonym_keys_are_private_and_never_overwritten() {
         .lines()
         .any(|l| l.split('\t').nth(1) == l.split('\t').next()));
 }
+
+#[test]
+fn share_exports_hide_addresses_when_pseudonymised() {
+    let Some(shared) = custos_test_support::shared() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let pcap = shared.join("reference/kitsune/iotlab-dev.pcap");
+    let o = custos(&[
+        "analyze",
+        pcap.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "-q",
+        "--detector",
+        "kitsune",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let key = tmp.path().join("k");
+    assert!(
+        custos(&["keygen", "--pseudonym", "-o", key.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let k = tmp.path().join("k.pkey");
+    for format in ["stix", "misp"] {
+        let plain = tmp.path().join(format!("{format}.json"));
+        let hidden = tmp.path().join(format!("{format}-p.json"));
+        let run = |file: &std::path::Path, extra: &[&str]| {
+            let mut args = vec![
+                "share",
+                out.to_str().unwrap(),
+                "--format",
+                format,
+                "-o",
+                file.to_str().unwrap(),
+            ];
+            args.extend_from_slice(extra);
+            let o = custos(&args);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            std::fs::read_to_string(file).unwrap()
+        };
+        assert!(
+            run(&plain, &[]).contains("198.18.0.66"),
+            "{format}: the attacker is shared"
+        );
+        let p = run(&hidden, &["--pseudonymize", k.to_str().unwrap()]);
+        assert!(
+            !p.contains("198.18.0.66") && !p.contains("198.18.0.1\""),
+            "{format}: an address leaked"
+        );
+        let again = custos(&[
+            "share",
+            out.to_str().unwrap(),
+            "--format",
+            format,
+            "-o",
+            plain.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            again.status.code(),
+            Some(2),
+            "an existing file is not overwritten"
+        );
+    }
+}

@@ -1,0 +1,110 @@
+//! Sharing what custos found without exposing who was involved: STIX 2.1 bundles and MISP
+//! events built from an analysis output folder (`custos share`).
+//!
+//! The pieces, in the order data flows through them:
+//!
+//! - `input`: reads `alerts.jsonl`, `findings.jsonl` and `events.jsonl` (plain or `.zst`)
+//!   into typed records ([`Inputs`]).
+//! - `anon`: passes every address and identifier through an optional
+//!   [`custos_privacy::Pseudonymizer`], so that no original address reaches an export.
+//! - `model`: aggregates the records into what an export says: indicators (attacker
+//!   addresses, JA3/JA4 fingerprints and domains of attackers) with their sightings, alerted
+//!   traffic, findings and their ATT&CK techniques.
+//! - `stix` and `misp` write the model as a STIX 2.1 bundle ([`stix_bundle`]) or a MISP
+//!   event ([`misp_event`]), marked with a TLP 2.0 level ([`Tlp`]).
+//!
+//! Exports are deterministic: ids are UUIDv5 of their content and every timestamp is a
+//! packet time from the outputs, never the wall clock, so the same folder (and key) gives
+//! the same bytes.
+//!
+//! ```no_run
+//! use custos_share::{stix_bundle, ShareOptions, Tlp};
+//! # fn main() -> Result<(), custos_share::ShareError> {
+//! let opts = ShareOptions { tlp: "green".parse::<Tlp>()?, ..ShareOptions::default() };
+//! let bundle = stix_bundle(std::path::Path::new("out"), &opts, None)?;
+//! println!("{}", serde_json::to_string_pretty(&bundle).unwrap_or_default());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! This crate does not write files, publish to a MISP instance or TAXII server, or decide
+//! the pseudonymisation policy (the caller's [`custos_privacy::Pseudonymizer`] does). OCSF is
+//! not implemented here. Free text of the outputs (finding details, URLs, user names) is
+//! left out of exports, since it can carry addresses the pseudonymizer would not see.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod anon;
+mod attack;
+mod error;
+mod ids;
+mod input;
+mod misp;
+mod model;
+mod stix;
+mod tlp;
+
+use std::path::Path;
+
+use custos_privacy::Pseudonymizer;
+use serde_json::Value;
+
+pub use error::ShareError;
+pub use input::{Alert, AlertCustos, AlertRule, Endpoint, EventIoc, Finding, FindingLine, Inputs};
+pub use tlp::{Tlp, TLP_2_0_EXTENSION};
+
+/// What an export is marked with and who it comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShareOptions {
+    /// The TLP 2.0 level of every object.
+    pub tlp: Tlp,
+    /// The sensor's organisation: the STIX identity and the MISP `Orgc`.
+    pub organisation: String,
+}
+
+impl Default for ShareOptions {
+    /// TLP:AMBER from `custos sensor`.
+    fn default() -> Self {
+        ShareOptions {
+            tlp: Tlp::default(),
+            organisation: "custos sensor".to_string(),
+        }
+    }
+}
+
+/// The STIX 2.1 bundle for the analysis output folder `dir`.
+///
+/// # Errors
+///
+/// [`ShareError::NoInputs`], [`ShareError::Read`] or [`ShareError::Parse`] when the folder
+/// cannot be read; [`ShareError::Pseudonymize`] when `pseudo` refuses an address.
+pub fn stix_bundle(
+    dir: &Path,
+    opts: &ShareOptions,
+    pseudo: Option<&mut Pseudonymizer>,
+) -> Result<Value, ShareError> {
+    let model = build_model(dir, pseudo)?;
+    Ok(stix::bundle(&model, opts))
+}
+
+/// The MISP event (`{"Event": …}`) for the analysis output folder `dir`.
+///
+/// # Errors
+///
+/// As for [`stix_bundle`].
+pub fn misp_event(
+    dir: &Path,
+    opts: &ShareOptions,
+    pseudo: Option<&mut Pseudonymizer>,
+) -> Result<Value, ShareError> {
+    let model = build_model(dir, pseudo)?;
+    Ok(misp::event(&model, opts))
+}
+
+/// Reads `dir` and aggregates it through the pseudonymizer.
+fn build_model(dir: &Path, pseudo: Option<&mut Pseudonymizer>) -> Result<model::Model, ShareError> {
+    let inputs = Inputs::read(dir)?;
+    let mut anon = anon::Anon::new(pseudo);
+    model::Model::build(dir, &inputs, &mut anon)
+}
