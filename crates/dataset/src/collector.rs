@@ -29,8 +29,8 @@ use crate::stats::{FlowStats, PacketObs};
 use custos_app::AppEvent;
 use custos_decode::{Decoded, IpLayer, Transport};
 use custos_engine::{AlertQueue, Detector, DetectorError, EndedFlow, PacketView};
-use custos_flow::zeek::{self, L4Info, PacketInfo, ZeekConfig};
-use custos_flow::{Addr, Endpoint, FlowKey};
+use custos_flow::zeek::{self, ZeekConfig};
+use custos_flow::{key_ports, packet_info, Addr, Endpoint, FlowKey};
 use rustc_hash::FxHashMap;
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
@@ -188,7 +188,7 @@ impl Collector {
         let Some(info) = packet_info(ts, layer) else {
             return;
         };
-        let (sp, dp) = ports(&info.l4);
+        let (sp, dp) = key_ports(&info.l4);
         let src = Endpoint {
             addr: Addr::from(layer.src),
             port: sp,
@@ -375,86 +375,6 @@ impl Detector for Collector {
             s.collector = Some(self.report);
         }
         Ok(serde_json::to_value(self.report).unwrap_or_default())
-    }
-}
-
-/// The flow table's view of an IP layer (`custos_flow`'s `packet_info`): `None` for pending
-/// fragments, malformed transports and IP-level tunnels, which update no flow.
-fn packet_info(ts: i64, layer: &IpLayer<'_>) -> Option<PacketInfo> {
-    let l4 = match layer.transport {
-        Transport::Tcp {
-            src_port,
-            dst_port,
-            flags,
-            seq,
-            ack,
-            window,
-            payload_len,
-            ..
-        } => L4Info::Tcp {
-            src_port,
-            dst_port,
-            flags,
-            seq,
-            ack,
-            window,
-            payload_len,
-        },
-        Transport::Udp {
-            src_port,
-            dst_port,
-            payload_len,
-            ..
-        } => L4Info::Udp {
-            src_port,
-            dst_port,
-            payload_len,
-        },
-        Transport::Icmp {
-            msg_type,
-            code,
-            v6,
-            payload_len,
-            ..
-        } => L4Info::Icmp {
-            icmp_type: msg_type,
-            code,
-            v6,
-            payload_len,
-        },
-        Transport::Other { payload } if !layer.carries_tunnel => L4Info::Other {
-            proto: layer.protocol,
-            payload_len: u32::try_from(payload.len()).unwrap_or(u32::MAX),
-        },
-        Transport::Other { .. } | Transport::Fragment | Transport::Malformed => return None,
-    };
-    Some(PacketInfo {
-        ts,
-        ip_len: layer.ip_len,
-        checksum_ok: true,
-        l4,
-    })
-}
-
-/// Ports as the flow key uses them (ICMP: type and counterpart).
-fn ports(l4: &L4Info) -> (u16, u16) {
-    match *l4 {
-        L4Info::Tcp {
-            src_port, dst_port, ..
-        }
-        | L4Info::Udp {
-            src_port, dst_port, ..
-        } => (src_port, dst_port),
-        L4Info::Icmp {
-            icmp_type,
-            code,
-            v6,
-            ..
-        } => {
-            let (a, b, _) = custos_decode::wire::icmp::port_equivalents(icmp_type, code, v6);
-            (a, b)
-        }
-        L4Info::Other { .. } => (0, 0),
     }
 }
 

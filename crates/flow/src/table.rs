@@ -432,7 +432,7 @@ impl FlowTable {
         tunnel_parent: u64,
         sink: &mut S,
     ) -> Result<Option<u32>, S::Error> {
-        let (sport, dport) = ports(&info.l4);
+        let (sport, dport) = key_ports(&info.l4);
         let src = Endpoint {
             addr: Addr::from(layer.src),
             port: sport,
@@ -749,7 +749,7 @@ fn apply(
 }
 
 /// Ports as the flow key uses them (ICMP: type and counterpart).
-fn ports(l4: &L4Info) -> (u16, u16) {
+pub fn key_ports(l4: &L4Info) -> (u16, u16) {
     match *l4 {
         L4Info::Tcp {
             src_port, dst_port, ..
@@ -771,8 +771,9 @@ fn ports(l4: &L4Info) -> (u16, u16) {
 }
 
 /// Converts a decoded IP layer into what Zeek's analyzer needs; `None` when the layer carries
-/// no flow (a pending fragment, a malformed transport, or an IP-level tunnel).
-fn packet_info(ts: i64, layer: &IpLayer<'_>) -> Option<PacketInfo> {
+/// no flow (a pending fragment, a malformed transport, or an IP-level tunnel). Public so that
+/// code following flows beside the table (datasets) sees packets exactly as the table does.
+pub fn packet_info(ts: i64, layer: &IpLayer<'_>) -> Option<PacketInfo> {
     let l4 = match layer.transport {
         Transport::Tcp {
             src_port,
