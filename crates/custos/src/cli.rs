@@ -369,7 +369,8 @@ pub enum ModelCommand {
 /// Arguments of `custos model sign`.
 #[derive(Debug, Args)]
 pub struct ModelSignArgs {
-    /// The model directory.
+    /// The model directory; a single Kitsune model file (`model.json`, the older format) is
+    /// first wrapped into a new directory beside it (`model/kitsune-model.json`).
     #[arg(value_name = "MODEL")]
     pub dir: PathBuf,
     /// The private key (`.pem` from `custos keygen --model`, or any P-256 PEM key).

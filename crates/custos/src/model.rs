@@ -3,7 +3,10 @@
 
 use crate::cli::{KeygenArgs, ModelSignArgs, ModelVerifyArgs};
 use crate::Outcome;
+use anyhow::Context;
+use custos_engine::detectors::MODEL_FILE;
 use custos_trust::{PublicKey, SigningKey, TrustError};
+use std::path::{Path, PathBuf};
 
 /// Writes PREFIX.pem (private, mode 0600) and PREFIX.pub.
 ///
@@ -28,15 +31,45 @@ pub fn keygen(a: &KeygenArgs) -> anyhow::Result<Outcome> {
 /// An unreadable key or directory, a directory that cannot be signed (links, special files).
 pub fn sign(a: &ModelSignArgs) -> anyhow::Result<Outcome> {
     let key = SigningKey::read(&a.key)?;
-    let signed = custos_trust::sign_model(&a.dir, &key)?;
+    let dir = if a.dir.is_file() {
+        wrap(&a.dir)?
+    } else {
+        a.dir.clone()
+    };
+    let signed = custos_trust::sign_model(&dir, &key)?;
     eprintln!(
         "custos: signed {} files of {} with key {}: {}",
         signed.files.len(),
-        a.dir.display(),
+        dir.display(),
         signed.key_hint,
         signed.signature.display()
     );
     Ok(Outcome::Success)
+}
+
+/// Wraps a single Kitsune model file (the format before model directories) into a new model
+/// directory beside it — `model.json` → `model/kitsune-model.json` — so it can be signed.
+fn wrap(file: &Path) -> anyhow::Result<PathBuf> {
+    let dir = file.with_extension("");
+    if dir == file || dir.exists() {
+        anyhow::bail!(
+            "{} is a single model file; to wrap it custos creates {}, which exists: move it \
+             into a new directory as {MODEL_FILE} and sign the directory",
+            file.display(),
+            dir.display()
+        );
+    }
+    // Refuse what is not a Kitsune model before making anything.
+    custos_detect::KitsuneModel::load(file)?;
+    std::fs::create_dir(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::copy(file, dir.join(MODEL_FILE))
+        .with_context(|| format!("cannot copy {} into {}", file.display(), dir.display()))?;
+    eprintln!(
+        "custos: wrapped {} as {}",
+        file.display(),
+        dir.join(MODEL_FILE).display()
+    );
+    Ok(dir)
 }
 
 /// Verifies a model directory against trusted keys. A refused model (unsigned, changed,

@@ -423,3 +423,57 @@ fn help_names_every_output_and_only_what_each_command_writes() {
         );
     }
 }
+
+#[test]
+fn model_sign_wraps_a_single_model_file_into_a_signed_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = sample();
+    let trained = tmp.path().join("t");
+    let t = custos(
+        &[
+            &["train", &s, "-o", trained.to_str().unwrap()][..],
+            &KITSUNE,
+        ]
+        .concat(),
+    );
+    assert!(t.status.success(), "{}", stderr(&t));
+    // A model file as earlier versions wrote it, alone.
+    let file = tmp.path().join("old.json");
+    std::fs::copy(trained.join("kitsune-model.json"), &file).unwrap();
+    let key = tmp.path().join("k");
+    assert!(custos(&["keygen", "--model", "-o", key.to_str().unwrap()])
+        .status
+        .success());
+    let pem = tmp.path().join("k.pem");
+    let r = custos(&[
+        "model",
+        "sign",
+        file.to_str().unwrap(),
+        "--key",
+        pem.to_str().unwrap(),
+    ]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let dir = tmp.path().join("old");
+    assert!(dir.join("kitsune-model.json").is_file() && dir.join("model.sig").is_file());
+    let pub_key = tmp.path().join("k.pub");
+    let v = custos(&[
+        "model",
+        "verify",
+        dir.to_str().unwrap(),
+        "--trust",
+        pub_key.to_str().unwrap(),
+    ]);
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+    // What is not a model is refused before anything is made.
+    let junk = tmp.path().join("junk.json");
+    std::fs::write(&junk, "{}").unwrap();
+    let r = custos(&[
+        "model",
+        "sign",
+        junk.to_str().unwrap(),
+        "--key",
+        pem.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(!tmp.path().join("junk").exists());
+}
