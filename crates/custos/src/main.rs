@@ -6,6 +6,7 @@
 mod analyze;
 mod bench;
 mod cli;
+mod cli_tools;
 mod config;
 mod dataset;
 mod evaluate;

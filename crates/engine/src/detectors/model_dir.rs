@@ -1,0 +1,129 @@
+//! Writing a Kitsune model directory: the directory itself, `training.json` (the settings and
+//! every input with its SHA-256) and the model card (`model-card.json`, `model-card.md`, after
+//! Mitchell et al. 2019). The model file is written by the detector's `save_model`; signing
+//! is `custos-trust`'s.
+
+use crate::config::KitsuneSettings;
+use crate::error::EngineError;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// Creates the model directory `dir`; an existing non-empty one only with `force` (its files
+/// are then replaced, and a stale signature is removed).
+///
+/// # Errors
+/// `dir` is a file, is not empty (without `force`), or cannot be created.
+pub fn prepare_model_dir(dir: &Path, force: bool) -> Result<(), EngineError> {
+    if dir.is_file() {
+        return Err(EngineError::Config(format!(
+            "{} is a file; a model is a directory (choose a new name, e.g. model/)",
+            dir.display()
+        )));
+    }
+    let occupied = std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some());
+    if occupied && !force {
+        return Err(EngineError::Config(format!(
+            "{} exists and is not empty; choose another directory, or pass --force to replace \
+             the model in it",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| EngineError::io(format!("cannot create {}", dir.display()), e))?;
+    let sig = dir.join(custos_trust::SIGNATURE_FILE);
+    if sig.exists() {
+        std::fs::remove_file(&sig)
+            .map_err(|e| EngineError::io(format!("cannot remove {}", sig.display()), e))?;
+    }
+    Ok(())
+}
+
+/// Writes `training.json` and the model card into the model directory `dir`, for a Kitsune
+/// model trained with `settings` on `captures` (`packets` read), whose threshold (as
+/// `stats.json` has it) is `threshold`.
+///
+/// # Errors
+/// An input that cannot be read to hash it, a file that cannot be written.
+pub fn write_model_card(
+    dir: &Path,
+    captures: &[PathBuf],
+    settings: &KitsuneSettings,
+    packets: u64,
+    threshold: &Value,
+) -> Result<(), EngineError> {
+    let mut inputs = Vec::new();
+    for p in captures {
+        inputs.push(json!({"path": p.display().to_string(), "sha256": sha256_file(p)?}));
+    }
+    let k = settings;
+    let training = json!({
+        "detector": "kitsune",
+        "custos_version": env!("CARGO_PKG_VERSION"),
+        "inputs": inputs,
+        "packets": packets,
+        "settings": {
+            "compat": k.compat, "features_115": k.features_115, "fm_grace": k.fm_grace,
+            "ad_grace": k.ad_grace, "max_ae": k.max_ae, "calibration": k.calibration,
+            "fpr": k.fpr, "beta": k.beta,
+        },
+    });
+    let card = json!({
+        "model_details": {
+            "name": dir.file_name().map(|n| n.to_string_lossy().into_owned()),
+            "detector": "kitsune (AfterImage features, KitNET autoencoder ensemble; Mirsky et al., NDSS 2018)",
+            "custos_version": env!("CARGO_PKG_VERSION"),
+            "threshold": threshold,
+        },
+        "intended_use": "anomaly detection on the network whose normal traffic it was trained on; \
+            every alert is a lead for an analyst, not a verdict",
+        "out_of_scope_uses": "other networks without retraining (a model scores traffic of devices it \
+            never saw as unusual); blocking traffic automatically",
+        "factors": "device set, protocols and traffic rates of the training network",
+        "training_data": training["inputs"],
+        "evaluation_data": "not stated (run custos evaluate on labelled traffic the model never saw)",
+        "metrics": "not evaluated",
+        "caveats": "the calibration window is assumed benign: attacks inside it raise the \
+            threshold; the first minute of a capture is a warm-up without alerts",
+    });
+    write_json(&dir.join("training.json"), &training)?;
+    write_json(&dir.join("model-card.json"), &card)?;
+    let md = dir.join("model-card.md");
+    std::fs::write(&md, card_markdown(&card))
+        .map_err(|e| EngineError::io(format!("cannot write {}", md.display()), e))
+}
+
+fn write_json(path: &Path, v: &Value) -> Result<(), EngineError> {
+    let mut text = serde_json::to_string_pretty(v).unwrap_or_default();
+    text.push('\n');
+    std::fs::write(path, text)
+        .map_err(|e| EngineError::io(format!("cannot write {}", path.display()), e))
+}
+
+/// The model card as Markdown: one section per field of the JSON card.
+fn card_markdown(card: &Value) -> String {
+    let mut md = String::from("# Model card\n");
+    for (key, value) in card.as_object().into_iter().flatten() {
+        let title = key.replace('_', " ");
+        let body = match value {
+            Value::String(s) => s.clone(),
+            v => format!(
+                "```json\n{}\n```",
+                serde_json::to_string_pretty(v).unwrap_or_default()
+            ),
+        };
+        md.push_str(&format!("\n## {title}\n\n{body}\n"));
+    }
+    md
+}
+
+fn sha256_file(path: &Path) -> Result<String, EngineError> {
+    if path.as_os_str() == "-" {
+        return Ok("not stated (standard input)".into());
+    }
+    let read = |e| EngineError::io(format!("cannot read {}", path.display()), e);
+    let mut f = std::fs::File::open(path).map_err(read)?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h).map_err(read)?;
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
