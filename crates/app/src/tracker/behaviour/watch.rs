@@ -70,6 +70,31 @@ impl FloodEntry {
     }
 }
 
+/// What a scan step is about: its kind, threshold, packet and MACs.
+struct ScanStep {
+    kind: Kind,
+    threshold: usize,
+    at: At,
+    macs: [Option<[u8; 6]>; 2],
+}
+
+/// An item a scan counts (a port, a host) and how an episode lists it.
+trait Listed {
+    fn list(self, ep: &mut Episode);
+}
+
+impl Listed for u16 {
+    fn list(self, ep: &mut Episode) {
+        ep.list_port(self);
+    }
+}
+
+impl Listed for custos_flow::Addr {
+    fn list(self, ep: &mut Episode) {
+        ep.list_host(self);
+    }
+}
+
 /// Where an episode starts: what it counted so far.
 struct Start {
     kind: Kind,
@@ -147,48 +172,15 @@ impl BehaviourWatch {
         macs: [Option<[u8; 6]>; 2],
         out: &mut Vec<AppEvent>,
     ) {
-        let window = secs(self.cfg.scan_window_s);
-        let threshold = self.cfg.scan_ports.clamp(1, MAX_DISTINCT);
+        let threshold = self.cfg.scan_ports;
         let key = (o.src.addr, o.dst.addr, o.transport);
-        self.ports
-            .make_room(&key, self.cfg.max_tracked, &mut self.ended);
-        let e = self
-            .ports
-            .map
-            .entry(key)
-            .or_insert_with(|| ScanEntry::new(at.ts));
-        let (n, new) = e.touch(
-            o.dst.port,
-            (at.ts, window, threshold),
-            &mut self.ended,
-            &mut self.ports.open,
-        );
-        if let Some(ep) = e.episode.as_mut() {
-            // Only a port new within the window counts.
-            if new {
-                ep.list_port(o.dst.port);
-                ep.max = ep.max.max(n);
-                ep.attempts = e.attempts;
-                ep.last = at;
-            }
-        } else if n >= threshold as u64 {
-            let items: Vec<u16> = e.seen.items().collect();
-            let start = Start {
-                kind: Kind::PortScan,
-                first_ts: e.first_ts,
-                attempts: e.attempts,
-                handshakes: 0,
-                max: n,
-            };
-            self.ports.episode_room(&mut self.ended);
-            let mut ep = self.episode(start, o, at, macs);
-            items.into_iter().for_each(|p| ep.list_port(p));
-            out.push(ep.event(Phase::Start, at, &self.cfg));
-            if let Some(e) = self.ports.map.get_mut(&key) {
-                e.episode = Some(ep);
-                self.ports.open += 1;
-            }
-        }
+        let step = ScanStep {
+            kind: Kind::PortScan,
+            threshold,
+            at,
+            macs,
+        };
+        self.scan_step(|w| &mut w.ports, key, o.dst.port, step, o, out);
     }
 
     /// Host sweep: one port of many hosts.
@@ -199,46 +191,70 @@ impl BehaviourWatch {
         macs: [Option<[u8; 6]>; 2],
         out: &mut Vec<AppEvent>,
     ) {
-        let window = secs(self.cfg.scan_window_s);
-        let threshold = self.cfg.scan_hosts.clamp(1, MAX_DISTINCT);
+        let threshold = self.cfg.scan_hosts;
         let key = (o.src.addr, o.transport, o.dst.port);
-        self.hosts
-            .make_room(&key, self.cfg.max_tracked, &mut self.ended);
-        let e = self
-            .hosts
-            .map
-            .entry(key)
-            .or_insert_with(|| ScanEntry::new(at.ts));
-        let (n, new) = e.touch(
-            o.dst.addr,
-            (at.ts, window, threshold),
-            &mut self.ended,
-            &mut self.hosts.open,
-        );
+        let step = ScanStep {
+            kind: Kind::HostSweep,
+            threshold,
+            at,
+            macs,
+        };
+        self.scan_step(|w| &mut w.hosts, key, o.dst.addr, step, o, out);
+    }
+
+    /// One attempt at `item` in a scan table (the ports of a host, or the hosts on a port):
+    /// counted; an open episode grows when the item is new within the window; at the
+    /// threshold an episode opens (its start event into `out`).
+    fn scan_step<K, T>(
+        &mut self,
+        table: fn(&mut Self) -> &mut Table<K, ScanEntry<T>>,
+        key: K,
+        item: T,
+        step: ScanStep,
+        o: Observation,
+        out: &mut Vec<AppEvent>,
+    ) where
+        K: Copy + Eq + std::hash::Hash + Ord,
+        T: Copy + PartialEq + Listed,
+    {
+        let window = secs(self.cfg.scan_window_s);
+        let threshold = step.threshold.clamp(1, MAX_DISTINCT);
+        let (max_tracked, at) = (self.cfg.max_tracked, step.at);
+        let mut ended = std::mem::take(&mut self.ended);
+        let t = table(self);
+        t.make_room(&key, max_tracked, &mut ended);
+        let e = t.map.entry(key).or_insert_with(|| ScanEntry::new(at.ts));
+        let (n, new) = e.touch(item, (at.ts, window, threshold), &mut ended, &mut t.open);
+        let mut start = None;
         if let Some(ep) = e.episode.as_mut() {
-            // Only a host new within the window counts.
+            // Only an item new within the window counts.
             if new {
-                ep.list_host(o.dst.addr);
+                item.list(ep);
                 ep.max = ep.max.max(n);
                 ep.attempts = e.attempts;
                 ep.last = at;
             }
         } else if n >= threshold as u64 {
-            let items: Vec<_> = e.seen.items().collect();
-            let start = Start {
-                kind: Kind::HostSweep,
+            let items: Vec<T> = e.seen.items().collect();
+            let s = Start {
+                kind: step.kind,
                 first_ts: e.first_ts,
                 attempts: e.attempts,
                 handshakes: 0,
                 max: n,
             };
-            self.hosts.episode_room(&mut self.ended);
-            let mut ep = self.episode(start, o, at, macs);
-            items.into_iter().for_each(|h| ep.list_host(h));
+            t.episode_room(&mut ended);
+            start = Some((s, items));
+        }
+        self.ended = ended;
+        if let Some((s, items)) = start {
+            let mut ep = self.episode(s, o, at, step.macs);
+            items.into_iter().for_each(|i| i.list(&mut ep));
             out.push(ep.event(Phase::Start, at, &self.cfg));
-            if let Some(e) = self.hosts.map.get_mut(&key) {
+            let t = table(self);
+            if let Some(e) = t.map.get_mut(&key) {
                 e.episode = Some(ep);
-                self.hosts.open += 1;
+                t.open += 1;
             }
         }
     }
