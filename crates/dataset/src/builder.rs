@@ -8,13 +8,19 @@ use crate::manifest::{
     self, InputFile, Labelling, Manifest, OutputFile, Parts, RunConfig, RunFacts, MANIFEST_FILE,
     PER_FLOW_RULE, PER_PACKET_RULE,
 };
-use crate::sink::{DatasetSink, FLOWS_FILE};
+use crate::sink::{DatasetSink, FLOWS_FILE, PREFIXES_FILE};
 use custos_engine::{Engine, EngineConfig, RunSummary, Source};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// The files of a dataset directory.
-pub const DATASET_FILES: [&str; 4] = [FLOWS_FILE, MANIFEST_FILE, DATASHEET_MD, DATASHEET_JSON];
+pub const DATASET_FILES: [&str; 5] = [
+    FLOWS_FILE,
+    PREFIXES_FILE,
+    MANIFEST_FILE,
+    DATASHEET_MD,
+    DATASHEET_JSON,
+];
 
 /// A collector and a sink joined by a channel, ready for [`Engine::add_detector`] and
 /// [`Engine::add_sink`], and the state through which the run's outcome comes back.
@@ -92,8 +98,11 @@ pub fn build(
         // Leave nothing half-made; a file that is not there is fine. The partial Parquet file
         // is removed here too: after a failure the engine may return before its output
         // thread has dropped the sink (which removes it as well).
-        let partial = format!("{FLOWS_FILE}.partial");
-        for name in DATASET_FILES.into_iter().chain([partial.as_str()]) {
+        let partials = [FLOWS_FILE, PREFIXES_FILE].map(|f| format!("{f}.partial"));
+        for name in DATASET_FILES
+            .into_iter()
+            .chain(partials.iter().map(String::as_str))
+        {
             let _ = std::fs::remove_file(out.join(name));
         }
     }
@@ -149,6 +158,7 @@ fn run(
         ));
     };
     let (bytes, sha256) = manifest::sha256_file(&out.join(FLOWS_FILE))?;
+    let (prefix_bytes, prefix_sha256) = manifest::sha256_file(&out.join(PREFIXES_FILE))?;
     let manifest = Manifest::from(Parts {
         inputs,
         labelling,
@@ -165,6 +175,13 @@ fn run(
             sha256,
             rows: sink.rows,
             row_groups: sink.row_groups,
+        },
+        prefixes: OutputFile {
+            file: PREFIXES_FILE.into(),
+            bytes: prefix_bytes,
+            sha256: prefix_sha256,
+            rows: sink.prefixes.0,
+            row_groups: sink.prefixes.1,
         },
         sink,
     });

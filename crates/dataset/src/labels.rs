@@ -26,14 +26,8 @@ pub const TIME_TOLERANCE_NS: i64 = 1_000;
 /// Most distinct phase names over all labels files.
 const MAX_PHASES: usize = u16::MAX as usize;
 
-/// The label of one packet or flow.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Label {
-    /// Labelled attack.
-    pub attack: bool,
-    /// Its phase, an index into [`Labels::phases`] (`None`: the row named none).
-    pub phase: Option<u16>,
-}
+/// The label of one packet or flow; its phase is an index into [`Labels::phases`].
+pub use custos_features::flow::Label;
 
 /// Which kind of labels a run has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

@@ -42,7 +42,6 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod answers;
-pub mod app;
 mod builder;
 mod collector;
 pub mod counts;
@@ -52,7 +51,6 @@ pub mod labels;
 pub mod manifest;
 pub mod schema;
 mod sink;
-pub mod stats;
 mod writer;
 
 pub use builder::{build, plug, Plugged, DATASET_FILES};
@@ -61,6 +59,6 @@ pub use datasheet::{Datasheet, Info};
 pub use error::DatasetError;
 pub use labels::{Label, LabelKind, Labels};
 pub use manifest::{Manifest, MANIFEST_FILE};
-pub use schema::{FEATURE_SCHEMA, FEATURE_SCHEMA_VERSION};
-pub use sink::{DatasetSink, SinkReport, FLOWS_FILE};
+pub use schema::{prefix_columns, FEATURE_SCHEMA, FEATURE_SCHEMA_VERSION};
+pub use sink::{DatasetSink, SinkReport, FLOWS_FILE, PREFIXES_FILE};
 pub use writer::ROW_GROUP_ROWS;

@@ -66,10 +66,12 @@ pub struct FeatureSchema {
     pub name: &'static str,
     /// [`FEATURE_SCHEMA_VERSION`].
     pub version: u32,
-    /// SHA-256 of the JSON of `columns` (compact, in order).
+    /// SHA-256 of the compact JSON array `[columns, prefix_columns]`.
     pub sha256: String,
-    /// Every column, in order.
+    /// Every column of `flows.parquet`, in order.
     pub columns: Vec<Column>,
+    /// Every column of `flow-prefixes.parquet`, in order.
+    pub prefix_columns: Vec<Column>,
 }
 
 /// The settings of the run that decide what the rows hold.
@@ -174,6 +176,8 @@ pub struct Manifest {
     pub run: RunFacts,
     /// The Parquet file.
     pub output: OutputFile,
+    /// The flows' prefixes (`flow-prefixes.parquet`): each flow at 1, 2, 4, … packets.
+    pub prefixes: OutputFile,
     /// Flows per label, phase and device.
     pub counts: Counts,
     /// Time span of the flows (`None`: no flow).
@@ -199,12 +203,14 @@ impl Manifest {
 /// The feature schema of this version, with its hash.
 pub fn feature_schema() -> FeatureSchema {
     let columns = schema::columns();
-    let json = serde_json::to_vec(&columns).unwrap_or_default();
+    let prefix_columns = schema::prefix_columns();
+    let json = serde_json::to_vec(&(&columns, &prefix_columns)).unwrap_or_default();
     FeatureSchema {
         name: FEATURE_SCHEMA,
         version: FEATURE_SCHEMA_VERSION,
         sha256: hex(&Sha256::digest(&json)),
         columns,
+        prefix_columns,
     }
 }
 
@@ -215,6 +221,7 @@ pub(crate) struct Parts {
     pub config: RunConfig,
     pub run: RunFacts,
     pub output: OutputFile,
+    pub prefixes: OutputFile,
     pub sink: SinkReport,
 }
 
@@ -235,6 +242,7 @@ impl From<Parts> for Manifest {
             config: p.config,
             run: p.run,
             output: p.output,
+            prefixes: p.prefixes,
             counts: p.sink.counts,
             time_span,
             duplicates: DuplicateReport {

@@ -5,9 +5,9 @@
 //! schema has a name and a version ([`FEATURE_SCHEMA`], [`FEATURE_SCHEMA_VERSION`]); the
 //! version changes whenever a column is added, removed, renamed or computed differently.
 
-use crate::app::{AppCounts, APP_COLUMNS};
 use crate::collector::FlowPart;
-use crate::stats::{DirStats, TCP_FLAGS};
+use custos_features::flow::live::{direction_values, Num};
+use custos_features::flow::{AppCounts, DirStats, APP_COLUMNS, TCP_FLAGS};
 use custos_flow::{EndReason, EndedFlow};
 use serde::Serialize;
 
@@ -15,11 +15,9 @@ use serde::Serialize;
 pub const FEATURE_SCHEMA: &str = "custos-flow-features";
 
 /// Version of the feature schema.
-pub const FEATURE_SCHEMA_VERSION: u32 = 1;
+pub const FEATURE_SCHEMA_VERSION: u32 = 2;
 
-/// The direction prefixes of the statistical columns (nfstream's names): both directions,
-/// originator → responder, responder → originator.
-pub const DIRECTIONS: [&str; 3] = ["bidirectional", "src2dst", "dst2src"];
+pub use custos_features::flow::live::DIRECTIONS;
 
 /// Type of a column's values (Parquet / Arrow types in the docs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -143,6 +141,38 @@ pub fn columns() -> Vec<Column> {
         c.push(col(&(name, Uint64, false, Feature, None, d)));
     }
     c.extend(LAST_COLUMNS.iter().map(col));
+    c
+}
+
+/// Every column of `flow-prefixes.parquet`, in order: the flow's uid, the checkpoint (its
+/// packets so far), the live features (`custos_features::flow::live::names`) and the labels of the packets
+/// so far (`label`, `phase`).
+pub fn prefix_columns() -> Vec<Column> {
+    let all = columns();
+    let find = |name: &str| all.iter().find(|c| c.name == name).cloned();
+    let mut c: Vec<Column> = find("uid").into_iter().collect();
+    c.push(col(&(
+        "checkpoint",
+        Uint64,
+        false,
+        Id,
+        None,
+        "packets of the flow so far (1, 2, 4, 8, …)",
+    )));
+    c.extend(
+        custos_features::flow::live::names()
+            .iter()
+            .filter_map(|n| find(n)),
+    );
+    c.push(col(&(
+        "label",
+        Uint8,
+        false,
+        Role::Label,
+        None,
+        "1: a packet so far is labelled attack (per-packet labels) or the flow is (per-flow labels), 0: benign",
+    )));
+    c.extend(find("phase"));
     c
 }
 
@@ -297,25 +327,45 @@ pub(crate) fn row(f: &EndedFlow, part: &FlowPart, phases: &[String], out: &mut V
     out.push(Value::U64(part.attack_packets));
 }
 
-fn direction(d: &DirStats, out: &mut Vec<Value>) {
-    let ms = |ns: f64| ns / 1e6;
+/// The values of one row of `flow-prefixes.parquet` ([`prefix_columns`]): flow `f` as it was
+/// at snapshot `snap`.
+pub(crate) fn prefix_row(
+    f: &EndedFlow,
+    snap: &custos_features::flow::Snapshot,
+    phases: &[String],
+    out: &mut Vec<Value>,
+) {
+    let flow = &f.flow;
     out.extend([
-        Value::F64(ms(d.duration_ns() as f64)),
-        u(d.packets()),
-        u(d.bytes),
-        u(d.sizes.min() as u64),
-        Value::F64(d.sizes.mean()),
-        Value::F64(d.sizes.std()),
-        u(d.sizes.max() as u64),
-        Value::F64(ms(d.iat.min())),
-        Value::F64(ms(d.iat.mean())),
-        Value::F64(ms(d.iat.std())),
-        Value::F64(ms(d.iat.max())),
+        s(flow.uid()),
+        u(snap.packets),
+        Value::U16(flow.resp.port),
+        Value::U8(flow.proto),
     ]);
-    out.extend(d.flags.iter().map(|&n| u(n)));
+    let [o, r] = &snap.stats.dirs;
+    for d in [snap.stats.both(), *o, *r] {
+        direction(&d, out);
+    }
+    app(&snap.app, out);
+    let label = snap.labels.label();
+    out.push(Value::U8(u8::from(label.attack)));
+    let phase = label
+        .phase
+        .and_then(|p| phases.get(usize::from(p)))
+        .cloned();
+    out.push(Value::Str(phase));
 }
 
-fn app(a: &AppCounts, out: &mut Vec<Value>) {
+/// Appends the statistical columns of one direction.
+pub(crate) fn direction(d: &DirStats, out: &mut Vec<Value>) {
+    out.extend(direction_values(d).into_iter().map(|v| match v {
+        Num::U64(x) => u(x),
+        Num::F64(x) => Value::F64(x),
+    }));
+}
+
+/// Appends the application counts and the DNS error ratio.
+pub(crate) fn app(a: &AppCounts, out: &mut Vec<Value>) {
     out.extend(a.0.iter().map(|&n| u(n)));
     out.push(Value::F64(a.dns_error_ratio()));
 }
@@ -323,6 +373,19 @@ fn app(a: &AppCounts, out: &mut Vec<Value>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn live_features_are_feature_columns_named_alike() {
+        let columns = columns();
+        for name in custos_features::flow::live::names() {
+            let c = columns.iter().find(|c| c.name == name);
+            assert_eq!(c.map(|c| c.role), Some(Role::Feature), "{name}");
+        }
+        for d in DIRECTIONS {
+            let ours: Vec<String> = direction_columns(d).into_iter().map(|c| c.name).collect();
+            assert_eq!(ours, custos_features::flow::live::direction_names(d));
+        }
+    }
 
     #[test]
     fn docs_list_every_column_in_order() {

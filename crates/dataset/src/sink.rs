@@ -19,6 +19,9 @@ use std::sync::{Arc, Mutex};
 /// The Parquet file's name in the dataset directory.
 pub const FLOWS_FILE: &str = "flows.parquet";
 
+/// The file of flow prefixes: each flow at 1, 2, 4, … packets ([`crate::prefix_columns`]).
+pub const PREFIXES_FILE: &str = "flow-prefixes.parquet";
+
 /// What the sink wrote and counted.
 #[derive(Clone, Debug, Default)]
 pub struct SinkReport {
@@ -32,6 +35,8 @@ pub struct SinkReport {
     pub span: Option<(i64, i64)>,
     /// Duplicate flows.
     pub duplicates: Duplicates,
+    /// Rows and row groups of `flow-prefixes.parquet`.
+    pub prefixes: (u64, u64),
 }
 
 /// Writes one Parquet row per ended flow; see the module docs.
@@ -39,6 +44,10 @@ pub struct DatasetSink {
     out: ParquetOut,
     partial: PathBuf,
     path: PathBuf,
+    prefixes: ParquetOut,
+    prefixes_partial: PathBuf,
+    prefixes_path: PathBuf,
+    prefix_rows: u64,
     phases: Vec<String>,
     rx: Receiver<FlowPart>,
     counter: Counter,
@@ -61,10 +70,17 @@ impl DatasetSink {
         let path = dir.join(FLOWS_FILE);
         let partial = dir.join(format!("{FLOWS_FILE}.partial"));
         let out = ParquetOut::create(&partial, &columns)?;
+        let prefixes_path = dir.join(PREFIXES_FILE);
+        let prefixes_partial = dir.join(format!("{PREFIXES_FILE}.partial"));
+        let prefixes = ParquetOut::create(&prefixes_partial, &schema::prefix_columns())?;
         Ok(DatasetSink {
             out,
             partial,
             path,
+            prefixes,
+            prefixes_partial,
+            prefixes_path,
+            prefix_rows: 0,
             phases,
             rx,
             counter: Counter::new(&columns),
@@ -104,14 +120,25 @@ impl DatasetSink {
             .row(&self.values, label.attack, phase, addrs, span);
         self.counter.counts.inexact_flows += u64::from(!part.exact);
         self.rows += 1;
-        self.out.push(self.values.drain(..))
+        self.out.push(self.values.drain(..))?;
+        for snap in &part.snapshots {
+            schema::prefix_row(f, snap, &self.phases, &mut self.values);
+            self.prefix_rows += 1;
+            self.prefixes.push(self.values.drain(..))?;
+        }
+        Ok(())
     }
 
     fn close(&mut self) -> Result<SinkReport, DatasetError> {
         let row_groups = self.out.close()?;
-        std::fs::rename(&self.partial, &self.path).map_err(|e| {
-            DatasetError::io(format!("cannot rename to {}", self.path.display()), e)
-        })?;
+        let prefix_groups = self.prefixes.close()?;
+        for (from, to) in [
+            (&self.partial, &self.path),
+            (&self.prefixes_partial, &self.prefixes_path),
+        ] {
+            std::fs::rename(from, to)
+                .map_err(|e| DatasetError::io(format!("cannot rename to {}", to.display()), e))?;
+        }
         self.done = true;
         Ok(SinkReport {
             rows: self.rows,
@@ -119,6 +146,7 @@ impl DatasetSink {
             counts: self.counter.counts.clone(),
             span: self.counter.span,
             duplicates: self.counter.duplicates(),
+            prefixes: (self.prefix_rows, prefix_groups),
         })
     }
 }
@@ -160,6 +188,7 @@ impl Drop for DatasetSink {
         if !self.done {
             // A failed run leaves no Parquet file; there is no one left to tell if this fails.
             let _ = std::fs::remove_file(&self.partial);
+            let _ = std::fs::remove_file(&self.prefixes_partial);
         }
     }
 }

@@ -375,3 +375,81 @@ fn duckdb_counts_the_rows() {
     let want = format!("({}, {packets})", conn.len());
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), want);
 }
+
+#[test]
+fn prefixes_hold_every_checkpoint_and_the_last_one_matches_the_flow() {
+    let d = tempfile::tempdir().unwrap();
+    let (_, labels) = setup(d.path(), |i| i % 7 == 3);
+    let out = d.path().join("ds");
+    let m = build(&[sample()], &[labels], &out, None, config(2)).unwrap();
+    let flows = read_parquet(&out.join("flows.parquet"));
+    let prefixes = read_parquet(&out.join(custos_dataset::PREFIXES_FILE));
+    let names: Vec<String> = prefixes[0]
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let expected: Vec<String> = custos_dataset::prefix_columns()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(names, expected);
+    let (uids, packets) = (
+        strings(&flows, "uid"),
+        u64s(&flows, "bidirectional_packets"),
+    );
+    let (p_uids, checkpoints) = (strings(&prefixes, "uid"), u64s(&prefixes, "checkpoint"));
+    // One row per checkpoint each flow reached, in flow order.
+    let mut expect = Vec::new();
+    for (uid, n) in uids.iter().zip(&packets) {
+        let mut c = 1;
+        while c <= n.unwrap() {
+            expect.push((uid.clone(), Some(c)));
+            c *= 2;
+        }
+    }
+    let got: Vec<_> = p_uids
+        .into_iter()
+        .zip(checkpoints.iter().copied())
+        .collect();
+    assert_eq!(got, expect);
+    assert_eq!(m.prefixes.rows, expect.len() as u64);
+    // A flow whose packet count is a checkpoint: its last prefix has the flow's statistics.
+    let stat_cols = [
+        "bidirectional_bytes",
+        "src2dst_packets",
+        "dst2src_bytes",
+        "src2dst_syn_packets",
+    ];
+    let mut checked = 0;
+    for col in stat_cols {
+        let (f, p) = (u64s(&flows, col), u64s(&prefixes, col));
+        let mut row = 0;
+        for (i, n) in packets.iter().enumerate() {
+            let n = n.unwrap();
+            let mut c = 1;
+            while c <= n {
+                if c == n {
+                    assert_eq!(p[row], f[i], "{col} of flow {i}");
+                    checked += 1;
+                }
+                c *= 2;
+                row += 1;
+            }
+        }
+    }
+    assert!(checked > 0);
+    // A prefix is attack once one of its packets is: never more attack than its flow.
+    let (fl, pl) = (label_column(&flows), label_column(&prefixes));
+    let mut row = 0;
+    for (i, n) in packets.iter().enumerate() {
+        let mut c = 1;
+        while c <= n.unwrap() {
+            assert!(pl[row] <= fl[i]);
+            c *= 2;
+            row += 1;
+        }
+    }
+    assert!(pl.iter().any(|&l| l == 1) && pl.iter().any(|&l| l == 0));
+}

@@ -1,4 +1,5 @@
-//! Kitsune's packet features (Mirsky et al., NDSS 2018): AfterImage damped incremental statistics.
+//! Kitsune's packet features (Mirsky et al., NDSS 2018): AfterImage damped incremental statistics;
+//! and per-flow features ([`flow`]): statistics, application counts and live feature vectors.
 //!
 //! For each packet, [`FeatureExtractor::extract`] updates damped statistics of the streams the
 //! packet belongs to and writes their current values, for five decay rates λ ∈ {5, 3, 1, 0.1,
@@ -16,9 +17,11 @@
 //! bounded memory. `docs/kitsune-compat.md` lists every difference.
 #![deny(missing_docs)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod compat;
 mod damped;
+pub mod flow;
 
 use custos_decode::Decoded;
 
