@@ -81,6 +81,7 @@ mod linktype;
 mod live;
 mod pcap;
 mod pcapng;
+mod pcapng_writer;
 mod reader;
 mod writer;
 
@@ -90,6 +91,7 @@ mod tests;
 pub use error::{CaptureError, CaptureErrorKind, UNKNOWN_FORMAT_HEAD_LEN};
 pub use linktype::{LinkType, MAX_UNKNOWN_NAMES};
 pub use live::{KernelStats, LiveCapture, LiveOptions};
+pub use pcapng_writer::PcapNgWriter;
 pub use reader::{CaptureFormat, FileReader};
 pub use writer::{PcapWriter, FILE_HEADER_LEN, RECORD_HEADER_LEN};
 

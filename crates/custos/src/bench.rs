@@ -23,7 +23,20 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     let mut reader = FileReader::open(&args.capture)
         .with_context(|| format!("cannot read {}", args.capture.display()))?;
     while reader.next_packet()?.is_some() {}
-    if args.detect.detector.is_some() {
+    if args
+        .detect
+        .detector
+        .contains(&crate::cli::DetectorArg::Flow)
+    {
+        anyhow::bail!(
+            "bench --detector measures Kitsune; measure the flow detector with \
+             --flow-model MODEL (docs/detection.md)"
+        );
+    }
+    if let Some(model) = &args.flow_model {
+        return run_flow(&args, model);
+    }
+    if !args.detect.detector.is_empty() {
         return run_detector(&args);
     }
     let mut rates = Vec::new();
@@ -163,6 +176,49 @@ fn run_detector(args: &BenchArgs) -> anyhow::Result<Outcome> {
         det["skipped_empty_frames"],
         stats.packets as f64 / total.max(1e-9),
         ph.score_sum,
+    );
+    Ok(Outcome::Success)
+}
+
+/// Flow detector benchmark: passes alternate between the engine alone and the engine with the
+/// flow detector (model loaded unsigned: only speed is measured); prints each pass, the
+/// medians and the detector's cost as a share of the engine's time.
+fn run_flow(args: &BenchArgs, model: &std::path::Path) -> anyhow::Result<Outcome> {
+    let mut rates: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    let mut packets = 0;
+    for pass in 1..=args.iterations.max(1) {
+        for (with, slot) in [(false, 0), (true, 1)] {
+            let mut cfg = config(args);
+            if with {
+                cfg.detect.flow.model = Some(model.to_path_buf());
+                cfg.detect.allow_unsigned_model = true;
+            }
+            let mut engine = Engine::new(cfg)?;
+            let start = Instant::now();
+            let s = engine.run(Source::Files(vec![args.capture.clone()]))?.stats;
+            let secs = start.elapsed().as_secs_f64();
+            packets = s.packets;
+            let pps = s.packets as f64 / secs;
+            println!(
+                "{{\"pass\":{pass},\"flow_detector\":{with},\"packets\":{},\"seconds\":{secs:.4},\"packets_per_second\":{pps:.0}}}",
+                s.packets
+            );
+            if let Some(r) = rates.get_mut(slot) {
+                r.push(pps);
+            }
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    };
+    let [b, w] = &mut rates;
+    let (base, with) = (median(b), median(w));
+    let overhead = if with > 0.0 { base / with - 1.0 } else { 0.0 };
+    println!(
+        "{{\"capture\":{:?},\"stage\":\"engine, no output, without and with the flow detector\",\"threads\":{},\"packets\":{packets},\"median_packets_per_second\":{base:.0},\"median_packets_per_second_with_flow\":{with:.0},\"flow_detector_overhead\":{overhead:.4}}}",
+        args.capture.display().to_string(),
+        config(args).threads
     );
     Ok(Outcome::Success)
 }

@@ -4,8 +4,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 pub use crate::cli_tools::{
-    DatasetBuildArgs, DatasetCommand, EvaluateArgs, ModelCommand, ModelSignArgs, ModelVerifyArgs,
-    PseudonymizeArgs, ShareArgs, ShareFormat, SummaryArgs, SummaryFormatArg,
+    AnonymizeArgs, DatasetBuildArgs, DatasetCommand, EvaluateArgs, ModelCommand, ModelSignArgs,
+    ModelVerifyArgs, PseudonymizeArgs, ShareArgs, ShareFormat, SummaryArgs, SummaryFormatArg,
 };
 
 /// custos — see, detect and prove what happens on IoT networks.
@@ -110,6 +110,17 @@ pub enum Command {
         after_help = "Examples:\n  custos keygen --pseudonym -o share\n  custos pseudonymize --pseudonym-key share.pkey 192.168.1.20 02:c5:18:00:00:0a thermostat-1"
     )]
     Pseudonymize(PseudonymizeArgs),
+    /// Rewrite a capture for sharing: every address pseudonymised, checksums kept valid
+    ///
+    /// Addresses in every header custos decodes (tunnels, ARP, IPv6 neighbour discovery, DHCP
+    /// and DNS address fields, ICMP-quoted headers) get the pseudonyms of `custos
+    /// pseudonymize`; valid checksums are recomputed and bad ones stay bad, so the
+    /// anonymised capture gives the same flows. pcap stays pcap, pcapng stays pcapng. See
+    /// docs/privacy.md.
+    #[command(
+        after_help = "Examples:\n  custos keygen --pseudonym -o share\n  custos anonymize lab.pcap -o lab-shared.pcap --pseudonym-key share.pkey --payload truncate:64"
+    )]
+    Anonymize(AnonymizeArgs),
     /// Export an analysis for sharing: STIX 2.1 bundle or MISP event, pseudonymised on request
     ///
     /// Reads an `analyze` output folder (alerts, findings, events) and writes indicators for
@@ -243,6 +254,9 @@ pub struct VerifyArgs {
 pub enum DetectorArg {
     /// Kitsune (NDSS 2018): AfterImage features and the KitNET autoencoder ensemble.
     Kitsune,
+    /// Supervised flow model: gradient-boosted trees over live flow features, trained on a
+    /// labelled dataset (custos train --detector flow --dataset DS); needs its --model.
+    Flow,
 }
 
 /// How the alert threshold is chosen.
@@ -264,10 +278,11 @@ pub enum ThresholdArg {
 /// of the configuration file, or the default listed in docs/config.md.
 #[derive(Debug, Args, Clone)]
 pub struct DetectorArgs {
-    /// Anomaly detector to run (with analyze: writes scores.csv and alerts.jsonl; with train:
-    /// the detector whose model is trained; with bench: the detector measured).
-    #[arg(long, value_enum)]
-    pub detector: Option<DetectorArg>,
+    /// Detectors to run, comma-separated (`kitsune,flow`) or repeated (with analyze: writes
+    /// scores.csv, one column each and `combined`, and alerts.jsonl; with train: the detector
+    /// whose model is trained; with bench: the detector measured).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub detector: Vec<DetectorArg>,
 
     /// Kitsune: reproduce Kitsune-py exactly, quirks included (string-joined socket keys,
     /// ICMPv6 without protocol, pairwise cost growing with peers); see docs/kitsune-compat.md.
@@ -308,7 +323,8 @@ pub struct DetectorArgs {
     #[arg(long, value_enum)]
     pub threshold_rule: Option<ThresholdArg>,
 
-    /// False-positive rate of the robust and log-normal rules per packet [default: 0.00001].
+    /// False-positive rate of the robust and log-normal rules per packet [default: 0.00001];
+    /// for the flow detector (train), per scored benign flow moment [default: 0.001].
     #[arg(long, value_name = "P")]
     pub fpr: Option<f64>,
 
@@ -430,12 +446,13 @@ pub struct AnalyzeArgs {
     #[command(flatten)]
     pub detect: DetectorArgs,
 
-    /// Score with this trained model directory (from `custos train`) instead of training
-    /// online. Loaded only when signed by a key given with --trust (`custos model sign`);
-    /// refused if unsigned, modified, signed by another key, corrupt, or made for other
-    /// features. One directory per option.
-    #[arg(long, value_name = "MODEL")]
-    pub model: Vec<PathBuf>,
+    /// Score with this trained model directory (from `custos train`): `DETECTOR=DIR`
+    /// (`kitsune=DIR`, `flow=DIR`), or a bare `DIR` for a single detector. Loaded only when
+    /// signed by a key given with --trust (`custos model sign`); refused if unsigned,
+    /// modified, signed by another key, corrupt, or made for other features. One model per
+    /// option; repeat it for several detectors.
+    #[arg(long, value_name = "[DETECTOR=]MODEL")]
+    pub model: Vec<String>,
 
     /// Public key (`.pub` from `custos keygen --model`) of a signer whose models are loaded;
     /// repeat the option for several.
@@ -480,12 +497,30 @@ pub struct AnalyzeArgs {
 /// Arguments of `custos train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Capture files of normal traffic, read as one stream; `-` reads standard input.
-    #[arg(value_name = "CAPTURE", required = true)]
+    /// Kitsune: capture files of normal traffic, read as one stream; `-` reads standard input.
+    #[arg(value_name = "CAPTURE", required_unless_present = "dataset")]
     pub captures: Vec<PathBuf>,
 
-    /// The model directory to write: the model (kitsune-model.json), its model card
-    /// (model-card.md and .json) and the training settings (training.json). An existing,
+    /// The flow detector: the labelled dataset to learn from (`custos dataset build`).
+    #[arg(long, value_name = "DS", conflicts_with = "captures")]
+    pub dataset: Option<PathBuf>,
+
+    /// The flow detector: trees to grow [default: 200].
+    #[arg(long, value_name = "N", requires = "dataset")]
+    pub trees: Option<u32>,
+
+    /// The flow detector: seed of the row and feature sampling [default: 0].
+    #[arg(long, value_name = "N", requires = "dataset")]
+    pub seed: Option<u64>,
+
+    /// The flow detector: fraction of the dataset's flows held out (by uid hash) to set the
+    /// threshold at --fpr and to measure the model [default: 0.2].
+    #[arg(long, value_name = "F", requires = "dataset")]
+    pub holdout: Option<f64>,
+
+    /// The model directory to write: the model (kitsune-model.json or flow-model.json), its
+    /// model card (model-card.md and .json) and the training record (training.json; the flow
+    /// detector also keeps the dataset's manifest as dataset-manifest.json). An existing,
     /// non-empty directory is refused unless --force.
     #[arg(short, long, value_name = "MODEL")]
     pub output: PathBuf,
@@ -524,6 +559,12 @@ pub struct BenchArgs {
     pub checksums: Option<ChecksumArg>,
 
     /// Threads [default: the cores available].
+    /// Measure the supervised flow detector with this model directory (loaded without a
+    /// signature check: only its speed is measured): passes alternate without and with it,
+    /// and its cost is printed as a share of the engine's time.
+    #[arg(long, value_name = "MODEL", conflicts_with = "detector")]
+    pub flow_model: Option<PathBuf>,
+
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 

@@ -24,6 +24,16 @@ pub struct EvaluateArgs {
     /// Leave out the first N packets.
     #[arg(long, value_name = "N")]
     pub skip: Option<u64>,
+
+    /// Write the metrics of this evaluation into the model card of this model directory
+    /// (`metrics` and `evaluation_data` of model-card.json / .md). The card is a signed file,
+    /// so the old signature is removed: re-sign with --sign, or custos model sign.
+    #[arg(long, value_name = "MODEL")]
+    pub model_card: Option<PathBuf>,
+
+    /// With --model-card: sign the model directory again with this key (`.pem`).
+    #[arg(long, value_name = "KEY.pem", requires = "model_card")]
+    pub sign: Option<PathBuf>,
 }
 
 /// Arguments of `custos summary`.
@@ -65,6 +75,30 @@ pub struct PseudonymizeArgs {
     /// The values.
     #[arg(value_name = "VALUE", required = true)]
     pub values: Vec<String>,
+}
+
+/// Arguments of `custos anonymize`.
+#[derive(Debug, Args)]
+pub struct AnonymizeArgs {
+    /// The capture to rewrite (pcap or pcapng, gzip allowed).
+    #[arg(value_name = "IN")]
+    pub input: PathBuf,
+    /// The anonymised capture to write (same format as the input; gzip input gives an
+    /// uncompressed output). An existing file is refused unless --force.
+    #[arg(short, long, value_name = "OUT")]
+    pub output: PathBuf,
+    /// The pseudonym key (`.pkey` from `custos keygen --pseudonym`).
+    #[arg(long, value_name = "K.pkey")]
+    pub pseudonym_key: PathBuf,
+    /// A sharing policy (TOML, docs/privacy.md): networks kept unchanged, MAC OUIs kept.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Transport payload: `keep`, `truncate:N` (first N bytes) or `drop` [default: keep].
+    #[arg(long, value_name = "keep|truncate:N|drop", default_value = "keep")]
+    pub payload: String,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Sharing formats.

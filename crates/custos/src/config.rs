@@ -23,9 +23,13 @@ pub fn checksums(arg: ChecksumArg) -> Checksums {
 
 /// Applies the detector options to `cfg`.
 pub fn apply_detector_args(cfg: &mut EngineConfig, a: &DetectorArgs) {
-    if let Some(DetectorArg::Kitsune) = a.detector {
-        if !cfg.detect.detectors.iter().any(|d| d == "kitsune") {
-            cfg.detect.detectors.push("kitsune".into());
+    for d in &a.detector {
+        let name = match d {
+            DetectorArg::Kitsune => "kitsune",
+            DetectorArg::Flow => "flow",
+        };
+        if !cfg.detect.detectors.iter().any(|d| d == name) {
+            cfg.detect.detectors.push(name.into());
         }
     }
     let k: &mut KitsuneSettings = &mut cfg.detect.kitsune;
@@ -46,6 +50,64 @@ pub fn apply_detector_args(cfg: &mut EngineConfig, a: &DetectorArgs) {
             ThresholdArg::Lognormal => ThresholdRuleSetting::Lognormal,
             ThresholdArg::PhiBeta => ThresholdRuleSetting::PhiBeta,
         };
+    }
+}
+
+/// Gives each `--model [DETECTOR=]DIR` to its detector. A bare directory goes to the one
+/// detector named with `--detector`, or else to the detector whose model file it holds.
+fn assign_models(cfg: &mut EngineConfig, models: &[String]) -> anyhow::Result<()> {
+    let bare = models
+        .iter()
+        .filter(|m| model_target(m).0.is_none())
+        .count();
+    for m in models {
+        let (named, dir) = model_target(m);
+        let detector = match named {
+            Some(d) => d,
+            None if bare > 1 => bail!(
+                "--model {m}: several models need their detectors named: --model kitsune=DIR \
+                 --model flow=DIR"
+            ),
+            None => match cfg.detect.detectors.as_slice() {
+                [only] => only.clone(),
+                [] => guess_detector(&dir).into(),
+                _ => bail!(
+                    "--model {m}: several detectors run; name the one this model is for \
+                     (--model kitsune=DIR or --model flow=DIR)"
+                ),
+            },
+        };
+        let slot = match detector.as_str() {
+            "kitsune" => &mut cfg.detect.kitsune.model,
+            "flow" => &mut cfg.detect.flow.model,
+            other => bail!("--model {m}: unknown detector {other:?} (known: kitsune, flow)"),
+        };
+        if slot.is_some() {
+            bail!("--model: two models for {detector}; one model per detector");
+        }
+        *slot = Some(dir);
+    }
+    Ok(())
+}
+
+/// Splits `kitsune=DIR` / `flow=DIR`; anything else is a bare directory (whose name may hold
+/// `=`).
+fn model_target(m: &str) -> (Option<String>, std::path::PathBuf) {
+    match m.split_once('=') {
+        Some((d, dir)) if ["kitsune", "flow"].contains(&d) => (Some(d.into()), dir.into()),
+        _ => (None, m.into()),
+    }
+}
+
+/// The detector whose model file the directory holds (a flow model's, else Kitsune's).
+fn guess_detector(dir: &std::path::Path) -> &'static str {
+    if dir
+        .join(custos_engine::detectors::FLOW_MODEL_FILE)
+        .is_file()
+    {
+        "flow"
+    } else {
+        "kitsune"
     }
 }
 
@@ -123,15 +185,11 @@ pub fn analyze_config(a: &AnalyzeArgs) -> anyhow::Result<EngineConfig> {
     cfg.output.alert_every_packet |= a.alert_every_packet;
     cfg.output.overwrite |= a.force;
     apply_detector_args(&mut cfg, &a.detect);
-    if !a.model.is_empty() {
-        refuse_training_options(&a.detect)?;
-    }
     cfg.detect.trust.extend(a.trust.iter().cloned());
     cfg.detect.allow_unsigned_model |= a.allow_unsigned_model;
-    match a.model.as_slice() {
-        [] => {}
-        [one] => cfg.detect.kitsune.model = Some(one.clone()),
-        _ => bail!("--model: one model per detector, and only kitsune takes a model"),
+    assign_models(&mut cfg, &a.model)?;
+    if cfg.detect.kitsune.model.is_some() {
+        refuse_training_options(&a.detect)?;
     }
     if let (Some(log), Some(key)) = (&a.evidence, &a.key) {
         cfg.evidence = Some(EvidenceSettings {

@@ -21,6 +21,19 @@ pub fn run(a: &EvaluateArgs) -> anyhow::Result<Outcome> {
     let evaluation = custos_eval::evaluate(&cfg)?;
     let files = evaluation.write(&a.output)?;
     let m = evaluation.metrics();
+    for l in &m.leakage {
+        eprintln!(
+            "custos: warning: leakage: {} was evaluated on {}, which its model was trained on \
+             ({}); these metrics do not measure detection on unseen traffic",
+            l.detector, l.input, l.training_input
+        );
+    }
+    if !m.leakage_checked {
+        eprintln!(
+            "custos: note: the run recorded no SHA-256 for some inputs (standard input, or a \
+             run before custos recorded them): train/test leakage was not checked for them"
+        );
+    }
     for d in &m.detectors {
         let caught = d.phases.iter().filter(|p| p.caught).count();
         match &d.packet {
@@ -43,5 +56,44 @@ pub fn run(a: &EvaluateArgs) -> anyhow::Result<Outcome> {
         files.len(),
         a.output.display()
     );
+    if let Some(model) = &a.model_card {
+        card(model, m, a)?;
+    }
     Ok(Outcome::Success)
+}
+
+/// Writes the evaluation's metrics into a model card (and re-signs when asked).
+fn card(model: &std::path::Path, m: &custos_eval::Metrics, a: &EvaluateArgs) -> anyhow::Result<()> {
+    let metrics = serde_json::json!({
+        "source": "custos evaluate",
+        "detectors": m.detectors,
+        "leakage": m.leakage,
+    });
+    let evaluation_data = serde_json::json!({
+        "run": m.run,
+        "labels": m.labels,
+        "packets": m.packets,
+        "skipped_packets": m.skipped_packets,
+        "benign_hours": m.benign_hours,
+        "phases": m.phases.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
+    });
+    custos_engine::detectors::update_card_metrics(model, metrics, evaluation_data)?;
+    match &a.sign {
+        Some(key) => {
+            let key = custos_trust::SigningKey::read(key)?;
+            let signed = custos_trust::sign_model(model, &key)?;
+            eprintln!(
+                "custos: wrote the metrics into {}'s model card and signed it again ({})",
+                model.display(),
+                signed.signature.display()
+            );
+        }
+        None => eprintln!(
+            "custos: wrote the metrics into {}'s model card; its signature was removed (the \
+             card changed): sign it again with custos model sign {} --key KEY.pem",
+            model.display(),
+            model.display()
+        ),
+    }
+    Ok(())
 }

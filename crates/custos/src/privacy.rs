@@ -1,7 +1,7 @@
-//! `custos keygen --pseudonym` and `custos pseudonymize` (crate `custos-privacy`,
-//! docs/privacy.md). Re-identification goes only through the audited `reidentify`.
+//! `custos keygen --pseudonym`, `custos pseudonymize` and `custos anonymize` (crate
+//! `custos-privacy`, docs/privacy.md). Re-identification goes only through the audited `reidentify`.
 
-use crate::cli::{KeygenArgs, PseudonymizeArgs};
+use crate::cli::{AnonymizeArgs, KeygenArgs, PseudonymizeArgs};
 use crate::Outcome;
 use anyhow::bail;
 use custos_privacy::{Policy, PseudonymKey, Pseudonymizer, ValueKind};
@@ -54,4 +54,48 @@ pub fn pseudonymize(a: &PseudonymizeArgs) -> anyhow::Result<Outcome> {
         writeln!(out, "{v}\t{pseudonym}")?;
     }
     Ok(Outcome::Success)
+}
+
+/// Rewrites a capture with every address pseudonymised.
+///
+/// # Errors
+/// An unreadable key, policy or capture, an existing output (without --force), a bad
+/// `--payload`, a pseudonym that would collide with an address kept unchanged.
+pub fn anonymize(a: &AnonymizeArgs) -> anyhow::Result<Outcome> {
+    let policy = match &a.policy {
+        Some(p) => Policy::read(p)?,
+        None => Policy::default(),
+    };
+    let payload: custos_privacy::PayloadPolicy = a
+        .payload
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--payload {:?}: {e}", a.payload))?;
+    let mut p = Pseudonymizer::new(&PseudonymKey::read(&a.pseudonym_key)?, policy);
+    let options = custos_privacy::AnonymizeOptions {
+        payload,
+        force: a.force,
+    };
+    let r = custos_privacy::anonymize(&a.input, &a.output, &mut p, &options)?;
+    eprintln!(
+        "custos: wrote {}: {} packets, {} rewritten ({} addresses, {} checksums updated); {} \
+         not IP, {} with unreadable bytes zeroed, {} payloads cut",
+        a.output.display(),
+        r.packets,
+        r.rewritten,
+        r.addresses,
+        r.checksums,
+        r.non_ip,
+        r.scrubbed,
+        r.payload_cut
+    );
+    for w in &r.warnings {
+        eprintln!("custos: warning: {w}");
+    }
+    Ok(match &r.partial {
+        Some(why) => {
+            eprintln!("custos: warning: the input is damaged part-way ({why}); everything before it was written");
+            Outcome::Partial
+        }
+        None => Outcome::Success,
+    })
 }

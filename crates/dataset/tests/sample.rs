@@ -451,5 +451,5 @@ fn prefixes_hold_every_checkpoint_and_the_last_one_matches_the_flow() {
             row += 1;
         }
     }
-    assert!(pl.iter().any(|&l| l == 1) && pl.iter().any(|&l| l == 0));
+    assert!(pl.contains(&1) && pl.contains(&0));
 }

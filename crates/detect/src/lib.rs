@@ -9,6 +9,9 @@
 //!   [`Threshold`] (log-normal calibration or the paper's φ·β) and explains alerts.
 //! - [`KitsuneModel`] is a trained model on disk: canonical JSON with its SHA-256, refused when
 //!   damaged or made for other features.
+//! - [`gbdt`] is the supervised flow detector's model: a deterministic histogram
+//!   gradient-boosted tree classifier ([`Gbdt`], trained by [`train_gbdt`]) with exact
+//!   TreeSHAP explanations and a validated `custos-gbdt/1` JSON format.
 //!
 //! What it does not do: read packets or write outputs.
 #![deny(missing_docs)]
@@ -19,6 +22,8 @@ mod autoencoder;
 mod corclust;
 mod detector;
 mod error;
+mod flow_model;
+pub mod gbdt;
 mod kitnet;
 mod model;
 pub mod mt19937;
@@ -32,6 +37,13 @@ pub use detector::{
     Verdict, DEFAULT_WARMUP_NS,
 };
 pub use error::ModelError;
+pub use flow_model::{
+    choose_threshold, FlowModel, FlowModelError, FlowThreshold, FLOW_MODEL_FORMAT,
+};
+pub use gbdt::{
+    train as train_gbdt, Contributions, Gbdt, GbdtError, GbdtParams, TrainingData, TrainingSummary,
+    GBDT_FORMAT,
+};
 pub use kitnet::{KitNet, KitNetConfig, Phase};
 pub use model::{FeatureSpec, KitsuneModel, TrainingInfo, MODEL_FORMAT};
 pub use mt19937::Mt19937;

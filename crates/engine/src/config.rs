@@ -207,16 +207,29 @@ impl AppSettings {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DetectSettings {
-    /// Built-in detectors to run (`kitsune`).
+    /// Built-in detectors to run (`kitsune`, `flow`), in this order.
     pub detectors: Vec<String>,
     /// Kitsune's settings (`[detect.kitsune]`).
     pub kitsune: KitsuneSettings,
+    /// The supervised flow detector's settings (`[detect.flow]`).
+    pub flow: FlowDetectorSettings,
     /// Public keys (`.pub`, P-256 PEM) of the signers whose models are loaded (`--trust`).
     pub trust: Vec<PathBuf>,
     /// Load models without a trusted signature (`--allow-unsigned-model`, for research);
     /// recorded in stats.json and in every alert.
     pub allow_unsigned_model: bool,
 }
+
+/// `[detect.flow]`: the supervised flow detector.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FlowDetectorSettings {
+    /// Its trained model directory (`custos train --detector flow`); required.
+    pub model: Option<PathBuf>,
+}
+
+/// The built-in detectors.
+pub const DETECTOR_NAMES: [&str; 2] = ["kitsune", "flow"];
 
 /// The threshold rule of a detector.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -468,22 +481,54 @@ impl EngineConfig {
                 ));
             }
         }
-        for d in &self.detect.detectors {
-            if d != "kitsune" {
+        for (i, d) in self.detect.detectors.iter().enumerate() {
+            if !DETECTOR_NAMES.contains(&d.as_str()) {
                 return bad(format!(
-                    "detect.detectors: unknown detector {d:?} (known: kitsune)"
+                    "detect.detectors: unknown detector {d:?} (known: {})",
+                    DETECTOR_NAMES.join(", ")
                 ));
+            }
+            if self.detect.detectors[..i].contains(d) {
+                return bad(format!("detect.detectors: {d:?} is named twice"));
             }
         }
         if self.runs_kitsune() {
             self.detect.kitsune.detector_config()?;
         }
-        if self.evidence.is_some() && !self.runs_kitsune() {
+        if self.runs_flow() && self.detect.flow.model.is_none() {
+            return bad(
+                "the flow detector scores with a trained model and cannot train online: give                  --model flow=DIR ([detect.flow] model), made by custos train --detector flow                  --dataset DS -o DIR"
+                    .into(),
+            );
+        }
+        if self.evidence.is_some() && !self.runs_kitsune() && !self.runs_flow() {
             return bad(
                 "evidence logs alerts: choose a detector (--detector kitsune or --model)".into(),
             );
         }
         Ok(())
+    }
+
+    /// True when the supervised flow detector runs (named, or a flow model given).
+    pub fn runs_flow(&self) -> bool {
+        self.detect.detectors.iter().any(|d| d == "flow") || self.detect.flow.model.is_some()
+    }
+
+    /// The built-in detectors that run, in order: those named in `detect.detectors` first,
+    /// then any whose model is given without naming it.
+    pub fn detector_order(&self) -> Vec<&'static str> {
+        let mut order: Vec<&'static str> = Vec::new();
+        for d in &self.detect.detectors {
+            if let Some(n) = DETECTOR_NAMES.iter().find(|n| **n == d.as_str()) {
+                order.push(n);
+            }
+        }
+        for (name, runs) in [("kitsune", self.runs_kitsune()), ("flow", self.runs_flow())] {
+            if runs && !order.contains(&name) {
+                order.push(name);
+            }
+        }
+        order
     }
 
     /// True when Kitsune runs (named, or a Kitsune model given).

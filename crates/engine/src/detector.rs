@@ -65,6 +65,12 @@ pub trait Detector: Send {
         false
     }
 
+    /// The score above which it alerts now (`None`: none yet, or it has no single threshold):
+    /// the `combined` column of `scores.csv` divides each score by it.
+    fn operating_threshold(&self) -> Option<f64> {
+        None
+    }
+
     /// Called for every packet. Returns the packet's score when [`Detector::scores_packets`].
     ///
     /// # Errors

@@ -2,7 +2,7 @@
 
 use crate::config::{AppSettings, EngineConfig};
 use crate::detector::Detector;
-use crate::detectors::{Kitsune, ModelTrust};
+use crate::detectors::{FlowDetector, Kitsune, ModelTrust};
 use crate::error::EngineError;
 use crate::evidence::{EvidenceSink, LiveEvidence};
 use crate::outdir::OutputDir;
@@ -22,7 +22,8 @@ use custos_inventory::inventory::oui::{OuiRegistry, DEFAULT_DIR};
 use custos_inventory::inventory::{Inventory, InventoryConfig};
 use custos_output::{RunEnd, RunInfo, Sink, Stats};
 use serde_json::json;
-use std::path::Path;
+use sha2::Digest;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// What a run did.
@@ -64,16 +65,24 @@ impl Engine {
     pub fn new(config: EngineConfig) -> Result<Engine, EngineError> {
         config.validate()?;
         let mut detectors: Vec<Box<dyn Detector>> = Vec::new();
-        if config.runs_kitsune() {
-            let k = &config.detect.kitsune;
-            let cfg = k.detector_config()?;
-            detectors.push(Box::new(match &k.model {
-                Some(path) => {
-                    let trust = ModelTrust::from_settings(&config.detect)?;
-                    Kitsune::with_model(cfg, path, &trust)?
+        for name in config.detector_order() {
+            let trust = || ModelTrust::from_settings(&config.detect);
+            match name {
+                "kitsune" => {
+                    let k = &config.detect.kitsune;
+                    let cfg = k.detector_config()?;
+                    detectors.push(Box::new(match &k.model {
+                        Some(path) => Kitsune::with_model(cfg, path, &trust()?)?,
+                        None => Kitsune::new(cfg),
+                    }));
                 }
-                None => Kitsune::new(cfg),
-            }));
+                _ => {
+                    if let Some(path) = &config.detect.flow.model {
+                        let zeek = config.flow.flow_config().zeek;
+                        detectors.push(Box::new(FlowDetector::with_model(path, &trust()?, zeek)?));
+                    }
+                }
+            }
         }
         Ok(Engine {
             config,
@@ -167,11 +176,7 @@ impl Engine {
         let info = RunInfo {
             files: names.clone(),
             first_ts: None,
-            score_columns: detectors
-                .iter()
-                .filter(|d| d.scores_packets())
-                .map(|d| d.name().to_string())
-                .collect(),
+            score_columns: score_columns(&detectors),
         };
         let mut alerts = AlertQueue::new(
             names.clone(),
@@ -182,12 +187,16 @@ impl Engine {
             alerts.set_model_signature(i, d.model_signature());
         }
         let host = HostStage::new(inventory, findings, detectors, alerts, live);
+        let hashing = match (&cfg.output.dir, &source) {
+            (Some(_), Source::Files(paths)) => Some(hash_inputs(paths.clone())),
+            _ => None,
+        };
         let total = opened.total_bytes(&source);
         let started = Instant::now();
         let mut progress = self.progress.take();
         let (stats, report) = if cfg.threads <= 1 {
             let mut inline = Inline::new(packet, host, output, info);
-            let report = read_all(
+            let mut report = read_all(
                 &mut opened,
                 &names,
                 cfg.max_packets,
@@ -195,6 +204,7 @@ impl Engine {
                 &mut progress,
                 total,
             )?;
+            add_hashes(&mut report, hashing);
             let elapsed = started.elapsed().as_secs_f64();
             let mut done = inline.finish()?;
             self.detectors = std::mem::take(&mut done.detectors);
@@ -206,7 +216,7 @@ impl Engine {
             (stats, report)
         } else {
             let mut threaded = Threaded::start(packet, host, output, info)?;
-            let report = read_all(
+            let mut report = read_all(
                 &mut opened,
                 &names,
                 cfg.max_packets,
@@ -214,6 +224,7 @@ impl Engine {
                 &mut progress,
                 total,
             )?;
+            add_hashes(&mut report, hashing);
             let elapsed = started.elapsed().as_secs_f64();
             let end = RunEnd {
                 last_ts: threaded.packet.last_ts,
@@ -300,6 +311,38 @@ fn app_parts(settings: &AppSettings) -> Result<(AppConfig, Inventory, Findings),
     ))
 }
 
+/// Hashes the input files on a thread of its own (beside the run, so it costs no wall time
+/// where a core is free): SHA-256 of each, `None` for standard input or an unreadable file.
+fn hash_inputs(paths: Vec<PathBuf>) -> std::thread::JoinHandle<Vec<Option<String>>> {
+    std::thread::spawn(move || {
+        paths
+            .iter()
+            .map(|p| {
+                if p.as_os_str() == "-" {
+                    return None;
+                }
+                let mut f = std::fs::File::open(p).ok()?;
+                let mut h = sha2::Sha256::new();
+                std::io::copy(&mut f, &mut h).ok()?;
+                Some(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+            })
+            .collect()
+    })
+}
+
+/// Puts the input hashes into the read report's file statistics.
+fn add_hashes(
+    report: &mut ReadReport,
+    hashing: Option<std::thread::JoinHandle<Vec<Option<String>>>>,
+) {
+    let Some(hashes) = hashing.and_then(|h| h.join().ok()) else {
+        return;
+    };
+    for (f, h) in report.files.iter_mut().zip(hashes) {
+        f.sha256 = h;
+    }
+}
+
 /// `stats.json` from what the stages counted.
 fn build_stats(
     packet: &PacketStage,
@@ -354,4 +397,19 @@ fn peak_rss_bytes() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
+}
+
+/// The score columns of `scores.csv`: one per scoring detector (at most
+/// `MAX_SCORE_COLUMNS` − 1), then `combined` when there are several.
+fn score_columns(detectors: &[Box<dyn Detector>]) -> Vec<String> {
+    let mut c: Vec<String> = detectors
+        .iter()
+        .filter(|d| d.scores_packets())
+        .map(|d| d.name().to_string())
+        .take(custos_output::MAX_SCORE_COLUMNS - 1)
+        .collect();
+    if c.len() >= 2 {
+        c.push("combined".into());
+    }
+    c
 }

@@ -145,3 +145,40 @@ fn tally_of<'t>(
     };
     &mut tallies[pos]
 }
+
+/// The name of `scores.csv`'s column that combines several detectors.
+pub(crate) const COMBINED: &str = "combined";
+
+/// The alerts of every detector together, as the `combined` column's: at its operating point
+/// (1.0) the combination alerts where any detector does.
+pub(crate) fn combined(tallies: &[Tally]) -> Tally {
+    let mut c = Tally {
+        name: COMBINED.into(),
+        threshold: Some(1.0),
+        ..Tally::default()
+    };
+    for t in tallies {
+        c.total += t.total;
+        c.on_attack += t.on_attack;
+        c.on_benign += t.on_benign;
+        c.not_evaluated += t.not_evaluated;
+        c.without_flow += t.without_flow;
+        if c.phases.len() < t.phases.len() {
+            c.phases.resize(t.phases.len(), PhaseAlerts::default());
+        }
+        for (p, q) in c.phases.iter_mut().zip(&t.phases) {
+            p.alerts += q.alerts;
+            p.first = match (p.first, q.first) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        if c.flows_alerted.len() < t.flows_alerted.len() {
+            c.flows_alerted.resize(t.flows_alerted.len(), false);
+        }
+        for (a, &b) in c.flows_alerted.iter_mut().zip(&t.flows_alerted) {
+            *a |= b;
+        }
+    }
+    c
+}

@@ -95,6 +95,12 @@ pub(crate) fn detectors(
 
 /// A detector's threshold and where it comes from: `stats.json`, else its alerts.
 fn threshold(stats: &RunStats, name: &str, tally: Option<&Tally>) -> (Option<f64>, Option<String>) {
+    if name == crate::alerts::COMBINED {
+        return (
+            Some(1.0),
+            Some("each score over its threshold, the largest".into()),
+        );
+    }
     if let Some(t) = stats.detector(name).and_then(|d| d.threshold) {
         return (Some(t), Some("stats.json".into()));
     }

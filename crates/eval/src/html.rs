@@ -43,7 +43,7 @@ fn round6(v: f64) -> f64 {
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222}\
 table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #bbb;padding:.25em .6em;\
 text-align:right}th:first-child,td:first-child{text-align:left}th{background:#eee}\
-svg{max-width:100%;height:auto;display:block;margin:1em 0}";
+svg{max-width:100%;height:auto;display:block;margin:1em 0}.warning{color:#a00}";
 
 /// Renders the report: `roc` and each `(detector, svg)` timeline are inlined.
 pub(crate) fn render(m: &Metrics, roc: Option<&str>, timelines: &[(String, String)]) -> String {
@@ -56,6 +56,18 @@ pub(crate) fn render(m: &Metrics, roc: Option<&str>, timelines: &[(String, Strin
         escape(&m.run)
     );
     summary(&mut h, m);
+    for l in &m.leakage {
+        let _ = writeln!(
+            h,
+            "<p class=\"warning\"><strong>Leakage:</strong> {} was evaluated on {}, which its \
+             model was trained on ({}, SHA-256 {}): these metrics do not measure detection on \
+             unseen traffic.</p>",
+            escape(&l.detector),
+            escape(&l.input),
+            escape(&l.training_input),
+            escape(&l.sha256)
+        );
+    }
     detectors(&mut h, &m.detectors);
     if let Some(svg) = roc {
         let _ = write!(h, "<h2>ROC curves</h2>\n{svg}\n");

@@ -51,8 +51,8 @@ pub use curve::{OperatingPoint, Ranking};
 pub use error::EvalError;
 pub use labels::SEGMENT_GAP_NS;
 pub use metrics::{
-    AlertMetrics, DetectorMetrics, FlowMetrics, FlowSummary, Metrics, PacketMetrics, PhaseFlows,
-    PhaseMetrics, PhaseSummary, TprAtFpr, FORMAT, MAX_FPRS,
+    AlertMetrics, DetectorMetrics, FlowMetrics, FlowSummary, Leak, Metrics, PacketMetrics,
+    PhaseFlows, PhaseMetrics, PhaseSummary, TprAtFpr, FORMAT, MAX_FPRS,
 };
 pub use scores::TIMELINE_POINTS;
 
@@ -121,8 +121,12 @@ pub fn evaluate(cfg: &EvalConfig) -> Result<Evaluation, EvalError> {
     let label_paths: Vec<&Path> = cfg.labels.iter().map(PathBuf::as_path).collect();
     let truth = labels::read(&label_paths, &stats, skip)?;
     let flow_index = flows::FlowIndex::read(dir, &stats, &truth)?;
-    let tallies = alerts::read(dir, &stats, &truth, flow_index.as_ref())?;
+    let mut tallies = alerts::read(dir, &stats, &truth, flow_index.as_ref())?;
     let columns = scores::read(dir, &stats, &truth)?.unwrap_or_default();
+    if columns.iter().any(|c| c.name == alerts::COMBINED) {
+        let combined = alerts::combined(&tallies);
+        tallies.push(combined);
+    }
     let done = assemble::detectors(&stats, &truth, columns, &tallies, flow_index.as_ref());
     let metrics = Metrics {
         format: FORMAT.to_string(),
@@ -153,6 +157,8 @@ pub fn evaluate(cfg: &EvalConfig) -> Result<Evaluation, EvalError> {
             }
         }),
         detectors: done.metrics,
+        leakage: stats.leakage(),
+        leakage_checked: stats.files.iter().all(|f| f.sha256.is_some()),
     };
     let bands = truth
         .phases

@@ -38,6 +38,25 @@ pub struct Metrics {
     pub flows: Option<FlowSummary>,
     /// One entry per detector.
     pub detectors: Vec<DetectorMetrics>,
+    /// Train/test leakage: evaluated inputs that a detector's model was trained on (same
+    /// SHA-256); empty when none — or when the run recorded no input hashes.
+    pub leakage: Vec<Leak>,
+    /// True when every input of the run had its SHA-256 recorded, so that leakage was
+    /// checked for all of them.
+    pub leakage_checked: bool,
+}
+
+/// An evaluated input that a detector's saved model was trained on.
+#[derive(Clone, Debug, Serialize)]
+pub struct Leak {
+    /// The detector.
+    pub detector: String,
+    /// The evaluated input (path as the run had it).
+    pub input: String,
+    /// Its SHA-256.
+    pub sha256: String,
+    /// The same file as the model's training record names it.
+    pub training_input: String,
 }
 
 /// One attack phase of the labels.

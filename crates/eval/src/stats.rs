@@ -15,6 +15,8 @@ pub(crate) struct InputFile {
     pub packets: u64,
     /// Reading stopped early (`error` set): the labels may hold more rows than were read.
     pub truncated: bool,
+    /// SHA-256 of the file (`files[].sha256`), when the run recorded it.
+    pub sha256: Option<String>,
 }
 
 /// One detector's summary (`detector` or `detectors.<name>` of `stats.json`).
@@ -27,6 +29,8 @@ pub(crate) struct DetectorStats {
     /// `trained_packets + warmup_packets`: the packets at the start of the run it scored
     /// without alerting.
     pub training: u64,
+    /// The captures its saved model was trained on (`training_inputs[]`: path, SHA-256).
+    pub training_inputs: Vec<(String, String)>,
 }
 
 /// The parts of `stats.json` evaluation reads.
@@ -68,6 +72,7 @@ impl RunStats {
                     path: p.to_string(),
                     packets,
                     truncated: !f["error"].is_null(),
+                    sha256: f["sha256"].as_str().map(str::to_string),
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -106,6 +111,26 @@ impl RunStats {
         self.files.iter().position(|f| f.path == pcap_file)
     }
 
+    /// Train/test leakage: every evaluated input whose SHA-256 is among the captures a
+    /// detector's saved model was trained on.
+    pub fn leakage(&self) -> Vec<crate::metrics::Leak> {
+        let mut out = Vec::new();
+        for d in &self.detectors {
+            for f in &self.files {
+                let Some(h) = &f.sha256 else { continue };
+                if let Some((trained, _)) = d.training_inputs.iter().find(|(_, t)| t == h) {
+                    out.push(crate::metrics::Leak {
+                        detector: d.name.clone(),
+                        input: f.path.clone(),
+                        sha256: h.clone(),
+                        training_input: trained.clone(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
     /// The summary of detector `name`.
     pub fn detector(&self, name: &str) -> Option<&DetectorStats> {
         self.detectors.iter().find(|d| d.name == name)
@@ -122,5 +147,14 @@ fn detector(name: &str, d: &Value) -> DetectorStats {
             .as_f64()
             .or_else(|| d["threshold"].as_f64()),
         training: trained.saturating_add(warmup),
+        training_inputs: d["training_inputs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| {
+                let (p, h) = (i["path"].as_str()?, i["sha256"].as_str()?);
+                Some((p.to_string(), h.to_string()))
+            })
+            .collect(),
     }
 }

@@ -14,6 +14,11 @@ pub struct FileStats {
     pub packets: u64,
     /// Captured bytes read.
     pub bytes: u64,
+    /// SHA-256 of the whole file, lower-case hex (runs writing an output directory; not for
+    /// standard input or live interfaces): what `custos evaluate` compares with a model's
+    /// training inputs to flag leakage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
     /// The error that stopped reading early, if any (file, byte offset, packet number).
     pub error: Option<String>,
     /// Input accepted but altered while reading (e.g. saturated timestamps); absent if none.

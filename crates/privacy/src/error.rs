@@ -121,6 +121,50 @@ pub enum Error {
         /// What is wrong.
         reason: &'static str,
     },
+    /// `anonymize` cannot apply the policy to packet headers.
+    #[error("cannot anonymize a capture: {reason}")]
+    AnonymizePolicy {
+        /// Why not.
+        reason: &'static str,
+    },
+    /// `anonymize`'s output file exists and overwriting was not asked for.
+    #[error("output {} already exists; refusing to overwrite it", path.display())]
+    OutputExists {
+        /// The existing file.
+        path: PathBuf,
+    },
+    /// `anonymize`'s input and output are the same file.
+    #[error("output {} is the input capture", path.display())]
+    OutputIsInput {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Writing `anonymize`'s output failed.
+    #[error("cannot {action} {}: {cause}", path.display())]
+    OutputIo {
+        /// The file being written (the temporary file beside the output, or the output).
+        path: PathBuf,
+        /// What was being done: "create", "write".
+        action: &'static str,
+        /// The operating system's error.
+        cause: io::Error,
+    },
+    /// `anonymize`'s input capture cannot be opened.
+    #[error("{cause}")]
+    Capture {
+        /// The reader's error (it names the file and byte offset).
+        cause: custos_capture::CaptureError,
+    },
+    /// A packet could not be anonymised: nothing was written.
+    #[error("{}: packet {index}: {cause}", path.display())]
+    Packet {
+        /// The input capture.
+        path: PathBuf,
+        /// The packet's 0-based index.
+        index: u64,
+        /// Why (a pseudonym collision, [`Error::Collision`]).
+        cause: Box<Error>,
+    },
 }
 
 /// `:LINE` when the line is known, nothing otherwise.

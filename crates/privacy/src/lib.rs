@@ -15,6 +15,9 @@
 //!   drop or keep, and which networks stay unchanged.
 //! - [`Pseudonymizer`]: a key and a policy together; refuses a pseudonym that falls in a kept
 //!   network ([`Error::Collision`]).
+//! - [`anonymize()`] / [`FrameRewriter`]: shareable captures — every address in every decoded
+//!   header of a pcap or pcapng file pseudonymised, checksums kept consistent, payloads kept,
+//!   truncated or dropped ([`PayloadPolicy`]).
 //!
 //! ```
 //! use custos_privacy::{Policy, PseudonymKey, Pseudonymizer};
@@ -33,14 +36,16 @@
 //! # }
 //! ```
 //!
-//! This crate does not read captures or records, nor decide which fields of a record belong to
-//! which class: the sinks and the CLI do that, and call [`Pseudonymizer::apply`]. Pseudonyms
-//! hide identities, not behaviour: traffic patterns, timing and volumes stay visible.
+//! Apart from [`anonymize()`], this crate does not read captures or records, nor decide which
+//! fields of a record belong to which class: the sinks and the CLI do that, and call
+//! [`Pseudonymizer::apply`]. Pseudonyms hide identities, not behaviour: traffic patterns,
+//! timing and volumes stay visible.
 //! `docs/privacy.md` describes the constructions, the key file and the policy keys.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod anonymize;
 mod cache;
 mod cryptopan;
 mod error;
@@ -51,6 +56,10 @@ mod network;
 mod policy;
 mod pseudonymizer;
 
+pub use anonymize::{
+    anonymize, anonymize_frame, AnonymizeOptions, AnonymizeReport, FrameOutcome, FrameRewriter,
+    PayloadPolicy,
+};
 pub use cache::CachedCryptoPan;
 pub use cryptopan::{CryptoPan, KEY_LEN as CRYPTOPAN_KEY_LEN};
 pub use error::{Error, Result};

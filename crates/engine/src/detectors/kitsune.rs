@@ -27,6 +27,8 @@ pub struct Kitsune {
     detecting_from: Option<(u64, i64)>,
     /// The loaded model's signature.
     signature: Option<ModelSignature>,
+    /// The captures its model was trained on (path, SHA-256), from `training.json`.
+    training_inputs: Vec<serde_json::Value>,
 }
 
 /// The model file in a Kitsune model directory.
@@ -40,6 +42,7 @@ impl Kitsune {
             max_score: 0.0,
             detecting_from: None,
             signature: None,
+            training_inputs: Vec::new(),
         }
     }
 
@@ -69,7 +72,13 @@ impl Kitsune {
                 source,
             })?;
         det.set_warmup(cfg.warmup_ns);
+        let training_inputs = trust
+            .load(dir, "training.json")
+            .ok()
+            .map(|t| super::flow::training_captures(&t.bytes))
+            .unwrap_or_default();
         Ok(Kitsune {
+            training_inputs,
             det,
             max_score: 0.0,
             detecting_from: None,
@@ -98,6 +107,10 @@ impl Detector for Kitsune {
 
     fn model_signature(&self) -> Option<ModelSignature> {
         self.signature.clone()
+    }
+
+    fn operating_threshold(&self) -> Option<f64> {
+        self.det.threshold().map(|t| t.value)
     }
 
     fn warning(&self) -> Option<String> {
@@ -157,6 +170,7 @@ impl Detector for Kitsune {
             "threshold": self.det.threshold(),
             "model_sha256": self.det.model_sha256(),
             "model_signature": self.signature,
+            "training_inputs": self.training_inputs,
             "max_score": self.max_score,
             "warning": self.warning(),
         }))

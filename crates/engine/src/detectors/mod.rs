@@ -1,9 +1,11 @@
 //! Built-in detectors.
 
+mod flow;
 mod kitsune;
 mod model_dir;
 mod trust;
 
+pub use flow::{FlowDetector, DATASET_MANIFEST_FILE, FLOW_MODEL_FILE};
 pub use kitsune::{Kitsune, MODEL_FILE};
-pub use model_dir::{prepare_model_dir, write_model_card};
+pub use model_dir::{prepare_model_dir, update_card_metrics, write_card_files, write_model_card};
 pub use trust::{LoadedModel, ModelTrust};

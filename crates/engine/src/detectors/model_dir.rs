@@ -86,11 +86,65 @@ pub fn write_model_card(
         "caveats": "the calibration window is assumed benign: attacks inside it raise the \
             threshold; the first minute of a capture is a warm-up without alerts",
     });
-    write_json(&dir.join("training.json"), &training)?;
-    write_json(&dir.join("model-card.json"), &card)?;
+    write_card_files(dir, &training, &card)
+}
+
+/// Writes `training.json` (`training`) and the model card (`card` as `model-card.json` and,
+/// one section per key, as `model-card.md`) into the model directory `dir`.
+///
+/// # Errors
+/// A file that cannot be written.
+pub fn write_card_files(dir: &Path, training: &Value, card: &Value) -> Result<(), EngineError> {
+    write_json(&dir.join("training.json"), training)?;
+    write_json(&dir.join("model-card.json"), card)?;
+    let md = dir.join("model-card.md");
+    std::fs::write(&md, card_markdown(card))
+        .map_err(|e| EngineError::io(format!("cannot write {}", md.display()), e))
+}
+
+/// Puts the results of an evaluation into the model card of the model directory `dir`:
+/// `metrics` and `evaluation_data` of `model-card.json`, and `model-card.md` written again.
+/// The card is one of the signed files, so a signature (`model.sig`) is removed: the caller
+/// re-signs.
+///
+/// # Errors
+/// No readable model card in `dir`, or a file that cannot be written or removed.
+pub fn update_card_metrics(
+    dir: &Path,
+    metrics: Value,
+    evaluation_data: Value,
+) -> Result<(), EngineError> {
+    let path = dir.join("model-card.json");
+    let text = std::fs::read(&path).map_err(|e| {
+        EngineError::io(
+            format!(
+                "cannot read {} (is {} a model directory?)",
+                path.display(),
+                dir.display()
+            ),
+            e,
+        )
+    })?;
+    let mut card: Value = serde_json::from_slice(&text)
+        .map_err(|e| EngineError::Config(format!("{}: not a model card: {e}", path.display())))?;
+    if !card.is_object() {
+        return Err(EngineError::Config(format!(
+            "{}: not a model card (not a JSON object)",
+            path.display()
+        )));
+    }
+    card["metrics"] = metrics;
+    card["evaluation_data"] = evaluation_data;
+    write_json(&path, &card)?;
     let md = dir.join("model-card.md");
     std::fs::write(&md, card_markdown(&card))
-        .map_err(|e| EngineError::io(format!("cannot write {}", md.display()), e))
+        .map_err(|e| EngineError::io(format!("cannot write {}", md.display()), e))?;
+    let sig = dir.join(custos_trust::SIGNATURE_FILE);
+    if sig.exists() {
+        std::fs::remove_file(&sig)
+            .map_err(|e| EngineError::io(format!("cannot remove {}", sig.display()), e))?;
+    }
+    Ok(())
 }
 
 fn write_json(path: &Path, v: &Value) -> Result<(), EngineError> {

@@ -54,7 +54,7 @@ impl HostStage {
             .enumerate()
             .filter(|(_, d)| d.scores_packets())
             .map(|(i, _)| i)
-            .take(MAX_SCORE_COLUMNS)
+            .take(MAX_SCORE_COLUMNS - 1)
             .collect();
         HostStage {
             inventory,
@@ -113,6 +113,13 @@ impl HostStage {
             }
             if !self.scoring.is_empty() {
                 row.len = self.scoring.len() as u8;
+                if self.scoring.len() >= 2 {
+                    let combined = combined_score(&self.detectors, &self.scoring, &row.values);
+                    if let Some(v) = row.values.get_mut(self.scoring.len()) {
+                        *v = combined;
+                        row.len += 1;
+                    }
+                }
                 out.push(Record::Scores(row));
             }
         }
@@ -221,4 +228,18 @@ impl HostStage {
             detectors,
         ))
     }
+}
+
+/// The `combined` column of `scores.csv`: each scoring detector's score divided by its
+/// operating threshold, the largest taken — 1.0 is the operating point of whichever detector
+/// is closest to alerting (docs/detection.md). Detectors without a threshold yet count 0.
+fn combined_score(detectors: &[Box<dyn Detector>], scoring: &[usize], values: &[f64]) -> f64 {
+    scoring
+        .iter()
+        .zip(values)
+        .filter_map(|(&i, &v)| {
+            let t = detectors.get(i)?.operating_threshold()?;
+            (t > 0.0 && t.is_finite()).then(|| v / t)
+        })
+        .fold(0.0, f64::max)
 }

@@ -301,6 +301,13 @@ impl FlowTracker {
         Some(stats.packets())
     }
 
+    /// Packets of the open flow `key` so far, its latest (pending) packet included; `None`
+    /// when no such flow is open.
+    pub fn packets(&self, key: &FlowKey) -> Option<u64> {
+        let acc = self.open.get(key)?;
+        Some(acc.stats.packets() + u64::from(acc.pending.is_some()))
+    }
+
     /// Counts an application event for its flow.
     pub fn event(&mut self, e: &AppEvent) {
         if e.proto.is_behaviour() {

@@ -1,0 +1,304 @@
+//! The supervised flow detector as a [`Detector`]: gradient-boosted trees over each flow's
+//! live features (`custos_features::flow`), scored while the flow lives — when its packet
+//! count reaches 1, 2, 4, 8, … — and when it ends, so a flood is flagged before its flows end.
+//!
+//! Flows of an IP protocol the model's training data never held are not scored (a tree model
+//! learned nothing about them); they are counted in `stats.json` and named in a warning.
+//!
+//! A flow alerts once: at the first checkpoint whose probability exceeds the model's
+//! threshold (an alert on that packet, under the run's rate policy), or else at its end (an
+//! alert on the flow). Each alert explains itself with the features whose TreeSHAP
+//! contributions pushed its score up most. A packet's value in `scores.csv` is the latest
+//! score of the flow it belongs to (its innermost IP layer's), 0 for packets in no flow.
+
+use crate::alerts::{AlertQueue, Evidence, Signature};
+use crate::detector::{Detector, DetectorError, PacketView};
+use crate::detectors::ModelTrust;
+use crate::error::EngineError;
+use custos_app::AppEvent;
+use custos_detect::FlowModel;
+use custos_features::flow::{is_checkpoint, live, FlowTracker, Label};
+use custos_flow::zeek::ZeekConfig;
+use custos_flow::{EndedFlow, FlowKey};
+use custos_output::ModelSignature;
+use rustc_hash::FxHashMap;
+use serde_json::json;
+use std::path::Path;
+
+/// The model file in a flow model directory.
+pub const FLOW_MODEL_FILE: &str = "flow-model.json";
+
+/// The copy of the dataset's manifest in a flow model directory.
+pub const DATASET_MANIFEST_FILE: &str = "dataset-manifest.json";
+
+/// Features named in an alert's explanation (those among the largest contributions that
+/// pushed the score up).
+const EXPLAIN_TOP: usize = 5;
+
+/// The flow detector's alert signature.
+const SIGNATURE: Signature<'static> = Signature {
+    gid: 1,
+    signature_id: 9_000_002,
+    rev: 1,
+    signature: "custos flow: flow classified as attack traffic",
+    category: "Attack traffic (supervised flow model)",
+    severity: 2,
+};
+
+/// What the detector knows of one open flow.
+#[derive(Clone, Copy, Debug, Default)]
+struct Open {
+    score: f64,
+    alerted: bool,
+}
+
+/// The supervised flow detector; see the module docs.
+pub struct FlowDetector {
+    model: FlowModel,
+    sha256: String,
+    signature: ModelSignature,
+    tracker: FlowTracker,
+    open: FxHashMap<FlowKey, Open>,
+    touched: Vec<FlowKey>,
+    row: Vec<f64>,
+    scored: u64,
+    flows_scored: u64,
+    alerted_flows: u64,
+    max_score: f64,
+    /// The captures of its training dataset (path, SHA-256), from the dataset's manifest.
+    training_inputs: Vec<serde_json::Value>,
+    /// Flows left unscored, by IP protocol the model never saw in training.
+    unknown_protocols: std::collections::BTreeMap<u8, u64>,
+}
+
+impl FlowDetector {
+    /// The detector scoring with the model in the model directory `dir` ([`FLOW_MODEL_FILE`]),
+    /// loaded only as `trust` allows; `zeek` are the flow table's settings (the tracker must
+    /// assign packets to flows as the table does).
+    ///
+    /// # Errors
+    /// The model cannot be used; the message names the directory and the reason.
+    pub fn with_model(
+        dir: &Path,
+        trust: &ModelTrust,
+        zeek: ZeekConfig,
+    ) -> Result<Self, EngineError> {
+        let loaded = trust.load(dir, FLOW_MODEL_FILE)?;
+        let names = live::names();
+        let model =
+            FlowModel::from_bytes(&loaded.bytes, live::LIVE_FEATURES, &names).map_err(|e| {
+                EngineError::Config(format!(
+                    "cannot use model {}: {}: {e}",
+                    dir.display(),
+                    FLOW_MODEL_FILE
+                ))
+            })?;
+        let training_inputs = trust
+            .load(dir, DATASET_MANIFEST_FILE)
+            .ok()
+            .map(|m| training_captures(&m.bytes))
+            .unwrap_or_default();
+        Ok(FlowDetector {
+            training_inputs,
+            sha256: FlowModel::sha256_of(&loaded.bytes),
+            model,
+            signature: loaded.signature,
+            tracker: FlowTracker::new(zeek, false),
+            open: FxHashMap::default(),
+            touched: Vec::new(),
+            row: Vec::with_capacity(live::LIVE_FEATURE_COUNT),
+            scored: 0,
+            flows_scored: 0,
+            alerted_flows: 0,
+            max_score: 0.0,
+            unknown_protocols: Default::default(),
+        })
+    }
+
+    /// The loaded model.
+    pub fn model(&self) -> &FlowModel {
+        &self.model
+    }
+
+    fn score_row(&mut self) -> f64 {
+        let p = self.model.score(&self.row);
+        self.scored += 1;
+        if p > self.max_score {
+            self.max_score = p;
+        }
+        p
+    }
+
+    /// The explanation of the score of the features in `self.row`.
+    fn explain(&self, packets: u64, at_end: bool) -> serde_json::Value {
+        let top: Vec<serde_json::Value> = self
+            .model
+            .gbdt
+            .top_contributions(&self.row, EXPLAIN_TOP)
+            .into_iter()
+            .filter(|(_, _, contribution)| *contribution > 0.0)
+            .map(|(feature, value, contribution)| {
+                json!({"feature": feature, "value": value, "contribution": contribution})
+            })
+            .collect();
+        json!({
+            "flow_packets": packets,
+            "scored_at": if at_end { "flow end" } else { "checkpoint" },
+            "top_features": top,
+            "method": "TreeSHAP contributions to the log-odds",
+        })
+    }
+}
+
+impl Detector for FlowDetector {
+    fn name(&self) -> &str {
+        "flow"
+    }
+
+    fn model_digest(&self) -> Option<&str> {
+        Some(&self.sha256)
+    }
+
+    fn model_signature(&self) -> Option<ModelSignature> {
+        Some(self.signature.clone())
+    }
+
+    fn scores_packets(&self) -> bool {
+        true
+    }
+
+    fn operating_threshold(&self) -> Option<f64> {
+        Some(self.model.threshold())
+    }
+
+    fn warning(&self) -> Option<String> {
+        if self.unknown_protocols.is_empty() {
+            return None;
+        }
+        let list: Vec<String> = self
+            .unknown_protocols
+            .iter()
+            .map(|(p, n)| format!("{n} of IP protocol {p}"))
+            .collect();
+        Some(format!(
+            "the flow model left {} unscored: its training data had no flow of those \
+             protocols (train it on a dataset that has them)",
+            list.join(", ")
+        ))
+    }
+
+    fn packet(
+        &mut self,
+        p: &PacketView<'_>,
+        alerts: &mut AlertQueue,
+    ) -> Result<Option<f64>, DetectorError> {
+        self.touched.clear();
+        self.tracker
+            .packet(p.meta, p.decoded, Label::default(), &mut self.touched);
+        let mut value = 0.0;
+        let touched = std::mem::take(&mut self.touched);
+        for key in &touched {
+            let Some(n) = self.tracker.packets(key) else {
+                continue;
+            };
+            if !self.model.knows_protocol(key.proto) {
+                if n == 1 {
+                    *self.unknown_protocols.entry(key.proto).or_default() += 1;
+                }
+                continue;
+            }
+            let mut state = self.open.get(key).copied().unwrap_or_default();
+            if is_checkpoint(n) {
+                self.row.clear();
+                self.tracker.live_features(key, key.proto, &mut self.row);
+                state.score = self.score_row();
+                if state.score > self.model.threshold() && !state.alerted && alerts.admit(p) {
+                    state.alerted = true;
+                    self.alerted_flows += 1;
+                    let evidence = Evidence {
+                        score: state.score,
+                        threshold: Some(self.model.threshold()),
+                        explanation: Some(self.explain(n, false)),
+                    };
+                    alerts.raise("flow", Some(&self.sha256), p, &SIGNATURE, evidence);
+                }
+            }
+            self.open.insert(*key, state);
+            value = state.score;
+        }
+        self.touched = touched;
+        Ok(Some(value))
+    }
+
+    fn event(&mut self, e: &AppEvent, _alerts: &mut AlertQueue) -> Result<(), DetectorError> {
+        self.tracker.event(e);
+        Ok(())
+    }
+
+    fn flow_ended(&mut self, f: &EndedFlow, alerts: &mut AlertQueue) -> Result<(), DetectorError> {
+        let key = f.flow.key();
+        let state = self.open.remove(&key).unwrap_or_default();
+        let tracked = self.tracker.ended(f);
+        if tracked.stats.packets() == 0 || !self.model.knows_protocol(f.flow.proto) {
+            return Ok(());
+        }
+        self.row.clear();
+        live::features(
+            f.flow.resp.port,
+            f.flow.proto,
+            &tracked.stats,
+            &tracked.app,
+            &mut self.row,
+        );
+        let score = self.score_row();
+        self.flows_scored += 1;
+        if score > self.model.threshold() && !state.alerted {
+            self.alerted_flows += 1;
+            let evidence = Evidence {
+                score,
+                threshold: Some(self.model.threshold()),
+                explanation: Some(self.explain(tracked.stats.packets(), true)),
+            };
+            alerts.raise_flow("flow", Some(&self.sha256), f, &SIGNATURE, evidence);
+        }
+        // A pending packet past the flow's end opened the key's next flow: it starts afresh.
+        if self.tracker.packets(&key).is_some() {
+            self.open.insert(key, Open::default());
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<serde_json::Value, DetectorError> {
+        let t = &self.model.threshold;
+        Ok(json!({
+            "name": "flow",
+            "feature_set": self.model.feature_set,
+            "features": self.model.gbdt.feature_names().len(),
+            "trees": self.model.gbdt.trees().len(),
+            "threshold": t,
+            "scores": self.scored,
+            "flows_scored_at_end": self.flows_scored,
+            "alerted_flows": self.alerted_flows,
+            "tracker": self.tracker.report(),
+            "model_sha256": self.sha256,
+            "model_signature": self.signature,
+            "max_score": self.max_score,
+            "unscored_flows_by_protocol": self.unknown_protocols,
+            "training_inputs": self.training_inputs,
+            "warning": self.warning(),
+        }))
+    }
+}
+
+/// The captures a dataset manifest lists (`inputs[]` of role `capture`), as
+/// `{"path", "sha256"}` objects.
+pub(crate) fn training_captures(manifest: &[u8]) -> Vec<serde_json::Value> {
+    let v: serde_json::Value = serde_json::from_slice(manifest).unwrap_or_default();
+    v["inputs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|i| i["role"] == "capture" || i["role"].is_null())
+        .filter_map(|i| Some(json!({"path": i["path"].as_str()?, "sha256": i["sha256"].as_str()?})))
+        .collect()
+}
