@@ -121,6 +121,7 @@ pub enum Command {
         after_help = "Examples:\n  custos keygen --pseudonym -o share\n  custos anonymize lab.pcap -o lab-shared.pcap --pseudonym-key share.pkey --payload truncate:64"
     )]
     Anonymize(AnonymizeArgs),
+    Reidentify(crate::reidentify::ReidentifyArgs),
     /// Export an analysis for sharing: STIX 2.1 bundle or MISP event, pseudonymised on request
     ///
     /// Reads an `analyze` output folder (alerts, findings, events) and writes indicators for
@@ -140,7 +141,8 @@ pub enum Command {
     /// Verify a case bundle or an evidence log offline
     ///
     /// Needs nothing but the sensor's public key: a case bundle (CASEDIR), or an evidence log (--log: recompute the whole Merkle tree, check every tile, the signed
-    /// checkpoint, and that the log only grew since each earlier checkpoint).
+    /// checkpoint, and that the log only grew since each earlier checkpoint; the audit trail of
+    /// re-identifications is listed).
     ///
     /// Prints each check that holds, the first that fails, and a last `verdict:` line; exit
     /// status 0 only if all hold, 1 if one fails (named), 2 on error (a missing path, a folder

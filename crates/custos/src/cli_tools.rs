@@ -108,7 +108,8 @@ pub enum ShareFormat {
     Stix,
     /// MISP event JSON (loads in PyMISP).
     Misp,
-    /// OCSF 1.5 (not built yet: refused).
+    /// OCSF 1.5.0 Detection Findings, one per alert and finding, as JSON Lines (valid against
+    /// the OCSF 1.5.0 JSON Schema).
     Ocsf,
 }
 
@@ -134,7 +135,8 @@ pub struct ShareArgs {
     /// Traffic Light Protocol 2.0 marking: clear, green, amber, amber+strict, red.
     #[arg(long, default_value = "amber")]
     pub tlp: String,
-    /// The sharing organisation's name (the STIX identity, the MISP org).
+    /// The sharing organisation's name (the STIX identity, the MISP org, OCSF's
+    /// `metadata.product.vendor_name`).
     #[arg(long, default_value = "custos sensor")]
     pub organisation: String,
     /// Replace an existing FILE.

@@ -52,8 +52,9 @@ pub fn keygen(a: KeygenArgs) -> anyhow::Result<Outcome> {
 }
 
 /// Verifies a case bundle, or a log and its archived checkpoints. Prints each check that
-/// holds (`ok …`), the first that fails (`FAIL …`; verification stops there), and always a
-/// last line with the verdict: `verdict: VERIFIED — all N checks hold for …` or
+/// holds (`ok …`), the first that fails (`FAIL …`; verification stops there), for a log that
+/// verifies its audit trail (the `custos reidentify` leaves), and always a last line with the
+/// verdict: `verdict: VERIFIED — all N checks hold for …` or
 /// `verdict: FAILED — 1 of N checks failed for …`.
 ///
 /// # Errors
@@ -299,6 +300,10 @@ fn verify_log_dir(log: &Path, verifier: &Verifier, a: &VerifyArgs) -> anyhow::Re
         ));
     }
     for line in report.summary() {
+        println!("     {line}");
+    }
+    // Who re-identified which pseudonyms, when and why (`custos reidentify`).
+    for line in report.audit_trail() {
         println!("     {line}");
     }
     Ok(checks.verified())

@@ -13,6 +13,7 @@ mod evaluate;
 mod keys;
 mod model;
 mod privacy;
+mod reidentify;
 mod share;
 mod summary;
 mod train;
@@ -60,6 +61,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {
         cli::Command::Keygen(args) if args.pseudonym => privacy::keygen(&args),
         cli::Command::Pseudonymize(args) => privacy::pseudonymize(&args),
         cli::Command::Anonymize(args) => privacy::anonymize(&args),
+        cli::Command::Reidentify(args) => reidentify::run(&args),
         cli::Command::Share(args) => share::run(&args),
         cli::Command::Dataset(cli::DatasetCommand::Build(args)) => dataset::build(&args),
         cli::Command::Keygen(args) => keys::keygen(args),

@@ -1,5 +1,6 @@
-//! `custos share`: an analysis as a STIX 2.1 bundle or a MISP event (crate `custos-share`,
-//! docs/share.md), pseudonymised on request (crate `custos-privacy`).
+//! `custos share`: an analysis as a STIX 2.1 bundle, a MISP event or OCSF 1.5.0 Detection
+//! Findings (crate `custos-share`, docs/share.md), pseudonymised on request (crate
+//! `custos-privacy`).
 
 use crate::cli::{ShareArgs, ShareFormat};
 use crate::Outcome;
@@ -10,8 +11,8 @@ use custos_share::{ShareOptions, Tlp};
 /// Writes the export.
 ///
 /// # Errors
-/// An unreadable output folder or key, an unknown TLP level, OCSF (not built yet), an
-/// existing output file without --force.
+/// An unreadable output folder or key, an unknown TLP level, an existing output file
+/// without --force.
 pub fn run(a: &ShareArgs) -> anyhow::Result<Outcome> {
     if a.output.exists() && !a.force {
         bail!(
@@ -37,22 +38,26 @@ pub fn run(a: &ShareArgs) -> anyhow::Result<Outcome> {
         }
         None => None,
     };
-    let value = match a.format {
-        ShareFormat::Stix => custos_share::stix_bundle(&a.run, &opts, pseudo.as_mut())?,
-        ShareFormat::Misp => custos_share::misp_event(&a.run, &opts, pseudo.as_mut())?,
-        ShareFormat::Ocsf => bail!("--format ocsf is not built yet; use stix or misp"),
+    let (text, what) = match a.format {
+        ShareFormat::Stix => {
+            let bundle = custos_share::stix_bundle(&a.run, &opts, pseudo.as_mut())?;
+            (pretty(&bundle)?, "STIX 2.1 bundle")
+        }
+        ShareFormat::Misp => {
+            let event = custos_share::misp_event(&a.run, &opts, pseudo.as_mut())?;
+            (pretty(&event)?, "MISP event")
+        }
+        ShareFormat::Ocsf => {
+            let events = custos_share::ocsf_events(&a.run, &opts, pseudo.as_mut())?;
+            let text = custos_share::ocsf_json_lines(&events);
+            (text, "OCSF 1.5.0 Detection Findings, JSON Lines")
+        }
     };
-    let mut text = serde_json::to_string_pretty(&value)?;
-    text.push('\n');
     std::fs::write(&a.output, text)
         .with_context(|| format!("cannot write {}", a.output.display()))?;
     eprintln!(
-        "custos: wrote {} ({}, TLP:{}{})",
+        "custos: wrote {} ({what}, TLP:{}{})",
         a.output.display(),
-        match a.format {
-            ShareFormat::Stix => "STIX 2.1 bundle",
-            _ => "MISP event",
-        },
         tlp.as_str().to_uppercase(),
         if pseudo.is_some() {
             ", pseudonymised"
@@ -61,4 +66,11 @@ pub fn run(a: &ShareArgs) -> anyhow::Result<Outcome> {
         }
     );
     Ok(Outcome::Success)
+}
+
+/// `value` as indented JSON and a final newline.
+fn pretty(value: &serde_json::Value) -> anyhow::Result<String> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    Ok(text)
 }

@@ -110,7 +110,7 @@ fn share_exports_hide_addresses_when_pseudonymised() {
             .success()
     );
     let k = tmp.path().join("k.pkey");
-    for format in ["stix", "misp"] {
+    for format in ["stix", "misp", "ocsf"] {
         let plain = tmp.path().join(format!("{format}.json"));
         let hidden = tmp.path().join(format!("{format}-p.json"));
         let run = |file: &std::path::Path, extra: &[&str]| {

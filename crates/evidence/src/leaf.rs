@@ -1,7 +1,9 @@
 //! The leaves custos logs, as typed records: one serde type per leaf kind, used by the
-//! writers (offline and live evidence) and readable by anything that reads the log.
+//! writers (offline and live evidence, `custos reidentify`) and readable by anything that
+//! reads the log.
 //!
 //! A leaf's bytes are the RFC 8785 (JCS) canonical JSON of its record ([`AlertLeaf::to_leaf`]).
+//! Custody leaves (`custos.custody/1`) are written by [`crate::case`].
 
 use crate::case::ALERT_TYPE;
 use crate::jcs::{canonicalize, JcsError};
@@ -9,6 +11,9 @@ use serde::{Deserialize, Serialize};
 
 /// `type` of the leaves that log a spooled live-capture file.
 pub const CAPTURE_TYPE: &str = "custos.capture/1";
+
+/// `type` of the leaves that log a re-identification of pseudonyms (`custos reidentify`).
+pub const REIDENTIFICATION_TYPE: &str = "custos.reidentification/1";
 
 /// Where an alert's packets are: the capture, the alert packet and the excerpt's size.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,6 +102,60 @@ impl CaptureLeaf {
     /// A value JCS cannot encode.
     pub fn to_leaf(&self) -> Result<String, JcsError> {
         to_leaf(self)
+    }
+}
+
+/// A `custos.reidentification/1` leaf: who re-identified which pseudonyms, when and why.
+///
+/// It never holds an original: only its keyed hash ([`crate::audit::AuditKey`]), which
+/// someone holding the pseudonym key can recompute to check which original was revealed, and
+/// which the log alone cannot be searched for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReidentificationLeaf {
+    /// Always [`REIDENTIFICATION_TYPE`].
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Who re-identified (free text, as given).
+    pub who: String,
+    /// When: wall-clock time, RFC 3339 in UTC (an audit record, not a packet time).
+    pub when: String,
+    /// Why (free text, as given).
+    pub why: String,
+    /// Fingerprint of the pseudonym key the pseudonyms were reversed with.
+    pub pseudonym_key: String,
+    /// Whether MAC pseudonyms were reversed keeping the OUI (the policy's `mac_keep_oui`).
+    pub mac_keep_oui: bool,
+    /// The pseudonyms, in the order given.
+    pub pseudonyms: Vec<Reidentified>,
+    /// Version of custos that logged it.
+    pub custos_version: String,
+}
+
+/// One re-identified pseudonym: its kind, the pseudonym as given, and the keyed hash of its
+/// original.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reidentified {
+    /// `ip`, `mac` or `name`.
+    pub kind: String,
+    /// The pseudonym as given.
+    pub pseudonym: String,
+    /// HMAC-SHA256 of the original under the audit key, lower-case hex
+    /// ([`crate::audit::AuditKey::original_hmac`]).
+    pub original_hmac: String,
+}
+
+impl ReidentificationLeaf {
+    /// The leaf's bytes: canonical JSON.
+    ///
+    /// # Errors
+    /// A value JCS cannot encode.
+    pub fn to_leaf(&self) -> Result<String, JcsError> {
+        to_leaf(self)
+    }
+
+    /// True when the record is of the re-identification kind.
+    pub fn is_reidentification(&self) -> bool {
+        self.kind == REIDENTIFICATION_TYPE
     }
 }
 

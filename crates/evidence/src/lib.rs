@@ -23,6 +23,10 @@
 //!   [`Log::consistency_proof`], [`Log::integrated_size`].
 //! - [`verify_log`] / [`verify_log_consistent`]: offline audit of a whole directory, returning
 //!   the first bad file, leaf and hashes as evidence.
+//! - [`audit`]: audited re-identification — [`log_reidentification`] appends a
+//!   [`ReidentificationLeaf`] (who, when, why, the pseudonyms and keyed hashes of their
+//!   originals, never the originals) and signs a checkpoint; [`verify_log`] lists these leaves
+//!   as the audit trail ([`Report::audit`]).
 //! - [`case`]: case bundles — [`export_case`] selects custos alert leaves, logs a custody leaf
 //!   and writes a self-contained directory (leaves, pcap excerpts, C2SP tlog-proofs, manifest,
 //!   CASE/UCO JSON-LD, chain of custody); [`verify_case`] checks one offline with the key.
@@ -61,8 +65,8 @@
 //! - No network I/O: it does not serve the tiles over HTTP, fetch remote logs, or talk to
 //!   witnesses; serve the directory with any static file server.
 //! - No interpretation of records by the log itself: what goes in a record is the caller's
-//!   business (only [`case`] reads custos's alert and custody leaves). Records are limited to
-//!   65 535 bytes by the bundle format.
+//!   business (only [`case`] reads custos's alert and custody leaves, and [`verify_log`] lists
+//!   re-identification leaves). Records are limited to 65 535 bytes by the bundle format.
 //! - One writer per directory (an exclusive lock); no concurrent appenders across processes.
 //! - No pruning, no key rotation policy, no cosignatures (signatures by other keys are
 //!   accepted and ignored when verifying a checkpoint, but not produced).
@@ -79,6 +83,7 @@
     )
 )]
 
+pub mod audit;
 pub mod case;
 pub mod checkpoint;
 pub mod excerpt;
@@ -91,6 +96,7 @@ pub mod merkle;
 pub mod note;
 pub mod verify;
 
+pub use audit::{log_reidentification, AuditEntry, AuditError, AuditKey, Logged};
 pub use case::{
     export_case, verify_case, verify_case_into, CaseError, CaseReport, CaseSelection, CaseSummary,
     TlogProof, BUNDLE_MARKERS,
@@ -98,7 +104,10 @@ pub use case::{
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use excerpt::write_excerpt;
 pub use jcs::{canonicalize, JcsError};
-pub use leaf::{AlertLeaf, CaptureLeaf, LeafPackets, CAPTURE_TYPE};
+pub use leaf::{
+    AlertLeaf, CaptureLeaf, LeafPackets, ReidentificationLeaf, Reidentified, CAPTURE_TYPE,
+    REIDENTIFICATION_TYPE,
+};
 pub use listing::DirListing;
 pub use log::{parse_entry_bundle, Log, LogError, OpenKind, Opened, MAX_ENTRY_SIZE};
 pub use merkle::{

@@ -8,7 +8,8 @@
 //! The first failure is returned with its evidence: the file, the leaf or hash index, and the
 //! expected and actual hashes. A directory that is not a log at all (missing, or with none of
 //! [`LOG_MARKERS`]) is reported as such before any check, so a caller can tell a wrong
-//! argument from a log that fails verification.
+//! argument from a log that fails verification. Along the way it lists the audit trail: the
+//! re-identification leaves ([`crate::audit`]) the checkpoint covers ([`Report::audit`]).
 
 use std::collections::HashSet;
 
@@ -20,6 +21,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::audit::AuditEntry;
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::layout::{entries_path, fmt_n, tile_path, CHECKPOINT_PATH, TILE_HEIGHT, TILE_WIDTH};
 use crate::listing::DirListing;
@@ -58,6 +60,10 @@ pub struct Report {
     pub excerpt_leaves: u64,
     /// Distinct excerpt files hashed and found to match.
     pub excerpt_files: u64,
+    /// The audit trail: every re-identification leaf (`custos reidentify`) the checkpoint
+    /// covers, in log order. Listed, not judged: a leaf of that type that does not parse is
+    /// listed with its problem and does not fail verification.
+    pub audit: Vec<AuditEntry>,
 }
 
 impl Report {
@@ -91,6 +97,18 @@ impl Report {
             "not checked: captures and spool files the leaves name, .state/ (the writer's private files)"
                 .into(),
         );
+        out
+    }
+
+    /// The audit trail as lines: a count, then one line per re-identification leaf (index,
+    /// time, who, why, pseudonym key fingerprint, pseudonyms; [`AuditEntry::line`]).
+    pub fn audit_trail(&self) -> Vec<String> {
+        let mut out = vec![match self.audit.len() {
+            0 => "audit trail: no re-identification (custos reidentify) in the log".to_string(),
+            1 => "audit trail: 1 re-identification (custos reidentify) in the log".to_string(),
+            n => format!("audit trail: {n} re-identifications (custos reidentify) in the log"),
+        }];
+        out.extend(self.audit.iter().map(|e| format!("  {}", e.line())));
         out
     }
 }
@@ -547,6 +565,7 @@ fn verify(dir: &Path, verifier: &Verifier, options: &VerifyOptions) -> Result<Re
         check_excerpts: options.excerpts,
         range: CompactRange::new(),
         excerpts: Excerpts::default(),
+        audit: Vec::new(),
     };
     let n = cp.size;
     let mut upper: Vec<Hash> = Vec::new();
@@ -586,6 +605,7 @@ fn verify(dir: &Path, verifier: &Verifier, options: &VerifyOptions) -> Result<Re
         excerpts_enabled: options.excerpts,
         excerpt_leaves: leaves.excerpts.leaves,
         excerpt_files: leaves.excerpts.files,
+        audit: leaves.audit,
     })
 }
 
@@ -602,16 +622,22 @@ struct Leaves<'a> {
     range: CompactRange,
     /// The excerpt files checked so far.
     excerpts: Excerpts,
+    /// The re-identification leaves seen so far.
+    audit: Vec<AuditEntry>,
 }
 
 impl Leaves<'_> {
     /// Adds leaf `index` (`entry`, hashing to `hash`): checks the tree's root if a trusted
-    /// checkpoint has its size, and the excerpt file the leaf names.
+    /// checkpoint has its size, and the excerpt file the leaf names; lists it in the audit
+    /// trail when it records a re-identification.
     fn push(&mut self, index: u64, hash: Hash, entry: Option<&[u8]>) -> Result<(), VerifyError> {
         self.range.push(hash);
         check_trusted(self.roots, self.range.size(), || self.range.root())?;
         if let (true, Some(e)) = (self.check_excerpts, entry) {
             self.excerpts.check(self.dir, index, e)?;
+        }
+        if let Some(a) = entry.and_then(|e| AuditEntry::from_leaf(index, e)) {
+            self.audit.push(a);
         }
         Ok(())
     }

@@ -7,6 +7,7 @@
     clippy::panic
 )]
 
+mod audit;
 mod crash;
 mod errors;
 mod log;

@@ -1,5 +1,6 @@
-//! Sharing what custos found without exposing who was involved: STIX 2.1 bundles and MISP
-//! events built from an analysis output folder (`custos share`).
+//! Sharing what custos found without exposing who was involved: STIX 2.1 bundles, MISP
+//! events and OCSF 1.5.0 Detection Findings built from an analysis output folder
+//! (`custos share`).
 //!
 //! The pieces, in the order data flows through them:
 //!
@@ -12,6 +13,9 @@
 //!   traffic, findings and their ATT&CK techniques.
 //! - `stix` and `misp` write the model as a STIX 2.1 bundle ([`stix_bundle`]) or a MISP
 //!   event ([`misp_event`]), marked with a TLP 2.0 level ([`Tlp`]).
+//! - `ocsf` writes one OCSF 1.5.0 Detection Finding per alert and per finding
+//!   ([`ocsf_events`], as JSON Lines with [`ocsf_json_lines`]); it reads each alert's own
+//!   severity, score and model digest, and its addresses go through the same `anon`.
 //!
 //! Exports are deterministic: ids are UUIDv5 of their content and every timestamp is a
 //! packet time from the outputs, never the wall clock, so the same folder (and key) gives
@@ -28,8 +32,7 @@
 //! ```
 //!
 //! This crate does not write files, publish to a MISP instance or TAXII server, or decide
-//! the pseudonymisation policy (the caller's [`custos_privacy::Pseudonymizer`] does). OCSF is
-//! not implemented here. Free text of the outputs (finding details, URLs, user names) is
+//! the pseudonymisation policy (the caller's [`custos_privacy::Pseudonymizer`] does). Free text of the outputs (finding details, URLs, user names) is
 //! left out of exports, since it can carry addresses the pseudonymizer would not see.
 
 #![deny(missing_docs)]
@@ -42,6 +45,7 @@ mod ids;
 mod input;
 mod misp;
 mod model;
+mod ocsf;
 mod stix;
 mod tlp;
 
@@ -52,14 +56,16 @@ use serde_json::Value;
 
 pub use error::ShareError;
 pub use input::{Alert, AlertCustos, AlertRule, Endpoint, EventIoc, Finding, FindingLine, Inputs};
+pub use ocsf::{json_lines as ocsf_json_lines, OCSF_VERSION};
 pub use tlp::{Tlp, TLP_2_0_EXTENSION};
 
 /// What an export is marked with and who it comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShareOptions {
-    /// The TLP 2.0 level of every object.
+    /// The TLP 2.0 level of every object (an OCSF event's `metadata.labels`).
     pub tlp: Tlp,
-    /// The sensor's organisation: the STIX identity and the MISP `Orgc`.
+    /// The sensor's organisation: the STIX identity, the MISP `Orgc` and the OCSF
+    /// `metadata.product.vendor_name`.
     pub organisation: String,
 }
 
@@ -100,6 +106,31 @@ pub fn misp_event(
 ) -> Result<Value, ShareError> {
     let model = build_model(dir, pseudo)?;
     Ok(misp::event(&model, opts))
+}
+
+/// The OCSF 1.5.0 Detection Findings for the analysis output folder `dir`: one per alert
+/// (in `alerts.jsonl` order), then one per finding (in `findings.jsonl` order).
+///
+/// # Errors
+///
+/// As for [`stix_bundle`].
+pub fn ocsf_events(
+    dir: &Path,
+    opts: &ShareOptions,
+    pseudo: Option<&mut Pseudonymizer>,
+) -> Result<Vec<Value>, ShareError> {
+    let inputs = Inputs::read(dir)?;
+    let alerts = ocsf::read_alerts(dir)?;
+    let pseudonymised = pseudo.is_some();
+    let mut anon = anon::Anon::new(pseudo);
+    ocsf::events(
+        dir,
+        &alerts,
+        &inputs.findings,
+        opts,
+        &mut anon,
+        pseudonymised,
+    )
 }
 
 /// Reads `dir` and aggregates it through the pseudonymizer.

@@ -1,6 +1,6 @@
 //! custos-share over a trimmed iotlab analysis output (`tests/data/iotlab`): determinism,
 //! pseudonymisation, ATT&CK references, errors, and the reference validators
-//! (stix2-validator in strict mode, PyMISP).
+//! (stix2-validator in strict mode, PyMISP, the OCSF 1.5.0 JSON Schema).
 
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use custos_privacy::Pseudonymizer;
-use custos_share::{misp_event, stix_bundle, ShareError, ShareOptions, Tlp};
+use custos_share::{
+    misp_event, ocsf_events, ocsf_json_lines, stix_bundle, ShareError, ShareOptions, Tlp,
+    OCSF_VERSION,
+};
 use serde_json::Value;
 
 /// The fixture: findings and events plain, alerts zstd-compressed.
@@ -307,4 +310,303 @@ fn misp_events_load_in_pymisp() {
         std::fs::write(&path, serde_json::to_vec_pretty(&event).unwrap()).unwrap();
         run_python(MISP_LOAD, &path);
     }
+}
+
+/// The lines of the fixture's `name` (zstd decompressed) whose `event_type` is `kind`.
+fn fixture_records(name: &str, kind: &str) -> usize {
+    let mut text = String::new();
+    let mut r = custos_output::open_output(&fixture(), name).expect("fixture file");
+    r.read_to_string(&mut text).expect("read fixture");
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["event_type"] == kind)
+        .count()
+}
+
+#[test]
+fn ocsf_gives_one_detection_finding_per_alert_and_finding() {
+    let events = ocsf_events(&fixture(), &opts(), None).unwrap();
+    let alerts = fixture_records("alerts.jsonl", "alert");
+    let findings = fixture_records("findings.jsonl", "finding");
+    assert_eq!((alerts, findings), (41, 10));
+    assert_eq!(events.len(), alerts + findings);
+    for e in &events {
+        assert_eq!(e["class_uid"], 2004, "{e}");
+        assert_eq!(e["category_uid"], 2);
+        assert_eq!(e["activity_id"], 1);
+        assert_eq!(e["type_uid"], 200401);
+        assert_eq!(e["metadata"]["version"], OCSF_VERSION);
+        assert_eq!(
+            e["metadata"]["labels"],
+            serde_json::json!(["TLP:AMBER+STRICT"])
+        );
+        assert_eq!(e["metadata"]["product"]["name"], "custos");
+        assert_eq!(
+            e["metadata"]["product"]["vendor_name"],
+            "Example Lab <\"ops\">"
+        );
+        assert_eq!(e["metadata"]["uid"], e["finding_info"]["uid"]);
+    }
+    let uids: BTreeSet<&str> = events
+        .iter()
+        .filter_map(|e| e["finding_info"]["uid"].as_str())
+        .collect();
+    assert_eq!(uids.len(), events.len(), "uids are unique");
+
+    // The first alert: EVE severity 2 is Medium, its packet time in ms, Kitsune's score kept.
+    let first = &events[0];
+    assert_eq!(first["severity_id"], 3);
+    assert_eq!(first["severity"], "Medium");
+    assert_eq!(first["time"], 1_795_651_272_354_i64);
+    assert_eq!(first["finding_info"]["analytic"]["name"], "kitsune");
+    assert_eq!(first["finding_info"]["analytic"]["uid"], "9000001");
+    assert_eq!(first["unmapped"]["custos"]["packet"], 16217);
+    assert!(
+        first.get("confidence_score").is_none(),
+        "kitsune has no probability"
+    );
+    assert!(
+        first.get("evidences").is_none(),
+        "a frame without IP has no endpoints"
+    );
+
+    // An alerted flow: endpoints, protocol, Community ID, observables.
+    let flow = events
+        .iter()
+        .find(|e| e["evidences"][0]["src_endpoint"]["ip"] == "198.18.0.66")
+        .expect("an alert from the attacker");
+    let evidence = &flow["evidences"][0];
+    assert_eq!(evidence["dst_endpoint"]["ip"], "198.18.0.12");
+    assert_eq!(evidence["dst_endpoint"]["port"], 139);
+    assert_eq!(evidence["connection_info"]["protocol_name"], "tcp");
+    assert_eq!(evidence["connection_info"]["protocol_num"], 6);
+    assert_eq!(
+        evidence["connection_info"]["community_uid"],
+        "1:CyfP5maecalrMLsVu4VNeTY7PSE="
+    );
+    assert_eq!(flow["observables"][0]["type_id"], 2);
+    assert_eq!(flow["observables"][0]["name"], "evidences.src_endpoint.ip");
+
+    // Findings: severity words, ATT&CK, the peer as evidence, never the device.
+    let rule = |r: &str| {
+        events
+            .iter()
+            .find(|e| e["finding_info"]["analytic"]["name"] == r)
+            .unwrap_or_else(|| panic!("no event for {r}"))
+    };
+    let brute = rule("brute-force");
+    assert_eq!(
+        (brute["severity_id"].as_u64(), brute["severity"].as_str()),
+        (Some(5), Some("Critical"))
+    );
+    assert_eq!(
+        brute["finding_info"]["attacks"][0]["sub_technique"]["uid"],
+        "T1110.001"
+    );
+    assert_eq!(
+        brute["finding_info"]["attacks"][0]["technique"]["uid"],
+        "T1110"
+    );
+    assert_eq!(brute["evidences"][0]["src_endpoint"]["ip"], "198.18.0.66");
+    assert_eq!(brute["count"], 4);
+    assert_eq!(
+        rule("modbus-write")["finding_info"]["attacks"][0]["technique"]["uid"],
+        "T0855"
+    );
+    let telnet = rule("telnet-exposed");
+    assert_eq!(telnet["severity_id"], 3);
+    assert!(
+        telnet.get("evidences").is_none(),
+        "no peer, and the device is not exported"
+    );
+    // Every finding's device is 198.18.0.1, .12 or .20 (alerts may name them as destinations).
+    let findings_text = ocsf_json_lines(&events[alerts..]);
+    for device in ["198.18.0.1\"", "198.18.0.12\"", "198.18.0.20\""] {
+        assert!(
+            !findings_text.contains(device),
+            "a finding exports {device}"
+        );
+    }
+}
+
+#[test]
+fn ocsf_same_folder_gives_same_bytes() {
+    let a = ocsf_json_lines(&ocsf_events(&fixture(), &opts(), None).unwrap());
+    let b = ocsf_json_lines(&ocsf_events(&fixture(), &opts(), None).unwrap());
+    assert_eq!(a, b);
+    let mut p1 = pseudonymizer();
+    let mut p2 = pseudonymizer();
+    let a = ocsf_json_lines(&ocsf_events(&fixture(), &opts(), Some(&mut p1)).unwrap());
+    let b = ocsf_json_lines(&ocsf_events(&fixture(), &opts(), Some(&mut p2)).unwrap());
+    assert_eq!(a, b);
+    assert_eq!(a.lines().count(), 51);
+}
+
+#[test]
+fn pseudonymised_ocsf_holds_no_original_address() {
+    let originals = addresses(&fixture_text());
+    let mut p = pseudonymizer();
+    let events = ocsf_events(&fixture(), &opts(), Some(&mut p)).unwrap();
+    let text = ocsf_json_lines(&events);
+    let leaked: Vec<&str> = tokens(&text)
+        .filter(|t| t.parse::<IpAddr>().is_ok_and(|a| originals.contains(&a)))
+        .collect();
+    assert!(leaked.is_empty(), "ocsf export leaks {leaked:?}");
+    assert!(!text.contains("198.18.0.66"), "ocsf leaks the attacker");
+    assert!(
+        !text.contains("community_uid"),
+        "Community IDs hash the original addresses"
+    );
+    // The attacker's pseudonym is the one the STIX export uses.
+    let mut p = pseudonymizer();
+    let stix = stix_bundle(&fixture(), &opts(), Some(&mut p))
+        .unwrap()
+        .to_string();
+    let attacker = events
+        .iter()
+        .find(|e| e["finding_info"]["analytic"]["name"] == "brute-force")
+        .and_then(|e| e["evidences"][0]["src_endpoint"]["ip"].as_str())
+        .expect("brute-force has a pseudonymised peer");
+    assert!(
+        stix.contains(&format!("value = '{attacker}'")),
+        "{attacker}"
+    );
+    // Without a pseudonymizer the attacker is there: the test above is not vacuous.
+    let plain = ocsf_json_lines(&ocsf_events(&fixture(), &opts(), None).unwrap());
+    assert!(plain.contains("\"ip\":\"198.18.0.66\""));
+}
+
+/// An output folder whose alert carries hostile text where custos writes its own.
+fn hostile_folder() -> PathBuf {
+    let dir = scratch("ocsf-hostile");
+    let signature = format!("a\"b\\c\nd\u{0}e</script>{}", "é".repeat(5000));
+    let alert = serde_json::json!({
+        "timestamp": "2026-11-26T00:01:12.354509+0000",
+        "event_type": "alert",
+        "src_ip": "2001:db8::66",
+        "src_port": 1,
+        "dest_ip": "2001:db8::1",
+        "dest_port": 2,
+        "proto": "IPv6-ICMP",
+        "community_id": "1:\"},{\"injected\":1",
+        "alert": {"signature_id": 1, "signature": signature, "category": "x\ny", "severity": 9},
+        "custos": {"detector": "flow\u{7}", "score": 0.25, "threshold": 0.5, "model_sha256": "not a digest"},
+    });
+    let finding = serde_json::json!({"finding": {
+        "rule": "r\"ule", "title": "", "severity": "severe", "first_seen": "2026-11-26T00:01:12Z",
+        "last_seen": "2026-11-26T00:01:13Z", "count": u64::MAX, "mitre_attack": ["T1046", "T1046'\"", "zz"],
+        "peer": {"ip": "198.51.100.7"}, "device": {"ip": "198.51.100.1"},
+    }});
+    std::fs::write(dir.join("alerts.jsonl"), format!("{alert}\n")).unwrap();
+    std::fs::write(dir.join("findings.jsonl"), format!("{finding}\n")).unwrap();
+    dir
+}
+
+#[test]
+fn ocsf_escapes_and_bounds_hostile_text() {
+    let dir = hostile_folder();
+    let events = ocsf_events(&dir, &opts(), None).unwrap();
+    let text = ocsf_json_lines(&events);
+    assert_eq!(text.lines().count(), 2, "one line per event");
+    let back: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(back, events);
+    let alert = &events[0];
+    let title = alert["finding_info"]["title"].as_str().unwrap();
+    assert!(title.starts_with("a\"b\\c\nd\u{0}e</script>"));
+    assert!(title.len() <= 1024, "{}", title.len());
+    assert_eq!(alert["severity_id"], 1, "EVE severity 9 is informational");
+    assert_eq!(
+        alert["confidence_score"],
+        serde_json::Value::Null,
+        "detector is not `flow`"
+    );
+    let connection = &alert["evidences"][0]["connection_info"];
+    assert!(connection.get("community_uid").is_none(), "{connection}");
+    assert_eq!(connection["protocol_ver_id"], 6);
+    assert_eq!(connection["protocol_num"], 58);
+    assert!(alert["unmapped"]["custos"].get("model_sha256").is_none());
+    let finding = &events[1];
+    assert_eq!(finding["severity_id"], 99);
+    assert_eq!(finding["severity"], "severe");
+    assert_eq!(finding["count"], i32::MAX);
+    assert_eq!(finding["finding_info"]["title"], "custos finding r\"ule");
+    let attacks = finding["finding_info"]["attacks"].as_array().unwrap();
+    assert_eq!(attacks.len(), 1, "only well-formed technique ids");
+    assert!(
+        !text.contains("198.51.100.1\""),
+        "the device is not exported"
+    );
+}
+
+#[test]
+fn ocsf_rejects_an_impossible_date_naming_file_and_line() {
+    let dir = scratch("ocsf-bad-date");
+    let alert = r#"{"timestamp":"2026-02-30T00:00:00.000000+0000","event_type":"alert"}"#;
+    std::fs::write(dir.join("alerts.jsonl"), format!("\n{alert}\n")).unwrap();
+    let err = ocsf_events(&dir, &opts(), None).unwrap_err();
+    assert!(matches!(err, ShareError::Parse { line: 2, .. }), "{err}");
+    assert!(err.to_string().contains("alerts.jsonl:2:"), "{err}");
+}
+
+/// Whether PyPI `ocsf-json-schema` and `jsonschema` import; when not, skips (or fails with
+/// `CUSTOS_REQUIRE_SHARE_VALIDATORS=1`).
+fn have_ocsf_validator() -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import ocsf_json_schema, jsonschema"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        let why = "python3 modules ocsf_json_schema, jsonschema not installed \
+                   (pip install ocsf-json-schema jsonschema)";
+        if std::env::var_os("CUSTOS_REQUIRE_SHARE_VALIDATORS").is_some_and(|v| v == "1") {
+            panic!("{why} and CUSTOS_REQUIRE_SHARE_VALIDATORS=1");
+        }
+        custos_test_support::skip(why);
+    }
+    ok
+}
+
+/// Writes `events` as JSON Lines to `path` and validates every line with
+/// `tests/data/validate_ocsf.py`, checking that it counted them all.
+fn validate_ocsf(events: &[Value], path: &Path) {
+    std::fs::write(path, ocsf_json_lines(events)).unwrap();
+    let out = Command::new("python3")
+        .args(["-c", include_str!("data/validate_ocsf.py")])
+        .arg(path)
+        .output()
+        .expect("run python3");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "OCSF validation failed on {}:\n{text}",
+        path.display()
+    );
+    let expected = format!(
+        "{} events valid against OCSF 1.5.0 detection_finding",
+        events.len()
+    );
+    assert!(text.contains(&expected), "{text}");
+}
+
+#[test]
+fn ocsf_events_pass_the_ocsf_1_5_0_json_schema() {
+    if !have_ocsf_validator() {
+        return;
+    }
+    let dir = scratch("ocsf");
+    let mut p = pseudonymizer();
+    for (name, pseudo) in [("plain.jsonl", None), ("pseudo.jsonl", Some(&mut p))] {
+        let events = ocsf_events(&fixture(), &opts(), pseudo).unwrap();
+        assert_eq!(events.len(), 51);
+        validate_ocsf(&events, &dir.join(name));
+    }
+    let hostile = ocsf_events(&hostile_folder(), &opts(), None).unwrap();
+    validate_ocsf(&hostile, &dir.join("hostile.jsonl"));
 }

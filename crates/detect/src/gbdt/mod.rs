@@ -45,6 +45,8 @@
 //! ```
 
 mod bins;
+mod compact;
+mod paths;
 mod shap;
 mod train;
 mod tree;
@@ -52,6 +54,8 @@ mod tree;
 #[cfg(test)]
 mod tests;
 
+pub use compact::CompactForest;
+pub use paths::PathExplainer;
 pub use train::train;
 pub use tree::{Node, Tree};
 

@@ -247,16 +247,27 @@ impl Gbdt {
     /// shows as NaN.
     pub fn top_contributions(&self, row: &[f64], k: usize) -> Vec<(String, f64, f64)> {
         let c = self.contributions(row);
-        let mut order: Vec<(usize, f64)> = c.values.iter().copied().enumerate().collect();
-        order.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
-        order
-            .into_iter()
-            .take(k)
-            .filter_map(|(i, contribution)| {
-                let name = self.feature_names.get(i)?.clone();
-                let value = row.get(i).copied().unwrap_or(f64::NAN);
-                Some((name, value, contribution))
-            })
-            .collect()
+        top_of(&self.feature_names, row, &c, k)
     }
+}
+
+/// The `k` largest of `c` by magnitude as `(name, value in row, contribution)`, ties to the
+/// lower feature index.
+pub(crate) fn top_of(
+    names: &[String],
+    row: &[f64],
+    c: &Contributions,
+    k: usize,
+) -> Vec<(String, f64, f64)> {
+    let mut order: Vec<(usize, f64)> = c.values.iter().copied().enumerate().collect();
+    order.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
+    order
+        .into_iter()
+        .take(k)
+        .filter_map(|(i, contribution)| {
+            let name = names.get(i)?.clone();
+            let value = row.get(i).copied().unwrap_or(f64::NAN);
+            Some((name, value, contribution))
+        })
+        .collect()
 }

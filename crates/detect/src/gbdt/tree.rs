@@ -98,6 +98,12 @@ impl Tree {
     /// Expected value of the tree over the training distribution: leaves weighted by cover,
     /// child `c` of node `j` weighted by `cover(c) / cover(j)` (TreeSHAP's `φ₀`).
     pub fn expected_value(&self) -> f64 {
+        self.node_values().first().copied().unwrap_or(0.0)
+    }
+
+    /// The expected value of every node's subtree (cover-weighted mean of its leaves), by
+    /// node index: what path contributions attribute along a decision path.
+    pub fn node_values(&self) -> Vec<f64> {
         // Children follow their parent, so a backward pass sees both children of a node before
         // the node itself.
         let mut e = vec![0.0; self.nodes.len()];
@@ -122,7 +128,7 @@ impl Tree {
                 *slot = value;
             }
         }
-        e.first().copied().unwrap_or(0.0)
+        e
     }
 
     /// Checks the tree's structure and numbers; see [`super::Gbdt::validate`].

@@ -7,7 +7,7 @@
 //!
 //! A flow alerts once: at the first checkpoint whose probability exceeds the model's
 //! threshold (an alert on that packet, under the run's rate policy), or else at its end (an
-//! alert on the flow). Each alert explains itself with the features whose TreeSHAP
+//! alert on the flow). Each alert explains itself with the features whose path
 //! contributions pushed its score up most. A packet's value in `scores.csv` is the latest
 //! score of the flow it belongs to (its innermost IP layer's), 0 for packets in no flow.
 
@@ -16,6 +16,7 @@ use crate::detector::{Detector, DetectorError, PacketView};
 use crate::detectors::ModelTrust;
 use crate::error::EngineError;
 use custos_app::AppEvent;
+use custos_detect::gbdt::{CompactForest, PathExplainer};
 use custos_detect::FlowModel;
 use custos_features::flow::{is_checkpoint, live, FlowTracker, Label};
 use custos_flow::zeek::ZeekConfig;
@@ -50,17 +51,55 @@ const SIGNATURE: Signature<'static> = Signature {
 struct Open {
     score: f64,
     alerted: bool,
+    /// Hash of the features last scored: a flow that ends as it was at its last checkpoint
+    /// keeps that score instead of being scored again.
+    row_hash: u64,
 }
+
+/// A hash of a feature row's bits.
+fn row_hash(row: &[f64]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    for v in row {
+        v.to_bits().hash(&mut h);
+    }
+    h.finish()
+}
+
+/// A second, independent 64-bit hash of a row's bits (SipHash with fixed keys), so that the
+/// score memo's 128-bit key makes a collision negligible (about 2⁻⁶⁴ per pair of rows).
+fn row_hash2(row: &[f64]) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    #[allow(deprecated)]
+    let mut h = std::hash::BuildHasherDefault::<std::hash::SipHasher>::default().build_hasher();
+    for v in row {
+        v.to_bits().hash(&mut h);
+    }
+    h.finish()
+}
+
+/// Scores remembered by feature row: floods repeat the same row (a lone SYN, a one-packet
+/// UDP datagram) thousands of times, and scoring one costs a walk through every tree. The
+/// memo changes only the speed: a remembered score is the score. Cleared when full, so
+/// memory stays bounded.
+const MEMO_ROWS: usize = 1 << 16;
 
 /// The supervised flow detector; see the module docs.
 pub struct FlowDetector {
     model: FlowModel,
+    /// The model's trees laid out for fast scoring (same scores bit for bit).
+    forest: CompactForest,
+    explainer: PathExplainer,
     sha256: String,
     signature: ModelSignature,
     tracker: FlowTracker,
     open: FxHashMap<FlowKey, Open>,
     touched: Vec<FlowKey>,
     row: Vec<f64>,
+    /// Scores by 128-bit row hash; see [`MEMO_ROWS`].
+    memo: FxHashMap<(u64, u64), f64>,
+    /// Explanations by 128-bit row hash (bounded like `memo`).
+    explained: FxHashMap<(u64, u64), serde_json::Value>,
     scored: u64,
     flows_scored: u64,
     alerted_flows: u64,
@@ -99,6 +138,8 @@ impl FlowDetector {
             .map(|m| training_captures(&m.bytes))
             .unwrap_or_default();
         Ok(FlowDetector {
+            explainer: PathExplainer::new(&model.gbdt),
+            forest: CompactForest::new(&model.gbdt),
             training_inputs,
             sha256: FlowModel::sha256_of(&loaded.bytes),
             model,
@@ -107,6 +148,8 @@ impl FlowDetector {
             open: FxHashMap::default(),
             touched: Vec::new(),
             row: Vec::with_capacity(live::LIVE_FEATURE_COUNT),
+            memo: FxHashMap::default(),
+            explained: FxHashMap::default(),
             scored: 0,
             flows_scored: 0,
             alerted_flows: 0,
@@ -121,7 +164,18 @@ impl FlowDetector {
     }
 
     fn score_row(&mut self) -> f64 {
-        let p = self.model.score(&self.row);
+        let key = (row_hash(&self.row), row_hash2(&self.row));
+        let p = match self.memo.get(&key) {
+            Some(&p) => p,
+            None => {
+                let p = self.forest.probability(&self.row);
+                if self.memo.len() >= MEMO_ROWS {
+                    self.memo.clear();
+                }
+                self.memo.insert(key, p);
+                p
+            }
+        };
         self.scored += 1;
         if p > self.max_score {
             self.max_score = p;
@@ -130,22 +184,33 @@ impl FlowDetector {
     }
 
     /// The explanation of the score of the features in `self.row`.
-    fn explain(&self, packets: u64, at_end: bool) -> serde_json::Value {
-        let top: Vec<serde_json::Value> = self
-            .model
-            .gbdt
-            .top_contributions(&self.row, EXPLAIN_TOP)
-            .into_iter()
-            .filter(|(_, _, contribution)| *contribution > 0.0)
-            .map(|(feature, value, contribution)| {
-                json!({"feature": feature, "value": value, "contribution": contribution})
-            })
-            .collect();
+    fn explain(&mut self, packets: u64, at_end: bool) -> serde_json::Value {
+        // Identical rows (a flood's) have identical explanations: remembered like scores.
+        let key = (row_hash(&self.row), row_hash2(&self.row));
+        let top = match self.explained.get(&key) {
+            Some(top) => top.clone(),
+            None => {
+                let top: serde_json::Value = self
+                    .explainer
+                    .top(&self.model.gbdt, &self.row, EXPLAIN_TOP)
+                    .into_iter()
+                    .filter(|(_, _, contribution)| *contribution > 0.0)
+                    .map(|(feature, value, contribution)| {
+                        json!({"feature": feature, "value": value, "contribution": contribution})
+                    })
+                    .collect();
+                if self.explained.len() >= MEMO_ROWS / 16 {
+                    self.explained.clear();
+                }
+                self.explained.insert(key, top.clone());
+                top
+            }
+        };
         json!({
             "flow_packets": packets,
             "scored_at": if at_end { "flow end" } else { "checkpoint" },
             "top_features": top,
-            "method": "TreeSHAP contributions to the log-odds",
+            "method": "path contributions to the log-odds (Saabas)",
         })
     }
 }
@@ -212,6 +277,7 @@ impl Detector for FlowDetector {
                 self.row.clear();
                 self.tracker.live_features(key, key.proto, &mut self.row);
                 state.score = self.score_row();
+                state.row_hash = row_hash(&self.row);
                 if state.score > self.model.threshold() && !state.alerted && alerts.admit(p) {
                     state.alerted = true;
                     self.alerted_flows += 1;
@@ -250,7 +316,11 @@ impl Detector for FlowDetector {
             &tracked.app,
             &mut self.row,
         );
-        let score = self.score_row();
+        let score = if state.row_hash != 0 && state.row_hash == row_hash(&self.row) {
+            state.score
+        } else {
+            self.score_row()
+        };
         self.flows_scored += 1;
         if score > self.model.threshold() && !state.alerted {
             self.alerted_flows += 1;
