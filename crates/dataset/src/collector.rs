@@ -151,6 +151,10 @@ impl Detector for Collector {
         "dataset"
     }
 
+    fn raises_alerts(&self) -> bool {
+        false
+    }
+
     fn packet(
         &mut self,
         packet: &PacketView<'_>,

@@ -453,3 +453,17 @@ fn prefixes_hold_every_checkpoint_and_the_last_one_matches_the_flow() {
     }
     assert!(pl.contains(&1) && pl.contains(&0));
 }
+
+#[test]
+fn engine_outputs_beside_a_dataset_hold_no_detector_files() {
+    let d = tempfile::tempdir().unwrap();
+    let (_, labels) = setup(d.path(), |_| false);
+    let mut cfg = config(1);
+    cfg.output.dir = Some(d.path().join("run"));
+    build(&[sample()], &[labels], &d.path().join("ds"), None, cfg).unwrap();
+    let run = d.path().join("run");
+    assert!(run.join("conn.log").is_file());
+    // The collector is a detector that neither scores nor alerts.
+    assert!(!run.join("scores.csv").exists());
+    assert!(!run.join("alerts.jsonl").exists());
+}

@@ -60,6 +60,12 @@ pub trait Detector: Send {
         None
     }
 
+    /// False when it never raises an alert (a collector plugged in as a detector): no
+    /// `alerts.jsonl` is written for it.
+    fn raises_alerts(&self) -> bool {
+        true
+    }
+
     /// True when it gives every packet a score (a `scores.csv` column).
     fn scores_packets(&self) -> bool {
         false

@@ -6,7 +6,7 @@ use crate::detectors::{FlowDetector, Kitsune, ModelTrust};
 use crate::error::EngineError;
 use crate::evidence::{EvidenceSink, LiveEvidence};
 use crate::outdir::OutputDir;
-use crate::sinks::{builtin_files, builtin_sinks};
+use crate::sinks::{builtin_files, builtin_sinks, DetectorOutputs};
 use crate::source::{read_all, sample_checksums, Opened, ProgressFn, ReadReport, Source};
 use crate::stages::host::{HostStage, HostSummary};
 use crate::stages::inline::Inline;
@@ -251,7 +251,10 @@ impl Engine {
     ) -> Result<Vec<Box<dyn Sink>>, EngineError> {
         let mut sinks = Vec::new();
         if let Some(dir) = &cfg.output.dir {
-            let detectors = !self.detectors.is_empty();
+            let detectors = DetectorOutputs {
+                scores: self.detectors.iter().any(|d| d.scores_packets()),
+                alerts: self.detectors.iter().any(|d| d.raises_alerts()),
+            };
             let files = builtin_files(&cfg.output, detectors)
                 .into_iter()
                 .map(|(name, c)| c.file_name(name))

@@ -36,5 +36,5 @@ pub use detector::{Detector, DetectorError, PacketView};
 pub use engine::{Engine, RunSummary};
 pub use error::EngineError;
 pub use keys::packet_flow_key;
-pub use sinks::{builtin_files, builtin_sinks};
+pub use sinks::{builtin_files, builtin_sinks, DetectorOutputs};
 pub use source::{Progress, ProgressFn, Source};

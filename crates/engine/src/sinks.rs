@@ -9,11 +9,21 @@ use custos_output::sinks::{
 use custos_output::{Compression, Sink};
 use std::path::Path;
 
+/// Which detector outputs a run has reason to write.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DetectorOutputs {
+    /// A detector scores every packet (`scores.csv`).
+    pub scores: bool,
+    /// A detector may raise alerts (`alerts.jsonl`).
+    pub alerts: bool,
+}
+
 /// The built-in output files `settings` asks for, in the order records reach them, with the
-/// compression each gets; `detectors` says whether `scores.csv` and `alerts.jsonl` are wanted.
+/// compression each gets; `detectors` says whether `scores.csv` (a detector scores packets)
+/// and `alerts.jsonl` (a detector raises alerts) are wanted.
 pub fn builtin_files(
     settings: &OutputSettings,
-    detectors: bool,
+    detectors: DetectorOutputs,
 ) -> Vec<(&'static str, Compression)> {
     let c = settings.compress;
     let mut files = Vec::new();
@@ -21,7 +31,8 @@ pub fn builtin_files(
         let wanted = settings.wants(name)
             && match name {
                 "events.jsonl" => settings.events != EventLevel::None,
-                "scores.csv" | "alerts.jsonl" => detectors,
+                "scores.csv" => detectors.scores,
+                "alerts.jsonl" => detectors.alerts,
                 _ => true,
             };
         if wanted {
@@ -44,7 +55,7 @@ pub fn builtin_files(
 pub fn builtin_sinks(
     settings: &OutputSettings,
     dir: &Path,
-    detectors: bool,
+    detectors: DetectorOutputs,
 ) -> Result<Vec<Box<dyn Sink>>, EngineError> {
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     for (name, c) in builtin_files(settings, detectors) {
