@@ -328,17 +328,11 @@ pub fn case_export(a: CaseExportArgs) -> anyhow::Result<Outcome> {
         bail!("choose alerts with --alert, --flow or --from/--to");
     };
     // The examiner is part of the chain of custody: never recorded as a placeholder.
-    let who = a
-        .who
-        .clone()
-        .or_else(|| std::env::var("USER").ok())
-        .map(|w| w.trim().to_string())
-        .filter(|w| !w.is_empty())
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "who exports this case? give --who NAME (the chain of custody records the examiner; $USER is not set)"
-            )
-        })?;
+    let who = examiner(
+        a.who.as_deref(),
+        "who exports this case? give --who NAME (the chain of custody records the examiner; \
+         $USER is not set)",
+    )?;
     // Chain-of-custody records are the one place where the wall clock belongs.
     let now_ns = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -358,4 +352,17 @@ pub fn case_export(a: CaseExportArgs) -> anyhow::Result<Outcome> {
         s.manifest_sha256
     );
     Ok(Outcome::Success)
+}
+
+/// The examiner an audit or custody record names: `--who`, else `$USER`, never blank;
+/// `missing` is the error when neither is given.
+///
+/// # Errors
+/// Neither `--who` nor `$USER` names anyone.
+pub fn examiner(who: Option<&str>, missing: &str) -> anyhow::Result<String> {
+    who.map(str::to_string)
+        .or_else(|| std::env::var("USER").ok())
+        .map(|w| w.trim().to_string())
+        .filter(|w| !w.is_empty())
+        .ok_or_else(|| anyhow::anyhow!("{missing}"))
 }

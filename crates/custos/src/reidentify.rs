@@ -85,17 +85,11 @@ pub fn run(args: &ReidentifyArgs) -> anyhow::Result<Outcome> {
         bail!("give --reason TEXT: why the pseudonyms are re-identified (recorded in the log)");
     }
     // The examiner is part of the audit record: never recorded as a placeholder.
-    let who = args
-        .who
-        .clone()
-        .or_else(|| std::env::var("USER").ok())
-        .map(|w| w.trim().to_string())
-        .filter(|w| !w.is_empty())
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "who re-identifies? give --who NAME (the audit record names the examiner; $USER is not set)"
-            )
-        })?;
+    let who = crate::keys::examiner(
+        args.who.as_deref(),
+        "who re-identifies? give --who NAME (the audit record names the examiner; $USER is \
+         not set)",
+    )?;
     let policy = match &args.policy {
         Some(p) => Policy::read(p)?,
         None => Policy::default(),

@@ -312,19 +312,36 @@ pub(crate) fn row(f: &EndedFlow, part: &FlowPart, phases: &[String], out: &mut V
         u(z.resp.ip_bytes),
         u(z.missed_bytes),
     ]);
-    let [o, r] = &part.stats.dirs;
-    for d in [part.stats.both(), *o, *r] {
+    features_and_label(
+        &part.stats,
+        &part.app,
+        part.label.unwrap_or_default(),
+        phases,
+        out,
+    );
+    out.push(Value::U64(part.attack_packets));
+}
+
+/// Appends the statistics of the three directions, the application counts and the label
+/// (`label`, `phase`) — what rows of both Parquet files end with.
+fn features_and_label(
+    stats: &custos_features::flow::FlowStats,
+    counts: &AppCounts,
+    label: crate::labels::Label,
+    phases: &[String],
+    out: &mut Vec<Value>,
+) {
+    let [o, r] = &stats.dirs;
+    for d in [stats.both(), *o, *r] {
         direction(&d, out);
     }
-    app(&part.app, out);
-    let label = part.label.unwrap_or_default();
+    app(counts, out);
     out.push(Value::U8(u8::from(label.attack)));
     let phase = label
         .phase
         .and_then(|p| phases.get(usize::from(p)))
         .cloned();
     out.push(Value::Str(phase));
-    out.push(Value::U64(part.attack_packets));
 }
 
 /// The values of one row of `flow-prefixes.parquet` ([`prefix_columns`]): flow `f` as it was
@@ -342,18 +359,7 @@ pub(crate) fn prefix_row(
         Value::U16(flow.resp.port),
         Value::U8(flow.proto),
     ]);
-    let [o, r] = &snap.stats.dirs;
-    for d in [snap.stats.both(), *o, *r] {
-        direction(&d, out);
-    }
-    app(&snap.app, out);
-    let label = snap.labels.label();
-    out.push(Value::U8(u8::from(label.attack)));
-    let phase = label
-        .phase
-        .and_then(|p| phases.get(usize::from(p)))
-        .cloned();
-    out.push(Value::Str(phase));
+    features_and_label(&snap.stats, &snap.app, snap.labels.label(), phases, out);
 }
 
 /// Appends the statistical columns of one direction.
