@@ -21,33 +21,11 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use custos_detect::gbdt::{train, GbdtParams, TrainingData};
+use custos_test_support::SplitMix64 as Rng;
 
-/// SplitMix64, for reproducible inputs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Uniform in `0..n`.
-    fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next()) * u128::from(n)) >> 64) as u64
-    }
-
-    /// `center` times a log-uniform factor in [1/spread, spread].
-    fn around(&mut self, center: f64, spread: f64) -> f64 {
-        center * spread.powf(self.unit() * 2.0 - 1.0)
-    }
+/// A value spread log-uniformly around `center`: within `center / spread .. center * spread`.
+fn around(rng: &mut Rng, center: f64, spread: f64) -> f64 {
+    center * spread.powf(rng.unit() * 2.0 - 1.0)
 }
 
 const FEATURES: usize = 85;
@@ -136,10 +114,10 @@ fn base_flow(rng: &mut Rng, kind: usize) -> Vec<f64> {
             8 => (1883.0, 6.0, 300.0, 200.0, 0.01, 0.01, 150.0),
             _ => (502.0, 6.0, 20.0, 75.0, 0.5, 0.05, 20.0),
         };
-    let fwd_pkts = rng.around(pkts, 2.0).round().max(1.0);
-    let bwd_pkts = (fwd_pkts * rng.around(0.8, 1.5)).round();
-    let len = rng.around(size, 1.3).round();
-    let iat_mean = rng.around(iat.max(1e-4), 3.0);
+    let fwd_pkts = around(rng, pkts, 2.0).round().max(1.0);
+    let bwd_pkts = (fwd_pkts * around(rng, 0.8, 1.5)).round();
+    let len = around(rng, size, 1.3).round();
+    let iat_mean = around(rng, iat.max(1e-4), 3.0);
     let duration = iat_mean * (fwd_pkts + bwd_pkts - 1.0).max(0.0);
     let mut f = vec![0.0; FEATURES];
     let mut put = |i: usize, v: f64| f[i] = v;
@@ -147,17 +125,17 @@ fn base_flow(rng: &mut Rng, kind: usize) -> Vec<f64> {
     put(1, fwd_pkts);
     put(2, bwd_pkts);
     put(3, (fwd_pkts * len).round());
-    put(4, (bwd_pkts * rng.around(len, 1.5)).round());
-    put(5, (len * rng.around(0.5, 1.2)).round());
-    put(6, (len * rng.around(1.6, 1.2)).round());
+    put(4, (bwd_pkts * around(rng, len, 1.5)).round());
+    put(5, (len * around(rng, 0.5, 1.2)).round());
+    put(6, (len * around(rng, 1.6, 1.2)).round());
     put(7, len);
-    put(8, len * rng.around(0.2, 2.0));
+    put(8, len * around(rng, 0.2, 2.0));
     put(9, iat_mean);
-    put(10, iat_mean * rng.around(0.5, 2.0));
-    put(11, iat_mean * rng.around(3.0, 1.5));
-    put(12, iat_mean * rng.around(0.1, 2.0));
-    put(13, iat_mean * rng.around(1.0, 1.2));
-    put(14, iat_mean * rng.around(1.0, 1.2));
+    put(10, iat_mean * around(rng, 0.5, 2.0));
+    put(11, iat_mean * around(rng, 3.0, 1.5));
+    put(12, iat_mean * around(rng, 0.1, 2.0));
+    put(13, iat_mean * around(rng, 1.0, 1.2));
+    put(14, iat_mean * around(rng, 1.0, 1.2));
     let tcp = proto == 6.0;
     if tcp {
         put(15, f64::from(rng.below(3) as u32));
@@ -176,10 +154,10 @@ fn base_flow(rng: &mut Rng, kind: usize) -> Vec<f64> {
     put(23, port);
     put(24, f64::from(rng.below(3) as u32));
     put(25, proto);
-    put(26, (len * rng.around(0.4, 1.3)).round());
-    put(27, (len * rng.around(1.5, 1.3)).round());
-    put(28, (len * rng.around(1.0, 1.3)).round());
-    put(29, len * rng.around(0.3, 2.0));
+    put(26, (len * around(rng, 0.4, 1.3)).round());
+    put(27, (len * around(rng, 1.5, 1.3)).round());
+    put(28, (len * around(rng, 1.0, 1.3)).round());
+    put(29, len * around(rng, 0.3, 2.0));
     put(30, (bwd_pkts / fwd_pkts * 10.0).round() / 10.0);
     put(
         31,
@@ -197,12 +175,12 @@ fn base_flow(rng: &mut Rng, kind: usize) -> Vec<f64> {
             0.0
         },
     );
-    put(33, duration * rng.around(0.3, 2.0));
-    put(34, duration * rng.around(0.1, 3.0));
+    put(33, duration * around(rng, 0.3, 2.0));
+    put(34, duration * around(rng, 0.1, 3.0));
     for i in 35..FEATURES {
         // Application event counts: a few per kind, most zero.
         if (i + kind) % 10 == 0 || (i * 7 + kind) % 13 == 0 {
-            put(i, rng.around(events.max(0.5), 2.0).round());
+            put(i, around(rng, events.max(0.5), 2.0).round());
         }
     }
     f

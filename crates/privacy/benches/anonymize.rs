@@ -18,6 +18,7 @@
 //! case (default 1500), `BENCH_DIR` where the files go (default: the temporary directory;
 //! `/dev/shm` leaves the disk out).
 
+use custos_test_support::SplitMix64 as Rng;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -27,23 +28,6 @@ use custos_decode::checksum::{finish, pseudo_header, sum};
 use custos_privacy::{
     anonymize, AnonymizeOptions, FrameRewriter, PayloadPolicy, Policy, PseudonymKey, Pseudonymizer,
 };
-
-/// SplitMix64, for reproducible inputs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 fn eth(dst: [u8; 6], src: [u8; 6], ethertype: u16, payload: &[u8]) -> Vec<u8> {
     let mut f = [&dst[..], &src[..], &ethertype.to_be_bytes()].concat();
@@ -135,14 +119,14 @@ fn mix(n: usize, rng: &mut Rng) -> Vec<Vec<u8>> {
         .collect();
     let mut frames = Vec::with_capacity(n);
     for _ in 0..n {
-        let (a, b) = (v4[rng.below(v4.len())], v4[rng.below(v4.len())]);
-        let (m1, m2) = (macs[rng.below(macs.len())], macs[rng.below(macs.len())]);
-        let body = &payloads[rng.below(payloads.len())];
+        let (a, b) = (v4[rng.index(v4.len())], v4[rng.index(v4.len())]);
+        let (m1, m2) = (macs[rng.index(macs.len())], macs[rng.index(macs.len())]);
+        let body = &payloads[rng.index(payloads.len())];
         let ports = (
-            1024 + rng.below(60000) as u16,
-            [80, 443, 1883, 22][rng.below(4)],
+            1024 + rng.index(60000) as u16,
+            [80, 443, 1883, 22][rng.index(4)],
         );
-        let frame = match rng.below(100) {
+        let frame = match rng.index(100) {
             0..=49 => eth(m1, m2, 0x0800, &ipv4(a, b, 6, &tcp(&a, &b, ports, body))),
             50..=64 => {
                 let msg = dns(b);
@@ -154,8 +138,8 @@ fn mix(n: usize, rng: &mut Rng) -> Vec<Vec<u8>> {
                 )
             }
             65..=79 => {
-                let (c, d) = (v6[rng.below(v6.len())], v6[rng.below(v6.len())]);
-                let (next, seg) = if rng.below(2) == 0 {
+                let (c, d) = (v6[rng.index(v6.len())], v6[rng.index(v6.len())]);
+                let (next, seg) = if rng.index(2) == 0 {
                     (6, tcp(&c, &d, ports, body))
                 } else {
                     (17, udp(&c, &d, ports, &body[..body.len().min(200)]))

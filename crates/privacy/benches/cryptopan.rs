@@ -4,24 +4,12 @@
 //! values) per second on one core. Inputs are generated before each timed loop from a fixed
 //! seed; every result feeds a checksum so that nothing is optimised away.
 
+use custos_test_support::SplitMix64 as Rng;
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
 use custos_privacy::{CachedCryptoPan, CryptoPan, Policy, PseudonymKey, Pseudonymizer};
-
-/// SplitMix64, for reproducible inputs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
 
 /// Runs `f` over `inputs` repeatedly for at least `min` and prints the rate.
 fn measure<T: Copy>(label: &str, inputs: &[T], min: Duration, mut f: impl FnMut(T) -> u64) {
@@ -68,30 +56,32 @@ impl Inputs {
     fn new(rng: &mut Rng) -> Self {
         // 1 000 /24 networks, random hosts inside them; 64 of them as /64s for IPv6.
         let prefixes: Vec<u32> = (0..1000)
-            .map(|_| (rng.next() as u32) & 0xffff_ff00)
+            .map(|_| (rng.next_u64() as u32) & 0xffff_ff00)
             .collect();
         Inputs {
             random_v4: (0..100_000)
-                .map(|_| Ipv4Addr::from(rng.next() as u32))
+                .map(|_| Ipv4Addr::from(rng.next_u64() as u32))
                 .collect(),
             site_v4: (0..100_000)
                 .map(|_| {
-                    let prefix = prefixes[(rng.next() % prefixes.len() as u64) as usize];
-                    Ipv4Addr::from(prefix | (rng.next() as u32 & 0xff))
+                    let prefix = prefixes[(rng.next_u64() % prefixes.len() as u64) as usize];
+                    Ipv4Addr::from(prefix | (rng.next_u64() as u32 & 0xff))
                 })
                 .collect(),
             random_v6: (0..20_000)
-                .map(|_| Ipv6Addr::from((u128::from(rng.next()) << 64) | u128::from(rng.next())))
+                .map(|_| {
+                    Ipv6Addr::from((u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64()))
+                })
                 .collect(),
             site_v6: (0..20_000)
                 .map(|_| {
-                    let prefix = u128::from(prefixes[(rng.next() % 64) as usize]) << 96;
-                    Ipv6Addr::from(prefix | u128::from(rng.next()))
+                    let prefix = u128::from(prefixes[(rng.next_u64() % 64) as usize]) << 96;
+                    Ipv6Addr::from(prefix | u128::from(rng.next_u64()))
                 })
                 .collect(),
             macs: (0..10_000)
                 .map(|_| {
-                    let [_, _, a, b, c, d, e, f] = rng.next().to_be_bytes();
+                    let [_, _, a, b, c, d, e, f] = rng.next_u64().to_be_bytes();
                     [a, b, c, d, e, f]
                 })
                 .collect(),

@@ -2,6 +2,7 @@
 //! decodes to the same layers (addresses mapped), gives the same conn.log, and no input —
 //! however damaged — makes the rewriter panic or change a checksum verdict.
 
+use custos_test_support::SplitMix64 as Rng;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -440,23 +441,6 @@ fn every_corpus_capture_decodes_the_same_after_rewriting() {
 
 // ----- no panic, no verdict change, on damaged frames -----
 
-/// SplitMix64: seeded, never random per run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 /// Frames (link type, bytes) of the sample and, with the corpus, of tunnel and ICMP captures.
 fn seed_frames() -> Vec<(u32, Vec<u8>)> {
     let mut paths = vec![sample()];
@@ -505,28 +489,28 @@ fn mutated_frames_never_panic_nor_change_a_checksum_verdict() {
     for (linktype, seed) in &seeds {
         for _ in 0..rounds {
             let mut f = seed.clone();
-            match rng.below(4) {
+            match rng.index(4) {
                 // Flip a few bytes, favouring the headers.
                 0 | 1 => {
-                    for _ in 0..1 + rng.below(4) {
-                        let span = if rng.below(4) == 0 {
+                    for _ in 0..1 + rng.index(4) {
+                        let span = if rng.index(4) == 0 {
                             f.len()
                         } else {
                             f.len().min(96)
                         };
-                        let at = rng.below(span);
+                        let at = rng.index(span);
                         if let Some(b) = f.get_mut(at) {
-                            *b = rng.next() as u8;
+                            *b = rng.next_u64() as u8;
                         }
                     }
                 }
                 // Cut the frame anywhere.
-                2 => f.truncate(rng.below(f.len() + 1)),
+                2 => f.truncate(rng.index(f.len() + 1)),
                 // Random link type.
                 _ => {}
             }
-            let lt = if rng.below(8) == 0 {
-                rng.below(300) as u32
+            let lt = if rng.index(8) == 0 {
+                rng.index(300) as u32
             } else {
                 *linktype
             };
