@@ -520,6 +520,12 @@ pub struct TrainArgs {
     #[arg(long, value_name = "F", requires = "dataset")]
     pub holdout: Option<f64>,
 
+    /// The flow detector: screen the dataset's labels by K-fold cross-validation [K: 5] and
+    /// write the flows whose label the rest of the data contradicts to
+    /// label-screening.json (mislabelled or planted flows; docs/detection.md).
+    #[arg(long, value_name = "K", requires = "dataset", num_args = 0..=1, default_missing_value = "5")]
+    pub screen_labels: Option<u32>,
+
     /// The model directory to write: the model (kitsune-model.json or flow-model.json), its
     /// model card (model-card.md and .json) and the training record (training.json; the flow
     /// detector also keeps the dataset's manifest as dataset-manifest.json). An existing,

@@ -95,6 +95,7 @@ fn train_flow(args: &TrainArgs, key: Option<custos_trust::SigningKey>) -> anyhow
     if let Some(f) = args.detect.fpr {
         opts.fpr = f;
     }
+    opts.screen_folds = args.screen_labels;
     let trained = custos_dataset::train_flow_model(ds, &opts)?;
     custos_dataset::write_flow_model_dir(&args.output, &trained, args.force)?;
     let t = &trained.training;
@@ -109,6 +110,20 @@ fn train_flow(args: &TrainArgs, key: Option<custos_trust::SigningKey>) -> anyhow
         t["held_out_metrics"]["recall"],
         t["held_out_metrics"]["false_positive_rate"],
     );
+    if let Some(sc) = &trained.screening {
+        eprintln!(
+            "custos: label screening ({} folds): {} of {} flows have a label the rest of the \
+             data contradicts ({} attack, {} benign); listed in {}",
+            sc["folds"],
+            sc["suspicious"],
+            sc["flows"],
+            sc["suspicious_attack_labels"],
+            sc["suspicious_benign_labels"],
+            args.output
+                .join(custos_dataset::screening::SCREENING_FILE)
+                .display()
+        );
+    }
     finish(&args.output, key)?;
     Ok(Outcome::Success)
 }

@@ -35,6 +35,9 @@ pub struct FlowTrainOptions {
     pub fpr: f64,
     /// Fraction of flows held out (by uid hash) to choose the threshold and measure.
     pub holdout: f64,
+    /// Screen the labels with this many cross-validation folds (`None`: no screening; see
+    /// [`crate::screening`]).
+    pub screen_folds: Option<u32>,
 }
 
 impl Default for FlowTrainOptions {
@@ -43,6 +46,7 @@ impl Default for FlowTrainOptions {
             params: GbdtParams::default(),
             fpr: 1e-3,
             holdout: 0.2,
+            screen_folds: None,
         }
     }
 }
@@ -56,25 +60,31 @@ pub struct TrainedFlowModel {
     pub training: Value,
     /// The dataset manifest's bytes (copied into the model directory).
     pub manifest: Vec<u8>,
+    /// The label screening report (`label-screening.json`), when asked for.
+    pub screening: Option<Value>,
+}
+
+/// The first 32 bits of SHA-256 of a flow's uid: how flows are split, deterministically.
+pub(crate) fn uid_hash(uid: &str) -> u32 {
+    let h = Sha256::digest(uid.as_bytes());
+    u32::from_be_bytes([h[0], h[1], h[2], h[3]])
 }
 
 /// True when the flow `uid` is held out (a fraction `holdout` of uids, by SHA-256).
 fn held_out(uid: &str, holdout: f64) -> bool {
-    let h = Sha256::digest(uid.as_bytes());
-    let x = u32::from_be_bytes([h[0], h[1], h[2], h[3]]);
-    f64::from(x) < holdout * f64::from(u32::MAX)
+    f64::from(uid_hash(uid)) < holdout * f64::from(u32::MAX)
 }
 
 /// The rows of one side of the split.
 #[derive(Default)]
-struct Part {
-    columns: Vec<Vec<f64>>,
-    labels: Vec<bool>,
-    phases: Vec<Option<String>>,
+pub(crate) struct Part {
+    pub(crate) columns: Vec<Vec<f64>>,
+    pub(crate) labels: Vec<bool>,
+    pub(crate) phases: Vec<Option<String>>,
 }
 
 impl Part {
-    fn push(&mut self, t: &FeatureTable, i: usize) {
+    pub(crate) fn push(&mut self, t: &FeatureTable, i: usize) {
         if self.columns.len() != t.columns.len() {
             self.columns = vec![Vec::new(); t.columns.len()];
         }
@@ -85,7 +95,7 @@ impl Part {
         self.phases.push(t.phases.get(i).cloned().flatten());
     }
 
-    fn row(&self, i: usize, out: &mut Vec<f64>) {
+    pub(crate) fn row(&self, i: usize, out: &mut Vec<f64>) {
         out.clear();
         out.extend(
             self.columns
@@ -215,10 +225,30 @@ pub fn train_flow_model(
         threshold,
         protocols,
     };
+    let screening = match opts.screen_folds {
+        Some(k) => Some(crate::screening::screen_labels(
+            &names,
+            &flows,
+            &prefixes,
+            &opts.params,
+            k,
+        )?),
+        None => None,
+    };
+    let mut training = training;
+    if let Some(sc) = &screening {
+        training["label_screening"] = json!({
+            "file": crate::screening::SCREENING_FILE,
+            "folds": sc["folds"],
+            "flows": sc["flows"],
+            "suspicious": sc["suspicious"],
+        });
+    }
     Ok(TrainedFlowModel {
         model,
         training,
         manifest,
+        screening,
     })
 }
 
@@ -354,6 +384,11 @@ pub fn write_flow_model_dir(
     };
     write(FLOW_MODEL_FILE, &bytes)?;
     write(DATASET_MANIFEST_FILE, &t.manifest)?;
+    if let Some(sc) = &t.screening {
+        let mut text = serde_json::to_vec_pretty(sc).unwrap_or_default();
+        text.push(b'\n');
+        write(crate::screening::SCREENING_FILE, &text)?;
+    }
     let name = out
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

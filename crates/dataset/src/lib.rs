@@ -51,6 +51,7 @@ pub mod flow_train;
 pub mod labels;
 pub mod manifest;
 mod reader;
+pub mod screening;
 pub mod schema;
 mod sink;
 mod writer;

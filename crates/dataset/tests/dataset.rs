@@ -4,4 +4,5 @@
 mod corpus;
 mod reference;
 mod sample;
+mod screening;
 mod util;
