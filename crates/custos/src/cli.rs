@@ -14,9 +14,11 @@ pub use crate::cli_tools::{
 /// decodes every packet down to TCP/UDP/ICMP (through VLANs, MPLS, PPPoE and tunnels such as
 /// GRE, VXLAN, Geneve, GTP-U and Teredo), tracks bidirectional flows with Zeek's connection
 /// semantics, and writes Zeek- and Suricata-compatible flow records. It detects anomalies with
-/// Kitsune (--detector kitsune), keeps every alert as evidence in a signed, tamper-evident log
-/// (--evidence), exports case bundles an investigator verifies offline (case export, verify),
-/// and builds labelled IoT attack traffic in a namespace lab (lab).
+/// Kitsune (--detector kitsune) and known attack traffic with a supervised flow model
+/// (--detector flow, from `train --detector flow --dataset`), loads only signed models, keeps
+/// every alert as evidence in a signed, tamper-evident log (--evidence), exports case bundles
+/// an investigator verifies offline (case export, verify), shares pseudonymised (anonymize,
+/// share) and builds labelled IoT attack traffic in a namespace lab (lab).
 ///
 /// Start with: custos analyze samples/iot-small.pcap -o out/
 #[derive(Debug, Parser)]
@@ -54,15 +56,18 @@ pub enum Command {
         after_help = "Examples:\n  custos analyze samples/iot-small.pcap -o out/\n  custos analyze day1.pcap.gz day2.pcapng -o out/ --checksums ignore\n  sudo custos analyze --interface eth0 -o out/   (Ctrl-C to stop)"
     )]
     Analyze(Box<AnalyzeArgs>),
-    /// Train a detector on captures of normal traffic and save the model.
+    /// Train a detector and save its model: Kitsune on captures of normal traffic, the flow
+    /// model on a labelled dataset
     ///
     /// Kitsune: the first --fm-grace packets learn the feature map, the next --ad-grace train
     /// the autoencoders, the next --calibration packets (assumed benign) set the alert
-    /// threshold. Writes a model directory (the model as canonical JSON with its SHA-256, a
-    /// model card, the training settings), no scores or alerts; sign it (--sign, or
-    /// `custos model sign`) and `analyze --model DIR --trust KEY.pub` uses it.
+    /// threshold. The flow detector (--dataset DS from `custos dataset build`): gradient-boosted
+    /// trees on every flow and flow prefix, the threshold set on held-out benign flows at
+    /// --fpr. Writes a model directory (the model, a model card, the training record), no
+    /// scores or alerts; sign it (--sign, or `custos model sign`) and `analyze --model DIR
+    /// --trust KEY.pub` uses it. See docs/detection.md.
     #[command(
-        after_help = "Example:\n  custos keygen --model -o signer\n  custos train --detector kitsune normal-day.pcap -o model/ --sign signer.pem\n  custos analyze today.pcap -o out/ --model model/ --trust signer.pub"
+        after_help = "Examples:\n  custos keygen --model -o signer\n  custos train --detector kitsune normal-day.pcap -o model/ --sign signer.pem\n  custos analyze today.pcap -o out/ --model model/ --trust signer.pub\n  custos train --detector flow --dataset ds/ -o flow-model/ --sign signer.pem --screen-labels\n  custos analyze today.pcap -o out/ --detector kitsune,flow --model flow=flow-model/ --trust signer.pub"
     )]
     Train(TrainArgs),
     /// Print the summary of an earlier analysis (what an analyst reads first)
@@ -122,14 +127,14 @@ pub enum Command {
     )]
     Anonymize(AnonymizeArgs),
     Reidentify(crate::reidentify::ReidentifyArgs),
-    /// Export an analysis for sharing: STIX 2.1 bundle or MISP event, pseudonymised on request
+    /// Export an analysis for sharing: STIX 2.1 bundle, MISP event or OCSF findings, pseudonymised on request
     ///
     /// Reads an `analyze` output folder (alerts, findings, events) and writes indicators for
     /// attacker addresses, JA3/JA4 and domains, sightings, observed traffic, ATT&CK
     /// attack-patterns and TLP 2.0 markings; timestamps are packet times, ids are derived from
     /// content (the same folder gives the same bytes). See docs/share.md.
     #[command(
-        after_help = "Examples:\n  custos share out/ --format stix -o case.stix.json --tlp amber\n  custos share out/ --format misp -o event.json --pseudonymize share.pkey"
+        after_help = "Examples:\n  custos share out/ --format stix -o case.stix.json --tlp amber\n  custos share out/ --format misp -o event.json --pseudonymize share.pkey\n  custos share out/ --format ocsf -o findings.ocsf.jsonl"
     )]
     Share(ShareArgs),
     /// Labelled per-flow datasets with provenance (Parquet, manifest, datasheet)
