@@ -471,6 +471,15 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub allow_unsigned_model: bool,
 
+    /// Write every output pseudonymised with this key (`.pkey`), one mapping for all files;
+    /// the evidence log stays original (docs/privacy.md).
+    #[arg(long, value_name = "K.pkey")]
+    pub pseudonymize: Option<PathBuf>,
+
+    /// With --pseudonymize: the sharing policy (TOML).
+    #[arg(long, value_name = "FILE", requires = "pseudonymize")]
+    pub pseudonym_policy: Option<PathBuf>,
+
     /// Log every alert as evidence in this tamper-evident log (created if missing), with a
     /// pcap excerpt of its flow; a signed checkpoint is published at the end. Needs --key.
     #[arg(long, value_name = "LOGDIR", requires = "key")]

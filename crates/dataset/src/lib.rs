@@ -51,8 +51,8 @@ pub mod flow_train;
 pub mod labels;
 pub mod manifest;
 mod reader;
-pub mod screening;
 pub mod schema;
+pub mod screening;
 mod sink;
 mod writer;
 

@@ -165,6 +165,26 @@ pub enum Error {
         /// Why (a pseudonym collision, [`Error::Collision`]).
         cause: Box<Error>,
     },
+    /// An analysis output file cannot be read or written (`pseudonymize_outputs`).
+    #[error("cannot {action} {}: {cause}", path.display())]
+    OutputsIo {
+        /// The file or folder.
+        path: PathBuf,
+        /// What was being done: "read", "write".
+        action: &'static str,
+        /// The operating system's error.
+        cause: io::Error,
+    },
+    /// A record of an analysis output is not valid JSON (`pseudonymize_outputs`).
+    #[error("{}:{line}: {reason}", path.display())]
+    OutputsLine {
+        /// The output file.
+        path: PathBuf,
+        /// The 1-based line at fault.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 /// `:LINE` when the line is known, nothing otherwise.

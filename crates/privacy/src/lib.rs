@@ -53,6 +53,7 @@ mod key;
 mod mac;
 mod name;
 mod network;
+mod outputs;
 mod policy;
 mod pseudonymizer;
 
@@ -67,5 +68,6 @@ pub use key::{PseudonymKey, KEY_FILE_EXTENSION, KEY_FILE_HEADER};
 pub use mac::{format_mac, parse_mac, MacCipher};
 pub use name::{NameCipher, NAME_PREFIX};
 pub use network::Network;
+pub use outputs::{pseudonymize_outputs, OutputsReport, DROPPED};
 pub use policy::{Action, FieldClass, Policy, Truncation};
 pub use pseudonymizer::{Pseudonymizer, Shadow, ValueKind};
