@@ -3,10 +3,11 @@
 //! (RFC 2236, RFC 3376).
 
 use super::checksum::{Pseudo, Scope};
+use super::mapper::Mapper;
 use super::walk::Walk;
 use crate::error::Result;
 
-impl Walk<'_, '_> {
+impl<'p> Walk<'_, 'p> {
     /// An ICMP message at `[at, end)`.
     ///
     /// # Errors
@@ -218,33 +219,32 @@ impl Walk<'_, '_> {
 
     /// An IPv6 prefix of `bits` bits stored in `bytes` bytes at `at` (≤ 16).
     pub(super) fn prefix6(&mut self, at: usize, bytes: usize, bits: u8) -> Result<()> {
-        let bytes = bytes.min(16);
-        let Some(stored) = self.buf.get(at..at + bytes) else {
-            return Ok(());
-        };
-        let mut full = [0u8; 16];
-        if let Some(dst) = full.get_mut(..bytes) {
-            dst.copy_from_slice(stored);
-        }
-        let mapped = self.map.prefix_v6(full, bits.min(128))?;
-        if mapped.get(..bytes) != self.buf.get(at..at + bytes) {
-            self.put(at, mapped.get(..bytes).unwrap_or(&[]));
-            self.out.addresses += 1;
-        }
-        Ok(())
+        self.prefix::<16>(at, bytes, bits.min(128), |m, a, n| m.prefix_v6(a, n))
     }
 
     /// An IPv4 prefix of `bits` bits stored in `bytes` bytes at `at` (≤ 4).
     pub(super) fn prefix4(&mut self, at: usize, bytes: usize, bits: u8) -> Result<()> {
-        let bytes = bytes.min(4);
+        self.prefix::<4>(at, bytes, bits.min(32), |m, a, n| m.prefix_v4(a, n))
+    }
+
+    /// A prefix of `bits` bits of an `N`-byte address stored in its first `bytes` bytes at
+    /// `at`, mapped by `map`.
+    fn prefix<const N: usize>(
+        &mut self,
+        at: usize,
+        bytes: usize,
+        bits: u8,
+        map: impl FnOnce(&mut Mapper<'p>, [u8; N], u8) -> Result<[u8; N]>,
+    ) -> Result<()> {
+        let bytes = bytes.min(N);
         let Some(stored) = self.buf.get(at..at + bytes) else {
             return Ok(());
         };
-        let mut full = [0u8; 4];
+        let mut full = [0u8; N];
         if let Some(dst) = full.get_mut(..bytes) {
             dst.copy_from_slice(stored);
         }
-        let mapped = self.map.prefix_v4(full, bits.min(32))?;
+        let mapped = map(self.map, full, bits)?;
         if mapped.get(..bytes) != self.buf.get(at..at + bytes) {
             self.put(at, mapped.get(..bytes).unwrap_or(&[]));
             self.out.addresses += 1;
