@@ -13,8 +13,8 @@
 //!   traffic, findings and their ATT&CK techniques.
 //! - `stix` and `misp` write the model as a STIX 2.1 bundle ([`stix_bundle`]) or a MISP
 //!   event ([`misp_event`]), marked with a TLP 2.0 level ([`Tlp`]).
-//! - `ocsf` writes one OCSF 1.5.0 Detection Finding per alert and per finding
-//!   ([`ocsf_events`], as JSON Lines with [`ocsf_json_lines`]); it reads each alert's own
+//! - `ocsf` writes one OCSF 1.5.0 Detection Finding per alert and per finding and one
+//!   Network Activity per flow of `flows.jsonl` ([`ocsf_events`], as JSON Lines with [`ocsf_json_lines`]); it reads each alert's own
 //!   severity, score and model digest, and its addresses go through the same `anon`.
 //!
 //! Exports are deterministic: ids are UUIDv5 of their content and every timestamp is a
@@ -121,12 +121,14 @@ pub fn ocsf_events(
 ) -> Result<Vec<Value>, ShareError> {
     let inputs = Inputs::read(dir)?;
     let alerts = ocsf::read_alerts(dir)?;
+    let flows: Vec<(usize, ocsf::EveFlow)> = ocsf::read_eve(dir, "flows.jsonl", "flow")?;
     let pseudonymised = pseudo.is_some();
     let mut anon = anon::Anon::new(pseudo);
     ocsf::events(
         dir,
         &alerts,
         &inputs.findings,
+        &flows,
         opts,
         &mut anon,
         pseudonymised,

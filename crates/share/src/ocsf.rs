@@ -1,6 +1,6 @@
-//! OCSF 1.5.0 Detection Findings (Open Cybersecurity Schema Framework, class `detection_finding`,
-//! uid 2004, <https://schema.ocsf.io/1.5.0/classes/detection_finding>): one event per alert and
-//! one per finding, written as JSON Lines.
+//! OCSF 1.5.0 (Open Cybersecurity Schema Framework): a Detection Finding (class
+//! `detection_finding`, uid 2004) per alert and per finding, and a Network Activity (class
+//! `network_activity`, uid 4001, [`flows`]) per flow of `flows.jsonl`, written as JSON Lines.
 //!
 //! Unlike STIX and MISP, which aggregate indicators, OCSF carries one event per detection, so
 //! this module reads each alert's own fields (EVE severity, signature id, score, threshold,
@@ -15,6 +15,7 @@
 //! module assembles the events and their uids. The mapping table is in docs/share.md.
 
 mod eve;
+mod flows;
 mod map;
 
 use std::collections::BTreeMap;
@@ -28,7 +29,8 @@ use crate::ids::{uuid_v5, CUSTOS_NAMESPACE};
 use crate::input::Finding;
 use crate::{ShareError, ShareOptions};
 
-pub use eve::{read_alerts, EveAlert};
+pub use eve::{read_alerts, read_eve, EveAlert};
+pub use flows::EveFlow;
 use map::{
     analytic_type, attack_object, bounded, confidence_score, eve_severity, finding_severity,
     is_community_id, is_sha256, millis, protocol, MAX_INTEGER,
@@ -46,8 +48,8 @@ const ACTIVITY_CREATE: u32 = 1;
 /// `class_uid * 100 + activity_id`.
 const TYPE_UID: u32 = CLASS_UID * 100 + ACTIVITY_CREATE;
 
-/// The events for `alerts` then `findings` (read from `dir`, for error messages), in file
-/// order. `pseudonymised` says whether `anon` replaces addresses: Community IDs, hashes of
+/// The events for `alerts` then `findings` (Detection Findings) then `flows` (Network
+/// Activity), each read from `dir` (named in error messages), in file order. `pseudonymised` says whether `anon` replaces addresses: Community IDs, hashes of
 /// the original addresses, are then left out.
 ///
 /// # Errors
@@ -58,6 +60,7 @@ pub fn events(
     dir: &Path,
     alerts: &[(usize, EveAlert)],
     findings: &[(usize, Finding)],
+    flows: &[(usize, EveFlow)],
     opts: &ShareOptions,
     anon: &mut Anon<'_>,
     pseudonymised: bool,
@@ -72,6 +75,12 @@ pub fn events(
         let first = millis(dir, "findings.jsonl", *line, &f.first_seen)?;
         let last = millis(dir, "findings.jsonl", *line, &f.last_seen)?;
         out.push(finding_event(f, (first, last), opts, anon, &mut uids)?);
+    }
+    for (line, f) in flows {
+        let start = millis(dir, "flows.jsonl", *line, &f.flow.start)?;
+        let end = millis(dir, "flows.jsonl", *line, &f.flow.end)?;
+        let e = flows::flow_event(f, (start, end), opts, anon, pseudonymised, &mut uids)?;
+        out.push(e);
     }
     Ok(out)
 }
@@ -290,7 +299,7 @@ fn header(message: &str, time: i64, (severity_id, severity): (u32, String)) -> M
 
 /// `metadata`: schema version, product (custos, from the organisation), event uid and code,
 /// and the TLP level as a label (OCSF has no marking of its own).
-fn metadata(uid: &str, event_code: Option<&str>, opts: &ShareOptions) -> Value {
+pub(super) fn metadata(uid: &str, event_code: Option<&str>, opts: &ShareOptions) -> Value {
     let mut product = json!({ "name": "custos", "version": env!("CARGO_PKG_VERSION") });
     let organisation = bounded(&opts.organisation);
     if !organisation.is_empty() {
@@ -309,7 +318,7 @@ fn metadata(uid: &str, event_code: Option<&str>, opts: &ShareOptions) -> Value {
 }
 
 /// An `observable` of type IP Address (2) at attribute path `name`.
-fn ip_observable(name: &str, ip: IpAddr) -> Value {
+pub(super) fn ip_observable(name: &str, ip: IpAddr) -> Value {
     json!({ "name": name, "type_id": 2, "type": "IP Address", "value": ip.to_string() })
 }
 
@@ -317,13 +326,13 @@ fn ip_observable(name: &str, ip: IpAddr) -> Value {
 /// events before it had the same key, so the same folder (and pseudonym key) gives the same
 /// uids and two identical alerts still get two.
 #[derive(Default)]
-struct Uids {
+pub(super) struct Uids {
     seen: BTreeMap<String, u64>,
 }
 
 impl Uids {
     /// The uid of the next event with content `key`.
-    fn next(&mut self, key: &str) -> String {
+    pub(super) fn next(&mut self, key: &str) -> String {
         let n = self.seen.entry(key.to_string()).or_insert(0);
         *n += 1;
         uuid_v5(&CUSTOS_NAMESPACE, &format!("ocsf|{n}|{key}"))

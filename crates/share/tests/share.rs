@@ -328,9 +328,37 @@ fn ocsf_gives_one_detection_finding_per_alert_and_finding() {
     let events = ocsf_events(&fixture(), &opts(), None).unwrap();
     let alerts = fixture_records("alerts.jsonl", "alert");
     let findings = fixture_records("findings.jsonl", "finding");
-    assert_eq!((alerts, findings), (41, 10));
-    assert_eq!(events.len(), alerts + findings);
-    for e in &events {
+    let flows = fixture_records("flows.jsonl", "flow");
+    assert_eq!((alerts, findings, flows), (41, 10, 33));
+    assert_eq!(events.len(), alerts + findings + flows);
+    // Flows come last, one Network Activity each, counters and endpoints from flows.jsonl.
+    let (findings_part, flows_part) = events.split_at(alerts + findings);
+    for e in flows_part {
+        assert_eq!(e["class_uid"], 4001, "{e}");
+        assert_eq!(e["type_uid"], 400106);
+        assert_eq!(e["severity_id"], 1);
+        let t = &e["traffic"];
+        assert_eq!(
+            t["packets"].as_u64().unwrap(),
+            t["packets_in"].as_u64().unwrap() + t["packets_out"].as_u64().unwrap()
+        );
+        assert!(e["src_endpoint"]["ip"].is_string() && e["dst_endpoint"]["ip"].is_string());
+        assert!(e["end_time"].as_i64().unwrap() >= e["start_time"].as_i64().unwrap());
+    }
+    let first_flow: Value = serde_json::from_str(
+        std::fs::read_to_string(fixture().join("flows.jsonl"))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        flows_part[0]["traffic"]["bytes_out"],
+        first_flow["flow"]["bytes_toserver"]
+    );
+    assert_eq!(flows_part[0]["src_endpoint"]["ip"], first_flow["src_ip"]);
+    for e in findings_part {
         assert_eq!(e["class_uid"], 2004, "{e}");
         assert_eq!(e["category_uid"], 2);
         assert_eq!(e["activity_id"], 1);
@@ -349,7 +377,7 @@ fn ocsf_gives_one_detection_finding_per_alert_and_finding() {
     }
     let uids: BTreeSet<&str> = events
         .iter()
-        .filter_map(|e| e["finding_info"]["uid"].as_str())
+        .filter_map(|e| e["metadata"]["uid"].as_str())
         .collect();
     assert_eq!(uids.len(), events.len(), "uids are unique");
 
@@ -420,7 +448,7 @@ fn ocsf_gives_one_detection_finding_per_alert_and_finding() {
         "no peer, and the device is not exported"
     );
     // Every finding's device is 198.18.0.1, .12 or .20 (alerts may name them as destinations).
-    let findings_text = ocsf_json_lines(&events[alerts..]);
+    let findings_text = ocsf_json_lines(&events[alerts..alerts + findings]);
     for device in ["198.18.0.1\"", "198.18.0.12\"", "198.18.0.20\""] {
         assert!(
             !findings_text.contains(device),
@@ -439,7 +467,7 @@ fn ocsf_same_folder_gives_same_bytes() {
     let a = ocsf_json_lines(&ocsf_events(&fixture(), &opts(), Some(&mut p1)).unwrap());
     let b = ocsf_json_lines(&ocsf_events(&fixture(), &opts(), Some(&mut p2)).unwrap());
     assert_eq!(a, b);
-    assert_eq!(a.lines().count(), 51);
+    assert_eq!(a.lines().count(), 51 + 33);
 }
 
 #[test]
@@ -588,10 +616,7 @@ fn validate_ocsf(events: &[Value], path: &Path) {
         "OCSF validation failed on {}:\n{text}",
         path.display()
     );
-    let expected = format!(
-        "{} events valid against OCSF 1.5.0 detection_finding",
-        events.len()
-    );
+    let expected = format!("{} events valid against OCSF 1.5.0", events.len());
     assert!(text.contains(&expected), "{text}");
 }
 
@@ -604,7 +629,7 @@ fn ocsf_events_pass_the_ocsf_1_5_0_json_schema() {
     let mut p = pseudonymizer();
     for (name, pseudo) in [("plain.jsonl", None), ("pseudo.jsonl", Some(&mut p))] {
         let events = ocsf_events(&fixture(), &opts(), pseudo).unwrap();
-        assert_eq!(events.len(), 51);
+        assert_eq!(events.len(), 51 + 33);
         validate_ocsf(&events, &dir.join(name));
     }
     let hostile = ocsf_events(&hostile_folder(), &opts(), None).unwrap();

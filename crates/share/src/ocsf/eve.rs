@@ -6,6 +6,7 @@ use std::io::{self, BufRead};
 use std::net::IpAddr;
 use std::path::Path;
 
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -77,13 +78,26 @@ pub struct EveCustos {
 ///
 /// [`ShareError::Read`] or [`ShareError::Parse`] (with the line).
 pub fn read_alerts(dir: &Path) -> Result<Vec<(usize, EveAlert)>, ShareError> {
-    const NAME: &str = "alerts.jsonl";
-    let path = dir.join(NAME);
+    read_eve(dir, "alerts.jsonl", "alert")
+}
+
+/// Reads the records of EVE type `event_type` of the output file `name` of `dir` (plain or
+/// `.zst`; none when absent), with their line numbers.
+///
+/// # Errors
+///
+/// [`ShareError::Read`] or [`ShareError::Parse`] (with the line).
+pub fn read_eve<T: DeserializeOwned>(
+    dir: &Path,
+    name: &str,
+    event_type: &str,
+) -> Result<Vec<(usize, T)>, ShareError> {
+    let path = dir.join(name);
     let read_error = |e: io::Error| ShareError::Read {
         path: path.clone(),
         message: e.to_string(),
     };
-    let reader = match custos_output::open_output(dir, NAME) {
+    let reader = match custos_output::open_output(dir, name) {
         Ok(r) => r,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(read_error(e)),
@@ -100,7 +114,7 @@ pub fn read_alerts(dir: &Path) -> Result<Vec<(usize, EveAlert)>, ShareError> {
             message: e.to_string(),
         };
         let value: Value = serde_json::from_str(&line).map_err(parse_error)?;
-        if value.get("event_type").and_then(Value::as_str) != Some("alert") {
+        if value.get("event_type").and_then(Value::as_str) != Some(event_type) {
             continue;
         }
         out.push((i + 1, serde_json::from_value(value).map_err(parse_error)?));

@@ -1,4 +1,5 @@
-"""Validates an OCSF export (JSON Lines) against the OCSF 1.5.0 Detection Finding schema.
+"""Validates an OCSF export (JSON Lines) against the OCSF 1.5.0 schemas of its classes
+(Detection Finding, Network Activity).
 
 Usage: python3 validate_ocsf.py EVENTS.jsonl
 
@@ -17,7 +18,7 @@ import jsonschema
 import ocsf_json_schema as ocsf
 
 VERSION = "1.5.0"
-CLASS = "detection_finding"
+CLASSES = {2004: "detection_finding", 4001: "network_activity"}
 
 
 def caption(attributes, name, value):
@@ -27,20 +28,27 @@ def caption(attributes, name, value):
 
 def main(path):
     raw = ocsf.get_ocsf_schema(version=VERSION)
-    schema = ocsf.OcsfJsonSchemaEmbedded(raw).get_class_schema(CLASS)
-    validator = jsonschema.Draft202012Validator(schema)
-    cls = raw["classes"][CLASS]
-    attrs = cls["attributes"]
+    embedded = ocsf.OcsfJsonSchemaEmbedded(raw)
+    validators = {
+        uid: jsonschema.Draft202012Validator(embedded.get_class_schema(name))
+        for uid, name in CLASSES.items()
+    }
     analytic = raw["objects"]["analytic"]["attributes"]
-    count = 0
+    counts = {name: 0 for name in CLASSES.values()}
     with open(path, encoding="utf-8") as lines:
         for number, line in enumerate(lines, 1):
             event = json.loads(line)
-            errors = sorted(validator.iter_errors(event), key=lambda e: list(e.path))
+            name = CLASSES.get(event.get("class_uid"))
+            if name is None:
+                print(f"{path}:{number}: class_uid {event.get('class_uid')} not exported by custos")
+                return 1
+            errors = sorted(validators[event["class_uid"]].iter_errors(event), key=lambda e: list(e.path))
             for e in errors:
                 print(f"{path}:{number}: {'/'.join(map(str, e.path))}: {e.message}")
             if errors:
                 return 1
+            cls = raw["classes"][name]
+            attrs = cls["attributes"]
             assert event["metadata"]["version"] == VERSION, event["metadata"]
             assert event["class_name"] == cls["caption"], event["class_name"]
             assert event["category_name"] == cls["category_name"], event["category_name"]
@@ -49,10 +57,13 @@ def main(path):
             assert event["activity_name"] == caption(attrs, "activity_id", event["activity_id"])
             if event["severity_id"] != 99:
                 assert event["severity"] == caption(attrs, "severity_id", event["severity_id"])
-            a = event["finding_info"]["analytic"]
-            assert a["type"] == caption(analytic, "type_id", a["type_id"]), a
-            count += 1
-    print(f"{count} events valid against OCSF {VERSION} {CLASS}")
+            if name == "detection_finding":
+                a = event["finding_info"]["analytic"]
+                assert a["type"] == caption(analytic, "type_id", a["type_id"]), a
+            counts[name] += 1
+    total = sum(counts.values())
+    detail = ", ".join(f"{n} {name}" for name, n in counts.items())
+    print(f"{total} events valid against OCSF {VERSION} ({detail})")
     return 0
 
 
