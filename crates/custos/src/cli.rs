@@ -521,7 +521,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "DS", conflicts_with = "captures")]
     pub dataset: Option<PathBuf>,
 
-    /// The flow detector: trees to grow [default: 200].
+    /// The flow detector: trees to grow [default: 60].
     #[arg(long, value_name = "N", requires = "dataset")]
     pub trees: Option<u32>,
 

@@ -26,6 +26,9 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// Trees of the flow model unless `--trees` says otherwise.
+pub const DEFAULT_TREES: u32 = 60;
+
 /// How to train.
 #[derive(Clone, Debug)]
 pub struct FlowTrainOptions {
@@ -43,7 +46,13 @@ pub struct FlowTrainOptions {
 impl Default for FlowTrainOptions {
     fn default() -> Self {
         FlowTrainOptions {
-            params: GbdtParams::default(),
+            // 60 trees: on the lab data the held-out AUC and every phase's AUC on unseen
+            // captures match 200 trees' to 0.001, at less than half the scoring cost on the
+            // packet path (docs/detection.md).
+            params: GbdtParams {
+                trees: DEFAULT_TREES,
+                ..GbdtParams::default()
+            },
             fpr: 1e-3,
             holdout: 0.2,
             screen_folds: None,

@@ -51,38 +51,22 @@ const SIGNATURE: Signature<'static> = Signature {
 struct Open {
     score: f64,
     alerted: bool,
-    /// Hash of the features last scored: a flow that ends as it was at its last checkpoint
-    /// keeps that score instead of being scored again.
-    row_hash: u64,
 }
 
-/// A hash of a feature row's bits.
-fn row_hash(row: &[f64]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = rustc_hash::FxHasher::default();
-    for v in row {
-        v.to_bits().hash(&mut h);
-    }
-    h.finish()
+/// A feature row as exact memo key: the bits of every value.
+fn row_key(row: &[f64]) -> Box<[u64]> {
+    row.iter().map(|v| v.to_bits()).collect()
 }
 
-/// A second, independent 64-bit hash of a row's bits (SipHash with fixed keys), so that the
-/// score memo's 128-bit key makes a collision negligible (about 2⁻⁶⁴ per pair of rows).
-fn row_hash2(row: &[f64]) -> u64 {
-    use std::hash::{BuildHasher, Hash, Hasher};
-    #[allow(deprecated)]
-    let mut h = std::hash::BuildHasherDefault::<std::hash::SipHasher>::default().build_hasher();
-    for v in row {
-        v.to_bits().hash(&mut h);
-    }
-    h.finish()
-}
+/// Scores remembered by feature row (keyed by the row itself, so a remembered score is
+/// exactly the row's score: no hash collision an attacker could aim for). Floods repeat the
+/// same row — a lone SYN, a one-packet datagram — thousands of times; a flow that ends as it
+/// was at its last checkpoint is found here too. Cleared when full: at most this many rows
+/// (about 700 bytes each) are held.
+const MEMO_ROWS: usize = 4096;
 
-/// Scores remembered by feature row: floods repeat the same row (a lone SYN, a one-packet
-/// UDP datagram) thousands of times, and scoring one costs a walk through every tree. The
-/// memo changes only the speed: a remembered score is the score. Cleared when full, so
-/// memory stays bounded.
-const MEMO_ROWS: usize = 1 << 16;
+/// Explanations remembered by feature row, like scores (JSON values are larger: fewer kept).
+const MEMO_EXPLANATIONS: usize = 1024;
 
 /// The supervised flow detector; see the module docs.
 pub struct FlowDetector {
@@ -96,10 +80,10 @@ pub struct FlowDetector {
     open: FxHashMap<FlowKey, Open>,
     touched: Vec<FlowKey>,
     row: Vec<f64>,
-    /// Scores by 128-bit row hash; see [`MEMO_ROWS`].
-    memo: FxHashMap<(u64, u64), f64>,
-    /// Explanations by 128-bit row hash (bounded like `memo`).
-    explained: FxHashMap<(u64, u64), serde_json::Value>,
+    /// Scores by feature row; see [`MEMO_ROWS`].
+    memo: FxHashMap<Box<[u64]>, f64>,
+    /// Explanations by feature row; see [`MEMO_EXPLANATIONS`].
+    explained: FxHashMap<Box<[u64]>, serde_json::Value>,
     scored: u64,
     flows_scored: u64,
     alerted_flows: u64,
@@ -164,7 +148,7 @@ impl FlowDetector {
     }
 
     fn score_row(&mut self) -> f64 {
-        let key = (row_hash(&self.row), row_hash2(&self.row));
+        let key = row_key(&self.row);
         let p = match self.memo.get(&key) {
             Some(&p) => p,
             None => {
@@ -186,7 +170,7 @@ impl FlowDetector {
     /// The explanation of the score of the features in `self.row`.
     fn explain(&mut self, packets: u64, at_end: bool) -> serde_json::Value {
         // Identical rows (a flood's) have identical explanations: remembered like scores.
-        let key = (row_hash(&self.row), row_hash2(&self.row));
+        let key = row_key(&self.row);
         let top = match self.explained.get(&key) {
             Some(top) => top.clone(),
             None => {
@@ -199,7 +183,7 @@ impl FlowDetector {
                         json!({"feature": feature, "value": value, "contribution": contribution})
                     })
                     .collect();
-                if self.explained.len() >= MEMO_ROWS / 16 {
+                if self.explained.len() >= MEMO_EXPLANATIONS {
                     self.explained.clear();
                 }
                 self.explained.insert(key, top.clone());
@@ -277,7 +261,6 @@ impl Detector for FlowDetector {
                 self.row.clear();
                 self.tracker.live_features(key, key.proto, &mut self.row);
                 state.score = self.score_row();
-                state.row_hash = row_hash(&self.row);
                 if state.score > self.model.threshold() && !state.alerted && alerts.admit(p) {
                     state.alerted = true;
                     self.alerted_flows += 1;
@@ -316,11 +299,7 @@ impl Detector for FlowDetector {
             &tracked.app,
             &mut self.row,
         );
-        let score = if state.row_hash != 0 && state.row_hash == row_hash(&self.row) {
-            state.score
-        } else {
-            self.score_row()
-        };
+        let score = self.score_row();
         self.flows_scored += 1;
         if score > self.model.threshold() && !state.alerted {
             self.alerted_flows += 1;
