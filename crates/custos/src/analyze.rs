@@ -129,21 +129,9 @@ fn pseudonymizer(key: &Path, policy: Option<&Path>) -> anyhow::Result<Pseudonymi
 /// holds no earlier run's outputs (or, with `--force`, removing exactly those).
 fn prepare_staging(dir: &Path, force: bool) -> anyhow::Result<PathBuf> {
     use std::os::unix::fs::DirBuilderExt;
-    let earlier = earlier_outputs(dir);
-    if !earlier.is_empty() {
-        if !force {
-            bail!(
-                "{} already holds the outputs of an earlier run ({}); choose another \
-                 directory, or pass --force to replace exactly those files",
-                dir.display(),
-                earlier.join(", ")
-            );
-        }
-        for name in &earlier {
-            std::fs::remove_file(dir.join(name))
-                .with_context(|| format!("cannot replace {}", dir.join(name).display()))?;
-        }
-    }
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create output directory {}", dir.display()))?;
+    custos_engine::outdir::clear_earlier_outputs(dir, force)?;
     let staging = dir.join(STAGING);
     if staging.exists() {
         if !force {
@@ -156,40 +144,11 @@ fn prepare_staging(dir: &Path, force: bool) -> anyhow::Result<PathBuf> {
         std::fs::remove_dir_all(&staging)
             .with_context(|| format!("cannot remove {}", staging.display()))?;
     }
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create output directory {}", dir.display()))?;
     std::fs::DirBuilder::new()
         .mode(0o700)
         .create(&staging)
         .with_context(|| format!("cannot create {}", staging.display()))?;
     Ok(staging)
-}
-
-/// The files of an earlier run in `dir`: those its manifest names (bare names only) and
-/// built-in output names, plus the manifest.
-fn earlier_outputs(dir: &Path) -> Vec<String> {
-    const MANIFEST: &str = custos_engine::outdir::MANIFEST;
-    let mut names: Vec<String> = Vec::new();
-    if let Ok(text) = std::fs::read_to_string(dir.join(MANIFEST)) {
-        if let Ok(m) = serde_json::from_str::<serde_json::Value>(&text) {
-            let listed = m["files"].as_array().into_iter().flatten();
-            names.extend(listed.filter_map(|f| f["name"].as_str()).map(str::to_owned));
-        }
-        names.push(MANIFEST.to_owned());
-    }
-    for name in custos_engine::config::SINK_NAMES {
-        names.extend([name.to_string(), format!("{name}.zst")]);
-    }
-    names.retain(|n| {
-        !n.is_empty()
-            && !n.contains(['/', '\\', '\0'])
-            && n != "."
-            && n != ".."
-            && dir.join(n).is_file()
-    });
-    names.sort();
-    names.dedup();
-    names
 }
 
 /// Writes the pseudonymised copies of the staging folder's outputs into `dir`.

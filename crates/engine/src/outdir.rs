@@ -59,20 +59,7 @@ impl OutputDir {
                 e,
             )
         })?;
-        let earlier = earlier_outputs(path);
-        if !earlier.is_empty() {
-            if !overwrite {
-                return Err(EngineError::Config(format!(
-                    "{} already holds the outputs of an earlier run ({}); choose another \
-                     directory, or pass --force to replace exactly those files",
-                    path.display(),
-                    earlier.join(", ")
-                )));
-            }
-            for name in &earlier {
-                remove_if_file(&path.join(name))?;
-            }
-        }
+        clear_earlier_outputs(path, overwrite)?;
         let dir = OutputDir {
             path: path.to_path_buf(),
             created,
@@ -125,6 +112,32 @@ impl OutputDir {
         std::fs::write(&path, text)
             .map_err(|e| EngineError::io(format!("cannot write {}", path.display()), e))
     }
+}
+
+/// Refuses a directory holding an earlier run's outputs, or with `overwrite` (`--force`)
+/// removes exactly those files (what its manifest lists and built-in output names), so that
+/// a directory never mixes the files of two runs.
+///
+/// # Errors
+/// Earlier outputs and no `overwrite` (the message names them and says `--force`), or a file
+/// that cannot be removed.
+pub fn clear_earlier_outputs(path: &Path, overwrite: bool) -> Result<(), EngineError> {
+    let earlier = earlier_outputs(path);
+    if earlier.is_empty() {
+        return Ok(());
+    }
+    if !overwrite {
+        return Err(EngineError::Config(format!(
+            "{} already holds the outputs of an earlier run ({}); choose another directory, \
+             or pass --force to replace exactly those files",
+            path.display(),
+            earlier.join(", ")
+        )));
+    }
+    for name in &earlier {
+        remove_if_file(&path.join(name))?;
+    }
+    Ok(())
 }
 
 /// The names of an earlier run's outputs in `dir`: what its manifest lists (bare names only:
