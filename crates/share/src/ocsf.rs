@@ -114,37 +114,16 @@ fn alert_event(
     ));
 
     let mut evidence = Map::new();
-    let mut observables = Vec::new();
-    for (key, ip, port) in [
-        ("src_endpoint", src, a.src_port),
-        ("dst_endpoint", dst, a.dest_port),
-    ] {
-        let Some(ip) = ip else { continue };
-        let mut endpoint = json!({ "ip": ip.to_string() });
-        if let Some(port) = port {
-            endpoint["port"] = json!(port);
-        }
-        evidence.insert(key.to_string(), endpoint);
-        observables.push(ip_observable(&format!("evidences.{key}.ip"), ip));
-    }
-    if let Some(ip) = src.or(dst) {
-        let mut connection = json!({
-            "direction_id": 0,
-            "direction": "Unknown",
-            "protocol_ver_id": if ip.is_ipv4() { 4 } else { 6 },
-        });
-        if let Some((name, number)) = proto {
-            if let Some(name) = name {
-                connection["protocol_name"] = json!(name);
-            }
-            connection["protocol_num"] = json!(number);
-        }
-        let community = a.community_id.as_deref().filter(|c| is_community_id(c));
-        if let (false, Some(community)) = (pseudonymised, community) {
-            connection["community_uid"] = json!(community);
-        }
-        evidence.insert("connection_info".to_string(), connection);
-    }
+    let observables = endpoints(
+        &mut evidence,
+        "evidences.",
+        Ends {
+            src: (src, a.src_port),
+            dst: (dst, a.dest_port),
+            proto,
+            community: a.community_id.as_deref().filter(|_| !pseudonymised),
+        },
+    );
 
     let title = match bounded(&a.alert.signature) {
         "" => format!("custos {detector} alert"),
@@ -315,6 +294,52 @@ pub(super) fn metadata(uid: &str, event_code: Option<&str>, opts: &ShareOptions)
         metadata["event_code"] = json!(code);
     }
     metadata
+}
+
+/// The two ends of a connection as an export has them (addresses already pseudonymised).
+pub(super) struct Ends<'a> {
+    /// Source address and port.
+    pub src: (Option<IpAddr>, Option<u16>),
+    /// Destination address and port.
+    pub dst: (Option<IpAddr>, Option<u16>),
+    /// Protocol name and number.
+    pub proto: Option<(Option<&'static str>, u8)>,
+    /// The Community ID to export (`None` when pseudonymised: it hashes the originals).
+    pub community: Option<&'a str>,
+}
+
+/// Puts `src_endpoint`, `dst_endpoint` and `connection_info` of `ends` into `object` and
+/// returns the address observables, named by `path` (the object's attribute path, e.g.
+/// `evidences.`, or empty for the event itself).
+pub(super) fn endpoints(object: &mut Map<String, Value>, path: &str, ends: Ends<'_>) -> Vec<Value> {
+    let mut observables = Vec::new();
+    for (key, (ip, port)) in [("src_endpoint", ends.src), ("dst_endpoint", ends.dst)] {
+        let Some(ip) = ip else { continue };
+        let mut endpoint = json!({ "ip": ip.to_string() });
+        if let Some(port) = port {
+            endpoint["port"] = json!(port);
+        }
+        object.insert(key.to_string(), endpoint);
+        observables.push(ip_observable(&format!("{path}{key}.ip"), ip));
+    }
+    if let Some(ip) = ends.src.0.or(ends.dst.0) {
+        let mut connection = json!({
+            "direction_id": 0,
+            "direction": "Unknown",
+            "protocol_ver_id": if ip.is_ipv4() { 4 } else { 6 },
+        });
+        if let Some((name, number)) = ends.proto {
+            if let Some(name) = name {
+                connection["protocol_name"] = json!(name);
+            }
+            connection["protocol_num"] = json!(number);
+        }
+        if let Some(community) = ends.community.filter(|c| is_community_id(c)) {
+            connection["community_uid"] = json!(community);
+        }
+        object.insert("connection_info".to_string(), connection);
+    }
+    observables
 }
 
 /// An `observable` of type IP Address (2) at attribute path `name`.

@@ -6,8 +6,8 @@ use std::net::IpAddr;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::map::{bounded, is_community_id, protocol};
-use super::{ip_observable, metadata, Uids};
+use super::map::{bounded, protocol};
+use super::{endpoints, metadata, Ends, Uids};
 use crate::anon::Anon;
 use crate::ShareError;
 
@@ -97,37 +97,16 @@ pub(super) fn flow_event(
     ] {
         event.insert(k.to_string(), v);
     }
-    let mut observables = Vec::new();
-    for (key, ip, port) in [
-        ("src_endpoint", src, f.src_port),
-        ("dst_endpoint", dst, f.dest_port),
-    ] {
-        let Some(ip) = ip else { continue };
-        let mut endpoint = json!({ "ip": ip.to_string() });
-        if let Some(port) = port {
-            endpoint["port"] = json!(port);
-        }
-        event.insert(key.to_string(), endpoint);
-        observables.push(ip_observable(&format!("{key}.ip"), ip));
-    }
-    if let Some(ip) = src.or(dst) {
-        let mut connection = json!({
-            "direction_id": 0,
-            "direction": "Unknown",
-            "protocol_ver_id": if ip.is_ipv4() { 4 } else { 6 },
-        });
-        if let Some((name, number)) = proto {
-            if let Some(name) = name {
-                connection["protocol_name"] = json!(name);
-            }
-            connection["protocol_num"] = json!(number);
-        }
-        let community = f.community_id.as_deref().filter(|c| is_community_id(c));
-        if let (false, Some(community)) = (pseudonymised, community) {
-            connection["community_uid"] = json!(community);
-        }
-        event.insert("connection_info".to_string(), connection);
-    }
+    let observables = endpoints(
+        &mut event,
+        "",
+        Ends {
+            src: (src, f.src_port),
+            dst: (dst, f.dest_port),
+            proto,
+            community: f.community_id.as_deref().filter(|_| !pseudonymised),
+        },
+    );
     // OCSF counts are long integers: JSON keeps them exact up to 2^63.
     let clamp = |n: u64| n.min(i64::MAX as u64);
     event.insert(
