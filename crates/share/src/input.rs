@@ -13,13 +13,14 @@ use serde_json::Value;
 
 use crate::ShareError;
 
-/// One EVE alert (`alerts.jsonl`).
+/// One EVE alert (`alerts.jsonl`): what STIX and MISP aggregate, and what an OCSF event
+/// carries per alert (severity, signature id, score, threshold, model digest).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Alert {
     /// Packet time.
     pub timestamp: String,
-    /// Source address, when the packet had one.
+    /// Source address.
     pub src_ip: Option<IpAddr>,
     /// Destination address.
     pub dest_ip: Option<IpAddr>,
@@ -27,28 +28,48 @@ pub struct Alert {
     pub src_port: Option<u16>,
     /// Destination port.
     pub dest_port: Option<u16>,
-    /// Transport protocol (`TCP`, `UDP`…).
+    /// Transport protocol (`TCP`, `IPv6-ICMP`, or a number).
     pub proto: Option<String>,
-    /// The alert's rule.
+    /// Community ID v1 of the flow (computed over the original addresses).
+    pub community_id: Option<String>,
+    /// The signature.
     pub alert: AlertRule,
-    /// custos's own fields.
+    /// custos's fields.
     pub custos: AlertCustos,
 }
 
-/// The `alert` object of an EVE alert.
+/// EVE `alert.*`.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct AlertRule {
-    /// The rule's text.
+    /// Signature id.
+    pub signature_id: Option<u64>,
+    /// Signature revision.
+    pub rev: Option<u64>,
+    /// The signature's text.
     pub signature: String,
+    /// Its classification.
+    pub category: String,
+    /// 1 (high) to 3 (low), as in Suricata.
+    pub severity: Option<i64>,
 }
 
-/// The `custos` object of an EVE alert.
+/// EVE `custos.*`.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct AlertCustos {
-    /// The detector that raised it (`kitsune`, `flow`…).
+    /// `kitsune`, `flow`…
     pub detector: String,
+    /// Index of the alert packet in its capture.
+    pub packet: Option<u64>,
+    /// The detector's score.
+    pub score: Option<f64>,
+    /// Its threshold.
+    pub threshold: Option<f64>,
+    /// SHA-256 of the model it ran.
+    pub model_sha256: Option<String>,
+    /// The evidence log leaf holding the alert.
+    pub evidence_leaf: Option<u64>,
 }
 
 /// One line of `findings.jsonl`.
@@ -151,15 +172,10 @@ impl Inputs {
                 dir: dir.to_path_buf(),
             });
         }
-        let mut inputs = Inputs::default();
-        for (line, value) in alerts.unwrap_or_default() {
-            if value.get("event_type").and_then(Value::as_str) != Some("alert") {
-                continue;
-            }
-            inputs
-                .alerts
-                .push((line, typed(dir, "alerts.jsonl", line, value)?));
-        }
+        let mut inputs = Inputs {
+            alerts: of_type(dir, "alerts.jsonl", "alert", alerts.unwrap_or_default())?,
+            ..Inputs::default()
+        };
         for (line, value) in findings.unwrap_or_default() {
             let f: FindingLine = typed(dir, "findings.jsonl", line, value)?;
             inputs.findings.push((line, f.finding));
@@ -169,6 +185,39 @@ impl Inputs {
         }
         Ok(inputs)
     }
+}
+
+/// The records of EVE type `event_type` of the output file `name` of `dir` (plain or `.zst`;
+/// none when absent), with their line numbers.
+///
+/// # Errors
+///
+/// [`ShareError::Read`] or [`ShareError::Parse`] (with the line).
+pub fn read_records<T: serde::de::DeserializeOwned>(
+    dir: &Path,
+    name: &str,
+    event_type: &str,
+) -> Result<Vec<(usize, T)>, ShareError> {
+    of_type(
+        dir,
+        name,
+        event_type,
+        read_lines(dir, name)?.unwrap_or_default(),
+    )
+}
+
+/// The `lines` of `name` whose `event_type` is `event_type`, as `T`s.
+fn of_type<T: serde::de::DeserializeOwned>(
+    dir: &Path,
+    name: &str,
+    event_type: &str,
+    lines: Vec<(usize, Value)>,
+) -> Result<Vec<(usize, T)>, ShareError> {
+    lines
+        .into_iter()
+        .filter(|(_, v)| v.get("event_type").and_then(Value::as_str) == Some(event_type))
+        .map(|(line, v)| Ok((line, typed(dir, name, line, v)?)))
+        .collect()
 }
 
 /// The non-empty lines of `dir/name` as JSON with their line numbers, `None` when absent.

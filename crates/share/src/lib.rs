@@ -120,13 +120,12 @@ pub fn ocsf_events(
     pseudo: Option<&mut Pseudonymizer>,
 ) -> Result<Vec<Value>, ShareError> {
     let inputs = Inputs::read(dir)?;
-    let alerts = ocsf::read_alerts(dir)?;
-    let flows: Vec<(usize, ocsf::EveFlow)> = ocsf::read_eve(dir, "flows.jsonl", "flow")?;
+    let flows: Vec<(usize, ocsf::EveFlow)> = input::read_records(dir, "flows.jsonl", "flow")?;
     let pseudonymised = pseudo.is_some();
     let mut anon = anon::Anon::new(pseudo);
     ocsf::events(
         dir,
-        &alerts,
+        &inputs.alerts,
         &inputs.findings,
         &flows,
         opts,

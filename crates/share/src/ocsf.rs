@@ -2,19 +2,17 @@
 //! `detection_finding`, uid 2004) per alert and per finding, and a Network Activity (class
 //! `network_activity`, uid 4001, [`flows`]) per flow of `flows.jsonl`, written as JSON Lines.
 //!
-//! Unlike STIX and MISP, which aggregate indicators, OCSF carries one event per detection, so
-//! this module reads each alert's own fields (EVE severity, signature id, score, threshold,
-//! model digest) that the shared [`crate::Alert`] leaves out. Every address still goes through
+//! Unlike STIX and MISP, which aggregate indicators, OCSF carries one event per detection, with
+//! each alert's own fields (EVE severity, signature id, score, threshold, model digest). Every address still goes through
 //! [`Anon`], so the pseudonyms are those of the STIX and MISP exports. Only attributes the
 //! 1.5.0 class and its objects define are written: the generated JSON Schemas forbid others
 //! (`additionalProperties: false`), and OCSF's `at_least_one` constraints (an endpoint needs an
 //! `ip`, an evidence a field) are met by leaving out what would be empty.
 //!
-//! `eve` reads the alerts; `map` turns custos's values into OCSF's (severities, analytic
+//! `flows` makes the Network Activity events; `map` turns custos's values into OCSF's (severities, analytic
 //! types, ATT&CK, protocols, milliseconds) and bounds the text copied from the outputs; this
 //! module assembles the events and their uids. The mapping table is in docs/share.md.
 
-mod eve;
 mod flows;
 mod map;
 
@@ -26,10 +24,9 @@ use serde_json::{json, Map, Value};
 
 use crate::anon::Anon;
 use crate::ids::{uuid_v5, CUSTOS_NAMESPACE};
-use crate::input::Finding;
+use crate::input::{Alert, Finding};
 use crate::{ShareError, ShareOptions};
 
-pub use eve::{read_alerts, read_eve, EveAlert};
 pub use flows::EveFlow;
 use map::{
     analytic_type, attack_object, bounded, confidence_score, eve_severity, finding_severity,
@@ -58,7 +55,7 @@ const TYPE_UID: u32 = CLASS_UID * 100 + ACTIVITY_CREATE;
 /// [`ShareError::Pseudonymize`].
 pub fn events(
     dir: &Path,
-    alerts: &[(usize, EveAlert)],
+    alerts: &[(usize, Alert)],
     findings: &[(usize, Finding)],
     flows: &[(usize, EveFlow)],
     opts: &ShareOptions,
@@ -97,7 +94,7 @@ pub fn json_lines(events: &[Value]) -> String {
 
 /// The Detection Finding for one alert at packet time `time` (ms since 1970).
 fn alert_event(
-    a: &EveAlert,
+    a: &Alert,
     time: i64,
     opts: &ShareOptions,
     anon: &mut Anon<'_>,
