@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 pub use crate::cli_tools::{
     AnonymizeArgs, DatasetBuildArgs, DatasetCommand, EvaluateArgs, ModelCommand, ModelSignArgs,
-    ModelVerifyArgs, PseudonymizeArgs, ShareArgs, ShareFormat, SummaryArgs, SummaryFormatArg,
+    ModelVerifyArgs, PseudonymArgs, PseudonymizeArgs, ShareArgs, ShareFormat, SummaryArgs,
+    SummaryFormatArg,
 };
 
 /// custos — see, detect and prove what happens on IoT networks.

@@ -56,10 +56,11 @@ pub enum SummaryFormatArg {
     Md,
 }
 
-/// Arguments of `custos pseudonymize`.
+/// The pseudonym key, the sharing policy and the kind of values: how pseudonyms are made
+/// (`pseudonymize`) and reversed (`reidentify`).
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("pkey").required(true).args(["pseudonym_key", "key_hex"])))]
-pub struct PseudonymizeArgs {
+pub struct PseudonymArgs {
     /// The pseudonym key (`.pkey` from `custos keygen --pseudonym`).
     #[arg(long, value_name = "K.pkey")]
     pub pseudonym_key: Option<PathBuf>,
@@ -72,6 +73,14 @@ pub struct PseudonymizeArgs {
     /// What the values are [default: guessed per value: address, MAC, else name].
     #[arg(long, value_name = "ip|mac|name")]
     pub kind: Option<String>,
+}
+
+/// Arguments of `custos pseudonymize`.
+#[derive(Debug, Args)]
+pub struct PseudonymizeArgs {
+    /// Key, policy and kind.
+    #[command(flatten)]
+    pub pseudonyms: PseudonymArgs,
     /// The values.
     #[arg(value_name = "VALUE", required = true)]
     pub values: Vec<String>,

@@ -1,7 +1,7 @@
 //! `custos keygen --pseudonym`, `custos pseudonymize` and `custos anonymize` (crate
 //! `custos-privacy`, docs/privacy.md). Re-identification goes only through the audited `reidentify`.
 
-use crate::cli::{AnonymizeArgs, KeygenArgs, PseudonymizeArgs};
+use crate::cli::{AnonymizeArgs, KeygenArgs, PseudonymArgs, PseudonymizeArgs};
 use crate::Outcome;
 use anyhow::bail;
 use custos_privacy::{Policy, PseudonymKey, Pseudonymizer, ValueKind};
@@ -31,22 +31,8 @@ pub fn keygen(a: &KeygenArgs) -> anyhow::Result<Outcome> {
 /// An unreadable key or policy, an unknown `--kind`, a value that is not of its kind, a
 /// pseudonym that would collide with a network the policy keeps.
 pub fn pseudonymize(a: &PseudonymizeArgs) -> anyhow::Result<Outcome> {
-    let policy = match &a.policy {
-        Some(p) => Policy::read(p)?,
-        None => Policy::default(),
-    };
-    let mut p = match (&a.pseudonym_key, &a.key_hex) {
-        (Some(path), _) => Pseudonymizer::new(&PseudonymKey::read(path)?, policy),
-        (None, Some(hex)) => Pseudonymizer::new(&PseudonymKey::from_cryptopan_hex(hex)?, policy),
-        (None, None) => bail!("give --pseudonym-key K.pkey or --key-hex HEX"),
-    };
-    let kind: Option<ValueKind> = match &a.kind {
-        Some(k) => Some(
-            k.parse()
-                .map_err(|e| anyhow::anyhow!("--kind {k:?}: {e}"))?,
-        ),
-        None => None,
-    };
+    let (key, policy, kind) = load(&a.pseudonyms)?;
+    let mut p = Pseudonymizer::new(&key, policy);
     let mut out = std::io::stdout().lock();
     for v in &a.values {
         let k = kind.unwrap_or_else(|| ValueKind::detect(v));
@@ -54,6 +40,30 @@ pub fn pseudonymize(a: &PseudonymizeArgs) -> anyhow::Result<Outcome> {
         writeln!(out, "{v}\t{pseudonym}")?;
     }
     Ok(Outcome::Success)
+}
+
+/// The key, policy and kind of `--pseudonym-key`/`--key-hex`, `--policy` and `--kind`.
+///
+/// # Errors
+/// An unreadable key or policy, an unknown kind.
+pub fn load(a: &PseudonymArgs) -> anyhow::Result<(PseudonymKey, Policy, Option<ValueKind>)> {
+    let policy = match &a.policy {
+        Some(p) => Policy::read(p)?,
+        None => Policy::default(),
+    };
+    let key = match (&a.pseudonym_key, &a.key_hex) {
+        (Some(path), _) => PseudonymKey::read(path)?,
+        (None, Some(hex)) => PseudonymKey::from_cryptopan_hex(hex)?,
+        (None, None) => bail!("give --pseudonym-key K.pkey or --key-hex HEX"),
+    };
+    let kind = match &a.kind {
+        Some(k) => Some(
+            k.parse()
+                .map_err(|e| anyhow::anyhow!("--kind {k:?}: {e}"))?,
+        ),
+        None => None,
+    };
+    Ok((key, policy, kind))
 }
 
 /// Rewrites a capture with every address pseudonymised.

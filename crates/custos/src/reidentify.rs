@@ -4,11 +4,12 @@
 //! (audited)"). All or nothing: every value must be a pseudonym under the key, and the leaf
 //! must be logged and signed, before any original is printed.
 
+use crate::cli::PseudonymArgs;
 use crate::Outcome;
 use anyhow::{bail, Context};
 use clap::Args;
 use custos_evidence::{AuditKey, ReidentificationLeaf, Reidentified, REIDENTIFICATION_TYPE};
-use custos_privacy::{Policy, PseudonymKey, Pseudonymizer, ValueKind};
+use custos_privacy::{PseudonymKey, Pseudonymizer, ValueKind};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -25,24 +26,12 @@ use std::path::PathBuf;
 /// lists these leaves as the audit trail.
 #[derive(Debug, Args)]
 #[command(
-    group(clap::ArgGroup::new("pkey").required(true).args(["pseudonym_key", "key_hex"])),
     after_help = "Examples:\n  custos reidentify --pseudonym-key share.pkey --log log/ --key sensor.skey --who alice --reason \"ticket 4711\" 100.9.15.210 p-0a1b…\n  custos verify --log log/ --vkey sensor.vkey    (lists the audit trail)"
 )]
 pub struct ReidentifyArgs {
-    /// The pseudonym key the pseudonyms were made with (`.pkey` from `custos keygen
-    /// --pseudonym`).
-    #[arg(long, value_name = "K.pkey")]
-    pub pseudonym_key: Option<PathBuf>,
-    /// A raw 32-byte Crypto-PAn key as 64 hex digits instead of a key file.
-    #[arg(long, value_name = "HEX")]
-    pub key_hex: Option<String>,
-    /// The sharing policy the pseudonyms were made under (TOML, docs/privacy.md): kept
-    /// networks, mac_keep_oui.
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
-    /// What the pseudonyms are [default: guessed per value: address, MAC, else name token].
-    #[arg(long, value_name = "ip|mac|name")]
-    pub kind: Option<String>,
+    /// The key and policy the pseudonyms were made with, and what they are.
+    #[command(flatten)]
+    pub pseudonyms: PseudonymArgs,
     /// The evidence log that records the re-identification (made by `custos analyze
     /// --evidence`; it must exist).
     #[arg(long, value_name = "LOGDIR")]
@@ -58,7 +47,7 @@ pub struct ReidentifyArgs {
     pub reason: String,
     /// The pseudonyms.
     #[arg(value_name = "PSEUDONYM", required = true)]
-    pub pseudonyms: Vec<String>,
+    pub values: Vec<String>,
 }
 
 /// One value re-identified, before it may be printed.
@@ -90,29 +79,14 @@ pub fn run(args: &ReidentifyArgs) -> anyhow::Result<Outcome> {
         "who re-identifies? give --who NAME (the audit record names the examiner; $USER is \
          not set)",
     )?;
-    let policy = match &args.policy {
-        Some(p) => Policy::read(p)?,
-        None => Policy::default(),
-    };
-    let key = match (&args.pseudonym_key, &args.key_hex) {
-        (Some(path), _) => PseudonymKey::read(path)?,
-        (None, Some(hex)) => PseudonymKey::from_cryptopan_hex(hex)?,
-        (None, None) => bail!("give --pseudonym-key K.pkey or --key-hex HEX"),
-    };
-    let kind: Option<ValueKind> = match &args.kind {
-        Some(k) => Some(
-            k.parse()
-                .map_err(|e| anyhow::anyhow!("--kind {k:?}: {e}"))?,
-        ),
-        None => None,
-    };
+    let (key, policy, kind) = crate::privacy::load(&args.pseudonyms)?;
     let mac_keep_oui = policy.mac_keep_oui();
     let p = Pseudonymizer::new(&key, policy);
 
     // 1. Every value first: all or nothing.
-    let mut revealed = Vec::with_capacity(args.pseudonyms.len());
+    let mut revealed = Vec::with_capacity(args.values.len());
     let mut refused = Vec::new();
-    for v in &args.pseudonyms {
+    for v in &args.values {
         let k = kind.unwrap_or_else(|| ValueKind::detect(v));
         match p.reidentify(k, v) {
             Ok(original) => revealed.push(Revealed {
@@ -127,7 +101,7 @@ pub fn run(args: &ReidentifyArgs) -> anyhow::Result<Outcome> {
         bail!(
             "{} of {} values {} under key {}; nothing was re-identified or logged: {}",
             refused.len(),
-            args.pseudonyms.len(),
+            args.values.len(),
             if refused.len() == 1 {
                 "is not a pseudonym"
             } else {
