@@ -2,12 +2,10 @@
 
 use crate::cli::AnalyzeArgs;
 use crate::Outcome;
-use anyhow::{bail, Context};
+use anyhow::Context;
 use custos_engine::{Engine, Progress, Source};
-use custos_privacy::{Policy, PseudonymKey, Pseudonymizer};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -16,19 +14,8 @@ use std::sync::Arc;
 /// # Errors
 /// Inputs that cannot be opened, outputs that cannot be written, invalid settings.
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<Outcome> {
-    let mut cfg = crate::config::analyze_config(&args)?;
+    let cfg = crate::config::analyze_config(&args)?;
     let cfg_dir = cfg.output.dir.clone();
-    // --pseudonymize: key and policy are checked before the run; the engine writes into a
-    // private staging folder inside DIR, and only pseudonymised copies land in DIR.
-    let mut pseudonymize = match (&args.pseudonymize, cfg_dir.as_deref()) {
-        (Some(key), Some(dir)) => {
-            let p = pseudonymizer(key, args.pseudonym_policy.as_deref())?;
-            let staging = prepare_staging(dir, args.force)?;
-            cfg.output.dir = Some(staging.clone());
-            Some((p, staging))
-        }
-        _ => None,
-    };
     let source = match &args.interface {
         Some(name) => {
             let stop = Arc::new(AtomicBool::new(false));
@@ -57,19 +44,10 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<Outcome> {
     if let Some(pb) = bar {
         pb.finish_and_clear();
     }
-    if let (Some((p, staging)), Some(dir)) = (pseudonymize.as_mut(), cfg_dir.as_deref()) {
-        let written = match &summary {
-            Ok(_) => publish_pseudonymised(staging, dir, p),
-            Err(_) => Ok(()),
-        };
-        // Not a secure erase: docs/privacy.md says so.
-        let removed = std::fs::remove_dir_all(&*staging);
-        written?;
-        if summary.is_ok() {
-            removed.with_context(|| format!("cannot remove {}", staging.display()))?;
-        }
-    }
     let summary = summary?;
+    if let (Some(r), Some(dir)) = (&summary.pseudonymized, cfg_dir.as_deref()) {
+        report_pseudonymized(r, dir);
+    }
     for w in &summary.warnings {
         eprintln!("custos: warning: {w}");
     }
@@ -113,55 +91,14 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<Outcome> {
     })
 }
 
-/// The folder the engine writes plain outputs into when `--pseudonymize` is given.
-const STAGING: &str = ".custos-plain";
-
-/// The key and policy of `--pseudonymize`, loaded before anything runs.
-fn pseudonymizer(key: &Path, policy: Option<&Path>) -> anyhow::Result<Pseudonymizer> {
-    let policy = match policy {
-        Some(path) => Policy::read(path)?,
-        None => Policy::default(),
-    };
-    Ok(Pseudonymizer::new(&PseudonymKey::read(key)?, policy))
-}
-
-/// Makes `DIR/.custos-plain` (mode 0700) for the plain outputs, after checking that DIR
-/// holds no earlier run's outputs (or, with `--force`, removing exactly those).
-fn prepare_staging(dir: &Path, force: bool) -> anyhow::Result<PathBuf> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create output directory {}", dir.display()))?;
-    custos_engine::outdir::clear_earlier_outputs(dir, force)?;
-    let staging = dir.join(STAGING);
-    if staging.exists() {
-        if !force {
-            bail!(
-                "{} exists (left by an interrupted --pseudonymize run: it holds plain \
-                 outputs); remove it, or pass --force",
-                staging.display()
-            );
-        }
-        std::fs::remove_dir_all(&staging)
-            .with_context(|| format!("cannot remove {}", staging.display()))?;
-    }
-    std::fs::DirBuilder::new()
-        .mode(0o700)
-        .create(&staging)
-        .with_context(|| format!("cannot create {}", staging.display()))?;
-    Ok(staging)
-}
-
-/// Writes the pseudonymised copies of the staging folder's outputs into `dir`.
-fn publish_pseudonymised(staging: &Path, dir: &Path, p: &mut Pseudonymizer) -> anyhow::Result<()> {
-    let r = custos_privacy::pseudonymize_outputs(staging, dir, p)
-        .context("cannot write the pseudonymised outputs")?;
+/// Says what pseudonymising the outputs did.
+fn report_pseudonymized(r: &custos_privacy::OutputsReport, dir: &std::path::Path) {
     let lines: u64 = r.files.iter().map(|(_, n)| n).sum();
     eprintln!(
-        "custos: wrote {} pseudonymised files ({lines} lines) to {} with key {}: {} addresses, \
-         {} MACs, {} names and flow IDs replaced, {} values dropped",
+        "custos: wrote {} pseudonymised files ({lines} lines) to {}: {} addresses, {} MACs, \
+         {} names and flow IDs replaced, {} values dropped",
         r.files.len(),
         dir.display(),
-        p.key_fingerprint(),
         r.addresses,
         r.macs,
         r.names,
@@ -173,7 +110,6 @@ fn publish_pseudonymised(staging: &Path, dir: &Path, p: &mut Pseudonymizer) -> a
             dir.display()
         );
     }
-    Ok(())
 }
 
 fn progress_bar(enabled: bool, source: &Source) -> Option<ProgressBar> {

@@ -184,6 +184,10 @@ pub fn analyze_config(a: &AnalyzeArgs) -> anyhow::Result<EngineConfig> {
     }
     cfg.output.alert_every_packet |= a.alert_every_packet;
     cfg.output.overwrite |= a.force;
+    if a.pseudonymize.is_some() {
+        cfg.output.pseudonymize.clone_from(&a.pseudonymize);
+        cfg.output.pseudonym_policy.clone_from(&a.pseudonym_policy);
+    }
     apply_detector_args(&mut cfg, &a.detect);
     cfg.detect.trust.extend(a.trust.iter().cloned());
     cfg.detect.allow_unsigned_model |= a.allow_unsigned_model;

@@ -159,6 +159,11 @@ pub struct OutputSettings {
     /// Replace the outputs of an earlier run in `dir` (`--force`); without it such a
     /// directory is refused. Only the files custos writes are replaced.
     pub overwrite: bool,
+    /// Write every output pseudonymised with this key (`.pkey`, `--pseudonymize`), one
+    /// mapping for all files (docs/privacy.md); evidence logs stay original.
+    pub pseudonymize: Option<PathBuf>,
+    /// With `pseudonymize`: the sharing policy (TOML, `--pseudonym-policy`).
+    pub pseudonym_policy: Option<PathBuf>,
 }
 
 impl Default for OutputSettings {
@@ -170,6 +175,8 @@ impl Default for OutputSettings {
             sinks: SINK_NAMES.iter().map(|s| (*s).to_string()).collect(),
             alert_every_packet: false,
             overwrite: false,
+            pseudonymize: None,
+            pseudonym_policy: None,
         }
     }
 }

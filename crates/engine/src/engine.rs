@@ -6,6 +6,7 @@ use crate::detectors::{FlowDetector, Kitsune, ModelTrust};
 use crate::error::EngineError;
 use crate::evidence::{EvidenceSink, LiveEvidence};
 use crate::outdir::OutputDir;
+use crate::pseudonymized::Staging;
 use crate::sinks::{builtin_files, builtin_sinks, DetectorOutputs};
 use crate::source::{read_all, sample_checksums, Opened, ProgressFn, ReadReport, Source};
 use crate::stages::host::{HostStage, HostSummary};
@@ -35,6 +36,8 @@ pub struct RunSummary {
     pub partial: bool,
     /// Warnings for the user (damaged or altered input), in order.
     pub warnings: Vec<String>,
+    /// What pseudonymising the outputs did (`[output] pseudonymize`), when asked for.
+    pub pseudonymized: Option<custos_privacy::OutputsReport>,
 }
 
 /// A run of custos: configuration, detectors and sinks.
@@ -125,6 +128,20 @@ impl Engine {
     /// Inputs that cannot be opened, outputs that cannot be written, a detector's failure.
     /// Damage inside an input is not an error: see [`RunSummary::partial`].
     pub fn run(&mut self, source: Source) -> Result<RunSummary, EngineError> {
+        let staging = Staging::prepare(&mut self.config.output)?;
+        let mut result = self.run_in_dir(source);
+        if let Some(staging) = staging {
+            self.config.output.dir = Some(staging.dir().to_path_buf());
+            let published = staging.finish(result.is_ok());
+            if let Ok(summary) = result.as_mut() {
+                summary.pseudonymized = published?;
+            }
+        }
+        result
+    }
+
+    /// [`Engine::run`] into the configured output directory as it is.
+    fn run_in_dir(&mut self, source: Source) -> Result<RunSummary, EngineError> {
         let mut result = self.run_stages(source);
         if let Ok(summary) = result.as_mut() {
             for d in &self.detectors {
@@ -240,6 +257,7 @@ impl Engine {
             stats,
             partial: report.partial,
             warnings: report.warnings,
+            pseudonymized: None,
         })
     }
 

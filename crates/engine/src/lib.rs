@@ -24,6 +24,7 @@ mod error;
 pub mod evidence;
 mod keys;
 pub mod outdir;
+pub mod pseudonymized;
 mod sinks;
 mod source;
 mod stages;
