@@ -114,6 +114,11 @@ impl PacketType {
             _ => return None,
         })
     }
+
+    /// The wire value (1–15).
+    pub fn number(self) -> u8 {
+        self as u8 + 1
+    }
 }
 
 /// Fixed-header flag bits as sent (meaningful for PUBLISH).
@@ -165,9 +170,13 @@ pub struct Connect {
     /// Username, when present.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
-    /// Password length, when present (the value is not kept).
+    /// Password length, when present.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password_len: Option<usize>,
+    /// The password, for signatures that match it (`mqtt.connect.password`); never written
+    /// to any output.
+    #[serde(skip)]
+    pub password: Option<Vec<u8>>,
 }
 
 /// CONNACK.
@@ -189,7 +198,14 @@ pub struct Publish {
     pub packet_id: Option<u16>,
     /// Application payload length.
     pub payload_len: usize,
+    /// The payload's first [`PAYLOAD_KEPT`] bytes, for signatures
+    /// (`mqtt.publish.message`); not written to events.
+    #[serde(skip)]
+    pub payload: Vec<u8>,
 }
+
+/// Bytes of a PUBLISH payload kept in [`Publish::payload`].
+pub const PAYLOAD_KEPT: usize = 65_536;
 
 /// PUBACK, PUBREC, PUBREL, PUBCOMP.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -821,10 +837,12 @@ fn publish(h: &FixedHeader, r: &mut Reader<'_>, v5: bool) -> Res<Publish> {
     if v5 {
         properties(r)?;
     }
+    let payload = r.rest();
     Ok(Publish {
         topic,
         packet_id,
-        payload_len: r.rest().len(),
+        payload_len: payload.len(),
+        payload: payload.get(..PAYLOAD_KEPT).unwrap_or(payload).to_vec(),
     })
 }
 
@@ -957,11 +975,12 @@ fn connect(r: &mut Reader<'_>) -> Res<Connect> {
     } else {
         None
     };
-    let password_len = if password_flag {
-        Some(binary(r, "password")?.len())
+    let password = if password_flag {
+        Some(binary(r, "password")?.to_vec())
     } else {
         None
     };
+    let password_len = password.as_ref().map(Vec::len);
     Ok(Connect {
         protocol_name,
         protocol_version,
@@ -977,6 +996,7 @@ fn connect(r: &mut Reader<'_>) -> Res<Connect> {
         will_payload_len,
         username,
         password_len,
+        password,
     })
 }
 
@@ -1044,7 +1064,8 @@ mod tests {
             MqttMessage::Publish(Publish {
                 topic: "a/b".into(),
                 packet_id: Some(7),
-                payload_len: 2
+                payload_len: 2,
+                payload: b"hi".to_vec(),
             })
         );
         let MqttEvent::Message(m) = &out[1] else {

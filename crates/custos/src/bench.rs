@@ -34,7 +34,17 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
         );
     }
     if let Some(model) = &args.flow_model {
-        return run_flow(&args, model);
+        let model = model.clone();
+        return run_alternating(&args, "flow detector", move |cfg| {
+            cfg.detect.flow.model = Some(model.clone());
+            cfg.detect.allow_unsigned_model = true;
+        });
+    }
+    if !args.rules.is_empty() {
+        let rules = args.rules.clone();
+        return run_alternating(&args, "rules", move |cfg| {
+            cfg.detect.rules.files.clone_from(&rules);
+        });
     }
     if !args.detect.detector.is_empty() {
         return run_detector(&args);
@@ -180,27 +190,39 @@ fn run_detector(args: &BenchArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// Flow detector benchmark: passes alternate between the engine alone and the engine with the
-/// flow detector (model loaded unsigned: only speed is measured); prints each pass, the
-/// medians and the detector's cost as a share of the engine's time.
-fn run_flow(args: &BenchArgs, model: &std::path::Path) -> anyhow::Result<Outcome> {
+/// A detector's cost: passes alternate between the engine alone and the engine configured
+/// by `with` (a detector added); prints each pass, the medians, the share of the engine's
+/// throughput kept and the detector's cost as a share of the engine's time.
+fn run_alternating(
+    args: &BenchArgs,
+    what: &str,
+    with: impl Fn(&mut EngineConfig),
+) -> anyhow::Result<Outcome> {
     let mut rates: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     let mut packets = 0;
+    let mut alerts = 0;
     for pass in 1..=args.iterations.max(1) {
-        for (with, slot) in [(false, 0), (true, 1)] {
+        for (on, slot) in [(false, 0), (true, 1)] {
             let mut cfg = config(args);
-            if with {
-                cfg.detect.flow.model = Some(model.to_path_buf());
-                cfg.detect.allow_unsigned_model = true;
+            if on {
+                with(&mut cfg);
             }
             let mut engine = Engine::new(cfg)?;
             let start = Instant::now();
             let s = engine.run(Source::Files(vec![args.capture.clone()]))?.stats;
             let secs = start.elapsed().as_secs_f64();
             packets = s.packets;
+            if on {
+                alerts = s
+                    .detector
+                    .as_ref()
+                    .and_then(|d| d.get("alerts"))
+                    .and_then(serde_json::Value::as_u64)
+                    .unwrap_or(0);
+            }
             let pps = s.packets as f64 / secs;
             println!(
-                "{{\"pass\":{pass},\"flow_detector\":{with},\"packets\":{},\"seconds\":{secs:.4},\"packets_per_second\":{pps:.0}}}",
+                "{{\"pass\":{pass},\"with\":{on},\"packets\":{},\"seconds\":{secs:.4},\"packets_per_second\":{pps:.0}}}",
                 s.packets
             );
             if let Some(r) = rates.get_mut(slot) {
@@ -215,8 +237,9 @@ fn run_flow(args: &BenchArgs, model: &std::path::Path) -> anyhow::Result<Outcome
     let [b, w] = &mut rates;
     let (base, with) = (median(b), median(w));
     let overhead = if with > 0.0 { base / with - 1.0 } else { 0.0 };
+    let kept = if base > 0.0 { with / base } else { 0.0 };
     println!(
-        "{{\"capture\":{:?},\"stage\":\"engine, no output, without and with the flow detector\",\"threads\":{},\"packets\":{packets},\"median_packets_per_second\":{base:.0},\"median_packets_per_second_with_flow\":{with:.0},\"flow_detector_overhead\":{overhead:.4}}}",
+        "{{\"capture\":{:?},\"stage\":\"engine, no output, without and with the {what}\",\"threads\":{},\"packets\":{packets},\"alerts_with\":{alerts},\"median_packets_per_second\":{base:.0},\"median_packets_per_second_with\":{with:.0},\"throughput_kept\":{kept:.4},\"overhead\":{overhead:.4}}}",
         args.capture.display().to_string(),
         config(args).threads
     );

@@ -472,6 +472,21 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub allow_unsigned_model: bool,
 
+    /// Match the signatures of this Suricata-language rule file (repeat for several; e.g.
+    /// custos's own rules/iot.rules). Rules custos cannot honour exactly are skipped and
+    /// counted in stats.json (docs/rules.md).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+
+    /// A suricata.yaml whose `vars:` define the rules' $HOME_NET, $HTTP_PORTS, …
+    #[arg(long, value_name = "suricata.yaml")]
+    pub rules_vars: Option<PathBuf>,
+
+    /// Alert on the indicators of this file: a plain list, CSV or STIX 2.1 bundle of IPs,
+    /// networks, domains, URLs, JA3/JA4 (repeat for several; docs/ioc.md).
+    #[arg(long, value_name = "FILE")]
+    pub ioc: Vec<PathBuf>,
+
     /// Write every output pseudonymised with this key (`.pkey`), one mapping for all files;
     /// the evidence log stays original (docs/privacy.md).
     #[arg(long, value_name = "K.pkey")]
@@ -581,13 +596,19 @@ pub struct BenchArgs {
     #[arg(long, value_enum)]
     pub checksums: Option<ChecksumArg>,
 
-    /// Threads [default: the cores available].
     /// Measure the supervised flow detector with this model directory (loaded without a
     /// signature check: only its speed is measured): passes alternate without and with it,
     /// and its cost is printed as a share of the engine's time.
     #[arg(long, value_name = "MODEL", conflicts_with = "detector")]
     pub flow_model: Option<PathBuf>,
 
+    /// Measure signatures: passes alternate without and with these rule files (repeat the
+    /// option), and the share of the rule-less throughput kept is printed.
+    /// `scripts/generate-rules.py 5000` writes a rule set to measure with.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["detector", "flow_model"])]
+    pub rules: Vec<PathBuf>,
+
+    /// Threads [default: the cores available].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 

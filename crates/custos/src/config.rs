@@ -191,6 +191,11 @@ pub fn analyze_config(a: &AnalyzeArgs) -> anyhow::Result<EngineConfig> {
     apply_detector_args(&mut cfg, &a.detect);
     cfg.detect.trust.extend(a.trust.iter().cloned());
     cfg.detect.allow_unsigned_model |= a.allow_unsigned_model;
+    cfg.detect.rules.files.extend(a.rules.iter().cloned());
+    if a.rules_vars.is_some() {
+        cfg.detect.rules.vars.clone_from(&a.rules_vars);
+    }
+    cfg.detect.ioc.files.extend(a.ioc.iter().cloned());
     assign_models(&mut cfg, &a.model)?;
     if cfg.detect.kitsune.model.is_some() {
         refuse_training_options(&a.detect)?;

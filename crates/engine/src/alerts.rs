@@ -145,7 +145,9 @@ impl AlertQueue {
             community_id: None,
             src_mac: None,
             dest_mac: None,
+            app_proto: None,
             alert: info(signature),
+            app: serde_json::Map::new(),
             custos: self.context(detector, model_sha256, meta.file, meta.index, evidence),
             file: meta.file,
             flow: packet_flow_key(packet.decoded),
@@ -177,12 +179,83 @@ impl AlertQueue {
             community_id: Some(f.community_id()),
             src_mac: None,
             dest_mac: None,
+            app_proto: ended.app_proto.map(str::to_string),
             alert: info(signature),
+            app: serde_json::Map::new(),
             custos: self.context(detector, model_sha256, f.last_file, f.last_index, evidence),
             file: f.last_file,
             flow: Some(f.key()),
         };
         self.push(alert);
+    }
+
+    /// Raises an alert on an application event: endpoints from its sender and receiver, the
+    /// packet the one that completed it. Not rate-limited (signatures alert once per
+    /// transaction; thresholds are theirs).
+    pub fn raise_event(
+        &mut self,
+        detector: &str,
+        event: &custos_app::AppEvent,
+        signature: &Signature<'_>,
+        evidence: Evidence,
+        metadata: Option<serde_json::Value>,
+    ) {
+        let (src, dst) = match event.direction {
+            custos_app::Direction::ToServer => (event.client, event.server),
+            custos_app::Direction::ToClient => (event.server, event.client),
+        };
+        let flow = custos_flow::FlowKey::canonical(
+            custos_flow::Endpoint {
+                addr: src.0.into(),
+                port: src.1,
+            },
+            custos_flow::Endpoint {
+                addr: dst.0.into(),
+                port: dst.1,
+            },
+            event.transport,
+            [0, 0],
+        )
+        .0;
+        let alert = Alert {
+            timestamp: eve_time(event.ts),
+            event_type: "alert".into(),
+            src_ip: Some(src.0.to_string()),
+            src_port: Some(src.1),
+            dest_ip: Some(dst.0.to_string()),
+            dest_port: Some(dst.1),
+            proto: serde_json::from_str(&custos_output::eve_proto(event.transport)).ok(),
+            community_id: Some(event.community_id.to_string()),
+            src_mac: None,
+            dest_mac: None,
+            app_proto: Some(event.proto.name().to_string()),
+            alert: info(signature),
+            app: serde_json::Map::new(),
+            custos: self.context(detector, None, event.file, event.index, evidence),
+            file: event.file,
+            flow: Some(flow),
+        };
+        let mut alert = alert;
+        if let Some(serde_json::Value::Object(m)) = metadata {
+            alert.app = m;
+        }
+        self.push(alert);
+    }
+
+    /// Raises an alert on `packet` without the rate policy (for detectors with their own,
+    /// such as signatures' thresholds).
+    pub fn raise_unthrottled(
+        &mut self,
+        detector: &str,
+        packet: &PacketView<'_>,
+        signature: &Signature<'_>,
+        evidence: Evidence,
+        app_proto: Option<&str>,
+    ) {
+        self.raise(detector, None, packet, signature, evidence);
+        if let Some(last) = self.pending.last_mut() {
+            last.app_proto = app_proto.map(str::to_string);
+        }
     }
 
     /// The `custos` object of an alert on packet `packet` of input `file`.
@@ -220,7 +293,8 @@ impl AlertQueue {
     }
 }
 
-/// EVE `alert.*` of a signature (custos never blocks: `allowed`).
+/// EVE `alert.*` of a signature (custos never blocks: `allowed`, as Suricata reports drop
+/// and reject rules when not inline).
 fn info(signature: &Signature<'_>) -> AlertInfo {
     AlertInfo {
         action: "allowed".into(),

@@ -220,6 +220,10 @@ pub struct DetectSettings {
     pub kitsune: KitsuneSettings,
     /// The supervised flow detector's settings (`[detect.flow]`).
     pub flow: FlowDetectorSettings,
+    /// Signatures (`[detect.rules]`).
+    pub rules: RulesSettings,
+    /// Indicators of compromise (`[detect.ioc]`).
+    pub ioc: IocSettings,
     /// Public keys (`.pub`, P-256 PEM) of the signers whose models are loaded (`--trust`).
     pub trust: Vec<PathBuf>,
     /// Load models without a trusted signature (`--allow-unsigned-model`, for research);
@@ -233,6 +237,25 @@ pub struct DetectSettings {
 pub struct FlowDetectorSettings {
     /// Its trained model directory (`custos train --detector flow`); required.
     pub model: Option<PathBuf>,
+}
+
+/// `[detect.rules]`: Suricata-language signatures (docs/rules.md).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RulesSettings {
+    /// Rule files (`--rules`, repeated); the signature detector runs when there is one.
+    pub files: Vec<PathBuf>,
+    /// A `suricata.yaml` whose `vars:` define `$HOME_NET`, `$HTTP_PORTS`, …
+    /// (`--rules-vars`); Suricata's defaults without it.
+    pub vars: Option<PathBuf>,
+}
+
+/// `[detect.ioc]`: indicator lists (docs/ioc.md).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IocSettings {
+    /// Indicator files (`--ioc`, repeated): plain lists, CSV, STIX 2.1 bundles.
+    pub files: Vec<PathBuf>,
 }
 
 /// The built-in detectors.
@@ -508,9 +531,18 @@ impl EngineConfig {
                     .into(),
             );
         }
-        if self.evidence.is_some() && !self.runs_kitsune() && !self.runs_flow() {
+        if self.detect.rules.vars.is_some() && self.detect.rules.files.is_empty() {
+            return bad("detect.rules.vars (--rules-vars) without rule files (--rules)".into());
+        }
+        if self.evidence.is_some()
+            && !self.runs_kitsune()
+            && !self.runs_flow()
+            && self.detect.rules.files.is_empty()
+            && self.detect.ioc.files.is_empty()
+        {
             return bad(
-                "evidence logs alerts: choose a detector (--detector kitsune or --model)".into(),
+                "evidence logs alerts: choose a detector (--detector kitsune, --model, --rules or --ioc)"
+                    .into(),
             );
         }
         Ok(())

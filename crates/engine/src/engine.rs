@@ -2,7 +2,7 @@
 
 use crate::config::{AppSettings, EngineConfig};
 use crate::detector::Detector;
-use crate::detectors::{FlowDetector, Kitsune, ModelTrust};
+use crate::detectors::{FlowDetector, Ioc, Kitsune, ModelTrust, Rules};
 use crate::error::EngineError;
 use crate::evidence::{EvidenceSink, LiveEvidence};
 use crate::outdir::OutputDir;
@@ -86,6 +86,13 @@ impl Engine {
                     }
                 }
             }
+        }
+        if !config.detect.rules.files.is_empty() {
+            let r = &config.detect.rules;
+            detectors.push(Box::new(Rules::load(&r.files, r.vars.as_deref())?));
+        }
+        if !config.detect.ioc.files.is_empty() {
+            detectors.push(Box::new(Ioc::load(&config.detect.ioc.files)?));
         }
         Ok(Engine {
             config,

@@ -35,8 +35,16 @@ pub struct Alert {
     /// Destination MAC (frames without IP).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub dest_mac: Option<String>,
+    /// Application protocol of the flow (signature and indicator alerts on application
+    /// data).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub app_proto: Option<String>,
     /// What fired.
     pub alert: AlertInfo,
+    /// Application metadata of what fired, as Suricata writes it beside `alert`
+    /// (`"mqtt": {…}`, `"modbus": {…}`); empty for most detectors.
+    #[serde(flatten, default)]
+    pub app: serde_json::Map<String, serde_json::Value>,
     /// custos's fields.
     pub custos: AlertContext,
     /// Input file index of the alert packet (not written: `custos.pcap_file` names it).

@@ -108,7 +108,22 @@ pub struct HttpRequest {
     pub basic_default_credential: bool,
     /// Body bytes seen (after chunked decoding), up to the transaction's emission.
     pub body_len: u64,
+    /// The headers as signatures read them (`http.header`): `Name: value\r\n` per header,
+    /// in order, `Cookie` left out (it is [`HttpRequest::cookie`]); not written to events.
+    #[serde(skip)]
+    pub headers: Vec<u8>,
+    /// `Cookie` (`http.cookie`); not written to events.
+    #[serde(skip)]
+    pub cookie: Option<String>,
+    /// The body's first [`BODY_KEPT`] bytes after chunked decoding (`http.request_body`);
+    /// not written to events.
+    #[serde(skip)]
+    pub body: Vec<u8>,
 }
+
+/// Body bytes kept per message for signatures ([`HttpRequest::body`],
+/// [`HttpResponse::body`]).
+pub const BODY_KEPT: usize = 65_536;
 
 /// A response's status line and the headers of interest.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -133,6 +148,17 @@ pub struct HttpResponse {
     pub www_authenticate: Option<String>,
     /// Body bytes (after chunked decoding; content codings are not undone).
     pub body_len: u64,
+    /// The headers as signatures read them: `Name: value\r\n` per header, `Set-Cookie`
+    /// left out (it is [`HttpResponse::cookie`]); not written to events.
+    #[serde(skip)]
+    pub headers: Vec<u8>,
+    /// `Set-Cookie` values joined (`http.cookie`); not written to events.
+    #[serde(skip)]
+    pub cookie: Option<String>,
+    /// The body's first [`BODY_KEPT`] bytes after chunked decoding
+    /// (`http.response_body`, `file.data`); not written to events.
+    #[serde(skip)]
+    pub body: Vec<u8>,
 }
 
 /// A request and its response (either may be missing).

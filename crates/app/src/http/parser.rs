@@ -438,6 +438,9 @@ impl HttpParser {
             basic_password_len: None,
             basic_default_credential: false,
             body_len: 0,
+            headers: Vec::new(),
+            cookie: None,
+            body: Vec::new(),
         };
         let mut sink = Vec::new();
         self.push_request(req, &mut sink);
@@ -489,11 +492,19 @@ impl HttpParser {
             basic_password_len: None,
             basic_default_credential: false,
             body_len: 0,
+            headers: Vec::new(),
+            cookie: None,
+            body: Vec::new(),
         };
         let mut f = Framings::default();
         for h in headers {
             let (n, v) = (h.name, h.value);
             f.header(n, v);
+            if n.eq_ignore_ascii_case("cookie") {
+                r.cookie = Some(value(v));
+            } else {
+                header_line(&mut r.headers, n, v);
+            }
             if n.eq_ignore_ascii_case("host") {
                 r.host = Some(value(v));
             } else if n.eq_ignore_ascii_case("user-agent") {
@@ -551,6 +562,9 @@ impl HttpParser {
             location: None,
             www_authenticate: None,
             body_len: 0,
+            headers: Vec::new(),
+            cookie: None,
+            body: Vec::new(),
         };
         self.response = Some((req, resp));
         self.server.mode = Mode::Body(Framing::UntilClose);
@@ -588,11 +602,23 @@ impl HttpParser {
             location: None,
             www_authenticate: None,
             body_len: 0,
+            headers: Vec::new(),
+            cookie: None,
+            body: Vec::new(),
         };
         let mut f = Framings::default();
         for h in resp.headers.iter() {
             let (n, v) = (h.name, h.value);
             f.header(n, v);
+            if n.eq_ignore_ascii_case("set-cookie") {
+                let c = value(v);
+                r.cookie = Some(match r.cookie.take() {
+                    Some(prev) => format!("{prev}; {c}"),
+                    None => c,
+                });
+            } else {
+                header_line(&mut r.headers, n, v);
+            }
             if n.eq_ignore_ascii_case("server") {
                 r.server = Some(value(v));
             } else if n.eq_ignore_ascii_case("content-type") {
@@ -647,19 +673,26 @@ impl HttpParser {
         }
     }
 
-    /// Body bytes of `dir` counted.
-    fn add_body(&mut self, dir: Direction, n: u64) {
+    /// `n` body bytes of `dir` counted, and `data` (those of them that were seen) kept up
+    /// to [`BODY_KEPT`] — a gap's bytes are counted, not kept.
+    fn add_body(&mut self, dir: Direction, n: u64, data: &[u8]) {
+        let keep = |body: &mut Vec<u8>| {
+            let room = BODY_KEPT.saturating_sub(body.len());
+            body.extend_from_slice(data.get(..room).unwrap_or(data));
+        };
         match dir {
             Direction::ToServer => {
                 if let (Some(seq), Some((s, r))) = (self.body_seq, self.pending.back_mut()) {
                     if *s == seq {
                         r.body_len = r.body_len.saturating_add(n);
+                        keep(&mut r.body);
                     }
                 }
             }
             Direction::ToClient => {
                 if let Some((_, r)) = &mut self.response {
                     r.body_len = r.body_len.saturating_add(n);
+                    keep(&mut r.body);
                 }
             }
         }
@@ -709,12 +742,12 @@ impl HttpParser {
     ) -> usize {
         match framing {
             Framing::UntilClose => {
-                self.add_body(dir, bytes.len() as u64);
+                self.add_body(dir, bytes.len() as u64, bytes);
                 bytes.len()
             }
             Framing::Length(left) => {
                 let n = (bytes.len() as u64).min(left);
-                self.add_body(dir, n);
+                self.add_body(dir, n, bytes.get(..n as usize).unwrap_or(bytes));
                 if n == left {
                     self.finish_body(dir, out);
                 } else {
@@ -734,11 +767,17 @@ impl HttpParser {
         out: &mut Vec<HttpEvent>,
     ) -> usize {
         let mut i = 0usize;
-        let mut data = 0u64;
+        let mut data_len = 0u64;
+        let mut data: Vec<u8> = Vec::new();
         let result = loop {
             if let Chunk::Data(left) = state {
                 let n = (bytes.len().saturating_sub(i) as u64).min(left);
-                data = data.saturating_add(n);
+                data_len = data_len.saturating_add(n);
+                if data.len() < BODY_KEPT {
+                    if let Some(chunk) = bytes.get(i..i.saturating_add(n as usize)) {
+                        data.extend_from_slice(chunk);
+                    }
+                }
                 i = i.saturating_add(n as usize);
                 state = if n == left {
                     Chunk::DataEnd
@@ -789,7 +828,7 @@ impl HttpParser {
                 (Chunk::Trailer { .. }, _) => Chunk::Trailer { empty: false },
             };
         };
-        self.add_body(dir, data);
+        self.add_body(dir, data_len, &data);
         match result {
             Ok(true) => {
                 self.finish_body(dir, out);
@@ -823,16 +862,16 @@ impl HttpParser {
         let kept = match mode {
             Mode::Tunnel | Mode::Resync => true,
             Mode::Body(Framing::UntilClose) => {
-                self.add_body(dir, missed);
+                self.add_body(dir, missed, &[]);
                 true
             }
             Mode::Body(Framing::Length(left)) if missed < left => {
-                self.add_body(dir, missed);
+                self.add_body(dir, missed, &[]);
                 self.half(dir).mode = Mode::Body(Framing::Length(left - missed));
                 true
             }
             Mode::Body(Framing::Chunked(Chunk::Data(left))) if missed < left => {
-                self.add_body(dir, missed);
+                self.add_body(dir, missed, &[]);
                 self.half(dir).mode = Mode::Body(Framing::Chunked(Chunk::Data(left - missed)));
                 true
             }
@@ -846,7 +885,7 @@ impl HttpParser {
         }
         let mut out = Vec::new();
         if let Mode::Body(_) = mode {
-            self.add_body(dir, missed);
+            self.add_body(dir, missed, &[]);
         }
         self.start_resync(dir, true);
         if dir == Direction::ToClient {

@@ -184,3 +184,15 @@ pub(super) fn authorization(
         }
     }
 }
+
+/// Appends `name: value\r\n` (value trimmed) to a header block as signatures read it,
+/// bounded to [`super::BODY_KEPT`] bytes.
+pub(super) fn header_line(block: &mut Vec<u8>, name: &str, value: &[u8]) {
+    if block.len() >= super::BODY_KEPT {
+        return;
+    }
+    block.extend_from_slice(name.as_bytes());
+    block.extend_from_slice(b": ");
+    block.extend_from_slice(trim(value));
+    block.extend_from_slice(b"\r\n");
+}

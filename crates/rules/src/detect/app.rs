@@ -1,0 +1,581 @@
+//! Application transactions for signatures: each application event becomes a message of
+//! buffers and fields named as Suricata's keywords; messages are grouped into transactions
+//! as Suricata groups them (an MQTT CONNECT with its CONNACK, a PUBLISH with its
+//! acknowledgements, a Modbus request with its response, a DNS query with its answer, the
+//! whole TLS handshake), so that a rule alerts once per transaction. The MQTT protocol
+//! events Suricata raises (`mqtt.missing_connect`, …) are derived here from the same
+//! grouping.
+
+use custos_app::mqtt::{MqttErrorKind, MqttMessage, MqttRecord};
+use custos_app::{AppError, AppEvent, AppRecord, Direction};
+use rustc_hash::FxHashMap;
+
+/// Modbus fields `modbus:` tests.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ModbusInfo {
+    pub function: u8,
+    pub unit: u8,
+    pub address: Option<u16>,
+    pub quantity: Option<u16>,
+}
+
+/// One message of a transaction.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Message {
+    /// Sent by the client.
+    pub to_server: bool,
+    /// Integer fields (`mqtt.type` …).
+    pub ints: Vec<(&'static str, u64)>,
+    /// Flag fields (`mqtt.flags`, `mqtt.connect.flags`).
+    pub flags: Vec<(&'static str, u32)>,
+    /// Sticky buffers; a name may repeat (multi-buffers such as `mqtt.subscribe.topic`).
+    /// The flag is `Some(true)` for a request's buffer, `Some(false)` for a response's, in a
+    /// message holding both (an HTTP transaction).
+    pub buffers: Vec<(&'static str, Vec<u8>, Option<bool>)>,
+    /// Application-layer events.
+    pub events: Vec<&'static str>,
+    /// Modbus fields.
+    pub modbus: Option<ModbusInfo>,
+    /// Suricata-shaped EVE key and object of the message, for alerts.
+    pub eve: Option<(&'static str, serde_json::Value)>,
+}
+
+impl Message {
+    fn buf(&mut self, name: &'static str, value: impl AsRef<[u8]>) {
+        self.buffers.push((name, value.as_ref().to_vec(), None));
+    }
+
+    /// A buffer of the request (`true`) or response side of a two-sided message.
+    fn side_buf(&mut self, name: &'static str, value: impl AsRef<[u8]>, request: bool) {
+        self.buffers
+            .push((name, value.as_ref().to_vec(), Some(request)));
+    }
+}
+
+/// A transaction: its protocol, messages so far, and the rules that alerted on it.
+#[derive(Debug)]
+pub(crate) struct Tx {
+    pub proto: &'static str,
+    pub messages: Vec<Message>,
+    pub alerted: Vec<u32>,
+    key: TxKey,
+    complete: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TxKey {
+    /// A transaction of one message.
+    Single,
+    /// MQTT CONNECT awaiting CONNACK.
+    MqttConnect,
+    /// MQTT packet id awaiting its acknowledgement (kind: 0 publish, 1 subscribe, 2 unsubscribe).
+    MqttId(u8, u16),
+    /// Modbus transaction id and unit.
+    Modbus(u16, u8),
+    /// DNS id.
+    Dns(u16),
+    /// The TLS handshake of the connection.
+    Tls,
+}
+
+#[derive(Debug, Default)]
+struct Conn {
+    txs: Vec<Tx>,
+    mqtt_connected: bool,
+    mqtt_connect_seen: bool,
+    mqtt_version: u8,
+    last_ts: i64,
+}
+
+/// Open transactions per connection.
+pub(crate) struct Transactions {
+    conns: FxHashMap<u64, Conn>,
+    events_since_sweep: u64,
+}
+
+/// Open transactions kept per connection; the oldest is closed beyond it.
+const MAX_OPEN_TXS: usize = 64;
+/// Connections kept; the idlest are dropped beyond it.
+const MAX_CONNS: usize = 100_000;
+/// A connection idle this long (packet time) is dropped.
+const IDLE_NS: i64 = 600 * 1_000_000_000;
+
+impl Transactions {
+    pub fn new() -> Self {
+        Transactions {
+            conns: FxHashMap::default(),
+            events_since_sweep: 0,
+        }
+    }
+
+    /// Adds the event's message to its transaction; calls `eval` with the transaction.
+    pub fn add(&mut self, event: &AppEvent, mut eval: impl FnMut(&mut Tx)) {
+        self.sweep(event.ts);
+        let conn = self.conns.entry(event.conn).or_default();
+        conn.last_ts = event.ts;
+        let proto = event.proto.name();
+        let to_server = event.direction == Direction::ToServer;
+        let Some((mut msg, key, role)) = message(event, conn) else {
+            return;
+        };
+        msg.to_server = to_server;
+        let existing = (key != TxKey::Single && role != Role::Request)
+            .then(|| conn.txs.iter().position(|t| t.key == key && !t.complete))
+            .flatten();
+        let idx = match (existing, role) {
+            (Some(i), _) => i,
+            (None, Role::Request) => {
+                conn.txs.push(new_tx(proto, key));
+                conn.txs.len() - 1
+            }
+            (None, Role::Continue(missing)) => {
+                // A follow-up to a request never seen: its own transaction, with
+                // Suricata's event for it.
+                if !missing.is_empty() {
+                    msg.events.push(missing);
+                }
+                conn.txs.push(new_tx(proto, key));
+                conn.txs.len() - 1
+            }
+            (None, Role::Close(missing)) => {
+                if let Some(e) = missing {
+                    msg.events.push(e);
+                }
+                conn.txs.push(new_tx(proto, TxKey::Single));
+                conn.txs.len() - 1
+            }
+        };
+        let Some(tx) = conn.txs.get_mut(idx) else {
+            return;
+        };
+        tx.messages.push(msg);
+        if matches!(role, Role::Close(_)) || tx.key == TxKey::Single {
+            tx.complete = true;
+        }
+        eval(tx);
+        conn.txs.retain(|t| !t.complete);
+        if conn.txs.len() > MAX_OPEN_TXS {
+            conn.txs.remove(0);
+        }
+    }
+
+    fn sweep(&mut self, now: i64) {
+        self.events_since_sweep += 1;
+        if self.events_since_sweep < 4096 && self.conns.len() <= MAX_CONNS {
+            return;
+        }
+        self.events_since_sweep = 0;
+        self.conns
+            .retain(|_, c| now.saturating_sub(c.last_ts) < IDLE_NS);
+        if self.conns.len() > MAX_CONNS {
+            let mut ages: Vec<(i64, u64)> =
+                self.conns.iter().map(|(k, c)| (c.last_ts, *k)).collect();
+            ages.sort_unstable();
+            for (_, k) in ages.iter().take(self.conns.len() - MAX_CONNS / 2) {
+                self.conns.remove(k);
+            }
+        }
+    }
+}
+
+impl Tx {
+    /// The transaction as Suricata's EVE object for alerts (`{"mqtt": {…}}`), when custos
+    /// builds one for the protocol.
+    pub fn metadata(&self) -> Option<serde_json::Value> {
+        let mut o = serde_json::Map::new();
+        for m in &self.messages {
+            if let Some((k, v)) = &m.eve {
+                o.insert((*k).to_string(), v.clone());
+            }
+        }
+        (!o.is_empty()).then(|| serde_json::json!({ self.proto: o }))
+    }
+}
+
+fn new_tx(proto: &'static str, key: TxKey) -> Tx {
+    Tx {
+        proto,
+        messages: Vec::new(),
+        alerted: Vec::new(),
+        key,
+        complete: false,
+    }
+}
+
+/// How a message relates to the open transaction with its key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// Opens a transaction (or is one, with [`TxKey::Single`]).
+    Request,
+    /// Joins the open transaction; without one, opens its own with this event (none when
+    /// empty).
+    Continue(&'static str),
+    /// Joins and completes the open transaction; without one, is a transaction of its own,
+    /// with this event.
+    Close(Option<&'static str>),
+}
+
+/// The message of an event, its transaction key and role.
+type Built = (Message, TxKey, Role);
+
+fn message(event: &AppEvent, conn: &mut Conn) -> Option<Built> {
+    let mut m = Message::default();
+    match &event.record {
+        AppRecord::Mqtt(r) => {
+            let (mut m, key, role) = mqtt(r, conn);
+            m.eve = Some(super::eve::mqtt(r));
+            return Some((m, key, role));
+        }
+        AppRecord::Anomaly {
+            error: AppError::Mqtt(e),
+        } => {
+            m.events.push(match e.kind {
+                MqttErrorKind::ReservedType => "unassigned_msg_type",
+                MqttErrorKind::Invalid(what) if what.contains("qos") => "invalid_qos_level",
+                _ => "malformed_traffic",
+            });
+        }
+        AppRecord::Http(t) => {
+            if let Some(q) = &t.request {
+                m.side_buf("http.method", &q.method, true);
+                m.side_buf("http.uri", &q.uri, true);
+                m.side_buf("http.uri.raw", &q.uri, true);
+                m.side_buf("http.protocol", &q.version, true);
+                m.side_buf(
+                    "http.request_line",
+                    format!("{} {} {}", q.method, q.uri, q.version),
+                    true,
+                );
+                if let Some(h) = &q.host {
+                    // Suricata's normalised host: lowercase, port removed.
+                    let host = match h.rsplit_once(':') {
+                        Some((name, port))
+                            if !name.is_empty() && port.bytes().all(|c| c.is_ascii_digit()) =>
+                        {
+                            name
+                        }
+                        _ => h.as_ref(),
+                    };
+                    m.side_buf("http.host", host.to_ascii_lowercase(), true);
+                    m.side_buf("http.host.raw", h, true);
+                }
+                if let Some(v) = &q.user_agent {
+                    m.side_buf("http.user_agent", v, true);
+                }
+                if let Some(v) = &q.referer {
+                    m.side_buf("http.referer", v, true);
+                }
+                if let Some(v) = &q.content_type {
+                    m.side_buf("http.content_type", v, true);
+                }
+                m.side_buf("http.header", &q.headers, true);
+                if let Some(c) = &q.cookie {
+                    m.side_buf("http.cookie", c, true);
+                }
+                if !q.body.is_empty() {
+                    m.side_buf("http.request_body", &q.body, true);
+                    m.side_buf("file.data", &q.body, true);
+                }
+            }
+            if let Some(r) = &t.response {
+                m.side_buf("http.stat_code", r.status.to_string(), false);
+                m.side_buf("http.stat_msg", &r.reason, false);
+                m.side_buf("http.protocol", &r.version, false);
+                m.side_buf(
+                    "http.response_line",
+                    format!("{} {} {}", r.version, r.status, r.reason),
+                    false,
+                );
+                if let Some(v) = &r.server {
+                    m.side_buf("http.server", v, false);
+                }
+                if let Some(v) = &r.location {
+                    m.side_buf("http.location", v, false);
+                }
+                if let Some(v) = &r.content_type {
+                    m.side_buf("http.content_type", v, false);
+                }
+                m.side_buf("http.header", &r.headers, false);
+                if let Some(c) = &r.cookie {
+                    m.side_buf("http.cookie", c, false);
+                }
+                if !r.body.is_empty() {
+                    m.side_buf("http.response_body", &r.body, false);
+                    m.side_buf("file.data", &r.body, false);
+                }
+            }
+        }
+        AppRecord::Dns(d) => {
+            let prefix = if event.proto == custos_app::AppProto::Mdns {
+                "mdns"
+            } else {
+                "dns"
+            };
+            let name = |suffix: &str| -> &'static str {
+                match (prefix, suffix) {
+                    ("mdns", "queries") => "mdns.queries.rrname",
+                    ("mdns", "answers") => "mdns.answers.rrname",
+                    ("mdns", "authorities") => "mdns.authorities.rrname",
+                    ("mdns", "additionals") => "mdns.additionals.rrname",
+                    ("mdns", _) => "mdns.response.rrname",
+                    (_, "queries") => "dns.queries.rrname",
+                    (_, "answers") => "dns.answers.rrname",
+                    (_, "authorities") => "dns.authorities.rrname",
+                    (_, "additionals") => "dns.additionals.rrname",
+                    _ => "dns.response.rrname",
+                }
+            };
+            for q in &d.questions {
+                if !d.response {
+                    m.buf("dns.query", &q.name);
+                }
+                m.buf(name("queries"), &q.name);
+                if d.response {
+                    m.buf(name("response"), &q.name);
+                }
+            }
+            for (section, records) in [
+                ("answers", &d.answers),
+                ("authorities", &d.authorities),
+                ("additionals", &d.additionals),
+            ] {
+                for r in records {
+                    m.buf(name(section), &r.name);
+                    if d.response {
+                        m.buf(name("response"), &r.name);
+                    }
+                }
+            }
+            m.ints.push(("dns.opcode", u64::from(d.opcode)));
+            if d.response {
+                m.ints.push(("dns.rcode", u64::from(d.rcode)));
+            }
+            if event.proto == custos_app::AppProto::Dns {
+                let key = TxKey::Dns(d.id);
+                let role = if d.response {
+                    Role::Close(None)
+                } else {
+                    Role::Request
+                };
+                return Some((m, key, role));
+            }
+        }
+        AppRecord::Tls(t) => {
+            use custos_app::tls::TlsEvent;
+            match t.as_ref() {
+                TlsEvent::ClientHello(h) => {
+                    if let Some(s) = &h.sni {
+                        m.buf("tls.sni", s);
+                    }
+                    for a in &h.alpn {
+                        m.buf("tls.alpn", a);
+                    }
+                    m.buf("ja3.hash", &h.ja3_hash);
+                    m.buf("ja3.string", &h.ja3);
+                    m.buf("ja4.hash", &h.ja4);
+                }
+                TlsEvent::ServerHello(h) => {
+                    m.buf("ja3s.hash", &h.ja3s_hash);
+                    m.buf("ja3s.string", &h.ja3s);
+                    if let Some(a) = &h.alpn {
+                        m.buf("tls.alpn", a);
+                    }
+                }
+                TlsEvent::Certificates(c) => {
+                    if let Some(leaf) = c.chain.first() {
+                        m.buf("tls.cert_subject", &leaf.subject);
+                        m.buf("tls.cert_issuer", &leaf.issuer);
+                        m.buf("tls.cert_serial", &leaf.serial);
+                    }
+                }
+                _ => {}
+            }
+            return Some((m, TxKey::Tls, Role::Continue("")));
+        }
+        AppRecord::Modbus(r) => {
+            m.eve = Some(super::eve::modbus(r));
+            m.modbus = Some(ModbusInfo {
+                function: r.function & 0x7f,
+                unit: r.unit_id,
+                address: r.address,
+                quantity: r.quantity,
+            });
+            let key = TxKey::Modbus(r.transaction_id, r.unit_id);
+            let role = if r.direction == Direction::ToClient {
+                Role::Close(None)
+            } else {
+                Role::Request
+            };
+            return Some((m, key, role));
+        }
+        AppRecord::Ftp(custos_app::ftp::FtpEvent::Command(c)) => {
+            m.buf("ftp.command", &c.command);
+            if let Some(a) = &c.arg {
+                m.buf("ftp.command_data", a);
+            }
+        }
+        AppRecord::Ftp(custos_app::ftp::FtpEvent::Reply(r)) => {
+            m.buf("ftp.reply", &r.text);
+        }
+        AppRecord::Snmp(s) => {
+            if let Some(c) = &s.community {
+                m.buf("snmp.community", c);
+            }
+            m.ints.push(("snmp.version", u64::from(s.version)));
+            if let Some(tag) = s.pdu_tag {
+                m.ints.push(("snmp.pdu_type", u64::from(tag & 0x1f)));
+            }
+        }
+        _ => {}
+    }
+    Some((m, TxKey::Single, Role::Request))
+}
+
+/// An MQTT control packet as a message, following Suricata's MQTT transactions and events.
+fn mqtt(r: &MqttRecord, conn: &mut Conn) -> Built {
+    let mut m = Message::default();
+    let h = &r.header;
+    let ty = u64::from(h.packet_type.number());
+    m.ints.push(("mqtt.type", ty));
+    m.ints.push(("mqtt.qos", u64::from(h.qos)));
+    m.flags
+        .push(("mqtt.flags", u32::from(h.dup) | (u32::from(h.retain) << 1)));
+    let v5 = conn.mqtt_version == 5;
+    let reason = |code: Option<u8>| code.or(v5.then_some(0)).map(u64::from);
+    let mut introduce = true;
+    let out = match &r.message {
+        MqttMessage::Connect(c) => {
+            conn.mqtt_version = c.protocol_version;
+            m.buf("mqtt.connect.protocol_string", &c.protocol_name);
+            m.buf("mqtt.connect.clientid", &c.client_id);
+            if let Some(u) = &c.username {
+                m.buf("mqtt.connect.username", u);
+            }
+            if let Some(p) = &c.password {
+                m.buf("mqtt.connect.password", p);
+            }
+            if let Some(t) = &c.will_topic {
+                m.buf("mqtt.connect.willtopic", t);
+            }
+            let flags = u32::from(c.username_flag)
+                | u32::from(c.password_flag) << 1
+                | u32::from(c.will_flag) << 2
+                | u32::from(c.will_retain) << 3
+                | u32::from(c.clean_session) << 4;
+            m.flags.push(("mqtt.connect.flags", flags));
+            if conn.mqtt_connect_seen {
+                m.events.push("double_connect");
+            }
+            conn.mqtt_connect_seen = true;
+            introduce = false;
+            (TxKey::MqttConnect, Role::Request)
+        }
+        MqttMessage::Connack(c) => {
+            m.ints.push(("mqtt.reason_code", u64::from(c.return_code)));
+            m.ints
+                .push(("mqtt.connack.session_present", u64::from(c.session_present)));
+            conn.mqtt_connected = true;
+            introduce = false;
+            (TxKey::MqttConnect, Role::Close(Some("missing_connect")))
+        }
+        MqttMessage::Publish(p) => {
+            m.buf("mqtt.publish.topic", &p.topic);
+            m.buf("mqtt.publish.message", &p.payload);
+            match (h.qos, p.packet_id) {
+                (0, _) => (TxKey::Single, Role::Request),
+                (1 | 2, Some(id)) => (TxKey::MqttId(0, id), Role::Request),
+                (1 | 2, None) => {
+                    m.events.push("missing_msg_id");
+                    (TxKey::Single, Role::Request)
+                }
+                _ => {
+                    m.events.push("invalid_qos_level");
+                    (TxKey::Single, Role::Request)
+                }
+            }
+        }
+        MqttMessage::Puback(a) | MqttMessage::Pubcomp(a) => {
+            if let Some(code) = reason(a.reason_code) {
+                m.ints.push(("mqtt.reason_code", code));
+            }
+            introduce = false;
+            (
+                TxKey::MqttId(0, a.packet_id),
+                Role::Close(Some("missing_publish")),
+            )
+        }
+        MqttMessage::Pubrec(a) | MqttMessage::Pubrel(a) => {
+            if let Some(code) = reason(a.reason_code) {
+                m.ints.push(("mqtt.reason_code", code));
+            }
+            // Suricata keeps a QoS 2 transaction open until PUBCOMP.
+            introduce = false;
+            (
+                TxKey::MqttId(0, a.packet_id),
+                Role::Continue("missing_publish"),
+            )
+        }
+        MqttMessage::Subscribe(s) => {
+            for f in &s.filters {
+                m.buf("mqtt.subscribe.topic", &f.topic);
+            }
+            qos_tx(&mut m, h.qos, TxKey::MqttId(1, s.packet_id))
+        }
+        MqttMessage::Suback(a) => {
+            for c in &a.codes {
+                m.ints.push(("mqtt.reason_code", u64::from(*c)));
+            }
+            introduce = false;
+            (
+                TxKey::MqttId(1, a.packet_id),
+                Role::Close(Some("missing_subscribe")),
+            )
+        }
+        MqttMessage::Unsubscribe(u) => {
+            for t in &u.topics {
+                m.buf("mqtt.unsubscribe.topic", t);
+            }
+            qos_tx(&mut m, h.qos, TxKey::MqttId(2, u.packet_id))
+        }
+        MqttMessage::Unsuback(a) => {
+            for c in &a.codes {
+                m.ints.push(("mqtt.reason_code", u64::from(*c)));
+            }
+            introduce = false;
+            (
+                TxKey::MqttId(2, a.packet_id),
+                Role::Close(Some("missing_unsubscribe")),
+            )
+        }
+        MqttMessage::Disconnect(d) | MqttMessage::Auth(d) => {
+            if let Some(code) = reason(d.reason_code) {
+                m.ints.push(("mqtt.reason_code", code));
+            }
+            (TxKey::Single, Role::Request)
+        }
+        MqttMessage::Pingreq | MqttMessage::Pingresp => (TxKey::Single, Role::Request),
+    };
+    finish_mqtt(m, out, conn, introduce)
+}
+
+fn qos_tx(m: &mut Message, qos: u8, key: TxKey) -> (TxKey, Role) {
+    match qos {
+        0 => (TxKey::Single, Role::Request),
+        1 => (key, Role::Request),
+        _ => {
+            m.events.push("invalid_qos_level");
+            (TxKey::Single, Role::Request)
+        }
+    }
+}
+
+fn finish_mqtt(mut m: Message, (key, role): (TxKey, Role), conn: &Conn, introduce: bool) -> Built {
+    if introduce && !conn.mqtt_connected {
+        m.events.push("unintroduced_message");
+    }
+    if conn.mqtt_version != 0 {
+        m.ints
+            .push(("mqtt.protocol_version", u64::from(conn.mqtt_version)));
+    }
+    (m, key, role)
+}

@@ -1,0 +1,463 @@
+//! Payload keywords on one buffer: `content` with its modifiers, `pcre`, `isdataat`,
+//! `bsize`, `byte_test`, `byte_jump` — in the order written, each relative keyword from the
+//! end of the previous match, backtracking to a later occurrence of an earlier content when
+//! a relative one fails (as Suricata does), within a step budget.
+
+use crate::ast::{ByteOp, Condition, Content, NumberRead};
+
+/// Steps one buffer inspection may take before it gives up (no match), against patterns
+/// built to make backtracking explode.
+const STEP_BUDGET: u32 = 4096;
+
+/// True when `buf` satisfies every condition of `conds` (all on this buffer).
+pub(crate) fn inspect(buf: &[u8], conds: &[&Condition]) -> bool {
+    let mut budget = STEP_BUDGET;
+    step(buf, conds, 0, &mut budget)
+}
+
+fn step(buf: &[u8], conds: &[&Condition], prev_end: usize, budget: &mut u32) -> bool {
+    let Some((first, rest)) = conds.split_first() else {
+        return true;
+    };
+    if *budget == 0 {
+        return false;
+    }
+    *budget -= 1;
+    match first {
+        Condition::Content(_, c) => {
+            let (start, end) = window(c, prev_end, buf.len());
+            if c.negated {
+                let found = start <= end && occurrences(buf, c, start, end).next().is_some();
+                return !found && step(buf, rest, prev_end, budget);
+            }
+            if start > end {
+                return false;
+            }
+            // Later keywords that do not depend on this match need only its first
+            // occurrence; relative ones may need a later one.
+            let backtrack = rest.iter().any(is_relative);
+            for pos in occurrences(buf, c, start, end) {
+                if step(buf, rest, pos + c.pattern.len(), budget) {
+                    return true;
+                }
+                if !backtrack || *budget == 0 {
+                    return false;
+                }
+                *budget -= 1;
+            }
+            false
+        }
+        Condition::Pcre(_, p) => {
+            let from = if p.relative { prev_end } else { 0 };
+            let hay = buf.get(from..).unwrap_or_default();
+            if p.negated {
+                return p.regex.find(hay).is_none() && step(buf, rest, prev_end, budget);
+            }
+            // As for contents: when a later relative keyword fails, the expression is tried
+            // again from one byte after the start of its previous match (as Suricata does).
+            let backtrack = rest.iter().any(is_relative);
+            let mut at = 0;
+            while let Some(m) = hay.get(at..).and_then(|_| p.regex.find_at(hay, at)) {
+                if step(buf, rest, from + m.end(), budget) {
+                    return true;
+                }
+                // Each retry is charged for the bytes its search covered, so that an
+                // expression matching long spans cannot make retries quadratic.
+                let cost = 1 + u32::try_from((m.end() - at) / 64).unwrap_or(u32::MAX);
+                if !backtrack || *budget < cost {
+                    return false;
+                }
+                *budget -= cost;
+                at = m.start() + 1;
+            }
+            false
+        }
+        Condition::IsDataAt {
+            pos,
+            relative,
+            negated,
+            ..
+        } => {
+            // Suricata: relative, `pos` more bytes after the previous match
+            // (`prev_end + pos <= len`); absolute, a byte at `pos` (`pos < len`).
+            let has = if *relative {
+                prev_end.saturating_add(*pos as usize) <= buf.len()
+            } else {
+                (*pos as usize) < buf.len()
+            };
+            has != *negated && step(buf, rest, prev_end, budget)
+        }
+        Condition::Bsize(_, cmp) => cmp.test(buf.len() as u64) && step(buf, rest, prev_end, budget),
+        Condition::ByteTest {
+            read,
+            op,
+            negated,
+            value,
+            ..
+        } => match read_number(buf, read, prev_end) {
+            Some((v, _)) => {
+                let ok = match op {
+                    ByteOp::Lt => v < *value,
+                    ByteOp::Gt => v > *value,
+                    ByteOp::Eq => v == *value,
+                    ByteOp::Le => v <= *value,
+                    ByteOp::Ge => v >= *value,
+                    ByteOp::And => v & *value != 0,
+                    ByteOp::Xor => v ^ *value != 0,
+                };
+                ok != *negated && step(buf, rest, prev_end, budget)
+            }
+            None => false,
+        },
+        Condition::ByteJump {
+            read,
+            multiplier,
+            post_offset,
+            from_beginning,
+            align,
+            ..
+        } => {
+            let Some((v, after)) = read_number(buf, read, prev_end) else {
+                return false;
+            };
+            let mut jump = v.saturating_mul(*multiplier);
+            if *align {
+                jump = jump.saturating_add(3) & !3;
+            }
+            let base = if *from_beginning { 0 } else { after as u64 };
+            // A jump before the buffer's start lands on it (Suricata 8); past its end fails.
+            let target = (i128::from(base.saturating_add(jump)) + i128::from(*post_offset)).max(0);
+            match usize::try_from(target) {
+                Ok(t) if t <= buf.len() => step(buf, rest, t, budget),
+                _ => false,
+            }
+        }
+        // Non-buffer conditions are not given to this function.
+        _ => step(buf, rest, prev_end, budget),
+    }
+}
+
+fn is_relative(c: &&Condition) -> bool {
+    match c {
+        Condition::Content(_, c) => c.is_relative(),
+        Condition::Pcre(_, p) => p.relative,
+        Condition::IsDataAt { relative, .. } => *relative,
+        Condition::ByteTest { read, .. } | Condition::ByteJump { read, .. } => read.relative,
+        _ => false,
+    }
+}
+
+/// The byte range `[start, end)` a content may occupy.
+fn window(c: &Content, prev_end: usize, len: usize) -> (usize, usize) {
+    if c.is_relative() {
+        // `within` counts from the end of the previous match moved by `distance`, before a
+        // negative distance is clipped at the buffer's start (as Suricata computes it).
+        let from = (prev_end as i64).saturating_add(c.distance.unwrap_or(0));
+        let start = from.max(0) as usize;
+        let end = match c.within {
+            Some(w) => from.saturating_add(i64::from(w)).max(0) as usize,
+            None => len,
+        };
+        let end = if c.endswith { len } else { end.min(len) };
+        (start, end.min(len))
+    } else {
+        let start = c.offset.unwrap_or(0) as usize;
+        let end = match c.depth {
+            Some(d) => start.saturating_add(d as usize).min(len),
+            None => len,
+        };
+        (start, end)
+    }
+}
+
+/// Start positions of `c.pattern` inside `buf[start..end]`, in order (with `endswith`, only
+/// the one ending at the buffer's end).
+fn occurrences<'a>(
+    buf: &'a [u8],
+    c: &'a Content,
+    start: usize,
+    end: usize,
+) -> Box<dyn Iterator<Item = usize> + 'a> {
+    let plen = c.pattern.len();
+    let hay = buf.get(start..end).unwrap_or_default();
+    if c.endswith {
+        let ok = end == buf.len()
+            && hay.len() >= plen
+            && eq(
+                hay.get(hay.len() - plen..).unwrap_or_default(),
+                &c.pattern,
+                c.nocase,
+            );
+        return Box::new(ok.then(|| start + hay.len() - plen).into_iter());
+    }
+    if c.nocase {
+        Box::new(
+            hay.windows(plen.max(1))
+                .enumerate()
+                .filter(move |(_, w)| w.eq_ignore_ascii_case(&c.pattern))
+                .map(move |(i, _)| start + i),
+        )
+    } else {
+        // Overlapping occurrences: backtracking retries one byte after the previous start
+        // (`find_iter` would skip the `aa` at 1 in `aaa`).
+        let finder = memchr::memmem::Finder::new(&c.pattern);
+        let mut at = 0;
+        Box::new(std::iter::from_fn(move || {
+            let i = at + finder.find(hay.get(at..)?)?;
+            at = i + 1;
+            Some(start + i)
+        }))
+    }
+}
+
+fn eq(a: &[u8], b: &[u8], nocase: bool) -> bool {
+    if nocase {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a == b
+    }
+}
+
+/// Reads `byte_test`/`byte_jump`'s number; returns it and the position after it.
+fn read_number(buf: &[u8], r: &NumberRead, prev_end: usize) -> Option<(u64, usize)> {
+    let base = if r.relative { prev_end as i64 } else { 0 };
+    let at = usize::try_from(base.checked_add(r.offset)?).ok()?;
+    let end = at.checked_add(usize::from(r.bytes))?;
+    let bytes = buf.get(at..end)?;
+    let v = match r.string_base {
+        Some(radix) => {
+            let s = std::str::from_utf8(bytes).ok()?;
+            u64::from_str_radix(s.trim(), radix).ok()?
+        }
+        None => {
+            let mut v = 0u64;
+            if r.little_endian {
+                for &b in bytes.iter().rev() {
+                    v = (v << 8) | u64::from(b);
+                }
+            } else {
+                for &b in bytes {
+                    v = (v << 8) | u64::from(b);
+                }
+            }
+            v
+        }
+    };
+    let v = match r.bitmask {
+        Some(m) if m != 0 => (v & m) >> m.trailing_zeros(),
+        _ => v,
+    };
+    Some((v, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ast::{Buffer, Pcre};
+
+    fn content(p: &str) -> Content {
+        Content {
+            pattern: p.as_bytes().to_vec(),
+            negated: false,
+            nocase: false,
+            offset: None,
+            depth: None,
+            distance: None,
+            within: None,
+            endswith: false,
+            fast_pattern: false,
+        }
+    }
+
+    fn run(buf: &str, conds: Vec<Condition>) -> bool {
+        let refs: Vec<&Condition> = conds.iter().collect();
+        inspect(buf.as_bytes(), &refs)
+    }
+
+    #[test]
+    fn relative_contents_backtrack() {
+        // The first "a" is followed by "x", the second by "b": within 1 needs backtracking.
+        let a = Condition::Content(Buffer::Payload, content("a"));
+        let mut b = content("b");
+        b.distance = Some(0);
+        b.within = Some(1);
+        let b = Condition::Content(Buffer::Payload, b);
+        assert!(run("axab", vec![a.clone(), b.clone()]));
+        assert!(!run("axb", vec![a, b]));
+    }
+
+    #[test]
+    fn depth_offset_endswith_nocase_negation() {
+        let mut c = content("GET");
+        c.depth = Some(3);
+        assert!(run(
+            "GET /",
+            vec![Condition::Content(Buffer::Payload, c.clone())]
+        ));
+        assert!(!run(" GET /", vec![Condition::Content(Buffer::Payload, c)]));
+        let mut e = content(".exe");
+        e.endswith = true;
+        e.nocase = true;
+        assert!(run(
+            "a.EXE",
+            vec![Condition::Content(Buffer::Payload, e.clone())]
+        ));
+        assert!(!run("a.exe?", vec![Condition::Content(Buffer::Payload, e)]));
+        let mut n = content("admin");
+        n.negated = true;
+        assert!(run(
+            "user",
+            vec![Condition::Content(Buffer::Payload, n.clone())]
+        ));
+        assert!(!run("admin", vec![Condition::Content(Buffer::Payload, n)]));
+    }
+
+    #[test]
+    fn pcre_relative_and_byte_test() {
+        let a = Condition::Content(Buffer::Payload, content("id="));
+        let p = Condition::Pcre(
+            Buffer::Payload,
+            Pcre {
+                regex: regex::bytes::Regex::new(r"(?-u)^\d+").unwrap(),
+                relative: true,
+                negated: false,
+            },
+        );
+        assert!(run("x id=42", vec![a.clone(), p.clone()]));
+        assert!(!run("x id=z", vec![a, p]));
+        let t = Condition::ByteTest {
+            buffer: Buffer::Payload,
+            read: NumberRead {
+                bytes: 2,
+                offset: 0,
+                relative: false,
+                little_endian: false,
+                string_base: None,
+                bitmask: None,
+            },
+            op: ByteOp::Gt,
+            negated: false,
+            value: 0x0100,
+        };
+        assert!(inspect(&[0x02, 0x00], &[&t]));
+        assert!(!inspect(&[0x00, 0xff], &[&t]));
+        assert!(!inspect(&[0x02], &[&t]));
+    }
+
+    #[test]
+    fn backtracking_tries_overlapping_occurrences() {
+        // "aa" at 0 is followed by "a"; only the overlapping "aa" at 1 is followed by "b".
+        let a = Condition::Content(Buffer::Payload, content("aa"));
+        let mut b = content("b");
+        b.distance = Some(0);
+        b.within = Some(1);
+        let b = Condition::Content(Buffer::Payload, b);
+        assert!(run("aaab", vec![a.clone(), b.clone()]));
+        assert!(!run("aaac", vec![a, b]));
+    }
+
+    #[test]
+    fn pcre_backtracks_for_a_later_relative_keyword() {
+        let p = Condition::Pcre(
+            Buffer::Payload,
+            Pcre {
+                regex: regex::bytes::Regex::new(r"(?-u)k=\d").unwrap(),
+                relative: false,
+                negated: false,
+            },
+        );
+        let mut z = content("!");
+        z.distance = Some(0);
+        z.within = Some(1);
+        let z = Condition::Content(Buffer::Payload, z);
+        assert!(run("k=1; k=2!", vec![p.clone(), z.clone()]));
+        assert!(!run("k=1; k=2?", vec![p, z]));
+    }
+
+    #[test]
+    fn relative_isdataat_counts_bytes_after_the_match() {
+        let a = Condition::Content(Buffer::Payload, content("end"));
+        let no_more = |pos| Condition::IsDataAt {
+            buffer: Buffer::Payload,
+            pos,
+            relative: true,
+            negated: true,
+        };
+        // `isdataat:!1,relative`: nothing after the match.
+        assert!(run("the end", vec![a.clone(), no_more(1)]));
+        assert!(!run("the end.", vec![a.clone(), no_more(1)]));
+        let more = Condition::IsDataAt {
+            buffer: Buffer::Payload,
+            pos: 2,
+            relative: true,
+            negated: false,
+        };
+        assert!(run("end..", vec![a.clone(), more.clone()]));
+        assert!(!run("end.", vec![a, more]));
+        let absolute = Condition::IsDataAt {
+            buffer: Buffer::Payload,
+            pos: 3,
+            relative: false,
+            negated: false,
+        };
+        assert!(run("abcd", vec![absolute.clone()]));
+        assert!(!run("abc", vec![absolute]));
+    }
+
+    #[test]
+    fn negative_distance_keeps_within_from_the_unclipped_start() {
+        // distance -5 from the end of "ab" (2) is -3, clipped to 0; within 4 ends at 1, so
+        // "xy" (0..2) does not fit.
+        let a = Condition::Content(Buffer::Payload, content("ab"));
+        let mut x = content("x");
+        x.distance = Some(-5);
+        x.within = Some(4);
+        let x = Condition::Content(Buffer::Payload, x);
+        assert!(run("xab", vec![a.clone(), x.clone()]));
+        let mut xy = content("xab");
+        xy.distance = Some(-5);
+        xy.within = Some(4);
+        assert!(!run(
+            "xab",
+            vec![a, Condition::Content(Buffer::Payload, xy)]
+        ));
+    }
+
+    #[test]
+    fn byte_jump_before_the_start_lands_on_it() {
+        let jump = Condition::ByteJump {
+            buffer: Buffer::Payload,
+            read: NumberRead {
+                bytes: 1,
+                offset: 0,
+                relative: false,
+                little_endian: false,
+                string_base: None,
+                bitmask: None,
+            },
+            multiplier: 1,
+            post_offset: -10,
+            from_beginning: false,
+            align: false,
+        };
+        let mut x = content("\x01");
+        x.distance = Some(0);
+        x.within = Some(1);
+        let x = Condition::Content(Buffer::Payload, x);
+        assert!(inspect(&[0x01, 0x00], &[&jump, &x]));
+    }
+
+    #[test]
+    fn pathological_backtracking_is_bounded() {
+        let a = Condition::Content(Buffer::Payload, content("a"));
+        let mut b = content("a");
+        b.distance = Some(0);
+        let b = Condition::Content(Buffer::Payload, b);
+        let mut z = content("z");
+        z.distance = Some(0);
+        z.within = Some(1);
+        let z = Condition::Content(Buffer::Payload, z);
+        let buf = "a".repeat(5000);
+        assert!(!run(&buf, vec![a.clone(), b.clone(), b, z]));
+    }
+}

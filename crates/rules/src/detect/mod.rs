@@ -1,0 +1,556 @@
+//! The matcher: compiled rules, the prefilter, and the state signatures keep.
+//!
+//! [`RuleSet::compile`] groups each rule's conditions by buffer and picks its fast pattern;
+//! [`Matcher::packet`] evaluates packet rules on a packet's payload and on the reassembled
+//! stream window of its TCP direction; [`Matcher::event`] evaluates application rules on the
+//! transaction an application event belongs to, once per transaction. Every call is in
+//! packet order, packet time the only clock: the same input gives the same hits.
+
+mod app;
+mod eve;
+mod inspect;
+mod packet;
+mod prefilter;
+mod state;
+
+use crate::ast::{Action, Buffer, Condition, Flowbit, Proto, Rule};
+use crate::classification::Classifications;
+use crate::keywords::{self, Side};
+use crate::parse::Skipped;
+use app::{Transactions, Tx};
+use custos_app::{AppEvent, Direction};
+use custos_decode::Decoded;
+use custos_flow::{Endpoint, FlowKey};
+use prefilter::Prefilter;
+use rustc_hash::FxHashMap;
+use state::{Flows, Thresholds};
+
+/// A rule ready to match.
+pub(crate) struct Compiled {
+    pub rule: Rule,
+    /// Buffer conditions grouped by buffer, in the order written (indices in `conditions`).
+    pub groups: Vec<(Buffer, Vec<usize>)>,
+    /// Alert category (the classtype's description).
+    pub category: String,
+    /// Alert severity (priority).
+    pub severity: u8,
+    /// For application rules: the protocol.
+    pub app: Option<&'static str>,
+    /// Which side of a transaction the rule reads (application rules).
+    pub side: Side,
+    /// Sets flowbits (evaluated before rules that may test them).
+    pub sets_bits: bool,
+}
+
+/// Rules compiled for matching.
+pub struct RuleSet {
+    rules: Vec<Compiled>,
+    /// Packet rules by payload fast pattern.
+    packet_prefilter: Prefilter,
+    /// Packet rules without a fast pattern.
+    packet_always: Vec<u32>,
+    /// Application rules by buffer and fast pattern.
+    app_prefilters: FxHashMap<&'static str, Prefilter>,
+    /// Application rules without a fast pattern, by protocol.
+    app_always: FxHashMap<&'static str, Vec<u32>>,
+}
+
+/// A rule that matched.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hit {
+    /// Index of the rule in the set ([`RuleSet::rule`]).
+    pub rule: u32,
+    /// The application protocol of the flow, when known.
+    pub app_proto: Option<&'static str>,
+    /// The transaction it matched, as Suricata's EVE object (`{"mqtt": {…}}`), for
+    /// application rules.
+    pub metadata: Option<serde_json::Value>,
+}
+
+impl RuleSet {
+    /// Compiles loaded rules; returns the set and the rules refused at this stage (a
+    /// combination custos cannot evaluate, such as header keywords on an application rule).
+    pub fn compile(rules: Vec<Rule>, classes: &Classifications) -> (RuleSet, Vec<Skipped>) {
+        let mut skipped = Vec::new();
+        let mut compiled = Vec::new();
+        for rule in rules {
+            match compile_rule(rule, classes) {
+                Ok(c) => compiled.push(c),
+                Err(s) => skipped.push(*s),
+            }
+        }
+        let mut packet_pairs = Vec::new();
+        let mut packet_always = Vec::new();
+        let mut app_pairs: FxHashMap<&'static str, Vec<(Vec<u8>, u32)>> = FxHashMap::default();
+        let mut app_always: FxHashMap<&'static str, Vec<u32>> = FxHashMap::default();
+        for (i, c) in compiled.iter().enumerate() {
+            let i = i as u32;
+            match (fast_pattern(&c.rule), c.app) {
+                (Some((Buffer::Payload, p)), None) => packet_pairs.push((p, i)),
+                (_, None) => packet_always.push(i),
+                (Some((Buffer::App(b), p)), Some(_)) => {
+                    app_pairs.entry(b).or_default().push((p, i));
+                }
+                (_, Some(proto)) => app_always.entry(proto).or_default().push(i),
+            }
+        }
+        let set = RuleSet {
+            rules: compiled,
+            packet_prefilter: Prefilter::build(packet_pairs),
+            packet_always,
+            app_prefilters: app_pairs
+                .into_iter()
+                .map(|(b, pairs)| (b, Prefilter::build(pairs)))
+                .collect(),
+            app_always,
+        };
+        (set, skipped)
+    }
+
+    /// Rules in the set.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// True when the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Rule `i`.
+    pub fn rule(&self, i: u32) -> Option<&Rule> {
+        self.rules.get(i as usize).map(|c| &c.rule)
+    }
+
+    /// Category and severity of rule `i`'s alerts.
+    pub fn classification(&self, i: u32) -> Option<(&str, u8)> {
+        self.rules
+            .get(i as usize)
+            .map(|c| (c.category.as_str(), c.severity))
+    }
+}
+
+fn compile_rule(rule: Rule, classes: &Classifications) -> Result<Compiled, Box<Skipped>> {
+    let skip = |keyword: &str, reason: String| {
+        Box::new(Skipped {
+            location: rule.location.clone(),
+            sid: Some(rule.sid),
+            keyword: keyword.to_string(),
+            reason,
+        })
+    };
+    let class = rule.classtype.as_deref().and_then(|c| classes.get(c));
+    if let (Some(name), None) = (&rule.classtype, class) {
+        return Err(skip(
+            "classtype",
+            format!("classtype `{name}` is not in the classification file"),
+        ));
+    }
+    let category = class.map(|c| c.description.clone()).unwrap_or_default();
+    let severity = rule.priority.or(class.map(|c| c.priority)).unwrap_or(3);
+    let app = match rule.proto {
+        Proto::App(p) => Some(p),
+        _ if rule.is_app() => None,
+        _ => None,
+    };
+    if app.is_some() {
+        if let Some(Condition::Header(_)) = rule
+            .conditions
+            .iter()
+            .find(|c| matches!(c, Condition::Header(_)))
+        {
+            return Err(skip(
+                "dsize",
+                "packet header keywords on an application rule are not supported".into(),
+            ));
+        }
+        if rule
+            .conditions
+            .iter()
+            .any(|c| buffer_of(c) == Some(Buffer::Payload))
+        {
+            return Err(skip(
+                "content",
+                "payload keywords on an application rule (no sticky buffer) are not supported"
+                    .into(),
+            ));
+        }
+    }
+    let mut groups: Vec<(Buffer, Vec<usize>)> = Vec::new();
+    for (i, c) in rule.conditions.iter().enumerate() {
+        if let Some(b) = buffer_of(c) {
+            match groups.iter_mut().find(|(gb, _)| *gb == b) {
+                Some((_, v)) => v.push(i),
+                None => groups.push((b, vec![i])),
+            }
+        }
+    }
+    let side = match rule.flow.to_server {
+        Some(true) => Side::ToServer,
+        Some(false) => Side::ToClient,
+        None => rule_side(&rule),
+    };
+    let sets_bits = rule
+        .flowbits
+        .iter()
+        .any(|f| matches!(f, Flowbit::Set(_) | Flowbit::Toggle(_) | Flowbit::Unset(_)));
+    Ok(Compiled {
+        rule,
+        groups,
+        category,
+        severity,
+        app,
+        side,
+        sets_bits,
+    })
+}
+
+/// The side a rule reads from its buffers and fields: one side if all agree, else both.
+fn rule_side(rule: &Rule) -> Side {
+    let mut side: Option<Side> = None;
+    for c in &rule.conditions {
+        let s = match c {
+            Condition::AppInt { field, .. } => keywords::int_field(field).map(|f| f.side),
+            _ => match buffer_of(c) {
+                Some(Buffer::App(b)) => keywords::buffer_def(b).map(|d| d.side),
+                _ => None,
+            },
+        };
+        match (side, s) {
+            (_, None | Some(Side::Both)) => {}
+            (None, Some(s)) => side = Some(s),
+            (Some(a), Some(b)) if a != b => return Side::Both,
+            _ => {}
+        }
+    }
+    side.unwrap_or(Side::Both)
+}
+
+pub(crate) fn buffer_of(c: &Condition) -> Option<Buffer> {
+    match c {
+        Condition::Content(b, _) | Condition::Pcre(b, _) | Condition::Bsize(b, _) => Some(*b),
+        Condition::IsDataAt { buffer, .. }
+        | Condition::ByteTest { buffer, .. }
+        | Condition::ByteJump { buffer, .. } => Some(*buffer),
+        _ => None,
+    }
+}
+
+/// The rule's prefilter pattern: its `fast_pattern` content, else its longest positive one.
+fn fast_pattern(rule: &Rule) -> Option<(Buffer, Vec<u8>)> {
+    let positive = rule.conditions.iter().filter_map(|c| match c {
+        Condition::Content(b, c) if !c.negated => Some((*b, c)),
+        _ => None,
+    });
+    let chosen = positive
+        .clone()
+        .find(|(_, c)| c.fast_pattern)
+        .or_else(|| positive.max_by_key(|(_, c)| c.pattern.len()));
+    chosen.map(|(b, c)| (b, c.pattern.clone()))
+}
+
+/// Evaluates rules in order; keeps flow state, transactions and thresholds.
+pub struct Matcher {
+    set: RuleSet,
+    flows: Flows,
+    txs: Transactions,
+    thresholds: Thresholds,
+    candidates: Vec<u32>,
+    counts: MatchCounts,
+}
+
+/// What the matcher counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct MatchCounts {
+    /// Rules evaluated in full after the prefilter.
+    pub evaluated: u64,
+    /// Matches (before flowbits `noalert`, thresholds and `pass`).
+    pub matched: u64,
+    /// Matches that became hits.
+    pub hits: u64,
+}
+
+impl Matcher {
+    /// A matcher over a compiled set.
+    pub fn new(set: RuleSet) -> Self {
+        Matcher {
+            set,
+            flows: Flows::default(),
+            txs: Transactions::new(),
+            thresholds: Thresholds::default(),
+            candidates: Vec::new(),
+            counts: MatchCounts::default(),
+        }
+    }
+
+    /// The rules.
+    pub fn rules(&self) -> &RuleSet {
+        &self.set
+    }
+
+    /// Counters so far.
+    pub fn counts(&self) -> MatchCounts {
+        self.counts
+    }
+
+    /// Evaluates the packet rules on a decoded packet at packet time `ts`; appends hits.
+    pub fn packet(&mut self, ts: i64, decoded: &Decoded<'_>, data: &[u8], hits: &mut Vec<Hit>) {
+        packet::evaluate(self, ts, decoded, data, hits);
+    }
+
+    /// Evaluates the application rules on the transaction of an application event; appends
+    /// hits (at most one per rule and transaction).
+    pub fn event(&mut self, event: &AppEvent, hits: &mut Vec<Hit>) {
+        let proto = event.proto.name();
+        if event.proto.is_behaviour() {
+            return;
+        }
+        let Matcher {
+            set,
+            flows,
+            txs,
+            thresholds,
+            candidates,
+            counts,
+        } = self;
+        let (client, server) = (event.client, event.server);
+        let key = FlowKey::canonical(
+            Endpoint {
+                addr: client.0.into(),
+                port: client.1,
+            },
+            Endpoint {
+                addr: server.0.into(),
+                port: server.1,
+            },
+            event.transport,
+            [0, 0],
+        )
+        .0;
+        let mut flow = flows.get_mut(&key);
+        if flow.as_ref().is_some_and(|f| f.passed) {
+            return;
+        }
+        let from_client = event.direction == Direction::ToServer;
+        txs.add(event, |tx: &mut Tx| {
+            candidates.clear();
+            if let Some(always) = set.app_always.get(proto) {
+                candidates.extend_from_slice(always);
+            }
+            // DNS rules read mDNS too.
+            if proto == "mdns" {
+                if let Some(always) = set.app_always.get("dns") {
+                    candidates.extend_from_slice(always);
+                }
+            }
+            for m in &tx.messages {
+                for (name, value, _) in &m.buffers {
+                    if let Some(pf) = set.app_prefilters.get_mut(name) {
+                        pf.scan(value, candidates);
+                    }
+                }
+            }
+            candidates.sort_unstable_by_key(|&i| order_key(set, i));
+            candidates.dedup();
+            for &i in candidates.iter() {
+                let Some(c) = set.rules.get(i as usize) else {
+                    continue;
+                };
+                if tx.alerted.contains(&i) {
+                    continue;
+                }
+                counts.evaluated += 1;
+                if !app_matches(c, proto, tx, client, server, from_client) {
+                    continue;
+                }
+                let bits = flow.as_deref_mut().map(|f| &mut f.bits);
+                if !flowbits_ok(&c.rule, bits.as_deref()) {
+                    continue;
+                }
+                counts.matched += 1;
+                tx.alerted.push(i);
+                let noalert = apply_flowbits(&c.rule, flow.as_deref_mut().map(|f| &mut f.bits));
+                if c.rule.action == Action::Pass {
+                    if let Some(f) = flow.as_deref_mut() {
+                        f.passed = true;
+                    }
+                    break;
+                }
+                if noalert {
+                    continue;
+                }
+                let (src, dst) = if from_client {
+                    (client.0, server.0)
+                } else {
+                    (server.0, client.0)
+                };
+                if !thresholds_ok(thresholds, i, &c.rule, event.ts, src, dst) {
+                    continue;
+                }
+                counts.hits += 1;
+                hits.push(Hit {
+                    rule: i,
+                    app_proto: Some(proto),
+                    metadata: tx.metadata(),
+                });
+            }
+        });
+    }
+}
+
+/// Evaluation order: `pass` rules first, then rules setting flowbits, then the rest; load
+/// order within each.
+pub(crate) fn order_key(set: &RuleSet, i: u32) -> (u8, u32) {
+    match set.rules.get(i as usize) {
+        Some(c) if c.rule.action == Action::Pass => (0, i),
+        Some(c) if c.sets_bits => (1, i),
+        _ => (2, i),
+    }
+}
+
+/// An application rule against a transaction.
+fn app_matches(
+    c: &Compiled,
+    proto: &str,
+    tx: &Tx,
+    client: (std::net::IpAddr, u16),
+    server: (std::net::IpAddr, u16),
+    from_client: bool,
+) -> bool {
+    let rule_proto = c.app.unwrap_or("");
+    if rule_proto != proto && !(rule_proto == "dns" && proto == "mdns") {
+        return false;
+    }
+    let _ = tx.proto;
+    // Header: the rule's direction is the side it reads.
+    let forward = packet::header_matches(&c.rule, client, server);
+    let backward = packet::header_matches(&c.rule, server, client);
+    let header_ok = match c.side {
+        Side::ToServer => forward,
+        Side::ToClient => backward,
+        Side::Both => forward || backward,
+    };
+    if !header_ok {
+        return false;
+    }
+    if c.rule.flow.to_server.is_some_and(|ts| ts != from_client) && c.side == Side::Both {
+        return false;
+    }
+    if c.rule.flow.established == Some(false) {
+        return false;
+    }
+    for cond in &c.rule.conditions {
+        let ok = match cond {
+            Condition::AppInt { field, cmp, index } => match index {
+                Some(i) => tx
+                    .messages
+                    .get(*i)
+                    .is_some_and(|m| m.ints.iter().any(|(f, v)| f == field && cmp.test(*v))),
+                None => tx
+                    .messages
+                    .iter()
+                    .any(|m| m.ints.iter().any(|(f, v)| f == field && cmp.test(*v))),
+            },
+            Condition::AppFlags { field, set, unset } => tx.messages.iter().any(|m| {
+                m.flags
+                    .iter()
+                    .any(|(f, v)| f == field && v & set == *set && v & unset == 0)
+            }),
+            Condition::AppLayerEvent { event, .. } => {
+                tx.messages.iter().any(|m| m.events.contains(event))
+            }
+            Condition::Modbus(t) => tx
+                .messages
+                .iter()
+                .filter_map(|m| m.modbus.as_ref())
+                .any(|m| packet::modbus_matches(t, m)),
+            _ => true,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    for (buffer, idx) in &c.groups {
+        let Buffer::App(name) = buffer else {
+            return false;
+        };
+        let conds: Vec<&Condition> = idx
+            .iter()
+            .filter_map(|&i| c.rule.conditions.get(i))
+            .collect();
+        // A rule reading one side reads that side's instances of a two-sided buffer.
+        let side_ok = |request: &Option<bool>| {
+            !matches!(
+                (c.side, request),
+                (Side::ToServer, Some(false)) | (Side::ToClient, Some(true))
+            )
+        };
+        let any = tx
+            .messages
+            .iter()
+            .flat_map(|m| m.buffers.iter())
+            .filter(|(n, _, side)| n == name && side_ok(side))
+            .any(|(_, v, _)| inspect::inspect(v, &conds));
+        if !any {
+            return false;
+        }
+    }
+    true
+}
+
+/// `flowbits:isset` / `isnotset` against the flow's bits (none known: all unset).
+pub(crate) fn flowbits_ok(rule: &Rule, bits: Option<&Vec<String>>) -> bool {
+    let has = |n: &String| bits.is_some_and(|b| b.contains(n));
+    rule.flowbits.iter().all(|f| match f {
+        Flowbit::IsSet(names, true) => names.iter().all(has),
+        Flowbit::IsSet(names, false) => names.iter().any(has),
+        Flowbit::IsNotSet(names, true) => names.iter().all(|n| !has(n)),
+        Flowbit::IsNotSet(names, false) => names.iter().any(|n| !has(n)),
+        _ => true,
+    })
+}
+
+/// Applies set/unset/toggle; returns whether the rule is `noalert`.
+pub(crate) fn apply_flowbits(rule: &Rule, bits: Option<&mut Vec<String>>) -> bool {
+    let mut noalert = false;
+    let mut empty = Vec::new();
+    let bits = bits.unwrap_or(&mut empty);
+    for f in &rule.flowbits {
+        match f {
+            Flowbit::Set(n) if !bits.contains(n) && bits.len() < 256 => bits.push(n.clone()),
+            Flowbit::Unset(n) => bits.retain(|b| b != n),
+            Flowbit::Toggle(n) => {
+                if bits.contains(n) {
+                    bits.retain(|b| b != n);
+                } else if bits.len() < 256 {
+                    bits.push(n.clone());
+                }
+            }
+            Flowbit::NoAlert => noalert = true,
+            _ => {}
+        }
+    }
+    noalert
+}
+
+pub(crate) fn thresholds_ok(
+    thresholds: &mut Thresholds,
+    i: u32,
+    rule: &Rule,
+    ts: i64,
+    src: std::net::IpAddr,
+    dst: std::net::IpAddr,
+) -> bool {
+    if let Some(t) = &rule.detection_filter {
+        if !thresholds.admit(i, t, ts, src, dst) {
+            return false;
+        }
+    }
+    if let Some(t) = &rule.threshold {
+        // A distinct counter from the detection filter's.
+        if !thresholds.admit(i | 0x8000_0000, t, ts, src, dst) {
+            return false;
+        }
+    }
+    true
+}

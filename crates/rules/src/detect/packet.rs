@@ -1,0 +1,508 @@
+//! Packet rules: header, flow options, header keywords and payload keywords on the packet
+//! and on the reassembled stream window of its direction.
+
+use super::app::ModbusInfo;
+use super::inspect::inspect;
+use super::{apply_flowbits, flowbits_ok, order_key, thresholds_ok, Compiled, Hit, Matcher};
+use crate::ast::{
+    AddrExpr, Buffer, Condition, FlagsMode, FlagsTest, HeaderTest, ModbusCategory, ModbusTable,
+    ModbusTest, PortExpr, Proto, Rule,
+};
+use custos_decode::{Decoded, IpLayer, Transport};
+use custos_flow::FlowKey;
+use std::net::IpAddr;
+
+/// What a packet offers rules.
+struct PacketInfo<'a> {
+    layer: &'a IpLayer<'a>,
+    src: (IpAddr, u16),
+    dst: (IpAddr, u16),
+    payload: &'a [u8],
+    /// The raw IPv4 header, when the layer is IPv4 and not rebuilt from fragments.
+    ipv4_header: Option<&'a [u8]>,
+}
+
+pub(super) fn evaluate(
+    m: &mut Matcher,
+    ts: i64,
+    decoded: &Decoded<'_>,
+    data: &[u8],
+    hits: &mut Vec<Hit>,
+) {
+    let Some(layer) = decoded.innermost() else {
+        return;
+    };
+    let (sport, dport, payload, tcp) = match layer.transport {
+        Transport::Tcp {
+            src_port,
+            dst_port,
+            payload,
+            flags,
+            seq,
+            ..
+        } => (src_port, dst_port, payload, Some((flags, seq))),
+        Transport::Udp {
+            src_port,
+            dst_port,
+            payload,
+            ..
+        } => (src_port, dst_port, payload, None),
+        Transport::Icmp {
+            msg_type,
+            code,
+            payload,
+            ..
+        } => (u16::from(msg_type), u16::from(code), payload, None),
+        Transport::Other { payload } => (0, 0, payload, None),
+        Transport::Fragment | Transport::Malformed => return,
+    };
+    let ipv4_header = (layer.src.is_ipv4() && !layer.reassembled)
+        .then(|| data.get(layer.offset..))
+        .flatten()
+        .and_then(|h| {
+            let ihl = usize::from(h.first()? & 0x0f) * 4;
+            h.get(..ihl)
+        });
+    let info = PacketInfo {
+        layer,
+        src: (layer.src, sport),
+        dst: (layer.dst, dport),
+        payload,
+        ipv4_header,
+    };
+    let Matcher {
+        set,
+        flows,
+        thresholds,
+        candidates,
+        counts,
+        ..
+    } = m;
+    let key = FlowKey::of_layer(layer, decoded.vlans);
+    let (flow, to_server) = flows.packet(key, ts, info.src, info.dst, tcp.map(|t| t.0));
+    if flow.passed {
+        return;
+    }
+    // The stream window of this direction, with how many of its bytes are new.
+    let [to_server_stream, to_client_stream] = &mut flow.streams;
+    let dir_stream = if to_server {
+        to_server_stream
+    } else {
+        to_client_stream
+    };
+    let new_bytes = match tcp {
+        Some((flags, seq)) => dir_stream.add(seq, flags & 0x02 != 0, payload),
+        None => 0,
+    };
+    let stream = tcp.map(|_| dir_stream.window.as_slice());
+    // The window only adds to the packet when it holds earlier bytes too.
+    let stream = stream.filter(|w| new_bytes > 0 && w.len() > new_bytes);
+    candidates.clear();
+    candidates.extend_from_slice(&set.packet_always);
+    let scanned_from = candidates.len();
+    match stream {
+        // The new bytes and the patterns that cross into them from the window; patterns
+        // wholly in earlier bytes were found then and are pending.
+        Some(w) => {
+            let old = w.len() - new_bytes;
+            let back = set.packet_prefilter.longest().saturating_sub(1).min(old);
+            set.packet_prefilter
+                .scan(w.get(old - back..).unwrap_or_default(), candidates);
+        }
+        None if !payload.is_empty() => set.packet_prefilter.scan(payload, candidates),
+        None => {}
+    }
+    let scanned_to = candidates.len();
+    if tcp.is_some() && new_bytes > 0 {
+        candidates.extend(dir_stream.pending());
+    }
+    if candidates.is_empty() {
+        return;
+    }
+    // Rules found in this segment's bytes: remembered for the stream's next segments.
+    let found: Vec<u32> = if tcp.is_some() && new_bytes > 0 {
+        candidates
+            .get(scanned_from..scanned_to)
+            .unwrap_or_default()
+            .to_vec()
+    } else {
+        Vec::new()
+    };
+    candidates.sort_unstable_by_key(|&i| order_key(set, i));
+    candidates.dedup();
+    for &i in candidates.iter() {
+        let Some(c) = set.rules.get(i as usize) else {
+            continue;
+        };
+        counts.evaluated += 1;
+        if !packet_matches(c, &info, flow.established, to_server, stream, new_bytes) {
+            continue;
+        }
+        if !flowbits_ok(&c.rule, Some(&flow.bits)) {
+            continue;
+        }
+        counts.matched += 1;
+        let noalert = apply_flowbits(&c.rule, Some(&mut flow.bits));
+        if c.rule.action == crate::ast::Action::Pass {
+            flow.passed = true;
+            break;
+        }
+        if noalert || !thresholds_ok(thresholds, i, &c.rule, ts, info.src.0, info.dst.0) {
+            continue;
+        }
+        counts.hits += 1;
+        hits.push(Hit {
+            rule: i,
+            app_proto: None,
+            metadata: None,
+        });
+    }
+    if !found.is_empty() {
+        dir_stream.remember(&found);
+    }
+}
+
+fn packet_matches(
+    c: &Compiled,
+    p: &PacketInfo<'_>,
+    established: bool,
+    to_server: bool,
+    stream: Option<&[u8]>,
+    new_bytes: usize,
+) -> bool {
+    let r = &c.rule;
+    let proto_ok = match r.proto {
+        Proto::Ip => true,
+        Proto::Tcp => p.layer.protocol == 6,
+        Proto::Udp => p.layer.protocol == 17,
+        Proto::Icmp => matches!(p.layer.transport, Transport::Icmp { .. }),
+        Proto::App(_) => false,
+    };
+    if !proto_ok {
+        return false;
+    }
+    if !(header_matches(r, p.src, p.dst) || (r.bidirectional && header_matches(r, p.dst, p.src))) {
+        return false;
+    }
+    if r.flow.established.is_some_and(|e| e != established)
+        || r.flow.to_server.is_some_and(|t| t != to_server)
+    {
+        return false;
+    }
+    for cond in &r.conditions {
+        if let Condition::Header(h) = cond {
+            if !header_test(h, p) {
+                return false;
+            }
+        }
+    }
+    for (buffer, idx) in &c.groups {
+        if *buffer != Buffer::Payload {
+            return false;
+        }
+        let conds: Vec<&Condition> = idx.iter().filter_map(|&i| r.conditions.get(i)).collect();
+        let packet_ok = || r.flow.stream != Some(true) && inspect(p.payload, &conds);
+        // A match in the stream window counts when it needs this packet's bytes: it does
+        // not match the window without them.
+        let stream_ok = || {
+            r.flow.stream != Some(false)
+                && stream.is_some_and(|w| {
+                    inspect(w, &conds)
+                        && !inspect(w.get(..w.len() - new_bytes).unwrap_or_default(), &conds)
+                })
+        };
+        if !(packet_ok() || stream_ok()) {
+            return false;
+        }
+    }
+    true
+}
+
+/// The rule's addresses and ports against a sender and receiver.
+pub(super) fn header_matches(r: &Rule, src: (IpAddr, u16), dst: (IpAddr, u16)) -> bool {
+    addr_matches(&r.src, src.0)
+        && port_matches(&r.src_ports, src.1)
+        && addr_matches(&r.dst, dst.0)
+        && port_matches(&r.dst_ports, dst.1)
+}
+
+fn addr_matches(e: &AddrExpr, ip: IpAddr) -> bool {
+    match e {
+        AddrExpr::Any => true,
+        AddrExpr::Net(net, prefix) => in_net(ip, *net, *prefix),
+        AddrExpr::Not(inner) => !addr_matches(inner, ip),
+        AddrExpr::List(items) => {
+            let mut positives = items.iter().filter(|i| !matches!(i, AddrExpr::Not(_)));
+            let has_positive = items.iter().any(|i| !matches!(i, AddrExpr::Not(_)));
+            (!has_positive || positives.any(|i| addr_matches(i, ip)))
+                && items
+                    .iter()
+                    .filter(|i| matches!(i, AddrExpr::Not(_)))
+                    .all(|i| addr_matches(i, ip))
+        }
+    }
+}
+
+fn in_net(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
+    match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
+fn port_matches(e: &PortExpr, port: u16) -> bool {
+    match e {
+        PortExpr::Any => true,
+        PortExpr::Range(lo, hi) => (*lo..=*hi).contains(&port),
+        PortExpr::Not(inner) => !port_matches(inner, port),
+        PortExpr::List(items) => {
+            let has_positive = items.iter().any(|i| !matches!(i, PortExpr::Not(_)));
+            (!has_positive
+                || items
+                    .iter()
+                    .filter(|i| !matches!(i, PortExpr::Not(_)))
+                    .any(|i| port_matches(i, port)))
+                && items
+                    .iter()
+                    .filter(|i| matches!(i, PortExpr::Not(_)))
+                    .all(|i| port_matches(i, port))
+        }
+    }
+}
+
+fn header_test(h: &HeaderTest, p: &PacketInfo<'_>) -> bool {
+    let v4 = |range: std::ops::Range<usize>| p.ipv4_header.and_then(|h| h.get(range));
+    match h {
+        HeaderTest::Ttl(c) => c.test(u64::from(p.layer.ttl)),
+        HeaderTest::IpProto(c) => c.test(u64::from(p.layer.protocol)),
+        HeaderTest::Dsize(c) => c.test(p.payload.len() as u64),
+        HeaderTest::IpId(c) => v4(4..6)
+            .and_then(|b| b.first_chunk::<2>())
+            .is_some_and(|b| c.test(u64::from(u16::from_be_bytes(*b)))),
+        HeaderTest::Fragbits(f) => v4(6..7)
+            .and_then(|b| b.first())
+            .is_some_and(|b| flags_test(f, (b >> 5) & 0x07)),
+        HeaderTest::IpOpt(want) => p.ipv4_header.is_some_and(|h| {
+            let mut opts = h.get(20..).unwrap_or_default();
+            while let Some((&kind, rest)) = opts.split_first() {
+                if want.is_none_or(|w| w == kind) {
+                    return kind != 0 || *want == Some(0);
+                }
+                if kind == 0 {
+                    break;
+                }
+                if kind == 1 {
+                    opts = rest;
+                    continue;
+                }
+                let len = usize::from(rest.first().copied().unwrap_or(0)).max(2);
+                opts = opts.get(len..).unwrap_or_default();
+            }
+            false
+        }),
+        HeaderTest::TcpFlags(f) => match p.layer.transport {
+            Transport::Tcp { flags, .. } => flags_test(f, flags),
+            _ => false,
+        },
+        HeaderTest::Window(c) => match p.layer.transport {
+            Transport::Tcp { window, .. } => c.test(u64::from(window)),
+            _ => false,
+        },
+        HeaderTest::Seq(s) => matches!(p.layer.transport, Transport::Tcp { seq, .. } if seq == *s),
+        HeaderTest::Ack(a) => matches!(p.layer.transport, Transport::Tcp { ack, .. } if ack == *a),
+        HeaderTest::Itype(c) => match p.layer.transport {
+            Transport::Icmp { msg_type, .. } => c.test(u64::from(msg_type)),
+            _ => false,
+        },
+        HeaderTest::Icode(c) => match p.layer.transport {
+            Transport::Icmp { code, .. } => c.test(u64::from(code)),
+            _ => false,
+        },
+    }
+}
+
+fn flags_test(f: &FlagsTest, value: u8) -> bool {
+    let v = value & !f.ignore;
+    match f.mode {
+        FlagsMode::Exact => v == f.flags,
+        FlagsMode::All => v & f.flags == f.flags,
+        FlagsMode::Any => v & f.flags != 0,
+        FlagsMode::None => v & f.flags == 0,
+    }
+}
+
+/// `modbus:` against a Modbus message.
+pub(super) fn modbus_matches(t: &ModbusTest, m: &ModbusInfo) -> bool {
+    if let Some((f, neg)) = t.function {
+        if (m.function == f) == neg {
+            return false;
+        }
+    }
+    if let Some(cat) = t.category {
+        if category(m.function) != Some(cat)
+            && !(cat == ModbusCategory::Public
+                && matches!(
+                    category(m.function),
+                    Some(ModbusCategory::Assigned | ModbusCategory::Unassigned)
+                ))
+        {
+            return false;
+        }
+    }
+    if let Some(u) = t.unit {
+        if !u.test(u64::from(m.unit)) {
+            return false;
+        }
+    }
+    if let Some((write, table)) = t.access {
+        let tables: &[(u8, bool, ModbusTable)] = &[
+            (1, false, ModbusTable::Coils),
+            (2, false, ModbusTable::DiscreteInputs),
+            (3, false, ModbusTable::HoldingRegisters),
+            (4, false, ModbusTable::InputRegisters),
+            (5, true, ModbusTable::Coils),
+            (6, true, ModbusTable::HoldingRegisters),
+            (15, true, ModbusTable::Coils),
+            (16, true, ModbusTable::HoldingRegisters),
+            (22, true, ModbusTable::HoldingRegisters),
+            (23, false, ModbusTable::HoldingRegisters),
+            (23, true, ModbusTable::HoldingRegisters),
+        ];
+        let ok = tables
+            .iter()
+            .any(|(f, w, tb)| *f == m.function && *w == write && table.is_none_or(|t| t == *tb));
+        if !ok {
+            return false;
+        }
+        if let Some(a) = t.address {
+            let Some(first) = m.address else {
+                return false;
+            };
+            if !address_matches(a, first, m.quantity.unwrap_or(1)) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// `address` against the registers a request touches, `first` to `first + quantity - 1`,
+/// as Suricata compares them: a value must fall inside; a range must overlap.
+fn address_matches(cmp: crate::ast::IntCmp, first: u16, quantity: u16) -> bool {
+    use crate::ast::IntCmp;
+    let (start, end) = (
+        u64::from(first),
+        u64::from(first) + u64::from(quantity.max(1)) - 1,
+    );
+    match cmp {
+        IntCmp::Eq(n) => (start..=end).contains(&n),
+        IntCmp::Ne(n) => !(start == n && end == n),
+        IntCmp::Lt(n) => start < n,
+        IntCmp::Le(n) => start <= n,
+        IntCmp::Gt(n) => end > n,
+        IntCmp::Ge(n) => end >= n,
+        IntCmp::Between(0, hi) => hi > start,
+        IntCmp::Between(lo, hi) => lo < end && start < hi,
+    }
+}
+
+/// Suricata's Modbus function categories.
+fn category(f: u8) -> Option<ModbusCategory> {
+    Some(match f {
+        1..=8 | 11 | 12 | 15..=17 | 20..=24 | 43 => ModbusCategory::Assigned,
+        65..=72 | 100..=110 => ModbusCategory::User,
+        9 | 10 | 13 | 14 | 41 | 42 | 90 | 91 | 125..=127 => ModbusCategory::Reserved,
+        1..=127 => ModbusCategory::Unassigned,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_lists_with_negation() {
+        let e = AddrExpr::List(vec![
+            AddrExpr::Net("10.0.0.0".parse().unwrap(), 8),
+            AddrExpr::Not(Box::new(AddrExpr::Net("10.1.0.0".parse().unwrap(), 16))),
+        ]);
+        assert!(addr_matches(&e, "10.2.3.4".parse().unwrap()));
+        assert!(!addr_matches(&e, "10.1.3.4".parse().unwrap()));
+        assert!(!addr_matches(&e, "11.0.0.1".parse().unwrap()));
+        let only_neg = AddrExpr::List(vec![AddrExpr::Not(Box::new(AddrExpr::Net(
+            "10.0.0.0".parse().unwrap(),
+            8,
+        )))]);
+        assert!(addr_matches(&only_neg, "8.8.8.8".parse().unwrap()));
+        assert!(!addr_matches(
+            &AddrExpr::Net("::1".parse().unwrap(), 128),
+            "127.0.0.1".parse().unwrap()
+        ));
+        assert!(in_net(
+            "1.2.3.4".parse().unwrap(),
+            "0.0.0.0".parse().unwrap(),
+            0
+        ));
+    }
+
+    #[test]
+    fn ports_and_flags() {
+        let p = PortExpr::List(vec![
+            PortExpr::Range(1024, u16::MAX),
+            PortExpr::Not(Box::new(PortExpr::Range(8080, 8080))),
+        ]);
+        assert!(port_matches(&p, 5000));
+        assert!(!port_matches(&p, 8080));
+        assert!(!port_matches(&p, 80));
+        let syn_only = FlagsTest {
+            flags: 0x02,
+            ignore: 0xc0,
+            mode: FlagsMode::Exact,
+        };
+        assert!(flags_test(&syn_only, 0x02));
+        assert!(flags_test(&syn_only, 0xc2));
+        assert!(!flags_test(&syn_only, 0x12));
+    }
+
+    #[test]
+    fn modbus_categories_and_access() {
+        let read_coils = ModbusInfo {
+            function: 1,
+            unit: 10,
+            address: Some(0),
+            quantity: Some(1),
+        };
+        let from_two = ModbusInfo {
+            address: Some(2),
+            quantity: Some(2),
+            ..read_coils
+        };
+        let t = ModbusTest {
+            access: Some((false, Some(ModbusTable::Coils))),
+            address: Some(crate::ast::IntCmp::Between(0, 2)),
+            unit: Some(crate::ast::IntCmp::Gt(9)),
+            ..ModbusTest::default()
+        };
+        assert!(modbus_matches(&t, &read_coils));
+        // Suricata's overlap rule: 0<>2 does not reach registers 2 and 3.
+        assert!(!modbus_matches(&t, &from_two));
+        assert!(address_matches(crate::ast::IntCmp::Eq(3), 2, 2));
+        assert!(!address_matches(crate::ast::IntCmp::Eq(4), 2, 2));
+        let write = ModbusTest {
+            access: Some((true, None)),
+            ..ModbusTest::default()
+        };
+        assert!(!modbus_matches(&write, &read_coils));
+        assert_eq!(category(8), Some(ModbusCategory::Assigned));
+        assert_eq!(category(9), Some(ModbusCategory::Reserved));
+        assert_eq!(category(50), Some(ModbusCategory::Unassigned));
+    }
+}

@@ -1,0 +1,321 @@
+//! Per-flow state signatures need — direction, establishment, flowbits, a window of the
+//! reassembled stream — and threshold counters. Packet time is the only clock; memory is
+//! bounded by flow and counter caps.
+
+use crate::ast::{Threshold, ThresholdKind, Track};
+use custos_flow::FlowKey;
+use rustc_hash::FxHashMap;
+use std::net::IpAddr;
+
+/// Bytes of each direction's stream kept for matches that span segments (at least this
+/// many; up to twice as many between trims, so that trimming is amortised).
+pub(crate) const STREAM_WINDOW: usize = 4096;
+/// Rules remembered per stream whose fast pattern is in the window but which did not match
+/// yet (they are evaluated on the stream's next segments).
+const MAX_PENDING: usize = 32;
+/// Flows tracked; beyond it the idlest half is dropped.
+const MAX_FLOWS: usize = 262_144;
+/// A flow idle this long (packet time) is forgotten.
+const FLOW_IDLE_NS: i64 = 600 * 1_000_000_000;
+
+/// One direction of a TCP stream.
+#[derive(Debug, Default)]
+pub(crate) struct Stream {
+    /// Next expected sequence number.
+    next_seq: Option<u32>,
+    /// The last bytes in order.
+    pub window: Vec<u8>,
+    /// In-order bytes seen so far.
+    pos: u64,
+    /// Rules whose fast pattern occurred in the window, with the stream position then.
+    pending: Vec<(u32, u64)>,
+}
+
+impl Stream {
+    /// Adds a segment; returns how many of the window's bytes are new (at its end).
+    pub fn add(&mut self, seq: u32, syn: bool, payload: &[u8]) -> usize {
+        let seq = if syn { seq.wrapping_add(1) } else { seq };
+        if payload.is_empty() {
+            if self.next_seq.is_none() {
+                self.next_seq = Some(seq);
+            }
+            return 0;
+        }
+        let new = match self.next_seq {
+            Some(next) => {
+                let ahead = seq.wrapping_sub(next) as i32;
+                if ahead > 0 {
+                    // A gap: what came before cannot join what follows.
+                    self.window.clear();
+                    self.pending.clear();
+                    payload
+                } else {
+                    let skip = (-(ahead as i64)) as usize;
+                    payload.get(skip..).unwrap_or_default()
+                }
+            }
+            None => payload,
+        };
+        self.window.extend_from_slice(new);
+        self.pos += new.len() as u64;
+        if self.window.len() > 2 * STREAM_WINDOW {
+            let cut = self.window.len() - STREAM_WINDOW;
+            self.window.drain(..cut);
+            let (pos, kept) = (self.pos, self.window.len() as u64);
+            self.pending.retain(|(_, at)| pos - at < kept);
+        }
+        let end = seq.wrapping_add(payload.len() as u32);
+        match self.next_seq {
+            Some(n) if (end.wrapping_sub(n) as i32) <= 0 => {}
+            _ => self.next_seq = Some(end),
+        }
+        new.len().min(self.window.len())
+    }
+
+    /// Rules whose fast pattern is in the window and that did not match yet.
+    pub fn pending(&self) -> impl Iterator<Item = u32> + '_ {
+        self.pending.iter().map(|p| p.0)
+    }
+
+    /// Remembers rules whose fast pattern was just found in the window (the oldest are
+    /// forgotten beyond [`MAX_PENDING`]).
+    pub fn remember(&mut self, rules: &[u32]) {
+        for &r in rules {
+            if self.pending.iter().any(|p| p.0 == r) {
+                continue;
+            }
+            if self.pending.len() >= MAX_PENDING {
+                self.pending.remove(0);
+            }
+            self.pending.push((r, self.pos));
+        }
+    }
+}
+
+/// What signatures know of a flow.
+#[derive(Debug)]
+pub(crate) struct FlowState {
+    /// The client: sender of the SYN, else of the first packet seen.
+    pub client: (IpAddr, u16),
+    syn: bool,
+    syn_ack: bool,
+    /// Three-way handshake done, or (midstream) data seen both ways; for UDP, packets seen
+    /// both ways.
+    pub established: bool,
+    seen: [bool; 2],
+    /// Flowbits set.
+    pub bits: Vec<String>,
+    /// A `pass` rule matched: no more alerts on the flow.
+    pub passed: bool,
+    /// Streams: to server, to client.
+    pub streams: [Stream; 2],
+    last_ts: i64,
+}
+
+/// Flows by canonical key.
+#[derive(Default)]
+pub(crate) struct Flows {
+    map: FxHashMap<FlowKey, FlowState>,
+    updates: u64,
+}
+
+impl Flows {
+    /// The state of a packet's flow, updated with it; returns it and whether the packet
+    /// goes to the server.
+    pub fn packet(
+        &mut self,
+        key: FlowKey,
+        ts: i64,
+        src: (IpAddr, u16),
+        dst: (IpAddr, u16),
+        tcp_flags: Option<u8>,
+    ) -> (&mut FlowState, bool) {
+        self.sweep(ts);
+        let state = self.map.entry(key).or_insert_with(|| FlowState {
+            // A SYN-ACK seen first: its receiver is the client.
+            client: match tcp_flags {
+                Some(f) if f & 0x12 == 0x12 => dst,
+                _ => src,
+            },
+            syn: false,
+            syn_ack: false,
+            established: false,
+            seen: [false; 2],
+            bits: Vec::new(),
+            passed: false,
+            streams: [Stream::default(), Stream::default()],
+            last_ts: ts,
+        });
+        state.last_ts = ts;
+        let to_server = src == state.client;
+        if let Some(seen) = state.seen.get_mut(usize::from(!to_server)) {
+            *seen = true;
+        }
+        match tcp_flags {
+            Some(f) => {
+                let (syn, ack) = (f & 0x02 != 0, f & 0x10 != 0);
+                if syn && !ack && to_server {
+                    state.syn = true;
+                } else if syn && ack && !to_server {
+                    state.syn_ack = true;
+                } else if ack && to_server && state.syn && state.syn_ack {
+                    state.established = true;
+                } else if ack && !state.syn && state.seen[0] && state.seen[1] {
+                    // Midstream: no handshake seen, data both ways.
+                    state.established = true;
+                }
+                if f & 0x05 != 0 && state.established {
+                    // FIN or RST: closing, no longer "established" for new matches.
+                    state.established = f & 0x04 == 0;
+                }
+            }
+            None => {
+                if state.seen[0] && state.seen[1] {
+                    state.established = true;
+                }
+            }
+        }
+        (state, to_server)
+    }
+
+    /// The state of a connection known by its client and server (application events).
+    pub fn get_mut(&mut self, key: &FlowKey) -> Option<&mut FlowState> {
+        self.map.get_mut(key)
+    }
+
+    fn sweep(&mut self, now: i64) {
+        self.updates += 1;
+        if self.updates % 65_536 != 0 && self.map.len() <= MAX_FLOWS {
+            return;
+        }
+        self.map
+            .retain(|_, f| now.saturating_sub(f.last_ts) < FLOW_IDLE_NS);
+        if self.map.len() > MAX_FLOWS {
+            let mut ages: Vec<(i64, FlowKey)> =
+                self.map.iter().map(|(k, f)| (f.last_ts, *k)).collect();
+            ages.sort_unstable();
+            for (_, k) in ages.iter().take(self.map.len() - MAX_FLOWS / 2) {
+                self.map.remove(k);
+            }
+        }
+    }
+}
+
+/// Threshold and detection-filter counters, per rule and tracked address.
+#[derive(Default)]
+pub(crate) struct Thresholds {
+    map: FxHashMap<(u32, IpAddr, IpAddr), Counter>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Counter {
+    window_start: i64,
+    count: u64,
+    alerted: bool,
+}
+
+/// Counters kept; beyond it, expired ones are dropped first.
+const MAX_COUNTERS: usize = 262_144;
+
+impl Thresholds {
+    /// Counts a match of rule `rule` and says whether it may alert.
+    pub fn admit(&mut self, rule: u32, t: &Threshold, ts: i64, src: IpAddr, dst: IpAddr) -> bool {
+        let any = IpAddr::from([0u8; 4]);
+        let (a, b) = match t.track {
+            Track::BySrc => (src, any),
+            Track::ByDst => (dst, any),
+            Track::ByRule => (any, any),
+            Track::ByBoth => (src, dst),
+        };
+        let window = i64::try_from(t.seconds)
+            .unwrap_or(i64::MAX / 1_000_000_000)
+            .saturating_mul(1_000_000_000);
+        if self.map.len() >= MAX_COUNTERS {
+            self.map
+                .retain(|_, c| ts.saturating_sub(c.window_start) < window);
+        }
+        let c = self.map.entry((rule, a, b)).or_insert(Counter {
+            window_start: ts,
+            count: 0,
+            alerted: false,
+        });
+        if ts.saturating_sub(c.window_start) >= window {
+            *c = Counter {
+                window_start: ts,
+                count: 0,
+                alerted: false,
+            };
+        }
+        c.count += 1;
+        match t.kind {
+            ThresholdKind::Limit => c.count <= t.count,
+            ThresholdKind::Threshold => c.count % t.count == 0,
+            ThresholdKind::Both => {
+                if c.count >= t.count && !c.alerted {
+                    c.alerted = true;
+                    true
+                } else {
+                    false
+                }
+            }
+            ThresholdKind::DetectionFilter => c.count > t.count,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_window_joins_in_order_segments_and_resets_on_gaps() {
+        let mut s = Stream::default();
+        assert_eq!(s.add(100, true, b""), 0);
+        assert_eq!(s.add(101, false, b"GET /ad"), 7);
+        assert_eq!(s.add(108, false, b"min"), 3);
+        assert_eq!(s.window, b"GET /admin");
+        // A retransmission adds only what is new.
+        assert_eq!(s.add(108, false, b"min HTTP"), 5);
+        assert_eq!(s.window, b"GET /admin HTTP");
+        s.remember(&[7, 7, 9]);
+        assert_eq!(s.pending().collect::<Vec<_>>(), vec![7, 9]);
+        // A gap resets the window.
+        assert_eq!(s.add(500, false, b"x"), 1);
+        assert_eq!(s.window, b"x");
+        assert_eq!(s.pending().count(), 0);
+        // The window is trimmed to its size once it holds twice as much.
+        let mut next = 501u32;
+        for _ in 0..3 {
+            s.add(next, false, &[b'a'; STREAM_WINDOW]);
+            next = next.wrapping_add(STREAM_WINDOW as u32);
+        }
+        assert!(s.window.len() <= 2 * STREAM_WINDOW && s.window.len() >= STREAM_WINDOW);
+    }
+
+    #[test]
+    fn thresholds_count_in_packet_time() {
+        let mut t = Thresholds::default();
+        let th = Threshold {
+            kind: ThresholdKind::Limit,
+            track: Track::BySrc,
+            count: 2,
+            seconds: 60,
+        };
+        let (a, b) = (IpAddr::from([10, 0, 0, 1]), IpAddr::from([10, 0, 0, 2]));
+        let s = 1_000_000_000;
+        assert!(t.admit(0, &th, 0, a, b));
+        assert!(t.admit(0, &th, s, a, b));
+        assert!(!t.admit(0, &th, 2 * s, a, b));
+        assert!(t.admit(0, &th, 2 * s, b, a));
+        assert!(t.admit(0, &th, 61 * s, a, b));
+        let df = Threshold {
+            kind: ThresholdKind::DetectionFilter,
+            track: Track::ByDst,
+            count: 2,
+            seconds: 60,
+        };
+        assert!(!t.admit(1, &df, 0, a, b));
+        assert!(!t.admit(1, &df, 0, a, b));
+        assert!(t.admit(1, &df, 0, a, b));
+    }
+}

@@ -1,0 +1,437 @@
+//! Non-payload keywords: flow, flowbits, thresholds, header fields, application fields,
+//! application-layer events and `modbus`.
+
+use super::options::Builder;
+use super::values::{int_cmp, uint};
+use crate::ast::{
+    Condition, FlagsMode, FlagsTest, Flowbit, HeaderTest, ModbusCategory, ModbusTable, ModbusTest,
+    Threshold, ThresholdKind, Track,
+};
+use crate::keywords::{self, MQTT_CONNECT_FLAGS, MQTT_FLAGS, MQTT_TYPES};
+
+/// Handles keyword `name`; `Ok(false)` when it is not one of these.
+pub(super) fn option(b: &mut Builder, name: &str, value: Option<&str>) -> Result<bool, String> {
+    let need = || value.ok_or_else(|| "needs a value".to_string());
+    let none = |_: &str| None;
+    let header = |t: HeaderTest| Condition::Header(t);
+    let cond = match name {
+        "flow" => {
+            flow(b, need()?)?;
+            return Ok(true);
+        }
+        "flowbits" => {
+            let f = flowbit(need()?)?;
+            b.rule.flowbits.push(f);
+            return Ok(true);
+        }
+        "noalert" => {
+            b.rule.flowbits.push(Flowbit::NoAlert);
+            return Ok(true);
+        }
+        "threshold" => {
+            b.rule.threshold = Some(threshold(need()?, false)?);
+            return Ok(true);
+        }
+        "detection_filter" => {
+            b.rule.detection_filter = Some(threshold(need()?, true)?);
+            return Ok(true);
+        }
+        "ttl" => header(HeaderTest::Ttl(int_cmp(need()?, &none)?)),
+        "id" => header(HeaderTest::IpId(int_cmp(need()?, &none)?)),
+        "ip_proto" => header(HeaderTest::IpProto(int_cmp(need()?, &ip_proto_name)?)),
+        "window" => header(HeaderTest::Window(int_cmp(need()?, &none)?)),
+        "seq" => header(HeaderTest::Seq(u32_of(need()?)?)),
+        "ack" => header(HeaderTest::Ack(u32_of(need()?)?)),
+        "itype" => header(HeaderTest::Itype(int_cmp(need()?, &none)?)),
+        "icode" => header(HeaderTest::Icode(int_cmp(need()?, &none)?)),
+        "dsize" => header(HeaderTest::Dsize(int_cmp(need()?, &none)?)),
+        "flags" | "tcp.flags" => header(HeaderTest::TcpFlags(flags(need()?, TCP_FLAGS)?)),
+        "fragbits" => header(HeaderTest::Fragbits(flags(need()?, FRAG_BITS)?)),
+        "ipopts" => header(HeaderTest::IpOpt(ipopt(need()?)?)),
+        "app-layer-event" => {
+            let v = need()?.trim();
+            let (negated, v) = match v.strip_prefix('!') {
+                Some(r) => (true, r),
+                None => (false, v),
+            };
+            let Some((proto, event)) = v.split_once('.') else {
+                b.unsupported(name, format!("event `{v}` is not reported by custos"));
+                return Ok(true);
+            };
+            match keywords::app_event(proto, event) {
+                Some((proto, event)) if !negated => Condition::AppLayerEvent { proto, event },
+                _ => {
+                    b.unsupported(name, format!("event `{v}` is not reported by custos"));
+                    return Ok(true);
+                }
+            }
+        }
+        "modbus" => match modbus(need()?)? {
+            Some(t) => Condition::Modbus(t),
+            None => {
+                b.unsupported(name, "modbus option not supported (value tests)");
+                return Ok(true);
+            }
+        },
+        "mqtt.flags" | "mqtt.connect.flags" => {
+            let table = if name == "mqtt.flags" {
+                MQTT_FLAGS
+            } else {
+                MQTT_CONNECT_FLAGS
+            };
+            let (set, unset) = named_flags(need()?, table)?;
+            Condition::AppFlags {
+                field: if name == "mqtt.flags" {
+                    "mqtt.flags"
+                } else {
+                    "mqtt.connect.flags"
+                },
+                set,
+                unset,
+            }
+        }
+        n => match keywords::int_field(n) {
+            Some(def) => {
+                let v = need()?;
+                let (v, index) = match v.rsplit_once(',') {
+                    Some((v, i)) => (v, Some(uint(i)? as usize)),
+                    None => (v, None),
+                };
+                let names = |t: &str| -> Option<u64> {
+                    match def.name {
+                        "mqtt.type" => MQTT_TYPES
+                            .iter()
+                            .find(|(n, _)| n.eq_ignore_ascii_case(t))
+                            .map(|(_, v)| *v),
+                        "mqtt.connack.session_present" => match t {
+                            "true" | "yes" => Some(1),
+                            "false" | "no" => Some(0),
+                            _ => None,
+                        },
+                        _ => None,
+                    }
+                };
+                Condition::AppInt {
+                    field: def.name,
+                    cmp: int_cmp(v, &names)?,
+                    index,
+                }
+            }
+            None => return Ok(false),
+        },
+    };
+    b.rule.conditions.push(cond);
+    Ok(true)
+}
+
+fn u32_of(v: &str) -> Result<u32, String> {
+    u32::try_from(uint(v)?).map_err(|e| e.to_string())
+}
+
+fn ip_proto_name(t: &str) -> Option<u64> {
+    match t.to_ascii_lowercase().as_str() {
+        "icmp" => Some(1),
+        "igmp" => Some(2),
+        "tcp" => Some(6),
+        "udp" => Some(17),
+        "gre" => Some(47),
+        "esp" => Some(50),
+        "ah" => Some(51),
+        "ipv6-icmp" | "icmpv6" => Some(58),
+        "sctp" => Some(132),
+        _ => None,
+    }
+}
+
+fn flow(b: &mut Builder, v: &str) -> Result<(), String> {
+    for opt in v.split(',').map(str::trim) {
+        let f = &mut b.rule.flow;
+        match opt {
+            "established" => f.established = Some(true),
+            "not_established" => f.established = Some(false),
+            "stateless" => {}
+            "to_server" | "from_client" => f.to_server = Some(true),
+            "to_client" | "from_server" => f.to_server = Some(false),
+            "only_stream" => f.stream = Some(true),
+            "no_stream" => f.stream = Some(false),
+            "no_frag" | "only_frag" => {
+                b.unsupported("flow", format!("flow option `{opt}` is not supported"));
+            }
+            other => return Err(format!("unknown flow option `{other}`")),
+        }
+    }
+    Ok(())
+}
+
+fn flowbit(v: &str) -> Result<Flowbit, String> {
+    let v = v.trim();
+    if v == "noalert" {
+        return Ok(Flowbit::NoAlert);
+    }
+    let (cmd, names) = v
+        .split_once(',')
+        .ok_or_else(|| format!("expected `command,name`, found `{v}`"))?;
+    let names = names.trim();
+    if names.is_empty() || names.contains(char::is_whitespace) {
+        return Err(format!("bad flowbit name `{names}`"));
+    }
+    let list = |sep: char| names.split(sep).map(str::to_string).collect::<Vec<_>>();
+    let (all, parts) = if names.contains('&') {
+        (true, list('&'))
+    } else {
+        (false, list('|'))
+    };
+    Ok(match cmd.trim() {
+        "set" => Flowbit::Set(names.to_string()),
+        "unset" => Flowbit::Unset(names.to_string()),
+        "toggle" => Flowbit::Toggle(names.to_string()),
+        "isset" => Flowbit::IsSet(parts, all),
+        "isnotset" => Flowbit::IsNotSet(parts, all),
+        other => return Err(format!("unknown flowbits command `{other}`")),
+    })
+}
+
+fn threshold(v: &str, detection_filter: bool) -> Result<Threshold, String> {
+    let mut kind = if detection_filter {
+        Some(ThresholdKind::DetectionFilter)
+    } else {
+        None
+    };
+    let (mut track, mut count, mut seconds) = (None, None, None);
+    for part in v.split(',').map(str::trim) {
+        let (k, val) = part
+            .split_once(char::is_whitespace)
+            .ok_or_else(|| format!("expected `key value`, found `{part}`"))?;
+        let val = val.trim();
+        match k {
+            "type" if !detection_filter => {
+                kind = Some(match val {
+                    "limit" => ThresholdKind::Limit,
+                    "threshold" => ThresholdKind::Threshold,
+                    "both" => ThresholdKind::Both,
+                    other => return Err(format!("unknown threshold type `{other}`")),
+                })
+            }
+            "track" => {
+                track = Some(match val {
+                    "by_src" => Track::BySrc,
+                    "by_dst" => Track::ByDst,
+                    "by_rule" => Track::ByRule,
+                    "by_both" => Track::ByBoth,
+                    other => return Err(format!("unknown track `{other}`")),
+                })
+            }
+            "count" => count = Some(uint(val)?),
+            "seconds" => seconds = Some(uint(val)?),
+            other => return Err(format!("unknown threshold option `{other}`")),
+        }
+    }
+    Ok(Threshold {
+        kind: kind.ok_or("missing type")?,
+        track: track.ok_or("missing track")?,
+        count: count.ok_or("missing count")?.max(1),
+        seconds: seconds.ok_or("missing seconds")?,
+    })
+}
+
+const TCP_FLAGS: &[(char, u8)] = &[
+    ('F', 0x01),
+    ('S', 0x02),
+    ('R', 0x04),
+    ('P', 0x08),
+    ('A', 0x10),
+    ('U', 0x20),
+    ('E', 0x40),
+    ('C', 0x80),
+    ('2', 0x40),
+    ('1', 0x80),
+];
+
+const FRAG_BITS: &[(char, u8)] = &[('M', 1), ('D', 2), ('R', 4)];
+
+fn flags(v: &str, table: &[(char, u8)]) -> Result<FlagsTest, String> {
+    let (test, ignore) = match v.split_once(',') {
+        Some((t, i)) => (t.trim(), Some(i.trim())),
+        None => (v.trim(), None),
+    };
+    let mut mode = FlagsMode::Exact;
+    let mut bits = 0u8;
+    let mut zero = false;
+    for c in test.chars() {
+        match c {
+            '+' => mode = FlagsMode::All,
+            '*' => mode = FlagsMode::Any,
+            '!' => mode = FlagsMode::None,
+            '0' => zero = true,
+            c => {
+                let up = c.to_ascii_uppercase();
+                bits |= table
+                    .iter()
+                    .find(|(f, _)| *f == up)
+                    .map(|(_, b)| *b)
+                    .ok_or_else(|| format!("unknown flag `{c}`"))?;
+            }
+        }
+    }
+    if zero && bits != 0 {
+        return Err("`0` (no flags) with other flags".into());
+    }
+    let mut ignore_bits = 0u8;
+    for c in ignore.unwrap_or("").chars() {
+        let up = c.to_ascii_uppercase();
+        ignore_bits |= table
+            .iter()
+            .find(|(f, _)| *f == up)
+            .map(|(_, b)| *b)
+            .ok_or_else(|| format!("unknown flag `{c}` to ignore"))?;
+    }
+    Ok(FlagsTest {
+        flags: bits,
+        ignore: ignore_bits,
+        mode,
+    })
+}
+
+fn ipopt(v: &str) -> Result<Option<u8>, String> {
+    Ok(Some(match v.trim() {
+        "eol" => 0,
+        "nop" => 1,
+        "rr" => 7,
+        "ts" => 68,
+        "sec" => 130,
+        "esec" => 133,
+        "lsrr" => 131,
+        "ssrr" => 137,
+        "satid" => 136,
+        "any" => return Ok(None),
+        other => return Err(format!("unknown ip option `{other}`")),
+    }))
+}
+
+fn named_flags(v: &str, table: &[(&str, u32)]) -> Result<(u32, u32), String> {
+    let (mut set, mut unset) = (0, 0);
+    for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (neg, name) = match part.strip_prefix('!') {
+            Some(n) => (true, n.trim()),
+            None => (false, part),
+        };
+        let bit = table
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, b)| *b)
+            .ok_or_else(|| format!("unknown flag `{name}`"))?;
+        if neg {
+            unset |= bit;
+        } else {
+            set |= bit;
+        }
+    }
+    if set & unset != 0 {
+        return Err("a flag both required and excluded".into());
+    }
+    Ok((set, unset))
+}
+
+/// `modbus:` clauses; `None` when one custos does not evaluate (`value`).
+fn modbus(v: &str) -> Result<Option<ModbusTest>, String> {
+    let mut t = ModbusTest::default();
+    let none = |_: &str| None;
+    for clause in v.split(',').map(str::trim) {
+        let (k, rest) = clause
+            .split_once(char::is_whitespace)
+            .unwrap_or((clause, ""));
+        let rest = rest.trim();
+        match k {
+            "function" => {
+                let (neg, r) = match rest.strip_prefix('!') {
+                    Some(r) => (true, r.trim()),
+                    None => (false, rest),
+                };
+                t.category = match r {
+                    "assigned" => Some(ModbusCategory::Assigned),
+                    "unassigned" => Some(ModbusCategory::Unassigned),
+                    "public" => Some(ModbusCategory::Public),
+                    "user" => Some(ModbusCategory::User),
+                    "reserved" => Some(ModbusCategory::Reserved),
+                    _ => {
+                        let f = u8::try_from(uint(r)?).map_err(|e| e.to_string())?;
+                        t.function = Some((f, neg));
+                        None
+                    }
+                };
+                if neg && t.category.is_some() {
+                    return Ok(None);
+                }
+            }
+            "subfunction" | "value" => return Ok(None),
+            "access" => {
+                let mut words = rest.split_whitespace();
+                let write = match words.next() {
+                    Some("read") => false,
+                    Some("write") => true,
+                    other => return Err(format!("bad access `{}`", other.unwrap_or(""))),
+                };
+                let table = match words.next() {
+                    None => None,
+                    Some("discretes") => Some(ModbusTable::DiscreteInputs),
+                    Some("coils") => Some(ModbusTable::Coils),
+                    Some("input") => Some(ModbusTable::InputRegisters),
+                    Some("holding") => Some(ModbusTable::HoldingRegisters),
+                    Some(other) => return Err(format!("unknown table `{other}`")),
+                };
+                t.access = Some((write, table));
+            }
+            "address" => t.address = Some(int_cmp(rest, &none)?),
+            "unit" => t.unit = Some(int_cmp(rest, &none)?),
+            other => return Err(format!("unknown modbus clause `{other}`")),
+        }
+    }
+    if t.address.is_some() && t.access.is_none() {
+        return Err("address needs access".into());
+    }
+    Ok(Some(t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ast::IntCmp;
+
+    #[test]
+    fn flowbits_and_thresholds_parse() {
+        assert_eq!(flowbit("set,a.b").unwrap(), Flowbit::Set("a.b".into()));
+        assert_eq!(
+            flowbit("isset,a|b").unwrap(),
+            Flowbit::IsSet(vec!["a".into(), "b".into()], false)
+        );
+        assert!(flowbit("frob,a").is_err());
+        let t = threshold("type limit, track by_src, count 2, seconds 60", false).unwrap();
+        assert_eq!(t.kind, ThresholdKind::Limit);
+        assert_eq!(t.count, 2);
+        assert!(threshold("track by_src, count 2, seconds 60", false).is_err());
+    }
+
+    #[test]
+    fn tcp_flags_parse() {
+        let f = flags("SA,12", TCP_FLAGS).unwrap();
+        assert_eq!(f.flags, 0x12);
+        assert_eq!(f.ignore, 0xc0);
+        assert_eq!(flags("+S", TCP_FLAGS).unwrap().mode, FlagsMode::All);
+        assert!(flags("Q", TCP_FLAGS).is_err());
+    }
+
+    #[test]
+    fn modbus_clauses_parse() {
+        let t = modbus("unit >9, access read coils, address 0<>2")
+            .unwrap()
+            .unwrap();
+        assert_eq!(t.unit, Some(IntCmp::Gt(9)));
+        assert_eq!(t.access, Some((false, Some(ModbusTable::Coils))));
+        assert_eq!(t.address, Some(IntCmp::Between(0, 2)));
+        assert_eq!(
+            modbus("function assigned").unwrap().unwrap().category,
+            Some(ModbusCategory::Assigned)
+        );
+        assert!(modbus("access write coils, value 3").unwrap().is_none());
+    }
+}
