@@ -320,6 +320,13 @@ pub enum Condition {
     },
     /// `modbus:` — function, access, unit and address tests on a Modbus transaction.
     Modbus(ModbusTest),
+    /// `app-layer-protocol:[!]proto`: the flow's application protocol (as recognised so far).
+    AppProtocol {
+        /// EVE protocol name.
+        proto: &'static str,
+        /// `!`.
+        negated: bool,
+    },
 }
 
 /// `modbus:` options.
@@ -510,7 +517,7 @@ impl Rule {
                 | Condition::AppFlags { .. }
                 | Condition::AppLayerEvent { .. }
                 | Condition::Modbus(_) => true,
-                Condition::Header(_) => false,
+                Condition::Header(_) | Condition::AppProtocol { .. } => false,
             })
     }
 }

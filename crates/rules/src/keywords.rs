@@ -45,6 +45,14 @@ pub const BUFFERS: &[BufferDef] = &[
     buf("http.server", "http", Side::ToClient),
     buf("http.location", "http", Side::ToClient),
     buf("http.header", "http", Side::Both),
+    buf("http.header_names", "http", Side::Both),
+    buf("http.request_header", "http", Side::ToServer),
+    buf("http.response_header", "http", Side::ToClient),
+    buf("http.accept", "http", Side::ToServer),
+    buf("http.accept_lang", "http", Side::ToServer),
+    buf("http.accept_enc", "http", Side::ToServer),
+    buf("http.connection", "http", Side::Both),
+    buf("http.content_len", "http", Side::Both),
     buf("http.cookie", "http", Side::Both),
     buf("http.request_body", "http", Side::ToServer),
     buf("http.response_body", "http", Side::ToClient),
@@ -107,6 +115,13 @@ pub const BUFFER_ALIASES: &[(&str, &str)] = &[
     ("http_client_body", "http.request_body"),
     ("http_server_body", "http.response_body"),
     ("file_data", "file.data"),
+    ("http_header_names", "http.header_names"),
+    ("http_accept", "http.accept"),
+    ("http_accept_lang", "http.accept_lang"),
+    ("http_accept_enc", "http.accept_enc"),
+    ("http_connection", "http.connection"),
+    ("http_content_len", "http.content_len"),
+    ("http_content_type", "http.content_type"),
     ("dns_query", "dns.query"),
     ("tls_sni", "tls.sni"),
     ("tls.subject", "tls.cert_subject"),
@@ -265,4 +280,4 @@ pub const APP_PROTOS: &[(&str, &str)] = &[
 ];
 
 /// Options that only describe a rule and change nothing custos does.
-pub const IGNORED_OPTIONS: &[&str] = &["target", "rawbytes"];
+pub const IGNORED_OPTIONS: &[&str] = &["target", "rawbytes", "tag"];

@@ -131,7 +131,7 @@ impl Detector for Rules {
             (0, 0) => None,
             (e, s) => Some(format!(
                 "{} rules loaded; {e} with syntax errors and {s} unsupported were left out \
-                 (stats.json detectors.rules lists them{})",
+                 (listed in stats.json{})",
                 self.loaded,
                 self.errors
                     .first()

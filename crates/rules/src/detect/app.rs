@@ -269,6 +269,7 @@ fn message(event: &AppEvent, conn: &mut Conn) -> Option<Built> {
                     m.side_buf("http.content_type", v, true);
                 }
                 m.side_buf("http.header", &q.headers, true);
+                header_buffers(&mut m, &q.headers, true);
                 if let Some(c) = &q.cookie {
                     m.side_buf("http.cookie", c, true);
                 }
@@ -296,6 +297,7 @@ fn message(event: &AppEvent, conn: &mut Conn) -> Option<Built> {
                     m.side_buf("http.content_type", v, false);
                 }
                 m.side_buf("http.header", &r.headers, false);
+                header_buffers(&mut m, &r.headers, false);
                 if let Some(c) = &r.cookie {
                     m.side_buf("http.cookie", c, false);
                 }
@@ -429,6 +431,46 @@ fn message(event: &AppEvent, conn: &mut Conn) -> Option<Built> {
         _ => {}
     }
     Some((m, TxKey::Single, Role::Request))
+}
+
+/// The buffers Suricata derives from a header block (`Name: value\r\n` lines): the names
+/// (`\r\nName\r\n…\r\n\r\n`), one `http.request_header`/`http.response_header` per
+/// line, and the single-header buffers.
+fn header_buffers(m: &mut Message, block: &[u8], request: bool) {
+    let mut names = b"\r\n".to_vec();
+    for line in block.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            continue;
+        }
+        let colon = line.iter().position(|&b| b == b':').unwrap_or(line.len());
+        let (name, rest) = line.split_at(colon);
+        let value = rest.get(2..).unwrap_or_default();
+        names.extend_from_slice(name);
+        names.extend_from_slice(b"\r\n");
+        m.side_buf(
+            if request {
+                "http.request_header"
+            } else {
+                "http.response_header"
+            },
+            line,
+            request,
+        );
+        let single = match name.to_ascii_lowercase().as_slice() {
+            b"accept" if request => Some("http.accept"),
+            b"accept-language" if request => Some("http.accept_lang"),
+            b"accept-encoding" if request => Some("http.accept_enc"),
+            b"connection" => Some("http.connection"),
+            b"content-length" => Some("http.content_len"),
+            _ => None,
+        };
+        if let Some(b) = single {
+            m.side_buf(b, value, request);
+        }
+    }
+    names.extend_from_slice(b"\r\n");
+    m.side_buf("http.header_names", names, request);
 }
 
 /// An MQTT control packet as a message, following Suricata's MQTT transactions and events.

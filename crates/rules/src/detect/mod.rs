@@ -328,6 +328,9 @@ impl Matcher {
         )
         .0;
         let mut flow = flows.get_mut(&key);
+        if let Some(f) = flow.as_deref_mut() {
+            f.app_proto = Some(proto);
+        }
         if flow.as_ref().is_some_and(|f| f.passed) {
             return;
         }
@@ -464,6 +467,7 @@ fn app_matches(
                 .iter()
                 .filter_map(|m| m.modbus.as_ref())
                 .any(|m| packet::modbus_matches(t, m)),
+            Condition::AppProtocol { proto: p, negated } => (*p == proto) != *negated,
             _ => true,
         };
         if !ok {

@@ -135,7 +135,14 @@ pub(super) fn evaluate(
             continue;
         };
         counts.evaluated += 1;
-        if !packet_matches(c, &info, flow.established, to_server, stream, new_bytes) {
+        if !packet_matches(
+            c,
+            &info,
+            (flow.established, flow.app_proto),
+            to_server,
+            stream,
+            new_bytes,
+        ) {
             continue;
         }
         if !flowbits_ok(&c.rule, Some(&flow.bits)) {
@@ -165,7 +172,7 @@ pub(super) fn evaluate(
 fn packet_matches(
     c: &Compiled,
     p: &PacketInfo<'_>,
-    established: bool,
+    (established, app_proto): (bool, Option<&str>),
     to_server: bool,
     stream: Option<&[u8]>,
     new_bytes: usize,
@@ -190,10 +197,14 @@ fn packet_matches(
         return false;
     }
     for cond in &r.conditions {
-        if let Condition::Header(h) = cond {
-            if !header_test(h, p) {
-                return false;
+        match cond {
+            Condition::Header(h) if !header_test(h, p) => return false,
+            Condition::AppProtocol { proto, negated }
+                if (app_proto == Some(*proto)) == *negated =>
+            {
+                return false
             }
+            _ => {}
         }
     }
     for (buffer, idx) in &c.groups {

@@ -107,6 +107,8 @@ pub(crate) struct FlowState {
     pub bits: Vec<String>,
     /// A `pass` rule matched: no more alerts on the flow.
     pub passed: bool,
+    /// The application protocol its events carry, once one was seen.
+    pub app_proto: Option<&'static str>,
     /// Streams: to server, to client.
     pub streams: [Stream; 2],
     last_ts: i64,
@@ -143,6 +145,7 @@ impl Flows {
             seen: [false; 2],
             bits: Vec::new(),
             passed: false,
+            app_proto: None,
             streams: [Stream::default(), Stream::default()],
             last_ts: ts,
         });

@@ -66,6 +66,29 @@ pub(super) fn option(b: &mut Builder, name: &str, value: Option<&str>) -> Result
                 }
             }
         }
+        "app-layer-protocol" => {
+            let v = need()?.trim();
+            let (negated, v) = match v.strip_prefix('!') {
+                Some(r) => (true, r.trim()),
+                None => (false, v),
+            };
+            let name = v.split(',').next().unwrap_or("").trim();
+            match crate::keywords::APP_PROTOS.iter().find(|(n, _)| *n == name) {
+                Some((_, proto)) => Condition::AppProtocol { proto, negated },
+                None => {
+                    b.unsupported(
+                        name_of(name),
+                        format!("protocol `{name}` is not parsed by custos"),
+                    );
+                    return Ok(true);
+                }
+            }
+        }
+        "urilen" => {
+            let v = need()?;
+            let cmp = v.split(',').next().unwrap_or("");
+            Condition::Bsize(crate::ast::Buffer::App("http.uri"), int_cmp(cmp, &none)?)
+        }
         "modbus" => match modbus(need()?)? {
             Some(t) => Condition::Modbus(t),
             None => {
@@ -122,6 +145,11 @@ pub(super) fn option(b: &mut Builder, name: &str, value: Option<&str>) -> Result
     };
     b.rule.conditions.push(cond);
     Ok(true)
+}
+
+/// The keyword a skipped `app-layer-protocol` is counted under.
+fn name_of(_proto: &str) -> &'static str {
+    "app-layer-protocol"
 }
 
 fn u32_of(v: &str) -> Result<u32, String> {
