@@ -10,11 +10,23 @@
 #                consecutive frames, and groups of the IPv4/IPv6 fragments of a capture, joined
 #                with the frame marker (see fuzz_targets/decoder.rs) so that reassembly state
 #                carries across the frames of one input.
+# rules_parse:   the rule files of seeds/rules_parse/ and suricata-verify's test.rules (by name).
 # Seeds are named by content hash, so re-running only adds what is missing.
 set -eu
 SRC=${1:-/work/shared/corpus}
 HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$HERE/corpus/pcap_reader" "$HERE/corpus/pcapng_reader" "$HERE/corpus/decoder"
+# ioc_load: the indicator files of custos-ioc's tests (plain list, CSV, STIX; good and broken).
+mkdir -p "$HERE/corpus/ioc_load"
+cp "$HERE/../crates/ioc/tests/data/"* "$HERE/corpus/ioc_load/"
+# rules_parse: the hand-written rule files of seeds/rules_parse/ and suricata-verify's test.rules.
+mkdir -p "$HERE/corpus/rules_parse"
+cp "$HERE/seeds/rules_parse/"* "$HERE/corpus/rules_parse/"
+for f in "$SRC"/suricata-verify/tests/*/test.rules; do
+    if [ -f "$f" ]; then
+        cp "$f" "$HERE/corpus/rules_parse/sv-$(basename "$(dirname "$f")").rules"
+    fi
+done
 exec python3 - "$SRC" "$HERE/corpus" <<'PY'
 import gzip, hashlib, os, struct, sys
 

@@ -45,19 +45,12 @@ impl Rules {
             parse_file(&text, &f.display().to_string(), &vars, &mut report);
         }
         let mut errors: Vec<String> = report.errors.iter().map(|e| e.to_string()).collect();
-        // One rule per gid:sid: the first is kept, later ones are errors (as Suricata).
-        let mut seen = std::collections::BTreeSet::new();
-        let mut rules = Vec::with_capacity(report.rules.len());
-        for r in std::mem::take(&mut report.rules) {
-            if seen.insert((r.gid, r.sid)) {
-                rules.push(r);
-            } else {
-                errors.push(format!(
-                    "{}: duplicate signature {}:{} (the first one is kept)",
-                    r.location, r.gid, r.sid
-                ));
-            }
-        }
+        // One rule per gid:sid (the parser keeps the highest rev, as Suricata): the others
+        // are reported with the errors.
+        errors.extend(report.duplicates.iter().map(|l| {
+            format!("{l}: duplicate signature id (a rule with the same gid:sid and a higher or equal rev is kept)")
+        }));
+        let rules = std::mem::take(&mut report.rules);
         let (set, refused) = RuleSet::compile(rules, &Classifications::builtin());
         report.skipped.extend(refused);
         if set.is_empty() {

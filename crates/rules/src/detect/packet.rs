@@ -188,6 +188,15 @@ fn packet_matches(
     if !proto_ok {
         return false;
     }
+    // Only TCP and UDP have ports: a rule naming ports matches nothing else (ICMP's type and
+    // code are not ports), as in Suricata.
+    let ported = matches!(
+        p.layer.transport,
+        Transport::Tcp { .. } | Transport::Udp { .. }
+    );
+    if !ported && (r.src_ports != PortExpr::Any || r.dst_ports != PortExpr::Any) {
+        return false;
+    }
     if !(header_matches(r, p.src, p.dst) || (r.bidirectional && header_matches(r, p.dst, p.src))) {
         return false;
     }

@@ -102,6 +102,8 @@ pub(crate) struct FlowState {
     /// Three-way handshake done, or (midstream) data seen both ways; for UDP, packets seen
     /// both ways.
     pub established: bool,
+    /// Reset: not established again until a new SYN.
+    closed: bool,
     seen: [bool; 2],
     /// Flowbits set.
     pub bits: Vec<String>,
@@ -112,6 +114,21 @@ pub(crate) struct FlowState {
     /// Streams: to server, to client.
     pub streams: [Stream; 2],
     last_ts: i64,
+}
+
+impl FlowState {
+    /// Forgets the connection (a new one reuses its 5-tuple); the client stays.
+    fn reset(&mut self) {
+        self.syn = false;
+        self.syn_ack = false;
+        self.established = false;
+        self.closed = false;
+        self.seen = [false; 2];
+        self.bits.clear();
+        self.passed = false;
+        self.app_proto = None;
+        self.streams = [Stream::default(), Stream::default()];
+    }
 }
 
 /// Flows by canonical key.
@@ -142,6 +159,7 @@ impl Flows {
             syn: false,
             syn_ack: false,
             established: false,
+            closed: false,
             seen: [false; 2],
             bits: Vec::new(),
             passed: false,
@@ -158,18 +176,25 @@ impl Flows {
             Some(f) => {
                 let (syn, ack) = (f & 0x02 != 0, f & 0x10 != 0);
                 if syn && !ack && to_server {
+                    if state.syn_ack || state.established || state.closed {
+                        // The 5-tuple reused by a new connection: its state starts over.
+                        state.reset();
+                    }
                     state.syn = true;
                 } else if syn && ack && !to_server {
                     state.syn_ack = true;
+                } else if state.closed {
+                    // Reset: no ACK re-establishes it.
                 } else if ack && to_server && state.syn && state.syn_ack {
                     state.established = true;
                 } else if ack && !state.syn && state.seen[0] && state.seen[1] {
                     // Midstream: no handshake seen, data both ways.
                     state.established = true;
                 }
-                if f & 0x05 != 0 && state.established {
-                    // FIN or RST: closing, no longer "established" for new matches.
-                    state.established = f & 0x04 == 0;
+                if f & 0x04 != 0 {
+                    // RST: the connection is over; only a new SYN opens it again.
+                    state.established = false;
+                    state.closed = true;
                 }
             }
             None => {
@@ -293,6 +318,35 @@ mod tests {
             next = next.wrapping_add(STREAM_WINDOW as u32);
         }
         assert!(s.window.len() <= 2 * STREAM_WINDOW && s.window.len() >= STREAM_WINDOW);
+    }
+
+    #[test]
+    fn a_reset_connection_is_not_re_established_until_a_new_syn() {
+        let mut flows = Flows::default();
+        let c = (IpAddr::from([10, 0, 0, 1]), 40000);
+        let s = (IpAddr::from([10, 0, 0, 2]), 80);
+        let key = FlowKey::canonical(
+            custos_flow::Endpoint {
+                addr: c.0.into(),
+                port: c.1,
+            },
+            custos_flow::Endpoint {
+                addr: s.0.into(),
+                port: s.1,
+            },
+            6,
+            [0, 0],
+        )
+        .0;
+        let mut step = |src, dst, flags| flows.packet(key, 0, src, dst, Some(flags)).0.established;
+        assert!(!step(c, s, 0x02));
+        assert!(!step(s, c, 0x12));
+        assert!(step(c, s, 0x10));
+        assert!(!step(s, c, 0x04), "RST");
+        assert!(!step(c, s, 0x10), "an ACK after the RST");
+        assert!(!step(c, s, 0x02), "a new SYN");
+        assert!(!step(s, c, 0x12));
+        assert!(step(c, s, 0x10), "the new handshake");
     }
 
     #[test]

@@ -14,6 +14,8 @@ pub(crate) struct Header {
     pub bidirectional: bool,
     pub dst: AddrExpr,
     pub dst_ports: PortExpr,
+    /// `tcp-pkt` (packets only: `Some(false)`) or `tcp-stream` (the stream only).
+    pub stream: Option<bool>,
 }
 
 /// Variables may refer to variables; this bounds the depth (and catches cycles).
@@ -34,7 +36,13 @@ pub(crate) fn parse(head: &str, vars: &Vars) -> Result<Header, String> {
         "pass" => Action::Pass,
         other => return Err(format!("unknown action `{other}`")),
     };
-    let proto = match proto.to_ascii_lowercase().as_str() {
+    let proto_name = proto.to_ascii_lowercase();
+    let stream = match proto_name.as_str() {
+        "tcp-pkt" => Some(false),
+        "tcp-stream" => Some(true),
+        _ => None,
+    };
+    let proto = match proto_name.as_str() {
         "ip" | "pkt" => Ok(Proto::Ip),
         "tcp" | "tcp-pkt" | "tcp-stream" => Ok(Proto::Tcp),
         "udp" => Ok(Proto::Udp),
@@ -58,6 +66,7 @@ pub(crate) fn parse(head: &str, vars: &Vars) -> Result<Header, String> {
         bidirectional,
         dst: addr_expr(dst, vars, 0)?,
         dst_ports: port_expr(dport, vars, 0)?,
+        stream,
     })
 }
 
@@ -252,6 +261,22 @@ mod tests {
             parse("alert enip any any -> any any", &v).unwrap().proto,
             Err(ref p) if p == "enip"
         ));
+        assert_eq!(
+            parse("alert tcp-pkt any any -> any any", &v)
+                .unwrap()
+                .stream,
+            Some(false)
+        );
+        assert_eq!(
+            parse("alert tcp-stream any any -> any any", &v)
+                .unwrap()
+                .stream,
+            Some(true)
+        );
+        assert_eq!(
+            parse("alert tcp any any -> any any", &v).unwrap().stream,
+            None
+        );
     }
 
     #[test]

@@ -34,7 +34,11 @@ pub(super) fn parse(header: Header, body: &str, location: Location) -> Result<Ou
             priority: None,
             references: Vec::new(),
             metadata: Vec::new(),
-            flow: FlowOpts::default(),
+            // `tcp-pkt` / `tcp-stream` as `flow:no_stream` / `flow:only_stream`.
+            flow: FlowOpts {
+                stream: header.stream,
+                ..FlowOpts::default()
+            },
             flowbits: Vec::new(),
             threshold: None,
             detection_filter: None,
