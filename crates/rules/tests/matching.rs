@@ -334,7 +334,10 @@ alert tcp any any -> any any (flow:established,to_server; content:"GET"; sid:2;)
     let mut c = Conn::new(CLIENT, SERVER);
     let [syn, syn_ack, ack] = c.handshake(&mut s);
     assert!(syn.is_empty() && syn_ack.is_empty());
-    assert_eq!(ack, vec![1], "the handshake's last ACK is established");
+    assert_eq!(
+        ack, NONE,
+        "the handshake's last ACK without data sees the flow before it (as Suricata)"
+    );
     assert_eq!(c.client_sends(&mut s, b"GET /"), vec![2]);
 }
 
@@ -562,7 +565,44 @@ alert tcp-stream any any -> any any (msg:"stream"; content:"abcdef"; sid:2;)"#,
     c.handshake(&mut s);
     assert_eq!(c.client_sends(&mut s, b"abc"), NONE);
     assert_eq!(c.client_sends(&mut s, b"def"), vec![2]);
-    // The stream rule does not alert again: the window matched before this packet's bytes
-    // (a repeated occurrence within the window is not a new stream match).
-    assert_eq!(c.client_sends(&mut s, b"abcdef"), vec![1]);
+    // A new occurrence ending in this packet's bytes is a new stream match.
+    assert_eq!(c.client_sends(&mut s, b"abcdef"), vec![1, 2]);
+    // A retransmission is no new stream data; the packet rule reads it again.
+    let f = tcp(c.client, c.server, PSH_ACK, c.cseq - 6, c.sseq, b"abcdef");
+    assert_eq!(s.send(&f), vec![1]);
+}
+
+#[test]
+fn ip_only_rules_look_at_the_first_packet_of_each_direction() {
+    let mut s = Sensor::new(r#"alert tcp any any -> any any (msg:"ip only"; sid:9;)"#);
+    let mut c = Conn::new(CLIENT, SERVER);
+    let [syn, syn_ack, ack] = c.handshake(&mut s);
+    assert_eq!((syn, syn_ack, ack), (vec![9], vec![9], vec![]));
+    assert_eq!(c.client_sends(&mut s, b"data"), NONE);
+    assert_eq!(c.server_sends(&mut s, b"data"), NONE);
+}
+
+#[test]
+fn a_retransmitted_request_alerts_once() {
+    let mut s =
+        Sensor::new(r#"alert tcp any any -> any any (msg:"admin"; content:"admin"; sid:7;)"#);
+    let mut c = Conn::new(CLIENT, SERVER);
+    c.handshake(&mut s);
+    assert_eq!(c.client_sends(&mut s, b"GET /admin"), vec![7]);
+    let again = tcp(
+        c.client,
+        c.server,
+        PSH_ACK,
+        c.cseq - 10,
+        c.sseq,
+        b"GET /admin",
+    );
+    assert_eq!(
+        s.send(&again),
+        NONE,
+        "stream-only: the retransmission adds nothing"
+    );
+    // An RST's payload never joins the stream.
+    let rst = tcp(c.client, c.server, RST | ACK, c.cseq, c.sseq, b"admin");
+    assert_eq!(s.send(&rst), NONE);
 }

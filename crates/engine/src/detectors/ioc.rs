@@ -69,14 +69,15 @@ impl Ioc {
     }
 }
 
-/// The signature of an indicator alert: one sid per indicator kind.
+/// The signature of an indicator alert: one sid per indicator kind, in custos's own range
+/// (9 000 000–9 099 999: Kitsune 9 000 001, the flow model 9 000 002, indicators 9 000 101–105).
 fn signature_for(kind: IndicatorKind) -> (u64, &'static str) {
     match kind {
-        IndicatorKind::Ip => (9_000_001, "address"),
-        IndicatorKind::Domain => (9_000_002, "domain"),
-        IndicatorKind::Url => (9_000_003, "URL"),
-        IndicatorKind::Ja3 => (9_000_004, "JA3 fingerprint"),
-        IndicatorKind::Ja4 => (9_000_005, "JA4 fingerprint"),
+        IndicatorKind::Ip => (9_000_101, "address"),
+        IndicatorKind::Domain => (9_000_102, "domain"),
+        IndicatorKind::Url => (9_000_103, "URL"),
+        IndicatorKind::Ja3 => (9_000_104, "JA3 fingerprint"),
+        IndicatorKind::Ja4 => (9_000_105, "JA4 fingerprint"),
     }
 }
 

@@ -1,8 +1,8 @@
 //! Application transactions for signatures: each application event becomes a message of
 //! buffers and fields named as Suricata's keywords; messages are grouped into transactions
 //! as Suricata groups them (an MQTT CONNECT with its CONNACK, a PUBLISH with its
-//! acknowledgements, a Modbus request with its response, a DNS query with its answer, the
-//! whole TLS handshake), so that a rule alerts once per transaction. The MQTT protocol
+//! acknowledgements, a Modbus request with its response, the whole TLS handshake; a DNS message
+//! is a transaction of its own, as in Suricata 8), so that a rule alerts once per transaction. The MQTT protocol
 //! events Suricata raises (`mqtt.missing_connect`, …) are derived here from the same
 //! grouping.
 
@@ -57,7 +57,8 @@ impl Message {
 pub(crate) struct Tx {
     pub proto: &'static str,
     pub messages: Vec<Message>,
-    pub alerted: Vec<u32>,
+    /// Rules that alerted, with the side they read (`None`: the whole transaction).
+    pub alerted: Vec<(u32, Option<bool>)>,
     key: TxKey,
     complete: bool,
 }
@@ -72,8 +73,6 @@ enum TxKey {
     MqttId(u8, u16),
     /// Modbus transaction id and unit.
     Modbus(u16, u8),
-    /// DNS id.
-    Dns(u16),
     /// The TLS handshake of the connection.
     Tls,
 }
@@ -240,12 +239,14 @@ fn message(event: &AppEvent, conn: &mut Conn) -> Option<Built> {
                 m.side_buf("http.method", &q.method, true);
                 m.side_buf("http.uri", &q.uri, true);
                 m.side_buf("http.uri.raw", &q.uri, true);
-                m.side_buf("http.protocol", &q.version, true);
-                m.side_buf(
-                    "http.request_line",
-                    format!("{} {} {}", q.method, q.uri, q.version),
-                    true,
-                );
+                let proto = protocol(&q.version);
+                m.side_buf("http.protocol", &proto, true);
+                let line = if proto.is_empty() {
+                    format!("{} {}", q.method, q.uri)
+                } else {
+                    format!("{} {} {proto}", q.method, q.uri)
+                };
+                m.side_buf("http.request_line", line, true);
                 if let Some(h) = &q.host {
                     // Suricata's normalised host: lowercase, port removed.
                     let host = match h.rsplit_once(':') {
@@ -281,10 +282,11 @@ fn message(event: &AppEvent, conn: &mut Conn) -> Option<Built> {
             if let Some(r) = &t.response {
                 m.side_buf("http.stat_code", r.status.to_string(), false);
                 m.side_buf("http.stat_msg", &r.reason, false);
-                m.side_buf("http.protocol", &r.version, false);
+                let proto = protocol(&r.version);
+                m.side_buf("http.protocol", &proto, false);
                 m.side_buf(
                     "http.response_line",
-                    format!("{} {} {}", r.version, r.status, r.reason),
+                    format!("{proto} {} {}", r.status, r.reason),
                     false,
                 );
                 if let Some(v) = &r.server {
@@ -352,15 +354,7 @@ fn message(event: &AppEvent, conn: &mut Conn) -> Option<Built> {
             if d.response {
                 m.ints.push(("dns.rcode", u64::from(d.rcode)));
             }
-            if event.proto == custos_app::AppProto::Dns {
-                let key = TxKey::Dns(d.id);
-                let role = if d.response {
-                    Role::Close(None)
-                } else {
-                    Role::Request
-                };
-                return Some((m, key, role));
-            }
+            // Suricata 8 makes each DNS message a transaction of its own.
         }
         AppRecord::Tls(t) => {
             use custos_app::tls::TlsEvent;
@@ -431,6 +425,15 @@ fn message(event: &AppEvent, conn: &mut Conn) -> Option<Built> {
         _ => {}
     }
     Some((m, TxKey::Single, Role::Request))
+}
+
+/// `HTTP/1.1` from custos's `1.1`; empty for HTTP/0.9 (no version on the line).
+fn protocol(version: &str) -> String {
+    if version == "0.9" || version.is_empty() {
+        String::new()
+    } else {
+        format!("HTTP/{version}")
+    }
 }
 
 /// The buffers Suricata derives from a header block (`Name: value\r\n` lines): the names

@@ -11,39 +11,56 @@ const STEP_BUDGET: u32 = 4096;
 
 /// True when `buf` satisfies every condition of `conds` (all on this buffer).
 pub(crate) fn inspect(buf: &[u8], conds: &[&Condition]) -> bool {
-    let mut budget = STEP_BUDGET;
-    step(buf, conds, 0, &mut budget)
+    inspect_ending_after(buf, conds, 0)
 }
 
-fn step(buf: &[u8], conds: &[&Condition], prev_end: usize, budget: &mut u32) -> bool {
-    let Some((first, rest)) = conds.split_first() else {
-        return true;
+/// As [`inspect`], but only a match that ends after byte `min_end` counts (a stream match
+/// that needs the bytes after it); `0` accepts any match.
+pub(crate) fn inspect_ending_after(buf: &[u8], conds: &[&Condition], min_end: usize) -> bool {
+    let mut ctx = Ctx {
+        budget: STEP_BUDGET,
+        min_end,
     };
-    if *budget == 0 {
+    step(buf, conds, 0, &mut ctx)
+}
+
+/// What an inspection carries through its steps.
+struct Ctx {
+    /// Steps left.
+    budget: u32,
+    /// A match must end after this byte (0: anywhere).
+    min_end: usize,
+}
+
+fn step(buf: &[u8], conds: &[&Condition], prev_end: usize, ctx: &mut Ctx) -> bool {
+    let Some((first, rest)) = conds.split_first() else {
+        return ctx.min_end == 0 || prev_end > ctx.min_end;
+    };
+    if ctx.budget == 0 {
         return false;
     }
-    *budget -= 1;
+    ctx.budget -= 1;
     match first {
         Condition::Content(_, c) => {
             let (start, end) = window(c, prev_end, buf.len());
             if c.negated {
                 let found = start <= end && occurrences(buf, c, start, end).next().is_some();
-                return !found && step(buf, rest, prev_end, budget);
+                return !found && step(buf, rest, prev_end, ctx);
             }
             if start > end {
                 return false;
             }
             // Later keywords that do not depend on this match need only its first
             // occurrence; relative ones may need a later one.
-            let backtrack = rest.iter().any(is_relative);
+            let backtrack = ctx.min_end > 0 || rest.iter().any(is_relative);
             for pos in occurrences(buf, c, start, end) {
-                if step(buf, rest, pos + c.pattern.len(), budget) {
+                if step(buf, rest, pos + c.pattern.len(), ctx) {
                     return true;
                 }
-                if !backtrack || *budget == 0 {
+                if !backtrack || ctx.budget == 0 {
                     return false;
                 }
-                *budget -= 1;
+                ctx.budget -= 1;
             }
             false
         }
@@ -51,23 +68,23 @@ fn step(buf: &[u8], conds: &[&Condition], prev_end: usize, budget: &mut u32) -> 
             let from = if p.relative { prev_end } else { 0 };
             let hay = buf.get(from..).unwrap_or_default();
             if p.negated {
-                return p.regex.find(hay).is_none() && step(buf, rest, prev_end, budget);
+                return p.regex.find(hay).is_none() && step(buf, rest, prev_end, ctx);
             }
             // As for contents: when a later relative keyword fails, the expression is tried
             // again from one byte after the start of its previous match (as Suricata does).
-            let backtrack = rest.iter().any(is_relative);
+            let backtrack = ctx.min_end > 0 || rest.iter().any(is_relative);
             let mut at = 0;
             while let Some(m) = hay.get(at..).and_then(|_| p.regex.find_at(hay, at)) {
-                if step(buf, rest, from + m.end(), budget) {
+                if step(buf, rest, from + m.end(), ctx) {
                     return true;
                 }
                 // Each retry is charged for the bytes its search covered, so that an
                 // expression matching long spans cannot make retries quadratic.
                 let cost = 1 + u32::try_from((m.end() - at) / 64).unwrap_or(u32::MAX);
-                if !backtrack || *budget < cost {
+                if !backtrack || ctx.budget < cost {
                     return false;
                 }
-                *budget -= cost;
+                ctx.budget -= cost;
                 at = m.start() + 1;
             }
             false
@@ -85,9 +102,9 @@ fn step(buf: &[u8], conds: &[&Condition], prev_end: usize, budget: &mut u32) -> 
             } else {
                 (*pos as usize) < buf.len()
             };
-            has != *negated && step(buf, rest, prev_end, budget)
+            has != *negated && step(buf, rest, prev_end, ctx)
         }
-        Condition::Bsize(_, cmp) => cmp.test(buf.len() as u64) && step(buf, rest, prev_end, budget),
+        Condition::Bsize(_, cmp) => cmp.test(buf.len() as u64) && step(buf, rest, prev_end, ctx),
         Condition::ByteTest {
             read,
             op,
@@ -105,7 +122,7 @@ fn step(buf: &[u8], conds: &[&Condition], prev_end: usize, budget: &mut u32) -> 
                     ByteOp::And => v & *value != 0,
                     ByteOp::Xor => v ^ *value != 0,
                 };
-                ok != *negated && step(buf, rest, prev_end, budget)
+                ok != *negated && step(buf, rest, prev_end, ctx)
             }
             None => false,
         },
@@ -128,12 +145,12 @@ fn step(buf: &[u8], conds: &[&Condition], prev_end: usize, budget: &mut u32) -> 
             // A jump before the buffer's start lands on it (Suricata 8); past its end fails.
             let target = (i128::from(base.saturating_add(jump)) + i128::from(*post_offset)).max(0);
             match usize::try_from(target) {
-                Ok(t) if t <= buf.len() => step(buf, rest, t, budget),
+                Ok(t) if t <= buf.len() => step(buf, rest, t, ctx),
                 _ => false,
             }
         }
         // Non-buffer conditions are not given to this function.
-        _ => step(buf, rest, prev_end, budget),
+        _ => step(buf, rest, prev_end, ctx),
     }
 }
 

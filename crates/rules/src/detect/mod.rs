@@ -40,6 +40,15 @@ pub(crate) struct Compiled {
     pub side: Side,
     /// Sets flowbits (evaluated before rules that may test them).
     pub sets_bits: bool,
+    /// Reads request-only and response-only fields together (evaluated on the whole
+    /// transaction, not per direction).
+    pub mixed: bool,
+    /// A header and nothing to inspect (flowbits set aside): evaluated on the first packet
+    /// of each direction of a flow, as Suricata's IP-only rules.
+    pub ip_only: bool,
+    /// On TCP, its payload keywords read the packet too, not only the stream (`dsize`, or an
+    /// absolute `depth`/`offset`).
+    pub packet_too: bool,
 }
 
 /// Rules compiled for matching.
@@ -94,14 +103,35 @@ impl RuleSet {
                 (_, Some(proto)) => app_always.entry(proto).or_default().push(i),
             }
         }
+        // An automaton that cannot be built leaves its rules without a prefilter: they are
+        // evaluated every time, never dropped.
+        let packet_prefilter = match Prefilter::build(packet_pairs.clone()) {
+            Some(p) => p,
+            None => {
+                packet_always.extend(packet_pairs.iter().map(|(_, r)| *r));
+                Prefilter::empty()
+            }
+        };
+        let mut app_prefilters = FxHashMap::default();
+        for (b, pairs) in app_pairs {
+            match Prefilter::build(pairs.clone()) {
+                Some(p) => {
+                    app_prefilters.insert(b, p);
+                }
+                None => {
+                    for (_, r) in pairs {
+                        if let Some(proto) = compiled.get(r as usize).and_then(|c| c.app) {
+                            app_always.entry(proto).or_default().push(r);
+                        }
+                    }
+                }
+            }
+        }
         let set = RuleSet {
             rules: compiled,
-            packet_prefilter: Prefilter::build(packet_pairs),
+            packet_prefilter,
             packet_always,
-            app_prefilters: app_pairs
-                .into_iter()
-                .map(|(b, pairs)| (b, Prefilter::build(pairs)))
-                .collect(),
+            app_prefilters,
             app_always,
         };
         (set, skipped)
@@ -140,13 +170,12 @@ fn compile_rule(rule: Rule, classes: &Classifications) -> Result<Compiled, Box<S
         })
     };
     let class = rule.classtype.as_deref().and_then(|c| classes.get(c));
-    if let (Some(name), None) = (&rule.classtype, class) {
-        return Err(skip(
-            "classtype",
-            format!("classtype `{name}` is not in the classification file"),
-        ));
-    }
-    let category = class.map(|c| c.description.clone()).unwrap_or_default();
+    // An unknown classtype loads, as in Suricata, with its category saying so.
+    let category = match (&rule.classtype, class) {
+        (_, Some(c)) => c.description.clone(),
+        (Some(_), None) => "Unknown Classtype".to_string(),
+        (None, None) => String::new(),
+    };
     let severity = rule.priority.or(class.map(|c| c.priority)).unwrap_or(3);
     let app = match rule.proto {
         Proto::App(p) => Some(p),
@@ -194,6 +223,19 @@ fn compile_rule(rule: Rule, classes: &Classifications) -> Result<Compiled, Box<S
         .flowbits
         .iter()
         .any(|f| matches!(f, Flowbit::Set(_) | Flowbit::Toggle(_) | Flowbit::Unset(_)));
+    let ip_only = app.is_none()
+        && rule.conditions.is_empty()
+        && rule.flow == crate::ast::FlowOpts::default()
+        && rule
+            .flowbits
+            .iter()
+            .all(|f| matches!(f, Flowbit::Set(_) | Flowbit::NoAlert));
+    let packet_too = rule.conditions.iter().any(|c| match c {
+        Condition::Header(crate::ast::HeaderTest::Dsize(_)) => true,
+        Condition::Content(Buffer::Payload, c) => c.depth.is_some() || c.offset.is_some(),
+        _ => false,
+    });
+    let mixed = mixes_sides(&rule);
     Ok(Compiled {
         rule,
         groups,
@@ -201,11 +243,30 @@ fn compile_rule(rule: Rule, classes: &Classifications) -> Result<Compiled, Box<S
         severity,
         app,
         side,
+        mixed,
         sets_bits,
+        ip_only,
+        packet_too,
     })
 }
 
 /// The side a rule reads from its buffers and fields: one side if all agree, else both.
+/// True when a rule reads request-only and response-only fields together.
+fn mixes_sides(rule: &Rule) -> bool {
+    let sides: Vec<Side> = rule
+        .conditions
+        .iter()
+        .filter_map(|c| match c {
+            Condition::AppInt { field, .. } => keywords::int_field(field).map(|f| f.side),
+            _ => match buffer_of(c) {
+                Some(Buffer::App(b)) => keywords::buffer_def(b).map(|d| d.side),
+                _ => None,
+            },
+        })
+        .collect();
+    sides.contains(&Side::ToServer) && sides.contains(&Side::ToClient)
+}
+
 fn rule_side(rule: &Rule) -> Side {
     let mut side: Option<Side> = None;
     for c in &rule.conditions {
@@ -355,47 +416,61 @@ impl Matcher {
             }
             candidates.sort_unstable_by_key(|&i| order_key(set, i));
             candidates.dedup();
-            for &i in candidates.iter() {
+            // A two-sided transaction (HTTP) is inspected per direction by rules that read
+            // fields of either side, as Suricata does: one alert per direction that matches.
+            let two_sided = tx
+                .messages
+                .iter()
+                .any(|m| m.buffers.iter().any(|b| b.2.is_some()));
+            'rules: for &i in candidates.iter() {
                 let Some(c) = set.rules.get(i as usize) else {
                     continue;
                 };
-                if tx.alerted.contains(&i) {
-                    continue;
-                }
-                counts.evaluated += 1;
-                if !app_matches(c, proto, tx, client, server, from_client) {
-                    continue;
-                }
-                let bits = flow.as_deref_mut().map(|f| &mut f.bits);
-                if !flowbits_ok(&c.rule, bits.as_deref()) {
-                    continue;
-                }
-                counts.matched += 1;
-                tx.alerted.push(i);
-                let noalert = apply_flowbits(&c.rule, flow.as_deref_mut().map(|f| &mut f.bits));
-                if c.rule.action == Action::Pass {
-                    if let Some(f) = flow.as_deref_mut() {
-                        f.passed = true;
-                    }
-                    break;
-                }
-                if noalert {
-                    continue;
-                }
-                let (src, dst) = if from_client {
-                    (client.0, server.0)
+                let passes: &[Option<bool>] = if two_sided && c.side == Side::Both && !c.mixed {
+                    &[Some(true), Some(false)]
                 } else {
-                    (server.0, client.0)
+                    &[None]
                 };
-                if !thresholds_ok(thresholds, i, &c.rule, event.ts, src, dst) {
-                    continue;
+                for &only in passes {
+                    let key = (i, only);
+                    if tx.alerted.contains(&key) {
+                        continue;
+                    }
+                    counts.evaluated += 1;
+                    if !app_matches(c, proto, tx, (client, server), from_client, only) {
+                        continue;
+                    }
+                    let bits = flow.as_deref_mut().map(|f| &mut f.bits);
+                    if !flowbits_ok(&c.rule, bits.as_deref()) {
+                        continue;
+                    }
+                    counts.matched += 1;
+                    tx.alerted.push(key);
+                    let noalert = apply_flowbits(&c.rule, flow.as_deref_mut().map(|f| &mut f.bits));
+                    if c.rule.action == Action::Pass {
+                        if let Some(f) = flow.as_deref_mut() {
+                            f.passed = true;
+                        }
+                        break 'rules;
+                    }
+                    if noalert {
+                        continue;
+                    }
+                    let (src, dst) = if from_client {
+                        (client.0, server.0)
+                    } else {
+                        (server.0, client.0)
+                    };
+                    if !thresholds_ok(thresholds, i, &c.rule, event.ts, src, dst) {
+                        continue;
+                    }
+                    counts.hits += 1;
+                    hits.push(Hit {
+                        rule: i,
+                        app_proto: Some(proto),
+                        metadata: tx.metadata(),
+                    });
                 }
-                counts.hits += 1;
-                hits.push(Hit {
-                    rule: i,
-                    app_proto: Some(proto),
-                    metadata: tx.metadata(),
-                });
             }
         });
     }
@@ -412,13 +487,16 @@ pub(crate) fn order_key(set: &RuleSet, i: u32) -> (u8, u32) {
 }
 
 /// An application rule against a transaction.
+///
+/// `only`: read only the request (`Some(true)`) or response (`Some(false)`) side of a
+/// two-sided transaction.
 fn app_matches(
     c: &Compiled,
     proto: &str,
     tx: &Tx,
-    client: (std::net::IpAddr, u16),
-    server: (std::net::IpAddr, u16),
+    (client, server): ((std::net::IpAddr, u16), (std::net::IpAddr, u16)),
     from_client: bool,
+    only: Option<bool>,
 ) -> bool {
     let rule_proto = c.app.unwrap_or("");
     if rule_proto != proto && !(rule_proto == "dns" && proto == "mdns") {
@@ -483,11 +561,12 @@ fn app_matches(
             .filter_map(|&i| c.rule.conditions.get(i))
             .collect();
         // A rule reading one side reads that side's instances of a two-sided buffer.
-        let side_ok = |request: &Option<bool>| {
-            !matches!(
+        let side_ok = |request: &Option<bool>| match (only, request) {
+            (Some(want), Some(is)) => want == *is,
+            _ => !matches!(
                 (c.side, request),
                 (Side::ToServer, Some(false)) | (Side::ToClient, Some(true))
-            )
+            ),
         };
         let any = tx
             .messages

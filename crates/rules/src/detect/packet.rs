@@ -2,7 +2,8 @@
 //! and on the reassembled stream window of its direction.
 
 use super::app::ModbusInfo;
-use super::inspect::inspect;
+use super::inspect::{inspect, inspect_ending_after};
+use super::state::PacketFlow;
 use super::{apply_flowbits, flowbits_ok, order_key, thresholds_ok, Compiled, Hit, Matcher};
 use crate::ast::{
     AddrExpr, Buffer, Condition, FlagsMode, FlagsTest, HeaderTest, ModbusCategory, ModbusTable,
@@ -79,24 +80,32 @@ pub(super) fn evaluate(
         ..
     } = m;
     let key = FlowKey::of_layer(layer, decoded.vlans);
-    let (flow, to_server) = flows.packet(key, ts, info.src, info.dst, tcp.map(|t| t.0));
+    let (flow, view) = flows.packet(
+        key,
+        ts,
+        info.src,
+        info.dst,
+        tcp.map(|t| t.0),
+        !payload.is_empty(),
+    );
     if flow.passed {
         return;
     }
-    // The stream window of this direction, with how many of its bytes are new.
+    // The stream window of this direction, with how many of its bytes are new (an RST's
+    // payload never joins the stream, as in Suricata).
     let [to_server_stream, to_client_stream] = &mut flow.streams;
-    let dir_stream = if to_server {
+    let dir_stream = if view.to_server {
         to_server_stream
     } else {
         to_client_stream
     };
     let new_bytes = match tcp {
-        Some((flags, seq)) => dir_stream.add(seq, flags & 0x02 != 0, payload),
-        None => 0,
+        Some((flags, seq)) if flags & 0x04 == 0 => dir_stream.add(seq, flags & 0x02 != 0, payload),
+        _ => 0,
     };
-    let stream = tcp.map(|_| dir_stream.window.as_slice());
-    // The window only adds to the packet when it holds earlier bytes too.
-    let stream = stream.filter(|w| new_bytes > 0 && w.len() > new_bytes);
+    let stream = tcp
+        .map(|_| dir_stream.window.as_slice())
+        .filter(|_| new_bytes > 0);
     candidates.clear();
     candidates.extend_from_slice(&set.packet_always);
     let scanned_from = candidates.len();
@@ -113,14 +122,14 @@ pub(super) fn evaluate(
         None => {}
     }
     let scanned_to = candidates.len();
-    if tcp.is_some() && new_bytes > 0 {
+    if new_bytes > 0 {
         candidates.extend(dir_stream.pending());
     }
     if candidates.is_empty() {
         return;
     }
     // Rules found in this segment's bytes: remembered for the stream's next segments.
-    let found: Vec<u32> = if tcp.is_some() && new_bytes > 0 {
+    let found: Vec<u32> = if new_bytes > 0 {
         candidates
             .get(scanned_from..scanned_to)
             .unwrap_or_default()
@@ -130,28 +139,35 @@ pub(super) fn evaluate(
     };
     candidates.sort_unstable_by_key(|&i| order_key(set, i));
     candidates.dedup();
+    let seg = Segment {
+        tcp: tcp.is_some(),
+        stream,
+        new_bytes,
+    };
     for &i in candidates.iter() {
         let Some(c) = set.rules.get(i as usize) else {
             continue;
         };
-        counts.evaluated += 1;
-        if !packet_matches(
-            c,
-            &info,
-            (flow.established, flow.app_proto),
-            to_server,
-            stream,
-            new_bytes,
-        ) {
+        // IP-only rules (a header and nothing to inspect) look at the first packet of each
+        // direction of a flow, as Suricata's IP-only engine does.
+        if c.ip_only && !view.first_in_direction {
             continue;
         }
+        counts.evaluated += 1;
+        let Some(via_stream) = packet_matches(c, &info, view, flow.app_proto, &seg) else {
+            continue;
+        };
         if !flowbits_ok(&c.rule, Some(&flow.bits)) {
             continue;
         }
         counts.matched += 1;
         let noalert = apply_flowbits(&c.rule, Some(&mut flow.bits));
         if c.rule.action == crate::ast::Action::Pass {
-            flow.passed = true;
+            // A pass rule passes the flow when it matched the stream or is IP-only;
+            // otherwise only this packet (Suricata's pass scopes).
+            if via_stream || c.ip_only {
+                flow.passed = true;
+            }
             break;
         }
         if noalert || !thresholds_ok(thresholds, i, &c.rule, ts, info.src.0, info.dst.0) {
@@ -169,14 +185,30 @@ pub(super) fn evaluate(
     }
 }
 
+/// The bytes a packet offers payload keywords.
+struct Segment<'a> {
+    /// It is a TCP segment.
+    tcp: bool,
+    /// The stream window of its direction, when it added bytes to it.
+    stream: Option<&'a [u8]>,
+    /// Bytes it added to the window (at its end).
+    new_bytes: usize,
+}
+
+/// A packet rule against a packet: `Some(true)` when it matched through the stream,
+/// `Some(false)` on the packet alone, `None` when it does not match.
+///
+/// On TCP, payload keywords read the reassembled stream, and match when the match needs this
+/// segment's new bytes; they read the packet itself only for `tcp-pkt`/`no_stream` rules and
+/// rules with `dsize` or an absolute `depth`/`offset` (as Suricata). Other packets are read as
+/// they are.
 fn packet_matches(
     c: &Compiled,
     p: &PacketInfo<'_>,
-    (established, app_proto): (bool, Option<&str>),
-    to_server: bool,
-    stream: Option<&[u8]>,
-    new_bytes: usize,
-) -> bool {
+    view: PacketFlow,
+    app_proto: Option<&str>,
+    seg: &Segment<'_>,
+) -> Option<bool> {
     let r = &c.rule;
     let proto_ok = match r.proto {
         Proto::Ip => true,
@@ -186,7 +218,7 @@ fn packet_matches(
         Proto::App(_) => false,
     };
     if !proto_ok {
-        return false;
+        return None;
     }
     // Only TCP and UDP have ports: a rule naming ports matches nothing else (ICMP's type and
     // code are not ports), as in Suricata.
@@ -195,47 +227,53 @@ fn packet_matches(
         Transport::Tcp { .. } | Transport::Udp { .. }
     );
     if !ported && (r.src_ports != PortExpr::Any || r.dst_ports != PortExpr::Any) {
-        return false;
+        return None;
     }
     if !(header_matches(r, p.src, p.dst) || (r.bidirectional && header_matches(r, p.dst, p.src))) {
-        return false;
+        return None;
     }
-    if r.flow.established.is_some_and(|e| e != established)
-        || r.flow.to_server.is_some_and(|t| t != to_server)
+    if r.flow.established.is_some_and(|e| e != view.established)
+        || r.flow.to_server.is_some_and(|t| t != view.to_server)
     {
-        return false;
+        return None;
     }
     for cond in &r.conditions {
         match cond {
-            Condition::Header(h) if !header_test(h, p) => return false,
+            Condition::Header(h) if !header_test(h, p) => return None,
             Condition::AppProtocol { proto, negated }
                 if (app_proto == Some(*proto)) == *negated =>
             {
-                return false
+                return None
             }
             _ => {}
         }
     }
+    let read_packet =
+        !seg.tcp || r.flow.stream == Some(false) || (r.flow.stream.is_none() && c.packet_too);
+    let read_stream = seg.tcp && r.flow.stream != Some(false);
+    let mut via_stream = false;
     for (buffer, idx) in &c.groups {
         if *buffer != Buffer::Payload {
-            return false;
+            return None;
         }
         let conds: Vec<&Condition> = idx.iter().filter_map(|&i| r.conditions.get(i)).collect();
-        let packet_ok = || r.flow.stream != Some(true) && inspect(p.payload, &conds);
-        // A match in the stream window counts when it needs this packet's bytes: it does
-        // not match the window without them.
+        let packet_ok = || read_packet && inspect(p.payload, &conds);
+        // A match in the stream window counts when it ends in this segment's new bytes.
         let stream_ok = || {
-            r.flow.stream != Some(false)
-                && stream.is_some_and(|w| {
-                    inspect(w, &conds)
-                        && !inspect(w.get(..w.len() - new_bytes).unwrap_or_default(), &conds)
-                })
+            read_stream
+                && seg
+                    .stream
+                    .is_some_and(|w| inspect_ending_after(w, &conds, w.len() - seg.new_bytes))
         };
-        if !(packet_ok() || stream_ok()) {
-            return false;
+        if packet_ok() {
+            continue;
         }
+        if !stream_ok() {
+            return None;
+        }
+        via_stream = true;
     }
-    true
+    Some(via_stream)
 }
 
 /// The rule's addresses and ports against a sender and receiver.

@@ -17,8 +17,9 @@ pub(crate) struct Prefilter {
 }
 
 impl Prefilter {
-    /// Builds from `(pattern, rule)` pairs.
-    pub fn build(mut pairs: Vec<(Vec<u8>, u32)>) -> Prefilter {
+    /// Builds from `(pattern, rule)` pairs; `None` when the automaton cannot be built (its
+    /// rules must then be evaluated without a prefilter).
+    pub fn build(mut pairs: Vec<(Vec<u8>, u32)>) -> Option<Prefilter> {
         pairs.sort();
         let mut patterns: Vec<Vec<u8>> = Vec::new();
         let mut rules: Vec<Vec<u32>> = Vec::new();
@@ -39,19 +40,31 @@ impl Prefilter {
         let automaton = if patterns.is_empty() {
             None
         } else {
-            AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                .build(&patterns)
-                .ok()
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&patterns)
+                    .ok()?,
+            )
         };
         let seen = vec![false; rules.len()];
         let longest = patterns.iter().map(Vec::len).max().unwrap_or(0);
-        Prefilter {
+        Some(Prefilter {
             automaton,
             rules,
             seen,
             longest,
+        })
+    }
+
+    /// A prefilter that finds nothing.
+    pub fn empty() -> Prefilter {
+        Prefilter {
+            automaton: None,
+            rules: Vec::new(),
+            seen: Vec::new(),
+            longest: 0,
         }
     }
 

@@ -102,7 +102,7 @@ pub(crate) struct FlowState {
     /// Three-way handshake done, or (midstream) data seen both ways; for UDP, packets seen
     /// both ways.
     pub established: bool,
-    /// Reset: not established again until a new SYN.
+    /// Reset by an RST: a new SYN starts a new connection.
     closed: bool,
     seen: [bool; 2],
     /// Flowbits set.
@@ -131,6 +131,17 @@ impl FlowState {
     }
 }
 
+/// How a packet sees its flow.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PacketFlow {
+    /// It goes to the server.
+    pub to_server: bool,
+    /// `flow:established` holds for it.
+    pub established: bool,
+    /// The first packet of the flow in its direction (IP-only rules look at these only).
+    pub first_in_direction: bool,
+}
+
 /// Flows by canonical key.
 #[derive(Default)]
 pub(crate) struct Flows {
@@ -139,8 +150,14 @@ pub(crate) struct Flows {
 }
 
 impl Flows {
-    /// The state of a packet's flow, updated with it; returns it and whether the packet
-    /// goes to the server.
+    /// The state of a packet's flow, updated with it; returns it and how the packet sees the
+    /// flow ([`PacketFlow`]).
+    ///
+    /// As in Suricata, a TCP packet sees the connection as it was before it: the handshake's
+    /// last ACK is not yet established, every packet after it is (FIN and RST included); a
+    /// connection picked up without its handshake is established from its second packet. A
+    /// UDP or other packet sees the flow established once both directions have been seen
+    /// (itself included).
     pub fn packet(
         &mut self,
         key: FlowKey,
@@ -148,7 +165,8 @@ impl Flows {
         src: (IpAddr, u16),
         dst: (IpAddr, u16),
         tcp_flags: Option<u8>,
-    ) -> (&mut FlowState, bool) {
+        has_payload: bool,
+    ) -> (&mut FlowState, PacketFlow) {
         self.sweep(ts);
         let state = self.map.entry(key).or_insert_with(|| FlowState {
             // A SYN-ACK seen first: its receiver is the client.
@@ -169,41 +187,58 @@ impl Flows {
         });
         state.last_ts = ts;
         let to_server = src == state.client;
-        if let Some(seen) = state.seen.get_mut(usize::from(!to_server)) {
-            *seen = true;
-        }
-        match tcp_flags {
+        let dir = usize::from(!to_server);
+        let first = |st: &FlowState| !st.seen.get(dir).copied().unwrap_or(true);
+        let (established, first_in_direction) = match tcp_flags {
             Some(f) => {
-                let (syn, ack) = (f & 0x02 != 0, f & 0x10 != 0);
+                let (syn, ack, rst) = (f & 0x02 != 0, f & 0x10 != 0, f & 0x04 != 0);
+                if syn && !ack && to_server && (state.syn_ack || state.established || state.closed)
+                {
+                    // The 5-tuple reused by a new connection: its state starts over.
+                    state.reset();
+                }
+                let before = state.established;
+                let mut return_established = before;
+                let first_in_direction = first(state);
+                let first_packet = !state.seen[0] && !state.seen[1];
                 if syn && !ack && to_server {
-                    if state.syn_ack || state.established || state.closed {
-                        // The 5-tuple reused by a new connection: its state starts over.
-                        state.reset();
-                    }
                     state.syn = true;
                 } else if syn && ack && !to_server {
                     state.syn_ack = true;
-                } else if state.closed {
-                    // Reset: no ACK re-establishes it.
-                } else if ack && to_server && state.syn && state.syn_ack {
+                } else if ack && to_server && state.syn && state.syn_ack && !state.established {
                     state.established = true;
-                } else if ack && !state.syn && state.seen[0] && state.seen[1] {
-                    // Midstream: no handshake seen, data both ways.
+                    // The handshake's last ACK is established when it carries data.
+                    return_established = has_payload;
+                } else if first_packet && !syn {
+                    // Picked up mid-connection: established from the next packet.
                     state.established = true;
                 }
-                if f & 0x04 != 0 {
-                    // RST: the connection is over; only a new SYN opens it again.
-                    state.established = false;
+                if rst {
+                    // Only a new SYN opens the 5-tuple again.
                     state.closed = true;
                 }
+                (return_established, first_in_direction)
             }
             None => {
-                if state.seen[0] && state.seen[1] {
-                    state.established = true;
+                let first_in_direction = first(state);
+                if let Some(seen) = state.seen.get_mut(dir) {
+                    *seen = true;
                 }
+                state.established = state.seen[0] && state.seen[1];
+                (state.established, first_in_direction)
             }
+        };
+        if let Some(seen) = state.seen.get_mut(dir) {
+            *seen = true;
         }
-        (state, to_server)
+        (
+            state,
+            PacketFlow {
+                to_server,
+                established,
+                first_in_direction,
+            },
+        )
     }
 
     /// The state of a connection known by its client and server (application events).
@@ -321,32 +356,37 @@ mod tests {
     }
 
     #[test]
-    fn a_reset_connection_is_not_re_established_until_a_new_syn() {
+    fn establishment_is_seen_as_suricata_sees_it() {
         let mut flows = Flows::default();
         let c = (IpAddr::from([10, 0, 0, 1]), 40000);
         let s = (IpAddr::from([10, 0, 0, 2]), 80);
-        let key = FlowKey::canonical(
-            custos_flow::Endpoint {
-                addr: c.0.into(),
-                port: c.1,
-            },
-            custos_flow::Endpoint {
-                addr: s.0.into(),
-                port: s.1,
-            },
-            6,
-            [0, 0],
-        )
-        .0;
-        let mut step = |src, dst, flags| flows.packet(key, 0, src, dst, Some(flags)).0.established;
+        let ep = |a: (IpAddr, u16)| custos_flow::Endpoint {
+            addr: a.0.into(),
+            port: a.1,
+        };
+        let key = FlowKey::canonical(ep(c), ep(s), 6, [0, 0]).0;
+        let mut step = |src, dst, flags| {
+            flows
+                .packet(key, 0, src, dst, Some(flags), false)
+                .1
+                .established
+        };
         assert!(!step(c, s, 0x02));
         assert!(!step(s, c, 0x12));
-        assert!(step(c, s, 0x10));
-        assert!(!step(s, c, 0x04), "RST");
-        assert!(!step(c, s, 0x10), "an ACK after the RST");
-        assert!(!step(c, s, 0x02), "a new SYN");
+        assert!(!step(c, s, 0x10), "the handshake's last ACK sees it before");
+        assert!(step(c, s, 0x18));
+        assert!(step(s, c, 0x04), "an RST is still established");
+        assert!(!step(c, s, 0x02), "a new SYN starts over");
         assert!(!step(s, c, 0x12));
+        assert!(!step(c, s, 0x10));
         assert!(step(c, s, 0x10), "the new handshake");
+        // Picked up mid-connection: from its second packet.
+        let key2 = FlowKey::canonical(ep(c), ep((s.0, 81)), 6, [0, 0]).0;
+        let mut mid = |flags| flows.packet(key2, 0, c, (s.0, 81), Some(flags), true).1;
+        let first = mid(0x18);
+        assert!(!first.established && first.first_in_direction);
+        let second = mid(0x18);
+        assert!(second.established && !second.first_in_direction);
     }
 
     #[test]
