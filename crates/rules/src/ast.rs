@@ -411,6 +411,8 @@ pub enum Track {
     ByRule,
     /// Source and destination pair.
     ByBoth,
+    /// The flow.
+    ByFlow,
 }
 
 /// `threshold` / `detection_filter`.
@@ -437,6 +439,8 @@ pub enum ThresholdKind {
     Both,
     /// Alert on every match after the first `count` in a window.
     DetectionFilter,
+    /// Alert on the 1st match, then at `count`, `count × multiplier`, … (no window).
+    Backoff(u64),
 }
 
 /// Where a rule was written.

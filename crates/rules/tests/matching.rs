@@ -549,10 +549,11 @@ fn threshold_both_alerts_once_per_window_after_count() {
     let t0 = 1_800_000_000 * SEC;
     let got: Vec<Vec<u64>> = (0..5).map(|i| s.at(t0 + i * SEC).send(&u(b"x"))).collect();
     assert_eq!(got, vec![vec![], vec![], vec![1], vec![], vec![]]);
-    let next: Vec<Vec<u64>> = (0..3)
+    // The window includes its last instant (t0 + 10 s), as Suricata's; the next starts after.
+    let next: Vec<Vec<u64>> = (0..4)
         .map(|i| s.at(t0 + (10 + i) * SEC).send(&u(b"x")))
         .collect();
-    assert_eq!(next, vec![vec![], vec![], vec![1]]);
+    assert_eq!(next, vec![vec![], vec![], vec![], vec![1]]);
 }
 
 #[test]

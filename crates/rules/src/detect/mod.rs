@@ -432,8 +432,8 @@ impl Matcher {
                     &[None]
                 };
                 for &only in passes {
-                    let key = (i, only);
-                    if tx.alerted.contains(&key) {
+                    let done = (i, only);
+                    if tx.alerted.contains(&done) {
                         continue;
                     }
                     counts.evaluated += 1;
@@ -445,7 +445,7 @@ impl Matcher {
                         continue;
                     }
                     counts.matched += 1;
-                    tx.alerted.push(key);
+                    tx.alerted.push(done);
                     let noalert = apply_flowbits(&c.rule, flow.as_deref_mut().map(|f| &mut f.bits));
                     if c.rule.action == Action::Pass {
                         if let Some(f) = flow.as_deref_mut() {
@@ -461,7 +461,13 @@ impl Matcher {
                     } else {
                         (server.0, client.0)
                     };
-                    if !thresholds_ok(thresholds, i, &c.rule, event.ts, src, dst) {
+                    if !thresholds_ok(
+                        thresholds,
+                        i,
+                        &c.rule,
+                        event.ts,
+                        (src, dst, flow_hash(&key)),
+                    ) {
                         continue;
                     }
                     counts.hits += 1;
@@ -616,22 +622,29 @@ pub(crate) fn apply_flowbits(rule: &Rule, bits: Option<&mut Vec<String>>) -> boo
     noalert
 }
 
+/// A hash of a flow key, for thresholds tracked `by_flow`.
+pub(crate) fn flow_hash(key: &FlowKey) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    key.hash(&mut h);
+    h.finish()
+}
+
 pub(crate) fn thresholds_ok(
     thresholds: &mut Thresholds,
     i: u32,
     rule: &Rule,
     ts: i64,
-    src: std::net::IpAddr,
-    dst: std::net::IpAddr,
+    who: (std::net::IpAddr, std::net::IpAddr, u64),
 ) -> bool {
     if let Some(t) = &rule.detection_filter {
-        if !thresholds.admit(i, t, ts, src, dst) {
+        if !thresholds.admit(i, t, ts, who) {
             return false;
         }
     }
     if let Some(t) = &rule.threshold {
         // A distinct counter from the detection filter's.
-        if !thresholds.admit(i | 0x8000_0000, t, ts, src, dst) {
+        if !thresholds.admit(i | 0x8000_0000, t, ts, who) {
             return false;
         }
     }

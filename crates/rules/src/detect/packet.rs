@@ -170,7 +170,15 @@ pub(super) fn evaluate(
             }
             break;
         }
-        if noalert || !thresholds_ok(thresholds, i, &c.rule, ts, info.src.0, info.dst.0) {
+        if noalert
+            || !thresholds_ok(
+                thresholds,
+                i,
+                &c.rule,
+                ts,
+                (info.src.0, info.dst.0, super::flow_hash(&key)),
+            )
+        {
             continue;
         }
         counts.hits += 1;

@@ -267,7 +267,7 @@ impl Flows {
 /// Threshold and detection-filter counters, per rule and tracked address.
 #[derive(Default)]
 pub(crate) struct Thresholds {
-    map: FxHashMap<(u32, IpAddr, IpAddr), Counter>,
+    map: FxHashMap<(u32, IpAddr, IpAddr, u64), Counter>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -281,14 +281,22 @@ struct Counter {
 const MAX_COUNTERS: usize = 262_144;
 
 impl Thresholds {
-    /// Counts a match of rule `rule` and says whether it may alert.
-    pub fn admit(&mut self, rule: u32, t: &Threshold, ts: i64, src: IpAddr, dst: IpAddr) -> bool {
+    /// Counts a match of rule `rule` (from `src` to `dst`, on the flow hashed `flow`) and
+    /// says whether it may alert.
+    pub fn admit(
+        &mut self,
+        rule: u32,
+        t: &Threshold,
+        ts: i64,
+        (src, dst, flow): (IpAddr, IpAddr, u64),
+    ) -> bool {
         let any = IpAddr::from([0u8; 4]);
-        let (a, b) = match t.track {
-            Track::BySrc => (src, any),
-            Track::ByDst => (dst, any),
-            Track::ByRule => (any, any),
-            Track::ByBoth => (src, dst),
+        let (a, b, f) = match t.track {
+            Track::BySrc => (src, any, 0),
+            Track::ByDst => (dst, any, 0),
+            Track::ByRule => (any, any, 0),
+            Track::ByBoth => (src, dst, 0),
+            Track::ByFlow => (any, any, flow),
         };
         let window = i64::try_from(t.seconds)
             .unwrap_or(i64::MAX / 1_000_000_000)
@@ -297,12 +305,15 @@ impl Thresholds {
             self.map
                 .retain(|_, c| ts.saturating_sub(c.window_start) < window);
         }
-        let c = self.map.entry((rule, a, b)).or_insert(Counter {
+        let c = self.map.entry((rule, a, b, f)).or_insert(Counter {
             window_start: ts,
             count: 0,
             alerted: false,
         });
-        if ts.saturating_sub(c.window_start) >= window {
+        // The window includes its last nanosecond, as Suricata's (`ts <= start + seconds`).
+        if !matches!(t.kind, ThresholdKind::Backoff(_))
+            && ts.saturating_sub(c.window_start) > window
+        {
             *c = Counter {
                 window_start: ts,
                 count: 0,
@@ -322,6 +333,14 @@ impl Thresholds {
                 }
             }
             ThresholdKind::DetectionFilter => c.count > t.count,
+            ThresholdKind::Backoff(multiplier) => {
+                // The 1st match, then the `count`-th, then every ×multiplier.
+                let mut next = t.count;
+                while next < c.count {
+                    next = next.saturating_mul(multiplier.max(2));
+                }
+                c.count == 1 || c.count == next
+            }
         }
     }
 }
@@ -400,19 +419,36 @@ mod tests {
         };
         let (a, b) = (IpAddr::from([10, 0, 0, 1]), IpAddr::from([10, 0, 0, 2]));
         let s = 1_000_000_000;
-        assert!(t.admit(0, &th, 0, a, b));
-        assert!(t.admit(0, &th, s, a, b));
-        assert!(!t.admit(0, &th, 2 * s, a, b));
-        assert!(t.admit(0, &th, 2 * s, b, a));
-        assert!(t.admit(0, &th, 61 * s, a, b));
+        assert!(t.admit(0, &th, 0, (a, b, 0)));
+        assert!(t.admit(0, &th, s, (a, b, 0)));
+        assert!(!t.admit(0, &th, 2 * s, (a, b, 0)));
+        assert!(t.admit(0, &th, 2 * s, (b, a, 0)));
+        assert!(
+            !t.admit(0, &th, 60 * s, (a, b, 0)),
+            "the window's last instant"
+        );
+        assert!(t.admit(0, &th, 61 * s, (a, b, 0)));
         let df = Threshold {
             kind: ThresholdKind::DetectionFilter,
             track: Track::ByDst,
             count: 2,
             seconds: 60,
         };
-        assert!(!t.admit(1, &df, 0, a, b));
-        assert!(!t.admit(1, &df, 0, a, b));
-        assert!(t.admit(1, &df, 0, a, b));
+        assert!(!t.admit(1, &df, 0, (a, b, 0)));
+        assert!(!t.admit(1, &df, 0, (a, b, 0)));
+        assert!(t.admit(1, &df, 0, (a, b, 0)));
+        let bo = Threshold {
+            kind: ThresholdKind::Backoff(10),
+            track: Track::ByFlow,
+            count: 1,
+            seconds: 0,
+        };
+        let alerts: Vec<u64> = (1..=150)
+            .filter(|_| t.admit(2, &bo, 0, (a, b, 7)))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(|_| 1)
+            .collect();
+        assert_eq!(alerts.len(), 3, "1st, 10th, 100th");
     }
 }

@@ -43,7 +43,7 @@ pub(crate) fn parse(head: &str, vars: &Vars) -> Result<Header, String> {
         _ => None,
     };
     let proto = match proto_name.as_str() {
-        "ip" | "pkt" => Ok(Proto::Ip),
+        "ip" | "pkt" | "pkthdr" => Ok(Proto::Ip),
         "tcp" | "tcp-pkt" | "tcp-stream" => Ok(Proto::Tcp),
         "udp" => Ok(Proto::Udp),
         "icmp" | "icmpv4" | "icmpv6" => Ok(Proto::Icmp),

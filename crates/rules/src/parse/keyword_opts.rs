@@ -29,13 +29,21 @@ pub(super) fn option(b: &mut Builder, name: &str, value: Option<&str>) -> Result
             return Ok(true);
         }
         "threshold" => {
-            b.rule.threshold = Some(threshold(need()?, false)?);
+            match threshold(need()?, false)? {
+                Ok(t) => b.rule.threshold = Some(t),
+                Err(why) => b.unsupported(name, why),
+            }
             return Ok(true);
         }
         "detection_filter" => {
-            b.rule.detection_filter = Some(threshold(need()?, true)?);
+            match threshold(need()?, true)? {
+                Ok(t) => b.rule.detection_filter = Some(t),
+                Err(why) => b.unsupported(name, why),
+            }
             return Ok(true);
         }
+        // A hint for Suricata's prefilter engine: no effect on what matches.
+        "prefilter" => return Ok(true),
         "ttl" => header(HeaderTest::Ttl(int_cmp(need()?, &none)?)),
         "id" => header(HeaderTest::IpId(int_cmp(need()?, &none)?)),
         "ip_proto" => header(HeaderTest::IpProto(int_cmp(need()?, &ip_proto_name)?)),
@@ -219,13 +227,14 @@ fn flowbit(v: &str) -> Result<Flowbit, String> {
     })
 }
 
-fn threshold(v: &str, detection_filter: bool) -> Result<Threshold, String> {
+/// A threshold; `Ok(Err(why))` for a well-formed one custos does not implement.
+fn threshold(v: &str, detection_filter: bool) -> Result<Result<Threshold, String>, String> {
     let mut kind = if detection_filter {
         Some(ThresholdKind::DetectionFilter)
     } else {
         None
     };
-    let (mut track, mut count, mut seconds) = (None, None, None);
+    let (mut track, mut count, mut seconds, mut multiplier) = (None, None, None, None);
     for part in v.split(',').map(str::trim) {
         let (k, val) = part
             .split_once(char::is_whitespace)
@@ -237,6 +246,7 @@ fn threshold(v: &str, detection_filter: bool) -> Result<Threshold, String> {
                     "limit" => ThresholdKind::Limit,
                     "threshold" => ThresholdKind::Threshold,
                     "both" => ThresholdKind::Both,
+                    "backoff" => ThresholdKind::Backoff(0),
                     other => return Err(format!("unknown threshold type `{other}`")),
                 })
             }
@@ -246,20 +256,36 @@ fn threshold(v: &str, detection_filter: bool) -> Result<Threshold, String> {
                     "by_dst" => Track::ByDst,
                     "by_rule" => Track::ByRule,
                     "by_both" => Track::ByBoth,
+                    "by_flow" => Track::ByFlow,
                     other => return Err(format!("unknown track `{other}`")),
                 })
             }
             "count" => count = Some(uint(val)?),
             "seconds" => seconds = Some(uint(val)?),
+            "multiplier" => multiplier = Some(uint(val)?),
+            "unique_on" => return Ok(Err("`unique_on` is not supported".into())),
             other => return Err(format!("unknown threshold option `{other}`")),
         }
     }
-    Ok(Threshold {
-        kind: kind.ok_or("missing type")?,
+    let kind = match kind.ok_or("missing type")? {
+        ThresholdKind::Backoff(_) => {
+            ThresholdKind::Backoff(multiplier.ok_or("backoff needs a multiplier")?.max(1))
+        }
+        k => k,
+    };
+    let seconds = match (kind, seconds) {
+        (ThresholdKind::Backoff(_), s) => s.unwrap_or(0),
+        (_, s) => s.ok_or("missing seconds")?,
+    };
+    if matches!(kind, ThresholdKind::Backoff(_)) && track != Some(Track::ByFlow) {
+        return Err("backoff is tracked by_flow".into());
+    }
+    Ok(Ok(Threshold {
+        kind,
         track: track.ok_or("missing track")?,
         count: count.ok_or("missing count")?.max(1),
-        seconds: seconds.ok_or("missing seconds")?,
-    })
+        seconds,
+    }))
 }
 
 const TCP_FLAGS: &[(char, u8)] = &[
@@ -433,10 +459,21 @@ mod tests {
             Flowbit::IsSet(vec!["a".into(), "b".into()], false)
         );
         assert!(flowbit("frob,a").is_err());
-        let t = threshold("type limit, track by_src, count 2, seconds 60", false).unwrap();
+        let t = threshold("type limit, track by_src, count 2, seconds 60", false)
+            .unwrap()
+            .unwrap();
         assert_eq!(t.kind, ThresholdKind::Limit);
         assert_eq!(t.count, 2);
         assert!(threshold("track by_src, count 2, seconds 60", false).is_err());
+        let b = threshold("type backoff, track by_flow, count 1, multiplier 10", false)
+            .unwrap()
+            .unwrap();
+        assert_eq!(b.kind, ThresholdKind::Backoff(10));
+        assert!(
+            threshold("track by_src, count 2, seconds 6, unique_on dst_port", true)
+                .unwrap()
+                .is_err()
+        );
     }
 
     #[test]

@@ -174,7 +174,7 @@ impl Builder {
             n => {
                 if let Some(def) = keywords::buffer(n) {
                     if value.is_some() {
-                        return Err("a sticky buffer takes no value".into());
+                        self.unsupported(n, "options of a sticky buffer are not supported");
                     }
                     self.buffer = Buffer::App(def.name);
                     self.last_content = None;
@@ -197,6 +197,16 @@ impl Builder {
     }
 
     fn modifier(&mut self, name: &str, value: Option<&str>) -> Result<(), String> {
+        if value.is_some_and(|v| {
+            v.trim()
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic())
+        }) {
+            self.last_content(name)?;
+            self.unsupported("byte_extract", "byte_extract variables are not supported");
+            return Ok(());
+        }
         let c = self.last_content(name)?;
         let num = |v: Option<&str>| -> Result<i64, String> {
             let v = v.ok_or_else(|| "needs a value".to_string())?;
@@ -388,6 +398,25 @@ impl Builder {
         Ok(read)
     }
 
+    /// Sets how many bytes `keyword` reads; `Ok(false)` when the rule is skipped (0 bytes).
+    fn read_width(
+        &mut self,
+        keyword: &str,
+        bytes: &str,
+        read: &mut NumberRead,
+    ) -> Result<bool, String> {
+        read.bytes = u8::try_from(uint(bytes)?).map_err(|e| e.to_string())?;
+        let max = if read.string_base.is_some() { 20 } else { 8 };
+        if read.bytes == 0 {
+            self.unsupported(keyword, "reading 0 bytes is not supported");
+            return Ok(false);
+        }
+        if read.bytes > max {
+            return Err(format!("cannot read {} bytes (1 to {max})", read.bytes));
+        }
+        Ok(true)
+    }
+
     fn byte_test(&mut self, v: &str) -> Result<(), String> {
         let parts: Vec<&str> = v.split(',').map(str::trim).collect();
         let [bytes, op, value, offset, more @ ..] = parts.as_slice() else {
@@ -399,10 +428,8 @@ impl Builder {
             self.unsupported("byte_test", format!("option `{other}` is not supported"));
             return Ok(());
         }
-        read.bytes = u8::try_from(uint(bytes)?).map_err(|e| e.to_string())?;
-        let max = if read.string_base.is_some() { 20 } else { 8 };
-        if read.bytes == 0 || read.bytes > max {
-            return Err(format!("cannot read {} bytes (1 to {max})", read.bytes));
+        if !self.read_width("byte_test", bytes, &mut read)? {
+            return Ok(());
         }
         if offset
             .chars()
@@ -448,10 +475,8 @@ impl Builder {
         };
         let mut rest: Vec<String> = more.iter().map(|s| s.to_string()).collect();
         let mut read = Self::number_read(&parts, &mut rest)?;
-        read.bytes = u8::try_from(uint(bytes)?).map_err(|e| e.to_string())?;
-        let max = if read.string_base.is_some() { 20 } else { 8 };
-        if read.bytes == 0 || read.bytes > max {
-            return Err(format!("cannot read {} bytes (1 to {max})", read.bytes));
+        if !self.read_width("byte_jump", bytes, &mut read)? {
+            return Ok(());
         }
         if offset
             .chars()
