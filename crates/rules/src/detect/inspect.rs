@@ -175,7 +175,8 @@ fn window(c: &Content, prev_end: usize, len: usize) -> (usize, usize) {
             Some(w) => from.saturating_add(i64::from(w)).max(0) as usize,
             None => len,
         };
-        let end = if c.endswith { len } else { end.min(len) };
+        // With `endswith`, a window that stops before the buffer's end cannot match (the
+        // occurrence must end at the buffer's end), as in Suricata.
         (start, end.min(len))
     } else {
         let start = c.offset.unwrap_or(0) as usize;
@@ -462,6 +463,19 @@ mod tests {
         x.within = Some(1);
         let x = Condition::Content(Buffer::Payload, x);
         assert!(inspect(&[0x01, 0x00], &[&jump, &x]));
+    }
+
+    #[test]
+    fn endswith_respects_within() {
+        let a = Condition::Content(Buffer::Payload, content("a"));
+        let mut z = content("z");
+        z.distance = Some(0);
+        z.within = Some(2);
+        z.endswith = true;
+        let z = Condition::Content(Buffer::Payload, z);
+        assert!(run("xaz", vec![a.clone(), z.clone()]));
+        // "z" ends the buffer but lies beyond the window `within` allows.
+        assert!(!run("xabbz", vec![a, z]));
     }
 
     #[test]

@@ -134,6 +134,20 @@ pub(super) fn option(b: &mut Builder, name: &str, value: Option<&str>) -> Result
                             .iter()
                             .find(|(n, _)| n.eq_ignore_ascii_case(t))
                             .map(|(_, v)| *v),
+                        "snmp.pdu_type" => [
+                            "get_request",
+                            "get_next_request",
+                            "response",
+                            "set_request",
+                            "trap_v1",
+                            "get_bulk_request",
+                            "inform_request",
+                            "trap_v2",
+                            "report",
+                        ]
+                        .iter()
+                        .position(|n| *n == t)
+                        .map(|i| i as u64),
                         "mqtt.connack.session_present" => match t {
                             "true" | "yes" => Some(1),
                             "false" | "no" => Some(0),
