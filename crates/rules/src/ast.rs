@@ -127,6 +127,21 @@ pub struct Content {
 }
 
 impl Content {
+    /// A content without modifiers.
+    pub fn new(pattern: Vec<u8>, negated: bool) -> Self {
+        Content {
+            pattern,
+            negated,
+            nocase: false,
+            offset: None,
+            depth: None,
+            distance: None,
+            within: None,
+            endswith: false,
+            fast_pattern: false,
+        }
+    }
+
     /// True when the position depends on a previous match.
     pub fn is_relative(&self) -> bool {
         self.distance.is_some() || self.within.is_some()

@@ -135,21 +135,17 @@ pub const BUFFER_ALIASES: &[(&str, &str)] = &[
     ("ftp.command.data", "ftp.command_data"),
 ];
 
-/// Legacy content modifiers (written after a `content`) and the buffer they move it to.
-pub const CONTENT_MODIFIERS: &[(&str, &str)] = &[
-    ("http_uri", "http.uri"),
-    ("http_raw_uri", "http.uri.raw"),
-    ("http_method", "http.method"),
-    ("http_host", "http.host"),
-    ("http_raw_host", "http.host.raw"),
-    ("http_user_agent", "http.user_agent"),
-    ("http_stat_code", "http.stat_code"),
-    ("http_stat_msg", "http.stat_msg"),
-    ("http_header", "http.header"),
-    ("http_cookie", "http.cookie"),
-    ("http_client_body", "http.request_body"),
-    ("http_server_body", "http.response_body"),
-];
+/// The buffer a legacy content modifier (`http_uri`, written after a `content`) moves its
+/// content to: Suricata's `http_*` names, which are modifiers rather than sticky buffers.
+pub fn content_modifier(name: &str) -> Option<&'static BufferDef> {
+    if !name.starts_with("http_") {
+        return None;
+    }
+    BUFFER_ALIASES
+        .iter()
+        .find(|(a, _)| *a == name)
+        .and_then(|(_, c)| buffer_def(c))
+}
 
 /// Looks a sticky-buffer keyword up (canonical names and aliases).
 pub fn buffer(name: &str) -> Option<&'static BufferDef> {

@@ -76,7 +76,7 @@ impl Default for HttpConfig {
 }
 
 /// A request's start line and the headers of interest.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct HttpRequest {
     /// Offset of the request line in the client's stream.
     pub offset: u64,

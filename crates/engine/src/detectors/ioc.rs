@@ -81,6 +81,18 @@ fn signature_for(kind: IndicatorKind) -> (u64, &'static str) {
     }
 }
 
+/// The signature of an alert on `ind` whose text is `text`.
+fn signature<'a>(ind: &Indicator, text: &'a str) -> Signature<'a> {
+    Signature {
+        gid: 1,
+        signature_id: signature_for(ind.kind).0,
+        rev: 1,
+        signature: text,
+        category: "Threat intelligence indicator match",
+        severity: 1,
+    }
+}
+
 fn describe(ind: &Indicator, field: &str, observed: &str) -> (String, Evidence) {
     let (_, what) = signature_for(ind.kind);
     let label = ind
@@ -137,18 +149,9 @@ impl Detector for Ioc {
             if !self.flows_alerted.insert((key, ind.value.clone())) {
                 continue;
             }
-            let (sid, _) = signature_for(ind.kind);
             let (text, evidence) = describe(ind, field, &addr.to_string());
-            let sig = Signature {
-                gid: 1,
-                signature_id: sid,
-                rev: 1,
-                signature: &text,
-                category: "Threat intelligence indicator match",
-                severity: 1,
-            };
             self.hits += 1;
-            alerts.raise_unthrottled("ioc", packet, &sig, evidence, None);
+            alerts.raise_unthrottled("ioc", packet, &signature(ind, &text), evidence, None);
         }
         Ok(None)
     }
@@ -176,18 +179,9 @@ impl Detector for Ioc {
             {
                 continue;
             }
-            let (sid, _) = signature_for(ind.kind);
             let (text, evidence) = describe(ind, o.field, &o.value);
-            let sig = Signature {
-                gid: 1,
-                signature_id: sid,
-                rev: 1,
-                signature: &text,
-                category: "Threat intelligence indicator match",
-                severity: 1,
-            };
             self.hits += 1;
-            alerts.raise_event("ioc", event, &sig, evidence, None);
+            alerts.raise_event("ioc", event, &signature(ind, &text), evidence, None);
         }
         Ok(())
     }

@@ -121,23 +121,12 @@ fn client_hello(sni: Option<&str>) -> AppEvent {
 
 fn http(host: Option<&str>, uri: &str, server: (&str, u16)) -> AppEvent {
     let req = HttpRequest {
-        offset: 0,
         method: "GET".into(),
         uri: uri.into(),
         version: "1.1".into(),
         host: host.map(str::to_string),
         user_agent: Some("Mozi".into()),
-        referer: None,
-        content_type: None,
-        content_length: None,
-        authorization_scheme: None,
-        basic_user: None,
-        basic_password_len: None,
-        basic_default_credential: false,
-        body_len: 0,
-        headers: Vec::new(),
-        cookie: None,
-        body: Vec::new(),
+        ..HttpRequest::default()
     };
     event(
         AppProto::Http,

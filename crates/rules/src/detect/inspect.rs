@@ -274,17 +274,7 @@ mod tests {
     use crate::ast::{Buffer, Pcre};
 
     fn content(p: &str) -> Content {
-        Content {
-            pattern: p.as_bytes().to_vec(),
-            negated: false,
-            nocase: false,
-            offset: None,
-            depth: None,
-            distance: None,
-            within: None,
-            endswith: false,
-            fast_pattern: false,
-        }
+        Content::new(p.as_bytes().to_vec(), false)
     }
 
     fn run(buf: &str, conds: Vec<Condition>) -> bool {

@@ -3,12 +3,12 @@
 
 use super::header::Header;
 use super::keyword_opts;
-use super::values::{content, int, int_cmp, split_options, string, uint};
+use super::values::{content, int, int_cmp, negated_quoted, split_options, string, uint};
 use super::{Outcome, Skipped};
 use crate::ast::{
     Buffer, ByteOp, Condition, Content, FlowOpts, Location, NumberRead, Pcre, Proto, Rule,
 };
-use crate::keywords::{self, CONTENT_MODIFIERS, IGNORED_OPTIONS};
+use crate::keywords::{self, IGNORED_OPTIONS};
 
 /// Suricata version custos answers `requires: version` with: the rule language of
 /// Suricata 8.0 as of its 8.0.5 release (docs/rules.md).
@@ -117,17 +117,7 @@ impl Builder {
                 let (pattern, negated) = content(need()?)?;
                 self.rule.conditions.push(Condition::Content(
                     self.buffer,
-                    Content {
-                        pattern,
-                        negated,
-                        nocase: false,
-                        offset: None,
-                        depth: None,
-                        distance: None,
-                        within: None,
-                        endswith: false,
-                        fast_pattern: false,
-                    },
+                    Content::new(pattern, negated),
                 ));
                 self.last_content = Some(self.rule.conditions.len() - 1);
             }
@@ -168,7 +158,7 @@ impl Builder {
             "byte_jump" => self.byte_jump(need()?)?,
             "requires" => self.requires(need()?)?,
             n if IGNORED_OPTIONS.contains(&n) => {}
-            n if CONTENT_MODIFIERS.iter().any(|(m, _)| *m == n) && self.last_content.is_some() => {
+            n if keywords::content_modifier(n).is_some() && self.last_content.is_some() => {
                 self.legacy_modifier(n)?
             }
             n => {
@@ -197,27 +187,14 @@ impl Builder {
     }
 
     fn modifier(&mut self, name: &str, value: Option<&str>) -> Result<(), String> {
-        if value.is_some_and(|v| {
-            v.trim()
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic())
-        }) {
+        if value.is_some_and(is_variable) {
             self.last_content(name)?;
             self.unsupported("byte_extract", "byte_extract variables are not supported");
             return Ok(());
         }
         let c = self.last_content(name)?;
         let num = |v: Option<&str>| -> Result<i64, String> {
-            let v = v.ok_or_else(|| "needs a value".to_string())?;
-            if v.trim()
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic())
-            {
-                return Err("byte_extract variables are not supported".into());
-            }
-            int(v)
+            int(v.ok_or_else(|| "needs a value".to_string())?)
         };
         let unsigned = |n: i64| u32::try_from(n).map_err(|_| format!("{n} out of range"));
         match name {
@@ -258,12 +235,8 @@ impl Builder {
     }
 
     fn legacy_modifier(&mut self, name: &str) -> Result<(), String> {
-        let target = CONTENT_MODIFIERS
-            .iter()
-            .find(|(m, _)| *m == name)
-            .map(|(_, b)| *b)
-            .and_then(keywords::buffer_def)
-            .ok_or_else(|| format!("unknown modifier `{name}`"))?;
+        let target =
+            keywords::content_modifier(name).ok_or_else(|| format!("unknown modifier `{name}`"))?;
         if let Some(Condition::Content(buffer, _)) = self
             .last_content
             .and_then(|i| self.rule.conditions.get_mut(i))
@@ -274,15 +247,7 @@ impl Builder {
     }
 
     fn pcre(&mut self, v: &str) -> Result<(), String> {
-        let v = v.trim();
-        let (negated, v) = match v.strip_prefix('!') {
-            Some(r) => (true, r.trim_start()),
-            None => (false, v),
-        };
-        let inner = v
-            .strip_prefix('"')
-            .and_then(|r| r.strip_suffix('"'))
-            .ok_or_else(|| "pcre must be quoted".to_string())?;
+        let (negated, inner) = negated_quoted(v, "pcre")?;
         let body = inner
             .strip_prefix('/')
             .ok_or_else(|| "pcre must start with `/`".to_string())?;
@@ -431,15 +396,7 @@ impl Builder {
         if !self.read_width("byte_test", bytes, &mut read)? {
             return Ok(());
         }
-        if offset
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic())
-            || value
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic())
-        {
+        if is_variable(offset) || is_variable(value) {
             self.unsupported("byte_extract", "byte_extract variables are not supported");
             return Ok(());
         }
@@ -478,11 +435,7 @@ impl Builder {
         if !self.read_width("byte_jump", bytes, &mut read)? {
             return Ok(());
         }
-        if offset
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic())
-        {
+        if is_variable(offset) {
             self.unsupported("byte_extract", "byte_extract variables are not supported");
             return Ok(());
         }
@@ -615,6 +568,14 @@ fn push_flag(inline: &mut String, flag: char) {
     if !inline.contains(flag) {
         inline.push(flag);
     }
+}
+
+/// A `byte_extract` variable's name where a number is expected.
+fn is_variable(v: &str) -> bool {
+    v.trim()
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
 }
 
 fn first_line(s: &str) -> String {

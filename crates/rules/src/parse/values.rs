@@ -79,9 +79,9 @@ pub(crate) fn string(v: &str) -> Result<String, String> {
     Ok(out)
 }
 
-/// A content pattern: `"…"` or `!"…"`, with `|41 42|` hex blocks. Returns the bytes and
-/// whether it was negated.
-pub(crate) fn content(v: &str) -> Result<(Vec<u8>, bool), String> {
+/// `"…"` or `!"…"` (a `content` or `pcre` value): whether negated, and the text between the
+/// quotes.
+pub(crate) fn negated_quoted<'a>(v: &'a str, keyword: &str) -> Result<(bool, &'a str), String> {
     let v = v.trim();
     let (negated, v) = match v.strip_prefix('!') {
         Some(r) => (true, r.trim_start()),
@@ -90,7 +90,15 @@ pub(crate) fn content(v: &str) -> Result<(Vec<u8>, bool), String> {
     let inner = v
         .strip_prefix('"')
         .and_then(|r| r.strip_suffix('"'))
-        .ok_or_else(|| format!("content must be quoted: `{}`", super::clip(v)))?;
+        .ok_or_else(|| format!("{keyword} must be quoted: `{}`", super::clip(v)))?;
+    Ok((negated, inner))
+}
+
+/// A content pattern: `"…"` or `!"…"`, with `|41 42|` hex blocks. Returns the bytes and
+/// whether it was negated.
+pub(crate) fn content(v: &str) -> Result<(Vec<u8>, bool), String> {
+    let (negated, inner) = negated_quoted(v, "content")?;
+    let v = v.trim();
     let mut out = Vec::with_capacity(inner.len());
     let mut in_hex = false;
     let mut hex = String::new();
