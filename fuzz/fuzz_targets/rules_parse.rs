@@ -148,7 +148,7 @@ fuzz_target!(|data: &[u8]| {
         let ts = 1_700_000_000_000_000_000 + i as i64 * 1_000_000;
         let decoded = decoder.decode(1, ts, f);
         let before = hits.len();
-        matcher.packet(ts, &decoded, f, &mut hits);
+        matcher.packet(ts, (&decoded, f, None), &mut hits);
         // A rule alerts at most once per packet.
         let mut on_this: Vec<u32> = hits[before..].iter().map(|h| h.rule).collect();
         on_this.sort_unstable();

@@ -38,6 +38,8 @@ const RULES: &str = r#"# a comment
 alert mqtt any any -> any any (msg:"anonymous MQTT connect"; mqtt.type:CONNECT; mqtt.connect.flags:!username; classtype:policy-violation; sid:100; rev:2;)
 alert mqtt any any -> any any (msg:"MQTT publish from a sensor"; mqtt.publish.topic; content:"/sensor-"; sid:101;)
 alert dns any any -> any any (msg:"broker lookup"; dns.query; content:"broker.lab"; nocase; endswith; priority:1; sid:102;)
+alert http any any -> any any (msg:"status request on an HTTP flow"; flow:to_server; content:"GET /status"; sid:105;)
+alert tls any any -> any any (msg:"no TLS flow here"; content:"GET"; sid:106;)
 alert tcp any any -> any any (msg:"bad hex"; content:"|4|"; sid:103;)
 alert dnp3 any any -> any any (msg:"not parsed"; sid:104;)
 alert mqtt any any -> any any (msg:"no sid here"; mqtt.type:CONNECT;)
@@ -54,16 +56,13 @@ fn rules_alert_with_suricata_fields_and_report_bad_rules() {
     let stats: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("stats.json")).unwrap()).unwrap();
     let d = &stats["detector"];
-    assert_eq!(d["loaded"], 3, "{d}");
+    assert_eq!(d["loaded"], 5, "{d}");
     assert_eq!(d["errors"], 2, "{d}");
     assert_eq!(d["skipped"], 1, "{d}");
     assert_eq!(d["skipped_by_keyword"]["dnp3"], 1, "{d}");
     let errors = d["error_list"].to_string();
-    assert!(errors.contains("t.rules:5"), "bad hex on line 5: {errors}");
-    assert!(
-        errors.contains("t.rules:7"),
-        "missing sid on line 7: {errors}"
-    );
+    assert!(errors.contains("t.rules:7"), "bad hex on line 7: {errors}");
+    assert!(errors.contains("t.rules:9"), "missing sid on line 9: {errors}");
     let stderr = String::from_utf8_lossy(&r.stderr);
     assert!(
         stderr.contains("syntax errors"),

@@ -20,6 +20,9 @@ pub struct PacketView<'a> {
     pub data: &'a [u8],
     /// The decoded headers.
     pub decoded: &'a Decoded<'a>,
+    /// The application protocol its connection carries as recognised so far (EVE name), when
+    /// a detector asked for it ([`Detector::reads_app_proto`]); `None` otherwise.
+    pub app_proto: Option<&'static str>,
 }
 
 /// An error a detector reports; the run stops with it.
@@ -64,6 +67,12 @@ pub trait Detector: Send {
     /// `alerts.jsonl` is written for it.
     fn raises_alerts(&self) -> bool {
         true
+    }
+
+    /// True when it reads [`PacketView::app_proto`] (looking it up costs every packet a
+    /// table lookup, so the engine does it only for detectors that say so).
+    fn reads_app_proto(&self) -> bool {
+        false
     }
 
     /// True when it gives every packet a score (a `scores.csv` column).

@@ -186,12 +186,15 @@ impl Engine {
             (_, setting) => ChecksumPolicy::new(setting),
         };
         let (app, inventory, findings) = app_parts(&cfg.app)?;
-        let packet = PacketStage::new(
+        let mut packet = PacketStage::new(
             cfg.decode.checksums.into(),
             policy,
             cfg.flow.flow_config(),
             app,
         );
+        if self.detectors.iter().any(|d| d.reads_app_proto()) {
+            packet.tell_app_proto();
+        }
         let live = match (&cfg.evidence, &source) {
             (Some(ev), Source::Interface { .. }) => Some(LiveEvidence::new(ev.clone())?),
             _ => None,

@@ -93,7 +93,8 @@ impl Sensor {
         let decoded = self.decoder.decode(1, self.ts, frame);
         assert!(decoded.innermost().is_some(), "frame did not decode");
         let mut hits = Vec::new();
-        self.matcher.packet(self.ts, &decoded, frame, &mut hits);
+        self.matcher
+            .packet(self.ts, (&decoded, frame, None), &mut hits);
         let mut sids: Vec<u64> = hits
             .iter()
             .map(|h| self.matcher.rules().rule(h.rule).unwrap().sid)

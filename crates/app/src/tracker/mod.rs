@@ -353,6 +353,12 @@ impl AppTracker {
         self.bound_idle_queue();
     }
 
+    /// The protocol recognised so far on the live connection with this canonical key (`None`
+    /// while none is, or for a key the tracker does not hold).
+    pub fn app_proto(&self, key: &FlowKey) -> Option<AppProto> {
+        self.conns.get(key).and_then(|c| c.proto)
+    }
+
     /// The protocol recognised on the connection `key` (canonical flow key): a live
     /// connection's, or one that ended recently (kept for as many endings as
     /// `max_connections`, and forgotten once asked).

@@ -119,6 +119,10 @@ impl Detector for Rules {
         "rules"
     }
 
+    fn reads_app_proto(&self) -> bool {
+        true
+    }
+
     fn warning(&self) -> Option<String> {
         match (self.errors.len(), self.skipped.len()) {
             (0, 0) => None,
@@ -140,8 +144,11 @@ impl Detector for Rules {
         alerts: &mut AlertQueue,
     ) -> Result<Option<f64>, DetectorError> {
         self.hits.clear();
-        self.matcher
-            .packet(packet.meta.ts, packet.decoded, packet.data, &mut self.hits);
+        self.matcher.packet(
+            packet.meta.ts,
+            (packet.decoded, packet.data, packet.app_proto),
+            &mut self.hits,
+        );
         let hits = std::mem::take(&mut self.hits);
         for hit in &hits {
             if let Some((sig, app_proto)) = self.signature(hit) {

@@ -76,7 +76,7 @@ impl HostStage {
     pub fn packet(
         &mut self,
         run_index: u64,
-        linktype: u32,
+        (linktype, app_proto): (u32, Option<custos_app::AppProto>),
         meta: &PacketMeta,
         data: &[u8],
         decoded: &Decoded<'_>,
@@ -90,6 +90,7 @@ impl HostStage {
                 linktype,
                 data,
                 decoded,
+                app_proto: app_proto.map(|p| p.name()),
             };
             let mut row = ScoreRow {
                 index: run_index,

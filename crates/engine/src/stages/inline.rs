@@ -86,7 +86,17 @@ impl PacketSink for Inline {
             meta,
             data,
             &mut self.upstream,
-            |decoded, _, up| host.packet(run_index, linktype, meta, data, decoded, up, out),
+            |decoded, verdict, up| {
+                host.packet(
+                    run_index,
+                    (linktype, verdict.app_proto),
+                    meta,
+                    data,
+                    decoded,
+                    up,
+                    out,
+                )
+            },
         )?;
         self.output.records(&self.out)?;
         self.out.clear();

@@ -2,7 +2,7 @@
 //! application events and ended flows, in packet order.
 
 use crate::error::EngineError;
-use custos_app::{AppConfig, AppEvent, AppTracker};
+use custos_app::{AppConfig, AppEvent, AppProto, AppTracker};
 use custos_capture::LinkType;
 use custos_decode::{
     ChecksumMode, ChecksumPolicy, ChecksumSetting, ChecksumStatus, Decoded, Decoder, DecoderConfig,
@@ -54,6 +54,8 @@ impl FlowSink for FlowsOut<'_> {
 /// Decoder, checksum policy, flow table and application tracker, plus what they counted.
 pub(crate) struct PacketStage {
     decoder: Decoder,
+    /// Look up each packet's application protocol for the detectors.
+    tell_app_proto: bool,
     policy: ChecksumPolicy,
     setting: ChecksumSetting,
     flows: FlowTable,
@@ -78,6 +80,9 @@ pub(crate) struct PacketStage {
 pub(crate) struct PacketVerdict {
     /// The checksum mode the packet was decoded with.
     pub mode: ChecksumMode,
+    /// The application protocol recognised on its connection so far (asked for only when
+    /// a detector reads it: [`PacketStage::tell_app_proto`]).
+    pub app_proto: Option<AppProto>,
 }
 
 impl PacketStage {
@@ -95,6 +100,7 @@ impl PacketStage {
         };
         PacketStage {
             decoder: Decoder::new(decoder_config(mode)),
+            tell_app_proto: false,
             policy,
             setting,
             flows: FlowTable::new(flow_cfg),
@@ -110,6 +116,12 @@ impl PacketStage {
             first_ts: None,
             last_ts: None,
         }
+    }
+
+    /// Looks up, for every packet, the application protocol its connection carries (for
+    /// detectors that read it, such as signatures' `alert http` rules).
+    pub fn tell_app_proto(&mut self) {
+        self.tell_app_proto = true;
     }
 
     /// Decodes one frame and runs the flow-local stages on it; calls `then` with the decoded
@@ -174,7 +186,14 @@ impl PacketStage {
                 .flows
                 .process(meta, &decoded, &mut self.policy, &mut sink);
         }
-        then(&decoded, PacketVerdict { mode }, out)
+        let app_proto = if self.tell_app_proto {
+            decoded
+                .innermost()
+                .and_then(|ip| self.tracker.app_proto(&FlowKey::of_layer(ip, decoded.vlans)))
+        } else {
+            None
+        };
+        then(&decoded, PacketVerdict { mode, app_proto }, out)
     }
 
     /// Ends every connection and flow still held (end of input): their last events first,

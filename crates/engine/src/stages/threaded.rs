@@ -30,6 +30,8 @@ struct BatchPacket {
     start: usize,
     len: usize,
     mode: ChecksumMode,
+    /// Its connection's application protocol so far.
+    app_proto: Option<custos_app::AppProto>,
     /// Records the packet stage made of it (events, ended flows), next in `records`.
     records: usize,
 }
@@ -264,6 +266,7 @@ impl PacketSink for Threaded {
                     start,
                     len: data.len(),
                     mode: verdict.mode,
+                    app_proto: verdict.app_proto,
                     records: 0,
                 });
                 Ok(())
@@ -341,7 +344,7 @@ fn host_batch(
         let decoded = decoder.decode(p.linktype, p.meta.ts, data);
         host.packet(
             p.run_index,
-            p.linktype,
+            (p.linktype, p.app_proto),
             &p.meta,
             data,
             &decoded,

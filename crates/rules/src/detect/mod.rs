@@ -36,6 +36,9 @@ pub(crate) struct Compiled {
     pub severity: u8,
     /// For application rules: the protocol.
     pub app: Option<&'static str>,
+    /// For packet rules of an application protocol (`alert http … content`): the protocol
+    /// the flow must carry.
+    pub app_gate: Option<&'static str>,
     /// Which side of a transaction the rule reads (application rules).
     pub side: Side,
     /// Sets flowbits (evaluated before rules that may test them).
@@ -177,9 +180,25 @@ fn compile_rule(rule: Rule, classes: &Classifications) -> Result<Compiled, Box<S
         (None, None) => String::new(),
     };
     let severity = rule.priority.or(class.map(|c| c.priority)).unwrap_or(3);
+    let reads_app_fields = rule.conditions.iter().any(|c| match c {
+        Condition::AppInt { .. }
+        | Condition::AppFlags { .. }
+        | Condition::AppLayerEvent { .. }
+        | Condition::Modbus(_) => true,
+        _ => matches!(buffer_of(c), Some(Buffer::App(_))),
+    });
+    // `alert http … (content:"x";)`: payload keywords on a flow of that protocol — a packet
+    // and stream rule gated on the flow's application protocol, as in Suricata.
+    let reads_packets = rule
+        .conditions
+        .iter()
+        .any(|c| matches!(c, Condition::Header(_)) || buffer_of(c) == Some(Buffer::Payload));
+    let app_gate = match rule.proto {
+        Proto::App(p) if !reads_app_fields && reads_packets => Some(p),
+        _ => None,
+    };
     let app = match rule.proto {
-        Proto::App(p) => Some(p),
-        _ if rule.is_app() => None,
+        Proto::App(p) if app_gate.is_none() => Some(p),
         _ => None,
     };
     if app.is_some() {
@@ -200,7 +219,7 @@ fn compile_rule(rule: Rule, classes: &Classifications) -> Result<Compiled, Box<S
         {
             return Err(skip(
                 "content",
-                "payload keywords on an application rule (no sticky buffer) are not supported"
+                "payload keywords (no sticky buffer) beside application fields are not supported"
                     .into(),
             ));
         }
@@ -242,6 +261,7 @@ fn compile_rule(rule: Rule, classes: &Classifications) -> Result<Compiled, Box<S
         category,
         severity,
         app,
+        app_gate,
         side,
         mixed,
         sets_bits,
@@ -354,9 +374,16 @@ impl Matcher {
         self.counts
     }
 
-    /// Evaluates the packet rules on a decoded packet at packet time `ts`; appends hits.
-    pub fn packet(&mut self, ts: i64, decoded: &Decoded<'_>, data: &[u8], hits: &mut Vec<Hit>) {
-        packet::evaluate(self, ts, decoded, data, hits);
+    /// Evaluates the packet rules on a decoded packet (its bytes, and the application
+    /// protocol its connection carries as recognised so far, if known) at packet time `ts`;
+    /// appends hits.
+    pub fn packet(
+        &mut self,
+        ts: i64,
+        (decoded, data, app_proto): (&Decoded<'_>, &[u8], Option<&'static str>),
+        hits: &mut Vec<Hit>,
+    ) {
+        packet::evaluate(self, ts, (decoded, data, app_proto), hits);
     }
 
     /// Evaluates the application rules on the transaction of an application event; appends

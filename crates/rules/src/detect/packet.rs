@@ -26,8 +26,7 @@ struct PacketInfo<'a> {
 pub(super) fn evaluate(
     m: &mut Matcher,
     ts: i64,
-    decoded: &Decoded<'_>,
-    data: &[u8],
+    (decoded, data, app_proto): (&Decoded<'_>, &[u8], Option<&'static str>),
     hits: &mut Vec<Hit>,
 ) {
     let Some(layer) = decoded.innermost() else {
@@ -90,6 +89,9 @@ pub(super) fn evaluate(
     );
     if flow.passed {
         return;
+    }
+    if app_proto.is_some() {
+        flow.app_proto = app_proto;
     }
     // The stream window of this direction, with how many of its bytes are new (an RST's
     // payload never joins the stream, as in Suricata).
@@ -184,7 +186,7 @@ pub(super) fn evaluate(
         counts.hits += 1;
         hits.push(Hit {
             rule: i,
-            app_proto: None,
+            app_proto: flow.app_proto,
             metadata: None,
         });
     }
@@ -223,7 +225,11 @@ fn packet_matches(
         Proto::Tcp => p.layer.protocol == 6,
         Proto::Udp => p.layer.protocol == 17,
         Proto::Icmp => matches!(p.layer.transport, Transport::Icmp { .. }),
-        Proto::App(_) => false,
+        // A packet rule of an application protocol: the flow must carry it (DNS rules read
+        // mDNS too).
+        Proto::App(_) => c.app_gate.is_some_and(|want| {
+            app_proto.is_some_and(|have| have == want || (want == "dns" && have == "mdns"))
+        }),
     };
     if !proto_ok {
         return None;
