@@ -62,7 +62,10 @@ fn rules_alert_with_suricata_fields_and_report_bad_rules() {
     assert_eq!(d["skipped_by_keyword"]["dnp3"], 1, "{d}");
     let errors = d["error_list"].to_string();
     assert!(errors.contains("t.rules:7"), "bad hex on line 7: {errors}");
-    assert!(errors.contains("t.rules:9"), "missing sid on line 9: {errors}");
+    assert!(
+        errors.contains("t.rules:9"),
+        "missing sid on line 9: {errors}"
+    );
     let stderr = String::from_utf8_lossy(&r.stderr);
     assert!(
         stderr.contains("syntax errors"),

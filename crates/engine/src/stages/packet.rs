@@ -187,9 +187,10 @@ impl PacketStage {
                 .process(meta, &decoded, &mut self.policy, &mut sink);
         }
         let app_proto = if self.tell_app_proto {
-            decoded
-                .innermost()
-                .and_then(|ip| self.tracker.app_proto(&FlowKey::of_layer(ip, decoded.vlans)))
+            decoded.innermost().and_then(|ip| {
+                self.tracker
+                    .app_proto(&FlowKey::of_layer(ip, decoded.vlans))
+            })
         } else {
             None
         };
