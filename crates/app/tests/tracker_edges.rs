@@ -14,28 +14,7 @@ const FIN: u8 = 0x01;
 type Host = ([u8; 4], u16);
 
 fn eth_ip(src: Host, dst: Host, dst_mac_last: u8, proto: u8, l4: &[u8]) -> Vec<u8> {
-    let mut f = vec![0, 0x11, 0x22, 0x33, 0x44, dst_mac_last];
-    f.extend_from_slice(&[0, 0x11, 0x22, 0x33, 0x44, src.0[3]]);
-    f.extend_from_slice(&[0x08, 0x00]);
-    let total = (20 + l4.len()) as u16;
-    f.extend_from_slice(&[
-        0x45,
-        0,
-        (total >> 8) as u8,
-        total as u8,
-        0,
-        1,
-        0x40,
-        0,
-        64,
-        proto,
-        0,
-        0,
-    ]);
-    f.extend_from_slice(&src.0);
-    f.extend_from_slice(&dst.0);
-    f.extend_from_slice(l4);
-    f
+    custos_test_support::ethernet_ipv4((src.0[3], dst_mac_last), src.0, dst.0, proto, l4)
 }
 
 fn tcp(src: Host, dst: Host, seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Vec<u8> {

@@ -143,26 +143,7 @@ impl Pcap {
 /// Ethernet + IPv4 + `l4` (protocol `proto`); checksums left zero (tests run with
 /// `--checksums ignore`).
 fn ipv4(src: [u8; 4], dst: [u8; 4], proto: u8, l4: &[u8]) -> Vec<u8> {
-    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
-    let total = (20 + l4.len()) as u16;
-    f.extend_from_slice(&[
-        0x45,
-        0,
-        (total >> 8) as u8,
-        total as u8,
-        0,
-        1,
-        0x40,
-        0,
-        64,
-        proto,
-        0,
-        0,
-    ]);
-    f.extend_from_slice(&src);
-    f.extend_from_slice(&dst);
-    f.extend_from_slice(l4);
-    f
+    custos_test_support::ethernet_ipv4((1, 2), src, dst, proto, l4)
 }
 
 fn udp(src: ([u8; 4], u16), dst: ([u8; 4], u16), payload: &[u8]) -> Vec<u8> {
