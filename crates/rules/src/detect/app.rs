@@ -6,7 +6,8 @@
 //! events Suricata raises (`mqtt.missing_connect`, …) are derived here from the same
 //! grouping.
 
-use custos_app::mqtt::{MqttErrorKind, MqttMessage, MqttRecord};
+use super::mqtt_tx::mqtt;
+use custos_app::mqtt::MqttErrorKind;
 use custos_app::{AppError, AppEvent, AppRecord, Direction};
 use rustc_hash::FxHashMap;
 
@@ -41,7 +42,7 @@ pub(crate) struct Message {
 }
 
 impl Message {
-    fn buf(&mut self, name: &'static str, value: impl AsRef<[u8]>) {
+    pub(super) fn buf(&mut self, name: &'static str, value: impl AsRef<[u8]>) {
         self.buffers.push((name, value.as_ref().to_vec(), None));
     }
 
@@ -64,7 +65,7 @@ pub(crate) struct Tx {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum TxKey {
+pub(super) enum TxKey {
     /// A transaction of one message.
     Single,
     /// MQTT CONNECT awaiting CONNACK.
@@ -78,11 +79,14 @@ enum TxKey {
 }
 
 #[derive(Debug, Default)]
-struct Conn {
+pub(super) struct Conn {
     txs: Vec<Tx>,
-    mqtt_connected: bool,
-    mqtt_connect_seen: bool,
-    mqtt_version: u8,
+    /// MQTT: a CONNACK was seen.
+    pub mqtt_connected: bool,
+    /// MQTT: a CONNECT was seen.
+    pub mqtt_connect_seen: bool,
+    /// MQTT protocol level from the CONNECT (0 before one).
+    pub mqtt_version: u8,
     last_ts: i64,
 }
 
@@ -203,7 +207,7 @@ fn new_tx(proto: &'static str, key: TxKey) -> Tx {
 
 /// How a message relates to the open transaction with its key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Role {
+pub(super) enum Role {
     /// Opens a transaction (or is one, with [`TxKey::Single`]).
     Request,
     /// Joins the open transaction; without one, opens its own with this event (none when
@@ -215,7 +219,7 @@ enum Role {
 }
 
 /// The message of an event, its transaction key and role.
-type Built = (Message, TxKey, Role);
+pub(super) type Built = (Message, TxKey, Role);
 
 fn message(event: &AppEvent, conn: &mut Conn) -> Option<Built> {
     let mut m = Message::default();
@@ -474,153 +478,4 @@ fn header_buffers(m: &mut Message, block: &[u8], request: bool) {
     }
     names.extend_from_slice(b"\r\n");
     m.side_buf("http.header_names", names, request);
-}
-
-/// An MQTT control packet as a message, following Suricata's MQTT transactions and events.
-fn mqtt(r: &MqttRecord, conn: &mut Conn) -> Built {
-    let mut m = Message::default();
-    let h = &r.header;
-    let ty = u64::from(h.packet_type.number());
-    m.ints.push(("mqtt.type", ty));
-    m.ints.push(("mqtt.qos", u64::from(h.qos)));
-    m.flags
-        .push(("mqtt.flags", u32::from(h.dup) | (u32::from(h.retain) << 1)));
-    let v5 = conn.mqtt_version == 5;
-    let reason = |code: Option<u8>| code.or(v5.then_some(0)).map(u64::from);
-    let mut introduce = true;
-    let out = match &r.message {
-        MqttMessage::Connect(c) => {
-            conn.mqtt_version = c.protocol_version;
-            m.buf("mqtt.connect.protocol_string", &c.protocol_name);
-            m.buf("mqtt.connect.clientid", &c.client_id);
-            if let Some(u) = &c.username {
-                m.buf("mqtt.connect.username", u);
-            }
-            if let Some(p) = &c.password {
-                m.buf("mqtt.connect.password", p);
-            }
-            if let Some(t) = &c.will_topic {
-                m.buf("mqtt.connect.willtopic", t);
-            }
-            let flags = u32::from(c.username_flag)
-                | u32::from(c.password_flag) << 1
-                | u32::from(c.will_flag) << 2
-                | u32::from(c.will_retain) << 3
-                | u32::from(c.clean_session) << 4;
-            m.flags.push(("mqtt.connect.flags", flags));
-            if conn.mqtt_connect_seen {
-                m.events.push("double_connect");
-            }
-            conn.mqtt_connect_seen = true;
-            introduce = false;
-            (TxKey::MqttConnect, Role::Request)
-        }
-        MqttMessage::Connack(c) => {
-            m.ints.push(("mqtt.reason_code", u64::from(c.return_code)));
-            m.ints
-                .push(("mqtt.connack.session_present", u64::from(c.session_present)));
-            conn.mqtt_connected = true;
-            introduce = false;
-            (TxKey::MqttConnect, Role::Close(Some("missing_connect")))
-        }
-        MqttMessage::Publish(p) => {
-            m.buf("mqtt.publish.topic", &p.topic);
-            m.buf("mqtt.publish.message", &p.payload);
-            match (h.qos, p.packet_id) {
-                (0, _) => (TxKey::Single, Role::Request),
-                (1 | 2, Some(id)) => (TxKey::MqttId(0, id), Role::Request),
-                (1 | 2, None) => {
-                    m.events.push("missing_msg_id");
-                    (TxKey::Single, Role::Request)
-                }
-                _ => {
-                    m.events.push("invalid_qos_level");
-                    (TxKey::Single, Role::Request)
-                }
-            }
-        }
-        MqttMessage::Puback(a) | MqttMessage::Pubcomp(a) => {
-            if let Some(code) = reason(a.reason_code) {
-                m.ints.push(("mqtt.reason_code", code));
-            }
-            introduce = false;
-            (
-                TxKey::MqttId(0, a.packet_id),
-                Role::Close(Some("missing_publish")),
-            )
-        }
-        MqttMessage::Pubrec(a) | MqttMessage::Pubrel(a) => {
-            if let Some(code) = reason(a.reason_code) {
-                m.ints.push(("mqtt.reason_code", code));
-            }
-            // Suricata keeps a QoS 2 transaction open until PUBCOMP.
-            introduce = false;
-            (
-                TxKey::MqttId(0, a.packet_id),
-                Role::Continue("missing_publish"),
-            )
-        }
-        MqttMessage::Subscribe(s) => {
-            for f in &s.filters {
-                m.buf("mqtt.subscribe.topic", &f.topic);
-            }
-            qos_tx(&mut m, h.qos, TxKey::MqttId(1, s.packet_id))
-        }
-        MqttMessage::Suback(a) => {
-            for c in &a.codes {
-                m.ints.push(("mqtt.reason_code", u64::from(*c)));
-            }
-            introduce = false;
-            (
-                TxKey::MqttId(1, a.packet_id),
-                Role::Close(Some("missing_subscribe")),
-            )
-        }
-        MqttMessage::Unsubscribe(u) => {
-            for t in &u.topics {
-                m.buf("mqtt.unsubscribe.topic", t);
-            }
-            qos_tx(&mut m, h.qos, TxKey::MqttId(2, u.packet_id))
-        }
-        MqttMessage::Unsuback(a) => {
-            for c in &a.codes {
-                m.ints.push(("mqtt.reason_code", u64::from(*c)));
-            }
-            introduce = false;
-            (
-                TxKey::MqttId(2, a.packet_id),
-                Role::Close(Some("missing_unsubscribe")),
-            )
-        }
-        MqttMessage::Disconnect(d) | MqttMessage::Auth(d) => {
-            if let Some(code) = reason(d.reason_code) {
-                m.ints.push(("mqtt.reason_code", code));
-            }
-            (TxKey::Single, Role::Request)
-        }
-        MqttMessage::Pingreq | MqttMessage::Pingresp => (TxKey::Single, Role::Request),
-    };
-    finish_mqtt(m, out, conn, introduce)
-}
-
-fn qos_tx(m: &mut Message, qos: u8, key: TxKey) -> (TxKey, Role) {
-    match qos {
-        0 => (TxKey::Single, Role::Request),
-        1 => (key, Role::Request),
-        _ => {
-            m.events.push("invalid_qos_level");
-            (TxKey::Single, Role::Request)
-        }
-    }
-}
-
-fn finish_mqtt(mut m: Message, (key, role): (TxKey, Role), conn: &Conn, introduce: bool) -> Built {
-    if introduce && !conn.mqtt_connected {
-        m.events.push("unintroduced_message");
-    }
-    if conn.mqtt_version != 0 {
-        m.ints
-            .push(("mqtt.protocol_version", u64::from(conn.mqtt_version)));
-    }
-    (m, key, role)
 }

@@ -6,17 +6,21 @@
 //! transaction an application event belongs to, once per transaction. Every call is in
 //! packet order, packet time the only clock: the same input gives the same hits.
 
+mod actions;
 mod app;
 mod eve;
 mod inspect;
+mod mqtt_tx;
 mod packet;
 mod prefilter;
 mod state;
+mod tx_rules;
 
 use crate::ast::{Action, Buffer, Condition, Flowbit, Proto, Rule};
 use crate::classification::Classifications;
 use crate::keywords::{self, Side};
 use crate::parse::Skipped;
+pub(crate) use actions::{apply_flowbits, flow_hash, flowbits_ok, thresholds_ok};
 use app::{Transactions, Tx};
 use custos_app::{AppEvent, Direction};
 use custos_decode::Decoded;
@@ -24,6 +28,7 @@ use custos_flow::{Endpoint, FlowKey};
 use prefilter::Prefilter;
 use rustc_hash::FxHashMap;
 use state::{Flows, Thresholds};
+use tx_rules::app_matches;
 
 /// A rule ready to match.
 pub(crate) struct Compiled {
@@ -517,163 +522,4 @@ pub(crate) fn order_key(set: &RuleSet, i: u32) -> (u8, u32) {
         Some(c) if c.sets_bits => (1, i),
         _ => (2, i),
     }
-}
-
-/// An application rule against a transaction.
-///
-/// `only`: read only the request (`Some(true)`) or response (`Some(false)`) side of a
-/// two-sided transaction.
-fn app_matches(
-    c: &Compiled,
-    proto: &str,
-    tx: &Tx,
-    (client, server): ((std::net::IpAddr, u16), (std::net::IpAddr, u16)),
-    from_client: bool,
-    only: Option<bool>,
-) -> bool {
-    let rule_proto = c.app.unwrap_or("");
-    if rule_proto != proto && !(rule_proto == "dns" && proto == "mdns") {
-        return false;
-    }
-    let _ = tx.proto;
-    // Header: the rule's direction is the side it reads.
-    let forward = packet::header_matches(&c.rule, client, server);
-    let backward = packet::header_matches(&c.rule, server, client);
-    let header_ok = match c.side {
-        Side::ToServer => forward,
-        Side::ToClient => backward,
-        Side::Both => forward || backward,
-    };
-    if !header_ok {
-        return false;
-    }
-    if c.rule.flow.to_server.is_some_and(|ts| ts != from_client) && c.side == Side::Both {
-        return false;
-    }
-    if c.rule.flow.established == Some(false) {
-        return false;
-    }
-    for cond in &c.rule.conditions {
-        let ok = match cond {
-            Condition::AppInt { field, cmp, index } => match index {
-                Some(i) => tx
-                    .messages
-                    .get(*i)
-                    .is_some_and(|m| m.ints.iter().any(|(f, v)| f == field && cmp.test(*v))),
-                None => tx
-                    .messages
-                    .iter()
-                    .any(|m| m.ints.iter().any(|(f, v)| f == field && cmp.test(*v))),
-            },
-            Condition::AppFlags { field, set, unset } => tx.messages.iter().any(|m| {
-                m.flags
-                    .iter()
-                    .any(|(f, v)| f == field && v & set == *set && v & unset == 0)
-            }),
-            Condition::AppLayerEvent { event, .. } => {
-                tx.messages.iter().any(|m| m.events.contains(event))
-            }
-            Condition::Modbus(t) => tx
-                .messages
-                .iter()
-                .filter_map(|m| m.modbus.as_ref())
-                .any(|m| packet::modbus_matches(t, m)),
-            Condition::AppProtocol { proto: p, negated } => (*p == proto) != *negated,
-            _ => true,
-        };
-        if !ok {
-            return false;
-        }
-    }
-    for (buffer, idx) in &c.groups {
-        let Buffer::App(name) = buffer else {
-            return false;
-        };
-        let conds: Vec<&Condition> = idx
-            .iter()
-            .filter_map(|&i| c.rule.conditions.get(i))
-            .collect();
-        // A rule reading one side reads that side's instances of a two-sided buffer.
-        let side_ok = |request: &Option<bool>| match (only, request) {
-            (Some(want), Some(is)) => want == *is,
-            _ => !matches!(
-                (c.side, request),
-                (Side::ToServer, Some(false)) | (Side::ToClient, Some(true))
-            ),
-        };
-        let any = tx
-            .messages
-            .iter()
-            .flat_map(|m| m.buffers.iter())
-            .filter(|(n, _, side)| n == name && side_ok(side))
-            .any(|(_, v, _)| inspect::inspect(v, &conds));
-        if !any {
-            return false;
-        }
-    }
-    true
-}
-
-/// `flowbits:isset` / `isnotset` against the flow's bits (none known: all unset).
-pub(crate) fn flowbits_ok(rule: &Rule, bits: Option<&Vec<String>>) -> bool {
-    let has = |n: &String| bits.is_some_and(|b| b.contains(n));
-    rule.flowbits.iter().all(|f| match f {
-        Flowbit::IsSet(names, true) => names.iter().all(has),
-        Flowbit::IsSet(names, false) => names.iter().any(has),
-        Flowbit::IsNotSet(names, true) => names.iter().all(|n| !has(n)),
-        Flowbit::IsNotSet(names, false) => names.iter().any(|n| !has(n)),
-        _ => true,
-    })
-}
-
-/// Applies set/unset/toggle; returns whether the rule is `noalert`.
-pub(crate) fn apply_flowbits(rule: &Rule, bits: Option<&mut Vec<String>>) -> bool {
-    let mut noalert = false;
-    let mut empty = Vec::new();
-    let bits = bits.unwrap_or(&mut empty);
-    for f in &rule.flowbits {
-        match f {
-            Flowbit::Set(n) if !bits.contains(n) && bits.len() < 256 => bits.push(n.clone()),
-            Flowbit::Unset(n) => bits.retain(|b| b != n),
-            Flowbit::Toggle(n) => {
-                if bits.contains(n) {
-                    bits.retain(|b| b != n);
-                } else if bits.len() < 256 {
-                    bits.push(n.clone());
-                }
-            }
-            Flowbit::NoAlert => noalert = true,
-            _ => {}
-        }
-    }
-    noalert
-}
-
-/// A hash of a flow key, for thresholds tracked `by_flow`.
-pub(crate) fn flow_hash(key: &FlowKey) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = rustc_hash::FxHasher::default();
-    key.hash(&mut h);
-    h.finish()
-}
-
-pub(crate) fn thresholds_ok(
-    thresholds: &mut Thresholds,
-    i: u32,
-    rule: &Rule,
-    ts: i64,
-    who: (std::net::IpAddr, std::net::IpAddr, u64),
-) -> bool {
-    if let Some(t) = &rule.detection_filter {
-        if !thresholds.admit(i, t, ts, who) {
-            return false;
-        }
-    }
-    if let Some(t) = &rule.threshold {
-        // A distinct counter from the detection filter's.
-        if !thresholds.admit(i | 0x8000_0000, t, ts, who) {
-            return false;
-        }
-    }
-    true
 }

@@ -5,6 +5,7 @@
 //! with its file and line ([`RuleError`]); a well-formed rule using something custos cannot
 //! honour exactly is skipped ([`Skipped`], naming the keyword) — never loaded half.
 
+mod byte_opts;
 mod header;
 mod keyword_opts;
 mod options;

@@ -1,0 +1,102 @@
+//! Application rules against a transaction: protocol, header orientation, fields, events,
+//! Modbus tests and sticky buffers, per side of a two-sided transaction.
+
+use super::app::Tx;
+use super::{inspect, packet, Compiled};
+use crate::ast::{Buffer, Condition};
+use crate::keywords::Side;
+
+/// An application rule against a transaction.
+///
+/// `only`: read only the request (`Some(true)`) or response (`Some(false)`) side of a
+/// two-sided transaction.
+pub(super) fn app_matches(
+    c: &Compiled,
+    proto: &str,
+    tx: &Tx,
+    (client, server): ((std::net::IpAddr, u16), (std::net::IpAddr, u16)),
+    from_client: bool,
+    only: Option<bool>,
+) -> bool {
+    let rule_proto = c.app.unwrap_or("");
+    if rule_proto != proto && !(rule_proto == "dns" && proto == "mdns") {
+        return false;
+    }
+    let _ = tx.proto;
+    // Header: the rule's direction is the side it reads.
+    let forward = packet::header_matches(&c.rule, client, server);
+    let backward = packet::header_matches(&c.rule, server, client);
+    let header_ok = match c.side {
+        Side::ToServer => forward,
+        Side::ToClient => backward,
+        Side::Both => forward || backward,
+    };
+    if !header_ok {
+        return false;
+    }
+    if c.rule.flow.to_server.is_some_and(|ts| ts != from_client) && c.side == Side::Both {
+        return false;
+    }
+    if c.rule.flow.established == Some(false) {
+        return false;
+    }
+    for cond in &c.rule.conditions {
+        let ok = match cond {
+            Condition::AppInt { field, cmp, index } => match index {
+                Some(i) => tx
+                    .messages
+                    .get(*i)
+                    .is_some_and(|m| m.ints.iter().any(|(f, v)| f == field && cmp.test(*v))),
+                None => tx
+                    .messages
+                    .iter()
+                    .any(|m| m.ints.iter().any(|(f, v)| f == field && cmp.test(*v))),
+            },
+            Condition::AppFlags { field, set, unset } => tx.messages.iter().any(|m| {
+                m.flags
+                    .iter()
+                    .any(|(f, v)| f == field && v & set == *set && v & unset == 0)
+            }),
+            Condition::AppLayerEvent { event, .. } => {
+                tx.messages.iter().any(|m| m.events.contains(event))
+            }
+            Condition::Modbus(t) => tx
+                .messages
+                .iter()
+                .filter_map(|m| m.modbus.as_ref())
+                .any(|m| packet::modbus_matches(t, m)),
+            Condition::AppProtocol { proto: p, negated } => (*p == proto) != *negated,
+            _ => true,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    for (buffer, idx) in &c.groups {
+        let Buffer::App(name) = buffer else {
+            return false;
+        };
+        let conds: Vec<&Condition> = idx
+            .iter()
+            .filter_map(|&i| c.rule.conditions.get(i))
+            .collect();
+        // A rule reading one side reads that side's instances of a two-sided buffer.
+        let side_ok = |request: &Option<bool>| match (only, request) {
+            (Some(want), Some(is)) => want == *is,
+            _ => !matches!(
+                (c.side, request),
+                (Side::ToServer, Some(false)) | (Side::ToClient, Some(true))
+            ),
+        };
+        let any = tx
+            .messages
+            .iter()
+            .flat_map(|m| m.buffers.iter())
+            .filter(|(n, _, side)| n == name && side_ok(side))
+            .any(|(_, v, _)| inspect::inspect(v, &conds));
+        if !any {
+            return false;
+        }
+    }
+    true
+}
