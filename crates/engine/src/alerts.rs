@@ -200,23 +200,7 @@ impl AlertQueue {
         evidence: Evidence,
         metadata: Option<serde_json::Value>,
     ) {
-        let (src, dst) = match event.direction {
-            custos_app::Direction::ToServer => (event.client, event.server),
-            custos_app::Direction::ToClient => (event.server, event.client),
-        };
-        let flow = custos_flow::FlowKey::canonical(
-            custos_flow::Endpoint {
-                addr: src.0.into(),
-                port: src.1,
-            },
-            custos_flow::Endpoint {
-                addr: dst.0.into(),
-                port: dst.1,
-            },
-            event.transport,
-            [0, 0],
-        )
-        .0;
+        let (src, dst) = (event.sender(), event.receiver());
         let alert = Alert {
             timestamp: eve_time(event.ts),
             event_type: "alert".into(),
@@ -233,7 +217,7 @@ impl AlertQueue {
             app: serde_json::Map::new(),
             custos: self.context(detector, None, event.file, event.index, evidence),
             file: event.file,
-            flow: Some(flow),
+            flow: Some(event.flow_key()),
         };
         let mut alert = alert;
         if let Some(serde_json::Value::Object(m)) = metadata {

@@ -226,6 +226,25 @@ impl AppEvent {
             Direction::ToClient => self.server,
         }
     }
+
+    /// Address and port of the receiver of the record.
+    pub fn receiver(&self) -> (IpAddr, u16) {
+        match self.direction {
+            Direction::ToServer => self.server,
+            Direction::ToClient => self.client,
+        }
+    }
+
+    /// The canonical key of the connection (without VLANs: the tracker's events do not
+    /// carry them).
+    pub fn flow_key(&self) -> custos_flow::FlowKey {
+        let end = |(ip, port): (IpAddr, u16)| custos_flow::Endpoint {
+            addr: ip.into(),
+            port,
+        };
+        custos_flow::FlowKey::canonical(end(self.client), end(self.server), self.transport, [0, 0])
+            .0
+    }
 }
 
 #[cfg(test)]

@@ -24,7 +24,6 @@ pub(crate) use actions::{apply_flowbits, flow_hash, flowbits_ok, thresholds_ok};
 use app::{Transactions, Tx};
 use custos_app::{AppEvent, Direction};
 use custos_decode::Decoded;
-use custos_flow::{Endpoint, FlowKey};
 use prefilter::Prefilter;
 use rustc_hash::FxHashMap;
 use state::{Flows, Thresholds};
@@ -407,19 +406,7 @@ impl Matcher {
             counts,
         } = self;
         let (client, server) = (event.client, event.server);
-        let key = FlowKey::canonical(
-            Endpoint {
-                addr: client.0.into(),
-                port: client.1,
-            },
-            Endpoint {
-                addr: server.0.into(),
-                port: server.1,
-            },
-            event.transport,
-            [0, 0],
-        )
-        .0;
+        let key = event.flow_key();
         let mut flow = flows.get_mut(&key);
         if let Some(f) = flow.as_deref_mut() {
             f.app_proto = Some(proto);
