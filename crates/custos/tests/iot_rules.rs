@@ -1,9 +1,10 @@
 //! custos's IoT rule set (`rules/iot.rules`): every rule loads, and each fires on its test
-//! traffic — excerpts of `custos lab` runs (`rules/tests/*.pcap`, cut by
-//! `scripts/extract-rule-captures.sh`) for MQTT topic enumeration, Mirai-style telnet logins
-//! and a firmware manifest fetched over HTTP, and traffic built here for the protocols and
-//! rates the lab's scenarios do not produce (Modbus writes, SSDP and CoAP discovery, TFTP,
-//! floods, refused MQTT logins). Benign traffic (the committed sample) raises no attack alert.
+//! capture from `custos lab` (`rules/tests/`, cut by `scripts/extract-rule-captures.sh`):
+//! MQTT topic enumeration, a Mirai-style telnet brute force, a firmware manifest fetched over
+//! HTTP, the first seconds of SYN, UDP and MQTT publish floods, and the whole `iot-exposure`
+//! run, where each attack rule must fire inside its own phase and nowhere else. Traffic built
+//! here pins the edges (Modbus reads versus writes, one alert per threshold window). Benign
+//! traffic (the committed sample) raises no attack alert.
 
 mod common;
 
@@ -19,6 +20,15 @@ fn repo() -> PathBuf {
 
 /// Alert counts by sid of `custos analyze CAPTURE --rules rules/iot.rules`.
 fn sids(capture: &Path) -> BTreeMap<u64, usize> {
+    let mut m = BTreeMap::new();
+    for (sid, _) in alerts(capture) {
+        *m.entry(sid).or_default() += 1;
+    }
+    m
+}
+
+/// `(sid, packet index)` of every alert of `custos analyze CAPTURE --rules rules/iot.rules`.
+fn alerts(capture: &Path) -> Vec<(u64, u64)> {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let rules = repo().join("rules/iot.rules");
@@ -38,16 +48,15 @@ fn sids(capture: &Path) -> BTreeMap<u64, usize> {
         serde_json::from_str(&std::fs::read_to_string(out.join("stats.json")).unwrap()).unwrap();
     assert_eq!(stats["detector"]["skipped"], 0, "{}", stats["detector"]);
     assert_eq!(stats["detector"]["errors"], 0, "{}", stats["detector"]);
-    let mut m = BTreeMap::new();
-    for l in std::fs::read_to_string(out.join("alerts.jsonl"))
+    std::fs::read_to_string(out.join("alerts.jsonl"))
         .unwrap_or_default()
         .lines()
-    {
-        let a: Value = serde_json::from_str(l).unwrap();
-        *m.entry(a["alert"]["signature_id"].as_u64().unwrap())
-            .or_default() += 1;
-    }
-    m
+        .map(|l| {
+            let a: Value = serde_json::from_str(l).unwrap();
+            let sid = a["alert"]["signature_id"].as_u64().unwrap();
+            (sid, a["custos"]["packet"].as_u64().unwrap())
+        })
+        .collect()
 }
 
 #[test]
@@ -100,6 +109,84 @@ fn lab_firmware_manifest_over_http_is_seen() {
         !m.contains_key(&9100041),
         "a JSON manifest is no image: {m:?}"
     );
+}
+
+#[test]
+fn lab_floods_are_seen() {
+    let syn = sids(&repo().join("rules/tests/syn-flood.pcap.gz"));
+    assert_eq!(syn.get(&9100020), Some(&1), "SYN flood: {syn:?}");
+    let udp = sids(&repo().join("rules/tests/udp-flood.pcap.gz"));
+    assert!(
+        udp.get(&9100021).is_some_and(|n| *n >= 1),
+        "UDP flood: {udp:?}"
+    );
+    assert!(
+        !udp.contains_key(&9100020),
+        "no SYN in a UDP flood: {udp:?}"
+    );
+    let mqtt = sids(&repo().join("rules/tests/mqtt-flood.pcap.gz"));
+    assert_eq!(mqtt.get(&9100004), Some(&1), "publish flood: {mqtt:?}");
+}
+
+/// The phases of the `iot-exposure` run: `(name, first packet, last packet)`.
+fn exposure_phases() -> Vec<(String, u64, u64)> {
+    let text = std::fs::read_to_string(repo().join("rules/tests/iot-exposure.phases.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[0].to_owned(),
+                f[1].parse().unwrap(),
+                f[2].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn lab_iot_exposure_attacks_fire_their_rules_in_their_phases() {
+    let phases = exposure_phases();
+    let phase_of = |packet: u64| {
+        phases
+            .iter()
+            .find(|(_, a, b)| (*a..=*b).contains(&packet))
+            .map_or("none", |p| p.0.as_str())
+    };
+    let mut seen: BTreeMap<u64, BTreeMap<&str, usize>> = BTreeMap::new();
+    for (sid, packet) in alerts(&repo().join("rules/tests/iot-exposure.pcap.gz")) {
+        *seen
+            .entry(sid)
+            .or_default()
+            .entry(phase_of(packet))
+            .or_default() += 1;
+    }
+    // Each attack's rule fires in the attack's phase only.
+    for (sid, phase) in [
+        (9100013, "telnet-scan"),
+        (9100010, "infect"),
+        (9100012, "infect"),
+        (9100005, "mqtt-login"),
+        (9100030, "modbus-write"),
+        (9100032, "coap-discover"),
+        (9100031, "ssdp-search"),
+    ] {
+        let by_phase = seen.get(&sid).cloned().unwrap_or_default();
+        assert!(
+            by_phase.len() == 1 && by_phase.contains_key(phase),
+            "sid {sid} must fire in {phase} only: {by_phase:?} (all: {seen:?})"
+        );
+    }
+    let count = |sid: u64, phase: &str| seen.get(&sid).and_then(|m| m.get(phase)).copied();
+    // The scenario tries 3 × 4 MQTT logins, all refused; writes 5 times; asks CoAP 10 times.
+    assert_eq!(count(9100005, "mqtt-login"), Some(12), "{seen:?}");
+    assert_eq!(count(9100030, "modbus-write"), Some(5), "{seen:?}");
+    assert_eq!(count(9100032, "coap-discover"), Some(10), "{seen:?}");
+    // The HMI's Modbus reads and the devices' own CoAP GETs never fire the attack rules, and
+    // the devices' insecure habits (firmware over HTTP and TFTP) fire the policy rules.
+    for sid in [9100040, 9100041, 9100042] {
+        assert!(seen.contains_key(&sid), "policy rule {sid}: {seen:?}");
+    }
 }
 
 // ---------------------------------------------------------------- traffic built here

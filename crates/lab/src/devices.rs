@@ -83,6 +83,9 @@ enum Event {
     Dns,
     Dhcp,
     Firmware,
+    FirmwareDownload,
+    Tftp,
+    Modbus,
 }
 
 const IO_TIMEOUT: Duration = Duration::from_millis(1500);
@@ -109,6 +112,18 @@ pub fn run_device(ctx: DeviceCtx, b: Behaviour, stop: Arc<AtomicBool>) {
     push(Event::Http, b.http, &mut rng);
     push(Event::Dns, b.dns.as_ref().map(|d| d.every), &mut rng);
     push(Event::Firmware, b.firmware, &mut rng);
+    push(Event::FirmwareDownload, b.firmware_download, &mut rng);
+    push(Event::Tftp, b.tftp, &mut rng);
+    push(Event::Modbus, b.modbus, &mut rng);
+    let ssdp = b.ssdp.then(|| {
+        // A UPnP device answers discovery all the time (this thread's namespace is inherited).
+        let (ip, name, stop) = (ctx.ip, ctx.name.clone(), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            if let Err(e) = crate::ssdp::serve(ip, &name, &stop) {
+                eprintln!("custos-lab: device {name}: SSDP: {e}");
+            }
+        })
+    });
     if let Some(d) = b.dhcp {
         // DHCP first: a device asks for its lease as it boots.
         events.push((Event::Dhcp, d, start));
@@ -172,6 +187,14 @@ pub fn run_device(ctx: DeviceCtx, b: Behaviour, stop: Arc<AtomicBool>) {
                 let _ = http_get(ctx.gateway, "/firmware/latest.json", &ctx.name);
             }
             Event::Dhcp => dhcp(&ctx, &stop),
+            Event::FirmwareDownload => {
+                let path = format!("/{}", crate::services::FIRMWARE_IMAGE);
+                let _ = http_get(ctx.gateway, &path, &ctx.name);
+            }
+            Event::Tftp => tftp_get(&ctx, &stop),
+            Event::Modbus => {
+                let _ = crate::modbus::poll(ctx.gateway, (seq & 0xffff) as u16, IO_TIMEOUT);
+            }
         }
         if let Some(e) = events.get_mut(i) {
             e.2 = Instant::now() + next_delay(&mut rng, &every);
@@ -179,6 +202,9 @@ pub fn run_device(ctx: DeviceCtx, b: Behaviour, stop: Arc<AtomicBool>) {
     }
     if let Some(mut s) = mqtt {
         let _ = s.write_all(&[0xe0, 0x00]);
+    }
+    if let Some(t) = ssdp {
+        let _ = t.join();
     }
 }
 
@@ -301,15 +327,10 @@ fn dns_query(gw: Ipv4Addr, name: &str, rng: &mut SplitMix64) -> std::io::Result<
     Ok(())
 }
 
-fn dhcp(ctx: &DeviceCtx, stop: &AtomicBool) {
-    // busybox udhcpc: a real DISCOVER/OFFER/REQUEST/ACK from 0.0.0.0; `-s /bin/true` keeps it
-    // from touching the interface (the address is already configured, and is the one dnsmasq
-    // hands this MAC). The child starts in this thread's namespace.
-    let ip = ctx.ip.to_string();
-    let host = format!("hostname:{}", ctx.name);
-    let child = Command::new("busybox")
-        .args(["udhcpc", "-i", "eth0", "-n", "-q", "-f", "-s", "/bin/true"])
-        .args(["-t", "3", "-T", "1", "-A", "1", "-r", &ip, "-x", &host])
+/// Runs `cmd` (a child in this thread's namespace) to its end, killed after `limit` or on
+/// `stop`.
+fn run_child(cmd: &mut Command, stop: &AtomicBool, limit: Duration) {
+    let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -317,7 +338,7 @@ fn dhcp(ctx: &DeviceCtx, stop: &AtomicBool) {
     if let Ok(mut c) = child {
         let t = Instant::now();
         while matches!(c.try_wait(), Ok(None)) {
-            if stop.load(Ordering::Relaxed) || t.elapsed() > Duration::from_secs(6) {
+            if stop.load(Ordering::Relaxed) || t.elapsed() > limit {
                 let _ = c.kill();
                 break;
             }
@@ -325,6 +346,39 @@ fn dhcp(ctx: &DeviceCtx, stop: &AtomicBool) {
         }
         let _ = c.wait();
     }
+}
+
+/// busybox `tftp -g` of the firmware image from the gateway, discarded.
+fn tftp_get(ctx: &DeviceCtx, stop: &AtomicBool) {
+    let gw = ctx.gateway.to_string();
+    run_child(
+        Command::new("busybox").args([
+            "tftp",
+            "-g",
+            "-r",
+            crate::services::FIRMWARE_IMAGE,
+            "-l",
+            "/dev/null",
+            &gw,
+        ]),
+        stop,
+        Duration::from_secs(10),
+    );
+}
+
+fn dhcp(ctx: &DeviceCtx, stop: &AtomicBool) {
+    // busybox udhcpc: a real DISCOVER/OFFER/REQUEST/ACK from 0.0.0.0; `-s /bin/true` keeps it
+    // from touching the interface (the address is already configured, and is the one dnsmasq
+    // hands this MAC). The child starts in this thread's namespace.
+    let ip = ctx.ip.to_string();
+    let host = format!("hostname:{}", ctx.name);
+    run_child(
+        Command::new("busybox")
+            .args(["udhcpc", "-i", "eth0", "-n", "-q", "-f", "-s", "/bin/true"])
+            .args(["-t", "3", "-T", "1", "-A", "1", "-r", &ip, "-x", &host]),
+        stop,
+        Duration::from_secs(6),
+    );
 }
 
 /// The fake telnet login: listens on `ip:23` inside namespace `ns` and accepts exactly one

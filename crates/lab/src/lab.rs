@@ -12,13 +12,14 @@ use nix::sys::signal::Signal;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::attack_plan::attack_plan;
 use crate::devices::{self, DeviceCtx};
 use crate::error::LabError;
 use crate::label::{self, AttackerAddr, PhaseKind, PhaseSpan};
 use crate::scenario::{
-    Attack, Behaviour, Scenario, Target, ATTACKER_HOST, FIRST_DEVICE_HOST, GATEWAY_HOST,
-    PREFIX_LEN, SUBNET,
+    Attack, Behaviour, Scenario, ATTACKER_HOST, FIRST_DEVICE_HOST, GATEWAY_HOST, PREFIX_LEN, SUBNET,
 };
+use crate::scripted::Scripted;
 use crate::services;
 use crate::sys::{self, Proc, Teardown};
 use custos_capture::{LinkType, PcapWriter};
@@ -95,6 +96,21 @@ pub const TOOLS: &[Tool] = &[
         purpose: "udhcpc DHCP client",
     },
     Tool {
+        program: "mbpoll",
+        package: "mbpoll",
+        purpose: "Modbus/TCP writes (modbus-write)",
+    },
+    Tool {
+        program: "coap-client-notls",
+        package: "libcoap3-bin",
+        purpose: "CoAP resource discovery (coap-discover)",
+    },
+    Tool {
+        program: "mosquitto_passwd",
+        package: "mosquitto",
+        purpose: "the broker's password file (gateway.mqtt_credential)",
+    },
+    Tool {
         program: "nmap",
         package: "nmap",
         purpose: "SYN and service scans",
@@ -141,15 +157,18 @@ pub fn tools_needed(s: &Scenario) -> Vec<&'static Tool> {
         (gw.coap, "coap-server-notls"),
         (gw.http, "lighttpd"),
         (gw.dhcp_dns, "dnsmasq"),
+        (gw.mqtt && gw.mqtt_credential.is_some(), "mosquitto_passwd"),
     ] {
         if on {
             need.push(p);
         }
     }
-    let dhcp = s.devices.iter().any(|g| g.behaviour.dhcp.is_some())
+    // busybox's udhcpc and tftp applets.
+    let uses_busybox = |b: &Behaviour| b.dhcp.is_some() || b.tftp.is_some();
+    let dhcp = s.devices.iter().any(|g| uses_busybox(&g.behaviour))
         || s.attacker
             .as_ref()
-            .is_some_and(|a| a.behaviour.dhcp.is_some());
+            .is_some_and(|a| uses_busybox(&a.behaviour));
     if dhcp {
         need.push("busybox");
     }
@@ -163,6 +182,11 @@ pub fn tools_needed(s: &Scenario) -> Vec<&'static Tool> {
                 Attack::MqttEnum { .. } => &["mosquitto_sub"],
                 Attack::MqttFlood { .. } => &["mosquitto_pub"],
                 Attack::Slowloris { .. } => &["slowhttptest"],
+                Attack::NmapRandom { .. } => &["nmap"],
+                Attack::MqttLogin { .. } => &["mosquitto_pub"],
+                Attack::ModbusWrite { .. } => &["mbpoll"],
+                Attack::CoapDiscover { .. } => &["coap-client-notls"],
+                Attack::TelnetInfect { .. } | Attack::SsdpSearch { .. } => &[],
             });
         }
     }
@@ -832,6 +856,21 @@ fn build_topology(guard: &Teardown, prefix: &str, nodes: &[Node]) -> Result<(), 
         sys::cmd(&[
             "ip", "-n", &hub, "link", "set", &port, "master", "br0", "up",
         ])?;
+        if n.role == "attacker" {
+            // The Internet is behind the gateway (which forwards nothing): random-address
+            // scans reach the wire and the capture, and go no further.
+            let gw = Ipv4Addr::from(u32::from(SUBNET) + u32::from(GATEWAY_HOST));
+            sys::cmd(&[
+                "ip",
+                "-n",
+                &n.netns,
+                "route",
+                "add",
+                "default",
+                "via",
+                &gw.to_string(),
+            ])?;
+        }
     }
     Ok(())
 }
@@ -922,6 +961,18 @@ fn start_services(
             Err(_) => return Err(LabError::Service("telnet".into(), "no answer".into())),
         }
     }
+    if s.gateway.modbus {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (ns, stop) = (gw.netns.clone(), Arc::clone(&guard.stop));
+        guard.keep_thread(std::thread::spawn(move || {
+            crate::modbus::run_server(ns, gw_ip, tx, stop)
+        }));
+        match rx.recv_timeout(Duration::from_secs(5)) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(LabError::Service("modbus".into(), e)),
+            Err(_) => return Err(LabError::Service("modbus".into(), "no answer".into())),
+        }
+    }
     // Wait until the TCP services accept connections (probing from inside the gateway).
     let mut ports = Vec::new();
     if s.gateway.mqtt {
@@ -967,27 +1018,6 @@ fn start_services(
     Ok(())
 }
 
-fn target_ips(t: &Target, nodes: &[Node]) -> Vec<String> {
-    let ip = |n: &Node| n.ip.map(|i| i.to_string());
-    match t {
-        Target::Gateway => nodes
-            .iter()
-            .filter(|n| n.role == "gateway")
-            .filter_map(ip)
-            .collect(),
-        Target::All => nodes
-            .iter()
-            .filter(|n| n.role == "gateway" || n.role == "device")
-            .filter_map(ip)
-            .collect(),
-        Target::Device(d) => nodes
-            .iter()
-            .filter(|n| &n.name == d)
-            .filter_map(ip)
-            .collect(),
-    }
-}
-
 /// Runs attack `a` from the attacker `att` for at most `limit` (the phase `phase`'s
 /// duration), then stops it; returns the command lines run.
 fn run_attack(
@@ -1021,9 +1051,20 @@ fn run_attack(
             work,
         )?);
     }
+    let stop_scripted = Arc::new(AtomicBool::new(false));
+    let scripted = plan.scripted.clone().map(|s| {
+        let (ns, stop) = (att.netns.clone(), Arc::clone(&stop_scripted));
+        std::thread::spawn(move || -> Result<(), String> {
+            sys::enter_netns(&ns).map_err(|e| e.to_string())?;
+            s.run(&stop)
+        })
+    });
     let t = Instant::now();
     let mut interrupted = false;
-    while procs.iter_mut().any(|p| !p.exited()) && t.elapsed() < limit {
+    let running = |procs: &mut Vec<Proc>| {
+        procs.iter_mut().any(|p| !p.exited()) || scripted.as_ref().is_some_and(|h| !h.is_finished())
+    };
+    while running(&mut procs) && t.elapsed() < limit {
         if INTERRUPT.load(Ordering::Relaxed) {
             interrupted = true;
             break;
@@ -1032,303 +1073,22 @@ fn run_attack(
     }
     // SIGINT first: arpspoof re-ARPs the true addresses on SIGINT, the others just stop.
     sys::stop_all(&mut procs, Signal::SIGINT, Duration::from_secs(5));
+    stop_scripted.store(true, Ordering::Relaxed);
+    let scripted_result = scripted.map(|h| h.join());
     if plan.forwarding {
         sysctls(&att.netns, &["net.ipv4.ip_forward=0"])?;
     }
     if interrupted {
         return Err(LabError::Interrupted);
     }
-    Ok(plan.cmds.iter().map(|c| c.join(" ")).collect())
-}
-
-/// The processes an attack runs.
-struct AttackPlan {
-    /// Command lines, run at once in the attacker's namespace.
-    cmds: Vec<Vec<String>>,
-    /// A file fed to every command's standard input.
-    stdin: Option<PathBuf>,
-    /// The attacker forwards IPv4 while the attack runs (a man in the middle).
-    forwarding: bool,
-}
-
-/// The command lines of attack `a` from `att`, limited to `limit_s` seconds where the tool
-/// takes a limit; writes the files they read (word lists, flood messages) into `work`.
-fn attack_plan(
-    a: &Attack,
-    att: &Node,
-    nodes: &[Node],
-    work: &Path,
-    phase: &str,
-    limit_s: u64,
-) -> Result<AttackPlan, LabError> {
-    let x = AttackCtx::new(att, nodes, work, phase, limit_s);
-    let mut stdin: Option<PathBuf> = None;
-    let mut forwarding = false;
-    let cmds: Vec<Vec<String>> = match a {
-        Attack::NmapSyn {
-            target,
-            ports,
-            max_rate,
-        } => vec![x.nmap(NMAP_SYN, target, ports, *max_rate)],
-        Attack::NmapService {
-            target,
-            ports,
-            max_rate,
-        } => vec![x.nmap(NMAP_SERVICE, target, ports, *max_rate)],
-        Attack::HpingSyn {
-            target,
-            port,
-            count,
-            interval_us,
-        } => vec![x.hping("-S", target, *port, *count, *interval_us, None)],
-        Attack::HpingUdp {
-            target,
-            port,
-            count,
-            interval_us,
-            data_bytes,
-        } => {
-            let data = Some(*data_bytes);
-            vec![x.hping("--udp", target, *port, *count, *interval_us, data)]
-        }
-        Attack::HydraTelnet {
-            target,
-            users,
-            passwords,
-            tasks,
-        } => vec![x.hydra(target, users, passwords, *tasks)?],
-        Attack::Arpspoof { victim } => {
-            forwarding = true;
-            x.arpspoof(victim)
-        }
-        Attack::MqttEnum { seconds } => vec![x.mqtt_enum(*seconds)],
-        Attack::MqttFlood {
-            count,
-            payload_bytes,
-            topic,
-        } => {
-            let (f, c) = x.mqtt_flood(*count, *payload_bytes, topic)?;
-            stdin = Some(f);
-            vec![c]
-        }
-        Attack::Slowloris {
-            connections,
-            rate,
-            interval_s,
-        } => vec![x.slowloris(*connections, *rate, *interval_s)],
-    };
-    Ok(AttackPlan {
-        cmds,
-        stdin,
-        forwarding,
-    })
-}
-
-/// nmap options of a SYN scan (before `-p`).
-const NMAP_SYN: &[&str] = &["-sS", "-n", "-Pn", "-e", "eth0", "--max-retries", "1"];
-/// nmap options of a service scan (before `-p`).
-const NMAP_SERVICE: &[&str] = &["-sS", "-sV", "--version-light", "-n", "-Pn", "-e", "eth0"];
-
-/// What the command lines of an attack are built from.
-struct AttackCtx<'a> {
-    /// The attacker.
-    att: &'a Node,
-    /// Every host.
-    nodes: &'a [Node],
-    /// Work directory for the files the tools read and write.
-    work: &'a Path,
-    /// The phase's name, naming those files.
-    phase: &'a str,
-    /// The phase's duration in whole seconds, at least 1.
-    limit_s: u64,
-    /// The gateway's address (empty if it has none).
-    gw_ip: String,
-}
-
-impl<'a> AttackCtx<'a> {
-    /// The context of an attack by `att` in phase `phase`.
-    fn new(att: &'a Node, nodes: &'a [Node], work: &'a Path, phase: &'a str, limit_s: u64) -> Self {
-        let gw_ip = nodes
-            .iter()
-            .find(|n| n.role == "gateway")
-            .and_then(|n| n.ip)
-            .map(|i| i.to_string())
-            .unwrap_or_default();
-        AttackCtx {
-            att,
-            nodes,
-            work,
-            phase,
-            limit_s,
-            gw_ip,
-        }
+    if let Some(r) = scripted_result {
+        // A scripted attack that failed is the run's failure, as a tool that cannot start is.
+        r.map_err(|_| LabError::Service(phase.into(), "scripted attack panicked".into()))?
+            .map_err(|e| LabError::Service(phase.into(), e))?;
     }
-
-    /// The address of the first host `t` names (empty if none).
-    fn one(&self, t: &Target) -> String {
-        target_ips(t, self.nodes)
-            .into_iter()
-            .next()
-            .unwrap_or_default()
-    }
-
-    /// `nmap OPTIONS -p PORTS --max-rate R --host-timeout Ls TARGETS...`.
-    fn nmap(&self, options: &[&str], target: &Target, ports: &str, max_rate: u32) -> Vec<String> {
-        let mut c = sv(&["nmap"]);
-        c.extend(sv(options));
-        c.extend(sv(&["-p", ports]));
-        c.extend(sv(&[
-            "--max-rate",
-            &max_rate.to_string(),
-            "--host-timeout",
-            &format!("{}s", self.limit_s),
-        ]));
-        c.extend(target_ips(target, self.nodes));
-        c
-    }
-
-    /// `hping3 -q FLAG -p PORT -c COUNT -i uINTERVAL [-d DATA] TARGET`.
-    fn hping(
-        &self,
-        flag: &str,
-        target: &Target,
-        port: u16,
-        count: u32,
-        interval_us: u32,
-        data_bytes: Option<u32>,
-    ) -> Vec<String> {
-        let mut c = sv(&[
-            "hping3",
-            "-q",
-            flag,
-            "-p",
-            &port.to_string(),
-            "-c",
-            &count.to_string(),
-            "-i",
-            &format!("u{interval_us}"),
-        ]);
-        if let Some(d) = data_bytes {
-            c.extend(sv(&["-d", &d.to_string()]));
-        }
-        c.push(self.one(target));
-        c
-    }
-
-    /// Writes the `users` and `passwords` lists into the work directory and returns the
-    /// `hydra` command line that tries every pair on `telnet://TARGET` with `tasks`
-    /// connections.
-    fn hydra(
-        &self,
-        target: &Target,
-        users: &[String],
-        passwords: &[String],
-        tasks: u32,
-    ) -> Result<Vec<String>, LabError> {
-        let (work, phase) = (self.work, self.phase);
-        let u = work.join(format!("{phase}.users"));
-        let p = work.join(format!("{phase}.passwords"));
-        let io = |f: &Path, e| LabError::Io(format!("writing {}", f.display()), e);
-        std::fs::write(&u, users.join("\n") + "\n").map_err(|e| io(&u, e))?;
-        std::fs::write(&p, passwords.join("\n") + "\n").map_err(|e| io(&p, e))?;
-        Ok(sv(&[
-            "hydra",
-            "-I",
-            "-f",
-            "-t",
-            &tasks.to_string(),
-            "-w",
-            "5",
-            "-L",
-            &u.to_string_lossy(),
-            "-P",
-            &p.to_string_lossy(),
-            "-o",
-            &work.join(format!("{phase}.hydra")).to_string_lossy(),
-            &format!("telnet://{}", self.one(target)),
-        ]))
-    }
-
-    /// `arpspoof` both ways: telling `victim` the attacker is the gateway, and the gateway
-    /// the attacker is `victim`.
-    fn arpspoof(&self, victim: &Target) -> Vec<Vec<String>> {
-        let (v, gw_ip) = (self.one(victim), &self.gw_ip);
-        vec![
-            sv(&["arpspoof", "-i", "eth0", "-t", &v, gw_ip]),
-            sv(&["arpspoof", "-i", "eth0", "-t", gw_ip, &v]),
-        ]
-    }
-
-    /// `mosquitto_sub` on `#` and `$SYS/#` at the gateway for `seconds`.
-    fn mqtt_enum(&self, seconds: u32) -> Vec<String> {
-        sv(&[
-            "mosquitto_sub",
-            "-h",
-            &self.gw_ip,
-            "-i",
-            &format!("{}-enum", self.att.name),
-            "-t",
-            "#",
-            "-t",
-            "$SYS/#",
-            "-v",
-            "-W",
-            &seconds.to_string(),
-        ])
-    }
-
-    /// Writes `count` lines of `payload_bytes` bytes to `<phase>.flood` in the work
-    /// directory; returns that file (the command's input) and the `mosquitto_pub -l` command
-    /// line publishing each line on `topic`.
-    fn mqtt_flood(
-        &self,
-        count: u32,
-        payload_bytes: u32,
-        topic: &str,
-    ) -> Result<(PathBuf, Vec<String>), LabError> {
-        let f = self.work.join(format!("{}.flood", self.phase));
-        let line = "A".repeat(payload_bytes as usize) + "\n";
-        std::fs::write(&f, line.repeat(count as usize))
-            .map_err(|e| LabError::Io(format!("writing {}", f.display()), e))?;
-        let c = sv(&[
-            "mosquitto_pub",
-            "-h",
-            &self.gw_ip,
-            "-i",
-            &format!("{}-flood", self.att.name),
-            "-t",
-            topic,
-            "-l",
-        ]);
-        Ok((f, c))
-    }
-
-    /// `slowhttptest -H` against `http://GATEWAY/`, ending a second before the phase does.
-    fn slowloris(&self, connections: u32, rate: u32, interval_s: u32) -> Vec<String> {
-        sv(&[
-            "slowhttptest",
-            "-H",
-            "-c",
-            &connections.to_string(),
-            "-r",
-            &rate.to_string(),
-            "-i",
-            &interval_s.to_string(),
-            "-l",
-            &self.limit_s.saturating_sub(1).max(1).to_string(),
-            "-p",
-            "3",
-            "-x",
-            "24",
-            "-u",
-            &format!("http://{}/", self.gw_ip),
-        ])
-    }
-}
-
-/// `v` as owned strings.
-fn sv(v: &[&str]) -> Vec<String> {
-    v.iter().map(|x| (*x).to_owned()).collect()
+    let mut ran: Vec<String> = plan.cmds.iter().map(|c| c.join(" ")).collect();
+    ran.extend(plan.scripted.as_ref().map(Scripted::describe));
+    Ok(ran)
 }
 
 #[cfg(test)]

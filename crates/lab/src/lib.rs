@@ -19,12 +19,17 @@
 
 #![deny(missing_docs)]
 
+pub mod attack;
+mod attack_plan;
 pub mod devices;
 pub mod error;
 pub mod lab;
 pub mod label;
+pub mod modbus;
 pub mod scenario;
+pub mod scripted;
 pub mod services;
+pub mod ssdp;
 pub mod sys;
 
 use std::path::PathBuf;

@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::LabError;
 
+use crate::attack::check_attack;
+pub use crate::attack::{Attack, Target};
+
 /// Most devices a scenario may create (all groups together).
 pub const MAX_DEVICES: u32 = 40;
 /// Longest phase, in seconds.
@@ -71,6 +74,15 @@ pub struct Gateway {
     pub telnet_credential: (String, String),
     /// The Basic-auth credential of `/admin/`.
     pub http_credential: (String, String),
+    /// A Modbus/TCP server on TCP 502 (unit 1, 1000 coils and 1000 holding registers): the
+    /// gateway doubles as a PLC.
+    pub modbus: bool,
+    /// dnsmasq's TFTP server, read-only, serving the web root (`firmware/iot-gw-2.4.1.bin`);
+    /// runs when `dhcp_dns` and `http` are on too.
+    pub tftp: bool,
+    /// When set, mosquitto checks this one login (`user`, `password`) for clients that give a
+    /// user name and refuses the others; clients without one stay anonymous and allowed.
+    pub mqtt_credential: Option<(String, String)>,
 }
 
 impl Default for Gateway {
@@ -83,6 +95,9 @@ impl Default for Gateway {
             telnet: true,
             telnet_credential: ("root".into(), "xc3511".into()),
             http_credential: ("admin".into(), "admin".into()),
+            modbus: true,
+            tftp: true,
+            mqtt_credential: None,
         }
     }
 }
@@ -120,6 +135,20 @@ pub struct Behaviour {
     /// Firmware check: DNS lookup of `firmware.iot.lab`, then HTTP GET `/firmware/latest.json`.
     #[serde(default)]
     pub firmware: Option<Every>,
+    /// Firmware download: HTTP GET of the image `/firmware/iot-gw-2.4.1.bin` (cleartext, as
+    /// the manifest points to).
+    #[serde(default)]
+    pub firmware_download: Option<Every>,
+    /// Firmware over TFTP: busybox `tftp -g` of `firmware/iot-gw-2.4.1.bin` from the gateway.
+    #[serde(default)]
+    pub tftp: Option<Every>,
+    /// Modbus polling as an HMI does: read holding registers 1–10 of the gateway (function 3).
+    #[serde(default)]
+    pub modbus: Option<Every>,
+    /// A UPnP device: answers SSDP `M-SEARCH` on UDP 1900 (one response per advertised
+    /// target; four for `ssdp:all`).
+    #[serde(default)]
+    pub ssdp: bool,
 }
 
 /// MQTT telemetry parameters.
@@ -211,133 +240,6 @@ fn default_drain() -> f64 {
     1.0
 }
 
-/// Where an attack is aimed.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum Target {
-    /// The gateway.
-    Gateway,
-    /// Every device and the gateway (not the attacker itself or the sensor).
-    All,
-    /// One device by full name, e.g. `thermo-2`.
-    Device(String),
-}
-
-/// An attack, bounded in packets (explicit counts or lists) and in seconds (the phase's
-/// `duration_s`).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "tool", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum Attack {
-    /// `nmap -sS`: TCP SYN scan.
-    NmapSyn {
-        /// Hosts scanned.
-        target: Target,
-        /// nmap port list, e.g. `1-1024`.
-        ports: String,
-        /// `--max-rate` in packets per second.
-        max_rate: u32,
-    },
-    /// `nmap -sV`: service and version detection.
-    NmapService {
-        /// Hosts scanned.
-        target: Target,
-        /// nmap port list.
-        ports: String,
-        /// `--max-rate` in packets per second.
-        max_rate: u32,
-    },
-    /// `hping3 -S`: SYN flood, `count` packets, one per `interval_us`.
-    HpingSyn {
-        /// Victim.
-        target: Target,
-        /// Destination port.
-        port: u16,
-        /// Packets sent.
-        count: u32,
-        /// Microseconds between packets.
-        interval_us: u32,
-    },
-    /// `hping3 --udp`: UDP flood.
-    HpingUdp {
-        /// Victim.
-        target: Target,
-        /// Destination port.
-        port: u16,
-        /// Packets sent.
-        count: u32,
-        /// Microseconds between packets.
-        interval_us: u32,
-        /// UDP payload bytes.
-        #[serde(default)]
-        data_bytes: u32,
-    },
-    /// `hydra telnet://`: brute force with every `users` × `passwords` pair.
-    HydraTelnet {
-        /// Victim (a host running the fake telnet login: the gateway).
-        target: Target,
-        /// Logins tried.
-        users: Vec<String>,
-        /// Passwords tried.
-        passwords: Vec<String>,
-        /// Parallel connections (`-t`).
-        #[serde(default = "default_tasks")]
-        tasks: u32,
-    },
-    /// `arpspoof` both ways between `victim` and the gateway, IP forwarding on in the attacker.
-    Arpspoof {
-        /// The device whose traffic is intercepted.
-        victim: Target,
-    },
-    /// `mosquitto_sub` on `#` and `$SYS/#` anonymously (topic enumeration) for `seconds`.
-    MqttEnum {
-        /// Seconds subscribed.
-        seconds: u32,
-    },
-    /// `mosquitto_pub -l`: `count` PUBLISH messages on one connection.
-    MqttFlood {
-        /// Messages.
-        count: u32,
-        /// Payload bytes per message.
-        payload_bytes: u32,
-        /// Topic.
-        #[serde(default = "default_flood_topic")]
-        topic: String,
-    },
-    /// `slowhttptest -H`: slowloris against the gateway's web server.
-    Slowloris {
-        /// Connections opened (`-c`).
-        connections: u32,
-        /// Connections per second (`-r`).
-        rate: u32,
-        /// Seconds between follow-up header lines (`-i`).
-        interval_s: u32,
-    },
-}
-
-fn default_tasks() -> u32 {
-    4
-}
-fn default_flood_topic() -> String {
-    "sensors/flood".into()
-}
-
-impl Attack {
-    /// The tool's short name as in the scenario file.
-    pub fn tool(&self) -> &'static str {
-        match self {
-            Attack::NmapSyn { .. } => "nmap-syn",
-            Attack::NmapService { .. } => "nmap-service",
-            Attack::HpingSyn { .. } => "hping-syn",
-            Attack::HpingUdp { .. } => "hping-udp",
-            Attack::HydraTelnet { .. } => "hydra-telnet",
-            Attack::Arpspoof { .. } => "arpspoof",
-            Attack::MqttEnum { .. } => "mqtt-enum",
-            Attack::MqttFlood { .. } => "mqtt-flood",
-            Attack::Slowloris { .. } => "slowloris",
-        }
-    }
-}
-
 /// A built-in scenario.
 #[derive(Clone, Copy, Debug)]
 pub struct BuiltIn {
@@ -364,6 +266,10 @@ pub const BUILT_INS: &[BuiltIn] = &[
     BuiltIn {
         name: "mqtt-abuse",
         toml: include_str!("../scenarios/mqtt-abuse.toml"),
+    },
+    BuiltIn {
+        name: "iot-exposure",
+        toml: include_str!("../scenarios/iot-exposure.toml"),
     },
     BuiltIn {
         name: "benign-long",
@@ -430,6 +336,16 @@ impl Scenario {
         check_name("scenario name", &self.name, 32)?;
         if !(0.0..=60.0).contains(&self.warmup_s) {
             return bad(format!("warmup_s {} is not in 0..=60", self.warmup_s));
+        }
+        if let Some((u, p)) = &self.gateway.mqtt_credential {
+            let clean =
+                |s: &String| !s.is_empty() && s.len() <= 64 && !s.contains([':', '\n', '\r']);
+            if !clean(u) || !clean(p) {
+                return bad(
+                    "gateway.mqtt_credential must be 1..=64 characters without ':' or newlines"
+                        .into(),
+                );
+            }
         }
         let total: u32 = self.devices.iter().map(|g| g.count).sum();
         if total > MAX_DEVICES {
@@ -545,6 +461,9 @@ fn check_behaviour(owner: &str, b: &Behaviour) -> Result<(), LabError> {
         ("http", &b.http),
         ("dhcp", &b.dhcp),
         ("firmware", &b.firmware),
+        ("firmware_download", &b.firmware_download),
+        ("tftp", &b.tftp),
+        ("modbus", &b.modbus),
     ] {
         if let Some(e) = e {
             check_every(owner, what, e)?;
@@ -557,240 +476,6 @@ fn check_behaviour(owner: &str, b: &Behaviour) -> Result<(), LabError> {
                 "{owner}: dns.names must be 1..=200 characters each, at least one"
             )));
         }
-    }
-    Ok(())
-}
-
-fn check_target(
-    phase: &str,
-    t: &Target,
-    devices: &[String],
-    allow_all: bool,
-) -> Result<(), LabError> {
-    match t {
-        Target::Gateway => Ok(()),
-        Target::All if allow_all => Ok(()),
-        Target::All => Err(LabError::Scenario(format!(
-            "phase {phase}: this attack needs a single target"
-        ))),
-        Target::Device(d) if devices.contains(d) => Ok(()),
-        Target::Device(d) => Err(LabError::Scenario(format!(
-            "phase {phase}: target device {d} does not exist (devices: {})",
-            devices.join(", ")
-        ))),
-    }
-}
-
-fn check_ports(phase: &str, ports: &str) -> Result<(), LabError> {
-    let ok = !ports.is_empty()
-        && ports.len() <= 200
-        && ports
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b == b',' || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(LabError::Scenario(format!(
-            "phase {phase}: ports {ports:?} must be digits, ',' and '-'"
-        )))
-    }
-}
-
-/// Checks attack `a` of phase `phase`: its target among `devices`, its parameters, and the
-/// gateway service it needs.
-fn check_attack(phase: &str, a: &Attack, devices: &[String], gw: &Gateway) -> Result<(), LabError> {
-    match a {
-        Attack::NmapSyn {
-            target,
-            ports,
-            max_rate,
-        }
-        | Attack::NmapService {
-            target,
-            ports,
-            max_rate,
-        } => check_nmap(phase, target, ports, *max_rate, devices)?,
-        Attack::HpingSyn {
-            target,
-            count,
-            interval_us,
-            ..
-        }
-        | Attack::HpingUdp {
-            target,
-            count,
-            interval_us,
-            ..
-        } => {
-            check_target(phase, target, devices, false)?;
-            check_hping(phase, a, *count, *interval_us)?;
-        }
-        Attack::HydraTelnet {
-            target,
-            users,
-            passwords,
-            tasks,
-        } => {
-            check_target(phase, target, devices, false)?;
-            check_hydra(phase, target, users, passwords, *tasks, gw)?;
-        }
-        Attack::Arpspoof { victim } => {
-            if !matches!(victim, Target::Device(_)) {
-                return bad_attack(phase, "arpspoof victim must be a device".into());
-            }
-            check_target(phase, victim, devices, false)?;
-        }
-        Attack::MqttEnum { seconds } => {
-            if *seconds == 0 || *seconds > 600 {
-                return bad_attack(phase, format!("seconds {seconds} is not in 1..=600"));
-            }
-        }
-        Attack::MqttFlood {
-            count,
-            payload_bytes,
-            topic,
-        } => check_mqtt_flood(phase, *count, *payload_bytes, topic)?,
-        Attack::Slowloris {
-            connections,
-            rate,
-            interval_s,
-        } => check_slowloris(phase, *connections, *rate, *interval_s)?,
-    }
-    let needs = match a {
-        Attack::MqttEnum { .. } | Attack::MqttFlood { .. } => Some(("mqtt", gw.mqtt)),
-        Attack::Slowloris { .. } => Some(("http", gw.http)),
-        _ => None,
-    };
-    if let Some((svc, false)) = needs {
-        return bad_attack(
-            phase,
-            format!("{} needs the gateway's {svc} service", a.tool()),
-        );
-    }
-    Ok(())
-}
-
-/// The error for a bad attack parameter of phase `phase`: `m`, prefixed with the phase.
-fn bad_attack(phase: &str, m: String) -> Result<(), LabError> {
-    Err(LabError::Scenario(format!("phase {phase}: {m}")))
-}
-
-/// Checks an nmap scan: its target, its port list and its packet rate.
-fn check_nmap(
-    phase: &str,
-    target: &Target,
-    ports: &str,
-    max_rate: u32,
-    devices: &[String],
-) -> Result<(), LabError> {
-    check_target(phase, target, devices, true)?;
-    check_ports(phase, ports)?;
-    if max_rate == 0 || max_rate > 5000 {
-        return bad_attack(phase, format!("max_rate {max_rate} is not in 1..=5000"));
-    }
-    Ok(())
-}
-
-/// Checks an hping flood `a` (its target already checked): packet count, interval and, for
-/// UDP, payload size.
-fn check_hping(phase: &str, a: &Attack, count: u32, interval_us: u32) -> Result<(), LabError> {
-    if count == 0 || count > MAX_ATTACK_PACKETS {
-        return bad_attack(
-            phase,
-            format!("count {count} is not in 1..={MAX_ATTACK_PACKETS}"),
-        );
-    }
-    if interval_us < 50 {
-        return bad_attack(phase, format!("interval_us {interval_us} is below 50"));
-    }
-    if let Attack::HpingUdp { data_bytes, .. } = a {
-        if *data_bytes > 1400 {
-            return bad_attack(phase, format!("data_bytes {data_bytes} is above 1400"));
-        }
-    }
-    Ok(())
-}
-
-/// Checks a hydra telnet brute force (its target already checked): aimed at the gateway
-/// with telnet on, a bounded number of clean credential pairs, and its parallel tasks.
-fn check_hydra(
-    phase: &str,
-    target: &Target,
-    users: &[String],
-    passwords: &[String],
-    tasks: u32,
-    gw: &Gateway,
-) -> Result<(), LabError> {
-    if target != &Target::Gateway || !gw.telnet {
-        return bad_attack(
-            phase,
-            "hydra-telnet needs target \"gateway\" with the telnet service on".into(),
-        );
-    }
-    let pairs = users.len().saturating_mul(passwords.len());
-    if pairs == 0 || pairs > 10_000 {
-        return bad_attack(phase, format!("{pairs} credential pairs; need 1..=10000"));
-    }
-    let clean = |s: &String| !s.is_empty() && s.len() <= 64 && !s.contains(['\n', '\r', ':']);
-    if !users.iter().chain(passwords).all(clean) {
-        return bad_attack(
-            phase,
-            "users and passwords must be 1..=64 characters without newlines or ':'".into(),
-        );
-    }
-    if tasks == 0 || tasks > 16 {
-        return bad_attack(phase, format!("tasks {tasks} is not in 1..=16"));
-    }
-    Ok(())
-}
-
-/// Checks an MQTT publish flood: message count, payload size and a topic without
-/// wildcards.
-fn check_mqtt_flood(
-    phase: &str,
-    count: u32,
-    payload_bytes: u32,
-    topic: &str,
-) -> Result<(), LabError> {
-    if count == 0 || count > MAX_ATTACK_PACKETS {
-        return bad_attack(
-            phase,
-            format!("count {count} is not in 1..={MAX_ATTACK_PACKETS}"),
-        );
-    }
-    if payload_bytes == 0 || payload_bytes > 1024 {
-        return bad_attack(
-            phase,
-            format!("payload_bytes {payload_bytes} is not in 1..=1024"),
-        );
-    }
-    if topic.is_empty() || topic.contains(['#', '+', '\n']) {
-        return bad_attack(
-            phase,
-            format!("topic {topic:?} must be non-empty without wildcards"),
-        );
-    }
-    Ok(())
-}
-
-/// Checks a slowloris attack: connections, connection rate and header interval.
-fn check_slowloris(
-    phase: &str,
-    connections: u32,
-    rate: u32,
-    interval_s: u32,
-) -> Result<(), LabError> {
-    if connections == 0 || connections > 1000 {
-        return bad_attack(
-            phase,
-            format!("connections {connections} is not in 1..=1000"),
-        );
-    }
-    if rate == 0 || rate > 200 {
-        return bad_attack(phase, format!("rate {rate} is not in 1..=200"));
-    }
-    if interval_s == 0 || interval_s > 60 {
-        return bad_attack(phase, format!("interval_s {interval_s} is not in 1..=60"));
     }
     Ok(())
 }

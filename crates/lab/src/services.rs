@@ -18,6 +18,21 @@ pub struct Lease {
     pub ip: Ipv4Addr,
 }
 
+/// The firmware image the gateway serves over HTTP and TFTP, relative to its web root.
+pub const FIRMWARE_IMAGE: &str = "firmware/iot-gw-2.4.1.bin";
+
+/// A 32 KiB firmware image: a header naming it, then bytes from a fixed generator (so the
+/// image, and every capture of its download, is the same on every run).
+pub fn firmware_image() -> Vec<u8> {
+    let mut img = b"IOTGW-FW\x00\x02\x04\x01iot-gw 2.4.1\x00".to_vec();
+    let mut rng = crate::devices::SplitMix64::new(0x1234_5678);
+    while img.len() < 32 * 1024 {
+        img.extend_from_slice(&rng.next_u64().to_le_bytes());
+    }
+    img.truncate(32 * 1024);
+    img
+}
+
 fn write(path: &Path, text: &str) -> Result<(), LabError> {
     std::fs::write(path, text).map_err(|e| LabError::Io(format!("writing {}", path.display()), e))
 }
@@ -37,15 +52,21 @@ pub fn prepare(
     let mut out = Vec::new();
     let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
     if gw.mqtt {
-        write(
-            &work.join("mosquitto.conf"),
-            &format!(
-                "# custos lab: anonymous broker, as on many IoT gateways\n\
-                 user root\nlistener 1883 {gw_ip}\nallow_anonymous true\npersistence false\n\
-                 log_dest file {w}/mosquitto.log\nlog_type error\nlog_type warning\nlog_type notice\n\
-                 sys_interval 5\nmax_queued_messages 1000\n"
-            ),
-        )?;
+        let mut conf = format!(
+            "# custos lab: anonymous broker, as on many IoT gateways\n\
+             user root\nlistener 1883 {gw_ip}\nallow_anonymous true\npersistence false\n\
+             log_dest file {w}/mosquitto.log\nlog_type error\nlog_type warning\nlog_type notice\n\
+             sys_interval 5\nmax_queued_messages 1000\n"
+        );
+        if let Some((user, pass)) = &gw.mqtt_credential {
+            // Clients that give a user name are checked against this file; anonymous ones
+            // stay allowed.
+            let f = work.join("mosquitto.passwd");
+            write(&f, "")?;
+            crate::sys::cmd(&["mosquitto_passwd", "-b", &f.to_string_lossy(), user, pass])?;
+            conf.push_str(&format!("password_file {}\n", f.display()));
+        }
+        write(&work.join("mosquitto.conf"), &conf)?;
         out.push((
             "mosquitto".into(),
             s(&["mosquitto", "-c", &format!("{w}/mosquitto.conf")]),
@@ -69,6 +90,9 @@ pub fn prepare(
             "{\"status\":\"ok\",\"uptime\":86400,\"devices\":\"online\"}\n",
         )?;
         write(&www.join("firmware/latest.json"), "{\"model\":\"iot-gw\",\"version\":\"2.4.1\",\"url\":\"http://firmware.iot.lab/firmware/iot-gw-2.4.1.bin\",\"sha256\":\"0000000000000000000000000000000000000000000000000000000000000000\"}\n")?;
+        let img = www.join(FIRMWARE_IMAGE);
+        std::fs::write(&img, firmware_image())
+            .map_err(|e| LabError::Io(format!("writing {}", img.display()), e))?;
         write(&www.join("admin/index.html"), "<html><body><h1>Gateway administration</h1><form>Reboot <input type=submit></form></body></html>\n")?;
         write(
             &work.join("lighttpd.users"),
@@ -103,6 +127,10 @@ pub fn prepare(
         );
         for n in ["gateway", "firmware", "time", "mqtt", "coap"] {
             conf.push_str(&format!("address=/{n}.iot.lab/{gw_ip}\n"));
+        }
+        if gw.tftp && gw.http {
+            // Read-only TFTP of the web root (the firmware image), as many gateways offer.
+            conf.push_str(&format!("enable-tftp\ntftp-root={w}/www\n"));
         }
         for l in leases {
             conf.push_str(&format!("dhcp-host={},{},{}\n", l.mac, l.ip, l.name));

@@ -31,7 +31,14 @@ fn every_built_in_parses_and_validates() {
         assert_eq!(s.name, b.name);
     }
     let names: Vec<_> = BUILT_INS.iter().map(|b| b.name).collect();
-    for n in ["smoke", "mirai-like", "mitm", "mqtt-abuse", "benign-long"] {
+    for n in [
+        "smoke",
+        "mirai-like",
+        "mitm",
+        "mqtt-abuse",
+        "iot-exposure",
+        "benign-long",
+    ] {
         assert!(names.contains(&n), "missing built-in {n}");
     }
 }
@@ -140,6 +147,82 @@ fn rejects_hydra_against_a_device() {
         r#"attack = { tool = "hydra-telnet", target = { device = "d-1" }, users = ["a"], passwords = ["b"] }"#,
     );
     assert!(err(&t).contains("telnet"));
+}
+
+/// MINIMAL with its attack replaced by `attack`.
+fn with_attack(attack: &str) -> String {
+    MINIMAL.replace(
+        r#"attack = { tool = "hping-syn", target = "gateway", port = 80, count = 10, interval_us = 1000 }"#,
+        &format!("attack = {attack}"),
+    )
+}
+
+#[test]
+fn the_scripted_and_ics_attacks_parse_with_their_bounds() {
+    let ok = [
+        r#"{ tool = "nmap-random", hosts = 100, ports = "23,2323", max_rate = 200 }"#,
+        r#"{ tool = "telnet-infect", credential = ["root", "xc3511"] }"#,
+        r#"{ tool = "modbus-write", table = "coil", start = 1, values = [1, 0], count = 3, interval_ms = 500 }"#,
+        r#"{ tool = "coap-discover", target = "gateway", count = 5, interval_ms = 100 }"#,
+        r#"{ tool = "ssdp-search", target = "all", count = 5, interval_ms = 100 }"#,
+    ];
+    for a in ok {
+        let s = Scenario::from_toml(&with_attack(a)).unwrap_or_else(|e| panic!("{a}: {e}"));
+        assert!(s.phases[0].attack.is_some());
+    }
+    let bad = [
+        (
+            r#"{ tool = "nmap-random", hosts = 0, ports = "23", max_rate = 200 }"#,
+            "hosts 0",
+        ),
+        (
+            r#"{ tool = "nmap-random", hosts = 5, ports = "23; rm", max_rate = 200 }"#,
+            "ports",
+        ),
+        (
+            r#"{ tool = "telnet-infect", credential = ["root", "a'b"] }"#,
+            "[A-Za-z0-9._@!-]",
+        ),
+        (
+            r#"{ tool = "modbus-write", table = "coil", start = 1, values = [2], count = 1, interval_ms = 500 }"#,
+            "0 or 1",
+        ),
+        (
+            r#"{ tool = "modbus-write", table = "holding", start = 1, values = [], count = 1, interval_ms = 500 }"#,
+            "values 0",
+        ),
+        (
+            r#"{ tool = "coap-discover", target = "all", count = 5, interval_ms = 100 }"#,
+            "single target",
+        ),
+        (
+            r#"{ tool = "ssdp-search", target = "all", count = 0, interval_ms = 100 }"#,
+            "count 0",
+        ),
+        // A broker that accepts every login cannot be brute-forced.
+        (
+            r#"{ tool = "mqtt-login", users = ["a"], passwords = ["b"] }"#,
+            "mqtt_credential",
+        ),
+    ];
+    for (a, why) in bad {
+        let e = err(&with_attack(a));
+        assert!(e.contains(why), "{a}: {e}");
+    }
+}
+
+#[test]
+fn mqtt_login_needs_a_checked_broker_with_a_clean_credential() {
+    let a = r#"{ tool = "mqtt-login", users = ["admin", "iot"], passwords = ["public"] }"#;
+    let t = with_attack(a).replace(
+        "[[devices]]",
+        "[gateway]\nmqtt_credential = [\"u\", \"p\"]\n\n[[devices]]",
+    );
+    Scenario::from_toml(&t).unwrap();
+    let t2 = t.replace(r#"["u", "p"]"#, r#"["u:x", "p"]"#);
+    assert!(err(&t2).contains("mqtt_credential"));
+    let t3 = t.replace(r#"users = ["admin", "iot"]"#, r#"users = ["ad min"]"#);
+    assert!(err(&t3).contains("[A-Za-z0-9._@!-]"));
 }
 
 #[test]
