@@ -31,6 +31,7 @@ pub mod scripted;
 pub mod services;
 pub mod ssdp;
 pub mod sys;
+pub mod tools;
 
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
