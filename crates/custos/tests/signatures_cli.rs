@@ -60,6 +60,14 @@ fn rules_alert_with_suricata_fields_and_report_bad_rules() {
     assert_eq!(d["errors"], 2, "{d}");
     assert_eq!(d["skipped"], 1, "{d}");
     assert_eq!(d["skipped_by_keyword"]["dnp3"], 1, "{d}");
+    // The counts also sit at the fixed place `rules`, whichever detectors ran.
+    let counts = &stats["rules"];
+    assert_eq!(
+        (&counts["loaded"], &counts["skipped"], &counts["errors"]),
+        (&d["loaded"], &d["skipped"], &d["errors"]),
+        "{counts}"
+    );
+    assert_eq!(counts["skipped_by_keyword"]["dnp3"], 1, "{counts}");
     let errors = d["error_list"].to_string();
     assert!(errors.contains("t.rules:7"), "bad hex on line 7: {errors}");
     assert!(
@@ -205,6 +213,16 @@ fn signature_alerts_are_the_same_at_any_thread_count() {
         );
         assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
         outs.push(std::fs::read(out.join("alerts.jsonl")).unwrap());
+        // Two detectors: the rule counts are still at `rules`.
+        let stats: Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("stats.json")).unwrap())
+                .unwrap();
+        assert_eq!(stats["rules"]["loaded"], 5, "{}", stats["rules"]);
+        assert_eq!(stats["rules"], {
+            let d = &stats["detectors"]["rules"];
+            serde_json::json!({"loaded": d["loaded"], "skipped": d["skipped"],
+                "skipped_by_keyword": d["skipped_by_keyword"], "errors": d["errors"]})
+        });
     }
     assert!(!outs[0].is_empty());
     assert_eq!(outs[0], outs[1]);

@@ -396,6 +396,14 @@ fn build_stats(
         findings: host.findings,
         findings_not_kept: host.findings_dropped,
     });
+    if let Some((_, r)) = host.detectors.iter().find(|(name, _)| name == "rules") {
+        let keep = ["loaded", "skipped", "skipped_by_keyword", "errors"];
+        stats.rules = Some(serde_json::Value::Object(
+            keep.iter()
+                .filter_map(|k| r.get(*k).map(|v| ((*k).to_owned(), v.clone())))
+                .collect(),
+        ));
+    }
     match host.detectors.as_slice() {
         [] => {}
         [(_, one)] => stats.detector = Some(one.clone()),

@@ -130,6 +130,11 @@ pub struct Stats {
     /// Detection summaries by detector name, when several ran.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub detectors: BTreeMap<String, serde_json::Value>,
+    /// The signature detector's rule counts (`loaded`, `skipped`, `skipped_by_keyword`,
+    /// `errors`) at a fixed place, whichever other detectors ran; the full summary stays
+    /// under `detector` or `detectors.rules`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rules: Option<serde_json::Value>,
     /// What output sinks reported (e.g. leaves logged as evidence), by sink name.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub outputs: BTreeMap<String, serde_json::Value>,
