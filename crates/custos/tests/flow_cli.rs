@@ -165,11 +165,17 @@ fn flow_model_trains_signs_loads_combines_and_explains() {
         .collect();
     let mut phases_hit = std::collections::BTreeSet::new();
     let alerts = std::fs::read_to_string(out.join("alerts.jsonl")).unwrap();
+    // Host pair (either direction) and second of packet time of each flow alert.
+    let mut pair_seconds = std::collections::BTreeMap::new();
     for line in alerts.lines() {
         let a: serde_json::Value = serde_json::from_str(line).unwrap();
         if a["custos"]["detector"] != "flow" {
             continue;
         }
+        let mut pair = [a["src_ip"].to_string(), a["dest_ip"].to_string()];
+        pair.sort();
+        let second = a["timestamp"].as_str().unwrap()[..19].to_string();
+        *pair_seconds.entry((pair, second)).or_insert(0) += 1;
         assert_eq!(a["custos"]["model_signature"]["signed"], true);
         let top = a["custos"]["explanation"]["top_features"]
             .as_array()
@@ -190,6 +196,20 @@ fn flow_model_trains_signs_loads_combines_and_explains() {
         .map(|r| r.1.clone())
         .collect();
     assert_eq!(phases_hit, phases);
+    // The SYN flood's thousands of one-packet flows give at most one alert a second per
+    // host pair (alerts of a pair are a second apart or more), the others counted as
+    // suppressed.
+    assert!(
+        pair_seconds.values().all(|n| *n == 1),
+        "at most one flow alert per host pair and second: {pair_seconds:?}"
+    );
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("stats.json")).unwrap()).unwrap();
+    let flow_stats = &stats["detectors"]["flow"];
+    assert!(
+        flow_stats["alerts_suppressed"].as_u64().unwrap_or(0) > 1000,
+        "{flow_stats}"
+    );
 
     // The model was trained on this very capture: evaluate flags the leakage.
     let report = d.path().join("report");

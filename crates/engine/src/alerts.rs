@@ -4,7 +4,7 @@
 use crate::detector::PacketView;
 use crate::keys::packet_flow_key;
 use custos_decode::{Decoded, Transport};
-use custos_flow::community_id_v1;
+use custos_flow::{community_id_v1, FlowKey};
 use custos_output::time::eve_time;
 use custos_output::{Alert, AlertContext, AlertInfo, ModelSignature};
 use rustc_hash::FxHashMap;
@@ -53,7 +53,7 @@ pub struct AlertQueue {
     current: usize,
     counts: Vec<AlertCounts>,
     /// Per detector: last alert time per flow (Community ID or MAC pair).
-    last: Vec<FxHashMap<String, i64>>,
+    last: Vec<FxHashMap<ThrottleKey, i64>>,
     pending: Vec<Alert>,
     /// Per detector: the signature of the model it loaded.
     signatures: Vec<Option<ModelSignature>>,
@@ -175,7 +175,7 @@ impl AlertQueue {
             src_port: ported.then_some(f.orig.port),
             dest_ip: Some(f.resp.addr.ip().to_string()),
             dest_port: ported.then_some(f.resp.port),
-            proto: serde_json::from_str(&custos_output::eve_proto(f.proto)).ok(),
+            proto: Some(custos_output::eve_proto_name(f.proto).into()),
             community_id: Some(f.community_id()),
             src_mac: None,
             dest_mac: None,
@@ -208,7 +208,7 @@ impl AlertQueue {
             src_port: Some(src.1),
             dest_ip: Some(dst.0.to_string()),
             dest_port: Some(dst.1),
-            proto: serde_json::from_str(&custos_output::eve_proto(event.transport)).ok(),
+            proto: Some(custos_output::eve_proto_name(event.transport).into()),
             community_id: Some(event.community_id.to_string()),
             src_mac: None,
             dest_mac: None,
@@ -268,6 +268,13 @@ impl AlertQueue {
         }
     }
 
+    /// Counts an alert the detector suppressed under a rate policy of its own.
+    pub fn note_suppressed(&mut self) {
+        if let Some(c) = self.counts.get_mut(self.current) {
+            c.suppressed += 1;
+        }
+    }
+
     /// Queues an alert the detector built itself.
     pub fn push(&mut self, alert: Alert) {
         if let Some(c) = self.counts.get_mut(self.current) {
@@ -301,7 +308,7 @@ fn fill_endpoints(alert: &mut Alert, decoded: &Decoded<'_>) {
             alert.src_port = Some(sp);
             alert.dest_port = Some(dp);
         }
-        alert.proto = serde_json::from_str(&custos_output::eve_proto(ip.protocol)).ok();
+        alert.proto = Some(custos_output::eve_proto_name(ip.protocol).into());
         alert.community_id = Some(community_id_v1(0, ip.src, ip.dst, sp, dp, ip.protocol));
     } else if let (Some(s), Some(d)) = (decoded.src_mac, decoded.dst_mac) {
         alert.src_mac = Some(s.to_string());
@@ -323,14 +330,22 @@ fn ports(t: &Transport) -> (u16, u16, bool) {
     }
 }
 
-/// The flow an alert is rate-limited by: Community ID, or the MAC pair without IP.
-fn throttle_key(decoded: &Decoded<'_>) -> String {
-    if let Some(ip) = decoded.innermost() {
-        let (sp, dp, _) = ports(&ip.transport);
-        community_id_v1(0, ip.src, ip.dst, sp, dp, ip.protocol)
-    } else if let (Some(s), Some(d)) = (decoded.src_mac, decoded.dst_mac) {
-        format!("{s}-{d}")
-    } else {
-        String::new()
+/// What an alert is rate-limited by.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum ThrottleKey {
+    /// The packet's flow (its innermost IP layer's canonical key, either direction).
+    Flow(FlowKey),
+    /// The MAC pair of a frame without IP.
+    Macs(String),
+}
+
+/// The flow an alert is rate-limited by: its flow key, or the MAC pair without IP.
+fn throttle_key(decoded: &Decoded<'_>) -> ThrottleKey {
+    match packet_flow_key(decoded) {
+        Some(k) => ThrottleKey::Flow(k),
+        None => match (decoded.src_mac, decoded.dst_mac) {
+            (Some(s), Some(d)) => ThrottleKey::Macs(format!("{s}-{d}")),
+            _ => ThrottleKey::Macs(String::new()),
+        },
     }
 }

@@ -18,16 +18,21 @@ pub struct EveFlowWriter<W: Write> {
     line: String,
 }
 
-/// Suricata's `proto` name for an IP protocol number.
+/// Suricata's `proto` name for an IP protocol number, as a JSON string literal.
 pub fn eve_proto(p: u8) -> String {
+    format!("\"{}\"", eve_proto_name(p))
+}
+
+/// Suricata's `proto` name for an IP protocol number (the number itself when unnamed).
+pub fn eve_proto_name(p: u8) -> std::borrow::Cow<'static, str> {
     match p {
-        6 => "\"TCP\"".into(),
-        17 => "\"UDP\"".into(),
-        1 => "\"ICMP\"".into(),
-        58 => "\"IPv6-ICMP\"".into(),
-        47 => "\"GRE\"".into(),
-        132 => "\"SCTP\"".into(),
-        other => format!("\"{other}\""),
+        6 => "TCP".into(),
+        17 => "UDP".into(),
+        1 => "ICMP".into(),
+        58 => "IPv6-ICMP".into(),
+        47 => "GRE".into(),
+        132 => "SCTP".into(),
+        other => other.to_string().into(),
     }
 }
 

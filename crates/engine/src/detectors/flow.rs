@@ -7,12 +7,16 @@
 //!
 //! A flow alerts once: at the first checkpoint whose probability exceeds the model's
 //! threshold (an alert on that packet, under the run's rate policy), or else at its end (an
-//! alert on the flow). Each alert explains itself with the features whose path
+//! alert on the flow). Alerts are also limited to one per host pair (either direction) and
+//! second of packet time, the others counted as suppressed: a flood or a scan of thousands of
+//! one-packet flows gives an alert a second, not one per flow — its flows still carry their
+//! scores in `scores.csv`. Each alert explains itself with the features whose path
 //! contributions pushed its score up most. A packet's value in `scores.csv` is the latest
 //! score of the flow it belongs to (its innermost IP layer's), 0 for packets in no flow.
 
 use crate::alerts::{AlertQueue, Evidence, Signature};
 use crate::detector::{Detector, DetectorError, PacketView};
+use crate::detectors::row_memo::RowMemo;
 use crate::detectors::ModelTrust;
 use crate::error::EngineError;
 use custos_app::AppEvent;
@@ -53,20 +57,43 @@ struct Open {
     alerted: bool,
 }
 
-/// A feature row as exact memo key: the bits of every value.
-fn row_key(row: &[f64]) -> Box<[u64]> {
-    row.iter().map(|v| v.to_bits()).collect()
-}
-
-/// Scores remembered by feature row (keyed by the row itself, so a remembered score is
-/// exactly the row's score: no hash collision an attacker could aim for). Floods repeat the
-/// same row — a lone SYN, a one-packet datagram — thousands of times; a flow that ends as it
-/// was at its last checkpoint is found here too. Cleared when full: at most this many rows
-/// (about 700 bytes each) are held.
+/// Scores remembered by feature row ([`RowMemo`]: exact, so a remembered score is exactly the
+/// row's score, whatever hash collision an attacker aims for). Floods repeat the same row — a
+/// lone SYN, a one-packet datagram — thousands of times; a flow that ends as it was at its
+/// last checkpoint is found here too. Cleared when full: at most this many rows (about 700
+/// bytes each) are held.
 const MEMO_ROWS: usize = 4096;
 
 /// Explanations remembered by feature row, like scores (JSON values are larger: fewer kept).
 const MEMO_EXPLANATIONS: usize = 1024;
+
+/// Host pairs whose last alert is this recent (nanoseconds of packet time) get no other.
+const PAIR_QUIET_NS: i64 = 1_000_000_000;
+
+/// The last alert time per host pair (the addresses of a canonical flow key, so either
+/// direction), pruned of pairs quiet for longer than [`PAIR_QUIET_NS`] when it grows.
+#[derive(Default)]
+struct PairThrottle {
+    last: FxHashMap<(custos_flow::Addr, custos_flow::Addr), i64>,
+}
+
+impl PairThrottle {
+    /// Whether flow `key` may alert at packet time `ts`; records the alert when it may.
+    fn admit(&mut self, key: &FlowKey, ts: i64) -> bool {
+        let pair = (key.lo.addr, key.hi.addr);
+        if let Some(&t) = self.last.get(&pair) {
+            if ts.saturating_sub(t) < PAIR_QUIET_NS {
+                return false;
+            }
+        }
+        if self.last.len() > 65_536 {
+            self.last
+                .retain(|_, t| ts.saturating_sub(*t) < PAIR_QUIET_NS);
+        }
+        self.last.insert(pair, ts);
+        true
+    }
+}
 
 /// The supervised flow detector; see the module docs.
 pub struct FlowDetector {
@@ -81,9 +108,11 @@ pub struct FlowDetector {
     touched: Vec<FlowKey>,
     row: Vec<f64>,
     /// Scores by feature row; see [`MEMO_ROWS`].
-    memo: FxHashMap<Box<[u64]>, f64>,
-    /// Explanations by feature row; see [`MEMO_EXPLANATIONS`].
-    explained: FxHashMap<Box<[u64]>, serde_json::Value>,
+    memo: RowMemo<f64>,
+    /// Explanations (the top features) by feature row; see [`MEMO_EXPLANATIONS`].
+    explained: RowMemo<serde_json::Value>,
+    /// Alerts per host pair and second.
+    pairs: PairThrottle,
     scored: u64,
     flows_scored: u64,
     alerted_flows: u64,
@@ -132,8 +161,9 @@ impl FlowDetector {
             open: FxHashMap::default(),
             touched: Vec::new(),
             row: Vec::with_capacity(live::LIVE_FEATURE_COUNT),
-            memo: FxHashMap::default(),
-            explained: FxHashMap::default(),
+            memo: RowMemo::new(MEMO_ROWS),
+            explained: RowMemo::new(MEMO_EXPLANATIONS),
+            pairs: PairThrottle::default(),
             scored: 0,
             flows_scored: 0,
             alerted_flows: 0,
@@ -148,15 +178,11 @@ impl FlowDetector {
     }
 
     fn score_row(&mut self) -> f64 {
-        let key = row_key(&self.row);
-        let p = match self.memo.get(&key) {
+        let p = match self.memo.get(&self.row) {
             Some(&p) => p,
             None => {
                 let p = self.forest.probability(&self.row);
-                if self.memo.len() >= MEMO_ROWS {
-                    self.memo.clear();
-                }
-                self.memo.insert(key, p);
+                self.memo.insert(&self.row, p);
                 p
             }
         };
@@ -170,8 +196,7 @@ impl FlowDetector {
     /// The explanation of the score of the features in `self.row`.
     fn explain(&mut self, packets: u64, at_end: bool) -> serde_json::Value {
         // Identical rows (a flood's) have identical explanations: remembered like scores.
-        let key = row_key(&self.row);
-        let top = match self.explained.get(&key) {
+        let top = match self.explained.get(&self.row) {
             Some(top) => top.clone(),
             None => {
                 let top: serde_json::Value = self
@@ -183,19 +208,21 @@ impl FlowDetector {
                         json!({"feature": feature, "value": value, "contribution": contribution})
                     })
                     .collect();
-                if self.explained.len() >= MEMO_EXPLANATIONS {
-                    self.explained.clear();
-                }
-                self.explained.insert(key, top.clone());
+                self.explained.insert(&self.row, top.clone());
                 top
             }
         };
-        json!({
-            "flow_packets": packets,
-            "scored_at": if at_end { "flow end" } else { "checkpoint" },
-            "top_features": top,
-            "method": "path contributions to the log-odds (Saabas)",
-        })
+        // Built by hand: `json!` would copy `top` once more by serialising it.
+        let mut m = serde_json::Map::with_capacity(4);
+        m.insert("flow_packets".into(), packets.into());
+        let at = if at_end { "flow end" } else { "checkpoint" };
+        m.insert("scored_at".into(), at.into());
+        m.insert("top_features".into(), top);
+        m.insert(
+            "method".into(),
+            "path contributions to the log-odds (Saabas)".into(),
+        );
+        serde_json::Value::Object(m)
     }
 }
 
@@ -261,7 +288,12 @@ impl Detector for FlowDetector {
                 self.row.clear();
                 self.tracker.live_features(key, key.proto, &mut self.row);
                 state.score = self.score_row();
-                if state.score > self.model.threshold() && !state.alerted && alerts.admit(p) {
+                let over = state.score > self.model.threshold() && !state.alerted;
+                if over && !self.pairs.admit(key, p.meta.ts) {
+                    // Covered by its host pair's alert: counted once, and no alert at its end.
+                    state.alerted = true;
+                    alerts.note_suppressed();
+                } else if over && alerts.admit(p) {
                     state.alerted = true;
                     self.alerted_flows += 1;
                     let evidence = Evidence {
@@ -301,7 +333,10 @@ impl Detector for FlowDetector {
         );
         let score = self.score_row();
         self.flows_scored += 1;
-        if score > self.model.threshold() && !state.alerted {
+        let over = score > self.model.threshold() && !state.alerted;
+        if over && !self.pairs.admit(&key, f.summary.last_ts) {
+            alerts.note_suppressed();
+        } else if over {
             self.alerted_flows += 1;
             let evidence = Evidence {
                 score,

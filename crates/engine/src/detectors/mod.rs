@@ -4,6 +4,7 @@ mod flow;
 mod ioc;
 mod kitsune;
 mod model_dir;
+mod row_memo;
 mod rules;
 mod trust;
 

@@ -1,0 +1,88 @@
+//! A bounded memo keyed by a feature row, exact by construction: a row's 64-bit hash finds
+//! the slot, and the stored row is compared bit for bit before its value is used, so a hash
+//! collision (crafted or not) only costs a recomputation, never a wrong value. Looking up
+//! allocates nothing; the row is copied only when a value is stored.
+
+use rustc_hash::{FxHashMap, FxHasher};
+use std::hash::Hasher;
+
+/// Values remembered by feature row, at most `capacity` of them (cleared when full).
+pub(crate) struct RowMemo<V> {
+    slots: FxHashMap<u64, (Box<[u64]>, V)>,
+    capacity: usize,
+}
+
+/// The bits of `row`'s values, hashed.
+fn hash_row(row: &[f64]) -> u64 {
+    let mut h = FxHasher::default();
+    h.write_usize(row.len());
+    for v in row {
+        h.write_u64(v.to_bits());
+    }
+    h.finish()
+}
+
+/// Whether `stored` holds exactly the bits of `row`.
+fn same_row(stored: &[u64], row: &[f64]) -> bool {
+    stored.len() == row.len() && stored.iter().zip(row).all(|(s, v)| *s == v.to_bits())
+}
+
+impl<V> RowMemo<V> {
+    /// An empty memo holding at most `capacity` rows.
+    pub(crate) fn new(capacity: usize) -> Self {
+        RowMemo {
+            slots: FxHashMap::default(),
+            capacity,
+        }
+    }
+
+    /// The value stored for exactly `row`, if any.
+    pub(crate) fn get(&self, row: &[f64]) -> Option<&V> {
+        self.slots
+            .get(&hash_row(row))
+            .filter(|(stored, _)| same_row(stored, row))
+            .map(|(_, v)| v)
+    }
+
+    /// Stores `value` for `row` (replacing whatever shared its hash); clears the memo first
+    /// when it is full.
+    pub(crate) fn insert(&mut self, row: &[f64], value: V) {
+        if self.slots.len() >= self.capacity {
+            self.slots.clear();
+        }
+        let bits = row.iter().map(|v| v.to_bits()).collect();
+        self.slots.insert(hash_row(row), (bits, value));
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn remembers_exact_rows_only() {
+        let mut m = RowMemo::new(2);
+        m.insert(&[1.0, 2.0], 10);
+        assert_eq!(m.get(&[1.0, 2.0]), Some(&10));
+        assert_eq!(m.get(&[1.0, 2.000_000_1]), None);
+        assert_eq!(m.get(&[1.0]), None);
+        // 0.0 and -0.0 are different rows (different bits).
+        m.insert(&[0.0], 1);
+        assert_eq!(m.get(&[-0.0]), None);
+        // Full: cleared before the next insert.
+        m.insert(&[3.0], 30);
+        assert_eq!(m.get(&[1.0, 2.0]), None);
+        assert_eq!(m.get(&[3.0]), Some(&30));
+    }
+
+    #[test]
+    fn a_colliding_slot_is_never_read_for_another_row() {
+        let mut m = RowMemo::new(8);
+        let row = [5.0, 6.0];
+        m.insert(&row, 1);
+        // Plant a different row under the same hash, as a collision would.
+        let h = hash_row(&row);
+        m.slots.insert(h, (vec![7.0f64.to_bits()].into(), 99));
+        assert_eq!(m.get(&row), None);
+    }
+}
