@@ -144,6 +144,9 @@ pub enum Command {
     /// Sign and verify model directories (OpenSSF model-signing format)
     #[command(subcommand)]
     Model(ModelCommand),
+    /// Robustness of the detectors: poisoning experiments with defences (docs/robustness.md)
+    #[command(subcommand)]
+    Robust(crate::robust::RobustCommand),
     /// Verify a case bundle or an evidence log offline
     ///
     /// Needs nothing but the sensor's public key: a case bundle (CASEDIR), or an evidence log (--log: recompute the whole Merkle tree, check every tile, the signed

@@ -14,6 +14,7 @@ mod keys;
 mod model;
 mod privacy;
 mod reidentify;
+mod robust;
 mod share;
 mod summary;
 mod train;
@@ -64,6 +65,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {
         cli::Command::Reidentify(args) => reidentify::run(&args),
         cli::Command::Share(args) => share::run(&args),
         cli::Command::Dataset(cli::DatasetCommand::Build(args)) => dataset::build(&args),
+        cli::Command::Robust(cmd) => robust::run(cmd),
         cli::Command::Keygen(args) => keys::keygen(args),
         cli::Command::Model(cli::ModelCommand::Sign(args)) => model::sign(&args),
         cli::Command::Model(cli::ModelCommand::Verify(args)) => model::verify(&args),

@@ -25,11 +25,13 @@ pub const DISAGREE: f64 = 0.9;
 /// Flows listed in the report at most (the count covers all).
 const LISTED: usize = 10_000;
 
-/// Screens the labels of `flows` (with their `prefixes`) by `k`-fold cross-validation.
+/// Screens the labels of `flows` (with their `prefixes`, both read with the feature columns
+/// `names`) by `k`-fold cross-validation, training with `params`; returns the report written
+/// as [`SCREENING_FILE`] (also used by `custos robust poison`, crate `custos-robust`).
 ///
 /// # Errors
 /// `k` below 2 or above 20, or a fold whose training part has a single class.
-pub(crate) fn screen_labels(
+pub fn screen_labels(
     names: &[String],
     flows: &FeatureTable,
     prefixes: &FeatureTable,

@@ -1,0 +1,259 @@
+//! `custos robust`: poisoning experiments against the detectors (crate `custos-robust`,
+//! docs/robustness.md). This file only parses arguments and calls the library.
+
+use crate::Outcome;
+use clap::{Args, Subcommand, ValueEnum};
+use custos_robust::capture::LabelledCapture;
+use custos_robust::defence::dpa::Partitioning;
+use custos_robust::{DetectorKind, PoisonConfig, Strategy};
+use std::path::PathBuf;
+
+/// `custos robust` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RobustCommand {
+    /// Poison each detector's training data, train it undefended and defended, and measure it
+    /// on a test capture
+    ///
+    /// Strategies: label_flip (training attack flows relabelled benign at random),
+    /// targeted_flip (those most like the test attack), window_injection (the training
+    /// capture's attack traffic replayed, renumbered, into its benign window). Defences:
+    /// Kitsune's sanitised window (slice models cross-check it) with a contamination alarm;
+    /// the flow model's deterministic partition aggregation (DPA) with per-flow certificates,
+    /// beside label screening. Writes REPORT/robustness.json and one SVG per detector and
+    /// strategy (poison rate against AUC and F1). See docs/robustness.md.
+    #[command(
+        after_help = "Examples:\n  custos robust poison --train day1.pcap --train-labels day1.labels.csv --test day2.pcap --test-labels day2.labels.csv -o report/\n  custos robust poison ... --detector flow --strategy label_flip --rates 0.05,0.1 --partitions 11 -o report/"
+    )]
+    Poison(PoisonArgs),
+    /// Split one labelled capture into a training and a test capture by flow (both
+    /// directions of a flow on one side; both halves span the whole recording)
+    ///
+    /// Writes DIR/train.pcap, DIR/train.labels.csv, DIR/test.pcap and DIR/test.labels.csv.
+    #[command(
+        after_help = "Example:\n  custos robust split lab.pcap --labels lab.labels.csv -o split/"
+    )]
+    Split(SplitArgs),
+}
+
+/// Detectors `robust poison` can test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RobustDetectorArg {
+    /// Kitsune (trained on the benign window of the training capture).
+    Kitsune,
+    /// The supervised flow model.
+    Flow,
+}
+
+/// Poisoning strategies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StrategyArg {
+    /// Random training attack flows relabelled benign.
+    #[value(name = "label_flip")]
+    LabelFlip,
+    /// Attack traffic replayed into the benign training window.
+    #[value(name = "window_injection")]
+    WindowInjection,
+    /// The training attack flows most like the test attack relabelled benign.
+    #[value(name = "targeted_flip")]
+    TargetedFlip,
+}
+
+/// DPA partitioning schemes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PartitioningArg {
+    /// By a hash of the flow's uid: certificates count poisoned flows.
+    Hash,
+    /// Dealt within each label and phase: rare phases reach more partitions, no certificate.
+    Stratified,
+}
+
+/// Arguments of `custos robust poison`.
+#[derive(Debug, Args)]
+pub struct PoisonArgs {
+    /// The training capture.
+    #[arg(long, value_name = "CAPTURE")]
+    pub train: PathBuf,
+    /// Its per-packet labels (`index,label,phase,time`, as `custos lab` writes).
+    #[arg(long, value_name = "LABELS.csv")]
+    pub train_labels: PathBuf,
+    /// The test capture.
+    #[arg(long, value_name = "CAPTURE")]
+    pub test: PathBuf,
+    /// Its per-packet labels.
+    #[arg(long, value_name = "LABELS.csv")]
+    pub test_labels: PathBuf,
+    /// Detectors to test [default: kitsune,flow].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub detector: Vec<RobustDetectorArg>,
+    /// Strategies [default: all].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub strategy: Vec<StrategyArg>,
+    /// Poison rates above 0, comma-separated (0 is always measured) [default: 0.01,0.05,0.1,0.2].
+    #[arg(long, value_delimiter = ',', value_name = "R,…")]
+    pub rates: Vec<f64>,
+    /// Seed of every choice (flows relabelled, injection position, partitions, trees).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Trees of every flow model [default: as custos train, 60].
+    #[arg(long)]
+    pub trees: Option<u32>,
+    /// DPA partitions [default: 25].
+    #[arg(long)]
+    pub partitions: Option<u32>,
+    /// How DPA assigns training flows to partitions.
+    #[arg(long, value_enum, default_value = "hash")]
+    pub partitioning: PartitioningArg,
+    /// Label screening folds, 2–20, or 0 for none [default: 5].
+    #[arg(long)]
+    pub screen_folds: Option<u32>,
+    /// targeted_flip aims at the test attack flows of this phase [default: all of them].
+    #[arg(long, value_name = "PHASE")]
+    pub target_phase: Option<String>,
+    /// Slices of Kitsune's sanitised window [default: 4].
+    #[arg(long)]
+    pub slices: Option<usize>,
+
+    /// Seconds at the start of the test capture Kitsune scores but is not measured on
+    /// (its statistics fill) [default: 0].
+    #[arg(long, value_name = "SECONDS")]
+    pub warmup: Option<f64>,
+    /// Report directory (created if missing).
+    #[arg(short, long, value_name = "REPORT")]
+    pub output: PathBuf,
+    /// Replace an existing robustness.json.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Arguments of `custos robust split`.
+#[derive(Debug, Args)]
+pub struct SplitArgs {
+    /// The labelled capture.
+    #[arg(value_name = "CAPTURE")]
+    pub capture: PathBuf,
+    /// Its per-packet labels.
+    #[arg(long, value_name = "LABELS.csv")]
+    pub labels: PathBuf,
+    /// Share of the flows that go to the training capture.
+    #[arg(long, default_value_t = 0.5)]
+    pub share: f64,
+    /// Seed of the flow hash.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output directory (created if missing).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+}
+
+/// Runs a `custos robust` subcommand.
+///
+/// # Errors
+/// Unreadable or unfit inputs, invalid settings, an existing report without --force.
+pub fn run(cmd: RobustCommand) -> anyhow::Result<Outcome> {
+    match cmd {
+        RobustCommand::Poison(a) => poison(a),
+        RobustCommand::Split(a) => split(&a),
+    }
+}
+
+fn poison(a: PoisonArgs) -> anyhow::Result<Outcome> {
+    let mut cfg = PoisonConfig::new(a.train, a.train_labels, a.test, a.test_labels, a.output);
+    cfg.force = a.force;
+    if !a.detector.is_empty() {
+        cfg.detectors = a
+            .detector
+            .iter()
+            .map(|d| match d {
+                RobustDetectorArg::Kitsune => DetectorKind::Kitsune,
+                RobustDetectorArg::Flow => DetectorKind::Flow,
+            })
+            .collect();
+    }
+    if !a.strategy.is_empty() {
+        cfg.strategies = a
+            .strategy
+            .iter()
+            .map(|s| match s {
+                StrategyArg::LabelFlip => Strategy::LabelFlip,
+                StrategyArg::WindowInjection => Strategy::WindowInjection,
+                StrategyArg::TargetedFlip => Strategy::TargetedFlip,
+            })
+            .collect();
+    }
+    if !a.rates.is_empty() {
+        cfg.rates = a.rates;
+    }
+    cfg.seed = a.seed;
+    if let Some(t) = a.trees {
+        cfg.trees = t;
+    }
+    if let Some(k) = a.partitions {
+        cfg.dpa.partitions = k;
+    }
+    cfg.dpa.partitioning = match a.partitioning {
+        PartitioningArg::Hash => Partitioning::Hash,
+        PartitioningArg::Stratified => Partitioning::Stratified,
+    };
+    if let Some(f) = a.screen_folds {
+        cfg.screen_folds = f;
+    }
+    cfg.target_phase = a.target_phase;
+    if let Some(s) = a.slices {
+        cfg.sanitise.slices = s;
+    }
+
+    if let Some(w) = a.warmup {
+        cfg.kitsune.warmup_s = w;
+    }
+    let (report, files) = custos_robust::poison(cfg)?;
+    for s in &report.summary {
+        let auc = |d: Option<f64>| d.map_or("n/a".to_string(), |x| format!("{x:+.4}"));
+        eprintln!(
+            "custos: {} / {}: at rate {} the undefended AUC drops {}, F1 {:+.4}; defended AUC {}, \
+             F1 {:+.4}{}",
+            s.detector,
+            s.strategy,
+            s.max_rate,
+            auc(s.undefended_auc_drop),
+            s.undefended_f1_drop,
+            auc(s.defended_auc_drop),
+            s.defended_f1_drop,
+            if s.undefended_hurt {
+                ""
+            } else {
+                " (the undefended detector is not hurt at these rates)"
+            }
+        );
+        eprintln!("custos:   goal: {}", s.goal.verdict);
+    }
+    eprintln!(
+        "custos: wrote {} and {} plots",
+        files
+            .first()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        files.len().saturating_sub(1)
+    );
+    Ok(Outcome::Success)
+}
+
+fn split(a: &SplitArgs) -> anyhow::Result<Outcome> {
+    if !(0.0..=1.0).contains(&a.share) {
+        anyhow::bail!("--share {} must be in [0, 1]", a.share);
+    }
+    let (cap, _) = LabelledCapture::read(&a.capture, &a.labels)?;
+    let (train, test) = custos_robust::split::by_flow(&cap, a.share, a.seed);
+    std::fs::create_dir_all(&a.output)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", a.output.display()))?;
+    for (part, name) in [(&train, "train"), (&test, "test")] {
+        let (pcap, labels) = part.write(&a.output, name)?;
+        eprintln!(
+            "custos: {} packets ({} attack) in {} with {}",
+            part.frames.len(),
+            part.attack_packets(),
+            pcap.display(),
+            labels.display()
+        );
+    }
+    Ok(Outcome::Success)
+}

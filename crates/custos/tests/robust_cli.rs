@@ -1,0 +1,101 @@
+//! `custos robust`: split the reference lab capture (shared corpus; skipped when absent), run a
+//! small poisoning experiment through the binary, and refuse bad input with exit status 2.
+
+mod common;
+
+use common::{custos, shared};
+use std::ffi::OsStr;
+
+#[test]
+fn robust_split_and_poison_write_a_report() {
+    let Some(dir) = shared() else {
+        return;
+    };
+    let r = dir.join("reference/kitsune");
+    let (pcap, labels) = (r.join("iotlab-dev.pcap"), r.join("iotlab-dev.labels.csv"));
+    if !pcap.exists() {
+        custos_test_support::skip("reference/kitsune/iotlab-dev.pcap absent");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let split = t.path().join("split");
+    let out = custos(&[
+        OsStr::new("robust"),
+        OsStr::new("split"),
+        pcap.as_os_str(),
+        OsStr::new("--labels"),
+        labels.as_os_str(),
+        OsStr::new("-o"),
+        split.as_os_str(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = t.path().join("report");
+    let f = |n: &str| split.join(n).into_os_string();
+    let args = [
+        OsStr::new("robust"),
+        OsStr::new("poison"),
+        OsStr::new("--train"),
+        &f("train.pcap"),
+        OsStr::new("--train-labels"),
+        &f("train.labels.csv"),
+        OsStr::new("--test"),
+        &f("test.pcap"),
+        OsStr::new("--test-labels"),
+        &f("test.labels.csv"),
+        OsStr::new("--detector"),
+        OsStr::new("flow"),
+        OsStr::new("--strategy"),
+        OsStr::new("label_flip"),
+        OsStr::new("--rates"),
+        OsStr::new("0.1"),
+        OsStr::new("--trees"),
+        OsStr::new("10"),
+        OsStr::new("--partitions"),
+        OsStr::new("3"),
+        OsStr::new("--screen-folds"),
+        OsStr::new("0"),
+        OsStr::new("-o"),
+        report.as_os_str(),
+    ];
+    let out = custos(&args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("flow / label_flip"), "{err}");
+    assert!(report.join("robustness.json").exists());
+    assert!(report.join("poison-flow-label_flip.svg").exists());
+    // A second run into the same directory is refused without --force.
+    let out = custos(&args);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+}
+
+#[test]
+fn robust_poison_names_a_missing_capture() {
+    let t = tempfile::tempdir().unwrap();
+    let missing = t.path().join("missing.pcap");
+    let out = custos(&[
+        OsStr::new("robust"),
+        OsStr::new("poison"),
+        OsStr::new("--train"),
+        missing.as_os_str(),
+        OsStr::new("--train-labels"),
+        missing.as_os_str(),
+        OsStr::new("--test"),
+        missing.as_os_str(),
+        OsStr::new("--test-labels"),
+        missing.as_os_str(),
+        OsStr::new("-o"),
+        t.path().join("r").as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("custos: error:") && err.contains("missing.pcap"),
+        "{err}"
+    );
+    assert!(!t.path().join("r/robustness.json").exists());
+}

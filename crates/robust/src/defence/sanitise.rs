@@ -1,0 +1,226 @@
+//! A sanitised training window for Kitsune, and an alarm when the window looks contaminated.
+//!
+//! Kitsune learns whatever its window holds: attack traffic in it becomes "normal". The
+//! window is cut into [`SanitiseSettings::slices`] consecutive slices of equal packet count
+//! and one model is trained on each slice alone (grace periods as fractions of the slice,
+//! see [`crate::kitsune`]). Every slice model scores the whole window from empty statistics;
+//! a packet's *cross score* is the median, over the models of the *other* slices, of
+//! score ÷ that model's threshold — a model never judges the traffic it learnt from. Packets
+//! whose cross score exceeds 1 (above the threshold of most other slices) are dropped and
+//! Kitsune is trained again on the rest: the defended model.
+//!
+//! This holds against traffic confined to part of the window (a replayed burst, an attack
+//! that starts after training began): the slices without it flag it. Traffic spread evenly
+//! over every slice is learnt by every slice model and passes. Slice models are strict
+//! judges: benign traffic that drifts over the window (Kitsune's slowest statistics take
+//! minutes to settle; devices change what they do) is dropped too, which costs little —
+//! the defended model is still trained on most of the window — but makes the share dropped
+//! useless as an alarm.
+//!
+//! The alarm therefore asks lenient judges: per slice, a *fold model* trained on all the
+//! other slices flags the slice's packets above its threshold (k-fold cross-validation, as
+//! label screening does for the flow model). Drift seen elsewhere in the window passes; a
+//! burst confined to one slice does not. The alarm is raised when the share of flagged
+//! packets outside the window's first [`SanitiseSettings::alarm_skip_s`] seconds (statistics
+//! still filling) exceeds [`SanitiseSettings::alarm_fraction`], or when the undefended
+//! model's robust threshold reports a contaminated calibration window
+//! (`Threshold::contamination_warning`). Two attack kinds in different slices mask each other
+//! from the fold models (each has learnt the other), so the alarm can miss what the slice
+//! models still remove.
+
+use crate::capture::Frame;
+use crate::error::RobustError;
+use crate::kitsune::{self, KitsuneSettings};
+use custos_detect::KitsuneModel;
+
+/// How the window is sanitised.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SanitiseSettings {
+    /// Slices, at least 2.
+    pub slices: usize,
+    /// Share of the window the fold models flag above which the alarm is raised.
+    pub alarm_fraction: f64,
+    /// Seconds at the window's start not counted for the alarm.
+    pub alarm_skip_s: f64,
+}
+
+impl Default for SanitiseSettings {
+    fn default() -> Self {
+        SanitiseSettings {
+            slices: 4,
+            alarm_fraction: 0.005,
+            alarm_skip_s: 60.0,
+        }
+    }
+}
+
+/// The outcome of sanitising one window.
+#[derive(Debug)]
+pub struct Sanitised {
+    /// Kitsune trained on the kept packets.
+    pub model: KitsuneModel,
+    /// Per window packet: dropped.
+    pub dropped: Vec<bool>,
+    /// Per window packet: its cross score.
+    pub cross: Vec<f64>,
+    /// Share of the packets after the alarm's skip that the fold models flag.
+    pub flagged_fraction: f64,
+}
+
+/// Sanitises `window` and trains the defended model.
+///
+/// # Errors
+/// Settings out of range, slices too small to train Kitsune on, or too few packets kept.
+pub fn sanitise(
+    window: &[Frame],
+    linktype: u32,
+    ks: &KitsuneSettings,
+    s: &SanitiseSettings,
+    context: &str,
+) -> Result<Sanitised, RobustError> {
+    if s.slices < 2 || !(0.0..1.0).contains(&s.alarm_fraction) || s.alarm_skip_s < 0.0 {
+        return Err(RobustError::Usage(format!(
+            "sanitising needs at least 2 slices (not {}), an alarm fraction in [0, 1) (not {}) \
+             and a non-negative skip (not {})",
+            s.slices, s.alarm_fraction, s.alarm_skip_s
+        )));
+    }
+    let n = window.len();
+    let bounds: Vec<usize> = (0..=s.slices).map(|i| i * n / s.slices).collect();
+    let (dropped, cross) = by_slices(window, linktype, ks, &bounds, context)?;
+    let flagged = by_folds(window, linktype, ks, &bounds, context)?;
+    let skip = kitsune::after_warmup(window, s.alarm_skip_s);
+    let counted = n.saturating_sub(skip);
+    let flagged_after = flagged.iter().skip(skip).filter(|&&d| d).count();
+    let flagged_fraction = if counted == 0 {
+        0.0
+    } else {
+        flagged_after as f64 / counted as f64
+    };
+    let kept: Vec<&Frame> = window
+        .iter()
+        .zip(&dropped)
+        .filter(|(_, &d)| !d)
+        .map(|(f, _)| f)
+        .collect();
+    let kept_len = kept.len();
+    let model = kitsune::train(
+        kept.into_iter(),
+        linktype,
+        ks,
+        &format!("{context}, sanitised"),
+    )
+    .map_err(|e| match e {
+        RobustError::Insufficient(m) => RobustError::Insufficient(format!(
+            "{context}: sanitising kept {kept_len} of {n} window packets: {m}"
+        )),
+        other => other,
+    })?;
+    Ok(Sanitised {
+        model,
+        dropped,
+        cross,
+        flagged_fraction,
+    })
+}
+
+/// Per packet: dropped, and its cross score.
+type Verdicts = (Vec<bool>, Vec<f64>);
+
+/// One model per slice; a packet's cross score is the median of its ratios under the models
+/// of the other slices.
+fn by_slices(
+    window: &[Frame],
+    linktype: u32,
+    ks: &KitsuneSettings,
+    bounds: &[usize],
+    context: &str,
+) -> Result<Verdicts, RobustError> {
+    let slices = bounds.len().saturating_sub(1);
+    let mut ratios: Vec<Vec<f64>> = Vec::with_capacity(slices);
+    for (j, w) in bounds.windows(2).enumerate() {
+        let slice = window.get(w[0]..w[1]).unwrap_or_default();
+        let ctx = format!("{context}, slice {} of {slices}", j + 1);
+        let m = kitsune::train(slice.iter(), linktype, ks, &ctx)?;
+        let t = m.threshold.value;
+        let scores = kitsune::score(&m, window.iter(), linktype)?;
+        ratios.push(scores.into_iter().map(|x| x / t).collect());
+    }
+    let n = window.len();
+    let (mut dropped, mut cross) = (vec![false; n], vec![0.0; n]);
+    let mut others = Vec::with_capacity(slices);
+    for (i, w) in bounds.windows(2).enumerate() {
+        for p in w[0]..w[1] {
+            others.clear();
+            others.extend(
+                ratios
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != i)
+                    .filter_map(|(_, r)| r.get(p).copied()),
+            );
+            others.sort_by(f64::total_cmp);
+            let m = median(&others);
+            if let (Some(d), Some(c)) = (dropped.get_mut(p), cross.get_mut(p)) {
+                *d = m > 1.0;
+                *c = m;
+            }
+        }
+    }
+    Ok((dropped, cross))
+}
+
+/// Per slice, a model trained on every other slice judges it: the packets above its
+/// threshold are flagged.
+fn by_folds(
+    window: &[Frame],
+    linktype: u32,
+    ks: &KitsuneSettings,
+    bounds: &[usize],
+    context: &str,
+) -> Result<Vec<bool>, RobustError> {
+    let slices = bounds.len().saturating_sub(1);
+    let mut flagged = vec![false; window.len()];
+    for (i, w) in bounds.windows(2).enumerate() {
+        let (lo, hi) = (w[0], w[1]);
+        let rest = window
+            .get(..lo)
+            .unwrap_or_default()
+            .iter()
+            .chain(window.get(hi..).unwrap_or_default());
+        let rest: Vec<&Frame> = rest.collect();
+        let ctx = format!("{context}, fold {} of {slices}", i + 1);
+        let m = kitsune::train(rest.into_iter(), linktype, ks, &ctx)?;
+        let t = m.threshold.value;
+        // Scored from the window's start, so the slice's statistics are warm.
+        let scores = kitsune::score(&m, window.get(..hi).unwrap_or_default().iter(), linktype)?;
+        for (p, f) in flagged.iter_mut().enumerate().take(hi).skip(lo) {
+            *f = scores.get(p).copied().unwrap_or(0.0) > t;
+        }
+    }
+    Ok(flagged)
+}
+
+/// The median of sorted `v` (mean of the middle two for an even count; 0 when empty).
+fn median(v: &[f64]) -> f64 {
+    let n = v.len();
+    match n {
+        0 => 0.0,
+        _ if n % 2 == 1 => v.get(n / 2).copied().unwrap_or(0.0),
+        _ => {
+            (v.get(n / 2 - 1).copied().unwrap_or(0.0) + v.get(n / 2).copied().unwrap_or(0.0)) / 2.0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&[]), 0.0);
+        assert_eq!(median(&[1.0, 5.0, 9.0]), 5.0);
+        assert_eq!(median(&[1.0, 3.0]), 2.0);
+    }
+}
