@@ -2,6 +2,7 @@
 //!
 //! `cargo bench -p custos-detect --bench gbdt` builds 1,000,000 synthetic flows × 85 features
 //! (`GBDT_ROWS` changes the count, `GBDT_JITTER` the jitter step, default 0.001;
+//! `GBDT_TREES` the trees grown, default 60 as `custos train --detector flow`;
 //! `GBDT_DISTINCT=1` adds ±5 % continuous noise to the seven timing columns of every row, so
 //! that nearly no two rows share their bins: the worst case for deduplication), trains with default parameters on one core and prints the
 //! rows, the rows left after deduplication, the training time, and the prediction and TreeSHAP
@@ -250,7 +251,16 @@ fn main() {
         labels: &flows.labels,
         weights: None,
     };
-    let params = GbdtParams::default();
+    // `custos train --detector flow` grows 60 trees by default (custos-dataset's
+    // DEFAULT_TREES); `GBDT_TREES` changes it (the library's own default is 200).
+    let trees: u32 = std::env::var("GBDT_TREES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(60);
+    let params = GbdtParams {
+        trees,
+        ..GbdtParams::default()
+    };
     let start = Instant::now();
     let model = match train(&data, &params) {
         Ok(model) => model,
