@@ -23,9 +23,9 @@ pub fn run(a: &EvaluateArgs) -> anyhow::Result<Outcome> {
     let m = evaluation.metrics();
     for l in &m.leakage {
         eprintln!(
-            "custos: warning: leakage: {} was evaluated on {}, which its model was trained on \
-             ({}); these metrics do not measure detection on unseen traffic",
-            l.detector, l.input, l.training_input
+            "custos: warning: leakage: {}; these metrics do not measure detection on unseen \
+             traffic",
+            l.describe()
         );
     }
     if !m.leakage_checked {

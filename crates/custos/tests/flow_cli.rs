@@ -245,15 +245,81 @@ fn flow_model_trains_signs_loads_combines_and_explains() {
         serde_json::from_slice(&std::fs::read(report.join("metrics.json")).unwrap()).unwrap();
     assert_eq!(m["leakage_checked"], true);
     let leaks = m["leakage"].as_array().unwrap();
-    assert_eq!(leaks.len(), 1, "{leaks:?}");
+    assert_eq!(leaks.len(), 2, "the capture and its flows: {leaks:?}");
     assert_eq!(leaks[0]["detector"], "flow");
+    assert_eq!(leaks[0]["kind"], "capture");
     assert_eq!(
         leaks[0]["sha256"].as_str().unwrap(),
         sha256_hex(&std::fs::read(&pcap).unwrap())
     );
+    assert_eq!(leaks[1]["kind"], "flows");
+    let (shared, flows) = (
+        leaks[1]["shared_flows"].as_u64().unwrap(),
+        leaks[1]["flows"].as_u64().unwrap(),
+    );
+    assert!(shared * 100 >= flows * 95, "{shared} of {flows}");
     assert!(std::fs::read_to_string(report.join("report.html"))
         .unwrap()
         .contains("Leakage"));
+
+    // An excerpt of the training capture is another file (no SHA-256 match), but the flows
+    // wholly inside it were trained on: evaluate still flags the leakage, by flows.
+    let (excerpt, excerpt_labels) = excerpt(d.path(), &pcap, &labels, 2000, 12000);
+    let out2 = d.path().join("excerpt-run");
+    ok(&[
+        p(Path::new("analyze")),
+        p(&excerpt),
+        "-o".into(),
+        p(&out2),
+        "--quiet".into(),
+        "--checksums".into(),
+        "ignore".into(),
+        "--detector".into(),
+        "flow".into(),
+        "--model".into(),
+        p(&model),
+        "--trust".into(),
+        p(&trust),
+    ]);
+    let report2 = d.path().join("report2");
+    ok(&[
+        p(Path::new("evaluate")),
+        p(&out2),
+        "--labels".into(),
+        p(&excerpt_labels),
+        "-o".into(),
+        p(&report2),
+    ]);
+    let m2: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(report2.join("metrics.json")).unwrap()).unwrap();
+    let leaks2 = m2["leakage"].as_array().unwrap();
+    assert_eq!(leaks2.len(), 1, "{leaks2:?}");
+    assert_eq!(leaks2[0]["kind"], "flows");
+    assert!(
+        leaks2[0]["shared_flows"].as_u64().unwrap() > 10,
+        "{leaks2:?}"
+    );
+    // Traffic the model never saw shares no flow with it.
+    let out3 = d.path().join("sample-run");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/iot-small.pcap");
+    ok(&[
+        p(Path::new("analyze")),
+        p(&sample),
+        "-o".into(),
+        p(&out3),
+        "--quiet".into(),
+        "--detector".into(),
+        "flow".into(),
+        "--model".into(),
+        p(&model),
+        "--trust".into(),
+        p(&trust),
+    ]);
+    let s3: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out3.join("stats.json")).unwrap()).unwrap();
+    let tf = &s3["detector"]["training_flows"];
+    assert!(tf["flows"].as_u64().unwrap() > 0, "{tf}");
+    assert_eq!(tf["seen_in_training"], 0, "{tf}");
 
     // A bare --model goes to the flow detector (its directory holds a flow model).
     let bare = d.path().join("bare");
@@ -330,6 +396,46 @@ fn training_twice_gives_the_same_model() {
         std::fs::read(ma.join("flow-model.json")).unwrap(),
         std::fs::read(mb.join("flow-model.json")).unwrap()
     );
+}
+
+/// Packets `from..to` of the classic pcap `pcap` and their rows of `labels` (renumbered from
+/// 0), written beside `dir`.
+fn excerpt(
+    dir: &Path,
+    pcap: &Path,
+    labels: &Path,
+    from: usize,
+    to: usize,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let b = std::fs::read(pcap).unwrap();
+    assert_eq!(
+        &b[..4],
+        &[0xd4, 0xc3, 0xb2, 0xa1],
+        "a little-endian classic pcap"
+    );
+    let mut out = b[..24].to_vec();
+    let (mut at, mut i) = (24usize, 0usize);
+    while at + 16 <= b.len() && i < to {
+        let len = u32::from_le_bytes(b[at + 8..at + 12].try_into().unwrap()) as usize;
+        if i >= from {
+            out.extend_from_slice(&b[at..at + 16 + len]);
+        }
+        at += 16 + len;
+        i += 1;
+    }
+    let cut = dir.join("excerpt.pcap");
+    std::fs::write(&cut, out).unwrap();
+    let text = std::fs::read_to_string(labels).unwrap();
+    let mut lines = text.lines();
+    let mut csv = format!("{}\n", lines.next().unwrap());
+    for l in lines.skip(from).take(to - from) {
+        let (index, rest) = l.split_once(',').unwrap();
+        let index: usize = index.parse().unwrap();
+        csv.push_str(&format!("{},{rest}\n", index - from));
+    }
+    let cut_labels = dir.join("excerpt.labels.csv");
+    std::fs::write(&cut_labels, csv).unwrap();
+    (cut, cut_labels)
 }
 
 fn sha256_hex(b: &[u8]) -> String {

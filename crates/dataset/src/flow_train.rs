@@ -71,6 +71,9 @@ pub struct TrainedFlowModel {
     pub manifest: Vec<u8>,
     /// The label screening report (`label-screening.json`), when asked for.
     pub screening: Option<Value>,
+    /// The fingerprints of every flow of the dataset (`training-flows.bin`), so that a run
+    /// can tell how many of its flows the model was trained on.
+    pub training_flows: custos_engine::detectors::TrainingFlows,
 }
 
 /// The first 32 bits of SHA-256 of a flow's uid: how flows are split, deterministically.
@@ -143,6 +146,9 @@ pub fn train_flow_model(
     })?;
     let names = live::names();
     let flows = read_features(&dir.join(FLOWS_FILE), &names)?;
+    let training_flows = custos_engine::detectors::TrainingFlows::new(
+        crate::reader::read_flow_fingerprints(&dir.join(FLOWS_FILE))?,
+    );
     let prefixes = read_features(&dir.join(PREFIXES_FILE), &names)?;
     let (mut fit, mut hold) = (Part::default(), Part::default());
     for t in [&flows, &prefixes] {
@@ -254,6 +260,7 @@ pub fn train_flow_model(
         });
     }
     Ok(TrainedFlowModel {
+        training_flows,
         model,
         training,
         manifest,
@@ -357,6 +364,7 @@ pub fn flow_model_card(dir_name: &str, t: &TrainedFlowModel) -> Value {
         "training_data": {
             "dataset_manifest_sha256": t.training["dataset"]["manifest_sha256"],
             "manifest": "dataset-manifest.json (a copy of the dataset's manifest.json)",
+            "training_flows": "training-flows.bin (fingerprints of the dataset's flows: Community ID and start time)",
             "rows": t.training["rows"],
         },
         "evaluation_data": "held-out flows of the same dataset (by uid hash); evaluate it on \
@@ -393,6 +401,10 @@ pub fn write_flow_model_dir(
     };
     write(FLOW_MODEL_FILE, &bytes)?;
     write(DATASET_MANIFEST_FILE, &t.manifest)?;
+    write(
+        custos_engine::detectors::TRAINING_FLOWS_FILE,
+        &t.training_flows.to_bytes(),
+    )?;
     if let Some(sc) = &t.screening {
         let mut text = serde_json::to_vec_pretty(sc).unwrap_or_default();
         text.push(b'\n');

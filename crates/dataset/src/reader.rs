@@ -132,3 +132,58 @@ fn append(
     }
     Ok(())
 }
+
+/// The fingerprints (`custos_engine::detectors::flow_fingerprint`: Community ID and start
+/// time) of the flows of the Parquet file at `path` — what a flow model keeps of its training
+/// flows to detect leakage.
+///
+/// # Errors
+/// The file cannot be read, or lacks `community_id` or `start` or holds them with another
+/// type; the message names the file and the column.
+pub fn read_flow_fingerprints(path: &Path) -> Result<Vec<u64>, DatasetError> {
+    use arrow_array::types::TimestampNanosecondType;
+    let pq = |context: String| {
+        move |source: parquet::errors::ParquetError| DatasetError::Parquet { context, source }
+    };
+    let file = std::fs::File::open(path)
+        .map_err(|e| DatasetError::io(format!("cannot open {}", path.display()), e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(pq(format!("cannot read {}", path.display())))?;
+    let schema = builder.schema().clone();
+    let mut indices = Vec::new();
+    for name in ["community_id", "start"] {
+        indices.push(schema.index_of(name).map_err(|_| {
+            DatasetError::mismatch(path, format!("no column {name:?}: rebuild the dataset"))
+        })?);
+    }
+    let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
+    let reader = builder
+        .with_projection(mask)
+        .build()
+        .map_err(pq(format!("cannot read {}", path.display())))?;
+    let mut out = Vec::new();
+    for batch in reader {
+        let b = batch
+            .map_err(|e| DatasetError::mismatch(path, format!("cannot decode a row group: {e}")))?;
+        let (Some(id), Some(start)) = (b.column_by_name("community_id"), b.column_by_name("start"))
+        else {
+            return Err(DatasetError::mismatch(path, "no community_id or start column"));
+        };
+        let wrong = |name: &str, dt: &DataType| {
+            DatasetError::mismatch(path, format!("column {name:?} has type {dt}"))
+        };
+        let ids = id
+            .as_string_opt::<i32>()
+            .ok_or_else(|| wrong("community_id", id.data_type()))?;
+        let starts = start
+            .as_primitive_opt::<TimestampNanosecondType>()
+            .ok_or_else(|| wrong("start", start.data_type()))?;
+        for i in 0..ids.len().min(starts.len()) {
+            out.push(custos_engine::detectors::flow_fingerprint(
+                ids.value(i),
+                starts.value(i),
+            ));
+        }
+    }
+    Ok(out)
+}

@@ -59,13 +59,9 @@ pub(crate) fn render(m: &Metrics, roc: Option<&str>, timelines: &[(String, Strin
     for l in &m.leakage {
         let _ = writeln!(
             h,
-            "<p class=\"warning\"><strong>Leakage:</strong> {} was evaluated on {}, which its \
-             model was trained on ({}, SHA-256 {}): these metrics do not measure detection on \
-             unseen traffic.</p>",
-            escape(&l.detector),
-            escape(&l.input),
-            escape(&l.training_input),
-            escape(&l.sha256)
+            "<p class=\"warning\"><strong>Leakage:</strong> {}: these metrics do not measure \
+             detection on unseen traffic.</p>",
+            escape(&l.describe())
         );
     }
     detectors(&mut h, &m.detectors);

@@ -46,17 +46,50 @@ pub struct Metrics {
     pub leakage_checked: bool,
 }
 
-/// An evaluated input that a detector's saved model was trained on.
+/// Train/test leakage: an evaluated input that a detector's saved model was trained on
+/// (`kind` `capture`: the same file by SHA-256), or flows of the run that were among its
+/// training flows (`kind` `flows`: same Community ID and start time, e.g. an excerpt of a
+/// training capture).
 #[derive(Clone, Debug, Serialize)]
 pub struct Leak {
     /// The detector.
     pub detector: String,
-    /// The evaluated input (path as the run had it).
+    /// `capture` or `flows`.
+    pub kind: &'static str,
+    /// The evaluated input (path as the run had it); every input for `flows`.
     pub input: String,
-    /// Its SHA-256.
-    pub sha256: String,
-    /// The same file as the model's training record names it.
-    pub training_input: String,
+    /// Its SHA-256 (`capture`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// The same file as the model's training record names it (`capture`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub training_input: Option<String>,
+    /// Flows of the run the model was trained on (`flows`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shared_flows: Option<u64>,
+    /// Flows of the run the detector checked (`flows`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flows: Option<u64>,
+}
+
+impl Leak {
+    /// One sentence saying what leaked.
+    pub fn describe(&self) -> String {
+        match (self.kind, &self.training_input, &self.sha256) {
+            ("capture", Some(t), Some(h)) => format!(
+                "{} was evaluated on {}, which its model was trained on ({t}, SHA-256 {h})",
+                self.detector, self.input
+            ),
+            _ => format!(
+                "{} of the {} flows of {} were among the training flows of {}'s model (same \
+                 Community ID and start time)",
+                self.shared_flows.unwrap_or(0),
+                self.flows.unwrap_or(0),
+                self.input,
+                self.detector
+            ),
+        }
+    }
 }
 
 /// One attack phase of the labels.

@@ -31,6 +31,9 @@ pub(crate) struct DetectorStats {
     pub training: u64,
     /// The captures its saved model was trained on (`training_inputs[]`: path, SHA-256).
     pub training_inputs: Vec<(String, String)>,
+    /// `training_flows`: (flows of the run checked, of those among the model's training
+    /// flows), when the model recorded its training flows.
+    pub training_flows: Option<(u64, u64)>,
 }
 
 /// The parts of `stats.json` evaluation reads.
@@ -121,11 +124,26 @@ impl RunStats {
                 if let Some((trained, _)) = d.training_inputs.iter().find(|(_, t)| t == h) {
                     out.push(crate::metrics::Leak {
                         detector: d.name.clone(),
+                        kind: "capture",
                         input: f.path.clone(),
-                        sha256: h.clone(),
-                        training_input: trained.clone(),
+                        sha256: Some(h.clone()),
+                        training_input: Some(trained.clone()),
+                        shared_flows: None,
+                        flows: None,
                     });
                 }
+            }
+            if let Some((flows, seen)) = d.training_flows.filter(|(_, seen)| *seen > 0) {
+                let inputs: Vec<&str> = self.files.iter().map(|f| f.path.as_str()).collect();
+                out.push(crate::metrics::Leak {
+                    detector: d.name.clone(),
+                    kind: "flows",
+                    input: inputs.join(", "),
+                    sha256: None,
+                    training_input: None,
+                    shared_flows: Some(seen),
+                    flows: Some(flows),
+                });
             }
         }
         out
@@ -156,5 +174,8 @@ fn detector(name: &str, d: &Value) -> DetectorStats {
                 Some((p.to_string(), h.to_string()))
             })
             .collect(),
+        training_flows: d["training_flows"]["flows"]
+            .as_u64()
+            .zip(d["training_flows"]["seen_in_training"].as_u64()),
     }
 }

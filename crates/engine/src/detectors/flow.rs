@@ -17,6 +17,7 @@
 use crate::alerts::{AlertQueue, Evidence, Signature};
 use crate::detector::{Detector, DetectorError, PacketView};
 use crate::detectors::row_memo::RowMemo;
+use crate::detectors::training_flows::{flow_fingerprint, TrainingFlows, TRAINING_FLOWS_FILE};
 use crate::detectors::ModelTrust;
 use crate::error::EngineError;
 use custos_app::AppEvent;
@@ -121,6 +122,10 @@ pub struct FlowDetector {
     training_inputs: Vec<serde_json::Value>,
     /// Flows left unscored, by IP protocol the model never saw in training.
     unknown_protocols: std::collections::BTreeMap<u8, u64>,
+    /// The fingerprints of the flows it was trained on (model directories written before
+    /// they were recorded have none), with the run's flows counted against them: (ended
+    /// flows, flows among the training flows).
+    training_flows: Option<(TrainingFlows, u64, u64)>,
 }
 
 impl FlowDetector {
@@ -150,7 +155,20 @@ impl FlowDetector {
             .ok()
             .map(|m| training_captures(&m.bytes))
             .unwrap_or_default();
+        let training_flows = if dir.join(TRAINING_FLOWS_FILE).exists() {
+            let loaded = trust.load(dir, TRAINING_FLOWS_FILE)?;
+            let set = TrainingFlows::from_bytes(&loaded.bytes).ok_or_else(|| {
+                EngineError::Config(format!(
+                    "cannot use model {}: {TRAINING_FLOWS_FILE} is not a list of sorted 8-byte                      fingerprints",
+                    dir.display()
+                ))
+            })?;
+            Some((set, 0, 0))
+        } else {
+            None
+        };
         Ok(FlowDetector {
+            training_flows,
             explainer: PathExplainer::new(&model.gbdt),
             forest: CompactForest::new(&model.gbdt),
             training_inputs,
@@ -318,6 +336,12 @@ impl Detector for FlowDetector {
 
     fn flow_ended(&mut self, f: &EndedFlow, alerts: &mut AlertQueue) -> Result<(), DetectorError> {
         let key = f.flow.key();
+        if let Some((set, flows, seen)) = &mut self.training_flows {
+            *flows += 1;
+            if set.contains(flow_fingerprint(&f.flow.community_id(), f.summary.start_ts)) {
+                *seen += 1;
+            }
+        }
         let state = self.open.remove(&key).unwrap_or_default();
         let tracked = self.tracker.ended(f);
         if tracked.stats.packets() == 0 || !self.model.knows_protocol(f.flow.proto) {
@@ -369,6 +393,11 @@ impl Detector for FlowDetector {
             "max_score": self.max_score,
             "unscored_flows_by_protocol": self.unknown_protocols,
             "training_inputs": self.training_inputs,
+            "training_flows": self.training_flows.as_ref().map(|(set, flows, seen)| json!({
+                "fingerprints": set.len(),
+                "flows": flows,
+                "seen_in_training": seen,
+            })),
             "warning": self.warning(),
         }))
     }

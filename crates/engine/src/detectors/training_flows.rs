@@ -1,0 +1,106 @@
+//! The flows a flow model was trained on, as fingerprints, so that a run can say how many of
+//! the flows it analyses the model has already seen (train/test leakage that the captures'
+//! SHA-256 values miss: an excerpt of a training capture, or one merged with others).
+//!
+//! A fingerprint is the first 8 bytes of SHA-256 over the flow's Community ID and the time of
+//! its first packet (nanoseconds, little-endian): the same flow read again from any file that
+//! holds it has the same fingerprint, a replay shifted in time does not. The file
+//! [`TRAINING_FLOWS_FILE`] of a model directory holds them sorted and unique, 8 bytes each
+//! (little-endian), and is bound by the model's signature like every other file.
+
+use sha2::{Digest, Sha256};
+
+/// The training flows' fingerprints in a flow model directory.
+pub const TRAINING_FLOWS_FILE: &str = "training-flows.bin";
+
+/// The fingerprint of the flow with Community ID `community_id` whose first packet is at
+/// `start_ns`.
+pub fn flow_fingerprint(community_id: &str, start_ns: i64) -> u64 {
+    let mut h = Sha256::new();
+    h.update(community_id.as_bytes());
+    h.update(start_ns.to_le_bytes());
+    let d = h.finalize();
+    u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+}
+
+/// A set of flow fingerprints.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrainingFlows {
+    sorted: Vec<u64>,
+}
+
+impl TrainingFlows {
+    /// The set of `fingerprints` (any order, repeats allowed).
+    pub fn new(mut fingerprints: Vec<u64>) -> Self {
+        fingerprints.sort_unstable();
+        fingerprints.dedup();
+        TrainingFlows {
+            sorted: fingerprints,
+        }
+    }
+
+    /// Reads the file format; `None` when its length is not a multiple of 8 or it is not
+    /// sorted and unique (not written by [`TrainingFlows::to_bytes`]).
+    pub fn from_bytes(b: &[u8]) -> Option<Self> {
+        if b.len() % 8 != 0 {
+            return None;
+        }
+        let sorted: Vec<u64> = b
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+            .collect();
+        sorted
+            .windows(2)
+            .all(|w| w[0] < w[1])
+            .then_some(TrainingFlows { sorted })
+    }
+
+    /// The file format: the fingerprints sorted, 8 bytes each, little-endian.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.sorted.iter().flat_map(|f| f.to_le_bytes()).collect()
+    }
+
+    /// Whether the set holds `fingerprint`.
+    pub fn contains(&self, fingerprint: u64) -> bool {
+        self.sorted.binary_search(&fingerprint).is_ok()
+    }
+
+    /// How many fingerprints it holds.
+    pub fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    /// True when it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.sorted.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn same_flow_same_fingerprint_shifted_flow_another() {
+        let id = "1:LQU9qZlK+B5F3KDmev6m5PMibrg=";
+        assert_eq!(flow_fingerprint(id, 5), flow_fingerprint(id, 5));
+        assert_ne!(flow_fingerprint(id, 5), flow_fingerprint(id, 6));
+        assert_ne!(flow_fingerprint(id, 5), flow_fingerprint("1:other", 5));
+    }
+
+    #[test]
+    fn the_file_round_trips_and_bad_files_are_refused() {
+        let set = TrainingFlows::new(vec![9, 3, 3, 7]);
+        assert_eq!(set.len(), 3);
+        let b = set.to_bytes();
+        assert_eq!(b.len(), 24);
+        let back = TrainingFlows::from_bytes(&b).unwrap();
+        assert_eq!(back, set);
+        assert!(back.contains(7) && !back.contains(8));
+        assert!(TrainingFlows::from_bytes(&b[..23]).is_none());
+        let mut unsorted = b.clone();
+        unsorted.rotate_left(8);
+        assert!(TrainingFlows::from_bytes(&unsorted).is_none());
+        assert!(TrainingFlows::from_bytes(&[]).unwrap().is_empty());
+    }
+}
