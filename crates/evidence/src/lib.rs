@@ -94,6 +94,7 @@ pub mod listing;
 pub mod log;
 pub mod merkle;
 pub mod note;
+pub mod transcript;
 pub mod verify;
 
 pub use audit::{log_reidentification, AuditEntry, AuditError, AuditKey, Logged};
@@ -115,6 +116,7 @@ pub use merkle::{
     Hash, MemoryTree, ProofError,
 };
 pub use note::{generate_key, open_note, sign_note, Note, NoteError, Signer, Verifier};
+pub use transcript::{verify_case_transcript, verify_log_transcript, Transcript, TranscriptError};
 pub use verify::{
     verify_log, verify_log_consistent, verify_log_with, Report, VerifyError, VerifyOptions,
     LOG_MARKERS,
