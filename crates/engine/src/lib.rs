@@ -16,6 +16,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod alerts;
+pub mod bench;
 pub mod config;
 mod detector;
 pub mod detectors;
