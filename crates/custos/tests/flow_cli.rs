@@ -266,21 +266,7 @@ fn flow_model_trains_signs_loads_combines_and_explains() {
     // wholly inside it were trained on: evaluate still flags the leakage, by flows.
     let (excerpt, excerpt_labels) = excerpt(d.path(), &pcap, &labels, 2000, 12000);
     let out2 = d.path().join("excerpt-run");
-    ok(&[
-        p(Path::new("analyze")),
-        p(&excerpt),
-        "-o".into(),
-        p(&out2),
-        "--quiet".into(),
-        "--checksums".into(),
-        "ignore".into(),
-        "--detector".into(),
-        "flow".into(),
-        "--model".into(),
-        p(&model),
-        "--trust".into(),
-        p(&trust),
-    ]);
+    analyze_flow(&excerpt, &out2, &model, &trust);
     let report2 = d.path().join("report2");
     ok(&[
         p(Path::new("evaluate")),
@@ -302,19 +288,7 @@ fn flow_model_trains_signs_loads_combines_and_explains() {
     // Traffic the model never saw shares no flow with it.
     let out3 = d.path().join("sample-run");
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/iot-small.pcap");
-    ok(&[
-        p(Path::new("analyze")),
-        p(&sample),
-        "-o".into(),
-        p(&out3),
-        "--quiet".into(),
-        "--detector".into(),
-        "flow".into(),
-        "--model".into(),
-        p(&model),
-        "--trust".into(),
-        p(&trust),
-    ]);
+    analyze_flow(&sample, &out3, &model, &trust);
     let s3: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out3.join("stats.json")).unwrap()).unwrap();
     let tf = &s3["detector"]["training_flows"];
@@ -396,6 +370,25 @@ fn training_twice_gives_the_same_model() {
         std::fs::read(ma.join("flow-model.json")).unwrap(),
         std::fs::read(mb.join("flow-model.json")).unwrap()
     );
+}
+
+/// `custos analyze INPUT -o OUT --detector flow --model MODEL --trust TRUST`.
+fn analyze_flow(input: &Path, out: &Path, model: &Path, trust: &Path) {
+    ok(&[
+        p(Path::new("analyze")),
+        p(input),
+        "-o".into(),
+        p(out),
+        "--quiet".into(),
+        "--checksums".into(),
+        "ignore".into(),
+        "--detector".into(),
+        "flow".into(),
+        "--model".into(),
+        p(model),
+        "--trust".into(),
+        p(trust),
+    ]);
 }
 
 /// Packets `from..to` of the classic pcap `pcap` and their rows of `labels` (renumbered from

@@ -36,31 +36,9 @@ impl FeatureTable {
 /// The file cannot be read, or lacks a column or holds it with another type; the message
 /// names the file and the column.
 pub fn read_features(path: &Path, features: &[String]) -> Result<FeatureTable, DatasetError> {
-    let pq = |context: String| {
-        move |source: parquet::errors::ParquetError| DatasetError::Parquet { context, source }
-    };
-    let file = std::fs::File::open(path)
-        .map_err(|e| DatasetError::io(format!("cannot open {}", path.display()), e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(pq(format!("cannot read {}", path.display())))?;
-    let schema = builder.schema().clone();
     let mut wanted: Vec<&str> = vec!["uid", "label", "phase"];
     wanted.extend(features.iter().map(String::as_str));
-    let mut indices = Vec::with_capacity(wanted.len());
-    for name in &wanted {
-        let i = schema.index_of(name).map_err(|_| {
-            DatasetError::mismatch(
-                path,
-                format!("no column {name:?}: not a dataset of this custos version (rebuild it with custos dataset build)"),
-            )
-        })?;
-        indices.push(i);
-    }
-    let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
-    let reader = builder
-        .with_projection(mask)
-        .build()
-        .map_err(pq(format!("cannot read {}", path.display())))?;
+    let reader = open_columns(path, &wanted)?;
     let mut t = FeatureTable {
         columns: vec![Vec::new(); features.len()],
         ..FeatureTable::default()
@@ -71,6 +49,36 @@ pub fn read_features(path: &Path, features: &[String]) -> Result<FeatureTable, D
         append(&mut t, &batch, features, path)?;
     }
     Ok(t)
+}
+
+/// A reader of the columns `names` of the Parquet file at `path`.
+fn open_columns(
+    path: &Path,
+    names: &[&str],
+) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader, DatasetError> {
+    let pq = |context: String| {
+        move |source: parquet::errors::ParquetError| DatasetError::Parquet { context, source }
+    };
+    let file = std::fs::File::open(path)
+        .map_err(|e| DatasetError::io(format!("cannot open {}", path.display()), e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(pq(format!("cannot read {}", path.display())))?;
+    let schema = builder.schema().clone();
+    let mut indices = Vec::with_capacity(names.len());
+    for name in names {
+        let i = schema.index_of(name).map_err(|_| {
+            DatasetError::mismatch(
+                path,
+                format!("no column {name:?}: not a dataset of this custos version (rebuild it with custos dataset build)"),
+            )
+        })?;
+        indices.push(i);
+    }
+    let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
+    builder
+        .with_projection(mask)
+        .build()
+        .map_err(pq(format!("cannot read {}", path.display())))
 }
 
 fn append(
@@ -142,32 +150,17 @@ fn append(
 /// type; the message names the file and the column.
 pub fn read_flow_fingerprints(path: &Path) -> Result<Vec<u64>, DatasetError> {
     use arrow_array::types::TimestampNanosecondType;
-    let pq = |context: String| {
-        move |source: parquet::errors::ParquetError| DatasetError::Parquet { context, source }
-    };
-    let file = std::fs::File::open(path)
-        .map_err(|e| DatasetError::io(format!("cannot open {}", path.display()), e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(pq(format!("cannot read {}", path.display())))?;
-    let schema = builder.schema().clone();
-    let mut indices = Vec::new();
-    for name in ["community_id", "start"] {
-        indices.push(schema.index_of(name).map_err(|_| {
-            DatasetError::mismatch(path, format!("no column {name:?}: rebuild the dataset"))
-        })?);
-    }
-    let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
-    let reader = builder
-        .with_projection(mask)
-        .build()
-        .map_err(pq(format!("cannot read {}", path.display())))?;
+    let reader = open_columns(path, &["community_id", "start"])?;
     let mut out = Vec::new();
     for batch in reader {
         let b = batch
             .map_err(|e| DatasetError::mismatch(path, format!("cannot decode a row group: {e}")))?;
         let (Some(id), Some(start)) = (b.column_by_name("community_id"), b.column_by_name("start"))
         else {
-            return Err(DatasetError::mismatch(path, "no community_id or start column"));
+            return Err(DatasetError::mismatch(
+                path,
+                "no community_id or start column",
+            ));
         };
         let wrong = |name: &str, dt: &DataType| {
             DatasetError::mismatch(path, format!("column {name:?} has type {dt}"))

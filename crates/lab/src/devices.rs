@@ -391,23 +391,8 @@ pub fn run_telnet(
     ready: std::sync::mpsc::Sender<Result<(), String>>,
     stop: Arc<AtomicBool>,
 ) {
-    let listener = sys::enter_netns(&ns)
-        .map_err(|e| e.to_string())
-        .and_then(|()| TcpListener::bind((ip, 23)).map_err(|e| e.to_string()))
-        .and_then(|l| {
-            l.set_nonblocking(true)
-                .map(|()| l)
-                .map_err(|e| e.to_string())
-        });
-    let listener = match listener {
-        Ok(l) => {
-            let _ = ready.send(Ok(()));
-            l
-        }
-        Err(e) => {
-            let _ = ready.send(Err(e));
-            return;
-        }
+    let Some(listener) = sys::listen_in_netns(&ns, ip, 23, &ready) else {
+        return;
     };
     serve_telnet(&listener, credential, &stop);
 }
@@ -464,11 +449,7 @@ fn read_line(r: &mut BufReader<TcpStream>, stop: &AtomicBool) -> std::io::Result
                 }
                 b => out.push(b),
             },
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) => {}
+            Err(e) if sys::timed_out(&e) => {}
             Err(e) => return Err(e),
         }
     }

@@ -8,7 +8,7 @@
 //! and bad quantities or values with exception 3.
 
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -156,23 +156,8 @@ pub fn run_server(
     ready: std::sync::mpsc::Sender<Result<(), String>>,
     stop: Arc<AtomicBool>,
 ) {
-    let listener = sys::enter_netns(&ns)
-        .map_err(|e| e.to_string())
-        .and_then(|()| TcpListener::bind((ip, PORT)).map_err(|e| e.to_string()))
-        .and_then(|l| {
-            l.set_nonblocking(true)
-                .map(|()| l)
-                .map_err(|e| e.to_string())
-        });
-    let listener = match listener {
-        Ok(l) => {
-            let _ = ready.send(Ok(()));
-            l
-        }
-        Err(e) => {
-            let _ = ready.send(Err(e));
-            return;
-        }
+    let Some(listener) = sys::listen_in_netns(&ns, ip, PORT, &ready) else {
+        return;
     };
     let tables = Arc::new(Mutex::new(Tables::default()));
     let mut sessions = Vec::new();
@@ -204,11 +189,7 @@ fn fill(s: &mut TcpStream, buf: &mut [u8], stop: &AtomicBool) -> std::io::Result
         match s.read(&mut buf[got..]) {
             Ok(0) => return Ok(false),
             Ok(n) => got += n,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) => {}
+            Err(e) if sys::timed_out(&e) => {}
             Err(e) => return Err(e),
         }
     }

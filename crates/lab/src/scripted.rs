@@ -126,11 +126,7 @@ fn read_until(
                     break;
                 }
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) => {}
+            Err(e) if crate::sys::timed_out(&e) => {}
             Err(e) => return Err(e),
         }
     }

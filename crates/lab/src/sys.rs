@@ -357,3 +357,39 @@ pub fn now_ns() -> i64 {
         .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }
+
+/// Enters namespace `ns` (this thread), listens on TCP `ip:port` without blocking, and reports
+/// on `ready` that it does, or why it cannot; `None` after a failure.
+pub fn listen_in_netns(
+    ns: &str,
+    ip: std::net::Ipv4Addr,
+    port: u16,
+    ready: &std::sync::mpsc::Sender<Result<(), String>>,
+) -> Option<std::net::TcpListener> {
+    let listener = enter_netns(ns)
+        .map_err(|e| e.to_string())
+        .and_then(|()| std::net::TcpListener::bind((ip, port)).map_err(|e| e.to_string()))
+        .and_then(|l| {
+            l.set_nonblocking(true)
+                .map(|()| l)
+                .map_err(|e| e.to_string())
+        });
+    match listener {
+        Ok(l) => {
+            let _ = ready.send(Ok(()));
+            Some(l)
+        }
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            None
+        }
+    }
+}
+
+/// Whether a read failed only because its timeout passed (try again).
+pub fn timed_out(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
+}
