@@ -135,10 +135,29 @@ pub const BUFFER_ALIASES: &[(&str, &str)] = &[
     ("ftp.command.data", "ftp.command_data"),
 ];
 
+/// Suricata's legacy content modifiers: written after a `content`, they move it to their
+/// buffer. Its other `http_*` names (`http_header_names`, `http_accept`, …) are sticky
+/// buffers.
+const CONTENT_MODIFIERS: &[&str] = &[
+    "http_uri",
+    "http_raw_uri",
+    "http_method",
+    "http_cookie",
+    "http_header",
+    "http_raw_header",
+    "http_client_body",
+    "http_server_body",
+    "http_stat_code",
+    "http_stat_msg",
+    "http_user_agent",
+    "http_host",
+    "http_raw_host",
+];
+
 /// The buffer a legacy content modifier (`http_uri`, written after a `content`) moves its
-/// content to: Suricata's `http_*` names, which are modifiers rather than sticky buffers.
+/// content to.
 pub fn content_modifier(name: &str) -> Option<&'static BufferDef> {
-    if !name.starts_with("http_") {
+    if !CONTENT_MODIFIERS.contains(&name) {
         return None;
     }
     BUFFER_ALIASES
@@ -274,6 +293,115 @@ pub const APP_PROTOS: &[(&str, &str)] = &[
     ("ssdp", "ssdp"),
     ("coap", "coap"),
 ];
+
+/// The packet header sticky buffers, by keyword.
+pub fn header_buffer(name: &str) -> Option<crate::ast::HeaderBuffer> {
+    use crate::ast::HeaderBuffer as H;
+    Some(match name {
+        "ipv4.hdr" => H::Ipv4,
+        "ipv6.hdr" => H::Ipv6,
+        "tcp.hdr" => H::Tcp,
+        "udp.hdr" => H::Udp,
+        "icmpv4.hdr" => H::Icmpv4,
+        "icmpv6.hdr" => H::Icmpv6,
+        _ => return None,
+    })
+}
+
+/// Keywords other than buffers, fields and transforms that custos honours (for
+/// `requires: keyword`).
+const OPTIONS: &[&str] = &[
+    "msg",
+    "sid",
+    "rev",
+    "gid",
+    "classtype",
+    "priority",
+    "reference",
+    "metadata",
+    "content",
+    "nocase",
+    "depth",
+    "offset",
+    "distance",
+    "within",
+    "startswith",
+    "endswith",
+    "fast_pattern",
+    "pcre",
+    "pkt_data",
+    "base64_decode",
+    "base64_data",
+    "absent",
+    "isdataat",
+    "bsize",
+    "byte_test",
+    "byte_jump",
+    "byte_extract",
+    "byte_math",
+    "requires",
+    "flow",
+    "flowbits",
+    "noalert",
+    "threshold",
+    "detection_filter",
+    "prefilter",
+    "ttl",
+    "id",
+    "ip_proto",
+    "window",
+    "seq",
+    "ack",
+    "itype",
+    "icode",
+    "dsize",
+    "flags",
+    "tcp.flags",
+    "fragbits",
+    "ipopts",
+    "app-layer-event",
+    "app-layer-protocol",
+    "urilen",
+    "modbus",
+    "mqtt.flags",
+    "mqtt.connect.flags",
+    "flow.pkts",
+    "flow.bytes",
+    "flow.pkts_toserver",
+    "flow.pkts_toclient",
+    "flow.bytes_toserver",
+    "flow.bytes_toclient",
+    "dotprefix",
+    "strip_whitespace",
+    "compress_whitespace",
+    "to_lowercase",
+    "to_uppercase",
+    "url_decode",
+    "from_base64",
+    "pcrexform",
+    "xor",
+    "to_md5",
+    "to_sha1",
+    "to_sha256",
+    "header_lowercase",
+    "strip_pseudo_headers",
+    "gunzip",
+    "zlib_deflate",
+    "uricontent",
+    "icmp_id",
+    "icmp_seq",
+];
+
+/// True when custos honours keyword `name` (an option, sticky buffer, legacy content
+/// modifier, field or transform).
+pub fn is_supported(name: &str) -> bool {
+    OPTIONS.contains(&name)
+        || IGNORED_OPTIONS.contains(&name)
+        || buffer(name).is_some()
+        || content_modifier(name).is_some()
+        || header_buffer(name).is_some()
+        || int_field(name).is_some()
+}
 
 /// Options that only describe a rule and change nothing custos does.
 pub const IGNORED_OPTIONS: &[&str] = &["target", "rawbytes", "tag"];

@@ -4,6 +4,8 @@
 //!   typed [`Rule`]s; a rule custos cannot fully honour is skipped with the keyword that
 //!   stopped it, never loaded half; syntax errors carry file and line.
 //! - [`classification`]: `classification.config` (Suricata's format; custos ships one).
+//! - [`transform`]: what the transforms of sticky buffers (`dotprefix`, `from_base64`, …)
+//!   do to a buffer's bytes.
 //! - [`detect`]: the matcher — a multi-pattern prefilter over `fast_pattern` contents, then
 //!   every condition of the candidate rules on packets, reassembled streams and application
 //!   transactions; flow state, flowbits, thresholds.
@@ -31,6 +33,7 @@ pub mod classification;
 pub mod detect;
 pub mod keywords;
 pub mod parse;
+pub mod transform;
 
 pub use ast::{Action, Rule};
 pub use classification::Classifications;

@@ -53,7 +53,7 @@ pub(crate) fn thresholds_ok(
     i: u32,
     rule: &Rule,
     ts: i64,
-    who: (std::net::IpAddr, std::net::IpAddr, u64),
+    who: (std::net::IpAddr, std::net::IpAddr, u64, (u16, u16)),
 ) -> bool {
     if let Some(t) = &rule.detection_filter {
         if !thresholds.admit(i, t, ts, who) {

@@ -238,6 +238,9 @@ fn message(event: &AppEvent, conn: &mut Conn) -> Option<Built> {
                 _ => "malformed_traffic",
             });
         }
+        // Other protocols' parse errors are no transaction (custos raises no event for
+        // them that a rule could test).
+        AppRecord::Anomaly { .. } => return None,
         AppRecord::Http(t) => {
             if let Some(q) = &t.request {
                 m.side_buf("http.method", &q.method, true);

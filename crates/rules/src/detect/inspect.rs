@@ -1,38 +1,54 @@
 //! Payload keywords on one buffer: `content` with its modifiers, `pcre`, `isdataat`,
-//! `bsize`, `byte_test`, `byte_jump` — in the order written, each relative keyword from the
-//! end of the previous match, backtracking to a later occurrence of an earlier content when
-//! a relative one fails (as Suricata does), within a step budget.
+//! `bsize`, the `byte_*` keywords, `base64_decode` — in the order written, each relative
+//! keyword from the end of the previous match, backtracking to a later occurrence of an
+//! earlier content when a relative one fails (as Suricata does), within a step budget.
 
-use crate::ast::{ByteOp, Condition, Content, NumberRead};
+use super::bytes::{self, value, Vars};
+use crate::ast::{Condition, Content, Num};
+use crate::parse::MAX_VARS;
+use crate::transform::{base64_decode, Base64Mode};
 
 /// Steps one buffer inspection may take before it gives up (no match), against patterns
 /// built to make backtracking explode.
 const STEP_BUDGET: u32 = 4096;
 
 /// True when `buf` satisfies every condition of `conds` (all on this buffer).
+#[cfg(test)]
 pub(crate) fn inspect(buf: &[u8], conds: &[&Condition]) -> bool {
-    inspect_ending_after(buf, conds, 0)
+    inspect_ending_after(buf, (conds, &[]), 0)
 }
 
-/// As [`inspect`], but only a match that ends after byte `min_end` counts (a stream match
-/// that needs the bytes after it); `0` accepts any match.
-pub(crate) fn inspect_ending_after(buf: &[u8], conds: &[&Condition], min_end: usize) -> bool {
+/// True when `buf` satisfies every condition of `conds` (all on this buffer; `base64`: the
+/// rule's `base64_data` conditions, for its `base64_decode`), with a match that ends after
+/// byte `min_end` (a stream match that needs the bytes after it; `0` accepts any match).
+pub(crate) fn inspect_ending_after(
+    buf: &[u8],
+    (conds, base64): (&[&Condition], &[&Condition]),
+    min_end: usize,
+) -> bool {
     let mut ctx = Ctx {
         budget: STEP_BUDGET,
         min_end,
+        vars: [0; MAX_VARS],
+        base64,
     };
     step(buf, conds, 0, &mut ctx)
 }
 
 /// What an inspection carries through its steps.
-struct Ctx {
+struct Ctx<'a> {
     /// Steps left.
     budget: u32,
     /// A match must end after this byte (0: anywhere).
     min_end: usize,
+    /// `byte_extract`/`byte_math` variables (Suricata keeps them across buffers and
+    /// backtracking; a keyword reads the value last set on its path).
+    vars: Vars,
+    /// The `base64_data` conditions.
+    base64: &'a [&'a Condition],
 }
 
-fn step(buf: &[u8], conds: &[&Condition], prev_end: usize, ctx: &mut Ctx) -> bool {
+fn step(buf: &[u8], conds: &[&Condition], prev_end: usize, ctx: &mut Ctx<'_>) -> bool {
     let Some((first, rest)) = conds.split_first() else {
         return ctx.min_end == 0 || prev_end > ctx.min_end;
     };
@@ -42,7 +58,7 @@ fn step(buf: &[u8], conds: &[&Condition], prev_end: usize, ctx: &mut Ctx) -> boo
     ctx.budget -= 1;
     match first {
         Condition::Content(_, c) => {
-            let (start, end) = window(c, prev_end, buf.len());
+            let (start, end) = window(c, prev_end, buf.len(), &ctx.vars);
             if c.negated {
                 let found = start <= end && occurrences(buf, c, start, end).next().is_some();
                 return !found && step(buf, rest, prev_end, ctx);
@@ -97,91 +113,142 @@ fn step(buf: &[u8], conds: &[&Condition], prev_end: usize, ctx: &mut Ctx) -> boo
         } => {
             // Suricata: relative, `pos` more bytes after the previous match
             // (`prev_end + pos <= len`); absolute, a byte at `pos` (`pos < len`).
+            let pos = value(*pos, &ctx.vars, |v| v as u32) as usize;
             let has = if *relative {
-                prev_end.saturating_add(*pos as usize) <= buf.len()
+                prev_end.saturating_add(pos) <= buf.len()
             } else {
-                (*pos as usize) < buf.len()
+                pos < buf.len()
             };
             has != *negated && step(buf, rest, prev_end, ctx)
         }
         Condition::Bsize(_, cmp) => cmp.test(buf.len() as u64) && step(buf, rest, prev_end, ctx),
+        // The buffer is there: plain `absent` fails, `or_else` goes on with what follows.
+        Condition::Absent { or_else, .. } => *or_else && step(buf, rest, prev_end, ctx),
         Condition::ByteTest {
             read,
             op,
             negated,
-            value,
+            value: want,
             ..
-        } => match read_number(buf, read, prev_end) {
-            Some((v, _)) => {
-                let ok = match op {
-                    ByteOp::Lt => v < *value,
-                    ByteOp::Gt => v > *value,
-                    ByteOp::Eq => v == *value,
-                    ByteOp::Le => v <= *value,
-                    ByteOp::Ge => v >= *value,
-                    ByteOp::And => v & *value != 0,
-                    ByteOp::Xor => v ^ *value != 0,
-                };
-                ok != *negated && step(buf, rest, prev_end, ctx)
+        } => {
+            bytes::test(buf, (read, *op, *negated, *want), (prev_end, &ctx.vars))
+                && step(buf, rest, prev_end, ctx)
+        }
+        Condition::ByteJump { read, jump, .. } => {
+            match bytes::jump(buf, (read, jump), (prev_end, &ctx.vars)) {
+                Some(t) => step(buf, rest, t, ctx),
+                None => false,
+            }
+        }
+        Condition::ByteExtract {
+            read,
+            multiplier,
+            align,
+            var,
+            ..
+        } => match bytes::extract(buf, (read, *multiplier, *align), (prev_end, &ctx.vars)) {
+            Some((v, after)) => {
+                if let Some(slot) = ctx.vars.get_mut(usize::from(*var)) {
+                    *slot = v;
+                }
+                step(buf, rest, after, ctx)
             }
             None => false,
         },
-        Condition::ByteJump {
+        Condition::ByteMath {
             read,
-            multiplier,
-            post_offset,
-            from_beginning,
-            align,
+            op,
+            rvalue,
+            var,
             ..
-        } => {
-            let Some((v, after)) = read_number(buf, read, prev_end) else {
-                return false;
-            };
-            let mut jump = v.saturating_mul(*multiplier);
-            if *align {
-                jump = jump.saturating_add(3) & !3;
+        } => match bytes::math(buf, (read, *op, *rvalue), (prev_end, &ctx.vars)) {
+            Some((v, after)) => {
+                if let Some(slot) = ctx.vars.get_mut(usize::from(*var)) {
+                    *slot = v;
+                }
+                step(buf, rest, after, ctx)
             }
-            let base = if *from_beginning { 0 } else { after as u64 };
-            // A jump before the buffer's start lands on it (Suricata 8); past its end fails.
-            let target = (i128::from(base.saturating_add(jump)) + i128::from(*post_offset)).max(0);
-            match usize::try_from(target) {
-                Ok(t) if t <= buf.len() => step(buf, rest, t, ctx),
-                _ => false,
-            }
-        }
+            None => false,
+        },
+        Condition::Base64Decode {
+            bytes,
+            offset,
+            relative,
+            ..
+        } => base64(buf, (*bytes, *offset, *relative), prev_end, ctx),
         // Non-buffer conditions are not given to this function.
         _ => step(buf, rest, prev_end, ctx),
     }
+}
+
+/// `base64_decode`: decodes from the buffer (RFC 4648) and inspects the result with the
+/// rule's `base64_data` conditions. As in Suricata, a match there ends the buffer's
+/// inspection: the keywords after `base64_decode` on the buffer are not evaluated.
+fn base64(
+    buf: &[u8],
+    (bytes, offset, relative): (u32, u32, bool),
+    prev_end: usize,
+    ctx: &mut Ctx<'_>,
+) -> bool {
+    let from = if relative { prev_end } else { 0 };
+    let Some(data) = buf.get(from..) else {
+        return false;
+    };
+    let skip = offset as usize;
+    if skip > 0 && skip >= data.len() {
+        return false;
+    }
+    let data = data.get(skip..).unwrap_or_default();
+    let n = data.len().min(bytes as usize);
+    let decoded = base64_decode(data.get(..n).unwrap_or_default(), Base64Mode::Rfc4648);
+    if decoded.is_empty() || ctx.base64.is_empty() {
+        return false;
+    }
+    let (conds, min_end) = (ctx.base64, ctx.min_end);
+    ctx.min_end = 0;
+    let ok = step(&decoded, conds, 0, ctx);
+    ctx.min_end = min_end;
+    ok && (min_end == 0 || from + skip + n > min_end)
 }
 
 fn is_relative(c: &&Condition) -> bool {
     match c {
         Condition::Content(_, c) => c.is_relative(),
         Condition::Pcre(_, p) => p.relative,
-        Condition::IsDataAt { relative, .. } => *relative,
-        Condition::ByteTest { read, .. } | Condition::ByteJump { read, .. } => read.relative,
+        Condition::IsDataAt { relative, .. } | Condition::Base64Decode { relative, .. } => {
+            *relative
+        }
+        Condition::ByteTest { read, .. }
+        | Condition::ByteJump { read, .. }
+        | Condition::ByteExtract { read, .. }
+        | Condition::ByteMath { read, .. } => read.relative,
         _ => false,
     }
 }
 
-/// The byte range `[start, end)` a content may occupy.
-fn window(c: &Content, prev_end: usize, len: usize) -> (usize, usize) {
+/// The byte range `[start, end)` a content may occupy (variables read as Suricata casts
+/// them: 32 bits, a distance signed).
+fn window(c: &Content, prev_end: usize, len: usize, vars: &Vars) -> (usize, usize) {
+    let u32_of = |n: Num<u32>| value(n, vars, |v| v as u32);
     if c.is_relative() {
         // `within` counts from the end of the previous match moved by `distance`, before a
         // negative distance is clipped at the buffer's start (as Suricata computes it).
-        let from = (prev_end as i64).saturating_add(c.distance.unwrap_or(0));
+        let distance = c
+            .distance
+            .map_or(0, |d| value(d, vars, |v| i64::from(v as u32 as i32)));
+        let from = (prev_end as i64).saturating_add(distance);
         let start = from.max(0) as usize;
         let end = match c.within {
-            Some(w) => from.saturating_add(i64::from(w)).max(0) as usize,
+            Some(w) => from.saturating_add(i64::from(u32_of(w))).max(0) as usize,
             None => len,
         };
         // With `endswith`, a window that stops before the buffer's end cannot match (the
         // occurrence must end at the buffer's end), as in Suricata.
         (start, end.min(len))
     } else {
-        let start = c.offset.unwrap_or(0) as usize;
+        let start = c.offset.map_or(0, u32_of) as usize;
         let end = match c.depth {
-            Some(d) => start.saturating_add(d as usize).min(len),
+            Some(d) => start.saturating_add(u32_of(d) as usize).min(len),
             None => len,
         };
         (start, end)
@@ -236,42 +303,10 @@ fn eq(a: &[u8], b: &[u8], nocase: bool) -> bool {
     }
 }
 
-/// Reads `byte_test`/`byte_jump`'s number; returns it and the position after it.
-fn read_number(buf: &[u8], r: &NumberRead, prev_end: usize) -> Option<(u64, usize)> {
-    let base = if r.relative { prev_end as i64 } else { 0 };
-    let at = usize::try_from(base.checked_add(r.offset)?).ok()?;
-    let end = at.checked_add(usize::from(r.bytes))?;
-    let bytes = buf.get(at..end)?;
-    let v = match r.string_base {
-        Some(radix) => {
-            let s = std::str::from_utf8(bytes).ok()?;
-            u64::from_str_radix(s.trim(), radix).ok()?
-        }
-        None => {
-            let mut v = 0u64;
-            if r.little_endian {
-                for &b in bytes.iter().rev() {
-                    v = (v << 8) | u64::from(b);
-                }
-            } else {
-                for &b in bytes {
-                    v = (v << 8) | u64::from(b);
-                }
-            }
-            v
-        }
-    };
-    let v = match r.bitmask {
-        Some(m) if m != 0 => (v & m) >> m.trailing_zeros(),
-        _ => v,
-    };
-    Some((v, end))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ast::{Buffer, Pcre};
+    use crate::ast::{Buffer, ByteOp, Jump, NumberRead, Pcre};
 
     fn content(p: &str) -> Content {
         Content::new(p.as_bytes().to_vec(), false)
@@ -287,8 +322,8 @@ mod tests {
         // The first "a" is followed by "x", the second by "b": within 1 needs backtracking.
         let a = Condition::Content(Buffer::Payload, content("a"));
         let mut b = content("b");
-        b.distance = Some(0);
-        b.within = Some(1);
+        b.distance = Some(Num::Lit(0));
+        b.within = Some(Num::Lit(1));
         let b = Condition::Content(Buffer::Payload, b);
         assert!(run("axab", vec![a.clone(), b.clone()]));
         assert!(!run("axb", vec![a, b]));
@@ -297,7 +332,7 @@ mod tests {
     #[test]
     fn depth_offset_endswith_nocase_negation() {
         let mut c = content("GET");
-        c.depth = Some(3);
+        c.depth = Some(Num::Lit(3));
         assert!(run(
             "GET /",
             vec![Condition::Content(Buffer::Payload, c.clone())]
@@ -335,17 +370,10 @@ mod tests {
         assert!(!run("x id=z", vec![a, p]));
         let t = Condition::ByteTest {
             buffer: Buffer::Payload,
-            read: NumberRead {
-                bytes: 2,
-                offset: 0,
-                relative: false,
-                little_endian: false,
-                string_base: None,
-                bitmask: None,
-            },
+            read: NumberRead::new(2, 0),
             op: ByteOp::Gt,
             negated: false,
-            value: 0x0100,
+            value: Num::Lit(0x0100),
         };
         assert!(inspect(&[0x02, 0x00], &[&t]));
         assert!(!inspect(&[0x00, 0xff], &[&t]));
@@ -357,8 +385,8 @@ mod tests {
         // "aa" at 0 is followed by "a"; only the overlapping "aa" at 1 is followed by "b".
         let a = Condition::Content(Buffer::Payload, content("aa"));
         let mut b = content("b");
-        b.distance = Some(0);
-        b.within = Some(1);
+        b.distance = Some(Num::Lit(0));
+        b.within = Some(Num::Lit(1));
         let b = Condition::Content(Buffer::Payload, b);
         assert!(run("aaab", vec![a.clone(), b.clone()]));
         assert!(!run("aaac", vec![a, b]));
@@ -375,8 +403,8 @@ mod tests {
             },
         );
         let mut z = content("!");
-        z.distance = Some(0);
-        z.within = Some(1);
+        z.distance = Some(Num::Lit(0));
+        z.within = Some(Num::Lit(1));
         let z = Condition::Content(Buffer::Payload, z);
         assert!(run("k=1; k=2!", vec![p.clone(), z.clone()]));
         assert!(!run("k=1; k=2?", vec![p, z]));
@@ -387,7 +415,7 @@ mod tests {
         let a = Condition::Content(Buffer::Payload, content("end"));
         let no_more = |pos| Condition::IsDataAt {
             buffer: Buffer::Payload,
-            pos,
+            pos: Num::Lit(pos),
             relative: true,
             negated: true,
         };
@@ -396,7 +424,7 @@ mod tests {
         assert!(!run("the end.", vec![a.clone(), no_more(1)]));
         let more = Condition::IsDataAt {
             buffer: Buffer::Payload,
-            pos: 2,
+            pos: Num::Lit(2),
             relative: true,
             negated: false,
         };
@@ -404,7 +432,7 @@ mod tests {
         assert!(!run("end.", vec![a, more]));
         let absolute = Condition::IsDataAt {
             buffer: Buffer::Payload,
-            pos: 3,
+            pos: Num::Lit(3),
             relative: false,
             negated: false,
         };
@@ -418,13 +446,13 @@ mod tests {
         // "xy" (0..2) does not fit.
         let a = Condition::Content(Buffer::Payload, content("ab"));
         let mut x = content("x");
-        x.distance = Some(-5);
-        x.within = Some(4);
+        x.distance = Some(Num::Lit(-5));
+        x.within = Some(Num::Lit(4));
         let x = Condition::Content(Buffer::Payload, x);
         assert!(run("xab", vec![a.clone(), x.clone()]));
         let mut xy = content("xab");
-        xy.distance = Some(-5);
-        xy.within = Some(4);
+        xy.distance = Some(Num::Lit(-5));
+        xy.within = Some(Num::Lit(4));
         assert!(!run(
             "xab",
             vec![a, Condition::Content(Buffer::Payload, xy)]
@@ -435,22 +463,18 @@ mod tests {
     fn byte_jump_before_the_start_lands_on_it() {
         let jump = Condition::ByteJump {
             buffer: Buffer::Payload,
-            read: NumberRead {
-                bytes: 1,
-                offset: 0,
-                relative: false,
-                little_endian: false,
-                string_base: None,
-                bitmask: None,
+            read: NumberRead::new(1, 0),
+            jump: Jump {
+                multiplier: 1,
+                post_offset: -10,
+                from_beginning: false,
+                from_end: false,
+                align: false,
             },
-            multiplier: 1,
-            post_offset: -10,
-            from_beginning: false,
-            align: false,
         };
         let mut x = content("\x01");
-        x.distance = Some(0);
-        x.within = Some(1);
+        x.distance = Some(Num::Lit(0));
+        x.within = Some(Num::Lit(1));
         let x = Condition::Content(Buffer::Payload, x);
         assert!(inspect(&[0x01, 0x00], &[&jump, &x]));
     }
@@ -459,8 +483,8 @@ mod tests {
     fn endswith_respects_within() {
         let a = Condition::Content(Buffer::Payload, content("a"));
         let mut z = content("z");
-        z.distance = Some(0);
-        z.within = Some(2);
+        z.distance = Some(Num::Lit(0));
+        z.within = Some(Num::Lit(2));
         z.endswith = true;
         let z = Condition::Content(Buffer::Payload, z);
         assert!(run("xaz", vec![a.clone(), z.clone()]));
@@ -472,11 +496,11 @@ mod tests {
     fn pathological_backtracking_is_bounded() {
         let a = Condition::Content(Buffer::Payload, content("a"));
         let mut b = content("a");
-        b.distance = Some(0);
+        b.distance = Some(Num::Lit(0));
         let b = Condition::Content(Buffer::Payload, b);
         let mut z = content("z");
-        z.distance = Some(0);
-        z.within = Some(1);
+        z.distance = Some(Num::Lit(0));
+        z.within = Some(Num::Lit(1));
         let z = Condition::Content(Buffer::Payload, z);
         let buf = "a".repeat(5000);
         assert!(!run(&buf, vec![a.clone(), b.clone(), b, z]));

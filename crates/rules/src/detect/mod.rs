@@ -8,15 +8,18 @@
 
 mod actions;
 mod app;
+mod bytes;
 mod eve;
+mod headers;
 mod inspect;
+mod modbus;
 mod mqtt_tx;
 mod packet;
 mod prefilter;
 mod state;
 mod tx_rules;
 
-use crate::ast::{Action, Buffer, Condition, Flowbit, Proto, Rule};
+use crate::ast::{Action, Buffer, Chain, Condition, Flowbit, Proto, Rule};
 use crate::classification::Classifications;
 use crate::keywords::{self, Side};
 use crate::parse::Skipped;
@@ -34,6 +37,8 @@ pub(crate) struct Compiled {
     pub rule: Rule,
     /// Buffer conditions grouped by buffer, in the order written (indices in `conditions`).
     pub groups: Vec<(Buffer, Vec<usize>)>,
+    /// The `base64_data` conditions (inspected by `base64_decode`), in the order written.
+    pub base64: Vec<usize>,
     /// Alert category (the classtype's description).
     pub category: String,
     /// Alert severity (priority).
@@ -104,7 +109,7 @@ impl RuleSet {
             match (fast_pattern(&c.rule), c.app) {
                 (Some((Buffer::Payload, p)), None) => packet_pairs.push((p, i)),
                 (_, None) => packet_always.push(i),
-                (Some((Buffer::App(b), p)), Some(_)) => {
+                (Some((Buffer::App(b, _), p)), Some(_)) => {
                     app_pairs.entry(b).or_default().push((p, i));
                 }
                 (_, Some(proto)) => app_always.entry(proto).or_default().push(i),
@@ -189,14 +194,14 @@ fn compile_rule(rule: Rule, classes: &Classifications) -> Result<Compiled, Box<S
         | Condition::AppFlags { .. }
         | Condition::AppLayerEvent { .. }
         | Condition::Modbus(_) => true,
-        _ => matches!(buffer_of(c), Some(Buffer::App(_))),
+        _ => matches!(c.buffer(), Some(Buffer::App(..))),
     });
     // `alert http … (content:"x";)`: payload keywords on a flow of that protocol — a packet
     // and stream rule gated on the flow's application protocol, as in Suricata.
-    let reads_packets = rule
-        .conditions
-        .iter()
-        .any(|c| matches!(c, Condition::Header(_)) || buffer_of(c) == Some(Buffer::Payload));
+    let reads_packets = rule.conditions.iter().any(|c| {
+        matches!(c, Condition::Header(_) | Condition::FlowCount { .. })
+            || matches!(c.buffer(), Some(Buffer::Payload | Buffer::Header(..)))
+    });
     let app_gate = match rule.proto {
         Proto::App(p) if !reads_app_fields && reads_packets => Some(p),
         _ => None,
@@ -206,20 +211,25 @@ fn compile_rule(rule: Rule, classes: &Classifications) -> Result<Compiled, Box<S
         _ => None,
     };
     if app.is_some() {
-        if let Some(Condition::Header(_)) = rule
-            .conditions
-            .iter()
-            .find(|c| matches!(c, Condition::Header(_)))
-        {
+        if let Some(c) = rule.conditions.iter().find(|c| {
+            matches!(c, Condition::Header(_) | Condition::FlowCount { .. })
+                || matches!(c.buffer(), Some(Buffer::Header(..)))
+        }) {
+            let keyword = match c {
+                Condition::FlowCount { bytes: true, .. } => "flow.bytes",
+                Condition::FlowCount { .. } => "flow.pkts",
+                Condition::Header(_) => "dsize",
+                _ => "ipv4.hdr",
+            };
             return Err(skip(
-                "dsize",
-                "packet header keywords on an application rule are not supported".into(),
+                keyword,
+                "packet keywords on an application rule are not supported".into(),
             ));
         }
         if rule
             .conditions
             .iter()
-            .any(|c| buffer_of(c) == Some(Buffer::Payload))
+            .any(|c| c.buffer() == Some(Buffer::Payload))
         {
             return Err(skip(
                 "content",
@@ -229,12 +239,15 @@ fn compile_rule(rule: Rule, classes: &Classifications) -> Result<Compiled, Box<S
         }
     }
     let mut groups: Vec<(Buffer, Vec<usize>)> = Vec::new();
+    let mut base64 = Vec::new();
     for (i, c) in rule.conditions.iter().enumerate() {
-        if let Some(b) = buffer_of(c) {
-            match groups.iter_mut().find(|(gb, _)| *gb == b) {
+        match c.buffer() {
+            Some(Buffer::Base64) => base64.push(i),
+            Some(b) => match groups.iter_mut().find(|(gb, _)| *gb == b) {
                 Some((_, v)) => v.push(i),
                 None => groups.push((b, vec![i])),
-            }
+            },
+            None => {}
         }
     }
     let side = match rule.flow.to_server {
@@ -262,6 +275,7 @@ fn compile_rule(rule: Rule, classes: &Classifications) -> Result<Compiled, Box<S
     Ok(Compiled {
         rule,
         groups,
+        base64,
         category,
         severity,
         app,
@@ -282,8 +296,8 @@ fn mixes_sides(rule: &Rule) -> bool {
         .iter()
         .filter_map(|c| match c {
             Condition::AppInt { field, .. } => keywords::int_field(field).map(|f| f.side),
-            _ => match buffer_of(c) {
-                Some(Buffer::App(b)) => keywords::buffer_def(b).map(|d| d.side),
+            _ => match c.buffer() {
+                Some(Buffer::App(b, _)) => keywords::buffer_def(b).map(|d| d.side),
                 _ => None,
             },
         })
@@ -296,8 +310,8 @@ fn rule_side(rule: &Rule) -> Side {
     for c in &rule.conditions {
         let s = match c {
             Condition::AppInt { field, .. } => keywords::int_field(field).map(|f| f.side),
-            _ => match buffer_of(c) {
-                Some(Buffer::App(b)) => keywords::buffer_def(b).map(|d| d.side),
+            _ => match c.buffer() {
+                Some(Buffer::App(b, _)) => keywords::buffer_def(b).map(|d| d.side),
                 _ => None,
             },
         };
@@ -311,27 +325,36 @@ fn rule_side(rule: &Rule) -> Side {
     side.unwrap_or(Side::Both)
 }
 
-pub(crate) fn buffer_of(c: &Condition) -> Option<Buffer> {
-    match c {
-        Condition::Content(b, _) | Condition::Pcre(b, _) | Condition::Bsize(b, _) => Some(*b),
-        Condition::IsDataAt { buffer, .. }
-        | Condition::ByteTest { buffer, .. }
-        | Condition::ByteJump { buffer, .. } => Some(*buffer),
-        _ => None,
-    }
-}
-
-/// The rule's prefilter pattern: its `fast_pattern` content, else its longest positive one.
+/// The rule's prefilter pattern: its `fast_pattern` content, else its longest positive one
+/// — among the contents every match needs in the buffers the prefilter scans as they are
+/// (the payload and untransformed application buffers): not those of a buffer that may be
+/// `absent`, nor those after a `base64_decode` (a match of its data ends the buffer's
+/// inspection before them). A rule without one is evaluated on every packet or transaction
+/// of its protocol.
 fn fast_pattern(rule: &Rule) -> Option<(Buffer, Vec<u8>)> {
-    let positive = rule.conditions.iter().filter_map(|c| match c {
-        Condition::Content(b, c) if !c.negated => Some((*b, c)),
-        _ => None,
-    });
+    let may_be_absent = |b: Buffer| {
+        rule.conditions
+            .iter()
+            .any(|c| matches!(c, Condition::Absent { buffer, .. } if *buffer == b))
+    };
+    let mut decoded_in: Vec<Buffer> = Vec::new();
+    let mut positive = Vec::new();
+    for c in &rule.conditions {
+        match c {
+            Condition::Base64Decode { buffer, .. } => decoded_in.push(*buffer),
+            Condition::Content(b @ (Buffer::Payload | Buffer::App(_, Chain::NONE)), c)
+                if !c.negated && !may_be_absent(*b) && !decoded_in.contains(b) =>
+            {
+                positive.push((*b, c));
+            }
+            _ => {}
+        }
+    }
     let chosen = positive
-        .clone()
+        .iter()
         .find(|(_, c)| c.fast_pattern)
-        .or_else(|| positive.max_by_key(|(_, c)| c.pattern.len()));
-    chosen.map(|(b, c)| (b, c.pattern.clone()))
+        .or_else(|| positive.iter().max_by_key(|(_, c)| c.pattern.len()));
+    chosen.map(|(b, c)| (*b, c.pattern.clone()))
 }
 
 /// Evaluates rules in order; keeps flow state, transactions and thresholds.
@@ -476,16 +499,16 @@ impl Matcher {
                         continue;
                     }
                     let (src, dst) = if from_client {
-                        (client.0, server.0)
+                        (client, server)
                     } else {
-                        (server.0, client.0)
+                        (server, client)
                     };
                     if !thresholds_ok(
                         thresholds,
                         i,
                         &c.rule,
                         event.ts,
-                        (src, dst, flow_hash(&key)),
+                        (src.0, dst.0, flow_hash(&key), (src.1, dst.1)),
                     ) {
                         continue;
                     }

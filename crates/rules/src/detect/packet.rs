@@ -1,15 +1,16 @@
 //! Packet rules: header, flow options, header keywords and payload keywords on the packet
 //! and on the reassembled stream window of its direction.
 
-use super::app::ModbusInfo;
-use super::inspect::{inspect, inspect_ending_after};
+use super::headers::header;
+use super::inspect::inspect_ending_after;
 use super::state::PacketFlow;
 use super::{apply_flowbits, flowbits_ok, order_key, thresholds_ok, Compiled, Hit, Matcher};
 use crate::ast::{
-    AddrExpr, Buffer, Condition, FlagsMode, FlagsTest, HeaderTest, ModbusCategory, ModbusTable,
-    ModbusTest, PortExpr, Proto, Rule,
+    AddrExpr, Buffer, Condition, FlagsMode, FlagsTest, FlowDir, HeaderBuffer, HeaderTest, IntCmp,
+    PortExpr, Proto, Rule,
 };
-use custos_decode::{Decoded, IpLayer, Transport};
+use crate::transform;
+use custos_decode::{Decoded, Encap, IpLayer, Transport};
 use custos_flow::FlowKey;
 use std::net::IpAddr;
 
@@ -21,6 +22,8 @@ struct PacketInfo<'a> {
     payload: &'a [u8],
     /// The raw IPv4 header, when the layer is IPv4 and not rebuilt from fragments.
     ipv4_header: Option<&'a [u8]>,
+    /// The captured frame.
+    frame: &'a [u8],
 }
 
 pub(super) fn evaluate(
@@ -69,6 +72,7 @@ pub(super) fn evaluate(
         dst: (layer.dst, dport),
         payload,
         ipv4_header,
+        frame: data,
     };
     let Matcher {
         set,
@@ -79,13 +83,18 @@ pub(super) fn evaluate(
         ..
     } = m;
     let key = FlowKey::of_layer(layer, decoded.vlans);
+    // Suricata counts a packet's captured length; a tunnelled one from its inner IP header.
+    let len = match layer.encap {
+        Encap::None => data.len(),
+        _ => data.len().saturating_sub(layer.offset),
+    };
     let (flow, view) = flows.packet(
         key,
         ts,
         info.src,
         info.dst,
         tcp.map(|t| t.0),
-        !payload.is_empty(),
+        (!payload.is_empty(), len),
     );
     if flow.passed {
         return;
@@ -178,7 +187,12 @@ pub(super) fn evaluate(
                 i,
                 &c.rule,
                 ts,
-                (info.src.0, info.dst.0, super::flow_hash(&key)),
+                (
+                    info.src.0,
+                    info.dst.0,
+                    super::flow_hash(&key),
+                    (info.src.1, info.dst.1),
+                ),
             )
         {
             continue;
@@ -254,11 +268,10 @@ fn packet_matches(
     for cond in &r.conditions {
         match cond {
             Condition::Header(h) if !header_test(h, p) => return None,
-            Condition::AppProtocol { proto, negated }
-                if (app_proto == Some(*proto)) == *negated =>
-            {
+            Condition::FlowCount { bytes, dir, cmp } if !flow_count(view, *bytes, *dir, *cmp) => {
                 return None
             }
+            c @ Condition::AppProtocol { .. } if !c.app_protocol_matches(app_proto) => return None,
             _ => {}
         }
     }
@@ -266,18 +279,34 @@ fn packet_matches(
         !seg.tcp || r.flow.stream == Some(false) || (r.flow.stream.is_none() && c.packet_too);
     let read_stream = seg.tcp && r.flow.stream != Some(false);
     let mut via_stream = false;
+    let base64: Vec<&Condition> = c
+        .base64
+        .iter()
+        .filter_map(|&i| r.conditions.get(i))
+        .collect();
     for (buffer, idx) in &c.groups {
+        let conds: Vec<&Condition> = idx.iter().filter_map(|&i| r.conditions.get(i)).collect();
+        let group = (conds.as_slice(), base64.as_slice());
+        if let Buffer::Header(h, chain) = buffer {
+            // A packet buffer: when the packet lacks the header nothing matches, `absent`
+            // included (Suricata matches absent buffers of transactions only).
+            let bytes = header(*h, p.layer, p.frame)?;
+            let bytes = transform::apply(chain.of(r), bytes);
+            if !inspect_ending_after(&bytes, group, 0) {
+                return None;
+            }
+            continue;
+        }
         if *buffer != Buffer::Payload {
             return None;
         }
-        let conds: Vec<&Condition> = idx.iter().filter_map(|&i| r.conditions.get(i)).collect();
-        let packet_ok = || read_packet && inspect(p.payload, &conds);
+        let packet_ok = || read_packet && inspect_ending_after(p.payload, group, 0);
         // A match in the stream window counts when it ends in this segment's new bytes.
         let stream_ok = || {
             read_stream
                 && seg
                     .stream
-                    .is_some_and(|w| inspect_ending_after(w, &conds, w.len() - seg.new_bytes))
+                    .is_some_and(|w| inspect_ending_after(w, group, w.len() - seg.new_bytes))
         };
         if packet_ok() {
             continue;
@@ -397,6 +426,44 @@ fn header_test(h: &HeaderTest, p: &PacketInfo<'_>) -> bool {
             Transport::Icmp { code, .. } => c.test(u64::from(code)),
             _ => false,
         },
+        HeaderTest::IcmpId(c) => icmp_field(p, 4).is_some_and(|v| c.test(u64::from(v))),
+        HeaderTest::IcmpSeq(c) => icmp_field(p, 6).is_some_and(|v| c.test(u64::from(v))),
+    }
+}
+
+/// The 16-bit field at `at` (4: identifier, 6: sequence number) of an ICMP message that has
+/// one, as Suricata's `icmp_id` and `icmp_seq` read them.
+fn icmp_field(p: &PacketInfo<'_>, at: usize) -> Option<u16> {
+    let Transport::Icmp { msg_type, v6, .. } = p.layer.transport else {
+        return None;
+    };
+    let (has_id, which) = if v6 {
+        // Echo request and reply.
+        (matches!(msg_type, 128 | 129), HeaderBuffer::Icmpv6)
+    } else {
+        // Echo, timestamp, information and address mask messages and their replies.
+        (
+            matches!(msg_type, 0 | 8 | 13 | 14 | 15 | 16 | 17 | 18),
+            HeaderBuffer::Icmpv4,
+        )
+    };
+    if !has_id {
+        return None;
+    }
+    let h = header(which, p.layer, p.frame)?;
+    h.get(at..at + 2)
+        .and_then(|b| b.first_chunk::<2>())
+        .map(|b| u16::from_be_bytes(*b))
+}
+
+/// `flow.pkts` / `flow.bytes` against the flow's counters (this packet included).
+fn flow_count(view: PacketFlow, bytes: bool, dir: FlowDir, cmp: IntCmp) -> bool {
+    let [to_server, to_client] = if bytes { view.bytes } else { view.pkts };
+    match dir {
+        FlowDir::ToServer => cmp.test(to_server),
+        FlowDir::ToClient => cmp.test(to_client),
+        FlowDir::Either => cmp.test(to_server) || cmp.test(to_client),
+        FlowDir::Both => cmp.test(to_server) && cmp.test(to_client),
     }
 }
 
@@ -408,92 +475,6 @@ fn flags_test(f: &FlagsTest, value: u8) -> bool {
         FlagsMode::Any => v & f.flags != 0,
         FlagsMode::None => v & f.flags == 0,
     }
-}
-
-/// `modbus:` against a Modbus message.
-pub(super) fn modbus_matches(t: &ModbusTest, m: &ModbusInfo) -> bool {
-    if let Some((f, neg)) = t.function {
-        if (m.function == f) == neg {
-            return false;
-        }
-    }
-    if let Some(cat) = t.category {
-        if category(m.function) != Some(cat)
-            && !(cat == ModbusCategory::Public
-                && matches!(
-                    category(m.function),
-                    Some(ModbusCategory::Assigned | ModbusCategory::Unassigned)
-                ))
-        {
-            return false;
-        }
-    }
-    if let Some(u) = t.unit {
-        if !u.test(u64::from(m.unit)) {
-            return false;
-        }
-    }
-    if let Some((write, table)) = t.access {
-        let tables: &[(u8, bool, ModbusTable)] = &[
-            (1, false, ModbusTable::Coils),
-            (2, false, ModbusTable::DiscreteInputs),
-            (3, false, ModbusTable::HoldingRegisters),
-            (4, false, ModbusTable::InputRegisters),
-            (5, true, ModbusTable::Coils),
-            (6, true, ModbusTable::HoldingRegisters),
-            (15, true, ModbusTable::Coils),
-            (16, true, ModbusTable::HoldingRegisters),
-            (22, true, ModbusTable::HoldingRegisters),
-            (23, false, ModbusTable::HoldingRegisters),
-            (23, true, ModbusTable::HoldingRegisters),
-        ];
-        let ok = tables
-            .iter()
-            .any(|(f, w, tb)| *f == m.function && *w == write && table.is_none_or(|t| t == *tb));
-        if !ok {
-            return false;
-        }
-        if let Some(a) = t.address {
-            let Some(first) = m.address else {
-                return false;
-            };
-            if !address_matches(a, first, m.quantity.unwrap_or(1)) {
-                return false;
-            }
-        }
-    }
-    true
-}
-
-/// `address` against the registers a request touches, `first` to `first + quantity - 1`,
-/// as Suricata compares them: a value must fall inside; a range must overlap.
-fn address_matches(cmp: crate::ast::IntCmp, first: u16, quantity: u16) -> bool {
-    use crate::ast::IntCmp;
-    let (start, end) = (
-        u64::from(first),
-        u64::from(first) + u64::from(quantity.max(1)) - 1,
-    );
-    match cmp {
-        IntCmp::Eq(n) => (start..=end).contains(&n),
-        IntCmp::Ne(n) => !(start == n && end == n),
-        IntCmp::Lt(n) => start < n,
-        IntCmp::Le(n) => start <= n,
-        IntCmp::Gt(n) => end > n,
-        IntCmp::Ge(n) => end >= n,
-        IntCmp::Between(0, hi) => hi > start,
-        IntCmp::Between(lo, hi) => lo < end && start < hi,
-    }
-}
-
-/// Suricata's Modbus function categories.
-fn category(f: u8) -> Option<ModbusCategory> {
-    Some(match f {
-        1..=8 | 11 | 12 | 15..=17 | 20..=24 | 43 => ModbusCategory::Assigned,
-        65..=72 | 100..=110 => ModbusCategory::User,
-        9 | 10 | 13 | 14 | 41 | 42 | 90 | 91 | 125..=127 => ModbusCategory::Reserved,
-        1..=127 => ModbusCategory::Unassigned,
-        _ => return None,
-    })
 }
 
 #[cfg(test)]
@@ -542,39 +523,5 @@ mod tests {
         assert!(flags_test(&syn_only, 0x02));
         assert!(flags_test(&syn_only, 0xc2));
         assert!(!flags_test(&syn_only, 0x12));
-    }
-
-    #[test]
-    fn modbus_categories_and_access() {
-        let read_coils = ModbusInfo {
-            function: 1,
-            unit: 10,
-            address: Some(0),
-            quantity: Some(1),
-        };
-        let from_two = ModbusInfo {
-            address: Some(2),
-            quantity: Some(2),
-            ..read_coils
-        };
-        let t = ModbusTest {
-            access: Some((false, Some(ModbusTable::Coils))),
-            address: Some(crate::ast::IntCmp::Between(0, 2)),
-            unit: Some(crate::ast::IntCmp::Gt(9)),
-            ..ModbusTest::default()
-        };
-        assert!(modbus_matches(&t, &read_coils));
-        // Suricata's overlap rule: 0<>2 does not reach registers 2 and 3.
-        assert!(!modbus_matches(&t, &from_two));
-        assert!(address_matches(crate::ast::IntCmp::Eq(3), 2, 2));
-        assert!(!address_matches(crate::ast::IntCmp::Eq(4), 2, 2));
-        let write = ModbusTest {
-            access: Some((true, None)),
-            ..ModbusTest::default()
-        };
-        assert!(!modbus_matches(&write, &read_coils));
-        assert_eq!(category(8), Some(ModbusCategory::Assigned));
-        assert_eq!(category(9), Some(ModbusCategory::Reserved));
-        assert_eq!(category(50), Some(ModbusCategory::Unassigned));
     }
 }

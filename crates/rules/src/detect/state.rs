@@ -2,7 +2,7 @@
 //! reassembled stream — and threshold counters. Packet time is the only clock; memory is
 //! bounded by flow and counter caps.
 
-use crate::ast::{Threshold, ThresholdKind, Track};
+use crate::ast::{Threshold, ThresholdKind, Track, UniquePort};
 use custos_flow::FlowKey;
 use rustc_hash::FxHashMap;
 use std::net::IpAddr;
@@ -113,6 +113,9 @@ pub(crate) struct FlowState {
     pub app_proto: Option<&'static str>,
     /// Streams: to server, to client.
     pub streams: [Stream; 2],
+    /// Packets and bytes seen each way (to server, to client), for `flow.pkts` and
+    /// `flow.bytes`.
+    counts: ([u64; 2], [u64; 2]),
     last_ts: i64,
 }
 
@@ -128,6 +131,7 @@ impl FlowState {
         self.passed = false;
         self.app_proto = None;
         self.streams = [Stream::default(), Stream::default()];
+        self.counts = ([0; 2], [0; 2]);
     }
 }
 
@@ -140,6 +144,10 @@ pub(crate) struct PacketFlow {
     pub established: bool,
     /// The first packet of the flow in its direction (IP-only rules look at these only).
     pub first_in_direction: bool,
+    /// Packets (to server, to client) of the flow so far, this one included.
+    pub pkts: [u64; 2],
+    /// Bytes (to server, to client) of the flow so far, this one included.
+    pub bytes: [u64; 2],
 }
 
 /// Flows by canonical key.
@@ -165,7 +173,7 @@ impl Flows {
         src: (IpAddr, u16),
         dst: (IpAddr, u16),
         tcp_flags: Option<u8>,
-        has_payload: bool,
+        (has_payload, len): (bool, usize),
     ) -> (&mut FlowState, PacketFlow) {
         self.sweep(ts);
         let state = self.map.entry(key).or_insert_with(|| FlowState {
@@ -183,6 +191,7 @@ impl Flows {
             passed: false,
             app_proto: None,
             streams: [Stream::default(), Stream::default()],
+            counts: ([0; 2], [0; 2]),
             last_ts: ts,
         });
         state.last_ts = ts;
@@ -231,12 +240,19 @@ impl Flows {
         if let Some(seen) = state.seen.get_mut(dir) {
             *seen = true;
         }
+        if let (Some(p), Some(b)) = (state.counts.0.get_mut(dir), state.counts.1.get_mut(dir)) {
+            *p += 1;
+            *b += len as u64;
+        }
+        let (pkts, bytes) = state.counts;
         (
             state,
             PacketFlow {
                 to_server,
                 established,
                 first_in_direction,
+                pkts,
+                bytes,
             },
         )
     }
@@ -270,25 +286,38 @@ pub(crate) struct Thresholds {
     map: FxHashMap<(u32, IpAddr, IpAddr, u64), Counter>,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Counter {
     window_start: i64,
     count: u64,
     alerted: bool,
+    /// `unique_on`: the distinct ports seen in the window (`count` is their number).
+    ports: Option<rustc_hash::FxHashSet<u16>>,
+}
+
+impl Counter {
+    fn new(ts: i64) -> Counter {
+        Counter {
+            window_start: ts,
+            count: 0,
+            alerted: false,
+            ports: None,
+        }
+    }
 }
 
 /// Counters kept; beyond it, expired ones are dropped first.
 const MAX_COUNTERS: usize = 262_144;
 
 impl Thresholds {
-    /// Counts a match of rule `rule` (from `src` to `dst`, on the flow hashed `flow`) and
-    /// says whether it may alert.
+    /// Counts a match of rule `rule` (from `src` to `dst`, on the flow hashed `flow`,
+    /// between `ports`) and says whether it may alert.
     pub fn admit(
         &mut self,
         rule: u32,
         t: &Threshold,
         ts: i64,
-        (src, dst, flow): (IpAddr, IpAddr, u64),
+        (src, dst, flow, ports): (IpAddr, IpAddr, u64, (u16, u16)),
     ) -> bool {
         let any = IpAddr::from([0u8; 4]);
         let (a, b, f) = match t.track {
@@ -305,22 +334,29 @@ impl Thresholds {
             self.map
                 .retain(|_, c| ts.saturating_sub(c.window_start) < window);
         }
-        let c = self.map.entry((rule, a, b, f)).or_insert(Counter {
-            window_start: ts,
-            count: 0,
-            alerted: false,
-        });
+        let c = self
+            .map
+            .entry((rule, a, b, f))
+            .or_insert_with(|| Counter::new(ts));
         // The window includes its last nanosecond, as Suricata's (`ts <= start + seconds`).
         if !matches!(t.kind, ThresholdKind::Backoff(_))
             && ts.saturating_sub(c.window_start) > window
         {
-            *c = Counter {
-                window_start: ts,
-                count: 0,
-                alerted: false,
-            };
+            *c = Counter::new(ts);
         }
-        c.count += 1;
+        match t.unique_on {
+            // Distinct ports in the window, as Suricata's `unique_on`.
+            Some(which) => {
+                let port = match which {
+                    UniquePort::Src => ports.0,
+                    UniquePort::Dst => ports.1,
+                };
+                let seen = c.ports.get_or_insert_with(Default::default);
+                seen.insert(port);
+                c.count = seen.len() as u64;
+            }
+            None => c.count += 1,
+        }
         match t.kind {
             ThresholdKind::Limit => c.count <= t.count,
             ThresholdKind::Threshold => c.count % t.count == 0,
@@ -386,7 +422,7 @@ mod tests {
         let key = FlowKey::canonical(ep(c), ep(s), 6, [0, 0]).0;
         let mut step = |src, dst, flags| {
             flows
-                .packet(key, 0, src, dst, Some(flags), false)
+                .packet(key, 0, src, dst, Some(flags), (false, 60))
                 .1
                 .established
         };
@@ -401,7 +437,11 @@ mod tests {
         assert!(step(c, s, 0x10), "the new handshake");
         // Picked up mid-connection: from its second packet.
         let key2 = FlowKey::canonical(ep(c), ep((s.0, 81)), 6, [0, 0]).0;
-        let mut mid = |flags| flows.packet(key2, 0, c, (s.0, 81), Some(flags), true).1;
+        let mut mid = |flags| {
+            flows
+                .packet(key2, 0, c, (s.0, 81), Some(flags), (true, 60))
+                .1
+        };
         let first = mid(0x18);
         assert!(!first.established && first.first_in_direction);
         let second = mid(0x18);
@@ -416,39 +456,57 @@ mod tests {
             track: Track::BySrc,
             count: 2,
             seconds: 60,
+            unique_on: None,
         };
         let (a, b) = (IpAddr::from([10, 0, 0, 1]), IpAddr::from([10, 0, 0, 2]));
         let s = 1_000_000_000;
-        assert!(t.admit(0, &th, 0, (a, b, 0)));
-        assert!(t.admit(0, &th, s, (a, b, 0)));
-        assert!(!t.admit(0, &th, 2 * s, (a, b, 0)));
-        assert!(t.admit(0, &th, 2 * s, (b, a, 0)));
+        assert!(t.admit(0, &th, 0, (a, b, 0, (1, 2))));
+        assert!(t.admit(0, &th, s, (a, b, 0, (1, 2))));
+        assert!(!t.admit(0, &th, 2 * s, (a, b, 0, (1, 2))));
+        assert!(t.admit(0, &th, 2 * s, (b, a, 0, (2, 1))));
         assert!(
-            !t.admit(0, &th, 60 * s, (a, b, 0)),
+            !t.admit(0, &th, 60 * s, (a, b, 0, (1, 2))),
             "the window's last instant"
         );
-        assert!(t.admit(0, &th, 61 * s, (a, b, 0)));
+        assert!(t.admit(0, &th, 61 * s, (a, b, 0, (1, 2))));
         let df = Threshold {
             kind: ThresholdKind::DetectionFilter,
             track: Track::ByDst,
             count: 2,
             seconds: 60,
+            unique_on: None,
         };
-        assert!(!t.admit(1, &df, 0, (a, b, 0)));
-        assert!(!t.admit(1, &df, 0, (a, b, 0)));
-        assert!(t.admit(1, &df, 0, (a, b, 0)));
+        assert!(!t.admit(1, &df, 0, (a, b, 0, (1, 2))));
+        assert!(!t.admit(1, &df, 0, (a, b, 0, (1, 2))));
+        assert!(t.admit(1, &df, 0, (a, b, 0, (1, 2))));
         let bo = Threshold {
             kind: ThresholdKind::Backoff(10),
             track: Track::ByFlow,
             count: 1,
             seconds: 0,
+            unique_on: None,
         };
         let alerts: Vec<u64> = (1..=150)
-            .filter(|_| t.admit(2, &bo, 0, (a, b, 7)))
+            .filter(|_| t.admit(2, &bo, 0, (a, b, 7, (1, 2))))
             .collect::<Vec<_>>()
             .iter()
             .map(|_| 1)
             .collect();
         assert_eq!(alerts.len(), 3, "1st, 10th, 100th");
+        // `unique_on dst_port`: distinct ports are counted; once past the count, every
+        // match alerts, a repeated port included.
+        let distinct = Threshold {
+            kind: ThresholdKind::DetectionFilter,
+            track: Track::ByDst,
+            count: 2,
+            seconds: 60,
+            unique_on: Some(UniquePort::Dst),
+        };
+        let mut hit = |port| t.admit(3, &distinct, 0, (a, b, 0, (1000, port)));
+        assert!(!hit(80));
+        assert!(!hit(80));
+        assert!(!hit(81));
+        assert!(hit(82));
+        assert!(hit(80));
     }
 }

@@ -5,6 +5,7 @@ use super::app::Tx;
 use super::{inspect, packet, Compiled};
 use crate::ast::{Buffer, Condition};
 use crate::keywords::Side;
+use crate::transform;
 
 /// An application rule against a transaction.
 ///
@@ -29,6 +30,8 @@ pub(super) fn app_matches(
     let header_ok = match c.side {
         Side::ToServer => forward,
         Side::ToClient => backward,
+        // A transactional rule's header reads client to server, as `->`.
+        Side::Both if c.rule.transactional => forward,
         Side::Both => forward || backward,
     };
     if !header_ok {
@@ -64,22 +67,28 @@ pub(super) fn app_matches(
                 .messages
                 .iter()
                 .filter_map(|m| m.modbus.as_ref())
-                .any(|m| packet::modbus_matches(t, m)),
-            Condition::AppProtocol { proto: p, negated } => (*p == proto) != *negated,
+                .any(|m| super::modbus::modbus_matches(t, m)),
+            c @ Condition::AppProtocol { .. } => c.app_protocol_matches(Some(proto)),
             _ => true,
         };
         if !ok {
             return false;
         }
     }
+    let base64: Vec<&Condition> = c
+        .base64
+        .iter()
+        .filter_map(|&i| c.rule.conditions.get(i))
+        .collect();
     for (buffer, idx) in &c.groups {
-        let Buffer::App(name) = buffer else {
+        let Buffer::App(name, chain) = buffer else {
             return false;
         };
         let conds: Vec<&Condition> = idx
             .iter()
             .filter_map(|&i| c.rule.conditions.get(i))
             .collect();
+        let chain = chain.of(&c.rule);
         // A rule reading one side reads that side's instances of a two-sided buffer.
         let side_ok = |request: &Option<bool>| match (only, request) {
             (Some(want), Some(is)) => want == *is,
@@ -88,12 +97,26 @@ pub(super) fn app_matches(
                 (Side::ToServer, Some(false)) | (Side::ToClient, Some(true))
             ),
         };
-        let any = tx
+        let mut instances = tx
             .messages
             .iter()
             .flat_map(|m| m.buffers.iter())
             .filter(|(n, _, side)| n == name && side_ok(side))
-            .any(|(_, v, _)| inspect::inspect(v, &conds));
+            .peekable();
+        // No instance: only `absent` matches (Suricata's match on an absent buffer).
+        if instances.peek().is_none() {
+            if conds
+                .iter()
+                .any(|cond| matches!(cond, Condition::Absent { .. }))
+            {
+                continue;
+            }
+            return false;
+        }
+        let any = instances.any(|(_, v, _)| {
+            let v = transform::apply(chain, v);
+            inspect::inspect_ending_after(&v, (&conds, &base64), 0)
+        });
         if !any {
             return false;
         }

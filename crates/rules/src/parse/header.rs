@@ -12,6 +12,8 @@ pub(crate) struct Header {
     pub src: AddrExpr,
     pub src_ports: PortExpr,
     pub bidirectional: bool,
+    /// `=>`: a transactional rule (as `->`, reading both sides of a transaction).
+    pub transactional: bool,
     pub dst: AddrExpr,
     pub dst_ports: PortExpr,
     /// `tcp-pkt` (packets only: `Some(false)`) or `tcp-stream` (the stream only).
@@ -55,8 +57,12 @@ pub(crate) fn parse(head: &str, vars: &Vars) -> Result<Header, String> {
     let bidirectional = match dir.as_str() {
         "->" => false,
         "<>" => true,
-        "=>" => true,
-        other => return Err(format!("unknown direction `{other}` (expected -> or <>)")),
+        "=>" => false,
+        other => {
+            return Err(format!(
+                "unknown direction `{other}` (expected ->, <> or =>)"
+            ))
+        }
     };
     Ok(Header {
         action,
@@ -64,6 +70,7 @@ pub(crate) fn parse(head: &str, vars: &Vars) -> Result<Header, String> {
         src: addr_expr(src, vars, 0)?,
         src_ports: port_expr(sport, vars, 0)?,
         bidirectional,
+        transactional: dir == "=>",
         dst: addr_expr(dst, vars, 0)?,
         dst_ports: port_expr(dport, vars, 0)?,
         stream,

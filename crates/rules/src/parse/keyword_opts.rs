@@ -1,11 +1,12 @@
 //! Non-payload keywords: flow, flowbits, thresholds, header fields, application fields,
 //! application-layer events and `modbus`.
 
+use super::modbus::modbus;
 use super::options::Builder;
 use super::values::{int_cmp, uint};
 use crate::ast::{
-    Condition, FlagsMode, FlagsTest, Flowbit, HeaderTest, ModbusCategory, ModbusTable, ModbusTest,
-    Threshold, ThresholdKind, Track,
+    Condition, FlagsMode, FlagsTest, FlowDir, Flowbit, HeaderTest, IntCmp, Proto, Threshold,
+    ThresholdKind, Track, UniquePort,
 };
 use crate::keywords::{self, MQTT_CONNECT_FLAGS, MQTT_FLAGS, MQTT_TYPES};
 
@@ -37,6 +38,11 @@ pub(super) fn option(b: &mut Builder, name: &str, value: Option<&str>) -> Result
         }
         "detection_filter" => {
             match threshold(need()?, true)? {
+                Ok(t)
+                    if t.unique_on.is_some() && matches!(b.rule.proto, Proto::Ip | Proto::Icmp) =>
+                {
+                    return Err("unique_on needs a protocol with ports".into());
+                }
                 Ok(t) => b.rule.detection_filter = Some(t),
                 Err(why) => b.unsupported(name, why),
             }
@@ -56,6 +62,22 @@ pub(super) fn option(b: &mut Builder, name: &str, value: Option<&str>) -> Result
         "flags" | "tcp.flags" => header(HeaderTest::TcpFlags(flags(need()?, TCP_FLAGS)?)),
         "fragbits" => header(HeaderTest::Fragbits(flags(need()?, FRAG_BITS)?)),
         "ipopts" => header(HeaderTest::IpOpt(ipopt(need()?)?)),
+        "icmp_id" | "icmp_seq" => {
+            let v = need()?.trim();
+            let v = v
+                .strip_prefix('"')
+                .and_then(|r| r.strip_suffix('"'))
+                .unwrap_or(v);
+            let cmp = int_cmp(v, &none)?;
+            if !u16_range(cmp) {
+                return Err(format!("`{v}` is not a 16-bit value"));
+            }
+            header(if name == "icmp_id" {
+                HeaderTest::IcmpId(cmp)
+            } else {
+                HeaderTest::IcmpSeq(cmp)
+            })
+        }
         "app-layer-event" => {
             let v = need()?.trim();
             let (negated, v) = match v.strip_prefix('!') {
@@ -74,28 +96,43 @@ pub(super) fn option(b: &mut Builder, name: &str, value: Option<&str>) -> Result
                 }
             }
         }
-        "app-layer-protocol" => {
-            let v = need()?.trim();
-            let (negated, v) = match v.strip_prefix('!') {
-                Some(r) => (true, r.trim()),
-                None => (false, v),
-            };
-            let name = v.split(',').next().unwrap_or("").trim();
-            match crate::keywords::APP_PROTOS.iter().find(|(n, _)| *n == name) {
-                Some((_, proto)) => Condition::AppProtocol { proto, negated },
-                None => {
-                    b.unsupported(
-                        name_of(name),
-                        format!("protocol `{name}` is not parsed by custos"),
-                    );
-                    return Ok(true);
-                }
+        "app-layer-protocol" => match app_protocol(need()?)? {
+            Ok(c) => c,
+            Err(why) => {
+                b.unsupported(name, why);
+                return Ok(true);
             }
-        }
+        },
         "urilen" => {
             let v = need()?;
             let cmp = v.split(',').next().unwrap_or("");
-            Condition::Bsize(crate::ast::Buffer::App("http.uri"), int_cmp(cmp, &none)?)
+            let uri = crate::ast::Buffer::App("http.uri", crate::ast::Chain::NONE);
+            Condition::Bsize(uri, int_cmp(cmp, &none)?)
+        }
+        "flow.pkts" | "flow.bytes" => {
+            let v = need()?;
+            let (dir, cmp) = v
+                .split_once(',')
+                .ok_or_else(|| format!("expected `direction,value`, found `{v}`"))?;
+            let dir = match dir.trim() {
+                "toserver" => FlowDir::ToServer,
+                "toclient" => FlowDir::ToClient,
+                "either" => FlowDir::Either,
+                "both" => FlowDir::Both,
+                other => return Err(format!("unknown direction `{other}`")),
+            };
+            flow_count(name == "flow.bytes", dir, cmp)?
+        }
+        "flow.pkts_toserver"
+        | "flow.pkts_toclient"
+        | "flow.bytes_toserver"
+        | "flow.bytes_toclient" => {
+            let dir = if name.ends_with("toserver") {
+                FlowDir::ToServer
+            } else {
+                FlowDir::ToClient
+            };
+            flow_count(name.starts_with("flow.bytes"), dir, need()?)?
         }
         "modbus" => match modbus(need()?)? {
             Some(t) => Condition::Modbus(t),
@@ -169,9 +206,96 @@ pub(super) fn option(b: &mut Builder, name: &str, value: Option<&str>) -> Result
     Ok(true)
 }
 
-/// The keyword a skipped `app-layer-protocol` is counted under.
-fn name_of(_proto: &str) -> &'static str {
-    "app-layer-protocol"
+/// True when every value of `cmp` fits 16 bits.
+fn u16_range(cmp: IntCmp) -> bool {
+    let ok = |v: u64| v <= u64::from(u16::MAX);
+    match cmp {
+        IntCmp::Eq(v)
+        | IntCmp::Ne(v)
+        | IntCmp::Lt(v)
+        | IntCmp::Le(v)
+        | IntCmp::Gt(v)
+        | IntCmp::Ge(v) => ok(v),
+        IntCmp::Between(a, b) => ok(a) && ok(b),
+    }
+}
+
+/// `flow.pkts` / `flow.bytes` in a direction (packets: 32-bit values).
+fn flow_count(bytes: bool, dir: FlowDir, cmp: &str) -> Result<Condition, String> {
+    let cmp = int_cmp(cmp, &|_| None)?;
+    let limit = |v: u64| bytes || u32::try_from(v).is_ok();
+    let in_range = match cmp {
+        IntCmp::Eq(v)
+        | IntCmp::Ne(v)
+        | IntCmp::Lt(v)
+        | IntCmp::Le(v)
+        | IntCmp::Gt(v)
+        | IntCmp::Ge(v) => limit(v),
+        IntCmp::Between(a, b) => limit(a) && limit(b),
+    };
+    if !in_range {
+        return Err("flow.pkts takes 32-bit values".into());
+    }
+    Ok(Condition::FlowCount { bytes, dir, cmp })
+}
+
+/// `app-layer-protocol:[!]proto[|proto…][,qualifier…]`; `Ok(Err(why))` for a well-formed
+/// one custos cannot honour. custos knows the protocol of the connection, not of each
+/// direction: the `direction` (default), `either` and `final` modes read it; `to_server`,
+/// `to_client` and `original` are unsupported, as are protocols custos does not parse and
+/// `failed`.
+fn app_protocol(v: &str) -> Result<Result<Condition, String>, String> {
+    let v = v.trim();
+    let (negated, v) = match v.strip_prefix('!') {
+        Some(r) => (true, r.trim()),
+        None => (false, v),
+    };
+    let mut parts = v.split(',').map(str::trim);
+    let names = parts.next().unwrap_or("");
+    let mut exact = false;
+    let mut mode = None;
+    for q in parts {
+        match q {
+            "exact" => exact = true,
+            "direction" | "either" | "final" | "to_server" | "to_client" | "original" => {
+                if mode.replace(q).is_some() {
+                    return Err("more than one app-layer-protocol mode".into());
+                }
+            }
+            other => return Err(format!("unknown app-layer-protocol qualifier `{other}`")),
+        }
+    }
+    let (mut protos, mut unknown) = (Vec::new(), false);
+    for n in names.split('|').map(str::trim) {
+        match n {
+            "" => return Err(format!("empty protocol in `{v}`")),
+            "unknown" if negated => return Err("`unknown` cannot be negated".into()),
+            "unknown" => unknown = true,
+            "http" if exact => {
+                return Err("`http` with `exact` never matches (use http1 or http2)".into())
+            }
+            "failed" => {
+                return Ok(Err(
+                    "custos does not report failed protocol detection".into()
+                ))
+            }
+            n => match keywords::APP_PROTOS.iter().find(|(name, _)| *name == n) {
+                Some((_, proto)) => protos.push(*proto),
+                None => return Ok(Err(format!("protocol `{n}` is not parsed by custos"))),
+            },
+        }
+    }
+    if let Some(m @ ("to_server" | "to_client" | "original")) = mode {
+        return Ok(Err(format!(
+            "mode `{m}`: custos knows the connection's protocol, not each direction's or the \
+             original one"
+        )));
+    }
+    Ok(Ok(Condition::AppProtocol {
+        protos,
+        unknown,
+        negated,
+    }))
 }
 
 fn u32_of(v: &str) -> Result<u32, String> {
@@ -249,6 +373,7 @@ fn threshold(v: &str, detection_filter: bool) -> Result<Result<Threshold, String
         None
     };
     let (mut track, mut count, mut seconds, mut multiplier) = (None, None, None, None);
+    let mut unique_on = None;
     for part in v.split(',').map(str::trim) {
         let (k, val) = part
             .split_once(char::is_whitespace)
@@ -277,7 +402,13 @@ fn threshold(v: &str, detection_filter: bool) -> Result<Result<Threshold, String
             "count" => count = Some(uint(val)?),
             "seconds" => seconds = Some(uint(val)?),
             "multiplier" => multiplier = Some(uint(val)?),
-            "unique_on" => return Ok(Err("`unique_on` is not supported".into())),
+            "unique_on" if detection_filter => {
+                unique_on = Some(match val {
+                    "src_port" => UniquePort::Src,
+                    "dst_port" => UniquePort::Dst,
+                    other => return Err(format!("unknown unique_on `{other}`")),
+                })
+            }
             other => return Err(format!("unknown threshold option `{other}`")),
         }
     }
@@ -299,6 +430,7 @@ fn threshold(v: &str, detection_filter: bool) -> Result<Result<Threshold, String
         track: track.ok_or("missing track")?,
         count: count.ok_or("missing count")?.max(1),
         seconds,
+        unique_on,
     }))
 }
 
@@ -400,70 +532,9 @@ fn named_flags(v: &str, table: &[(&str, u32)]) -> Result<(u32, u32), String> {
     Ok((set, unset))
 }
 
-/// `modbus:` clauses; `None` when one custos does not evaluate (`value`).
-fn modbus(v: &str) -> Result<Option<ModbusTest>, String> {
-    let mut t = ModbusTest::default();
-    let none = |_: &str| None;
-    for clause in v.split(',').map(str::trim) {
-        let (k, rest) = clause
-            .split_once(char::is_whitespace)
-            .unwrap_or((clause, ""));
-        let rest = rest.trim();
-        match k {
-            "function" => {
-                let (neg, r) = match rest.strip_prefix('!') {
-                    Some(r) => (true, r.trim()),
-                    None => (false, rest),
-                };
-                t.category = match r {
-                    "assigned" => Some(ModbusCategory::Assigned),
-                    "unassigned" => Some(ModbusCategory::Unassigned),
-                    "public" => Some(ModbusCategory::Public),
-                    "user" => Some(ModbusCategory::User),
-                    "reserved" => Some(ModbusCategory::Reserved),
-                    _ => {
-                        let f = u8::try_from(uint(r)?).map_err(|e| e.to_string())?;
-                        t.function = Some((f, neg));
-                        None
-                    }
-                };
-                if neg && t.category.is_some() {
-                    return Ok(None);
-                }
-            }
-            "subfunction" | "value" => return Ok(None),
-            "access" => {
-                let mut words = rest.split_whitespace();
-                let write = match words.next() {
-                    Some("read") => false,
-                    Some("write") => true,
-                    other => return Err(format!("bad access `{}`", other.unwrap_or(""))),
-                };
-                let table = match words.next() {
-                    None => None,
-                    Some("discretes") => Some(ModbusTable::DiscreteInputs),
-                    Some("coils") => Some(ModbusTable::Coils),
-                    Some("input") => Some(ModbusTable::InputRegisters),
-                    Some("holding") => Some(ModbusTable::HoldingRegisters),
-                    Some(other) => return Err(format!("unknown table `{other}`")),
-                };
-                t.access = Some((write, table));
-            }
-            "address" => t.address = Some(int_cmp(rest, &none)?),
-            "unit" => t.unit = Some(int_cmp(rest, &none)?),
-            other => return Err(format!("unknown modbus clause `{other}`")),
-        }
-    }
-    if t.address.is_some() && t.access.is_none() {
-        return Err("address needs access".into());
-    }
-    Ok(Some(t))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ast::IntCmp;
 
     #[test]
     fn flowbits_and_thresholds_parse() {
@@ -483,11 +554,16 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(b.kind, ThresholdKind::Backoff(10));
-        assert!(
-            threshold("track by_src, count 2, seconds 6, unique_on dst_port", true)
-                .unwrap()
-                .is_err()
-        );
+        let distinct = threshold("track by_src, count 2, seconds 6, unique_on dst_port", true)
+            .unwrap()
+            .unwrap();
+        assert_eq!(distinct.unique_on, Some(UniquePort::Dst));
+        assert!(threshold("track by_src, count 2, seconds 6, unique_on x", true).is_err());
+        assert!(threshold(
+            "type limit, track by_src, count 2, seconds 6, unique_on dst_port",
+            false
+        )
+        .is_err());
     }
 
     #[test]
@@ -497,20 +573,5 @@ mod tests {
         assert_eq!(f.ignore, 0xc0);
         assert_eq!(flags("+S", TCP_FLAGS).unwrap().mode, FlagsMode::All);
         assert!(flags("Q", TCP_FLAGS).is_err());
-    }
-
-    #[test]
-    fn modbus_clauses_parse() {
-        let t = modbus("unit >9, access read coils, address 0<>2")
-            .unwrap()
-            .unwrap();
-        assert_eq!(t.unit, Some(IntCmp::Gt(9)));
-        assert_eq!(t.access, Some((false, Some(ModbusTable::Coils))));
-        assert_eq!(t.address, Some(IntCmp::Between(0, 2)));
-        assert_eq!(
-            modbus("function assigned").unwrap().unwrap().category,
-            Some(ModbusCategory::Assigned)
-        );
-        assert!(modbus("access write coils, value 3").unwrap().is_none());
     }
 }

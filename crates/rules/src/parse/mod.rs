@@ -5,13 +5,19 @@
 //! with its file and line ([`RuleError`]); a well-formed rule using something custos cannot
 //! honour exactly is skipped ([`Skipped`], naming the keyword) — never loaded half.
 
+mod buffers;
 mod byte_opts;
 mod header;
 mod keyword_opts;
+mod modbus;
 mod options;
+mod requires;
+mod transforms;
 mod values;
 mod vars;
 
+pub(crate) use buffers::MAX_VARS;
+pub use requires::COMPAT_VERSION;
 pub use vars::{Vars, VarsError};
 
 use crate::ast::{Location, Rule};

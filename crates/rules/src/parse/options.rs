@@ -1,21 +1,37 @@
 //! The option list: metadata, payload keywords with their modifiers, and dispatch to the
 //! header, flow and application keywords ([`super::keyword_opts`]).
 
-use super::byte_opts::is_variable;
+use super::buffers::Var;
 use super::header::Header;
-use super::keyword_opts;
 use super::values::{content, int, int_cmp, negated_quoted, split_options, string, uint};
+use super::{keyword_opts, requires, transforms};
 use super::{Outcome, Skipped};
-use crate::ast::{Buffer, Condition, Content, FlowOpts, Location, Pcre, Proto, Rule};
+use crate::ast::{Buffer, Chain, Condition, Content, FlowOpts, Location, Num, Pcre, Proto, Rule};
 use crate::keywords::{self, IGNORED_OPTIONS};
-
-/// Suricata version custos answers `requires: version` with: the rule language of
-/// Suricata 8.0 as of its 8.0.5 release (docs/rules.md).
-const COMPAT_VERSION: (u64, u64, u64) = (8, 0, 5);
 
 /// Builds a rule from its header and option list.
 pub(super) fn parse(header: Header, body: &str, location: Location) -> Result<Outcome, String> {
     let options = split_options(body)?;
+    // `requires` is checked before the other keywords, as Suricata does: a rule whose
+    // requirements are not met is skipped (Suricata ignores it without error), whatever
+    // else it holds.
+    for (name, value) in &options {
+        if name == "requires" {
+            let v = value.as_deref().ok_or("requires: needs a value")?;
+            if let Err(why) = requires::check(v).map_err(|e| format!("requires: {e}"))? {
+                let sid = options
+                    .iter()
+                    .find(|(n, _)| n == "sid")
+                    .and_then(|(_, v)| uint(v.as_deref()?).ok());
+                return Ok(Outcome::Skipped(Skipped {
+                    location,
+                    sid,
+                    keyword: "requires".into(),
+                    reason: why,
+                }));
+            }
+        }
+    }
     let mut b = Builder {
         rule: Rule {
             action: header.action,
@@ -23,6 +39,7 @@ pub(super) fn parse(header: Header, body: &str, location: Location) -> Result<Ou
             src: header.src,
             src_ports: header.src_ports,
             bidirectional: header.bidirectional,
+            transactional: header.transactional,
             dst: header.dst,
             dst_ports: header.dst_ports,
             sid: 0,
@@ -42,9 +59,14 @@ pub(super) fn parse(header: Header, body: &str, location: Location) -> Result<Ou
             threshold: None,
             detection_filter: None,
             conditions: Vec::new(),
+            transforms: Vec::new(),
             location: location.clone(),
         },
         buffer: Buffer::Payload,
+        list_set: false,
+        pending: Vec::new(),
+        base64_parent: None,
+        vars: Vec::new(),
         last_content: None,
         sid_seen: false,
         unsupported: None,
@@ -59,7 +81,11 @@ pub(super) fn parse(header: Header, body: &str, location: Location) -> Result<Ou
     if !b.sid_seen {
         return Err("rule has no sid".into());
     }
+    b.finish_buffers()?;
     b.check_protocols()?;
+    if b.rule.transactional {
+        b.check_transactional()?;
+    }
     if let Some((keyword, reason)) = b.unsupported {
         return Ok(Outcome::Skipped(Skipped {
             location,
@@ -73,8 +99,17 @@ pub(super) fn parse(header: Header, body: &str, location: Location) -> Result<Ou
 
 pub(super) struct Builder {
     pub rule: Rule,
-    /// The sticky buffer conditions go to now.
+    /// The buffer conditions go to now (untransformed until a payload keyword follows
+    /// transforms).
     pub buffer: Buffer,
+    /// A sticky buffer was named and transforms may still follow it.
+    pub list_set: bool,
+    /// Transforms written after the sticky buffer, not yet applied to a keyword.
+    pub pending: Vec<crate::transform::Transform>,
+    /// The buffer whose `base64_decode` feeds `base64_data`, after `base64_data`.
+    pub base64_parent: Option<Buffer>,
+    /// `byte_extract` and `byte_math` variables defined so far.
+    pub vars: Vec<Var>,
     /// Index in `rule.conditions` of the last `content` (for its modifiers).
     last_content: Option<usize>,
     sid_seen: bool,
@@ -114,16 +149,41 @@ impl Builder {
                 .extend(need()?.split(',').map(|m| m.trim().to_string())),
             "content" => {
                 let (pattern, negated) = content(need()?)?;
-                self.rule.conditions.push(Condition::Content(
-                    self.buffer,
-                    Content::new(pattern, negated),
-                ));
+                let buffer = self.active()?;
+                if !negated {
+                    if let Some(t) = buffer
+                        .chain()
+                        .of(&self.rule)
+                        .iter()
+                        .find(|t| !t.accepts_content(&pattern))
+                    {
+                        return Err(format!(
+                            "content incompatible with the {} transform before it",
+                            t.name()
+                        ));
+                    }
+                }
+                self.rule
+                    .conditions
+                    .push(Condition::Content(buffer, Content::new(pattern, negated)));
+                self.last_content = Some(self.rule.conditions.len() - 1);
+            }
+            // `uricontent` is `content` moved to `http.uri` (the sticky buffer is unchanged).
+            "uricontent" => {
+                let (pattern, negated) = content(need()?)?;
+                let uri = Buffer::App("http.uri", Chain::NONE);
+                self.rule
+                    .conditions
+                    .push(Condition::Content(uri, Content::new(pattern, negated)));
                 self.last_content = Some(self.rule.conditions.len() - 1);
             }
             "nocase" | "depth" | "offset" | "distance" | "within" | "startswith" | "endswith"
             | "fast_pattern" => self.modifier(name, value)?,
             "pcre" => self.pcre(need()?)?,
-            "pkt_data" => self.buffer = Buffer::Payload,
+            "pkt_data" => self.set_buffer(Buffer::Payload)?,
+            "base64_data" => self.base64_data()?,
+            "base64_decode" => self.base64_decode(value)?,
+            "absent" => self.absent(value)?,
             "isdataat" => {
                 let v = need()?;
                 let (negated, v) = match v.trim().strip_prefix('!') {
@@ -131,7 +191,10 @@ impl Builder {
                     None => (false, v),
                 };
                 let mut parts = v.split(',').map(str::trim);
-                let pos = uint(parts.next().unwrap_or(""))?;
+                let buffer = self.active()?;
+                let pos = self.num(parts.next().unwrap_or(""), buffer, |p| {
+                    u32::try_from(uint(p)?).map_err(|e| e.to_string())
+                })?;
                 let mut relative = false;
                 for p in parts {
                     match p {
@@ -141,21 +204,23 @@ impl Builder {
                     }
                 }
                 self.rule.conditions.push(Condition::IsDataAt {
-                    buffer: self.buffer,
-                    pos: u32::try_from(pos).map_err(|e| e.to_string())?,
+                    buffer,
+                    pos,
                     relative,
                     negated,
                 });
             }
             "bsize" => {
                 let cmp = int_cmp(need()?, &|_| None)?;
-                self.rule
-                    .conditions
-                    .push(Condition::Bsize(self.buffer, cmp));
+                let buffer = self.active()?;
+                self.rule.conditions.push(Condition::Bsize(buffer, cmp));
             }
             "byte_test" => self.byte_test(need()?)?,
             "byte_jump" => self.byte_jump(need()?)?,
-            "requires" => self.requires(need()?)?,
+            "byte_extract" => self.byte_extract(need()?)?,
+            "byte_math" => self.byte_math(need()?)?,
+            // Checked before the other keywords (`parse`).
+            "requires" => {}
             n if IGNORED_OPTIONS.contains(&n) => {}
             n if keywords::content_modifier(n).is_some() && self.last_content.is_some() => {
                 self.legacy_modifier(n)?
@@ -165,14 +230,25 @@ impl Builder {
                     if value.is_some() {
                         self.unsupported(n, "options of a sticky buffer are not supported");
                     }
-                    self.buffer = Buffer::App(def.name);
-                    self.last_content = None;
+                    self.set_buffer(Buffer::App(def.name, Chain::NONE))?;
+                } else if let Some(h) = keywords::header_buffer(n) {
+                    if value.is_some() {
+                        return Err(format!("`{n}` takes no value"));
+                    }
+                    self.header_buffer(n, h)?;
+                } else if let Some(t) = transforms::parse(n, value)? {
+                    self.transform(n, t)?;
                 } else if !keyword_opts::option(self, n, value)? {
                     self.unsupported(n, format!("keyword `{n}` is not supported by custos"));
                 }
             }
         }
         Ok(())
+    }
+
+    /// The next content modifier has no content to modify (the buffer changed).
+    pub fn forget_last_content(&mut self) {
+        self.last_content = None;
     }
 
     fn last_content(&mut self, modifier: &str) -> Result<&mut Content, String> {
@@ -186,25 +262,38 @@ impl Builder {
     }
 
     fn modifier(&mut self, name: &str, value: Option<&str>) -> Result<(), String> {
-        if value.is_some_and(is_variable) {
-            self.last_content(name)?;
-            self.unsupported("byte_extract", "byte_extract variables are not supported");
-            return Ok(());
+        let buffer = match self.last_content.and_then(|i| self.rule.conditions.get(i)) {
+            Some(Condition::Content(b, _)) => *b,
+            _ => return Err(format!("`{name}` without a preceding content")),
+        };
+        let v = || value.ok_or_else(|| "needs a value".to_string());
+        let unsigned = |s: &str| -> Result<u32, String> {
+            let n = int(s)?;
+            u32::try_from(n).map_err(|_| format!("{n} out of range"))
+        };
+        let number = match name {
+            "depth" | "offset" | "within" => Some(self.num(v()?, buffer, unsigned)?),
+            _ => None,
+        };
+        let distance = match name {
+            "distance" => Some(self.num(v()?, buffer, int)?),
+            _ => None,
+        };
+        if name == "fast_pattern" && buffer == Buffer::Base64 {
+            return Err("base64_data cannot hold the fast_pattern".into());
         }
         let c = self.last_content(name)?;
-        let num = |v: Option<&str>| -> Result<i64, String> {
-            int(v.ok_or_else(|| "needs a value".to_string())?)
-        };
-        let unsigned = |n: i64| u32::try_from(n).map_err(|_| format!("{n} out of range"));
         match name {
             "nocase" => c.nocase = true,
-            "depth" => c.depth = Some(unsigned(num(value)?)?),
-            "offset" => c.offset = Some(unsigned(num(value)?)?),
-            "distance" => c.distance = Some(num(value)?),
-            "within" => c.within = Some(unsigned(num(value)?)?),
+            "depth" => c.depth = number,
+            "offset" => c.offset = number,
+            "distance" => c.distance = distance,
+            "within" => c.within = number,
             "startswith" => {
-                c.offset = Some(0);
-                c.depth = Some(u32::try_from(c.pattern.len()).map_err(|e| e.to_string())?);
+                c.offset = Some(Num::Lit(0));
+                c.depth = Some(Num::Lit(
+                    u32::try_from(c.pattern.len()).map_err(|e| e.to_string())?,
+                ));
             }
             "endswith" => c.endswith = true,
             _ => c.fast_pattern = true,
@@ -216,18 +305,15 @@ impl Builder {
                     .into(),
             );
         }
-        if matches!(c.depth, Some(d) if (d as usize) < c.pattern.len()) {
+        let len = c.pattern.len();
+        if let Some(d) = c.depth.and_then(Num::lit).filter(|&d| (d as usize) < len) {
             return Err(format!(
-                "depth {} is shorter than the content ({} bytes)",
-                c.depth.unwrap_or(0),
-                c.pattern.len()
+                "depth {d} is shorter than the content ({len} bytes)"
             ));
         }
-        if matches!(c.within, Some(w) if (w as usize) < c.pattern.len()) {
+        if let Some(w) = c.within.and_then(Num::lit).filter(|&w| (w as usize) < len) {
             return Err(format!(
-                "within {} is shorter than the content ({} bytes)",
-                c.within.unwrap_or(0),
-                c.pattern.len()
+                "within {w} is shorter than the content ({len} bytes)"
             ));
         }
         Ok(())
@@ -240,7 +326,7 @@ impl Builder {
             .last_content
             .and_then(|i| self.rule.conditions.get_mut(i))
         {
-            *buffer = Buffer::App(target.name);
+            *buffer = Buffer::App(target.name, Chain::NONE);
         }
         Ok(())
     }
@@ -261,7 +347,10 @@ impl Builder {
         let mut inline = String::new();
         let mut relative = false;
         let mut anchored = false;
-        let mut buffer = self.buffer;
+        let sticky = self.active()?;
+        // The buffer an HTTP flag names (`None`: one custos does not fill).
+        let mut flagged: Option<Option<Buffer>> = None;
+        let app = |name| Some(Some(Buffer::App(name, Chain::NONE)));
         for f in flags.chars() {
             match f {
                 'i' => push_flag(&mut inline, 'i'),
@@ -272,28 +361,41 @@ impl Builder {
                 'R' => relative = true,
                 'A' => anchored = true,
                 'E' | 'O' => {}
-                'U' => buffer = Buffer::App("http.uri"),
-                'I' => buffer = Buffer::App("http.uri.raw"),
-                'M' => buffer = Buffer::App("http.method"),
-                'V' => buffer = Buffer::App("http.user_agent"),
-                'W' => buffer = Buffer::App("http.host"),
-                'Z' => buffer = Buffer::App("http.host.raw"),
-                'S' => buffer = Buffer::App("http.stat_code"),
-                'Y' => buffer = Buffer::App("http.stat_msg"),
-                'H' => buffer = Buffer::App("http.header"),
-                'P' => buffer = Buffer::App("http.request_body"),
-                'Q' => buffer = Buffer::App("http.response_body"),
-                'C' => buffer = Buffer::App("http.cookie"),
-                'D' | 'K' | 'B' => {
-                    self.unsupported(
-                        "pcre",
-                        format!("pcre flag `{f}` names a buffer custos does not fill"),
-                    );
-                    return Ok(());
-                }
+                'U' => flagged = app("http.uri"),
+                'I' => flagged = app("http.uri.raw"),
+                'M' => flagged = app("http.method"),
+                'V' => flagged = app("http.user_agent"),
+                'W' => flagged = app("http.host"),
+                'Z' => flagged = app("http.host.raw"),
+                'S' => flagged = app("http.stat_code"),
+                'Y' => flagged = app("http.stat_msg"),
+                'H' => flagged = app("http.header"),
+                'P' => flagged = app("http.request_body"),
+                'Q' => flagged = app("http.response_body"),
+                'C' => flagged = app("http.cookie"),
+                'D' | 'K' | 'B' => flagged = Some(None),
                 other => return Err(format!("unknown pcre flag `{other}`")),
             }
         }
+        let buffer = match flagged {
+            None => sticky,
+            // After a keyword custos does not know (a sticky buffer, maybe) the rule is
+            // skipped anyway.
+            Some(_) if self.unsupported.is_some() => return Ok(()),
+            // Suricata: a flag naming another buffer than the sticky one is an error.
+            Some(f) if sticky != Buffer::Payload && f != Some(sticky) => {
+                return Err(
+                    "pcre flag naming a buffer while a sticky buffer is set (reset it with \
+                     pkt_data, or use the sticky buffer)"
+                        .into(),
+                );
+            }
+            Some(Some(f)) => f,
+            Some(None) => {
+                self.unsupported("pcre", "the pcre flag names a buffer custos does not fill");
+                return Ok(());
+            }
+        };
         // Suricata's pcre is not UTF mode: bytes, ASCII classes.
         let inline = inline + "-u";
         let source = if anchored {
@@ -324,40 +426,35 @@ impl Builder {
         Ok(())
     }
 
-    /// `requires:` — a version requirement is answered with [`COMPAT_VERSION`]; an unmet
-    /// one skips the rule, as Suricata skips it. Feature requirements are not supported.
-    fn requires(&mut self, v: &str) -> Result<(), String> {
-        for clause in v.split(',').map(str::trim) {
-            let Some(req) = clause.strip_prefix("version") else {
-                self.unsupported("requires", format!("requirement `{clause}` not supported"));
-                return Ok(());
+    /// A transactional rule (`=>`) must read request-only and response-only keywords, none
+    /// that reads either side, and name no flow direction (Suricata refuses it otherwise).
+    fn check_transactional(&self) -> Result<(), String> {
+        if self.rule.flow.to_server.is_some() {
+            return Err("a transactional rule (=>) cannot name a flow direction".into());
+        }
+        let (mut to_server, mut to_client, mut either) = (false, false, false);
+        for c in &self.rule.conditions {
+            let side = match c {
+                Condition::AppInt { field, .. } => keywords::int_field(field).map(|f| f.side),
+                c => match c.buffer() {
+                    Some(Buffer::App(b, _)) => keywords::buffer_def(b).map(|d| d.side),
+                    _ => None,
+                },
             };
-            for cond in req.split('|').flat_map(|s| s.split(" and ")) {
-                let cond = cond.trim();
-                let (op, ver) = ["<=", ">=", "<", ">", "="]
-                    .iter()
-                    .find_map(|op| cond.strip_prefix(op).map(|v| (*op, v.trim())))
-                    .ok_or_else(|| format!("bad version requirement `{cond}`"))?;
-                let mut nums = ver.split('.').map(|n| uint(n).unwrap_or(0));
-                let want = (
-                    nums.next().unwrap_or(0),
-                    nums.next().unwrap_or(0),
-                    nums.next().unwrap_or(0),
-                );
-                let ok = match op {
-                    "<=" => COMPAT_VERSION <= want,
-                    ">=" => COMPAT_VERSION >= want,
-                    "<" => COMPAT_VERSION < want,
-                    ">" => COMPAT_VERSION > want,
-                    _ => COMPAT_VERSION == want,
-                };
-                if !ok {
-                    self.unsupported(
-                        "requires",
-                        format!("requires Suricata version {cond}; custos follows 8.0.5"),
-                    );
-                }
+            match side {
+                Some(keywords::Side::ToServer) => to_server = true,
+                Some(keywords::Side::ToClient) => to_client = true,
+                Some(keywords::Side::Both) => either = true,
+                None => {}
             }
+        }
+        if !(to_server && to_client) {
+            return Err("a transactional rule (=>) must read both directions".into());
+        }
+        if either {
+            return Err(
+                "a transactional rule (=>) cannot read keywords ambiguous about direction".into(),
+            );
         }
         Ok(())
     }
@@ -371,21 +468,6 @@ impl Builder {
         };
         for c in &self.rule.conditions {
             let p = match c {
-                Condition::Content(Buffer::App(b), _)
-                | Condition::Pcre(Buffer::App(b), _)
-                | Condition::Bsize(Buffer::App(b), _)
-                | Condition::IsDataAt {
-                    buffer: Buffer::App(b),
-                    ..
-                }
-                | Condition::ByteTest {
-                    buffer: Buffer::App(b),
-                    ..
-                }
-                | Condition::ByteJump {
-                    buffer: Buffer::App(b),
-                    ..
-                } => keywords::buffer_def(b).map(|d| d.proto),
                 Condition::AppInt { field, .. } | Condition::AppFlags { field, .. } => {
                     keywords::int_field(field)
                         .map(|f| f.proto)
@@ -393,7 +475,10 @@ impl Builder {
                 }
                 Condition::AppLayerEvent { proto, .. } => Some(*proto),
                 Condition::Modbus(_) => Some("modbus"),
-                _ => None,
+                c => match c.buffer() {
+                    Some(Buffer::App(b, _)) => keywords::buffer_def(b).map(|d| d.proto),
+                    _ => None,
+                },
             };
             if let Some(p) = p {
                 // DNS keywords also read mDNS, as Suricata's dns keywords do.
@@ -495,6 +580,17 @@ mod tests {
             "{any} (content:\"a\"; offset:1; depth:2; content:\"b\"; distance:0; within:2; sid:1;)"
         ))
         .is_ok());
+    }
+
+    #[test]
+    fn a_pcre_flag_naming_another_buffer_than_the_sticky_one_is_an_error() {
+        let http = "alert http any any -> any any";
+        let e = rule(&format!("{http} (http.header; pcre:\"/a/P\"; sid:1;)"))
+            .err()
+            .unwrap();
+        assert!(e.contains("sticky buffer"), "{e}");
+        assert!(rule(&format!("{http} (http.uri; pcre:\"/a/U\"; sid:1;)")).is_ok());
+        assert!(rule(&format!("{http} (content:\"x\"; pcre:\"/a/U\"; sid:1;)")).is_ok());
     }
 
     #[test]
