@@ -144,7 +144,7 @@ pub enum Command {
     /// Sign and verify model directories (OpenSSF model-signing format)
     #[command(subcommand)]
     Model(ModelCommand),
-    /// Robustness of the detectors: poisoning experiments with defences (docs/robustness.md)
+    /// Robustness of the detectors: poisoning and evasion experiments with defences (docs/robustness.md)
     #[command(subcommand)]
     Robust(crate::robust::RobustCommand),
     /// Verify a case bundle or an evidence log offline

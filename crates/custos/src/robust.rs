@@ -1,10 +1,13 @@
-//! `custos robust`: poisoning experiments against the detectors (crate `custos-robust`,
-//! docs/robustness.md). This file only parses arguments and calls the library.
+//! `custos robust`: poisoning and evasion experiments against the detectors (crate
+//! `custos-robust`, docs/robustness.md). This file only parses arguments and calls the
+//! library.
 
 use crate::Outcome;
 use clap::{Args, Subcommand, ValueEnum};
 use custos_robust::capture::LabelledCapture;
 use custos_robust::defence::dpa::Partitioning;
+use custos_robust::evasion::budget::Budget;
+use custos_robust::evasion::{EvadeConfig, Target};
 use custos_robust::{DetectorKind, PoisonConfig, Strategy};
 use std::path::PathBuf;
 
@@ -33,6 +36,21 @@ pub enum RobustCommand {
         after_help = "Example:\n  custos robust split lab.pcap --labels lab.labels.csv -o split/"
     )]
     Split(SplitArgs),
+    /// Rewrite each labelled attack phase within a budget so that no detector alerts, keeping
+    /// the attack working, and measure the defences
+    ///
+    /// Transforms: inter-packet delay, jitter and pacing (flood rate limiting), source-port
+    /// and IP-ID randomisation, TCP NOP option padding, HTTP header padding, TCP segment
+    /// splitting, chaff copied from benign devices. A seeded random-then-greedy black-box
+    /// search with --queries detector queries per phase finds the cheapest evasion per
+    /// target (a detector, or a comma-separated combination that alerts when any member
+    /// does). Defences: combining detectors, the flow model on event features
+    /// (flow_events), adversarial training of the flow model. Writes REPORT/robustness.json
+    /// and, per evasion found, the transformed capture and labels. See docs/robustness.md.
+    #[command(
+        after_help = "Examples:\n  custos robust evade lab.pcap --labels lab.labels.csv -o evade/\n  custos robust evade test.pcap --labels test.labels.csv --train train.pcap --train-labels train.labels.csv --detector kitsune --detector flow --detector kitsune,flow --budget duration=2,bytes=0.2,packets=1 --queries 40 -o evade/"
+    )]
+    Evade(EvadeArgs),
 }
 
 /// Detectors `robust poison` can test.
@@ -145,6 +163,58 @@ pub struct SplitArgs {
     pub output: PathBuf,
 }
 
+/// Arguments of `custos robust evade`.
+#[derive(Debug, Args)]
+pub struct EvadeArgs {
+    /// The labelled capture whose attack phases are rewritten.
+    #[arg(value_name = "CAPTURE")]
+    pub capture: PathBuf,
+    /// Its per-packet labels (`index,label,phase,time`, as `custos lab` writes).
+    #[arg(long, value_name = "LABELS.csv")]
+    pub labels: PathBuf,
+    /// Train the detectors on this capture [default: CAPTURE itself].
+    #[arg(long, value_name = "CAPTURE", requires = "train_labels")]
+    pub train: Option<PathBuf>,
+    /// Its per-packet labels.
+    #[arg(long, value_name = "LABELS.csv", requires = "train")]
+    pub train_labels: Option<PathBuf>,
+    /// A target: kitsune, flow, flow_events, or a comma-separated combination; repeat for
+    /// several [default: kitsune, flow and kitsune,flow].
+    #[arg(long, value_name = "DETECTOR[,DETECTOR…]")]
+    pub detector: Vec<String>,
+    /// Budget per phase: duration factor, share of bytes added, packets added per packet.
+    #[arg(long, default_value = "duration=2,bytes=0.2,packets=1")]
+    pub budget: String,
+    /// Detector queries per phase and trial.
+    #[arg(long, default_value_t = custos_robust::evasion::config::DEFAULT_QUERIES)]
+    pub queries: usize,
+    /// Independent searches per phase (the evasion rate is the share that evade).
+    #[arg(long, default_value_t = 1)]
+    pub trials: u32,
+    /// Only these phases [default: every attack phase].
+    #[arg(long, value_delimiter = ',', value_name = "PHASE,…")]
+    pub phase: Vec<String>,
+    /// Seed of every choice.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Trees of the flow models [default: as custos train, 60].
+    #[arg(long)]
+    pub trees: Option<u32>,
+    /// Seconds of traffic before a phase that Kitsune scores.
+    #[arg(long, value_name = "SECONDS", default_value_t = custos_robust::evasion::config::DEFAULT_CONTEXT_S)]
+    pub context: f64,
+    /// Perturbed samples per training phase for adversarial training of the flow model
+    /// (0: no adversarial training).
+    #[arg(long, default_value_t = custos_robust::evasion::config::DEFAULT_ADVERSARIAL_SAMPLES)]
+    pub adversarial_samples: usize,
+    /// Report directory (created if missing).
+    #[arg(short, long, value_name = "REPORT")]
+    pub output: PathBuf,
+    /// Replace an existing robustness.json.
+    #[arg(long)]
+    pub force: bool,
+}
+
 /// Runs a `custos robust` subcommand.
 ///
 /// # Errors
@@ -153,7 +223,55 @@ pub fn run(cmd: RobustCommand) -> anyhow::Result<Outcome> {
     match cmd {
         RobustCommand::Poison(a) => poison(a),
         RobustCommand::Split(a) => split(&a),
+        RobustCommand::Evade(a) => evade(a),
     }
+}
+
+fn evade(a: EvadeArgs) -> anyhow::Result<Outcome> {
+    let mut cfg = EvadeConfig::new(a.capture, a.labels, a.output);
+    cfg.train = a.train.zip(a.train_labels);
+    cfg.force = a.force;
+    if !a.detector.is_empty() {
+        cfg.targets = a
+            .detector
+            .iter()
+            .map(|d| Target::parse(d))
+            .collect::<Result<_, _>>()?;
+    }
+    cfg.budget = Budget::parse(&a.budget)?;
+    cfg.queries = a.queries;
+    cfg.trials = a.trials;
+    cfg.phases = a.phase;
+    cfg.seed = a.seed;
+    if let Some(t) = a.trees {
+        cfg.trees = t;
+    }
+    cfg.context_s = a.context;
+    cfg.adversarial_samples = a.adversarial_samples;
+    let (report, files) = custos_robust::evasion::evade(cfg)?;
+    let show = |name: &str, rates: &custos_robust::evasion::report::Rates| {
+        for (target, phases) in rates {
+            let list: Vec<String> = phases
+                .iter()
+                .map(|(p, r)| format!("{p} {:.0} %", 100.0 * r))
+                .collect();
+            eprintln!("custos: {target}{name}: evaded {}", list.join(", "));
+        }
+    };
+    show("", &report.evasion_rate);
+    for (defence, rates) in &report.evasion_rate_defended {
+        show(&format!(" with {defence}"), rates);
+    }
+    eprintln!("custos:   goal: {}", report.goal.verdict);
+    eprintln!(
+        "custos: wrote {} and {} evading captures",
+        files
+            .first()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        files.len().saturating_sub(1) / 2
+    );
+    Ok(Outcome::Success)
 }
 
 fn poison(a: PoisonArgs) -> anyhow::Result<Outcome> {

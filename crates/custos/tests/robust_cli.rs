@@ -1,5 +1,6 @@
 //! `custos robust`: split the reference lab capture (shared corpus; skipped when absent), run a
-//! small poisoning experiment through the binary, and refuse bad input with exit status 2.
+//! small poisoning and a small evasion experiment through the binary, and refuse bad input
+//! with exit status 2.
 
 mod common;
 
@@ -98,4 +99,69 @@ fn robust_poison_names_a_missing_capture() {
         "{err}"
     );
     assert!(!t.path().join("r/robustness.json").exists());
+}
+
+#[test]
+fn robust_evade_writes_rates_for_a_combination() {
+    let Some(dir) = shared() else {
+        return;
+    };
+    let r = dir.join("reference/kitsune");
+    let (pcap, labels) = (r.join("iotlab-dev.pcap"), r.join("iotlab-dev.labels.csv"));
+    if !pcap.exists() {
+        custos_test_support::skip("reference/kitsune/iotlab-dev.pcap absent");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let report = t.path().join("evade");
+    let out = custos(&[
+        OsStr::new("robust"),
+        OsStr::new("evade"),
+        pcap.as_os_str(),
+        OsStr::new("--labels"),
+        labels.as_os_str(),
+        OsStr::new("--detector"),
+        OsStr::new("kitsune,flow"),
+        OsStr::new("--phase"),
+        OsStr::new("login"),
+        OsStr::new("--queries"),
+        OsStr::new("3"),
+        OsStr::new("--trees"),
+        OsStr::new("5"),
+        OsStr::new("--adversarial-samples"),
+        OsStr::new("0"),
+        OsStr::new("-o"),
+        report.as_os_str(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("kitsune,flow: evaded login"), "{err}");
+    let json = std::fs::read_to_string(report.join("robustness.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let rate = &v["evasion_rate"]["kitsune,flow"]["login"];
+    assert!(rate.is_f64(), "{json}");
+    let e = &v["evasion"][0];
+    assert_eq!(e["detector"], "kitsune,flow");
+    assert_eq!(e["phase"], "login");
+    assert!(e["cost"]["duration_factor"].is_f64() && e["queries"].as_u64().unwrap() <= 3);
+}
+
+#[test]
+fn robust_evade_refuses_a_bad_budget() {
+    let t = tempfile::tempdir().unwrap();
+    let missing = t.path().join("missing.pcap");
+    let out = custos(&[
+        OsStr::new("robust"),
+        OsStr::new("evade"),
+        missing.as_os_str(),
+        OsStr::new("--labels"),
+        missing.as_os_str(),
+        OsStr::new("--budget"),
+        OsStr::new("duration=0.5"),
+        OsStr::new("-o"),
+        t.path().join("r").as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("duration=0.5 must be at least 1"), "{err}");
 }

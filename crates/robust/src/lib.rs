@@ -1,5 +1,5 @@
-//! Robustness of custos's detectors against training-data poisoning: the engine of
-//! `custos robust poison` (docs/robustness.md).
+//! Robustness of custos's detectors against training-data poisoning and evasion: the
+//! engines of `custos robust poison` and `custos robust evade` (docs/robustness.md).
 //!
 //! [`poison`] takes a labelled training capture and a labelled test capture
 //! ([`PoisonConfig`]), poisons the training data with each [`Strategy`] at each rate, trains
@@ -43,8 +43,13 @@
 //! builds (whose output does not depend on threads): the same inputs, settings and seed give
 //! byte-identical `robustness.json` and plots.
 //!
-//! What it does not do: evasion (changing test traffic), poisoning of pretrained models or
-//! of the feature extractor, or any claim beyond the captures measured.
+//! [`evasion::evade`] is the other half: it rewrites a labelled capture's attack phases with
+//! realizable transforms within a budget, keeps the attack working (a functional check),
+//! searches black-box for the cheapest rewrite no detector alerts on, and measures the
+//! defences (combined detectors, event features, adversarial training); see [`evasion`].
+//!
+//! What it does not do: poisoning of pretrained models or of the feature extractor,
+//! white-box evasion, or any claim beyond the captures measured.
 #![deny(missing_docs)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
@@ -53,6 +58,7 @@ pub mod capture;
 pub mod config;
 pub mod defence;
 mod error;
+pub mod evasion;
 pub mod flowdata;
 pub mod flowmodel;
 pub mod kitsune;
