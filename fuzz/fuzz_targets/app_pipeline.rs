@@ -10,10 +10,12 @@
 #![no_main]
 
 use custos_app::{AppConfig, AppTracker};
+use custos_decode::wire::{EthernetRepr, FrameBuilder, Ipv4Repr, Mac, TcpRepr, UdpRepr};
 use custos_decode::{ChecksumMode, Decoder, DecoderConfig};
 use custos_inventory::findings::{Findings, FindingsConfig};
 use custos_inventory::inventory::{oui::OuiRegistry, Inventory, InventoryConfig};
 use libfuzzer_sys::fuzz_target;
+use std::net::Ipv4Addr;
 
 const TCP_PORTS: [u16; 8] = [23, 80, 1883, 502, 21, 53, 443, 8080];
 const UDP_PORTS: [u16; 8] = [53, 5353, 67, 161, 1900, 5683, 5684, 69];
@@ -27,36 +29,44 @@ fn frame(
     ack: u32,
     payload: &[u8],
 ) -> Vec<u8> {
-    let (cmac, smac) = ([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]);
-    let (cip, sip) = ([10, 0, 0, 1], [10, 0, 0, 2]);
+    let (cmac, smac) = (Mac([2, 0, 0, 0, 0, 1]), Mac([2, 0, 0, 0, 0, 2]));
+    let (cip, sip) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2));
     let (src_mac, dst_mac, src_ip, dst_ip, sp, dp) = if to_server {
         (cmac, smac, cip, sip, 40000, port)
     } else {
         (smac, cmac, sip, cip, port, 40000)
     };
-    let l4_len = if udp { 8 } else { 20 } + payload.len();
-    let mut f = Vec::with_capacity(34 + l4_len);
-    f.extend_from_slice(&dst_mac);
-    f.extend_from_slice(&src_mac);
-    f.extend_from_slice(&[0x08, 0x00]);
-    let total = (20 + l4_len) as u16;
-    f.extend_from_slice(&[0x45, 0, (total >> 8) as u8, total as u8, 0, 1, 0x40, 0, 64]);
-    f.push(if udp { 17 } else { 6 });
-    f.extend_from_slice(&[0, 0]);
-    f.extend_from_slice(&src_ip);
-    f.extend_from_slice(&dst_ip);
-    f.extend_from_slice(&sp.to_be_bytes());
-    f.extend_from_slice(&dp.to_be_bytes());
+    let ethernet = EthernetRepr {
+        src_addr: src_mac,
+        dst_addr: dst_mac,
+        ..EthernetRepr::default()
+    };
+    let ip = Ipv4Repr {
+        src_addr: src_ip,
+        dst_addr: dst_ip,
+        ident: 1,
+        dont_frag: true,
+        ..Ipv4Repr::default()
+    };
+    let b = FrameBuilder::new(ethernet, ip);
     if udp {
-        f.extend_from_slice(&(l4_len as u16).to_be_bytes());
-        f.extend_from_slice(&[0, 0]);
+        b.udp(&UdpRepr {
+            src_port: sp,
+            dst_port: dp,
+            payload,
+        })
     } else {
-        f.extend_from_slice(&seq.to_be_bytes());
-        f.extend_from_slice(&ack.to_be_bytes());
-        f.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        b.tcp(&TcpRepr {
+            src_port: sp,
+            dst_port: dp,
+            seq_number: seq,
+            ack_number: ack,
+            flags,
+            window_len: 0xffff,
+            payload,
+            ..TcpRepr::default()
+        })
     }
-    f.extend_from_slice(payload);
-    f
 }
 
 fuzz_target!(|data: &[u8]| {

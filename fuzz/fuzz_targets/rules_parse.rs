@@ -10,10 +10,14 @@
 //! hit counter equals the hits returned.
 #![no_main]
 
+use custos_decode::wire::{
+    icmp, EthernetRepr, FrameBuilder, IcmpRepr, Ipv4Repr, Mac, TcpRepr, UdpRepr,
+};
 use custos_decode::{ChecksumMode, Decoder, DecoderConfig};
 use custos_rules::parse::parse_file;
 use custos_rules::{Classifications, LoadReport, Matcher, RuleSet, Vars};
 use libfuzzer_sys::fuzz_target;
+use std::net::Ipv4Addr;
 
 const CLIENT: [u8; 4] = [192, 168, 1, 10];
 const SERVER: [u8; 4] = [10, 0, 0, 2];
@@ -29,58 +33,44 @@ fn frame(
     ack: u32,
     payload: &[u8],
 ) -> Vec<u8> {
-    let (cmac, smac) = ([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]);
+    let (cmac, smac) = (Mac([2, 0, 0, 0, 0, 1]), Mac([2, 0, 0, 0, 0, 2]));
     let (src_mac, dst_mac, src_ip, dst_ip, sp, dp) = if to_server {
         (cmac, smac, CLIENT, SERVER, sport, dport)
     } else {
         (smac, cmac, SERVER, CLIENT, dport, sport)
     };
-    let l4_hdr = match proto {
-        6 => 20,
-        _ => 8,
+    let ethernet = EthernetRepr {
+        src_addr: src_mac,
+        dst_addr: dst_mac,
+        ..EthernetRepr::default()
     };
-    let l4_len = l4_hdr + payload.len();
-    let mut f = Vec::with_capacity(34 + l4_len);
-    f.extend_from_slice(&dst_mac);
-    f.extend_from_slice(&src_mac);
-    f.extend_from_slice(&[0x08, 0x00]);
-    let total = (20 + l4_len) as u16;
-    f.extend_from_slice(&[
-        0x45,
-        0,
-        (total >> 8) as u8,
-        total as u8,
-        0x12,
-        0x34,
-        0x40,
-        0,
-        64,
-    ]);
-    f.push(proto);
-    f.extend_from_slice(&[0, 0]);
-    f.extend_from_slice(&src_ip);
-    f.extend_from_slice(&dst_ip);
+    let ip = Ipv4Repr {
+        src_addr: Ipv4Addr::from(src_ip),
+        dst_addr: Ipv4Addr::from(dst_ip),
+        ident: 0x1234,
+        dont_frag: true,
+        ..Ipv4Repr::default()
+    };
+    let b = FrameBuilder::new(ethernet, ip);
     match proto {
-        6 => {
-            f.extend_from_slice(&sp.to_be_bytes());
-            f.extend_from_slice(&dp.to_be_bytes());
-            f.extend_from_slice(&seq.to_be_bytes());
-            f.extend_from_slice(&ack.to_be_bytes());
-            f.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-        }
-        17 => {
-            f.extend_from_slice(&sp.to_be_bytes());
-            f.extend_from_slice(&dp.to_be_bytes());
-            f.extend_from_slice(&(l4_len as u16).to_be_bytes());
-            f.extend_from_slice(&[0, 0]);
-        }
-        _ => {
-            // ICMP echo request: type 8, code 0, checksum, id, sequence.
-            f.extend_from_slice(&[8, 0, 0, 0, 0, 1, 0, 1]);
-        }
+        6 => b.tcp(&TcpRepr {
+            src_port: sp,
+            dst_port: dp,
+            seq_number: seq,
+            ack_number: ack,
+            flags,
+            window_len: 0xffff,
+            payload,
+            ..TcpRepr::default()
+        }),
+        17 => b.udp(&UdpRepr {
+            src_port: sp,
+            dst_port: dp,
+            payload,
+        }),
+        // ICMP echo request: identifier 1, sequence 1.
+        _ => b.icmp(&IcmpRepr::echo(icmp::ECHO_REQUEST, 1, 1, payload)),
     }
-    f.extend_from_slice(payload);
-    f
 }
 
 /// The frames every input is matched against.

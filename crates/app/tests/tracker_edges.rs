@@ -1,10 +1,12 @@
-//! Edge cases of the tracker on hand-built Ethernet/IPv4 packets: connections picked up
+//! Edge cases of the tracker on Ethernet/IPv4 packets built here: connections picked up
 //! mid-stream, servers that do not negotiate, port reuse, capture order differing from wire
 //! order, idle connections, and a shared UDP conversation whose first datagram is truncated.
 
 use custos_app::telnet::TelnetEvent;
 use custos_app::{AppConfig, AppEvent, AppProto, AppRecord, AppTracker};
+use custos_decode::wire::{EthernetRepr, FrameBuilder, Ipv4Repr, Mac, TcpRepr, UdpRepr};
 use custos_decode::{ChecksumMode, Decoder, DecoderConfig};
+use std::net::Ipv4Addr;
 
 const SYN: u8 = 0x02;
 const ACK: u8 = 0x10;
@@ -13,31 +15,44 @@ const FIN: u8 = 0x01;
 
 type Host = ([u8; 4], u16);
 
-fn eth_ip(src: Host, dst: Host, dst_mac_last: u8, proto: u8, l4: &[u8]) -> Vec<u8> {
-    custos_test_support::ethernet_ipv4((src.0[3], dst_mac_last), src.0, dst.0, proto, l4)
+/// Ethernet + IPv4 frames from `src` to `dst` (MACs 00:11:22:33:44:xx, the source's ending in
+/// its address's last byte; identification 1, don't fragment, TTL 64).
+fn eth_ip(src: Host, dst: Host, dst_mac: Mac) -> FrameBuilder {
+    let ethernet = EthernetRepr {
+        src_addr: Mac([0, 0x11, 0x22, 0x33, 0x44, src.0[3]]),
+        dst_addr: dst_mac,
+        ..EthernetRepr::default()
+    };
+    let ip = Ipv4Repr {
+        src_addr: Ipv4Addr::from(src.0),
+        dst_addr: Ipv4Addr::from(dst.0),
+        ident: 1,
+        dont_frag: true,
+        ..Ipv4Repr::default()
+    };
+    FrameBuilder::new(ethernet, ip)
 }
 
 fn tcp(src: Host, dst: Host, seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
-    let mut t = Vec::new();
-    t.extend_from_slice(&src.1.to_be_bytes());
-    t.extend_from_slice(&dst.1.to_be_bytes());
-    t.extend_from_slice(&seq.to_be_bytes());
-    t.extend_from_slice(&ack.to_be_bytes());
-    t.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-    t.extend_from_slice(payload);
-    eth_ip(src, dst, dst.0[3], 6, &t)
+    let dst_mac = Mac([0, 0x11, 0x22, 0x33, 0x44, dst.0[3]]);
+    eth_ip(src, dst, dst_mac).tcp(&TcpRepr {
+        src_port: src.1,
+        dst_port: dst.1,
+        seq_number: seq,
+        ack_number: ack,
+        flags,
+        window_len: 0xffff,
+        payload,
+        ..TcpRepr::default()
+    })
 }
 
 fn udp_broadcast(src: Host, dst: Host, payload: &[u8]) -> Vec<u8> {
-    let mut u = Vec::new();
-    u.extend_from_slice(&src.1.to_be_bytes());
-    u.extend_from_slice(&dst.1.to_be_bytes());
-    u.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
-    u.extend_from_slice(&[0, 0]);
-    u.extend_from_slice(payload);
-    let mut f = eth_ip(src, dst, 0xff, 17, &u);
-    f[..6].copy_from_slice(&[0xff; 6]);
-    f
+    eth_ip(src, dst, Mac([0xff; 6])).udp(&UdpRepr {
+        src_port: src.1,
+        dst_port: dst.1,
+        payload,
+    })
 }
 
 struct Run {

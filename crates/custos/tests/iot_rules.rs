@@ -9,9 +9,11 @@
 mod common;
 
 use common::custos;
+use custos_decode::wire::{EthernetRepr, FrameBuilder, Ipv4Repr, Mac, TcpRepr, UdpRepr};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
 fn repo() -> PathBuf {
@@ -227,21 +229,30 @@ impl Pcap {
     }
 }
 
-/// Ethernet + IPv4 + `l4` (protocol `proto`); checksums left zero (tests run with
-/// `--checksums ignore`).
-fn ipv4(src: [u8; 4], dst: [u8; 4], proto: u8, l4: &[u8]) -> Vec<u8> {
-    custos_test_support::ethernet_ipv4((1, 2), src, dst, proto, l4)
+/// Ethernet + IPv4 frames from `src` to `dst` (MACs 00:11:22:33:44:01 → 00:11:22:33:44:02,
+/// identification 1, don't fragment, TTL 64).
+fn ipv4(src: [u8; 4], dst: [u8; 4]) -> FrameBuilder {
+    let ethernet = EthernetRepr {
+        src_addr: Mac([0, 0x11, 0x22, 0x33, 0x44, 1]),
+        dst_addr: Mac([0, 0x11, 0x22, 0x33, 0x44, 2]),
+        ..EthernetRepr::default()
+    };
+    let ip = Ipv4Repr {
+        src_addr: Ipv4Addr::from(src),
+        dst_addr: Ipv4Addr::from(dst),
+        ident: 1,
+        dont_frag: true,
+        ..Ipv4Repr::default()
+    };
+    FrameBuilder::new(ethernet, ip)
 }
 
 fn udp(src: ([u8; 4], u16), dst: ([u8; 4], u16), payload: &[u8]) -> Vec<u8> {
-    let len = (8 + payload.len()) as u16;
-    let mut u = Vec::new();
-    u.extend_from_slice(&src.1.to_be_bytes());
-    u.extend_from_slice(&dst.1.to_be_bytes());
-    u.extend_from_slice(&len.to_be_bytes());
-    u.extend_from_slice(&[0, 0]);
-    u.extend_from_slice(payload);
-    ipv4(src.0, dst.0, 17, &u)
+    ipv4(src.0, dst.0).udp(&UdpRepr {
+        src_port: src.1,
+        dst_port: dst.1,
+        payload,
+    })
 }
 
 fn tcp(
@@ -252,14 +263,16 @@ fn tcp(
     flags: u8,
     payload: &[u8],
 ) -> Vec<u8> {
-    let mut t = Vec::new();
-    t.extend_from_slice(&src.1.to_be_bytes());
-    t.extend_from_slice(&dst.1.to_be_bytes());
-    t.extend_from_slice(&seq.to_be_bytes());
-    t.extend_from_slice(&ack.to_be_bytes());
-    t.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-    t.extend_from_slice(payload);
-    ipv4(src.0, dst.0, 6, &t)
+    ipv4(src.0, dst.0).tcp(&TcpRepr {
+        src_port: src.1,
+        dst_port: dst.1,
+        seq_number: seq,
+        ack_number: ack,
+        flags,
+        window_len: 0xffff,
+        payload,
+        ..TcpRepr::default()
+    })
 }
 
 /// A TCP connection: handshake, then `messages` (`true`: from the client), then FIN.

@@ -4,7 +4,10 @@
 //! - [`wire`]: typed views over one protocol header each (Ethernet, IPv4, IPv6, TCP, UDP,
 //!   ICMP, ARP, MPLS, PPP/PPPoE, GRE/ERSPAN, VXLAN, Geneve, GTP-U, Teredo, AYIYA, Linux
 //!   cooked and BSD loopback headers), in the spirit of smoltcp's `wire`: borrow the buffer,
-//!   check lengths once, then read fields without copying.
+//!   check lengths once, then read fields without copying. Ethernet, IPv4, IPv6, TCP, UDP and
+//!   ICMP also have a `Repr` that parses a view and emits it back, lengths and checksums
+//!   computed; [`wire::FrameBuilder`] stacks them into whole frames for tests, fuzz targets
+//!   and the lab.
 //! - [`Decoder`]: walks a frame through those views, following VLAN/QinQ tags, MPLS, PPPoE,
 //!   FabricPath, VN-Tag, PBB and every tunnel above, reassembling IPv4 and IPv6 fragments
 //!   within [`ReassemblyLimits`], and optionally verifying checksums. It returns a

@@ -1,19 +1,27 @@
 //! Frames that decode to nothing are counted and skipped: they neither train nor get scored.
 
+use custos_decode::wire::{EthernetRepr, FrameBuilder, Ipv4Repr, Mac, UdpRepr};
 use custos_decode::{Decoder, DecoderConfig};
 use custos_detect::{DetectorConfig, KitNetConfig, KitsuneDetector, Stage};
+use std::net::Ipv4Addr;
 
 fn udp_frame(i: u16) -> Vec<u8> {
-    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0];
-    let ip = [
-        0x45, 0, 0, 36, 0, 1, 0, 0, 64, 17, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2,
-    ];
-    f.extend_from_slice(&ip);
-    f.extend_from_slice(&(1024 + i).to_be_bytes());
-    f.extend_from_slice(&5683u16.to_be_bytes());
-    f.extend_from_slice(&[0, 16, 0, 0]);
-    f.extend_from_slice(&[0u8; 8]);
-    f
+    let ethernet = EthernetRepr {
+        src_addr: Mac([2, 0, 0, 0, 0, 1]),
+        dst_addr: Mac([2, 0, 0, 0, 0, 2]),
+        ..EthernetRepr::default()
+    };
+    let ip = Ipv4Repr {
+        src_addr: Ipv4Addr::new(198, 18, 0, 1),
+        dst_addr: Ipv4Addr::new(198, 18, 0, 2),
+        ident: 1,
+        ..Ipv4Repr::default()
+    };
+    FrameBuilder::new(ethernet, ip).udp(&UdpRepr {
+        src_port: 1024 + i,
+        dst_port: 5683,
+        payload: &[0; 8],
+    })
 }
 
 #[test]

@@ -1,16 +1,21 @@
 use super::*;
+use custos_decode::wire::{FrameBuilder, Mac, UdpRepr};
 use custos_decode::{ChecksumMode, Decoder, DecoderConfig};
+use std::net::Ipv4Addr;
 
 /// Ethernet + IPv4 + UDP frame from `src:sport` to `dst:dport`.
 fn udp4(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16) -> Vec<u8> {
-    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
-    f.extend_from_slice(&[0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0]);
-    f.extend_from_slice(&src);
-    f.extend_from_slice(&dst);
-    f.extend_from_slice(&sport.to_be_bytes());
-    f.extend_from_slice(&dport.to_be_bytes());
-    f.extend_from_slice(&[0, 8, 0, 0]);
-    f
+    FrameBuilder::ipv4(
+        Mac([2, 0, 0, 0, 0, 1]),
+        Mac([2, 0, 0, 0, 0, 2]),
+        Ipv4Addr::from(src),
+        Ipv4Addr::from(dst),
+    )
+    .udp(&UdpRepr {
+        src_port: sport,
+        dst_port: dport,
+        payload: &[],
+    })
 }
 
 fn decoder() -> Decoder {

@@ -94,25 +94,3 @@ impl SplitMix64 {
         self.below(len as u64) as usize
     }
 }
-
-/// An Ethernet frame carrying IPv4 with `l4` as protocol `proto` (TTL 64, id 1, DF; the
-/// checksum left zero, for tests that decode with checksums ignored). MACs are
-/// `00:11:22:33:44:<last byte>`.
-pub fn ethernet_ipv4(
-    (src_mac, dst_mac): (u8, u8),
-    src: [u8; 4],
-    dst: [u8; 4],
-    proto: u8,
-    l4: &[u8],
-) -> Vec<u8> {
-    let mut f = vec![0, 0x11, 0x22, 0x33, 0x44, dst_mac];
-    f.extend_from_slice(&[0, 0x11, 0x22, 0x33, 0x44, src_mac]);
-    f.extend_from_slice(&[0x08, 0x00]);
-    let total = u16::try_from(20 + l4.len()).unwrap_or(u16::MAX);
-    let [hi, lo] = total.to_be_bytes();
-    f.extend_from_slice(&[0x45, 0, hi, lo, 0, 1, 0x40, 0, 64, proto, 0, 0]);
-    f.extend_from_slice(&src);
-    f.extend_from_slice(&dst);
-    f.extend_from_slice(l4);
-    f
-}

@@ -202,6 +202,105 @@ impl<'a> Packet<'a> {
     }
 }
 
+/// An IPv4 header without options (a summary of [`Packet`]), as smoltcp's `Ipv4Repr`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Repr {
+    /// Source address.
+    pub src_addr: Ipv4Addr,
+    /// Destination address.
+    pub dst_addr: Ipv4Addr,
+    /// Protocol number of the payload.
+    pub protocol: u8,
+    /// Payload length in bytes (the total length minus the header).
+    pub payload_len: usize,
+    /// Time to live.
+    pub ttl: u8,
+    /// Type of service / DSCP+ECN byte.
+    pub tos: u8,
+    /// Identification field.
+    pub ident: u16,
+    /// Don't-fragment flag.
+    pub dont_frag: bool,
+    /// More-fragments flag.
+    pub more_frags: bool,
+    /// Fragment offset in bytes: a multiple of 8 below 65536 (RFC 791 counts 8-byte units; the
+    /// low 3 bits are dropped on emit).
+    pub frag_offset: u16,
+}
+
+impl Default for Repr {
+    /// Unspecified addresses, protocol 0, no payload, TTL 64, not fragmented.
+    fn default() -> Self {
+        Repr {
+            src_addr: Ipv4Addr::UNSPECIFIED,
+            dst_addr: Ipv4Addr::UNSPECIFIED,
+            protocol: 0,
+            payload_len: 0,
+            ttl: 64,
+            tos: 0,
+            ident: 0,
+            dont_frag: false,
+            more_frags: false,
+            frag_offset: 0,
+        }
+    }
+}
+
+impl Repr {
+    /// Reads the header of `packet` and checks its checksum; options are skipped.
+    ///
+    /// # Errors
+    /// `BadChecksum` at byte 10 when the header checksum is wrong.
+    pub fn parse(packet: &Packet<'_>) -> Result<Repr, DecodeError> {
+        if !packet.verify_checksum() {
+            return Err(DecodeError::new(
+                Layer::Ipv4,
+                field::CHECKSUM,
+                ErrorKind::BadChecksum,
+            ));
+        }
+        Ok(Repr {
+            src_addr: packet.src_addr(),
+            dst_addr: packet.dst_addr(),
+            protocol: packet.protocol(),
+            payload_len: packet.payload_len(),
+            ttl: packet.ttl(),
+            tos: packet.tos(),
+            ident: packet.ident(),
+            dont_frag: packet.dont_frag(),
+            more_frags: packet.more_frags(),
+            frag_offset: packet.frag_offset(),
+        })
+    }
+
+    /// Bytes [`Repr::emit`] writes: the 20-byte header (the caller writes the payload after it).
+    pub fn buffer_len(&self) -> usize {
+        HEADER_LEN
+    }
+
+    /// Writes the header at the start of `buf`: version 4, IHL 5, the total length from
+    /// `payload_len`, and the header checksum (RFC 1071).
+    ///
+    /// # Panics
+    /// When `buf` is shorter than 20 bytes, or `payload_len` + 20 does not fit the 16-bit total
+    /// length.
+    pub fn emit(&self, buf: &mut [u8]) {
+        super::check_emit_len(buf, HEADER_LEN, "ipv4");
+        let total = super::len16(HEADER_LEN.saturating_add(self.payload_len), "ipv4 total");
+        let flags = (u16::from(self.dont_frag) << 14) | (u16::from(self.more_frags) << 13);
+        super::put(buf, field::VER_IHL, &[0x45, self.tos]);
+        super::put16(buf, field::LENGTH, total);
+        super::put16(buf, field::IDENT, self.ident);
+        super::put16(buf, field::FLG_OFF, flags | (self.frag_offset >> 3));
+        super::put(buf, field::TTL, &[self.ttl, self.protocol, 0, 0]);
+        super::put(buf, field::SRC_ADDR, &self.src_addr.octets());
+        super::put(buf, field::DST_ADDR, &self.dst_addr.octets());
+        let header = buf.get(..HEADER_LEN).unwrap_or(&[]);
+        let checksum = crate::checksum::finish(crate::checksum::sum(header, 0));
+        super::put16(buf, field::CHECKSUM, checksum);
+    }
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
@@ -282,6 +381,75 @@ mod test {
         assert!(!p.is_complete());
         assert_eq!(p.payload(), &[0xaa, 0xbb]);
         assert_eq!(p.payload_len(), 4);
+    }
+
+    fn repr() -> Repr {
+        Repr {
+            src_addr: Ipv4Addr::new(198, 18, 0, 1),
+            dst_addr: Ipv4Addr::new(198, 18, 0, 2),
+            protocol: 17,
+            payload_len: 4,
+            ttl: 64,
+            tos: 0,
+            ident: 0x0102,
+            dont_frag: true,
+            more_frags: false,
+            frag_offset: 0,
+        }
+    }
+
+    #[test]
+    fn parses_every_field() {
+        let bytes = with_checksum();
+        assert_eq!(
+            Repr::parse(&Packet::new_checked(&bytes).unwrap()),
+            Ok(repr())
+        );
+    }
+
+    #[test]
+    fn emit_reproduces_the_bytes() {
+        let mut buf = [0xffu8; 20];
+        repr().emit(&mut buf);
+        assert_eq!(buf[..], with_checksum()[..20]);
+    }
+
+    #[test]
+    fn fragment_fields_round_trip() {
+        let r = Repr {
+            dont_frag: false,
+            more_frags: true,
+            frag_offset: 1480,
+            tos: 0xb8,
+            ..repr()
+        };
+        let mut buf = [0u8; 24];
+        r.emit(&mut buf);
+        let p = Packet::new_checked(&buf).unwrap();
+        assert!(p.verify_checksum());
+        assert!(p.is_fragment());
+        assert_eq!(Repr::parse(&p), Ok(r));
+    }
+
+    #[test]
+    fn parse_rejects_bad_header_checksum() {
+        let mut bytes = with_checksum();
+        bytes[11] ^= 1;
+        let e = Repr::parse(&Packet::new_checked(&bytes).unwrap()).unwrap_err();
+        assert_eq!(
+            (e.layer, e.offset, e.kind),
+            (Layer::Ipv4, 10, ErrorKind::BadChecksum)
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "ipv4 total length 65536 does not fit its 16-bit field")]
+    fn emit_panics_when_total_length_overflows() {
+        let r = Repr {
+            payload_len: 65516,
+            ..repr()
+        };
+        r.emit(&mut [0u8; 20]);
     }
 
     #[test]

@@ -146,6 +146,80 @@ impl<'a> Packet<'a> {
     }
 }
 
+/// An IPv6 fixed header (a summary of [`Packet`]), as smoltcp's `Ipv6Repr`.
+///
+/// Extension headers are not part of it: they belong to the payload, and `next_header` names
+/// the first one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Repr {
+    /// Source address.
+    pub src_addr: Ipv6Addr,
+    /// Destination address.
+    pub dst_addr: Ipv6Addr,
+    /// Next header (the upper-layer protocol when there are no extension headers).
+    pub next_header: u8,
+    /// Payload length in bytes (extension headers included).
+    pub payload_len: usize,
+    /// Hop limit.
+    pub hop_limit: u8,
+    /// Traffic class.
+    pub traffic_class: u8,
+    /// Flow label (20 bits; higher bits are dropped on emit).
+    pub flow_label: u32,
+}
+
+impl Default for Repr {
+    /// Unspecified addresses, next header 0, no payload, hop limit 64, no flow label.
+    fn default() -> Self {
+        Repr {
+            src_addr: Ipv6Addr::UNSPECIFIED,
+            dst_addr: Ipv6Addr::UNSPECIFIED,
+            next_header: 0,
+            payload_len: 0,
+            hop_limit: 64,
+            traffic_class: 0,
+            flow_label: 0,
+        }
+    }
+}
+
+impl Repr {
+    /// Reads the fixed header of `packet` (its version was checked by the view).
+    pub fn parse(packet: &Packet<'_>) -> Repr {
+        Repr {
+            src_addr: packet.src_addr(),
+            dst_addr: packet.dst_addr(),
+            next_header: packet.next_header(),
+            payload_len: usize::from(packet.payload_len()),
+            hop_limit: packet.hop_limit(),
+            traffic_class: packet.traffic_class(),
+            flow_label: packet.flow_label(),
+        }
+    }
+
+    /// Bytes [`Repr::emit`] writes: the 40-byte fixed header (the caller writes the payload).
+    pub fn buffer_len(&self) -> usize {
+        HEADER_LEN
+    }
+
+    /// Writes the fixed header at the start of `buf`.
+    ///
+    /// # Panics
+    /// When `buf` is shorter than 40 bytes, or `payload_len` does not fit 16 bits (jumbograms,
+    /// RFC 2675, are not built).
+    pub fn emit(&self, buf: &mut [u8]) {
+        super::check_emit_len(buf, HEADER_LEN, "ipv6");
+        let len = super::len16(self.payload_len, "ipv6 payload");
+        let first =
+            (6 << 28) | (u32::from(self.traffic_class) << 20) | (self.flow_label & 0x000f_ffff);
+        super::put32(buf, field::VER_TC_FLOW, first);
+        super::put16(buf, field::LENGTH, len);
+        super::put(buf, field::NXT_HDR, &[self.next_header, self.hop_limit]);
+        super::put(buf, field::SRC_ADDR, &self.src_addr.octets());
+        super::put(buf, field::DST_ADDR, &self.dst_addr.octets());
+    }
+}
+
 /// Fragment header fields (RFC 8200 §4.5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FragmentHeader {
@@ -253,15 +327,45 @@ fn trunc(offset: usize, needed: usize, payload: &[u8]) -> DecodeError {
 mod test {
     use super::*;
 
+    fn repr(next: u8, payload_len: usize) -> Repr {
+        Repr {
+            src_addr: "2001:db8::1".parse().unwrap(),
+            dst_addr: "2001:db8::2".parse().unwrap(),
+            next_header: next,
+            payload_len,
+            ..Repr::default()
+        }
+    }
+
     fn packet(next: u8, payload: &[u8]) -> Vec<u8> {
-        let mut p = vec![0x60, 0, 0, 0];
-        p.extend_from_slice(&(payload.len() as u16).to_be_bytes());
-        p.push(next);
-        p.push(64);
-        p.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
-        p.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        let mut p = vec![0; HEADER_LEN];
+        repr(next, payload.len()).emit(&mut p);
         p.extend_from_slice(payload);
         p
+    }
+
+    #[test]
+    fn emit_writes_the_fixed_header() {
+        let bytes = packet(17, &[1, 2, 3, 4, 5, 6, 7, 8]);
+        let mut want = vec![0x60, 0, 0, 0, 0, 8, 17, 64];
+        want.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        want.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        assert_eq!(bytes[..HEADER_LEN], want[..]);
+    }
+
+    #[test]
+    fn fixed_header_round_trips() {
+        let r = Repr {
+            traffic_class: 0xa5,
+            flow_label: 0x0f_1234,
+            hop_limit: 255,
+            ..repr(58, 3)
+        };
+        let mut buf = [0u8; HEADER_LEN + 3];
+        r.emit(&mut buf);
+        let p = Packet::new_checked(&buf).unwrap();
+        assert_eq!((p.traffic_class(), p.flow_label()), (0xa5, 0x0f_1234));
+        assert_eq!(Repr::parse(&p), r);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use super::{be16, be32, byte};
 use crate::error::{DecodeError, ErrorKind, Layer};
+use std::net::IpAddr;
 
 mod field {
     pub const SRC_PORT: usize = 0;
@@ -17,6 +18,12 @@ mod field {
 
 /// Length of a TCP header without options.
 pub const HEADER_LEN: usize = field::OPTIONS;
+
+/// Most option bytes a header can hold: a data offset of 15 words, less the fixed 20 bytes.
+pub const MAX_OPTIONS_LEN: usize = 15 * 4 - HEADER_LEN;
+
+/// IP protocol number of TCP.
+pub const PROTOCOL: u8 = 6;
 
 /// Flag bits of the 13th header byte.
 pub mod flags {
@@ -155,6 +162,111 @@ impl<'a> Segment<'a> {
     }
 }
 
+/// A TCP segment (a summary of [`Segment`]), as smoltcp's `TcpRepr`: header fields, options as
+/// bytes, and the payload.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Repr<'a> {
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// Sequence number.
+    pub seq_number: u32,
+    /// Acknowledgment number.
+    pub ack_number: u32,
+    /// Flag byte (see [`flags`]).
+    pub flags: u8,
+    /// Window size (unscaled).
+    pub window_len: u16,
+    /// Urgent pointer.
+    pub urgent_at: u16,
+    /// Options as they appear on the wire, at most [`MAX_OPTIONS_LEN`] bytes; emit pads them
+    /// with zeros (end of option list) to a multiple of 4.
+    pub options: &'a [u8],
+    /// Payload.
+    pub payload: &'a [u8],
+}
+
+impl<'a> Repr<'a> {
+    /// Reads `segment` and checks its checksum over the pseudo-header of `src` → `dst` (RFC 9293
+    /// §3.1); `segment` must hold the whole segment (the IP payload) and nothing after it.
+    ///
+    /// # Errors
+    /// `BadChecksum` at byte 16 when the checksum is wrong.
+    pub fn parse(segment: &Segment<'a>, src: IpAddr, dst: IpAddr) -> Result<Repr<'a>, DecodeError> {
+        let bytes = segment.buf;
+        let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+        let pseudo = crate::checksum::pseudo_header(src, dst, PROTOCOL, len);
+        if !crate::checksum::verify(bytes, pseudo) {
+            return Err(DecodeError::new(
+                Layer::Tcp,
+                field::CHECKSUM,
+                ErrorKind::BadChecksum,
+            ));
+        }
+        Ok(Repr {
+            src_port: segment.src_port(),
+            dst_port: segment.dst_port(),
+            seq_number: segment.seq_number(),
+            ack_number: segment.ack_number(),
+            flags: segment.flags(),
+            window_len: segment.window_len(),
+            urgent_at: segment.urgent_at(),
+            options: segment.options(),
+            payload: segment.payload(),
+        })
+    }
+
+    /// Header length: 20 bytes plus the options rounded up to a multiple of 4.
+    pub fn header_len(&self) -> usize {
+        HEADER_LEN + self.options.len().div_ceil(4) * 4
+    }
+
+    /// Bytes [`Repr::emit`] writes: header and payload.
+    pub fn buffer_len(&self) -> usize {
+        self.header_len() + self.payload.len()
+    }
+
+    /// Writes the segment (header, padded options, payload) at the start of `buf`, with the
+    /// data offset and the checksum over the pseudo-header of `src` → `dst`.
+    ///
+    /// # Panics
+    /// When the options exceed [`MAX_OPTIONS_LEN`] bytes or `buf` is shorter than
+    /// [`Repr::buffer_len`].
+    pub fn emit(&self, buf: &mut [u8], src: IpAddr, dst: IpAddr) {
+        assert!(
+            self.options.len() <= MAX_OPTIONS_LEN,
+            "tcp options are {} bytes, at most {MAX_OPTIONS_LEN} fit",
+            self.options.len()
+        );
+        let (hl, len) = (self.header_len(), self.buffer_len());
+        super::check_emit_len(buf, len, "tcp");
+        super::put16(buf, field::SRC_PORT, self.src_port);
+        super::put16(buf, field::DST_PORT, self.dst_port);
+        super::put32(buf, field::SEQ_NUM, self.seq_number);
+        super::put32(buf, field::ACK_NUM, self.ack_number);
+        // hl ≤ 60: checked above, so the data offset fits its 4 bits.
+        super::put(buf, field::FLAGS, &[((hl / 4) as u8) << 4, self.flags]);
+        super::put16(buf, field::WIN_SIZE, self.window_len);
+        super::put(buf, field::CHECKSUM, &[0, 0]);
+        super::put16(buf, field::URGENT, self.urgent_at);
+        super::put(buf, field::OPTIONS, self.options);
+        if let Some(pad) = buf.get_mut(field::OPTIONS + self.options.len()..hl) {
+            pad.fill(0);
+        }
+        super::put(buf, hl, self.payload);
+        let segment = buf.get(..len).unwrap_or(&[]);
+        let pseudo = crate::checksum::pseudo_header(
+            src,
+            dst,
+            PROTOCOL,
+            u32::try_from(len).unwrap_or(u32::MAX),
+        );
+        let checksum = crate::checksum::finish(crate::checksum::sum(segment, pseudo));
+        super::put16(buf, field::CHECKSUM, checksum);
+    }
+}
+
 /// One TCP option (RFC 9293 §3.2, RFC 7323, RFC 2018).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TcpOption<'a> {
@@ -259,6 +371,84 @@ mod test {
                 TcpOption::WindowScale(7),
             ]
         );
+    }
+
+    fn addrs() -> (IpAddr, IpAddr) {
+        ("198.18.0.1".parse().unwrap(), "198.18.0.2".parse().unwrap())
+    }
+
+    fn repr() -> Repr<'static> {
+        Repr {
+            src_port: 48896,
+            dst_port: 80,
+            seq_number: 0x0123_4567,
+            ack_number: 0x89ab_cdef,
+            flags: flags::SYN | flags::ACK,
+            window_len: 0x0123,
+            urgent_at: 0,
+            options: &SEGMENT[20..28],
+            payload: &SEGMENT[28..],
+        }
+    }
+
+    #[test]
+    fn emit_reproduces_the_bytes_with_a_valid_checksum() {
+        let (src, dst) = addrs();
+        let r = repr();
+        assert_eq!((r.header_len(), r.buffer_len()), (28, 32));
+        let mut buf = [0xffu8; 32];
+        r.emit(&mut buf, src, dst);
+        assert_eq!(buf[..16], SEGMENT[..16]);
+        assert_eq!(buf[18..], SEGMENT[18..]);
+        let len = buf.len() as u32;
+        assert!(crate::checksum::verify(
+            &buf,
+            crate::checksum::pseudo_header(src, dst, 6, len)
+        ));
+        let s = Segment::new_checked(&buf).unwrap();
+        assert_eq!(Repr::parse(&s, src, dst), Ok(r));
+    }
+
+    #[test]
+    fn emit_pads_options_to_a_word() {
+        let (src, dst) = addrs();
+        let r = Repr {
+            options: &[2, 4, 5, 0xb4, 1, 3, 3],
+            payload: b"x",
+            ..repr()
+        };
+        let mut buf = [0xffu8; 29];
+        r.emit(&mut buf, src, dst);
+        let s = Segment::new_checked(&buf).unwrap();
+        assert_eq!(s.header_len(), 28);
+        assert_eq!(s.options(), &[2, 4, 5, 0xb4, 1, 3, 3, 0]);
+        assert_eq!(s.payload(), b"x");
+        let parsed = Repr::parse(&s, src, dst).unwrap();
+        assert_eq!(parsed.options, &[2, 4, 5, 0xb4, 1, 3, 3, 0]);
+    }
+
+    #[test]
+    fn parse_rejects_bad_checksum() {
+        let (src, dst) = addrs();
+        let mut buf = [0u8; 32];
+        repr().emit(&mut buf, src, dst);
+        let other: IpAddr = "198.18.0.3".parse().unwrap();
+        let e = Repr::parse(&Segment::new_checked(&buf).unwrap(), src, other).unwrap_err();
+        assert_eq!(
+            (e.layer, e.offset, e.kind),
+            (Layer::Tcp, 16, ErrorKind::BadChecksum)
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "tcp options are 44 bytes, at most 40 fit")]
+    fn emit_panics_on_too_many_options() {
+        let (src, dst) = addrs();
+        let r = Repr {
+            options: &[1; 44],
+            ..Repr::default()
+        };
+        r.emit(&mut [0u8; 64], src, dst);
     }
 
     #[test]

@@ -43,12 +43,19 @@ pub fn parse(buf: &[u8]) -> Result<&[u8], DecodeError> {
 #[cfg(test)]
 mod test {
     use super::*;
+    use crate::wire::ipv6;
 
     #[test]
     fn bare_ipv6_with_origin_indicator() {
         let mut b = vec![0, 0, 0x12, 0x34, 1, 2, 3, 4];
-        let mut v6 = vec![0x60, 0, 0, 0, 0, 0, 59, 64];
-        v6.extend_from_slice(&[0; 32]);
+        // An IPv6 header with no next header (59), no payload, unspecified addresses.
+        let mut v6 = vec![0; ipv6::HEADER_LEN];
+        ipv6::Repr {
+            next_header: 59,
+            ..Default::default()
+        }
+        .emit(&mut v6);
+        assert_eq!(v6[..8], [0x60, 0, 0, 0, 0, 0, 59, 64]);
         b.extend_from_slice(&v6);
         assert_eq!(parse(&b).unwrap().len(), 40);
         assert_eq!(parse(&v6).unwrap().len(), 40);
