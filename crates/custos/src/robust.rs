@@ -249,20 +249,9 @@ fn evade(a: EvadeArgs) -> anyhow::Result<Outcome> {
     cfg.context_s = a.context;
     cfg.adversarial_samples = a.adversarial_samples;
     let (report, files) = custos_robust::evasion::evade(cfg)?;
-    let show = |name: &str, rates: &custos_robust::evasion::report::Rates| {
-        for (target, phases) in rates {
-            let list: Vec<String> = phases
-                .iter()
-                .map(|(p, r)| format!("{p} {:.0} %", 100.0 * r))
-                .collect();
-            eprintln!("custos: {target}{name}: evaded {}", list.join(", "));
-        }
-    };
-    show("", &report.evasion_rate);
-    for (defence, rates) in &report.evasion_rate_defended {
-        show(&format!(" with {defence}"), rates);
+    for line in report.lines() {
+        eprintln!("custos: {line}");
     }
-    eprintln!("custos:   goal: {}", report.goal.verdict);
     eprintln!(
         "custos: wrote {} and {} evading captures",
         files
@@ -324,25 +313,8 @@ fn poison(a: PoisonArgs) -> anyhow::Result<Outcome> {
         cfg.kitsune.warmup_s = w;
     }
     let (report, files) = custos_robust::poison(cfg)?;
-    for s in &report.summary {
-        let auc = |d: Option<f64>| d.map_or("n/a".to_string(), |x| format!("{x:+.4}"));
-        eprintln!(
-            "custos: {} / {}: at rate {} the undefended AUC drops {}, F1 {:+.4}; defended AUC {}, \
-             F1 {:+.4}{}",
-            s.detector,
-            s.strategy,
-            s.max_rate,
-            auc(s.undefended_auc_drop),
-            s.undefended_f1_drop,
-            auc(s.defended_auc_drop),
-            s.defended_f1_drop,
-            if s.undefended_hurt {
-                ""
-            } else {
-                " (the undefended detector is not hurt at these rates)"
-            }
-        );
-        eprintln!("custos:   goal: {}", s.goal.verdict);
+    for line in report.summary.iter().flat_map(|s| s.lines()) {
+        eprintln!("custos: {line}");
     }
     eprintln!(
         "custos: wrote {} and {} plots",

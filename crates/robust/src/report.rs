@@ -248,6 +248,33 @@ pub struct Summary {
     pub goal: Goal,
 }
 
+impl Summary {
+    /// The summary in words, as `custos robust poison` prints it: what the strongest rate
+    /// does to the detector undefended and defended, then the goal's verdict.
+    pub fn lines(&self) -> [String; 2] {
+        let auc = |d: Option<f64>| d.map_or("n/a".to_string(), |x| format!("{x:+.4}"));
+        let hurt = if self.undefended_hurt {
+            ""
+        } else {
+            " (the undefended detector is not hurt at these rates)"
+        };
+        [
+            format!(
+                "{} / {}: at rate {} the undefended AUC drops {}, F1 {:+.4}; defended AUC {}, \
+                 F1 {:+.4}{hurt}",
+                self.detector,
+                self.strategy,
+                self.max_rate,
+                auc(self.undefended_auc_drop),
+                self.undefended_f1_drop,
+                auc(self.defended_auc_drop),
+                self.defended_f1_drop,
+            ),
+            format!("  goal: {}", self.goal.verdict),
+        ]
+    }
+}
+
 /// Undefended minus defended measurements on clean training data.
 #[derive(Clone, Debug, Serialize)]
 pub struct Cost {

@@ -87,6 +87,29 @@ pub struct EvasionEntry {
     pub capture: Option<String>,
 }
 
+impl EvasionReport {
+    /// The report in words, as `custos robust evade` prints it: per target (and defence),
+    /// the evasion rate of each phase, then the goal's verdict.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut show = |name: &str, rates: &Rates| {
+            for (target, phases) in rates {
+                let list: Vec<String> = phases
+                    .iter()
+                    .map(|(p, r)| format!("{p} {:.0} %", 100.0 * r))
+                    .collect();
+                out.push(format!("{target}{name}: evaded {}", list.join(", ")));
+            }
+        };
+        show("", &self.evasion_rate);
+        for (defence, rates) in &self.evasion_rate_defended {
+            show(&format!(" with {defence}"), rates);
+        }
+        out.push(format!("  goal: {}", self.goal.verdict));
+        out
+    }
+}
+
 /// A defence and what it cost on benign traffic.
 #[derive(Clone, Debug, Serialize)]
 pub struct DefenceFacts {
