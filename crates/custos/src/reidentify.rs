@@ -6,10 +6,8 @@
 
 use crate::cli::PseudonymArgs;
 use crate::Outcome;
-use anyhow::{bail, Context};
 use clap::Args;
-use custos_evidence::{AuditKey, ReidentificationLeaf, Reidentified, REIDENTIFICATION_TYPE};
-use custos_privacy::{PseudonymKey, Pseudonymizer, ValueKind};
+use custos_engine::reidentify::{reidentify, ReidentifyError, Request};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -50,28 +48,14 @@ pub struct ReidentifyArgs {
     pub values: Vec<String>,
 }
 
-/// One value re-identified, before it may be printed.
-struct Revealed<'a> {
-    /// The pseudonym as given.
-    pseudonym: &'a str,
-    /// Its kind.
-    kind: ValueKind,
-    /// The original.
-    original: String,
-}
-
-/// Re-identifies `args.pseudonyms`, logs the audit leaf, signs a checkpoint, then prints
-/// `PSEUDONYM<TAB>ORIGINAL` per value.
+/// Runs `custos reidentify` (the work is `custos_engine::reidentify`).
 ///
 /// # Errors
-/// No reason or examiner; an unreadable pseudonym key, policy or signing key; an unknown
-/// `--kind`; any value that is not a pseudonym under the key (all are named, none printed);
-/// a missing log, a log without a signed checkpoint, a key that is not the log's, a write
-/// error. In every error case no original is printed.
+/// No reason or examiner, an unreadable key or policy, a value that is not a pseudonym, a log
+/// that cannot take the audit leaf: in every case nothing is printed.
 pub fn run(args: &ReidentifyArgs) -> anyhow::Result<Outcome> {
-    let why = args.reason.trim();
-    if why.is_empty() {
-        bail!("give --reason TEXT: why the pseudonyms are re-identified (recorded in the log)");
+    if args.reason.trim().is_empty() {
+        return Err(ReidentifyError::NoReason.into());
     }
     // The examiner is part of the audit record: never recorded as a placeholder.
     let who = crate::keys::examiner(
@@ -80,100 +64,36 @@ pub fn run(args: &ReidentifyArgs) -> anyhow::Result<Outcome> {
          not set)",
     )?;
     let (key, policy, kind) = crate::privacy::load(&args.pseudonyms)?;
-    let mac_keep_oui = policy.mac_keep_oui();
-    let p = Pseudonymizer::new(&key, policy);
-
-    // 1. Every value first: all or nothing.
-    let mut revealed = Vec::with_capacity(args.values.len());
-    let mut refused = Vec::new();
-    for v in &args.values {
-        let k = kind.unwrap_or_else(|| ValueKind::detect(v));
-        match p.reidentify(k, v) {
-            Ok(original) => revealed.push(Revealed {
-                pseudonym: v,
-                kind: k,
-                original,
-            }),
-            Err(e) => refused.push(format!("{e}")),
-        }
-    }
-    if !refused.is_empty() {
-        bail!(
-            "{} of {} values {} under key {}; nothing was re-identified or logged: {}",
-            refused.len(),
-            args.values.len(),
-            if refused.len() == 1 {
-                "is not a pseudonym"
-            } else {
-                "are not pseudonyms"
-            },
-            key.fingerprint(),
-            refused.join("; ")
-        );
-    }
-
-    // 2. The audit leaf: keyed hashes of the originals, never the originals.
-    let audit_key = audit_key(&key);
-    let leaf = ReidentificationLeaf {
-        kind: REIDENTIFICATION_TYPE.into(),
-        who,
-        when: now_rfc3339(),
-        why: why.to_string(),
-        pseudonym_key: key.fingerprint(),
-        mac_keep_oui,
-        pseudonyms: revealed
-            .iter()
-            .map(|r| Reidentified {
-                kind: r.kind.to_string(),
-                pseudonym: r.pseudonym.to_string(),
-                original_hmac: audit_key.original_hmac(&r.kind.to_string(), &r.original),
-            })
-            .collect(),
-        custos_version: env!("CARGO_PKG_VERSION").into(),
-    };
-
-    // 3. Logged and signed, or nothing is printed.
     let signer = custos_engine::evidence::load_signer(&args.key)?;
-    let logged =
-        custos_evidence::log_reidentification(&args.log, &signer, &leaf).with_context(|| {
-            format!(
-                "cannot log the re-identification in {}; nothing was re-identified",
-                args.log.display()
-            )
-        })?;
-    let o = logged.opened;
+    let req = Request {
+        key: &key,
+        policy,
+        kind,
+        values: &args.values,
+        who,
+        why: &args.reason,
+        log: &args.log,
+        signer: &signer,
+    };
+    let done = reidentify(&req, now_rfc3339())?;
+    let o = &done.logged.opened;
     if o.kind != custos_evidence::OpenKind::Existing || o.recovered > 0 || o.discarded > 0 {
         eprintln!("custos: evidence log {}: {o}", args.log.display());
     }
     eprintln!(
         "custos: re-identification of {} pseudonyms logged as leaf {} of {} (checkpoint size {} signed by {})",
-        revealed.len(),
-        logged.index,
+        done.revealed.len(),
+        done.logged.index,
         args.log.display(),
-        logged.checkpoint.size,
+        done.logged.checkpoint.size,
         signer.name()
     );
-
-    // 4. The originals.
     let mut out = std::io::stdout().lock();
-    for r in &revealed {
-        writeln!(out, "{}\t{}", r.pseudonym, r.original)?;
+    for (pseudonym, original) in &done.revealed {
+        writeln!(out, "{pseudonym}\t{original}")?;
     }
     out.flush()?;
     Ok(Outcome::Success)
-}
-
-/// The audit key of `key`: HKDF-SHA256 over its Crypto-PAn key and name sub-key (both secret),
-/// info `custos reidentify v1 audit hash` (docs/privacy.md).
-fn audit_key(key: &PseudonymKey) -> AuditKey {
-    let mut ikm = [0u8; 64];
-    let (cryptopan, name) = ikm.split_at_mut(32);
-    cryptopan.copy_from_slice(key.cryptopan_key());
-    name.copy_from_slice(&key.name_key());
-    let audit = AuditKey::derive(&ikm);
-    ikm.fill(0);
-    std::hint::black_box(&mut ikm);
-    audit
 }
 
 /// Wall-clock time, RFC 3339 in UTC, whole seconds: audit records are the one place the wall

@@ -26,6 +26,7 @@ pub mod evidence;
 mod keys;
 pub mod outdir;
 pub mod pseudonymized;
+pub mod reidentify;
 mod sinks;
 mod source;
 mod stages;
