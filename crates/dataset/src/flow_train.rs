@@ -18,7 +18,7 @@ use crate::error::DatasetError;
 use crate::manifest::MANIFEST_FILE;
 use crate::reader::{read_features, FeatureTable};
 use crate::sink::{FLOWS_FILE, PREFIXES_FILE};
-use custos_detect::gbdt::{train, GbdtParams, TrainingData};
+use custos_detect::gbdt::{train, Gbdt, GbdtParams, TrainingData};
 use custos_detect::{choose_threshold, FlowModel, FlowThreshold, FLOW_MODEL_FORMAT};
 use custos_features::flow::live;
 use serde_json::{json, Value};
@@ -133,8 +133,63 @@ pub fn train_flow_model(
             opts.holdout, opts.fpr
         )));
     }
+    let manifest = read_manifest(dir)?;
+    let names = live::names();
+    let flows = read_features(&dir.join(FLOWS_FILE), &names)?;
+    let training_flows = custos_engine::detectors::TrainingFlows::new(
+        crate::reader::read_flow_fingerprints(&dir.join(FLOWS_FILE))?,
+    );
+    let prefixes = read_features(&dir.join(PREFIXES_FILE), &names)?;
+    let (fit, hold) = split(&[&flows, &prefixes], opts.holdout);
+    let fitted = fit_and_threshold(dir, &names, (&fit, &hold), opts)?;
+    let mut training = training_record(
+        dir,
+        opts,
+        &manifest,
+        (&flows, &prefixes),
+        &names,
+        (&fit, &hold),
+        &fitted,
+    );
+    let protocols = protocols(&names, &fit);
+    let model = FlowModel {
+        format: FLOW_MODEL_FORMAT.into(),
+        feature_set: live::LIVE_FEATURES.into(),
+        gbdt: fitted.gbdt,
+        threshold: fitted.threshold,
+        protocols,
+    };
+    let screening = match opts.screen_folds {
+        Some(k) => Some(crate::screening::screen_labels(
+            &names,
+            &flows,
+            &prefixes,
+            &opts.params,
+            k,
+        )?),
+        None => None,
+    };
+    if let Some(sc) = &screening {
+        training["label_screening"] = json!({
+            "file": crate::screening::SCREENING_FILE,
+            "folds": sc["folds"],
+            "flows": sc["flows"],
+            "suspicious": sc["suspicious"],
+        });
+    }
+    Ok(TrainedFlowModel {
+        training_flows,
+        model,
+        training,
+        manifest,
+        screening,
+    })
+}
+
+/// The bytes of the dataset manifest in `dir`.
+fn read_manifest(dir: &Path) -> Result<Vec<u8>, DatasetError> {
     let manifest_path = dir.join(MANIFEST_FILE);
-    let manifest = std::fs::read(&manifest_path).map_err(|e| {
+    std::fs::read(&manifest_path).map_err(|e| {
         DatasetError::io(
             format!(
                 "cannot read {} (is {} a dataset from custos dataset build?)",
@@ -143,25 +198,43 @@ pub fn train_flow_model(
             ),
             e,
         )
-    })?;
-    let names = live::names();
-    let flows = read_features(&dir.join(FLOWS_FILE), &names)?;
-    let training_flows = custos_engine::detectors::TrainingFlows::new(
-        crate::reader::read_flow_fingerprints(&dir.join(FLOWS_FILE))?,
-    );
-    let prefixes = read_features(&dir.join(PREFIXES_FILE), &names)?;
+    })
+}
+
+/// The rows of `tables`, in order, split by uid into the training and held-out parts.
+fn split(tables: &[&FeatureTable], holdout: f64) -> (Part, Part) {
     let (mut fit, mut hold) = (Part::default(), Part::default());
-    for t in [&flows, &prefixes] {
+    for t in tables {
         for (i, uid) in t.uids.iter().enumerate() {
-            if held_out(uid, opts.holdout) {
+            if held_out(uid, holdout) {
                 hold.push(t, i);
             } else {
                 fit.push(t, i);
             }
         }
     }
+    (fit, hold)
+}
+
+/// The trees fitted on the training part and the threshold chosen on the held-out part.
+struct Fitted {
+    /// The trees.
+    gbdt: Gbdt,
+    /// The alert threshold.
+    threshold: FlowThreshold,
+    /// The score of each held-out row.
+    held_scores: Vec<f64>,
+}
+
+/// Fits the trees on `fit` and chooses the threshold on the benign rows of `hold`.
+fn fit_and_threshold(
+    dir: &Path,
+    names: &[String],
+    (fit, hold): (&Part, &Part),
+    opts: &FlowTrainOptions,
+) -> Result<Fitted, DatasetError> {
     let data = TrainingData {
-        names: &names,
+        names,
         columns: &fit.columns,
         labels: &fit.labels,
         weights: None,
@@ -191,19 +264,38 @@ pub fn train_flow_model(
                fraction fpr of held-out benign rows lie; a flow alerts above it"
             .into(),
     };
-    let metrics = held_out_metrics(&held_scores, &hold, value);
-    let importance: Vec<Value> = gbdt
+    Ok(Fitted {
+        gbdt,
+        threshold,
+        held_scores,
+    })
+}
+
+/// `training.json`: the dataset, features, options, rows of each part, the trees' summary,
+/// the threshold, held-out metrics and the 15 most important features.
+fn training_record(
+    dir: &Path,
+    opts: &FlowTrainOptions,
+    manifest: &[u8],
+    (flows, prefixes): (&FeatureTable, &FeatureTable),
+    names: &[String],
+    (fit, hold): (&Part, &Part),
+    fitted: &Fitted,
+) -> Value {
+    let metrics = held_out_metrics(&fitted.held_scores, hold, fitted.threshold.value);
+    let importance: Vec<Value> = fitted
+        .gbdt
         .importance()
         .into_iter()
         .take(15)
         .map(|(f, g)| json!({"feature": f, "gain": g}))
         .collect();
-    let training = json!({
+    json!({
         "detector": "flow",
         "custos_version": env!("CARGO_PKG_VERSION"),
         "dataset": {
             "path": dir.display().to_string(),
-            "manifest_sha256": hex(&Sha256::digest(&manifest)),
+            "manifest_sha256": hex(&Sha256::digest(manifest)),
             "flows": flows.rows(),
             "prefix_rows": prefixes.rows(),
         },
@@ -221,11 +313,15 @@ pub fn train_flow_model(
             "held_out": hold.labels.len(),
             "held_out_attack": hold.labels.iter().filter(|&&l| l).count(),
         },
-        "gbdt": gbdt.summary(),
-        "threshold": threshold,
+        "gbdt": fitted.gbdt.summary(),
+        "threshold": fitted.threshold,
         "held_out_metrics": metrics,
         "importance": importance,
-    });
+    })
+}
+
+/// The IP protocol numbers of the training rows, sorted, each once.
+fn protocols(names: &[String], fit: &Part) -> Vec<u8> {
     let proto = names.iter().position(|n| n == "proto");
     let mut protocols: Vec<u8> = proto
         .and_then(|i| fit.columns.get(i))
@@ -233,39 +329,7 @@ pub fn train_flow_model(
         .unwrap_or_default();
     protocols.sort_unstable();
     protocols.dedup();
-    let model = FlowModel {
-        format: FLOW_MODEL_FORMAT.into(),
-        feature_set: live::LIVE_FEATURES.into(),
-        gbdt,
-        threshold,
-        protocols,
-    };
-    let screening = match opts.screen_folds {
-        Some(k) => Some(crate::screening::screen_labels(
-            &names,
-            &flows,
-            &prefixes,
-            &opts.params,
-            k,
-        )?),
-        None => None,
-    };
-    let mut training = training;
-    if let Some(sc) = &screening {
-        training["label_screening"] = json!({
-            "file": crate::screening::SCREENING_FILE,
-            "folds": sc["folds"],
-            "flows": sc["flows"],
-            "suspicious": sc["suspicious"],
-        });
-    }
-    Ok(TrainedFlowModel {
-        training_flows,
-        model,
-        training,
-        manifest,
-        screening,
-    })
+    protocols
 }
 
 /// ROC AUC (ties counted half), recall and false-positive rate at the threshold, and recall

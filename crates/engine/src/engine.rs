@@ -8,7 +8,9 @@ use crate::evidence::{EvidenceSink, LiveEvidence};
 use crate::outdir::OutputDir;
 use crate::pseudonymized::Staging;
 use crate::sinks::{builtin_files, builtin_sinks, DetectorOutputs};
-use crate::source::{read_all, sample_checksums, Opened, ProgressFn, ReadReport, Source};
+use crate::source::{
+    read_all, sample_checksums, Opened, PacketSink, ProgressFn, ReadReport, Source,
+};
 use crate::stages::host::{HostStage, HostSummary};
 use crate::stages::inline::Inline;
 use crate::stages::output::OutputStage;
@@ -178,13 +180,7 @@ impl Engine {
         let mut opened = Opened::open(&source, cfg.max_packets, cfg.live.buffer_bytes)?;
         let names = source.names();
         let output = OutputStage::new(self.sinks_for(&cfg, &source)?);
-        let policy = match (&source, ChecksumSetting::from(cfg.decode.checksums)) {
-            (Source::Files(paths), ChecksumSetting::Auto) => match sample_checksums(paths) {
-                Some(offloaded) => ChecksumPolicy::auto_decided(offloaded),
-                None => ChecksumPolicy::new(ChecksumSetting::Auto),
-            },
-            (_, setting) => ChecksumPolicy::new(setting),
-        };
+        let policy = checksum_policy(&source, &cfg);
         let (app, inventory, findings) = app_parts(&cfg.app)?;
         let mut packet = PacketStage::new(
             cfg.decode.checksums.into(),
@@ -199,21 +195,7 @@ impl Engine {
             (Some(ev), Source::Interface { .. }) => Some(LiveEvidence::new(ev.clone())?),
             _ => None,
         };
-        let detectors = std::mem::take(&mut self.detectors);
-        let info = RunInfo {
-            files: names.clone(),
-            first_ts: None,
-            score_columns: score_columns(&detectors),
-        };
-        let mut alerts = AlertQueue::new(
-            names.clone(),
-            detectors.len(),
-            cfg.output.alert_every_packet,
-        );
-        for (i, d) in detectors.iter().enumerate() {
-            alerts.set_model_signature(i, d.model_signature());
-        }
-        let host = HostStage::new(inventory, findings, detectors, alerts, live);
+        let (host, info) = self.host_stage(&cfg, &names, (inventory, findings), live);
         let hashing = match (&cfg.output.dir, &source) {
             (Some(_), Source::Files(paths)) => Some(hash_inputs(paths.clone())),
             _ => None,
@@ -221,46 +203,19 @@ impl Engine {
         let total = opened.total_bytes(&source);
         let started = Instant::now();
         let mut progress = self.progress.take();
+        let reading = Reading {
+            opened: &mut opened,
+            names: &names,
+            progress: &mut progress,
+            total,
+            hashing,
+            started,
+        };
+        let stages = (packet, host, output, info);
         let (stats, report) = if cfg.threads <= 1 {
-            let mut inline = Inline::new(packet, host, output, info);
-            let mut report = read_all(
-                &mut opened,
-                &names,
-                cfg.max_packets,
-                &mut inline,
-                &mut progress,
-                total,
-            )?;
-            add_hashes(&mut report, hashing);
-            let elapsed = started.elapsed().as_secs_f64();
-            let mut done = inline.finish()?;
-            self.detectors = std::mem::take(&mut done.detectors);
-            let mut stats = build_stats(&done.packet, &done.summary, &report, elapsed, cfg.threads);
-            let end = RunEnd {
-                last_ts: done.packet.last_ts,
-            };
-            done.output.finish(&done.info, &end, &mut stats)?;
-            (stats, report)
+            self.run_inline(&cfg, stages, reading)?
         } else {
-            let mut threaded = Threaded::start(packet, host, output, info)?;
-            let mut report = read_all(
-                &mut opened,
-                &names,
-                cfg.max_packets,
-                &mut threaded,
-                &mut progress,
-                total,
-            )?;
-            add_hashes(&mut report, hashing);
-            let elapsed = started.elapsed().as_secs_f64();
-            let end = RunEnd {
-                last_ts: threaded.packet.last_ts,
-            };
-            let (stats, detectors) = threaded.finish(end, |packet, summary, _| {
-                build_stats(packet, summary, &report, elapsed, cfg.threads)
-            })?;
-            self.detectors = detectors;
-            (*stats, report)
+            self.run_threaded(&cfg, stages, reading)?
         };
         self.progress = progress;
         Ok(RunSummary {
@@ -269,6 +224,74 @@ impl Engine {
             warnings: report.warnings,
             pseudonymized: None,
         })
+    }
+
+    /// The host stage over the engine's detectors (taken until the run ends) and the run's
+    /// description for the sinks.
+    fn host_stage(
+        &mut self,
+        cfg: &EngineConfig,
+        names: &[String],
+        (inventory, findings): (Inventory, Findings),
+        live: Option<LiveEvidence>,
+    ) -> (HostStage, RunInfo) {
+        let detectors = std::mem::take(&mut self.detectors);
+        let info = RunInfo {
+            files: names.to_vec(),
+            first_ts: None,
+            score_columns: score_columns(&detectors),
+        };
+        let mut alerts = AlertQueue::new(
+            names.to_vec(),
+            detectors.len(),
+            cfg.output.alert_every_packet,
+        );
+        for (i, d) in detectors.iter().enumerate() {
+            alerts.set_model_signature(i, d.model_signature());
+        }
+        (
+            HostStage::new(inventory, findings, detectors, alerts, live),
+            info,
+        )
+    }
+
+    /// Runs the stages on this thread; gives the detectors back to the engine.
+    fn run_inline(
+        &mut self,
+        cfg: &EngineConfig,
+        (packet, host, output, info): (PacketStage, HostStage, OutputStage, RunInfo),
+        reading: Reading<'_>,
+    ) -> Result<(Stats, ReadReport), EngineError> {
+        let mut inline = Inline::new(packet, host, output, info);
+        let (report, elapsed) = reading.read(cfg.max_packets, &mut inline)?;
+        let mut done = inline.finish()?;
+        self.detectors = std::mem::take(&mut done.detectors);
+        let mut stats = build_stats(&done.packet, &done.summary, &report, elapsed, cfg.threads);
+        let end = RunEnd {
+            last_ts: done.packet.last_ts,
+        };
+        done.output.finish(&done.info, &end, &mut stats)?;
+        Ok((stats, report))
+    }
+
+    /// Runs the host and output stages on threads of their own; gives the detectors back
+    /// to the engine.
+    fn run_threaded(
+        &mut self,
+        cfg: &EngineConfig,
+        (packet, host, output, info): (PacketStage, HostStage, OutputStage, RunInfo),
+        reading: Reading<'_>,
+    ) -> Result<(Stats, ReadReport), EngineError> {
+        let mut threaded = Threaded::start(packet, host, output, info)?;
+        let (report, elapsed) = reading.read(cfg.max_packets, &mut threaded)?;
+        let end = RunEnd {
+            last_ts: threaded.packet.last_ts,
+        };
+        let (stats, detectors) = threaded.finish(end, |packet, summary, _| {
+            build_stats(packet, summary, &report, elapsed, cfg.threads)
+        })?;
+        self.detectors = detectors;
+        Ok((*stats, report))
     }
 
     /// The built-in file sinks the configuration asks for, evidence, then the added sinks.
@@ -306,6 +329,55 @@ impl Engine {
         }
         sinks.append(&mut self.sinks);
         Ok(sinks)
+    }
+}
+
+/// What a run reads its packets from, and what it keeps while reading.
+struct Reading<'a> {
+    /// The opened inputs.
+    opened: &'a mut Opened,
+    /// Their names.
+    names: &'a [String],
+    /// The progress callback.
+    progress: &'a mut Option<ProgressFn>,
+    /// Total input bytes, when known.
+    total: Option<u64>,
+    /// The input files' hashes, being computed.
+    hashing: Option<std::thread::JoinHandle<Vec<Option<String>>>>,
+    /// When the run started.
+    started: Instant,
+}
+
+impl Reading<'_> {
+    /// Reads every packet into `sink`; returns the read report (with the input hashes) and
+    /// the seconds since the run started.
+    fn read(
+        self,
+        max_packets: Option<u64>,
+        sink: &mut dyn PacketSink,
+    ) -> Result<(ReadReport, f64), EngineError> {
+        let mut report = read_all(
+            self.opened,
+            self.names,
+            max_packets,
+            sink,
+            self.progress,
+            self.total,
+        )?;
+        add_hashes(&mut report, self.hashing);
+        Ok((report, self.started.elapsed().as_secs_f64()))
+    }
+}
+
+/// How the run checks checksums: as configured, or, for `auto` on capture files, as a
+/// sample of their packets decides.
+fn checksum_policy(source: &Source, cfg: &EngineConfig) -> ChecksumPolicy {
+    match (source, ChecksumSetting::from(cfg.decode.checksums)) {
+        (Source::Files(paths), ChecksumSetting::Auto) => match sample_checksums(paths) {
+            Some(offloaded) => ChecksumPolicy::auto_decided(offloaded),
+            None => ChecksumPolicy::new(ChecksumSetting::Auto),
+        },
+        (_, setting) => ChecksumPolicy::new(setting),
     }
 }
 

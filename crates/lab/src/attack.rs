@@ -253,6 +253,17 @@ pub(crate) fn check_attack(
     devices: &[String],
     gw: &Gateway,
 ) -> Result<(), LabError> {
+    check_parameters(phase, a, devices, gw)?;
+    check_service(phase, a, gw)
+}
+
+/// Checks the target and parameters of attack `a`, tool by tool.
+fn check_parameters(
+    phase: &str,
+    a: &Attack,
+    devices: &[String],
+    gw: &Gateway,
+) -> Result<(), LabError> {
     match a {
         Attack::NmapSyn {
             target,
@@ -263,7 +274,7 @@ pub(crate) fn check_attack(
             target,
             ports,
             max_rate,
-        } => check_nmap(phase, target, ports, *max_rate, devices)?,
+        } => check_nmap(phase, target, ports, *max_rate, devices),
         Attack::HpingSyn {
             target,
             count,
@@ -277,7 +288,7 @@ pub(crate) fn check_attack(
             ..
         } => {
             check_target(phase, target, devices, false)?;
-            check_hping(phase, a, *count, *interval_us)?;
+            check_hping(phase, a, *count, *interval_us)
         }
         Attack::HydraTelnet {
             target,
@@ -286,68 +297,42 @@ pub(crate) fn check_attack(
             tasks,
         } => {
             check_target(phase, target, devices, false)?;
-            check_hydra(phase, target, users, passwords, *tasks, gw)?;
+            check_hydra(phase, target, users, passwords, *tasks, gw)
         }
         Attack::Arpspoof { victim } => {
             if !matches!(victim, Target::Device(_)) {
                 return bad_attack(phase, "arpspoof victim must be a device".into());
             }
-            check_target(phase, victim, devices, false)?;
+            check_target(phase, victim, devices, false)
         }
-        Attack::MqttEnum { seconds } => {
-            if *seconds == 0 || *seconds > 600 {
-                return bad_attack(phase, format!("seconds {seconds} is not in 1..=600"));
-            }
-        }
+        Attack::MqttEnum { seconds } => check_range(phase, "seconds", *seconds, 1, 600),
         Attack::MqttFlood {
             count,
             payload_bytes,
             topic,
-        } => check_mqtt_flood(phase, *count, *payload_bytes, topic)?,
+        } => check_mqtt_flood(phase, *count, *payload_bytes, topic),
         Attack::Slowloris {
             connections,
             rate,
             interval_s,
-        } => check_slowloris(phase, *connections, *rate, *interval_s)?,
+        } => check_slowloris(phase, *connections, *rate, *interval_s),
         Attack::NmapRandom {
             hosts,
             ports,
             max_rate,
-        } => {
-            check_ports(phase, ports)?;
-            check_range(phase, "hosts", *hosts, 1, 10_000)?;
-            check_range(phase, "max_rate", *max_rate, 1, 5000)?;
-        }
+        } => check_nmap_random(phase, *hosts, ports, *max_rate),
         Attack::TelnetInfect { credential } => {
             check_words(phase, std::slice::from_ref(&credential.0))?;
-            check_words(phase, std::slice::from_ref(&credential.1))?;
+            check_words(phase, std::slice::from_ref(&credential.1))
         }
-        Attack::MqttLogin { users, passwords } => {
-            check_words(phase, users)?;
-            check_words(phase, passwords)?;
-            let pairs = users.len() * passwords.len();
-            check_range(phase, "credential pairs", pairs as u32, 1, 1000)?;
-            if gw.mqtt_credential.is_none() {
-                return bad_attack(
-                    phase,
-                    "mqtt-login needs gateway.mqtt_credential (a broker that checks logins)".into(),
-                );
-            }
-        }
+        Attack::MqttLogin { users, passwords } => check_mqtt_login(phase, users, passwords, gw),
         Attack::ModbusWrite {
             table,
             values,
             count,
             interval_ms,
             ..
-        } => {
-            check_range(phase, "values", values.len() as u32, 1, 100)?;
-            check_range(phase, "count", *count, 1, 10_000)?;
-            check_range(phase, "interval_ms", *interval_ms, 50, 60_000)?;
-            if *table == ModbusTable::Coil && values.iter().any(|v| *v > 1) {
-                return bad_attack(phase, "coil values must be 0 or 1".into());
-            }
-        }
+        } => check_modbus_write(phase, *table, values, *count, *interval_ms),
         Attack::CoapDiscover {
             target,
             count,
@@ -359,11 +344,26 @@ pub(crate) fn check_attack(
             interval_ms,
         } => {
             let all = matches!(a, Attack::SsdpSearch { .. });
-            check_target(phase, target, devices, all)?;
-            check_range(phase, "count", *count, 1, 10_000)?;
-            check_range(phase, "interval_ms", *interval_ms, 10, 60_000)?;
+            check_discovery(phase, (target, devices, all), *count, *interval_ms)
         }
     }
+}
+
+/// Checks a CoAP or SSDP discovery: its target among `devices` (every host when `all` is
+/// allowed), its request count and interval.
+fn check_discovery(
+    phase: &str,
+    (target, devices, all): (&Target, &[String], bool),
+    count: u32,
+    interval_ms: u32,
+) -> Result<(), LabError> {
+    check_target(phase, target, devices, all)?;
+    check_range(phase, "count", count, 1, 10_000)?;
+    check_range(phase, "interval_ms", interval_ms, 10, 60_000)
+}
+
+/// Checks that the gateway runs the service attack `a` is aimed at.
+fn check_service(phase: &str, a: &Attack, gw: &Gateway) -> Result<(), LabError> {
     let needs = match a {
         Attack::MqttEnum { .. } | Attack::MqttFlood { .. } | Attack::MqttLogin { .. } => {
             Some(("mqtt", gw.mqtt))
@@ -382,6 +382,51 @@ pub(crate) fn check_attack(
             phase,
             format!("{} needs the gateway's {svc} service", a.tool()),
         );
+    }
+    Ok(())
+}
+
+/// Checks an nmap scan of random hosts: its port list, host count and packet rate.
+fn check_nmap_random(phase: &str, hosts: u32, ports: &str, max_rate: u32) -> Result<(), LabError> {
+    check_ports(phase, ports)?;
+    check_range(phase, "hosts", hosts, 1, 10_000)?;
+    check_range(phase, "max_rate", max_rate, 1, 5000)
+}
+
+/// Checks an MQTT login brute force: clean logins and passwords, a bounded number of
+/// pairs, and a broker that checks logins.
+fn check_mqtt_login(
+    phase: &str,
+    users: &[String],
+    passwords: &[String],
+    gw: &Gateway,
+) -> Result<(), LabError> {
+    check_words(phase, users)?;
+    check_words(phase, passwords)?;
+    let pairs = users.len() * passwords.len();
+    check_range(phase, "credential pairs", pairs as u32, 1, 1000)?;
+    if gw.mqtt_credential.is_none() {
+        return bad_attack(
+            phase,
+            "mqtt-login needs gateway.mqtt_credential (a broker that checks logins)".into(),
+        );
+    }
+    Ok(())
+}
+
+/// Checks Modbus writes: the values (0 or 1 for coils), their count and interval.
+fn check_modbus_write(
+    phase: &str,
+    table: ModbusTable,
+    values: &[u16],
+    count: u32,
+    interval_ms: u32,
+) -> Result<(), LabError> {
+    check_range(phase, "values", values.len() as u32, 1, 100)?;
+    check_range(phase, "count", count, 1, 10_000)?;
+    check_range(phase, "interval_ms", interval_ms, 50, 60_000)?;
+    if table == ModbusTable::Coil && values.iter().any(|v| *v > 1) {
+        return bad_attack(phase, "coil values must be 0 or 1".into());
     }
     Ok(())
 }

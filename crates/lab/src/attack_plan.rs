@@ -53,85 +53,36 @@ pub(crate) fn attack_plan(
     limit_s: u64,
 ) -> Result<AttackPlan, LabError> {
     let x = AttackCtx::new(att, nodes, work, phase, limit_s);
-    let mut stdin: Option<PathBuf> = None;
-    let mut forwarding = false;
-    let mut scripted = None;
-    let cmds: Vec<Vec<String>> = match a {
-        Attack::NmapSyn {
-            target,
-            ports,
-            max_rate,
-        } => vec![x.nmap(NMAP_SYN, target, ports, *max_rate)],
-        Attack::NmapService {
-            target,
-            ports,
-            max_rate,
-        } => vec![x.nmap(NMAP_SERVICE, target, ports, *max_rate)],
-        Attack::HpingSyn {
-            target,
-            port,
-            count,
-            interval_us,
-        } => vec![x.hping("-S", target, *port, *count, *interval_us, None)],
-        Attack::HpingUdp {
-            target,
-            port,
-            count,
-            interval_us,
-            data_bytes,
-        } => {
-            let data = Some(*data_bytes);
-            vec![x.hping("--udp", target, *port, *count, *interval_us, data)]
-        }
-        Attack::HydraTelnet {
-            target,
-            users,
-            passwords,
-            tasks,
-        } => vec![x.hydra(target, users, passwords, *tasks)?],
+    let mut plan = AttackPlan {
+        cmds: Vec::new(),
+        stdin: None,
+        forwarding: false,
+        scripted: None,
+    };
+    if let Some(cmd) = x.single_command(a)? {
+        plan.cmds = vec![cmd];
+        return Ok(plan);
+    }
+    match a {
         Attack::Arpspoof { victim } => {
-            forwarding = true;
-            x.arpspoof(victim)
+            plan.forwarding = true;
+            plan.cmds = x.arpspoof(victim);
         }
-        Attack::MqttEnum { seconds } => vec![x.mqtt_enum(*seconds)],
         Attack::MqttFlood {
             count,
             payload_bytes,
             topic,
         } => {
             let (f, c) = x.mqtt_flood(*count, *payload_bytes, topic)?;
-            stdin = Some(f);
-            vec![c]
+            plan.stdin = Some(f);
+            plan.cmds = vec![c];
         }
-        Attack::Slowloris {
-            connections,
-            rate,
-            interval_s,
-        } => vec![x.slowloris(*connections, *rate, *interval_s)],
-        Attack::NmapRandom {
-            hosts,
-            ports,
-            max_rate,
-        } => vec![x.nmap_random(*hosts, ports, *max_rate)?],
-        Attack::MqttLogin { users, passwords } => vec![x.mqtt_login(users, passwords)?],
-        Attack::ModbusWrite {
-            table,
-            start,
-            values,
-            count,
-            interval_ms,
-        } => vec![x.modbus_write(*table, *start, values, *count, *interval_ms)?],
-        Attack::CoapDiscover {
-            target,
-            count,
-            interval_ms,
-        } => vec![x.coap_discover(target, *count, *interval_ms)?],
         Attack::SsdpSearch {
             target,
             count,
             interval_ms,
         } => {
-            scripted = Some(Scripted::SsdpSearch {
+            plan.scripted = Some(Scripted::SsdpSearch {
                 targets: target_ips(target, nodes)
                     .iter()
                     .filter_map(|t| t.parse().ok())
@@ -139,24 +90,88 @@ pub(crate) fn attack_plan(
                 rounds: *count,
                 interval_ms: *interval_ms,
             });
-            Vec::new()
         }
         Attack::TelnetInfect { credential } => {
             let ip = |role: &str| nodes.iter().find(|n| n.role == role).and_then(|n| n.ip);
-            scripted = Some(Scripted::TelnetInfect {
+            plan.scripted = Some(Scripted::TelnetInfect {
                 target: ip("gateway").unwrap_or(std::net::Ipv4Addr::UNSPECIFIED),
                 credential: credential.clone(),
                 loader: att.ip.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED),
             });
-            Vec::new()
         }
-    };
-    Ok(AttackPlan {
-        scripted,
-        cmds,
-        stdin,
-        forwarding,
-    })
+        // Every other attack is one command line (`single_command`).
+        _ => {}
+    }
+    Ok(plan)
+}
+
+impl AttackCtx<'_> {
+    /// The command line of an attack that is one tool run and nothing else (no forwarding,
+    /// no standard input, nothing scripted); `Ok(None)` for the others.
+    fn single_command(&self, a: &Attack) -> Result<Option<Vec<String>>, LabError> {
+        Ok(Some(match a {
+            Attack::NmapSyn {
+                target,
+                ports,
+                max_rate,
+            } => self.nmap(NMAP_SYN, target, ports, *max_rate),
+            Attack::NmapService {
+                target,
+                ports,
+                max_rate,
+            } => self.nmap(NMAP_SERVICE, target, ports, *max_rate),
+            Attack::HpingSyn {
+                target,
+                port,
+                count,
+                interval_us,
+            } => self.hping("-S", target, *port, *count, *interval_us, None),
+            Attack::HpingUdp {
+                target,
+                port,
+                count,
+                interval_us,
+                data_bytes,
+            } => {
+                let data = Some(*data_bytes);
+                self.hping("--udp", target, *port, *count, *interval_us, data)
+            }
+            Attack::HydraTelnet {
+                target,
+                users,
+                passwords,
+                tasks,
+            } => self.hydra(target, users, passwords, *tasks)?,
+            Attack::MqttEnum { seconds } => self.mqtt_enum(*seconds),
+            Attack::Slowloris {
+                connections,
+                rate,
+                interval_s,
+            } => self.slowloris(*connections, *rate, *interval_s),
+            Attack::NmapRandom {
+                hosts,
+                ports,
+                max_rate,
+            } => self.nmap_random(*hosts, ports, *max_rate)?,
+            Attack::MqttLogin { users, passwords } => self.mqtt_login(users, passwords)?,
+            Attack::ModbusWrite {
+                table,
+                start,
+                values,
+                count,
+                interval_ms,
+            } => self.modbus_write(*table, *start, values, *count, *interval_ms)?,
+            Attack::CoapDiscover {
+                target,
+                count,
+                interval_ms,
+            } => self.coap_discover(target, *count, *interval_ms)?,
+            Attack::Arpspoof { .. }
+            | Attack::MqttFlood { .. }
+            | Attack::SsdpSearch { .. }
+            | Attack::TelnetInfect { .. } => return Ok(None),
+        }))
+    }
 }
 
 /// nmap options of a SYN scan (before `-p`).

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::scenario::{Behaviour, Every};
+use crate::scenario::{Behaviour, Every, MqttTelemetry};
 use crate::sys;
 
 /// SplitMix64: a tiny, seedable generator (Steele, Lea, Flood 2014), enough for jitter.
@@ -98,23 +98,7 @@ pub fn run_device(ctx: DeviceCtx, b: Behaviour, stop: Arc<AtomicBool>) {
         return;
     }
     let mut rng = SplitMix64::new(ctx.seed);
-    let start = Instant::now();
-    let mut events: Vec<(Event, Every, Instant)> = Vec::new();
-    let mut push = |ev, e: Option<Every>, rng: &mut SplitMix64| {
-        if let Some(e) = e {
-            // Spread first events over one interval so devices do not fire in lockstep.
-            let first = Duration::from_millis(rng.below(e.interval_ms));
-            events.push((ev, e, start + first));
-        }
-    };
-    push(Event::Mqtt, b.mqtt.as_ref().map(|m| m.every), &mut rng);
-    push(Event::Coap, b.coap, &mut rng);
-    push(Event::Http, b.http, &mut rng);
-    push(Event::Dns, b.dns.as_ref().map(|d| d.every), &mut rng);
-    push(Event::Firmware, b.firmware, &mut rng);
-    push(Event::FirmwareDownload, b.firmware_download, &mut rng);
-    push(Event::Tftp, b.tftp, &mut rng);
-    push(Event::Modbus, b.modbus, &mut rng);
+    let mut events = schedule(&b, Instant::now(), &mut rng);
     let ssdp = b.ssdp.then(|| {
         // A UPnP device answers discovery all the time (this thread's namespace is inherited).
         let (ip, name, stop) = (ctx.ip, ctx.name.clone(), Arc::clone(&stop));
@@ -124,13 +108,7 @@ pub fn run_device(ctx: DeviceCtx, b: Behaviour, stop: Arc<AtomicBool>) {
             }
         })
     });
-    if let Some(d) = b.dhcp {
-        // DHCP first: a device asks for its lease as it boots.
-        events.push((Event::Dhcp, d, start));
-    }
-    let mut mqtt: Option<TcpStream> = None;
-    let mut seq: u64 = 0;
-    let mut dns_turn = 0usize;
+    let mut state = DeviceState::default();
     while !stop.load(Ordering::Relaxed) {
         let Some(i) = (0..events.len()).min_by_key(|&i| events[i].2) else {
             sys::sleep_unless(&stop, Duration::from_secs(3600));
@@ -141,70 +119,131 @@ pub fn run_device(ctx: DeviceCtx, b: Behaviour, stop: Arc<AtomicBool>) {
         if due > now && !sys::sleep_unless(&stop, due - now) {
             break;
         }
-        seq += 1;
-        match ev {
-            Event::Mqtt => {
-                if let Some(m) = &b.mqtt {
-                    let topic = format!("sensors/{}/{}", ctx.name, m.metric);
-                    let value = 15.0 + (rng.below(2000) as f64) / 100.0;
-                    let mut payload = format!(
-                        "{{\"device\":\"{}\",\"seq\":{seq},\"value\":{value:.2}}}",
-                        ctx.name
-                    );
-                    while payload.len() < m.payload_bytes as usize {
-                        payload.push(' ');
-                    }
-                    let keepalive =
-                        u16::try_from((every.interval_ms * 3 / 1000).max(60)).unwrap_or(u16::MAX);
-                    if mqtt.is_none() {
-                        mqtt = mqtt_connect(ctx.gateway, &ctx.name, keepalive).ok();
-                    }
-                    let ok = mqtt.as_mut().is_some_and(|s| {
-                        s.write_all(&mqtt_publish(&topic, payload.as_bytes()))
-                            .is_ok()
-                    });
-                    if !ok {
-                        mqtt = None;
-                    }
-                }
-            }
-            Event::Coap => {
-                let _ = coap_get(ctx.gateway, "time", &mut rng);
-            }
-            Event::Http => {
-                let _ = http_get(ctx.gateway, "/status", &ctx.name);
-            }
-            Event::Dns => {
-                if let Some(d) = &b.dns {
-                    if let Some(n) = d.names.get(dns_turn % d.names.len().max(1)) {
-                        let _ = dns_query(ctx.gateway, n, &mut rng);
-                    }
-                    dns_turn += 1;
-                }
-            }
-            Event::Firmware => {
-                let _ = dns_query(ctx.gateway, "firmware.iot.lab", &mut rng);
-                let _ = http_get(ctx.gateway, "/firmware/latest.json", &ctx.name);
-            }
-            Event::Dhcp => dhcp(&ctx, &stop),
-            Event::FirmwareDownload => {
-                let path = format!("/{}", crate::services::FIRMWARE_IMAGE);
-                let _ = http_get(ctx.gateway, &path, &ctx.name);
-            }
-            Event::Tftp => tftp_get(&ctx, &stop),
-            Event::Modbus => {
-                let _ = crate::modbus::poll(ctx.gateway, (seq & 0xffff) as u16, IO_TIMEOUT);
-            }
-        }
+        state.seq += 1;
+        fire(ev, &every, (&ctx, &b), &mut rng, &mut state, &stop);
         if let Some(e) = events.get_mut(i) {
             e.2 = Instant::now() + next_delay(&mut rng, &every);
         }
     }
-    if let Some(mut s) = mqtt {
+    if let Some(mut s) = state.mqtt {
         let _ = s.write_all(&[0xe0, 0x00]);
     }
     if let Some(t) = ssdp {
         let _ = t.join();
+    }
+}
+
+/// The events of behaviour `b` with their first due time from `start`: spread over one
+/// interval (so devices do not fire in lockstep), DHCP at once.
+fn schedule(b: &Behaviour, start: Instant, rng: &mut SplitMix64) -> Vec<(Event, Every, Instant)> {
+    let mut events: Vec<(Event, Every, Instant)> = Vec::new();
+    let mut push = |ev, e: Option<Every>, rng: &mut SplitMix64| {
+        if let Some(e) = e {
+            // Spread first events over one interval so devices do not fire in lockstep.
+            let first = Duration::from_millis(rng.below(e.interval_ms));
+            events.push((ev, e, start + first));
+        }
+    };
+    push(Event::Mqtt, b.mqtt.as_ref().map(|m| m.every), rng);
+    push(Event::Coap, b.coap, rng);
+    push(Event::Http, b.http, rng);
+    push(Event::Dns, b.dns.as_ref().map(|d| d.every), rng);
+    push(Event::Firmware, b.firmware, rng);
+    push(Event::FirmwareDownload, b.firmware_download, rng);
+    push(Event::Tftp, b.tftp, rng);
+    push(Event::Modbus, b.modbus, rng);
+    if let Some(d) = b.dhcp {
+        // DHCP first: a device asks for its lease as it boots.
+        events.push((Event::Dhcp, d, start));
+    }
+    events
+}
+
+/// What a device keeps between its events.
+#[derive(Default)]
+struct DeviceState {
+    /// The kept-open MQTT connection.
+    mqtt: Option<TcpStream>,
+    /// Events so far.
+    seq: u64,
+    /// The next DNS name to look up (modulo the list).
+    dns_turn: usize,
+}
+
+/// Runs one event of device `ctx` with behaviour `b`.
+fn fire(
+    ev: Event,
+    every: &Every,
+    (ctx, b): (&DeviceCtx, &Behaviour),
+    rng: &mut SplitMix64,
+    state: &mut DeviceState,
+    stop: &AtomicBool,
+) {
+    match ev {
+        Event::Mqtt => {
+            if let Some(m) = &b.mqtt {
+                mqtt_telemetry(ctx, m, every, rng, state);
+            }
+        }
+        Event::Coap => {
+            let _ = coap_get(ctx.gateway, "time", rng);
+        }
+        Event::Http => {
+            let _ = http_get(ctx.gateway, "/status", &ctx.name);
+        }
+        Event::Dns => {
+            if let Some(d) = &b.dns {
+                if let Some(n) = d.names.get(state.dns_turn % d.names.len().max(1)) {
+                    let _ = dns_query(ctx.gateway, n, rng);
+                }
+                state.dns_turn += 1;
+            }
+        }
+        Event::Firmware => {
+            let _ = dns_query(ctx.gateway, "firmware.iot.lab", rng);
+            let _ = http_get(ctx.gateway, "/firmware/latest.json", &ctx.name);
+        }
+        Event::Dhcp => dhcp(ctx, stop),
+        Event::FirmwareDownload => {
+            let path = format!("/{}", crate::services::FIRMWARE_IMAGE);
+            let _ = http_get(ctx.gateway, &path, &ctx.name);
+        }
+        Event::Tftp => tftp_get(ctx, stop),
+        Event::Modbus => {
+            let _ = crate::modbus::poll(ctx.gateway, (state.seq & 0xffff) as u16, IO_TIMEOUT);
+        }
+    }
+}
+
+/// One MQTT telemetry reading: a PUBLISH on the kept-open connection, connecting first
+/// when there is none (a failed write drops it, to reconnect next time).
+fn mqtt_telemetry(
+    ctx: &DeviceCtx,
+    m: &MqttTelemetry,
+    every: &Every,
+    rng: &mut SplitMix64,
+    state: &mut DeviceState,
+) {
+    let seq = state.seq;
+    let topic = format!("sensors/{}/{}", ctx.name, m.metric);
+    let value = 15.0 + (rng.below(2000) as f64) / 100.0;
+    let mut payload = format!(
+        "{{\"device\":\"{}\",\"seq\":{seq},\"value\":{value:.2}}}",
+        ctx.name
+    );
+    while payload.len() < m.payload_bytes as usize {
+        payload.push(' ');
+    }
+    let keepalive = u16::try_from((every.interval_ms * 3 / 1000).max(60)).unwrap_or(u16::MAX);
+    if state.mqtt.is_none() {
+        state.mqtt = mqtt_connect(ctx.gateway, &ctx.name, keepalive).ok();
+    }
+    let ok = state.mqtt.as_mut().is_some_and(|s| {
+        s.write_all(&mqtt_publish(&topic, payload.as_bytes()))
+            .is_ok()
+    });
+    if !ok {
+        state.mqtt = None;
     }
 }
 

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use crate::attack;
 use crate::ids::{uuid_v5, CUSTOS_NAMESPACE};
-use crate::model::{IocKind, Model, Seen};
+use crate::model::{FlowKey, IocKind, Model, Seen};
 use crate::{ShareOptions, Tlp};
 
 /// The `network-connection` object template (misp-objects, version 7).
@@ -17,85 +17,12 @@ pub fn event(model: &Model, opts: &ShareOptions) -> Value {
     for technique in &model.techniques {
         tags.push(json!({ "name": galaxy_tag(technique) }));
     }
-
-    let mut attributes = Vec::new();
-    for ((kind, value), seen) in &model.iocs {
-        let (kind_name, to_ids, comment) = match kind {
-            IocKind::Ip if value.contains(':') || value.contains('.') => {
-                ("ip-src", true, "attacker address")
-            }
-            IocKind::Ip => continue,
-            IocKind::Ja3 => (
-                "ja3-fingerprint-md5",
-                true,
-                "attacker's JA3 TLS fingerprint",
-            ),
-            IocKind::Ja4 => ("text", false, "attacker's JA4 TLS fingerprint"),
-            IocKind::Domain => ("domain", true, "domain resolved by an attacker"),
-        };
-        let key = format!("attribute|{kind_name}|{value}");
-        let mut attr = attribute(&key, kind_name, value, seen);
-        attr["to_ids"] = json!(to_ids);
-        attr["comment"] = json!(format!("{comment}; {}", sources(seen)));
-        attributes.push(attr);
-    }
-
-    let mut objects = Vec::new();
-    for (flow, seen) in &model.flows {
-        let key = format!(
-            "network-connection|{}|{}|{:?}|{:?}|{:?}",
-            flow.src, flow.dst, flow.src_port, flow.dst_port, flow.proto
-        );
-        let mut attrs = vec![
-            relation(&key, "ip-src", "ip-src", &flow.src.to_string(), seen),
-            relation(&key, "ip-dst", "ip-dst", &flow.dst.to_string(), seen),
-        ];
-        if let Some(port) = flow.src_port {
-            attrs.push(relation(&key, "src-port", "port", &port.to_string(), seen));
-        }
-        if let Some(port) = flow.dst_port {
-            attrs.push(relation(&key, "dst-port", "port", &port.to_string(), seen));
-        }
-        if let Some(proto) = &flow.proto {
-            let l4 = proto.to_ascii_uppercase();
-            attrs.push(relation(&key, "layer4-protocol", "text", &l4, seen));
-        }
-        attrs.push(relation(
-            &key,
-            "count",
-            "counter",
-            &seen.count.to_string(),
-            seen,
-        ));
-        attrs.push(relation(
-            &key,
-            "first-packet-seen",
-            "datetime",
-            &misp_time(&seen.first),
-            seen,
-        ));
-        attrs.push(relation(
-            &key,
-            "last-packet-seen",
-            "datetime",
-            &misp_time(&seen.last),
-            seen,
-        ));
-        objects.push(json!({
-            "name": "network-connection",
-            "meta-category": "network",
-            "description": "A local or remote network connection.",
-            "template_uuid": NETWORK_CONNECTION_TEMPLATE,
-            "template_version": "7",
-            "uuid": uuid_v5(&CUSTOS_NAMESPACE, &key),
-            "distribution": "5",
-            "comment": sources(seen),
-            "first_seen": misp_time(&seen.first),
-            "last_seen": misp_time(&seen.last),
-            "Attribute": attrs,
-        }));
-    }
-
+    let attributes = indicator_attributes(model);
+    let objects: Vec<Value> = model
+        .flows
+        .iter()
+        .map(|(flow, seen)| network_connection(flow, seen))
+        .collect();
     let date = model.first.get(..10).unwrap_or("1970-01-01");
     let info = format!(
         "custos: {} findings, {} indicators, {} alerted flows{} ({} to {})",
@@ -122,6 +49,90 @@ pub fn event(model: &Model, opts: &ShareOptions) -> Value {
             "Attribute": attributes,
             "Object": objects,
         }
+    })
+}
+
+/// An event-level attribute per indicator of `model` (attacker addresses, JA3 and JA4
+/// fingerprints, domains).
+fn indicator_attributes(model: &Model) -> Vec<Value> {
+    let mut attributes = Vec::new();
+    for ((kind, value), seen) in &model.iocs {
+        let (kind_name, to_ids, comment) = match kind {
+            IocKind::Ip if value.contains(':') || value.contains('.') => {
+                ("ip-src", true, "attacker address")
+            }
+            IocKind::Ip => continue,
+            IocKind::Ja3 => (
+                "ja3-fingerprint-md5",
+                true,
+                "attacker's JA3 TLS fingerprint",
+            ),
+            IocKind::Ja4 => ("text", false, "attacker's JA4 TLS fingerprint"),
+            IocKind::Domain => ("domain", true, "domain resolved by an attacker"),
+        };
+        let key = format!("attribute|{kind_name}|{value}");
+        let mut attr = attribute(&key, kind_name, value, seen);
+        attr["to_ids"] = json!(to_ids);
+        attr["comment"] = json!(format!("{comment}; {}", sources(seen)));
+        attributes.push(attr);
+    }
+    attributes
+}
+
+/// The `network-connection` object of an alerted flow: its addresses, ports, protocol,
+/// packet count and times.
+fn network_connection(flow: &FlowKey, seen: &Seen) -> Value {
+    let key = format!(
+        "network-connection|{}|{}|{:?}|{:?}|{:?}",
+        flow.src, flow.dst, flow.src_port, flow.dst_port, flow.proto
+    );
+    let mut attrs = vec![
+        relation(&key, "ip-src", "ip-src", &flow.src.to_string(), seen),
+        relation(&key, "ip-dst", "ip-dst", &flow.dst.to_string(), seen),
+    ];
+    if let Some(port) = flow.src_port {
+        attrs.push(relation(&key, "src-port", "port", &port.to_string(), seen));
+    }
+    if let Some(port) = flow.dst_port {
+        attrs.push(relation(&key, "dst-port", "port", &port.to_string(), seen));
+    }
+    if let Some(proto) = &flow.proto {
+        let l4 = proto.to_ascii_uppercase();
+        attrs.push(relation(&key, "layer4-protocol", "text", &l4, seen));
+    }
+    attrs.push(relation(
+        &key,
+        "count",
+        "counter",
+        &seen.count.to_string(),
+        seen,
+    ));
+    attrs.push(relation(
+        &key,
+        "first-packet-seen",
+        "datetime",
+        &misp_time(&seen.first),
+        seen,
+    ));
+    attrs.push(relation(
+        &key,
+        "last-packet-seen",
+        "datetime",
+        &misp_time(&seen.last),
+        seen,
+    ));
+    json!({
+        "name": "network-connection",
+        "meta-category": "network",
+        "description": "A local or remote network connection.",
+        "template_uuid": NETWORK_CONNECTION_TEMPLATE,
+        "template_version": "7",
+        "uuid": uuid_v5(&CUSTOS_NAMESPACE, &key),
+        "distribution": "5",
+        "comment": sources(seen),
+        "first_seen": misp_time(&seen.first),
+        "last_seen": misp_time(&seen.last),
+        "Attribute": attrs,
     })
 }
 

@@ -25,26 +25,71 @@ pub fn bundle(model: &Model, opts: &ShareOptions) -> Value {
         model.last.as_str()
     };
     let identity = stix_id("identity", &opts.organisation);
-    let marking = opts.tlp.stix_marking_id();
-    let common = |kind: &str, id: &str| {
-        json!({
-            "type": kind,
-            "spec_version": "2.1",
-            "id": id,
-            "created_by_ref": identity,
-            "created": now,
-            "modified": now,
-            "object_marking_refs": [marking],
-        })
+    let common = Common {
+        identity: &identity,
+        marking: opts.tlp.stix_marking_id(),
+        now,
     };
     let mut objects = vec![
         opts.tlp.stix_marking(),
         merge(
-            common("identity", &identity),
+            common.object("identity", &identity),
             json!({ "name": opts.organisation, "identity_class": "organization" }),
         ),
     ];
+    let patterns = attack_patterns(model, &common, &mut objects);
+    let traffic = observations(model, &common);
+    let (sightings, relationships) =
+        indicators(model, &common, &traffic.by_src, &patterns, &mut objects);
+    let mut refs: Vec<Value> = objects
+        .iter()
+        .filter(|o| matches!(o["type"].as_str(), Some("indicator" | "attack-pattern")))
+        .map(|o| o["id"].clone())
+        .collect();
+    refs.extend(traffic.observed.iter().map(|o| o["id"].clone()));
+    if !model.findings.is_empty() && !refs.is_empty() {
+        objects.push(report(model, opts, &common, refs));
+    }
+    objects.extend(sightings);
+    objects.extend(traffic.scos.into_values());
+    objects.extend(traffic.observed);
+    objects.extend(relationships);
+    let id = stix_id("bundle", &Value::Array(objects.clone()).to_string());
+    json!({ "type": "bundle", "id": id, "objects": objects })
+}
 
+/// The properties every object of a bundle shares: its creator, time and marking.
+struct Common<'a> {
+    /// The `identity` id of the sharing organisation.
+    identity: &'a str,
+    /// The TLP marking-definition id.
+    marking: &'a str,
+    /// `created` and `modified` of every object.
+    now: &'a str,
+}
+
+impl Common<'_> {
+    /// The common properties of an object of type `kind` with id `id`.
+    fn object(&self, kind: &str, id: &str) -> Value {
+        json!({
+            "type": kind,
+            "spec_version": "2.1",
+            "id": id,
+            "created_by_ref": self.identity,
+            "created": self.now,
+            "modified": self.now,
+            "object_marking_refs": [self.marking],
+        })
+    }
+}
+
+/// Adds one `attack-pattern` per ATT&CK technique of `model` to `objects`; returns the
+/// pattern id of each technique.
+fn attack_patterns(
+    model: &Model,
+    common: &Common<'_>,
+    objects: &mut Vec<Value>,
+) -> BTreeMap<String, String> {
     let mut patterns = BTreeMap::new();
     for technique in &model.techniques {
         let id = stix_id("attack-pattern", technique);
@@ -54,7 +99,7 @@ pub fn bundle(model: &Model, opts: &ShareOptions) -> Value {
             "mitre-attack"
         };
         objects.push(merge(
-            common("attack-pattern", &id),
+            common.object("attack-pattern", &id),
             json!({
                 "name": attack::name(technique),
                 // No `url`: strict validation wants a hash with every URL (check 302).
@@ -66,8 +111,23 @@ pub fn bundle(model: &Model, opts: &ShareOptions) -> Value {
         ));
         patterns.insert(technique.clone(), id);
     }
+    patterns
+}
 
-    let mut observed_by_src: BTreeMap<IpAddr, Vec<String>> = BTreeMap::new();
+/// The alerted traffic as STIX objects.
+struct Traffic {
+    /// The `observed-data` ids of the flows from each source address.
+    by_src: BTreeMap<IpAddr, Vec<String>>,
+    /// The address and `network-traffic` SCOs, by id.
+    scos: BTreeMap<String, Value>,
+    /// One `observed-data` per flow.
+    observed: Vec<Value>,
+}
+
+/// An `observed-data` per alerted flow of `model`, with the SCOs it refers to.
+fn observations(model: &Model, common: &Common<'_>) -> Traffic {
+    let marking = common.marking;
+    let mut by_src: BTreeMap<IpAddr, Vec<String>> = BTreeMap::new();
     let mut scos = BTreeMap::new();
     let mut observed = Vec::new();
     for (flow, seen) in &model.flows {
@@ -90,7 +150,7 @@ pub fn bundle(model: &Model, opts: &ShareOptions) -> Value {
         }
         let od_id = stix_id("observed-data", &od_key);
         observed.push(merge(
-            common("observed-data", &od_id),
+            common.object("observed-data", &od_id),
             json!({
                 "first_observed": seen.first,
                 "last_observed": seen.last,
@@ -98,18 +158,34 @@ pub fn bundle(model: &Model, opts: &ShareOptions) -> Value {
                 "object_refs": refs,
             }),
         ));
-        observed_by_src.entry(flow.src).or_default().push(od_id);
+        by_src.entry(flow.src).or_default().push(od_id);
         scos.insert(src_id, src);
         scos.insert(dst_id, dst);
     }
+    Traffic {
+        by_src,
+        scos,
+        observed,
+    }
+}
 
+/// Adds an `indicator` per IOC of `model` to `objects`; returns a `sighting` of each
+/// (referring to the observed traffic from an IP indicator) and the `indicates`
+/// relationships to the attack patterns of its techniques.
+fn indicators(
+    model: &Model,
+    common: &Common<'_>,
+    observed_by_src: &BTreeMap<IpAddr, Vec<String>>,
+    patterns: &BTreeMap<String, String>,
+    objects: &mut Vec<Value>,
+) -> (Vec<Value>, Vec<Value>) {
     let mut sightings = Vec::new();
     let mut relationships = Vec::new();
     for ((kind, value), seen) in &model.iocs {
         let indicator_id = stix_id("indicator", &format!("{kind:?}|{value}"));
         let (name, pattern) = indicator_text(*kind, value);
         objects.push(merge(
-            common("indicator", &indicator_id),
+            common.object("indicator", &indicator_id),
             json!({
                 "name": name,
                 "description": describe(seen),
@@ -125,7 +201,7 @@ pub fn bundle(model: &Model, opts: &ShareOptions) -> Value {
             "count": seen.count.clamp(1, MAX_COUNT),
             "first_seen": seen.first,
             "last_seen": seen.last,
-            "where_sighted_refs": [identity],
+            "where_sighted_refs": [common.identity],
         });
         let refs = value
             .parse::<IpAddr>()
@@ -136,7 +212,7 @@ pub fn bundle(model: &Model, opts: &ShareOptions) -> Value {
             sighting["observed_data_refs"] = json!(refs);
         }
         sightings.push(merge(
-            common("sighting", &stix_id("sighting", &indicator_id)),
+            common.object("sighting", &stix_id("sighting", &indicator_id)),
             sighting,
         ));
         for technique in &seen.techniques {
@@ -145,7 +221,7 @@ pub fn bundle(model: &Model, opts: &ShareOptions) -> Value {
             };
             let key = format!("{indicator_id}|indicates|{pattern_id}");
             relationships.push(merge(
-                common("relationship", &stix_id("relationship", &key)),
+                common.object("relationship", &stix_id("relationship", &key)),
                 json!({
                     "relationship_type": "indicates",
                     "source_ref": indicator_id,
@@ -154,52 +230,44 @@ pub fn bundle(model: &Model, opts: &ShareOptions) -> Value {
             ));
         }
     }
-    let mut refs: Vec<Value> = objects
+    (sightings, relationships)
+}
+
+/// The `report` listing the findings of `model`, referring to `refs`.
+fn report(model: &Model, opts: &ShareOptions, common: &Common<'_>, refs: Vec<Value>) -> Value {
+    let now = common.now;
+    let mut lines: Vec<String> = model
+        .findings
         .iter()
-        .filter(|o| matches!(o["type"].as_str(), Some("indicator" | "attack-pattern")))
-        .map(|o| o["id"].clone())
+        .map(|f| {
+            let techniques = if f.techniques.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", f.techniques.join(", "))
+            };
+            format!("{} ({}, {}){techniques}", f.title, f.rule, f.severity)
+        })
         .collect();
-    refs.extend(observed.iter().map(|o| o["id"].clone()));
-    if !model.findings.is_empty() && !refs.is_empty() {
-        let mut lines: Vec<String> = model
-            .findings
-            .iter()
-            .map(|f| {
-                let techniques = if f.techniques.is_empty() {
-                    String::new()
-                } else {
-                    format!(" [{}]", f.techniques.join(", "))
-                };
-                format!("{} ({}, {}){techniques}", f.title, f.rule, f.severity)
-            })
-            .collect();
-        if model.flows_left_out > 0 {
-            lines.push(format!(
-                "{} more alerted flows left out (at most {} are described).",
-                model.flows_left_out,
-                crate::model::MAX_FLOWS
-            ));
-        }
-        objects.push(merge(
-            common(
-                "report",
-                &stix_id("report", &format!("{}|{now}", opts.organisation)),
-            ),
-            json!({
-                "name": format!("custos findings from {}", opts.organisation),
-                "description": lines.join("\n"),
-                "report_types": ["threat-report"],
-                "published": now,
-                "object_refs": refs,
-            }),
+    if model.flows_left_out > 0 {
+        lines.push(format!(
+            "{} more alerted flows left out (at most {} are described).",
+            model.flows_left_out,
+            crate::model::MAX_FLOWS
         ));
     }
-    objects.extend(sightings);
-    objects.extend(scos.into_values());
-    objects.extend(observed);
-    objects.extend(relationships);
-    let id = stix_id("bundle", &Value::Array(objects.clone()).to_string());
-    json!({ "type": "bundle", "id": id, "objects": objects })
+    merge(
+        common.object(
+            "report",
+            &stix_id("report", &format!("{}|{now}", opts.organisation)),
+        ),
+        json!({
+            "name": format!("custos findings from {}", opts.organisation),
+            "description": lines.join("\n"),
+            "report_types": ["threat-report"],
+            "published": now,
+            "object_refs": refs,
+        }),
+    )
 }
 
 /// Layer-4 protocols written to `protocols` (IANA service names, lower case).

@@ -423,25 +423,7 @@ impl HttpParser {
         let mut words = line.split(|&b| b == b' ').filter(|w| !w.is_empty());
         let method = text(words.next().unwrap_or_default(), MAX_VALUE);
         let uri = text(words.next().unwrap_or_default(), MAX_URI);
-        let req = HttpRequest {
-            offset,
-            method,
-            uri,
-            version: "0.9".into(),
-            host: None,
-            user_agent: None,
-            referer: None,
-            content_type: None,
-            content_length: None,
-            authorization_scheme: None,
-            basic_user: None,
-            basic_password_len: None,
-            basic_default_credential: false,
-            body_len: 0,
-            headers: Vec::new(),
-            cookie: None,
-            body: Vec::new(),
-        };
+        let req = new_request(offset, method, uri, "0.9".into());
         let mut sink = Vec::new();
         self.push_request(req, &mut sink);
         self.body_seq = None;
@@ -477,25 +459,21 @@ impl HttpParser {
                 self.start_resync(dir, true);
                 return;
             };
-        let mut r = HttpRequest {
-            offset,
-            method: method.to_string(),
-            uri,
-            version,
-            host: None,
-            user_agent: None,
-            referer: None,
-            content_type: None,
-            content_length: None,
-            authorization_scheme: None,
-            basic_user: None,
-            basic_password_len: None,
-            basic_default_credential: false,
-            body_len: 0,
-            headers: Vec::new(),
-            cookie: None,
-            body: Vec::new(),
-        };
+        let mut r = new_request(offset, method.to_string(), uri, version);
+        let f = self.request_headers(&mut r, headers);
+        let framing = Self::request_framing(&f, offset, out);
+        let seq = self.push_request(r, out);
+        self.body_seq = Some(seq);
+        match framing {
+            Some(Framing::Length(0)) => {}
+            Some(f) => self.client.mode = Mode::Body(f),
+            None => self.start_resync(dir, true),
+        }
+    }
+
+    /// Reads a request's headers into `r` (the header block, cookie, host, user agent,
+    /// referer, content type and Basic credentials); returns what they say of framing.
+    fn request_headers(&self, r: &mut HttpRequest, headers: &[httparse::Header<'_>]) -> Framings {
         let mut f = Framings::default();
         for h in headers {
             let (n, v) = (h.name, h.value);
@@ -514,11 +492,18 @@ impl HttpParser {
             } else if n.eq_ignore_ascii_case("content-type") {
                 r.content_type = Some(value(v));
             } else if n.eq_ignore_ascii_case("authorization") {
-                authorization(&mut r, v, &self.credentials);
+                authorization(r, v, &self.credentials);
             }
         }
         r.content_length = f.content_length.filter(|_| !f.bad_length);
-        let framing = if f.te {
+        f
+    }
+
+    /// How a request's body is framed (`None`: it cannot be, the stream must resync),
+    /// reporting conflicting or bad framing headers.
+    fn request_framing(f: &Framings, offset: u64, out: &mut Vec<HttpEvent>) -> Option<Framing> {
+        let dir = Direction::ToServer;
+        if f.te {
             if f.content_length.is_some() || f.bad_length {
                 Self::error(dir, offset, HttpErrorKind::ConflictingFraming, out);
             }
@@ -539,33 +524,12 @@ impl HttpParser {
                 Some(n) if n > 0 => Framing::Length(n),
                 _ => Framing::Length(0),
             })
-        };
-        let seq = self.push_request(r, out);
-        self.body_seq = Some(seq);
-        match framing {
-            Some(Framing::Length(0)) => {}
-            Some(f) => self.client.mode = Mode::Body(f),
-            None => self.start_resync(dir, true),
         }
     }
 
     fn response_09(&mut self) {
         let req = self.pending.pop_front().map(|(_, r)| r);
-        let resp = HttpResponse {
-            offset: self.server.msg_start,
-            version: "0.9".into(),
-            status: 0,
-            reason: String::new(),
-            server: None,
-            content_type: None,
-            content_length: None,
-            location: None,
-            www_authenticate: None,
-            body_len: 0,
-            headers: Vec::new(),
-            cookie: None,
-            body: Vec::new(),
-        };
+        let resp = new_response(self.server.msg_start, "0.9".into(), 0, String::new());
         self.response = Some((req, resp));
         self.server.mode = Mode::Body(Framing::UntilClose);
         self.server.in_msg = false;
@@ -591,71 +555,17 @@ impl HttpParser {
             // Interim response: the request still waits for its final one.
             return;
         }
-        let mut r = HttpResponse {
-            offset,
-            version: version(resp.version).into(),
-            status,
-            reason: text(resp.reason.unwrap_or_default().as_bytes(), MAX_VALUE),
-            server: None,
-            content_type: None,
-            content_length: None,
-            location: None,
-            www_authenticate: None,
-            body_len: 0,
-            headers: Vec::new(),
-            cookie: None,
-            body: Vec::new(),
-        };
-        let mut f = Framings::default();
-        for h in resp.headers.iter() {
-            let (n, v) = (h.name, h.value);
-            f.header(n, v);
-            if n.eq_ignore_ascii_case("set-cookie") {
-                let c = value(v);
-                r.cookie = Some(match r.cookie.take() {
-                    Some(prev) => format!("{prev}; {c}"),
-                    None => c,
-                });
-            } else {
-                header_line(&mut r.headers, n, v);
-            }
-            if n.eq_ignore_ascii_case("server") {
-                r.server = Some(value(v));
-            } else if n.eq_ignore_ascii_case("content-type") {
-                r.content_type = Some(value(v));
-            } else if n.eq_ignore_ascii_case("location") {
-                r.location = Some(value(v));
-            } else if n.eq_ignore_ascii_case("www-authenticate") {
-                r.www_authenticate = Some(value(v));
-            }
-        }
-        r.content_length = f.content_length.filter(|_| !f.bad_length);
+        let reason = text(resp.reason.unwrap_or_default().as_bytes(), MAX_VALUE);
+        let mut r = new_response(offset, version(resp.version).into(), status, reason);
+        let f = response_headers(&mut r, resp.headers);
         let req = self.pending.pop_front().map(|(_, q)| q);
         let method = req.as_ref().map(|q| q.method.as_str()).unwrap_or_default();
         let tunnel = status == 101 || (method == "CONNECT" && (200..300).contains(&status));
         let framing =
             if tunnel || method == "HEAD" || status == 204 || status == 304 || status < 200 {
                 Framing::Length(0)
-            } else if f.te {
-                if f.content_length.is_some() || f.bad_length {
-                    Self::error(dir, offset, HttpErrorKind::ConflictingFraming, out);
-                }
-                if f.te_chunked {
-                    Framing::Chunked(Chunk::Size {
-                        value: 0,
-                        digits: 0,
-                    })
-                } else {
-                    Framing::UntilClose
-                }
-            } else if f.bad_length {
-                Self::error(dir, offset, HttpErrorKind::BadContentLength, out);
-                Framing::UntilClose
             } else {
-                match f.content_length {
-                    Some(n) => Framing::Length(n),
-                    None => Framing::UntilClose,
-                }
+                Self::response_framing(&f, offset, out)
             };
         if framing == Framing::Length(0) {
             out.push(HttpEvent::Transaction(HttpTransaction {
@@ -670,6 +580,33 @@ impl HttpParser {
             self.client.mode = Mode::Tunnel;
             self.server.mode = Mode::Tunnel;
             self.flush_pending(out);
+        }
+    }
+
+    /// How the body of a response that may have one is framed (until the connection
+    /// closes when its headers do not say), reporting conflicting or bad framing headers.
+    fn response_framing(f: &Framings, offset: u64, out: &mut Vec<HttpEvent>) -> Framing {
+        let dir = Direction::ToClient;
+        if f.te {
+            if f.content_length.is_some() || f.bad_length {
+                Self::error(dir, offset, HttpErrorKind::ConflictingFraming, out);
+            }
+            if f.te_chunked {
+                Framing::Chunked(Chunk::Size {
+                    value: 0,
+                    digits: 0,
+                })
+            } else {
+                Framing::UntilClose
+            }
+        } else if f.bad_length {
+            Self::error(dir, offset, HttpErrorKind::BadContentLength, out);
+            Framing::UntilClose
+        } else {
+            match f.content_length {
+                Some(n) => Framing::Length(n),
+                None => Framing::UntilClose,
+            }
         }
     }
 
@@ -927,6 +864,79 @@ impl HttpParser {
             self.flush_pending(out);
         }
     }
+}
+
+/// A request with its request line and nothing else yet.
+fn new_request(offset: u64, method: String, uri: String, version: String) -> HttpRequest {
+    HttpRequest {
+        offset,
+        method,
+        uri,
+        version,
+        host: None,
+        user_agent: None,
+        referer: None,
+        content_type: None,
+        content_length: None,
+        authorization_scheme: None,
+        basic_user: None,
+        basic_password_len: None,
+        basic_default_credential: false,
+        body_len: 0,
+        headers: Vec::new(),
+        cookie: None,
+        body: Vec::new(),
+    }
+}
+
+/// A response with its status line and nothing else yet.
+fn new_response(offset: u64, version: String, status: u16, reason: String) -> HttpResponse {
+    HttpResponse {
+        offset,
+        version,
+        status,
+        reason,
+        server: None,
+        content_type: None,
+        content_length: None,
+        location: None,
+        www_authenticate: None,
+        body_len: 0,
+        headers: Vec::new(),
+        cookie: None,
+        body: Vec::new(),
+    }
+}
+
+/// Reads a response's headers into `r` (the header block, cookies joined with `; `,
+/// server, content type, location and authentication challenge); returns what they say of
+/// framing.
+fn response_headers(r: &mut HttpResponse, headers: &[httparse::Header<'_>]) -> Framings {
+    let mut f = Framings::default();
+    for h in headers {
+        let (n, v) = (h.name, h.value);
+        f.header(n, v);
+        if n.eq_ignore_ascii_case("set-cookie") {
+            let c = value(v);
+            r.cookie = Some(match r.cookie.take() {
+                Some(prev) => format!("{prev}; {c}"),
+                None => c,
+            });
+        } else {
+            header_line(&mut r.headers, n, v);
+        }
+        if n.eq_ignore_ascii_case("server") {
+            r.server = Some(value(v));
+        } else if n.eq_ignore_ascii_case("content-type") {
+            r.content_type = Some(value(v));
+        } else if n.eq_ignore_ascii_case("location") {
+            r.location = Some(value(v));
+        } else if n.eq_ignore_ascii_case("www-authenticate") {
+            r.www_authenticate = Some(value(v));
+        }
+    }
+    r.content_length = f.content_length.filter(|_| !f.bad_length);
+    f
 }
 
 fn after_size(value: u64) -> Chunk {

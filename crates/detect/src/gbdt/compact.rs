@@ -2,6 +2,13 @@
 //! nodes of a tree contiguous — for detectors that score on the packet path. It gives the
 //! same margins and probabilities as [`Gbdt`] bit for bit (the same comparisons and additions
 //! in the same order); the serialised [`Gbdt`] stays the model of record.
+//!
+//! It also gives a row's *split key* ([`CompactForest::split_key`]): for each feature the
+//! trees split on, how many of that feature's split thresholds lie below the row's value.
+//! Every split decision is a function of that count, so two rows with the same key reach the
+//! same leaf in every tree and have the same margin bit for bit: a memo of scores keyed by
+//! split key is exact, and it finds far more rows than one keyed by the row's values (a flood's
+//! flows differ in ports and timings the trees never look at).
 
 use super::tree::{goes_left, sigmoid};
 use super::{Gbdt, Node};
@@ -27,6 +34,58 @@ pub struct CompactForest {
     nodes: Vec<Compact>,
     /// Index of each tree's root in `nodes`.
     roots: Vec<u32>,
+    /// The split thresholds by feature, for [`CompactForest::split_key`]; `None` when a
+    /// feature has more of them than a key entry counts.
+    splits: Option<Splits>,
+}
+
+/// The distinct split thresholds of each feature a forest splits on.
+#[derive(Clone, Debug, Default)]
+struct Splits {
+    /// The features split on, ascending.
+    features: Vec<u32>,
+    /// Each feature's distinct thresholds, ascending, the features' one after the other.
+    thresholds: Vec<f64>,
+    /// Where each feature's thresholds end in `thresholds`.
+    ends: Vec<usize>,
+}
+
+impl Splits {
+    /// The thresholds of `nodes`' splits; `None` when a feature has more than
+    /// `u16::MAX` distinct ones or a threshold is NaN (validated models have none: a NaN
+    /// threshold would break the ordering the key relies on).
+    fn of(nodes: &[Compact]) -> Option<Splits> {
+        let mut all: Vec<(u32, f64)> = nodes
+            .iter()
+            .filter(|n| n.left != LEAF)
+            .map(|n| (n.feature, n.value))
+            .collect();
+        if all.iter().any(|(_, t)| t.is_nan()) {
+            return None;
+        }
+        all.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        // -0.0 and 0.0 compare equal, as they do at a split: one threshold.
+        all.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+        let mut s = Splits::default();
+        for (feature, threshold) in all {
+            if s.features.last() != Some(&feature) {
+                s.features.push(feature);
+                s.ends.push(s.thresholds.len());
+            }
+            s.thresholds.push(threshold);
+            if let Some(end) = s.ends.last_mut() {
+                *end = s.thresholds.len();
+            }
+        }
+        let mut start = 0;
+        for &end in &s.ends {
+            if end - start > usize::from(u16::MAX) {
+                return None;
+            }
+            start = end;
+        }
+        Some(s)
+    }
 }
 
 impl CompactForest {
@@ -62,7 +121,39 @@ impl CompactForest {
                 });
             }
         }
+        f.splits = Splits::of(&f.nodes);
         f
+    }
+
+    /// Writes the split key of `row` to `key` (cleared first) and returns true: for each
+    /// feature the trees split on (ascending), how many of its distinct split thresholds are
+    /// below the row's value. A split sends `value <= threshold` (and NaN) left, that is
+    /// exactly when the threshold is not below the value; thresholds are sorted, so the count
+    /// decides every split on the feature. Rows with equal keys therefore have bit-identical
+    /// [`CompactForest::margin`]s. A NaN or missing value counts 0, as it goes left everywhere.
+    ///
+    /// Returns false, with `key` empty, for a forest with more than 65 535 distinct thresholds
+    /// on one feature (its keys are not computed; score such rows directly).
+    pub fn split_key(&self, row: &[f64], key: &mut Vec<u16>) -> bool {
+        key.clear();
+        let Some(s) = &self.splits else {
+            return false;
+        };
+        let mut start = 0;
+        for (&feature, &end) in s.features.iter().zip(&s.ends) {
+            let x = row.get(feature as usize).copied().unwrap_or(f64::NAN);
+            let ts = s.thresholds.get(start..end).unwrap_or_default();
+            let below = if ts.len() <= 32 {
+                // Branch-free over a short list (the common case).
+                ts.iter().map(|&t| u16::from(t < x)).sum::<u16>()
+            } else {
+                // `Splits::of` keeps at most `u16::MAX` thresholds per feature.
+                ts.partition_point(|&t| t < x) as u16
+            };
+            key.push(below);
+            start = end;
+        }
+        true
     }
 
     /// [`Gbdt::margin`] of `row`.
@@ -133,5 +224,53 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn rows_with_the_same_split_key_have_the_same_margin() {
+        let names: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let a: Vec<f64> = (0..600).map(|i| f64::from((i * 13) % 29)).collect();
+        let b: Vec<f64> = (0..600).map(|i| f64::from((i * 7) % 31) / 3.0).collect();
+        let c: Vec<f64> = (0..600).map(|i| f64::from(i % 5)).collect();
+        let labels: Vec<bool> = a.iter().zip(&b).map(|(x, y)| x * y > 40.0).collect();
+        let data = TrainingData {
+            names: &names,
+            columns: &[a.clone(), b.clone(), c.clone()],
+            labels: &labels,
+            weights: None,
+        };
+        let params = GbdtParams {
+            trees: 30,
+            ..GbdtParams::default()
+        };
+        let model = train(&data, &params).unwrap();
+        let f = CompactForest::new(&model);
+        let mut by_key: std::collections::HashMap<Vec<u16>, u64> = Default::default();
+        let mut key = Vec::new();
+        let mut rows = Vec::new();
+        for i in 0..600 {
+            // Values between and on the thresholds, missing ones, NaN and signed zeros.
+            let x = a[i] + f64::from(i as u32 % 3) * 0.25 - 0.5;
+            rows.push(vec![x, b[i], c[i]]);
+            rows.push(vec![x, b[(i * 11) % 600] + 0.1]);
+            rows.push(vec![f64::NAN, b[i], -0.0]);
+            rows.push(vec![f64::NEG_INFINITY, b[i], 0.0]);
+            rows.push(vec![a[i], f64::INFINITY, c[i]]);
+        }
+        for row in &rows {
+            assert!(f.split_key(row, &mut key));
+            let m = f.margin(row).to_bits();
+            assert_eq!(m, model.margin(row).to_bits());
+            assert_eq!(*by_key.entry(key.clone()).or_insert(m), m, "{row:?}");
+        }
+        // NaN (missing) goes left everywhere, as the lowest value does.
+        f.split_key(&[f64::NAN, f64::NAN, f64::NAN], &mut key);
+        let nan_key = key.clone();
+        f.split_key(&[f64::NEG_INFINITY; 3], &mut key);
+        assert_eq!(key, nan_key);
+        assert!(key.iter().all(|&k| k == 0));
+        f.split_key(&[], &mut key);
+        assert_eq!(key, nan_key);
+        assert!(by_key.len() > 10, "{}", by_key.len());
     }
 }

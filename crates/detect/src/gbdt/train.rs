@@ -16,26 +16,15 @@
 use super::bins::BinMapper;
 use super::tree::{sigmoid, softplus, Node, SplitMix64, Tree};
 use super::{Gbdt, GbdtError, GbdtParams, TrainingData, TrainingSummary};
-use std::collections::HashMap;
+use hist::HistScratch;
+use rows::{balance, merge_rows, Merged};
+
+mod hist;
+mod rows;
 
 /// A split's gain must exceed this fraction of the magnitudes it is computed from, so that
 /// rounding noise (a node whose rows all share one gradient ratio) never counts as a split.
 const GAIN_EPSILON: f64 = 1e-10;
-
-/// Nodes with at least this many rows build their histograms with two accumulators.
-const PAIRED_ROWS: usize = 1024;
-
-/// Rows per block of histogram building (even; about 100 KB of gradient sums).
-const BLOCK_ROWS: usize = 4096;
-
-/// Buffers reused by every histogram build.
-#[derive(Default)]
-struct HistScratch {
-    /// Gradient, hessian and count of the node's rows, in row order.
-    gathered: Vec<Sums>,
-    /// The second accumulator.
-    spare: Vec<Sums>,
-}
 
 /// Per-bin (or per-node) sums.
 #[derive(Clone, Copy, Debug, Default)]
@@ -77,6 +66,20 @@ struct Open {
     end: usize,
     sums: Sums,
     hist: Option<Vec<Sums>>,
+}
+
+/// The tree being grown and the buffers its growth reuses.
+struct Growth {
+    /// Its nodes.
+    nodes: Vec<Node>,
+    /// Each split's bin (0 for leaves).
+    bins: Vec<u8>,
+    /// Histograms no longer needed, for reuse.
+    pool: Vec<Vec<Sums>>,
+    /// Buffers of histogram building.
+    scratch: HistScratch,
+    /// Buffer of row partitioning.
+    spill: Vec<u32>,
 }
 
 /// What training computed besides the model, for tests.
@@ -124,92 +127,22 @@ pub(crate) fn train_inner(
     params.validate()?;
     let positives = data.check()?;
     let rows = data.labels.len();
-    let features = data.columns.len();
     let max_bins = usize::from(params.max_bins);
     let mappers: Vec<BinMapper> = data
         .columns
         .iter()
         .map(|c| BinMapper::fit(c, data.weights, max_bins))
         .collect();
-
-    // Row-major codes, so that a row's codes are one slice to merge on.
-    let cells = rows.checked_mul(features).ok_or_else(|| GbdtError::Shape {
-        what: format!("{rows} rows × {features} features do not fit in memory"),
-    })?;
-    let mut row_codes = vec![0u8; cells];
-    for (f, (column, mapper)) in data.columns.iter().zip(&mappers).enumerate() {
-        for (r, &v) in column.iter().enumerate() {
-            row_codes[r * features + f] = mapper.code(v);
-        }
-    }
-    // Merge: merged rows are numbered in order of first appearance; the map is only looked up.
-    let mut index: HashMap<(bool, &[u8]), u32> = HashMap::new();
-    let mut row_unique = Vec::with_capacity(rows);
-    let mut first_row: Vec<usize> = Vec::new();
-    let mut weight: Vec<f64> = Vec::new();
-    let mut count: Vec<u64> = Vec::new();
-    for (r, (codes, &label)) in row_codes
-        .chunks_exact(features)
-        .zip(data.labels)
-        .enumerate()
-    {
-        let w = data.weights.and_then(|w| w.get(r)).copied().unwrap_or(1.0);
-        let next = first_row.len() as u32;
-        let u = *index.entry((label, codes)).or_insert(next);
-        if u == next {
-            first_row.push(r);
-            weight.push(0.0);
-            count.push(0);
-        }
-        weight[u as usize] += w;
-        count[u as usize] += 1;
-        row_unique.push(u);
-    }
-    drop(index);
-    let unique = first_row.len();
-    let mut codes = vec![0u8; unique * features];
-    for (u, &r) in first_row.iter().enumerate() {
-        for f in 0..features {
-            codes[f * unique + u] = row_codes[r * features + f];
-        }
-    }
-    drop(row_codes);
-    let target: Vec<f64> = first_row
-        .iter()
-        .map(|&r| if data.labels[r] { 1.0 } else { 0.0 })
-        .collect();
-
-    let class_total = |weight: &[f64], class: f64| -> f64 {
-        weight
-            .iter()
-            .zip(&target)
-            .filter(|(_, &t)| t == class)
-            .map(|(w, _)| w)
-            .sum()
-    };
-    if params.balance_classes {
-        let (pos, neg) = (class_total(&weight, 1.0), class_total(&weight, 0.0));
-        let half = (pos + neg) / 2.0;
-        let (scale_pos, scale_neg) = (half / pos, half / neg);
-        for (w, &t) in weight.iter_mut().zip(&target) {
-            *w *= if t == 1.0 { scale_pos } else { scale_neg };
-        }
-    }
-    // Log-odds of the weighted positive rate: exactly even odds when the classes are balanced
-    // (the scaled sums differ from each other only by rounding).
-    let base_score = if params.balance_classes {
-        0.0
-    } else {
-        super::tree::ln(class_total(&weight, 1.0) / class_total(&weight, 0.0))
-    };
-
-    let mut offsets = Vec::with_capacity(features + 1);
-    let mut total = 0;
-    for m in &mappers {
-        offsets.push(total);
-        total += m.bins();
-    }
-    offsets.push(total);
+    let Merged {
+        unique,
+        row_unique,
+        codes,
+        target,
+        mut weight,
+        count,
+    } = merge_rows(data, &mappers)?;
+    let base_score = balance(params, &mut weight, &target);
+    let offsets = hist_offsets(&mappers);
     let trainer = Trainer {
         params,
         unique,
@@ -221,21 +154,13 @@ pub(crate) fn train_inner(
         count,
     };
     let (trees, margins) = trainer.boost(base_score);
-    let loss_weight: f64 = trainer.weight.iter().sum();
-    let loss: f64 = margins
-        .iter()
-        .zip(&trainer.target)
-        .zip(&trainer.weight)
-        .map(|((&m, &t), &w)| w * if t == 1.0 { softplus(-m) } else { softplus(m) })
-        .sum::<f64>()
-        / loss_weight;
     let summary = TrainingSummary {
         rows: rows as u64,
         unique_rows: unique as u64,
         positives,
         negatives: rows as u64 - positives,
         trees_built: trees.len() as u32,
-        training_log_loss: loss,
+        training_log_loss: trainer.log_loss(&margins),
     };
     let model = Gbdt::from_parts(
         data.names.to_vec(),
@@ -254,7 +179,31 @@ pub(crate) fn train_inner(
     ))
 }
 
+/// The histogram offset of each feature's bins, and the total at the end.
+fn hist_offsets(mappers: &[BinMapper]) -> Vec<usize> {
+    let mut offsets = Vec::with_capacity(mappers.len() + 1);
+    let mut total = 0;
+    for m in mappers {
+        offsets.push(total);
+        total += m.bins();
+    }
+    offsets.push(total);
+    offsets
+}
+
 impl Trainer<'_> {
+    /// The weighted mean logistic loss of the merged rows at `margins`.
+    fn log_loss(&self, margins: &[f64]) -> f64 {
+        let loss_weight: f64 = self.weight.iter().sum();
+        margins
+            .iter()
+            .zip(&self.target)
+            .zip(&self.weight)
+            .map(|((&m, &t), &w)| w * if t == 1.0 { softplus(-m) } else { softplus(m) })
+            .sum::<f64>()
+            / loss_weight
+    }
+
     /// Builds the trees; returns them and the final margin of every merged row.
     fn boost(&self, base_score: f64) -> (Vec<Tree>, Vec<f64>) {
         let p = self.params;
@@ -369,14 +318,16 @@ impl Trainer<'_> {
         h: &[f64],
     ) -> (Vec<Node>, Vec<u8>) {
         let max_depth = usize::from(self.params.max_depth);
-        let mut nodes = vec![Node::Leaf {
-            value: 0.0,
-            cover: 0.0,
-        }];
-        let mut bins = vec![0u8];
-        let mut pool: Vec<Vec<Sums>> = Vec::new();
-        let mut scratch = HistScratch::default();
-        let mut spill: Vec<u32> = Vec::new();
+        let mut t = Growth {
+            nodes: vec![Node::Leaf {
+                value: 0.0,
+                cover: 0.0,
+            }],
+            bins: vec![0u8],
+            pool: Vec::new(),
+            scratch: HistScratch::default(),
+            spill: Vec::new(),
+        };
         let mut sums = Sums::default();
         for &r in rows.iter() {
             let r = r as usize;
@@ -387,7 +338,7 @@ impl Trainer<'_> {
             });
         }
         let mut root_hist = Vec::new();
-        self.build_hist(rows, feats, (g, h), &mut root_hist, &mut scratch);
+        self.build_hist(rows, feats, (g, h), &mut root_hist, &mut t.scratch);
         let mut level = vec![Open {
             node: 0,
             start: 0,
@@ -397,150 +348,122 @@ impl Trainer<'_> {
         }];
         for depth in 0..max_depth {
             let mut next = Vec::with_capacity(level.len() * 2);
+            let child_hists = depth + 1 < max_depth;
             for open in level {
-                let node_rows = &mut rows[open.start..open.end];
-                let cover = self.cover(node_rows);
-                let Some(hist) = open.hist else {
-                    nodes[open.node] = self.leaf(&open.sums, cover);
-                    continue;
-                };
-                let best = self.best_split(&hist, feats, &open.sums);
-                let Some((best, threshold)) = best.and_then(|b| {
-                    let t = self.mappers[b.feature].threshold(usize::from(b.bin))?;
-                    Some((b, t))
-                }) else {
-                    nodes[open.node] = self.leaf(&open.sums, cover);
-                    pool.push(hist);
-                    continue;
-                };
-                let column = &self.codes[best.feature * self.unique..][..self.unique];
-                let mid = open.start + partition(node_rows, column, best.bin, &mut spill);
-                let (left, right) = (nodes.len(), nodes.len() + 1);
-                nodes[open.node] = Node::Split {
-                    feature: best.feature as u32,
-                    threshold,
-                    left: left as u32,
-                    right: right as u32,
-                    gain: best.gain,
-                    cover,
-                };
-                bins[open.node] = best.bin;
-                for _ in 0..2 {
-                    nodes.push(Node::Leaf {
-                        value: 0.0,
-                        cover: 0.0,
-                    });
-                    bins.push(0);
+                if let Some((l, r)) =
+                    self.split_node(open, rows, feats, (g, h), &mut t, child_hists)
+                {
+                    next.push(l);
+                    next.push(r);
                 }
-                let mut l = Open {
-                    node: left,
-                    start: open.start,
-                    end: mid,
-                    sums: best.left,
-                    hist: None,
-                };
-                let mut r = Open {
-                    node: right,
-                    start: mid,
-                    end: open.end,
-                    sums: best.right,
-                    hist: None,
-                };
-                if depth + 1 < max_depth {
-                    let (small, large) = if mid - open.start <= open.end - mid {
-                        (&mut l, &mut r)
-                    } else {
-                        (&mut r, &mut l)
-                    };
-                    let mut small_hist = pool.pop().unwrap_or_default();
-                    self.build_hist(
-                        &rows[small.start..small.end],
-                        feats,
-                        (g, h),
-                        &mut small_hist,
-                        &mut scratch,
-                    );
-                    let mut large_hist = hist;
-                    for (a, b) in large_hist.iter_mut().zip(&small_hist) {
-                        *a = a.minus(b);
-                    }
-                    small.hist = Some(small_hist);
-                    large.hist = Some(large_hist);
-                } else {
-                    pool.push(hist);
-                }
-                next.push(l);
-                next.push(r);
             }
             level = next;
         }
         for open in level {
             let cover = self.cover(&rows[open.start..open.end]);
-            nodes[open.node] = self.leaf(&open.sums, cover);
+            t.nodes[open.node] = self.leaf(&open.sums, cover);
         }
-        (nodes, bins)
+        (t.nodes, t.bins)
     }
 
-    /// Fills `hist` with the sums of `rows` per feature of `feats` and bin.
-    fn build_hist(
+    /// Splits node `open` by its best split, partitioning its rows, and returns its two
+    /// children (with their histograms when `child_hists`); makes it a leaf (`None`) when
+    /// it has no histogram or no split qualifies.
+    fn split_node(
         &self,
+        open: Open,
+        rows: &mut [u32],
+        feats: &[usize],
+        (g, h): (&[f64], &[f64]),
+        t: &mut Growth,
+        child_hists: bool,
+    ) -> Option<(Open, Open)> {
+        let node_rows = &mut rows[open.start..open.end];
+        let cover = self.cover(node_rows);
+        let Some(hist) = open.hist else {
+            t.nodes[open.node] = self.leaf(&open.sums, cover);
+            return None;
+        };
+        let best = self.best_split(&hist, feats, &open.sums);
+        let Some((best, threshold)) = best.and_then(|b| {
+            let t = self.mappers[b.feature].threshold(usize::from(b.bin))?;
+            Some((b, t))
+        }) else {
+            t.nodes[open.node] = self.leaf(&open.sums, cover);
+            t.pool.push(hist);
+            return None;
+        };
+        let column = &self.codes[best.feature * self.unique..][..self.unique];
+        let mid = open.start + partition(node_rows, column, best.bin, &mut t.spill);
+        let (left, right) = (t.nodes.len(), t.nodes.len() + 1);
+        t.nodes[open.node] = Node::Split {
+            feature: best.feature as u32,
+            threshold,
+            left: left as u32,
+            right: right as u32,
+            gain: best.gain,
+            cover,
+        };
+        t.bins[open.node] = best.bin;
+        for _ in 0..2 {
+            t.nodes.push(Node::Leaf {
+                value: 0.0,
+                cover: 0.0,
+            });
+            t.bins.push(0);
+        }
+        let mut l = Open {
+            node: left,
+            start: open.start,
+            end: mid,
+            sums: best.left,
+            hist: None,
+        };
+        let mut r = Open {
+            node: right,
+            start: mid,
+            end: open.end,
+            sums: best.right,
+            hist: None,
+        };
+        if child_hists {
+            self.child_hists((&mut l, &mut r), hist, rows, feats, (g, h), t);
+        } else {
+            t.pool.push(hist);
+        }
+        Some((l, r))
+    }
+
+    /// Gives children `l` and `r` their histograms: the one with fewer rows is built, the
+    /// other is the parent's `hist` minus its sibling's.
+    fn child_hists(
+        &self,
+        (l, r): (&mut Open, &mut Open),
+        hist: Vec<Sums>,
         rows: &[u32],
         feats: &[usize],
         (g, h): (&[f64], &[f64]),
-        hist: &mut Vec<Sums>,
-        scratch: &mut HistScratch,
+        t: &mut Growth,
     ) {
-        let total = self.offsets.last().copied().unwrap_or(0);
-        hist.clear();
-        hist.resize(total, Sums::default());
-        let HistScratch { gathered, spare } = scratch;
-        gathered.clear();
-        gathered.extend(rows.iter().map(|&r| {
-            let r = r as usize;
-            Sums {
-                g: g[r],
-                h: h[r],
-                n: self.count[r],
-            }
-        }));
-        // Consecutive rows often share a bin: in large nodes, rows at odd positions go to a
-        // second accumulator, which halves the chains of dependent additions.
-        let paired = rows.len() >= PAIRED_ROWS;
-        if paired {
-            spare.clear();
-            spare.resize(total, Sums::default());
+        let (small, large) = if l.end - l.start <= r.end - r.start {
+            (l, r)
+        } else {
+            (r, l)
+        };
+        let mut small_hist = t.pool.pop().unwrap_or_default();
+        self.build_hist(
+            &rows[small.start..small.end],
+            feats,
+            (g, h),
+            &mut small_hist,
+            &mut t.scratch,
+        );
+        let mut large_hist = hist;
+        for (a, b) in large_hist.iter_mut().zip(&small_hist) {
+            *a = a.minus(b);
         }
-        // Rows go in blocks that stay in cache while every feature reads them. Blocks have an
-        // even length, so the order of additions is the same as without blocks.
-        for (rows, sums) in rows.chunks(BLOCK_ROWS).zip(gathered.chunks(BLOCK_ROWS)) {
-            for &f in feats {
-                let column = &self.codes[f * self.unique..][..self.unique];
-                let range = self.offsets[f]..self.offsets[f + 1];
-                let bins = &mut hist[range.clone()];
-                if !paired {
-                    for (&r, s) in rows.iter().zip(sums) {
-                        bins[usize::from(column[r as usize])].add(s);
-                    }
-                    continue;
-                }
-                let second = &mut spare[range];
-                let pairs = rows.chunks_exact(2).zip(sums.chunks_exact(2));
-                for (&[a, b], &[sa, sb]) in
-                    pairs.filter_map(|(r, s)| Some((r.first_chunk()?, s.first_chunk()?)))
-                {
-                    bins[usize::from(column[a as usize])].add(&sa);
-                    second[usize::from(column[b as usize])].add(&sb);
-                }
-                if let (Some(&r), Some(s), 1) = (rows.last(), sums.last(), rows.len() % 2) {
-                    bins[usize::from(column[r as usize])].add(s);
-                }
-            }
-        }
-        if paired {
-            for (b, s) in hist.iter_mut().zip(spare.iter()) {
-                b.add(s);
-            }
-        }
+        small.hist = Some(small_hist);
+        large.hist = Some(large_hist);
     }
 
     /// The best split of a node with totals `sums` and histogram `hist`, if one qualifies.

@@ -243,174 +243,18 @@ fn message(event: &AppEvent, conn: &mut Conn) -> Option<Built> {
         AppRecord::Anomaly { .. } => return None,
         AppRecord::Http(t) => {
             if let Some(q) = &t.request {
-                m.side_buf("http.method", &q.method, true);
-                m.side_buf("http.uri", &q.uri, true);
-                m.side_buf("http.uri.raw", &q.uri, true);
-                let proto = protocol(&q.version);
-                m.side_buf("http.protocol", &proto, true);
-                let line = if proto.is_empty() {
-                    format!("{} {}", q.method, q.uri)
-                } else {
-                    format!("{} {} {proto}", q.method, q.uri)
-                };
-                m.side_buf("http.request_line", line, true);
-                if let Some(h) = &q.host {
-                    // Suricata's normalised host: lowercase, port removed.
-                    let host = match h.rsplit_once(':') {
-                        Some((name, port))
-                            if !name.is_empty() && port.bytes().all(|c| c.is_ascii_digit()) =>
-                        {
-                            name
-                        }
-                        _ => h.as_ref(),
-                    };
-                    m.side_buf("http.host", host.to_ascii_lowercase(), true);
-                    m.side_buf("http.host.raw", h, true);
-                }
-                if let Some(v) = &q.user_agent {
-                    m.side_buf("http.user_agent", v, true);
-                }
-                if let Some(v) = &q.referer {
-                    m.side_buf("http.referer", v, true);
-                }
-                if let Some(v) = &q.content_type {
-                    m.side_buf("http.content_type", v, true);
-                }
-                m.side_buf("http.header", &q.headers, true);
-                header_buffers(&mut m, &q.headers, true);
-                if let Some(c) = &q.cookie {
-                    m.side_buf("http.cookie", c, true);
-                }
-                if !q.body.is_empty() {
-                    m.side_buf("http.request_body", &q.body, true);
-                    m.side_buf("file.data", &q.body, true);
-                }
+                http_request(&mut m, q);
             }
             if let Some(r) = &t.response {
-                m.side_buf("http.stat_code", r.status.to_string(), false);
-                m.side_buf("http.stat_msg", &r.reason, false);
-                let proto = protocol(&r.version);
-                m.side_buf("http.protocol", &proto, false);
-                m.side_buf(
-                    "http.response_line",
-                    format!("{proto} {} {}", r.status, r.reason),
-                    false,
-                );
-                if let Some(v) = &r.server {
-                    m.side_buf("http.server", v, false);
-                }
-                if let Some(v) = &r.location {
-                    m.side_buf("http.location", v, false);
-                }
-                if let Some(v) = &r.content_type {
-                    m.side_buf("http.content_type", v, false);
-                }
-                m.side_buf("http.header", &r.headers, false);
-                header_buffers(&mut m, &r.headers, false);
-                if let Some(c) = &r.cookie {
-                    m.side_buf("http.cookie", c, false);
-                }
-                if !r.body.is_empty() {
-                    m.side_buf("http.response_body", &r.body, false);
-                    m.side_buf("file.data", &r.body, false);
-                }
+                http_response(&mut m, r);
             }
         }
-        AppRecord::Dns(d) => {
-            let prefix = if event.proto == custos_app::AppProto::Mdns {
-                "mdns"
-            } else {
-                "dns"
-            };
-            let name = |suffix: &str| -> &'static str {
-                match (prefix, suffix) {
-                    ("mdns", "queries") => "mdns.queries.rrname",
-                    ("mdns", "answers") => "mdns.answers.rrname",
-                    ("mdns", "authorities") => "mdns.authorities.rrname",
-                    ("mdns", "additionals") => "mdns.additionals.rrname",
-                    ("mdns", _) => "mdns.response.rrname",
-                    (_, "queries") => "dns.queries.rrname",
-                    (_, "answers") => "dns.answers.rrname",
-                    (_, "authorities") => "dns.authorities.rrname",
-                    (_, "additionals") => "dns.additionals.rrname",
-                    _ => "dns.response.rrname",
-                }
-            };
-            for q in &d.questions {
-                if !d.response {
-                    m.buf("dns.query", &q.name);
-                }
-                m.buf(name("queries"), &q.name);
-                if d.response {
-                    m.buf(name("response"), &q.name);
-                }
-            }
-            for (section, records) in [
-                ("answers", &d.answers),
-                ("authorities", &d.authorities),
-                ("additionals", &d.additionals),
-            ] {
-                for r in records {
-                    m.buf(name(section), &r.name);
-                    if d.response {
-                        m.buf(name("response"), &r.name);
-                    }
-                }
-            }
-            m.ints.push(("dns.opcode", u64::from(d.opcode)));
-            if d.response {
-                m.ints.push(("dns.rcode", u64::from(d.rcode)));
-            }
-            // Suricata 8 makes each DNS message a transaction of its own.
-        }
+        AppRecord::Dns(d) => dns(&mut m, d, event.proto == custos_app::AppProto::Mdns),
         AppRecord::Tls(t) => {
-            use custos_app::tls::TlsEvent;
-            match t.as_ref() {
-                TlsEvent::ClientHello(h) => {
-                    if let Some(s) = &h.sni {
-                        m.buf("tls.sni", s);
-                    }
-                    for a in &h.alpn {
-                        m.buf("tls.alpn", a);
-                    }
-                    m.buf("ja3.hash", &h.ja3_hash);
-                    m.buf("ja3.string", &h.ja3);
-                    m.buf("ja4.hash", &h.ja4);
-                }
-                TlsEvent::ServerHello(h) => {
-                    m.buf("ja3s.hash", &h.ja3s_hash);
-                    m.buf("ja3s.string", &h.ja3s);
-                    if let Some(a) = &h.alpn {
-                        m.buf("tls.alpn", a);
-                    }
-                }
-                TlsEvent::Certificates(c) => {
-                    if let Some(leaf) = c.chain.first() {
-                        m.buf("tls.cert_subject", &leaf.subject);
-                        m.buf("tls.cert_issuer", &leaf.issuer);
-                        m.buf("tls.cert_serial", &leaf.serial);
-                    }
-                }
-                _ => {}
-            }
+            tls(&mut m, t);
             return Some((m, TxKey::Tls, Role::Continue("")));
         }
-        AppRecord::Modbus(r) => {
-            m.eve = Some(super::eve::modbus(r));
-            m.modbus = Some(ModbusInfo {
-                function: r.function & 0x7f,
-                unit: r.unit_id,
-                address: r.address,
-                quantity: r.quantity,
-            });
-            let key = TxKey::Modbus(r.transaction_id, r.unit_id);
-            let role = if r.direction == Direction::ToClient {
-                Role::Close(None)
-            } else {
-                Role::Request
-            };
-            return Some((m, key, role));
-        }
+        AppRecord::Modbus(r) => return Some(modbus(m, r)),
         AppRecord::Ftp(custos_app::ftp::FtpEvent::Command(c)) => {
             m.buf("ftp.command", &c.command);
             if let Some(a) = &c.arg {
@@ -432,6 +276,182 @@ fn message(event: &AppEvent, conn: &mut Conn) -> Option<Built> {
         _ => {}
     }
     Some((m, TxKey::Single, Role::Request))
+}
+
+/// The request-side buffers of an HTTP transaction (`http.method`, `http.uri`, the
+/// request line, host, headers, cookie and body).
+fn http_request(m: &mut Message, q: &custos_app::http::HttpRequest) {
+    m.side_buf("http.method", &q.method, true);
+    m.side_buf("http.uri", &q.uri, true);
+    m.side_buf("http.uri.raw", &q.uri, true);
+    let proto = protocol(&q.version);
+    m.side_buf("http.protocol", &proto, true);
+    let line = if proto.is_empty() {
+        format!("{} {}", q.method, q.uri)
+    } else {
+        format!("{} {} {proto}", q.method, q.uri)
+    };
+    m.side_buf("http.request_line", line, true);
+    if let Some(h) = &q.host {
+        // Suricata's normalised host: lowercase, port removed.
+        let host = match h.rsplit_once(':') {
+            Some((name, port)) if !name.is_empty() && port.bytes().all(|c| c.is_ascii_digit()) => {
+                name
+            }
+            _ => h.as_ref(),
+        };
+        m.side_buf("http.host", host.to_ascii_lowercase(), true);
+        m.side_buf("http.host.raw", h, true);
+    }
+    if let Some(v) = &q.user_agent {
+        m.side_buf("http.user_agent", v, true);
+    }
+    if let Some(v) = &q.referer {
+        m.side_buf("http.referer", v, true);
+    }
+    if let Some(v) = &q.content_type {
+        m.side_buf("http.content_type", v, true);
+    }
+    m.side_buf("http.header", &q.headers, true);
+    header_buffers(m, &q.headers, true);
+    if let Some(c) = &q.cookie {
+        m.side_buf("http.cookie", c, true);
+    }
+    if !q.body.is_empty() {
+        m.side_buf("http.request_body", &q.body, true);
+        m.side_buf("file.data", &q.body, true);
+    }
+}
+
+/// The response-side buffers of an HTTP transaction (status, response line, server,
+/// headers, cookie and body).
+fn http_response(m: &mut Message, r: &custos_app::http::HttpResponse) {
+    m.side_buf("http.stat_code", r.status.to_string(), false);
+    m.side_buf("http.stat_msg", &r.reason, false);
+    let proto = protocol(&r.version);
+    m.side_buf("http.protocol", &proto, false);
+    m.side_buf(
+        "http.response_line",
+        format!("{proto} {} {}", r.status, r.reason),
+        false,
+    );
+    if let Some(v) = &r.server {
+        m.side_buf("http.server", v, false);
+    }
+    if let Some(v) = &r.location {
+        m.side_buf("http.location", v, false);
+    }
+    if let Some(v) = &r.content_type {
+        m.side_buf("http.content_type", v, false);
+    }
+    m.side_buf("http.header", &r.headers, false);
+    header_buffers(m, &r.headers, false);
+    if let Some(c) = &r.cookie {
+        m.side_buf("http.cookie", c, false);
+    }
+    if !r.body.is_empty() {
+        m.side_buf("http.response_body", &r.body, false);
+        m.side_buf("file.data", &r.body, false);
+    }
+}
+
+/// The `dns.*` (or, for mDNS, `mdns.*`) name buffers of each section and the opcode and
+/// rcode fields of a DNS message.
+fn dns(m: &mut Message, d: &custos_app::dns::DnsMessage, mdns: bool) {
+    let prefix = if mdns { "mdns" } else { "dns" };
+    let name = |suffix: &str| -> &'static str {
+        match (prefix, suffix) {
+            ("mdns", "queries") => "mdns.queries.rrname",
+            ("mdns", "answers") => "mdns.answers.rrname",
+            ("mdns", "authorities") => "mdns.authorities.rrname",
+            ("mdns", "additionals") => "mdns.additionals.rrname",
+            ("mdns", _) => "mdns.response.rrname",
+            (_, "queries") => "dns.queries.rrname",
+            (_, "answers") => "dns.answers.rrname",
+            (_, "authorities") => "dns.authorities.rrname",
+            (_, "additionals") => "dns.additionals.rrname",
+            _ => "dns.response.rrname",
+        }
+    };
+    for q in &d.questions {
+        if !d.response {
+            m.buf("dns.query", &q.name);
+        }
+        m.buf(name("queries"), &q.name);
+        if d.response {
+            m.buf(name("response"), &q.name);
+        }
+    }
+    for (section, records) in [
+        ("answers", &d.answers),
+        ("authorities", &d.authorities),
+        ("additionals", &d.additionals),
+    ] {
+        for r in records {
+            m.buf(name(section), &r.name);
+            if d.response {
+                m.buf(name("response"), &r.name);
+            }
+        }
+    }
+    m.ints.push(("dns.opcode", u64::from(d.opcode)));
+    if d.response {
+        m.ints.push(("dns.rcode", u64::from(d.rcode)));
+    }
+    // Suricata 8 makes each DNS message a transaction of its own.
+}
+
+/// The TLS handshake buffers of one handshake event (SNI, ALPN, JA3/JA3S/JA4, leaf
+/// certificate subject, issuer and serial).
+fn tls(m: &mut Message, t: &custos_app::tls::TlsEvent) {
+    use custos_app::tls::TlsEvent;
+    match t {
+        TlsEvent::ClientHello(h) => {
+            if let Some(s) = &h.sni {
+                m.buf("tls.sni", s);
+            }
+            for a in &h.alpn {
+                m.buf("tls.alpn", a);
+            }
+            m.buf("ja3.hash", &h.ja3_hash);
+            m.buf("ja3.string", &h.ja3);
+            m.buf("ja4.hash", &h.ja4);
+        }
+        TlsEvent::ServerHello(h) => {
+            m.buf("ja3s.hash", &h.ja3s_hash);
+            m.buf("ja3s.string", &h.ja3s);
+            if let Some(a) = &h.alpn {
+                m.buf("tls.alpn", a);
+            }
+        }
+        TlsEvent::Certificates(c) => {
+            if let Some(leaf) = c.chain.first() {
+                m.buf("tls.cert_subject", &leaf.subject);
+                m.buf("tls.cert_issuer", &leaf.issuer);
+                m.buf("tls.cert_serial", &leaf.serial);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A Modbus message: its EVE object and fields, keyed by transaction id and unit; a
+/// response closes the request's transaction.
+fn modbus(mut m: Message, r: &custos_app::modbus::ModbusRecord) -> Built {
+    m.eve = Some(super::eve::modbus(r));
+    m.modbus = Some(ModbusInfo {
+        function: r.function & 0x7f,
+        unit: r.unit_id,
+        address: r.address,
+        quantity: r.quantity,
+    });
+    let key = TxKey::Modbus(r.transaction_id, r.unit_id);
+    let role = if r.direction == Direction::ToClient {
+        Role::Close(None)
+    } else {
+        Role::Request
+    };
+    (m, key, role)
 }
 
 /// `HTTP/1.1` from custos's `1.1`; empty for HTTP/0.9 (no version on the line).

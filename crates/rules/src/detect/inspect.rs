@@ -4,7 +4,7 @@
 //! earlier content when a relative one fails (as Suricata does), within a step budget.
 
 use super::bytes::{self, value, Vars};
-use crate::ast::{Condition, Content, Num};
+use crate::ast::{Condition, Content, Num, Pcre};
 use crate::parse::MAX_VARS;
 use crate::transform::{base64_decode, Base64Mode};
 
@@ -48,6 +48,8 @@ struct Ctx<'a> {
     base64: &'a [&'a Condition],
 }
 
+/// Tries the first of `conds` on `buf` after a previous match ending at `prev_end`, then
+/// the rest from where it matched: true when all match (backtracking where they allow).
 fn step(buf: &[u8], conds: &[&Condition], prev_end: usize, ctx: &mut Ctx<'_>) -> bool {
     let Some((first, rest)) = conds.split_first() else {
         return ctx.min_end == 0 || prev_end > ctx.min_end;
@@ -57,54 +59,8 @@ fn step(buf: &[u8], conds: &[&Condition], prev_end: usize, ctx: &mut Ctx<'_>) ->
     }
     ctx.budget -= 1;
     match first {
-        Condition::Content(_, c) => {
-            let (start, end) = window(c, prev_end, buf.len(), &ctx.vars);
-            if c.negated {
-                let found = start <= end && occurrences(buf, c, start, end).next().is_some();
-                return !found && step(buf, rest, prev_end, ctx);
-            }
-            if start > end {
-                return false;
-            }
-            // Later keywords that do not depend on this match need only its first
-            // occurrence; relative ones may need a later one.
-            let backtrack = ctx.min_end > 0 || rest.iter().any(is_relative);
-            for pos in occurrences(buf, c, start, end) {
-                if step(buf, rest, pos + c.pattern.len(), ctx) {
-                    return true;
-                }
-                if !backtrack || ctx.budget == 0 {
-                    return false;
-                }
-                ctx.budget -= 1;
-            }
-            false
-        }
-        Condition::Pcre(_, p) => {
-            let from = if p.relative { prev_end } else { 0 };
-            let hay = buf.get(from..).unwrap_or_default();
-            if p.negated {
-                return p.regex.find(hay).is_none() && step(buf, rest, prev_end, ctx);
-            }
-            // As for contents: when a later relative keyword fails, the expression is tried
-            // again from one byte after the start of its previous match (as Suricata does).
-            let backtrack = ctx.min_end > 0 || rest.iter().any(is_relative);
-            let mut at = 0;
-            while let Some(m) = hay.get(at..).and_then(|_| p.regex.find_at(hay, at)) {
-                if step(buf, rest, from + m.end(), ctx) {
-                    return true;
-                }
-                // Each retry is charged for the bytes its search covered, so that an
-                // expression matching long spans cannot make retries quadratic.
-                let cost = 1 + u32::try_from((m.end() - at) / 64).unwrap_or(u32::MAX);
-                if !backtrack || ctx.budget < cost {
-                    return false;
-                }
-                ctx.budget -= cost;
-                at = m.start() + 1;
-            }
-            false
-        }
+        Condition::Content(_, c) => content(buf, c, rest, prev_end, ctx),
+        Condition::Pcre(_, p) => pcre(buf, p, rest, prev_end, ctx),
         Condition::IsDataAt {
             pos,
             relative,
@@ -124,52 +80,10 @@ fn step(buf: &[u8], conds: &[&Condition], prev_end: usize, ctx: &mut Ctx<'_>) ->
         Condition::Bsize(_, cmp) => cmp.test(buf.len() as u64) && step(buf, rest, prev_end, ctx),
         // The buffer is there: plain `absent` fails, `or_else` goes on with what follows.
         Condition::Absent { or_else, .. } => *or_else && step(buf, rest, prev_end, ctx),
-        Condition::ByteTest {
-            read,
-            op,
-            negated,
-            value: want,
-            ..
-        } => {
-            bytes::test(buf, (read, *op, *negated, *want), (prev_end, &ctx.vars))
-                && step(buf, rest, prev_end, ctx)
-        }
-        Condition::ByteJump { read, jump, .. } => {
-            match bytes::jump(buf, (read, jump), (prev_end, &ctx.vars)) {
-                Some(t) => step(buf, rest, t, ctx),
-                None => false,
-            }
-        }
-        Condition::ByteExtract {
-            read,
-            multiplier,
-            align,
-            var,
-            ..
-        } => match bytes::extract(buf, (read, *multiplier, *align), (prev_end, &ctx.vars)) {
-            Some((v, after)) => {
-                if let Some(slot) = ctx.vars.get_mut(usize::from(*var)) {
-                    *slot = v;
-                }
-                step(buf, rest, after, ctx)
-            }
-            None => false,
-        },
-        Condition::ByteMath {
-            read,
-            op,
-            rvalue,
-            var,
-            ..
-        } => match bytes::math(buf, (read, *op, *rvalue), (prev_end, &ctx.vars)) {
-            Some((v, after)) => {
-                if let Some(slot) = ctx.vars.get_mut(usize::from(*var)) {
-                    *slot = v;
-                }
-                step(buf, rest, after, ctx)
-            }
-            None => false,
-        },
+        Condition::ByteTest { .. }
+        | Condition::ByteJump { .. }
+        | Condition::ByteExtract { .. }
+        | Condition::ByteMath { .. } => byte_keyword(buf, first, rest, prev_end, ctx),
         Condition::Base64Decode {
             bytes,
             offset,
@@ -178,6 +92,120 @@ fn step(buf: &[u8], conds: &[&Condition], prev_end: usize, ctx: &mut Ctx<'_>) ->
         } => base64(buf, (*bytes, *offset, *relative), prev_end, ctx),
         // Non-buffer conditions are not given to this function.
         _ => step(buf, rest, prev_end, ctx),
+    }
+}
+
+/// `content` `c`, then `rest`: a negated content must not occur in its window; otherwise
+/// each occurrence in the window is tried in turn while later relative keywords need it.
+fn content(
+    buf: &[u8],
+    c: &Content,
+    rest: &[&Condition],
+    prev_end: usize,
+    ctx: &mut Ctx<'_>,
+) -> bool {
+    let (start, end) = window(c, prev_end, buf.len(), &ctx.vars);
+    if c.negated {
+        let found = start <= end && occurrences(buf, c, start, end).next().is_some();
+        return !found && step(buf, rest, prev_end, ctx);
+    }
+    if start > end {
+        return false;
+    }
+    // Later keywords that do not depend on this match need only its first
+    // occurrence; relative ones may need a later one.
+    let backtrack = ctx.min_end > 0 || rest.iter().any(is_relative);
+    for pos in occurrences(buf, c, start, end) {
+        if step(buf, rest, pos + c.pattern.len(), ctx) {
+            return true;
+        }
+        if !backtrack || ctx.budget == 0 {
+            return false;
+        }
+        ctx.budget -= 1;
+    }
+    false
+}
+
+/// `pcre` `p`, then `rest`: a negated expression must not match; otherwise each match is
+/// tried in turn while later relative keywords need it.
+fn pcre(buf: &[u8], p: &Pcre, rest: &[&Condition], prev_end: usize, ctx: &mut Ctx<'_>) -> bool {
+    let from = if p.relative { prev_end } else { 0 };
+    let hay = buf.get(from..).unwrap_or_default();
+    if p.negated {
+        return p.regex.find(hay).is_none() && step(buf, rest, prev_end, ctx);
+    }
+    // As for contents: when a later relative keyword fails, the expression is tried
+    // again from one byte after the start of its previous match (as Suricata does).
+    let backtrack = ctx.min_end > 0 || rest.iter().any(is_relative);
+    let mut at = 0;
+    while let Some(m) = hay.get(at..).and_then(|_| p.regex.find_at(hay, at)) {
+        if step(buf, rest, from + m.end(), ctx) {
+            return true;
+        }
+        // Each retry is charged for the bytes its search covered, so that an
+        // expression matching long spans cannot make retries quadratic.
+        let cost = 1 + u32::try_from((m.end() - at) / 64).unwrap_or(u32::MAX);
+        if !backtrack || ctx.budget < cost {
+            return false;
+        }
+        ctx.budget -= cost;
+        at = m.start() + 1;
+    }
+    false
+}
+
+/// `byte_test`, `byte_jump`, `byte_extract` or `byte_math` (`cond`), then `rest` from
+/// where it leaves the cursor; the extracting ones set their variable first.
+fn byte_keyword(
+    buf: &[u8],
+    cond: &Condition,
+    rest: &[&Condition],
+    prev_end: usize,
+    ctx: &mut Ctx<'_>,
+) -> bool {
+    let extracted = match cond {
+        Condition::ByteTest {
+            read,
+            op,
+            negated,
+            value: want,
+            ..
+        } => {
+            return bytes::test(buf, (read, *op, *negated, *want), (prev_end, &ctx.vars))
+                && step(buf, rest, prev_end, ctx);
+        }
+        Condition::ByteJump { read, jump, .. } => {
+            return match bytes::jump(buf, (read, jump), (prev_end, &ctx.vars)) {
+                Some(t) => step(buf, rest, t, ctx),
+                None => false,
+            };
+        }
+        Condition::ByteExtract {
+            read,
+            multiplier,
+            align,
+            var,
+            ..
+        } => bytes::extract(buf, (read, *multiplier, *align), (prev_end, &ctx.vars))
+            .map(|r| (r, *var)),
+        Condition::ByteMath {
+            read,
+            op,
+            rvalue,
+            var,
+            ..
+        } => bytes::math(buf, (read, *op, *rvalue), (prev_end, &ctx.vars)).map(|r| (r, *var)),
+        _ => return step(buf, rest, prev_end, ctx),
+    };
+    match extracted {
+        Some(((v, after), var)) => {
+            if let Some(slot) = ctx.vars.get_mut(usize::from(var)) {
+                *slot = v;
+            }
+            step(buf, rest, after, ctx)
+        }
+        None => false,
     }
 }
 

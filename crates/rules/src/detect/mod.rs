@@ -9,6 +9,8 @@
 mod actions;
 mod app;
 mod bytes;
+mod compile;
+mod endpoints;
 mod eve;
 mod headers;
 mod inspect;
@@ -19,12 +21,13 @@ mod prefilter;
 mod state;
 mod tx_rules;
 
-use crate::ast::{Action, Buffer, Chain, Condition, Flowbit, Proto, Rule};
+use crate::ast::{Action, Buffer, Rule};
 use crate::classification::Classifications;
-use crate::keywords::{self, Side};
+use crate::keywords::Side;
 use crate::parse::Skipped;
 pub(crate) use actions::{apply_flowbits, flow_hash, flowbits_ok, thresholds_ok};
 use app::{Transactions, Tx};
+use compile::{compile_rule, fast_pattern};
 use custos_app::{AppEvent, Direction};
 use custos_decode::Decoded;
 use prefilter::Prefilter;
@@ -172,191 +175,6 @@ impl RuleSet {
     }
 }
 
-fn compile_rule(rule: Rule, classes: &Classifications) -> Result<Compiled, Box<Skipped>> {
-    let skip = |keyword: &str, reason: String| {
-        Box::new(Skipped {
-            location: rule.location.clone(),
-            sid: Some(rule.sid),
-            keyword: keyword.to_string(),
-            reason,
-        })
-    };
-    let class = rule.classtype.as_deref().and_then(|c| classes.get(c));
-    // An unknown classtype loads, as in Suricata, with its category saying so.
-    let category = match (&rule.classtype, class) {
-        (_, Some(c)) => c.description.clone(),
-        (Some(_), None) => "Unknown Classtype".to_string(),
-        (None, None) => String::new(),
-    };
-    let severity = rule.priority.or(class.map(|c| c.priority)).unwrap_or(3);
-    let reads_app_fields = rule.conditions.iter().any(|c| match c {
-        Condition::AppInt { .. }
-        | Condition::AppFlags { .. }
-        | Condition::AppLayerEvent { .. }
-        | Condition::Modbus(_) => true,
-        _ => matches!(c.buffer(), Some(Buffer::App(..))),
-    });
-    // `alert http … (content:"x";)`: payload keywords on a flow of that protocol — a packet
-    // and stream rule gated on the flow's application protocol, as in Suricata.
-    let reads_packets = rule.conditions.iter().any(|c| {
-        matches!(c, Condition::Header(_) | Condition::FlowCount { .. })
-            || matches!(c.buffer(), Some(Buffer::Payload | Buffer::Header(..)))
-    });
-    let app_gate = match rule.proto {
-        Proto::App(p) if !reads_app_fields && reads_packets => Some(p),
-        _ => None,
-    };
-    let app = match rule.proto {
-        Proto::App(p) if app_gate.is_none() => Some(p),
-        _ => None,
-    };
-    if app.is_some() {
-        if let Some(c) = rule.conditions.iter().find(|c| {
-            matches!(c, Condition::Header(_) | Condition::FlowCount { .. })
-                || matches!(c.buffer(), Some(Buffer::Header(..)))
-        }) {
-            let keyword = match c {
-                Condition::FlowCount { bytes: true, .. } => "flow.bytes",
-                Condition::FlowCount { .. } => "flow.pkts",
-                Condition::Header(_) => "dsize",
-                _ => "ipv4.hdr",
-            };
-            return Err(skip(
-                keyword,
-                "packet keywords on an application rule are not supported".into(),
-            ));
-        }
-        if rule
-            .conditions
-            .iter()
-            .any(|c| c.buffer() == Some(Buffer::Payload))
-        {
-            return Err(skip(
-                "content",
-                "payload keywords (no sticky buffer) beside application fields are not supported"
-                    .into(),
-            ));
-        }
-    }
-    let mut groups: Vec<(Buffer, Vec<usize>)> = Vec::new();
-    let mut base64 = Vec::new();
-    for (i, c) in rule.conditions.iter().enumerate() {
-        match c.buffer() {
-            Some(Buffer::Base64) => base64.push(i),
-            Some(b) => match groups.iter_mut().find(|(gb, _)| *gb == b) {
-                Some((_, v)) => v.push(i),
-                None => groups.push((b, vec![i])),
-            },
-            None => {}
-        }
-    }
-    let side = match rule.flow.to_server {
-        Some(true) => Side::ToServer,
-        Some(false) => Side::ToClient,
-        None => rule_side(&rule),
-    };
-    let sets_bits = rule
-        .flowbits
-        .iter()
-        .any(|f| matches!(f, Flowbit::Set(_) | Flowbit::Toggle(_) | Flowbit::Unset(_)));
-    let ip_only = app.is_none()
-        && rule.conditions.is_empty()
-        && rule.flow == crate::ast::FlowOpts::default()
-        && rule
-            .flowbits
-            .iter()
-            .all(|f| matches!(f, Flowbit::Set(_) | Flowbit::NoAlert));
-    let packet_too = rule.conditions.iter().any(|c| match c {
-        Condition::Header(crate::ast::HeaderTest::Dsize(_)) => true,
-        Condition::Content(Buffer::Payload, c) => c.depth.is_some() || c.offset.is_some(),
-        _ => false,
-    });
-    let mixed = mixes_sides(&rule);
-    Ok(Compiled {
-        rule,
-        groups,
-        base64,
-        category,
-        severity,
-        app,
-        app_gate,
-        side,
-        mixed,
-        sets_bits,
-        ip_only,
-        packet_too,
-    })
-}
-
-/// The side a rule reads from its buffers and fields: one side if all agree, else both.
-/// True when a rule reads request-only and response-only fields together.
-fn mixes_sides(rule: &Rule) -> bool {
-    let sides: Vec<Side> = rule
-        .conditions
-        .iter()
-        .filter_map(|c| match c {
-            Condition::AppInt { field, .. } => keywords::int_field(field).map(|f| f.side),
-            _ => match c.buffer() {
-                Some(Buffer::App(b, _)) => keywords::buffer_def(b).map(|d| d.side),
-                _ => None,
-            },
-        })
-        .collect();
-    sides.contains(&Side::ToServer) && sides.contains(&Side::ToClient)
-}
-
-fn rule_side(rule: &Rule) -> Side {
-    let mut side: Option<Side> = None;
-    for c in &rule.conditions {
-        let s = match c {
-            Condition::AppInt { field, .. } => keywords::int_field(field).map(|f| f.side),
-            _ => match c.buffer() {
-                Some(Buffer::App(b, _)) => keywords::buffer_def(b).map(|d| d.side),
-                _ => None,
-            },
-        };
-        match (side, s) {
-            (_, None | Some(Side::Both)) => {}
-            (None, Some(s)) => side = Some(s),
-            (Some(a), Some(b)) if a != b => return Side::Both,
-            _ => {}
-        }
-    }
-    side.unwrap_or(Side::Both)
-}
-
-/// The rule's prefilter pattern: its `fast_pattern` content, else its longest positive one
-/// — among the contents every match needs in the buffers the prefilter scans as they are
-/// (the payload and untransformed application buffers): not those of a buffer that may be
-/// `absent`, nor those after a `base64_decode` (a match of its data ends the buffer's
-/// inspection before them). A rule without one is evaluated on every packet or transaction
-/// of its protocol.
-fn fast_pattern(rule: &Rule) -> Option<(Buffer, Vec<u8>)> {
-    let may_be_absent = |b: Buffer| {
-        rule.conditions
-            .iter()
-            .any(|c| matches!(c, Condition::Absent { buffer, .. } if *buffer == b))
-    };
-    let mut decoded_in: Vec<Buffer> = Vec::new();
-    let mut positive = Vec::new();
-    for c in &rule.conditions {
-        match c {
-            Condition::Base64Decode { buffer, .. } => decoded_in.push(*buffer),
-            Condition::Content(b @ (Buffer::Payload | Buffer::App(_, Chain::NONE)), c)
-                if !c.negated && !may_be_absent(*b) && !decoded_in.contains(b) =>
-            {
-                positive.push((*b, c));
-            }
-            _ => {}
-        }
-    }
-    let chosen = positive
-        .iter()
-        .find(|(_, c)| c.fast_pattern)
-        .or_else(|| positive.iter().max_by_key(|(_, c)| c.pattern.len()));
-    chosen.map(|(b, c)| (*b, c.pattern.clone()))
-}
-
 /// Evaluates rules in order; keeps flow state, transactions and thresholds.
 pub struct Matcher {
     set: RuleSet,
@@ -428,7 +246,6 @@ impl Matcher {
             candidates,
             counts,
         } = self;
-        let (client, server) = (event.client, event.server);
         let key = event.flow_key();
         let mut flow = flows.get_mut(&key);
         if let Some(f) = flow.as_deref_mut() {
@@ -437,90 +254,122 @@ impl Matcher {
         if flow.as_ref().is_some_and(|f| f.passed) {
             return;
         }
-        let from_client = event.direction == Direction::ToServer;
         txs.add(event, |tx: &mut Tx| {
-            candidates.clear();
-            if let Some(always) = set.app_always.get(proto) {
-                candidates.extend_from_slice(always);
-            }
-            // DNS rules read mDNS too.
-            if proto == "mdns" {
-                if let Some(always) = set.app_always.get("dns") {
-                    candidates.extend_from_slice(always);
-                }
-            }
-            for m in &tx.messages {
-                for (name, value, _) in &m.buffers {
-                    if let Some(pf) = set.app_prefilters.get_mut(name) {
-                        pf.scan(value, candidates);
-                    }
-                }
-            }
-            candidates.sort_unstable_by_key(|&i| order_key(set, i));
-            candidates.dedup();
-            // A two-sided transaction (HTTP) is inspected per direction by rules that read
-            // fields of either side, as Suricata does: one alert per direction that matches.
-            let two_sided = tx
-                .messages
-                .iter()
-                .any(|m| m.buffers.iter().any(|b| b.2.is_some()));
-            'rules: for &i in candidates.iter() {
-                let Some(c) = set.rules.get(i as usize) else {
-                    continue;
-                };
-                let passes: &[Option<bool>] = if two_sided && c.side == Side::Both && !c.mixed {
-                    &[Some(true), Some(false)]
-                } else {
-                    &[None]
-                };
-                for &only in passes {
-                    let done = (i, only);
-                    if tx.alerted.contains(&done) {
-                        continue;
-                    }
-                    counts.evaluated += 1;
-                    if !app_matches(c, proto, tx, (client, server), from_client, only) {
-                        continue;
-                    }
-                    let bits = flow.as_deref_mut().map(|f| &mut f.bits);
-                    if !flowbits_ok(&c.rule, bits.as_deref()) {
-                        continue;
-                    }
-                    counts.matched += 1;
-                    tx.alerted.push(done);
-                    let noalert = apply_flowbits(&c.rule, flow.as_deref_mut().map(|f| &mut f.bits));
-                    if c.rule.action == Action::Pass {
-                        if let Some(f) = flow.as_deref_mut() {
-                            f.passed = true;
-                        }
-                        break 'rules;
-                    }
-                    if noalert {
-                        continue;
-                    }
-                    let (src, dst) = if from_client {
-                        (client, server)
-                    } else {
-                        (server, client)
-                    };
-                    if !thresholds_ok(
-                        thresholds,
-                        i,
-                        &c.rule,
-                        event.ts,
-                        (src.0, dst.0, flow_hash(&key), (src.1, dst.1)),
-                    ) {
-                        continue;
-                    }
-                    counts.hits += 1;
-                    hits.push(Hit {
-                        rule: i,
-                        app_proto: Some(proto),
-                        metadata: tx.metadata(),
-                    });
-                }
-            }
+            app_candidates(set, candidates, proto, tx);
+            tx_rules(
+                set,
+                candidates,
+                (counts, thresholds),
+                tx,
+                flow.as_deref_mut(),
+                (event, &key),
+                hits,
+            );
         });
+    }
+}
+
+/// Fills `candidates` with the application rules to evaluate on a transaction of `proto`,
+/// in evaluation order: those without a fast pattern and those whose pattern occurs in
+/// one of its buffers.
+fn app_candidates(set: &mut RuleSet, candidates: &mut Vec<u32>, proto: &str, tx: &Tx) {
+    candidates.clear();
+    if let Some(always) = set.app_always.get(proto) {
+        candidates.extend_from_slice(always);
+    }
+    // DNS rules read mDNS too.
+    if proto == "mdns" {
+        if let Some(always) = set.app_always.get("dns") {
+            candidates.extend_from_slice(always);
+        }
+    }
+    for m in &tx.messages {
+        for (name, value, _) in &m.buffers {
+            if let Some(pf) = set.app_prefilters.get_mut(name) {
+                pf.scan(value, candidates);
+            }
+        }
+    }
+    candidates.sort_unstable_by_key(|&i| order_key(set, i));
+    candidates.dedup();
+}
+
+/// Evaluates the candidate rules, in order, on the transaction of `event` (in flow `key`,
+/// whose state is `flow` when known): applies their flowbits, `pass` and thresholds, and
+/// adds a hit for each that alerts and has not alerted on the transaction yet.
+fn tx_rules(
+    set: &RuleSet,
+    candidates: &[u32],
+    (counts, thresholds): (&mut MatchCounts, &mut Thresholds),
+    tx: &mut Tx,
+    mut flow: Option<&mut state::FlowState>,
+    (event, key): (&AppEvent, &custos_flow::FlowKey),
+    hits: &mut Vec<Hit>,
+) {
+    let proto = event.proto.name();
+    let (client, server) = (event.client, event.server);
+    let from_client = event.direction == Direction::ToServer;
+    // A two-sided transaction (HTTP) is inspected per direction by rules that read
+    // fields of either side, as Suricata does: one alert per direction that matches.
+    let two_sided = tx
+        .messages
+        .iter()
+        .any(|m| m.buffers.iter().any(|b| b.2.is_some()));
+    for &i in candidates {
+        let Some(c) = set.rules.get(i as usize) else {
+            continue;
+        };
+        let passes: &[Option<bool>] = if two_sided && c.side == Side::Both && !c.mixed {
+            &[Some(true), Some(false)]
+        } else {
+            &[None]
+        };
+        for &only in passes {
+            let done = (i, only);
+            if tx.alerted.contains(&done) {
+                continue;
+            }
+            counts.evaluated += 1;
+            if !app_matches(c, proto, tx, (client, server), from_client, only) {
+                continue;
+            }
+            let bits = flow.as_deref_mut().map(|f| &mut f.bits);
+            if !flowbits_ok(&c.rule, bits.as_deref()) {
+                continue;
+            }
+            counts.matched += 1;
+            tx.alerted.push(done);
+            let noalert = apply_flowbits(&c.rule, flow.as_deref_mut().map(|f| &mut f.bits));
+            if c.rule.action == Action::Pass {
+                if let Some(f) = flow.as_deref_mut() {
+                    f.passed = true;
+                }
+                return;
+            }
+            if noalert {
+                continue;
+            }
+            let (src, dst) = if from_client {
+                (client, server)
+            } else {
+                (server, client)
+            };
+            if !thresholds_ok(
+                thresholds,
+                i,
+                &c.rule,
+                event.ts,
+                (src.0, dst.0, flow_hash(key), (src.1, dst.1)),
+            ) {
+                continue;
+            }
+            counts.hits += 1;
+            hits.push(Hit {
+                rule: i,
+                app_proto: Some(proto),
+                metadata: tx.metadata(),
+            });
+        }
     }
 }
 

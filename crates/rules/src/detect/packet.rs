@@ -1,13 +1,17 @@
 //! Packet rules: header, flow options, header keywords and payload keywords on the packet
 //! and on the reassembled stream window of its direction.
 
+use super::endpoints::header_matches;
 use super::headers::header;
 use super::inspect::inspect_ending_after;
-use super::state::PacketFlow;
-use super::{apply_flowbits, flowbits_ok, order_key, thresholds_ok, Compiled, Hit, Matcher};
+use super::state::{PacketFlow, Stream, Thresholds};
+use super::{
+    apply_flowbits, flowbits_ok, order_key, thresholds_ok, Compiled, Hit, MatchCounts, Matcher,
+    RuleSet,
+};
 use crate::ast::{
-    AddrExpr, Buffer, Condition, FlagsMode, FlagsTest, FlowDir, HeaderBuffer, HeaderTest, IntCmp,
-    PortExpr, Proto, Rule,
+    Buffer, Condition, FlagsMode, FlagsTest, FlowDir, HeaderBuffer, HeaderTest, IntCmp, PortExpr,
+    Proto,
 };
 use crate::transform;
 use custos_decode::{Decoded, Encap, IpLayer, Transport};
@@ -35,6 +39,93 @@ pub(super) fn evaluate(
     let Some(layer) = decoded.innermost() else {
         return;
     };
+    let Some((info, tcp)) = packet_info(layer, data) else {
+        return;
+    };
+    let Matcher {
+        set,
+        flows,
+        thresholds,
+        candidates,
+        counts,
+        ..
+    } = m;
+    let key = FlowKey::of_layer(layer, decoded.vlans);
+    // Suricata counts a packet's captured length; a tunnelled one from its inner IP header.
+    let len = match layer.encap {
+        Encap::None => data.len(),
+        _ => data.len().saturating_sub(layer.offset),
+    };
+    let (flow, view) = flows.packet(
+        key,
+        ts,
+        info.src,
+        info.dst,
+        tcp.map(|t| t.0),
+        (!info.payload.is_empty(), len),
+    );
+    if flow.passed {
+        return;
+    }
+    if app_proto.is_some() {
+        flow.app_proto = app_proto;
+    }
+    // The stream window of this direction, with how many of its bytes are new (an RST's
+    // payload never joins the stream, as in Suricata).
+    let [to_server_stream, to_client_stream] = &mut flow.streams;
+    let dir_stream = if view.to_server {
+        to_server_stream
+    } else {
+        to_client_stream
+    };
+    let new_bytes = match tcp {
+        Some((flags, seq)) if flags & 0x04 == 0 => {
+            dir_stream.add(seq, flags & 0x02 != 0, info.payload)
+        }
+        _ => 0,
+    };
+    let stream = tcp
+        .map(|_| dir_stream.window.as_slice())
+        .filter(|_| new_bytes > 0);
+    let seg = Segment {
+        tcp: tcp.is_some(),
+        stream,
+        new_bytes,
+    };
+    let found = gather_candidates(set, candidates, info.payload, &seg, dir_stream);
+    if candidates.is_empty() {
+        return;
+    }
+    let packet = Packet {
+        info,
+        view,
+        seg,
+        key,
+        ts,
+    };
+    let flow_refs = FlowRefs {
+        bits: &mut flow.bits,
+        passed: &mut flow.passed,
+        app_proto: flow.app_proto,
+    };
+    run_candidates(
+        (set, candidates),
+        (counts, thresholds),
+        &packet,
+        flow_refs,
+        hits,
+    );
+    if !found.is_empty() {
+        dir_stream.remember(&found);
+    }
+}
+
+/// What a packet offers rules, with the TCP flags and sequence number of a TCP segment;
+/// `None` for a fragment or a malformed transport.
+fn packet_info<'a>(
+    layer: &'a IpLayer<'a>,
+    data: &'a [u8],
+) -> Option<(PacketInfo<'a>, Option<(u8, u32)>)> {
     let (sport, dport, payload, tcp) = match layer.transport {
         Transport::Tcp {
             src_port,
@@ -57,7 +148,7 @@ pub(super) fn evaluate(
             ..
         } => (u16::from(msg_type), u16::from(code), payload, None),
         Transport::Other { payload } => (0, 0, payload, None),
-        Transport::Fragment | Transport::Malformed => return,
+        Transport::Fragment | Transport::Malformed => return None,
     };
     let ipv4_header = (layer.src.is_ipv4() && !layer.reassembled)
         .then(|| data.get(layer.offset..))
@@ -74,53 +165,25 @@ pub(super) fn evaluate(
         ipv4_header,
         frame: data,
     };
-    let Matcher {
-        set,
-        flows,
-        thresholds,
-        candidates,
-        counts,
-        ..
-    } = m;
-    let key = FlowKey::of_layer(layer, decoded.vlans);
-    // Suricata counts a packet's captured length; a tunnelled one from its inner IP header.
-    let len = match layer.encap {
-        Encap::None => data.len(),
-        _ => data.len().saturating_sub(layer.offset),
-    };
-    let (flow, view) = flows.packet(
-        key,
-        ts,
-        info.src,
-        info.dst,
-        tcp.map(|t| t.0),
-        (!payload.is_empty(), len),
-    );
-    if flow.passed {
-        return;
-    }
-    if app_proto.is_some() {
-        flow.app_proto = app_proto;
-    }
-    // The stream window of this direction, with how many of its bytes are new (an RST's
-    // payload never joins the stream, as in Suricata).
-    let [to_server_stream, to_client_stream] = &mut flow.streams;
-    let dir_stream = if view.to_server {
-        to_server_stream
-    } else {
-        to_client_stream
-    };
-    let new_bytes = match tcp {
-        Some((flags, seq)) if flags & 0x04 == 0 => dir_stream.add(seq, flags & 0x02 != 0, payload),
-        _ => 0,
-    };
-    let stream = tcp
-        .map(|_| dir_stream.window.as_slice())
-        .filter(|_| new_bytes > 0);
+    Some((info, tcp))
+}
+
+/// Fills `candidates` with the rules to evaluate on a packet, sorted in evaluation order:
+/// those without a fast pattern, those whose pattern occurs in its new bytes (or in the
+/// packet, off a stream) and those pending in the stream window of its direction. Returns
+/// the rules found in this segment's new bytes, to remember for the stream's next segments.
+fn gather_candidates(
+    set: &mut RuleSet,
+    candidates: &mut Vec<u32>,
+    payload: &[u8],
+    seg: &Segment<'_>,
+    dir_stream: &Stream,
+) -> Vec<u32> {
+    let new_bytes = seg.new_bytes;
     candidates.clear();
     candidates.extend_from_slice(&set.packet_always);
     let scanned_from = candidates.len();
-    match stream {
+    match seg.stream {
         // The new bytes and the patterns that cross into them from the window; patterns
         // wholly in earlier bytes were found then and are pending.
         Some(w) => {
@@ -136,9 +199,6 @@ pub(super) fn evaluate(
     if new_bytes > 0 {
         candidates.extend(dir_stream.pending());
     }
-    if candidates.is_empty() {
-        return;
-    }
     // Rules found in this segment's bytes: remembered for the stream's next segments.
     let found: Vec<u32> = if new_bytes > 0 {
         candidates
@@ -150,34 +210,66 @@ pub(super) fn evaluate(
     };
     candidates.sort_unstable_by_key(|&i| order_key(set, i));
     candidates.dedup();
-    let seg = Segment {
-        tcp: tcp.is_some(),
-        stream,
-        new_bytes,
-    };
-    for &i in candidates.iter() {
+    found
+}
+
+/// A packet as its candidate rules see it.
+struct Packet<'a> {
+    /// What it offers rules.
+    info: PacketInfo<'a>,
+    /// How it sees its flow.
+    view: PacketFlow,
+    /// The bytes it offers payload keywords.
+    seg: Segment<'a>,
+    /// Its flow.
+    key: FlowKey,
+    /// Its time.
+    ts: i64,
+}
+
+/// The state of a packet's flow that its rules read and write.
+struct FlowRefs<'f> {
+    /// Flowbits set.
+    bits: &'f mut Vec<String>,
+    /// A `pass` rule matched.
+    passed: &'f mut bool,
+    /// The flow's application protocol.
+    app_proto: Option<&'static str>,
+}
+
+/// Evaluates the candidate rules, in order, on a packet: counts them, applies their
+/// flowbits, `pass` and thresholds, and adds a hit for each that alerts.
+fn run_candidates(
+    (set, candidates): (&RuleSet, &[u32]),
+    (counts, thresholds): (&mut MatchCounts, &mut Thresholds),
+    p: &Packet<'_>,
+    flow: FlowRefs<'_>,
+    hits: &mut Vec<Hit>,
+) {
+    let info = &p.info;
+    for &i in candidates {
         let Some(c) = set.rules.get(i as usize) else {
             continue;
         };
         // IP-only rules (a header and nothing to inspect) look at the first packet of each
         // direction of a flow, as Suricata's IP-only engine does.
-        if c.ip_only && !view.first_in_direction {
+        if c.ip_only && !p.view.first_in_direction {
             continue;
         }
         counts.evaluated += 1;
-        let Some(via_stream) = packet_matches(c, &info, view, flow.app_proto, &seg) else {
+        let Some(via_stream) = packet_matches(c, info, p.view, flow.app_proto, &p.seg) else {
             continue;
         };
-        if !flowbits_ok(&c.rule, Some(&flow.bits)) {
+        if !flowbits_ok(&c.rule, Some(flow.bits)) {
             continue;
         }
         counts.matched += 1;
-        let noalert = apply_flowbits(&c.rule, Some(&mut flow.bits));
+        let noalert = apply_flowbits(&c.rule, Some(&mut *flow.bits));
         if c.rule.action == crate::ast::Action::Pass {
             // A pass rule passes the flow when it matched the stream or is IP-only;
             // otherwise only this packet (Suricata's pass scopes).
             if via_stream || c.ip_only {
-                flow.passed = true;
+                *flow.passed = true;
             }
             break;
         }
@@ -186,11 +278,11 @@ pub(super) fn evaluate(
                 thresholds,
                 i,
                 &c.rule,
-                ts,
+                p.ts,
                 (
                     info.src.0,
                     info.dst.0,
-                    super::flow_hash(&key),
+                    super::flow_hash(&p.key),
                     (info.src.1, info.dst.1),
                 ),
             )
@@ -203,9 +295,6 @@ pub(super) fn evaluate(
             app_proto: flow.app_proto,
             metadata: None,
         });
-    }
-    if !found.is_empty() {
-        dir_stream.remember(&found);
     }
 }
 
@@ -319,65 +408,6 @@ fn packet_matches(
     Some(via_stream)
 }
 
-/// The rule's addresses and ports against a sender and receiver.
-pub(super) fn header_matches(r: &Rule, src: (IpAddr, u16), dst: (IpAddr, u16)) -> bool {
-    addr_matches(&r.src, src.0)
-        && port_matches(&r.src_ports, src.1)
-        && addr_matches(&r.dst, dst.0)
-        && port_matches(&r.dst_ports, dst.1)
-}
-
-fn addr_matches(e: &AddrExpr, ip: IpAddr) -> bool {
-    match e {
-        AddrExpr::Any => true,
-        AddrExpr::Net(net, prefix) => in_net(ip, *net, *prefix),
-        AddrExpr::Not(inner) => !addr_matches(inner, ip),
-        AddrExpr::List(items) => {
-            let mut positives = items.iter().filter(|i| !matches!(i, AddrExpr::Not(_)));
-            let has_positive = items.iter().any(|i| !matches!(i, AddrExpr::Not(_)));
-            (!has_positive || positives.any(|i| addr_matches(i, ip)))
-                && items
-                    .iter()
-                    .filter(|i| matches!(i, AddrExpr::Not(_)))
-                    .all(|i| addr_matches(i, ip))
-        }
-    }
-}
-
-fn in_net(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
-    match (ip, net) {
-        (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
-            u32::from(a) & mask == u32::from(n) & mask
-        }
-        (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let mask = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
-            u128::from(a) & mask == u128::from(n) & mask
-        }
-        _ => false,
-    }
-}
-
-fn port_matches(e: &PortExpr, port: u16) -> bool {
-    match e {
-        PortExpr::Any => true,
-        PortExpr::Range(lo, hi) => (*lo..=*hi).contains(&port),
-        PortExpr::Not(inner) => !port_matches(inner, port),
-        PortExpr::List(items) => {
-            let has_positive = items.iter().any(|i| !matches!(i, PortExpr::Not(_)));
-            (!has_positive
-                || items
-                    .iter()
-                    .filter(|i| !matches!(i, PortExpr::Not(_)))
-                    .any(|i| port_matches(i, port)))
-                && items
-                    .iter()
-                    .filter(|i| matches!(i, PortExpr::Not(_)))
-                    .all(|i| port_matches(i, port))
-        }
-    }
-}
-
 fn header_test(h: &HeaderTest, p: &PacketInfo<'_>) -> bool {
     let v4 = |range: std::ops::Range<usize>| p.ipv4_header.and_then(|h| h.get(range));
     match h {
@@ -482,39 +512,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn address_lists_with_negation() {
-        let e = AddrExpr::List(vec![
-            AddrExpr::Net("10.0.0.0".parse().unwrap(), 8),
-            AddrExpr::Not(Box::new(AddrExpr::Net("10.1.0.0".parse().unwrap(), 16))),
-        ]);
-        assert!(addr_matches(&e, "10.2.3.4".parse().unwrap()));
-        assert!(!addr_matches(&e, "10.1.3.4".parse().unwrap()));
-        assert!(!addr_matches(&e, "11.0.0.1".parse().unwrap()));
-        let only_neg = AddrExpr::List(vec![AddrExpr::Not(Box::new(AddrExpr::Net(
-            "10.0.0.0".parse().unwrap(),
-            8,
-        )))]);
-        assert!(addr_matches(&only_neg, "8.8.8.8".parse().unwrap()));
-        assert!(!addr_matches(
-            &AddrExpr::Net("::1".parse().unwrap(), 128),
-            "127.0.0.1".parse().unwrap()
-        ));
-        assert!(in_net(
-            "1.2.3.4".parse().unwrap(),
-            "0.0.0.0".parse().unwrap(),
-            0
-        ));
-    }
-
-    #[test]
-    fn ports_and_flags() {
-        let p = PortExpr::List(vec![
-            PortExpr::Range(1024, u16::MAX),
-            PortExpr::Not(Box::new(PortExpr::Range(8080, 8080))),
-        ]);
-        assert!(port_matches(&p, 5000));
-        assert!(!port_matches(&p, 8080));
-        assert!(!port_matches(&p, 80));
+    fn flags_exact_with_ignored_bits() {
         let syn_only = FlagsTest {
             flags: 0x02,
             ignore: 0xc0,

@@ -2,7 +2,7 @@
 //! Modbus tests and sticky buffers, per side of a two-sided transaction.
 
 use super::app::Tx;
-use super::{inspect, packet, Compiled};
+use super::{endpoints, inspect, Compiled};
 use crate::ast::{Buffer, Condition};
 use crate::keywords::Side;
 use crate::transform;
@@ -24,9 +24,24 @@ pub(super) fn app_matches(
         return false;
     }
     let _ = tx.proto;
+    header_matches(c, (client, server), from_client)
+        && c.rule
+            .conditions
+            .iter()
+            .all(|cond| field_matches(cond, tx, proto))
+        && buffers_match(c, tx, only)
+}
+
+/// The rule's header and flow options against the transaction's client and server and the
+/// direction of the event.
+fn header_matches(
+    c: &Compiled,
+    (client, server): ((std::net::IpAddr, u16), (std::net::IpAddr, u16)),
+    from_client: bool,
+) -> bool {
     // Header: the rule's direction is the side it reads.
-    let forward = packet::header_matches(&c.rule, client, server);
-    let backward = packet::header_matches(&c.rule, server, client);
+    let forward = endpoints::header_matches(&c.rule, client, server);
+    let backward = endpoints::header_matches(&c.rule, server, client);
     let header_ok = match c.side {
         Side::ToServer => forward,
         Side::ToClient => backward,
@@ -40,41 +55,44 @@ pub(super) fn app_matches(
     if c.rule.flow.to_server.is_some_and(|ts| ts != from_client) && c.side == Side::Both {
         return false;
     }
-    if c.rule.flow.established == Some(false) {
-        return false;
-    }
-    for cond in &c.rule.conditions {
-        let ok = match cond {
-            Condition::AppInt { field, cmp, index } => match index {
-                Some(i) => tx
-                    .messages
-                    .get(*i)
-                    .is_some_and(|m| m.ints.iter().any(|(f, v)| f == field && cmp.test(*v))),
-                None => tx
-                    .messages
-                    .iter()
-                    .any(|m| m.ints.iter().any(|(f, v)| f == field && cmp.test(*v))),
-            },
-            Condition::AppFlags { field, set, unset } => tx.messages.iter().any(|m| {
-                m.flags
-                    .iter()
-                    .any(|(f, v)| f == field && v & set == *set && v & unset == 0)
-            }),
-            Condition::AppLayerEvent { event, .. } => {
-                tx.messages.iter().any(|m| m.events.contains(event))
-            }
-            Condition::Modbus(t) => tx
+    c.rule.flow.established != Some(false)
+}
+
+/// A field condition (integer fields, flags, events, Modbus, application protocol) against
+/// the transaction's messages; true for any other condition.
+fn field_matches(cond: &Condition, tx: &Tx, proto: &str) -> bool {
+    match cond {
+        Condition::AppInt { field, cmp, index } => match index {
+            Some(i) => tx
+                .messages
+                .get(*i)
+                .is_some_and(|m| m.ints.iter().any(|(f, v)| f == field && cmp.test(*v))),
+            None => tx
                 .messages
                 .iter()
-                .filter_map(|m| m.modbus.as_ref())
-                .any(|m| super::modbus::modbus_matches(t, m)),
-            c @ Condition::AppProtocol { .. } => c.app_protocol_matches(Some(proto)),
-            _ => true,
-        };
-        if !ok {
-            return false;
+                .any(|m| m.ints.iter().any(|(f, v)| f == field && cmp.test(*v))),
+        },
+        Condition::AppFlags { field, set, unset } => tx.messages.iter().any(|m| {
+            m.flags
+                .iter()
+                .any(|(f, v)| f == field && v & set == *set && v & unset == 0)
+        }),
+        Condition::AppLayerEvent { event, .. } => {
+            tx.messages.iter().any(|m| m.events.contains(event))
         }
+        Condition::Modbus(t) => tx
+            .messages
+            .iter()
+            .filter_map(|m| m.modbus.as_ref())
+            .any(|m| super::modbus::modbus_matches(t, m)),
+        c @ Condition::AppProtocol { .. } => c.app_protocol_matches(Some(proto)),
+        _ => true,
     }
+}
+
+/// The rule's sticky-buffer conditions, buffer by buffer: some instance of each buffer (on
+/// the side the rule reads) must satisfy its group; a missing buffer matches only `absent`.
+fn buffers_match(c: &Compiled, tx: &Tx, only: Option<bool>) -> bool {
     let base64: Vec<&Condition> = c
         .base64
         .iter()

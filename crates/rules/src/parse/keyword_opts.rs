@@ -1,83 +1,63 @@
-//! Non-payload keywords: flow, flowbits, thresholds, header fields, application fields,
-//! application-layer events and `modbus`.
+//! Non-payload keywords: flow, flowbits, thresholds, application fields,
+//! application-layer events and `modbus`; header fields are in [`super::packet_opts`].
 
 use super::modbus::modbus;
 use super::options::Builder;
+use super::packet_opts::header_option;
 use super::values::{int_cmp, uint};
 use crate::ast::{
-    Condition, FlagsMode, FlagsTest, FlowDir, Flowbit, HeaderTest, IntCmp, Proto, Threshold,
-    ThresholdKind, Track, UniquePort,
+    Condition, FlowDir, Flowbit, IntCmp, Proto, Threshold, ThresholdKind, Track, UniquePort,
 };
 use crate::keywords::{self, MQTT_CONNECT_FLAGS, MQTT_FLAGS, MQTT_TYPES};
 
 /// Handles keyword `name`; `Ok(false)` when it is not one of these.
 pub(super) fn option(b: &mut Builder, name: &str, value: Option<&str>) -> Result<bool, String> {
+    if rule_option(b, name, value)? {
+        return Ok(true);
+    }
+    if let Some(cond) = header_option(name, value)? {
+        b.rule.conditions.push(cond);
+        return Ok(true);
+    }
+    app_option(b, name, value)
+}
+
+/// The keywords that set a property of the rule rather than add a condition: `flow`,
+/// `flowbits`, `noalert`, `threshold`, `detection_filter` and `prefilter`; `Ok(false)` for
+/// any other.
+fn rule_option(b: &mut Builder, name: &str, value: Option<&str>) -> Result<bool, String> {
     let need = || value.ok_or_else(|| "needs a value".to_string());
-    let none = |_: &str| None;
-    let header = |t: HeaderTest| Condition::Header(t);
-    let cond = match name {
-        "flow" => {
-            flow(b, need()?)?;
-            return Ok(true);
-        }
+    match name {
+        "flow" => flow(b, need()?)?,
         "flowbits" => {
             let f = flowbit(need()?)?;
             b.rule.flowbits.push(f);
-            return Ok(true);
         }
-        "noalert" => {
-            b.rule.flowbits.push(Flowbit::NoAlert);
-            return Ok(true);
-        }
-        "threshold" => {
-            match threshold(need()?, false)? {
-                Ok(t) => b.rule.threshold = Some(t),
-                Err(why) => b.unsupported(name, why),
+        "noalert" => b.rule.flowbits.push(Flowbit::NoAlert),
+        "threshold" => match threshold(need()?, false)? {
+            Ok(t) => b.rule.threshold = Some(t),
+            Err(why) => b.unsupported(name, why),
+        },
+        "detection_filter" => match threshold(need()?, true)? {
+            Ok(t) if t.unique_on.is_some() && matches!(b.rule.proto, Proto::Ip | Proto::Icmp) => {
+                return Err("unique_on needs a protocol with ports".into());
             }
-            return Ok(true);
-        }
-        "detection_filter" => {
-            match threshold(need()?, true)? {
-                Ok(t)
-                    if t.unique_on.is_some() && matches!(b.rule.proto, Proto::Ip | Proto::Icmp) =>
-                {
-                    return Err("unique_on needs a protocol with ports".into());
-                }
-                Ok(t) => b.rule.detection_filter = Some(t),
-                Err(why) => b.unsupported(name, why),
-            }
-            return Ok(true);
-        }
+            Ok(t) => b.rule.detection_filter = Some(t),
+            Err(why) => b.unsupported(name, why),
+        },
         // A hint for Suricata's prefilter engine: no effect on what matches.
-        "prefilter" => return Ok(true),
-        "ttl" => header(HeaderTest::Ttl(int_cmp(need()?, &none)?)),
-        "id" => header(HeaderTest::IpId(int_cmp(need()?, &none)?)),
-        "ip_proto" => header(HeaderTest::IpProto(int_cmp(need()?, &ip_proto_name)?)),
-        "window" => header(HeaderTest::Window(int_cmp(need()?, &none)?)),
-        "seq" => header(HeaderTest::Seq(u32_of(need()?)?)),
-        "ack" => header(HeaderTest::Ack(u32_of(need()?)?)),
-        "itype" => header(HeaderTest::Itype(int_cmp(need()?, &none)?)),
-        "icode" => header(HeaderTest::Icode(int_cmp(need()?, &none)?)),
-        "dsize" => header(HeaderTest::Dsize(int_cmp(need()?, &none)?)),
-        "flags" | "tcp.flags" => header(HeaderTest::TcpFlags(flags(need()?, TCP_FLAGS)?)),
-        "fragbits" => header(HeaderTest::Fragbits(flags(need()?, FRAG_BITS)?)),
-        "ipopts" => header(HeaderTest::IpOpt(ipopt(need()?)?)),
-        "icmp_id" | "icmp_seq" => {
-            let v = need()?.trim();
-            let v = v
-                .strip_prefix('"')
-                .and_then(|r| r.strip_suffix('"'))
-                .unwrap_or(v);
-            let cmp = int_cmp(v, &none)?;
-            if !u16_range(cmp) {
-                return Err(format!("`{v}` is not a 16-bit value"));
-            }
-            header(if name == "icmp_id" {
-                HeaderTest::IcmpId(cmp)
-            } else {
-                HeaderTest::IcmpSeq(cmp)
-            })
-        }
+        "prefilter" => {}
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// The flow and application keywords: application-layer events and protocol, `urilen`,
+/// flow counters, `modbus`, MQTT flags and the integer fields of [`keywords::int_field`];
+/// `Ok(false)` for any other.
+fn app_option(b: &mut Builder, name: &str, value: Option<&str>) -> Result<bool, String> {
+    let need = || value.ok_or_else(|| "needs a value".to_string());
+    let cond = match name {
         "app-layer-event" => {
             let v = need()?.trim();
             let (negated, v) = match v.strip_prefix('!') {
@@ -107,33 +87,14 @@ pub(super) fn option(b: &mut Builder, name: &str, value: Option<&str>) -> Result
             let v = need()?;
             let cmp = v.split(',').next().unwrap_or("");
             let uri = crate::ast::Buffer::App("http.uri", crate::ast::Chain::NONE);
-            Condition::Bsize(uri, int_cmp(cmp, &none)?)
+            Condition::Bsize(uri, int_cmp(cmp, &|_| None)?)
         }
-        "flow.pkts" | "flow.bytes" => {
-            let v = need()?;
-            let (dir, cmp) = v
-                .split_once(',')
-                .ok_or_else(|| format!("expected `direction,value`, found `{v}`"))?;
-            let dir = match dir.trim() {
-                "toserver" => FlowDir::ToServer,
-                "toclient" => FlowDir::ToClient,
-                "either" => FlowDir::Either,
-                "both" => FlowDir::Both,
-                other => return Err(format!("unknown direction `{other}`")),
-            };
-            flow_count(name == "flow.bytes", dir, cmp)?
-        }
-        "flow.pkts_toserver"
+        "flow.pkts"
+        | "flow.bytes"
+        | "flow.pkts_toserver"
         | "flow.pkts_toclient"
         | "flow.bytes_toserver"
-        | "flow.bytes_toclient" => {
-            let dir = if name.ends_with("toserver") {
-                FlowDir::ToServer
-            } else {
-                FlowDir::ToClient
-            };
-            flow_count(name.starts_with("flow.bytes"), dir, need()?)?
-        }
+        | "flow.bytes_toclient" => flow_count_option(name, need()?)?,
         "modbus" => match modbus(need()?)? {
             Some(t) => Condition::Modbus(t),
             None => {
@@ -159,46 +120,7 @@ pub(super) fn option(b: &mut Builder, name: &str, value: Option<&str>) -> Result
             }
         }
         n => match keywords::int_field(n) {
-            Some(def) => {
-                let v = need()?;
-                let (v, index) = match v.rsplit_once(',') {
-                    Some((v, i)) => (v, Some(uint(i)? as usize)),
-                    None => (v, None),
-                };
-                let names = |t: &str| -> Option<u64> {
-                    match def.name {
-                        "mqtt.type" => MQTT_TYPES
-                            .iter()
-                            .find(|(n, _)| n.eq_ignore_ascii_case(t))
-                            .map(|(_, v)| *v),
-                        "snmp.pdu_type" => [
-                            "get_request",
-                            "get_next_request",
-                            "response",
-                            "set_request",
-                            "trap_v1",
-                            "get_bulk_request",
-                            "inform_request",
-                            "trap_v2",
-                            "report",
-                        ]
-                        .iter()
-                        .position(|n| *n == t)
-                        .map(|i| i as u64),
-                        "mqtt.connack.session_present" => match t {
-                            "true" | "yes" => Some(1),
-                            "false" | "no" => Some(0),
-                            _ => None,
-                        },
-                        _ => None,
-                    }
-                };
-                Condition::AppInt {
-                    field: def.name,
-                    cmp: int_cmp(v, &names)?,
-                    index,
-                }
-            }
+            Some(def) => app_int(def.name, need()?)?,
             None => return Ok(false),
         },
     };
@@ -206,17 +128,71 @@ pub(super) fn option(b: &mut Builder, name: &str, value: Option<&str>) -> Result
     Ok(true)
 }
 
-/// True when every value of `cmp` fits 16 bits.
-fn u16_range(cmp: IntCmp) -> bool {
-    let ok = |v: u64| v <= u64::from(u16::MAX);
-    match cmp {
-        IntCmp::Eq(v)
-        | IntCmp::Ne(v)
-        | IntCmp::Lt(v)
-        | IntCmp::Le(v)
-        | IntCmp::Gt(v)
-        | IntCmp::Ge(v) => ok(v),
-        IntCmp::Between(a, b) => ok(a) && ok(b),
+/// `flow.pkts` / `flow.bytes` (`direction,value`) and their one-direction forms
+/// (`flow.pkts_toserver` …).
+fn flow_count_option(name: &str, v: &str) -> Result<Condition, String> {
+    if name == "flow.pkts" || name == "flow.bytes" {
+        let (dir, cmp) = v
+            .split_once(',')
+            .ok_or_else(|| format!("expected `direction,value`, found `{v}`"))?;
+        let dir = match dir.trim() {
+            "toserver" => FlowDir::ToServer,
+            "toclient" => FlowDir::ToClient,
+            "either" => FlowDir::Either,
+            "both" => FlowDir::Both,
+            other => return Err(format!("unknown direction `{other}`")),
+        };
+        return flow_count(name == "flow.bytes", dir, cmp);
+    }
+    let dir = if name.ends_with("toserver") {
+        FlowDir::ToServer
+    } else {
+        FlowDir::ToClient
+    };
+    flow_count(name.starts_with("flow.bytes"), dir, v)
+}
+
+/// An integer application field test (`mqtt.type`, `snmp.pdu_type` …): `value[,index]`,
+/// where the value may be one of the field's names.
+fn app_int(field: &'static str, v: &str) -> Result<Condition, String> {
+    let (v, index) = match v.rsplit_once(',') {
+        Some((v, i)) => (v, Some(uint(i)? as usize)),
+        None => (v, None),
+    };
+    Ok(Condition::AppInt {
+        field,
+        cmp: int_cmp(v, &|t| int_field_name(field, t))?,
+        index,
+    })
+}
+
+/// The number a named value of integer field `field` stands for (`mqtt.type:publish`).
+fn int_field_name(field: &str, t: &str) -> Option<u64> {
+    match field {
+        "mqtt.type" => MQTT_TYPES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(t))
+            .map(|(_, v)| *v),
+        "snmp.pdu_type" => [
+            "get_request",
+            "get_next_request",
+            "response",
+            "set_request",
+            "trap_v1",
+            "get_bulk_request",
+            "inform_request",
+            "trap_v2",
+            "report",
+        ]
+        .iter()
+        .position(|n| *n == t)
+        .map(|i| i as u64),
+        "mqtt.connack.session_present" => match t {
+            "true" | "yes" => Some(1),
+            "false" | "no" => Some(0),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -296,25 +272,6 @@ fn app_protocol(v: &str) -> Result<Result<Condition, String>, String> {
         unknown,
         negated,
     }))
-}
-
-fn u32_of(v: &str) -> Result<u32, String> {
-    u32::try_from(uint(v)?).map_err(|e| e.to_string())
-}
-
-fn ip_proto_name(t: &str) -> Option<u64> {
-    match t.to_ascii_lowercase().as_str() {
-        "icmp" => Some(1),
-        "igmp" => Some(2),
-        "tcp" => Some(6),
-        "udp" => Some(17),
-        "gre" => Some(47),
-        "esp" => Some(50),
-        "ah" => Some(51),
-        "ipv6-icmp" | "icmpv6" => Some(58),
-        "sctp" => Some(132),
-        _ => None,
-    }
 }
 
 fn flow(b: &mut Builder, v: &str) -> Result<(), String> {
@@ -434,80 +391,6 @@ fn threshold(v: &str, detection_filter: bool) -> Result<Result<Threshold, String
     }))
 }
 
-const TCP_FLAGS: &[(char, u8)] = &[
-    ('F', 0x01),
-    ('S', 0x02),
-    ('R', 0x04),
-    ('P', 0x08),
-    ('A', 0x10),
-    ('U', 0x20),
-    ('E', 0x40),
-    ('C', 0x80),
-    ('2', 0x40),
-    ('1', 0x80),
-];
-
-const FRAG_BITS: &[(char, u8)] = &[('M', 1), ('D', 2), ('R', 4)];
-
-fn flags(v: &str, table: &[(char, u8)]) -> Result<FlagsTest, String> {
-    let (test, ignore) = match v.split_once(',') {
-        Some((t, i)) => (t.trim(), Some(i.trim())),
-        None => (v.trim(), None),
-    };
-    let mut mode = FlagsMode::Exact;
-    let mut bits = 0u8;
-    let mut zero = false;
-    for c in test.chars() {
-        match c {
-            '+' => mode = FlagsMode::All,
-            '*' => mode = FlagsMode::Any,
-            '!' => mode = FlagsMode::None,
-            '0' => zero = true,
-            c => {
-                let up = c.to_ascii_uppercase();
-                bits |= table
-                    .iter()
-                    .find(|(f, _)| *f == up)
-                    .map(|(_, b)| *b)
-                    .ok_or_else(|| format!("unknown flag `{c}`"))?;
-            }
-        }
-    }
-    if zero && bits != 0 {
-        return Err("`0` (no flags) with other flags".into());
-    }
-    let mut ignore_bits = 0u8;
-    for c in ignore.unwrap_or("").chars() {
-        let up = c.to_ascii_uppercase();
-        ignore_bits |= table
-            .iter()
-            .find(|(f, _)| *f == up)
-            .map(|(_, b)| *b)
-            .ok_or_else(|| format!("unknown flag `{c}` to ignore"))?;
-    }
-    Ok(FlagsTest {
-        flags: bits,
-        ignore: ignore_bits,
-        mode,
-    })
-}
-
-fn ipopt(v: &str) -> Result<Option<u8>, String> {
-    Ok(Some(match v.trim() {
-        "eol" => 0,
-        "nop" => 1,
-        "rr" => 7,
-        "ts" => 68,
-        "sec" => 130,
-        "esec" => 133,
-        "lsrr" => 131,
-        "ssrr" => 137,
-        "satid" => 136,
-        "any" => return Ok(None),
-        other => return Err(format!("unknown ip option `{other}`")),
-    }))
-}
-
 fn named_flags(v: &str, table: &[(&str, u32)]) -> Result<(u32, u32), String> {
     let (mut set, mut unset) = (0, 0);
     for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -564,14 +447,5 @@ mod tests {
             false
         )
         .is_err());
-    }
-
-    #[test]
-    fn tcp_flags_parse() {
-        let f = flags("SA,12", TCP_FLAGS).unwrap();
-        assert_eq!(f.flags, 0x12);
-        assert_eq!(f.ignore, 0xc0);
-        assert_eq!(flags("+S", TCP_FLAGS).unwrap().mode, FlagsMode::All);
-        assert!(flags("Q", TCP_FLAGS).is_err());
     }
 }

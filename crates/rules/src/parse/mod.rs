@@ -11,6 +11,8 @@ mod header;
 mod keyword_opts;
 mod modbus;
 mod options;
+mod packet_opts;
+mod pcre;
 mod requires;
 mod transforms;
 mod values;

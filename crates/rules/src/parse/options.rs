@@ -1,12 +1,13 @@
-//! The option list: metadata, payload keywords with their modifiers, and dispatch to the
-//! header, flow and application keywords ([`super::keyword_opts`]).
+//! The option list: metadata, payload keywords with their modifiers (`pcre` in
+//! [`super::pcre`]), and dispatch to the header, flow and application keywords
+//! ([`super::keyword_opts`]).
 
 use super::buffers::Var;
 use super::header::Header;
-use super::values::{content, int, int_cmp, negated_quoted, split_options, string, uint};
+use super::values::{content, int, int_cmp, split_options, string, uint};
 use super::{keyword_opts, requires, transforms};
 use super::{Outcome, Skipped};
-use crate::ast::{Buffer, Chain, Condition, Content, FlowOpts, Location, Num, Pcre, Proto, Rule};
+use crate::ast::{Buffer, Chain, Condition, Content, FlowOpts, Location, Num, Proto, Rule};
 use crate::keywords::{self, IGNORED_OPTIONS};
 
 /// Builds a rule from its header and option list.
@@ -126,99 +127,14 @@ impl Builder {
         }
     }
 
+    /// Handles option `name`: a rule metadata or payload keyword, or one of the others
+    /// (sticky buffers, transforms, [`keyword_opts`]); an unknown keyword makes the rule
+    /// unsupported.
     fn option(&mut self, name: &str, value: Option<&str>) -> Result<(), String> {
-        let need = || value.ok_or_else(|| "needs a value".to_string());
+        if self.meta_option(name, value)? || self.payload_option(name, value)? {
+            return Ok(());
+        }
         match name {
-            "msg" => self.rule.msg = string(need()?)?,
-            "sid" => {
-                self.rule.sid = uint(need()?)?;
-                self.sid_seen = true;
-            }
-            "rev" => self.rule.rev = u32::try_from(uint(need()?)?).map_err(|e| e.to_string())?,
-            "gid" => self.rule.gid = u32::try_from(uint(need()?)?).map_err(|e| e.to_string())?,
-            "classtype" => self.rule.classtype = Some(need()?.trim().to_string()),
-            "priority" => {
-                let p = uint(need()?)?;
-                self.rule.priority =
-                    Some(u8::try_from(p).map_err(|_| format!("priority {p} out of range"))?);
-            }
-            "reference" => self.rule.references.push(need()?.trim().to_string()),
-            "metadata" => self
-                .rule
-                .metadata
-                .extend(need()?.split(',').map(|m| m.trim().to_string())),
-            "content" => {
-                let (pattern, negated) = content(need()?)?;
-                let buffer = self.active()?;
-                if !negated {
-                    if let Some(t) = buffer
-                        .chain()
-                        .of(&self.rule)
-                        .iter()
-                        .find(|t| !t.accepts_content(&pattern))
-                    {
-                        return Err(format!(
-                            "content incompatible with the {} transform before it",
-                            t.name()
-                        ));
-                    }
-                }
-                self.rule
-                    .conditions
-                    .push(Condition::Content(buffer, Content::new(pattern, negated)));
-                self.last_content = Some(self.rule.conditions.len() - 1);
-            }
-            // `uricontent` is `content` moved to `http.uri` (the sticky buffer is unchanged).
-            "uricontent" => {
-                let (pattern, negated) = content(need()?)?;
-                let uri = Buffer::App("http.uri", Chain::NONE);
-                self.rule
-                    .conditions
-                    .push(Condition::Content(uri, Content::new(pattern, negated)));
-                self.last_content = Some(self.rule.conditions.len() - 1);
-            }
-            "nocase" | "depth" | "offset" | "distance" | "within" | "startswith" | "endswith"
-            | "fast_pattern" => self.modifier(name, value)?,
-            "pcre" => self.pcre(need()?)?,
-            "pkt_data" => self.set_buffer(Buffer::Payload)?,
-            "base64_data" => self.base64_data()?,
-            "base64_decode" => self.base64_decode(value)?,
-            "absent" => self.absent(value)?,
-            "isdataat" => {
-                let v = need()?;
-                let (negated, v) = match v.trim().strip_prefix('!') {
-                    Some(r) => (true, r),
-                    None => (false, v),
-                };
-                let mut parts = v.split(',').map(str::trim);
-                let buffer = self.active()?;
-                let pos = self.num(parts.next().unwrap_or(""), buffer, |p| {
-                    u32::try_from(uint(p)?).map_err(|e| e.to_string())
-                })?;
-                let mut relative = false;
-                for p in parts {
-                    match p {
-                        "relative" => relative = true,
-                        "rawbytes" => {}
-                        other => return Err(format!("unknown isdataat option `{other}`")),
-                    }
-                }
-                self.rule.conditions.push(Condition::IsDataAt {
-                    buffer,
-                    pos,
-                    relative,
-                    negated,
-                });
-            }
-            "bsize" => {
-                let cmp = int_cmp(need()?, &|_| None)?;
-                let buffer = self.active()?;
-                self.rule.conditions.push(Condition::Bsize(buffer, cmp));
-            }
-            "byte_test" => self.byte_test(need()?)?,
-            "byte_jump" => self.byte_jump(need()?)?,
-            "byte_extract" => self.byte_extract(need()?)?,
-            "byte_math" => self.byte_math(need()?)?,
             // Checked before the other keywords (`parse`).
             "requires" => {}
             n if IGNORED_OPTIONS.contains(&n) => {}
@@ -243,6 +159,125 @@ impl Builder {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// The rule's metadata keywords (`msg`, `sid`, `rev`, `gid`, `classtype`, `priority`,
+    /// `reference`, `metadata`); `Ok(false)` for any other.
+    fn meta_option(&mut self, name: &str, value: Option<&str>) -> Result<bool, String> {
+        let need = || value.ok_or_else(|| "needs a value".to_string());
+        match name {
+            "msg" => self.rule.msg = string(need()?)?,
+            "sid" => {
+                self.rule.sid = uint(need()?)?;
+                self.sid_seen = true;
+            }
+            "rev" => self.rule.rev = u32::try_from(uint(need()?)?).map_err(|e| e.to_string())?,
+            "gid" => self.rule.gid = u32::try_from(uint(need()?)?).map_err(|e| e.to_string())?,
+            "classtype" => self.rule.classtype = Some(need()?.trim().to_string()),
+            "priority" => {
+                let p = uint(need()?)?;
+                self.rule.priority =
+                    Some(u8::try_from(p).map_err(|_| format!("priority {p} out of range"))?);
+            }
+            "reference" => self.rule.references.push(need()?.trim().to_string()),
+            "metadata" => self
+                .rule
+                .metadata
+                .extend(need()?.split(',').map(|m| m.trim().to_string())),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// The payload keywords: `content` and its modifiers, `pcre`, `pkt_data`, the `base64`
+    /// keywords, `absent`, `isdataat`, `bsize` and the `byte_*` keywords; `Ok(false)` for
+    /// any other.
+    fn payload_option(&mut self, name: &str, value: Option<&str>) -> Result<bool, String> {
+        let need = || value.ok_or_else(|| "needs a value".to_string());
+        match name {
+            "content" => self.content(need()?)?,
+            // `uricontent` is `content` moved to `http.uri` (the sticky buffer is unchanged).
+            "uricontent" => {
+                let (pattern, negated) = content(need()?)?;
+                let uri = Buffer::App("http.uri", Chain::NONE);
+                self.rule
+                    .conditions
+                    .push(Condition::Content(uri, Content::new(pattern, negated)));
+                self.last_content = Some(self.rule.conditions.len() - 1);
+            }
+            "nocase" | "depth" | "offset" | "distance" | "within" | "startswith" | "endswith"
+            | "fast_pattern" => self.modifier(name, value)?,
+            "pcre" => self.pcre(need()?)?,
+            "pkt_data" => self.set_buffer(Buffer::Payload)?,
+            "base64_data" => self.base64_data()?,
+            "base64_decode" => self.base64_decode(value)?,
+            "absent" => self.absent(value)?,
+            "isdataat" => self.isdataat(need()?)?,
+            "bsize" => {
+                let cmp = int_cmp(need()?, &|_| None)?;
+                let buffer = self.active()?;
+                self.rule.conditions.push(Condition::Bsize(buffer, cmp));
+            }
+            "byte_test" => self.byte_test(need()?)?,
+            "byte_jump" => self.byte_jump(need()?)?,
+            "byte_extract" => self.byte_extract(need()?)?,
+            "byte_math" => self.byte_math(need()?)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// `content:[!]"pattern"` on the active buffer; the transforms before it must accept
+    /// the pattern.
+    fn content(&mut self, v: &str) -> Result<(), String> {
+        let (pattern, negated) = content(v)?;
+        let buffer = self.active()?;
+        if !negated {
+            if let Some(t) = buffer
+                .chain()
+                .of(&self.rule)
+                .iter()
+                .find(|t| !t.accepts_content(&pattern))
+            {
+                return Err(format!(
+                    "content incompatible with the {} transform before it",
+                    t.name()
+                ));
+            }
+        }
+        self.rule
+            .conditions
+            .push(Condition::Content(buffer, Content::new(pattern, negated)));
+        self.last_content = Some(self.rule.conditions.len() - 1);
+        Ok(())
+    }
+
+    /// `isdataat:[!]pos[,relative][,rawbytes]` on the active buffer.
+    fn isdataat(&mut self, v: &str) -> Result<(), String> {
+        let (negated, v) = match v.trim().strip_prefix('!') {
+            Some(r) => (true, r),
+            None => (false, v),
+        };
+        let mut parts = v.split(',').map(str::trim);
+        let buffer = self.active()?;
+        let pos = self.num(parts.next().unwrap_or(""), buffer, |p| {
+            u32::try_from(uint(p)?).map_err(|e| e.to_string())
+        })?;
+        let mut relative = false;
+        for p in parts {
+            match p {
+                "relative" => relative = true,
+                "rawbytes" => {}
+                other => return Err(format!("unknown isdataat option `{other}`")),
+            }
+        }
+        self.rule.conditions.push(Condition::IsDataAt {
+            buffer,
+            pos,
+            relative,
+            negated,
+        });
         Ok(())
     }
 
@@ -331,101 +366,6 @@ impl Builder {
         Ok(())
     }
 
-    fn pcre(&mut self, v: &str) -> Result<(), String> {
-        let (negated, inner) = negated_quoted(v, "pcre")?;
-        let body = inner
-            .strip_prefix('/')
-            .ok_or_else(|| "pcre must start with `/`".to_string())?;
-        let end = body
-            .rfind('/')
-            .ok_or_else(|| "pcre must end with `/flags`".to_string())?;
-        let pattern = body.get(..end).unwrap_or("");
-        let flags = body.get(end + 1..).unwrap_or("");
-        // Quotes and semicolons are escaped for the rule parser, not for the regex.
-        let pattern = pattern.replace("\\;", ";").replace("\\\"", "\"");
-        // Inline flags; Unicode mode is turned off after them.
-        let mut inline = String::new();
-        let mut relative = false;
-        let mut anchored = false;
-        let sticky = self.active()?;
-        // The buffer an HTTP flag names (`None`: one custos does not fill).
-        let mut flagged: Option<Option<Buffer>> = None;
-        let app = |name| Some(Some(Buffer::App(name, Chain::NONE)));
-        for f in flags.chars() {
-            match f {
-                'i' => push_flag(&mut inline, 'i'),
-                's' => push_flag(&mut inline, 's'),
-                'm' => push_flag(&mut inline, 'm'),
-                'x' => push_flag(&mut inline, 'x'),
-                'G' => push_flag(&mut inline, 'U'),
-                'R' => relative = true,
-                'A' => anchored = true,
-                'E' | 'O' => {}
-                'U' => flagged = app("http.uri"),
-                'I' => flagged = app("http.uri.raw"),
-                'M' => flagged = app("http.method"),
-                'V' => flagged = app("http.user_agent"),
-                'W' => flagged = app("http.host"),
-                'Z' => flagged = app("http.host.raw"),
-                'S' => flagged = app("http.stat_code"),
-                'Y' => flagged = app("http.stat_msg"),
-                'H' => flagged = app("http.header"),
-                'P' => flagged = app("http.request_body"),
-                'Q' => flagged = app("http.response_body"),
-                'C' => flagged = app("http.cookie"),
-                'D' | 'K' | 'B' => flagged = Some(None),
-                other => return Err(format!("unknown pcre flag `{other}`")),
-            }
-        }
-        let buffer = match flagged {
-            None => sticky,
-            // After a keyword custos does not know (a sticky buffer, maybe) the rule is
-            // skipped anyway.
-            Some(_) if self.unsupported.is_some() => return Ok(()),
-            // Suricata: a flag naming another buffer than the sticky one is an error.
-            Some(f) if sticky != Buffer::Payload && f != Some(sticky) => {
-                return Err(
-                    "pcre flag naming a buffer while a sticky buffer is set (reset it with \
-                     pkt_data, or use the sticky buffer)"
-                        .into(),
-                );
-            }
-            Some(Some(f)) => f,
-            Some(None) => {
-                self.unsupported("pcre", "the pcre flag names a buffer custos does not fill");
-                return Ok(());
-            }
-        };
-        // Suricata's pcre is not UTF mode: bytes, ASCII classes.
-        let inline = inline + "-u";
-        let source = if anchored {
-            format!("(?{inline})\\A(?:{pattern})")
-        } else {
-            format!("(?{inline}){pattern}")
-        };
-        match regex::bytes::RegexBuilder::new(&source)
-            .size_limit(1 << 20)
-            .build()
-        {
-            Ok(regex) => self.rule.conditions.push(Condition::Pcre(
-                buffer,
-                Pcre {
-                    regex,
-                    relative,
-                    negated,
-                },
-            )),
-            Err(e) => self.unsupported(
-                "pcre",
-                format!(
-                    "the expression cannot be matched exactly by the regex crate: {}",
-                    first_line(&e.to_string())
-                ),
-            ),
-        }
-        Ok(())
-    }
-
     /// A transactional rule (`=>`) must read request-only and response-only keywords, none
     /// that reads either side, and name no flow direction (Suricata refuses it otherwise).
     fn check_transactional(&self) -> Result<(), String> {
@@ -505,22 +445,6 @@ impl Builder {
         }
         Ok(())
     }
-}
-
-/// Adds an inline regex flag once (the regex crate refuses a repeated one, PCRE does not).
-fn push_flag(inline: &mut String, flag: char) {
-    if !inline.contains(flag) {
-        inline.push(flag);
-    }
-}
-
-fn first_line(s: &str) -> String {
-    s.lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim()
-        .to_string()
 }
 
 #[cfg(test)]
