@@ -227,3 +227,22 @@ fn duplicate_sids_keep_the_highest_rev_across_files() {
     let dropped: Vec<String> = report.duplicates.iter().map(|l| l.to_string()).collect();
     assert_eq!(dropped, vec!["one.rules:1", "two.rules:1", "two.rules:2"]);
 }
+
+#[test]
+fn rules_custos_cannot_honour_are_skipped_not_refused() {
+    // Suricata loads both: pcre captures into packet variables, and a transactional rule
+    // disambiguated by a sticky buffer's direction option. custos honours neither, so both
+    // are skipped with their keyword, never reported as syntax errors.
+    let report = load(
+        "alert http any any -> any any (pcre:\"/uid=(\\d+)/, pkt:uid\"; sid:1;)\n\
+         alert http any any => any any (http.uri; content:\"/d\"; http.connection: to_client; \
+         content:\"k\"; sid:2;)\n",
+    );
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    let skipped: Vec<(u64, &str)> = report
+        .skipped
+        .iter()
+        .filter_map(|s| Some((s.sid?, s.keyword.as_str())))
+        .collect();
+    assert_eq!(skipped, vec![(1, "pcre"), (2, "http.connection")]);
+}

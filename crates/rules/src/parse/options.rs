@@ -84,7 +84,9 @@ pub(super) fn parse(header: Header, body: &str, location: Location) -> Result<Ou
     }
     b.finish_buffers()?;
     b.check_protocols()?;
-    if b.rule.transactional {
+    // A rule already unsupported is skipped whatever its direction: keywords custos ignores
+    // (`http.connection: to_client`) may be what disambiguates it.
+    if b.rule.transactional && b.unsupported.is_none() {
         b.check_transactional()?;
     }
     if let Some((keyword, reason)) = b.unsupported {

@@ -18,6 +18,17 @@ impl Builder {
             .ok_or_else(|| "pcre must end with `/flags`".to_string())?;
         let pattern = body.get(..end).unwrap_or("");
         let flags = body.get(end + 1..).unwrap_or("");
+        // `/re/flags, pkt:name, flow:name`: captures stored into variables (Suricata 7+).
+        let flags = match flags.split_once(',') {
+            Some((flags, _)) => {
+                self.unsupported(
+                    "pcre",
+                    "pcre captures into variables (`, pkt:…`, `, flow:…`) are not supported",
+                );
+                flags.trim_end()
+            }
+            None => flags,
+        };
         // Quotes and semicolons are escaped for the rule parser, not for the regex.
         let pattern = pattern.replace("\\;", ";").replace("\\\"", "\"");
         let sticky = self.active()?;
