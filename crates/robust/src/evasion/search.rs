@@ -199,53 +199,25 @@ pub fn search(
     if !original.alerted {
         return Ok(best);
     }
-    let objective = |f: &Answer, c: &Cost| {
-        if f.alerted {
-            1.0 + f.alerting as f64 / original.alerting.max(1) as f64
-                + (1.0 - 1.0 / f.closeness.max(1.0))
-        } else {
-            c.share(budget)
-        }
-    };
-    let mut best_obj = objective(&original, &best.cost);
     let mut rng = Rng::new(seed, &format!("evade/{}", phase.name));
-    // One evaluation: Some(improved) after a query, None when discarded.
-    let mut try_one =
-        |c: Candidate, best: &mut Found, best_obj: &mut f64| -> Result<Option<bool>, RobustError> {
-            let packets = c.apply(&phase.packets, ctx);
-            let after: Vec<(i64, u32)> = packets
-                .iter()
-                .map(|p| (p.frame.ts, p.frame.orig_len))
-                .collect();
-            let cost = Cost::between(&before, &after);
-            if !cost.within(budget)
-                || effect
-                    .kept_by(&Effect::of(&packets, ctx.linktype, due))
-                    .is_err()
-            {
-                best.discarded += 1;
-                return Ok(None);
-            }
-            let a = ask(&packets)?;
-            best.queries += 1;
-            let obj = objective(&a, &cost);
-            if obj < *best_obj {
-                *best_obj = obj;
-                best.candidate = c;
-                best.packets = packets;
-                best.cost = cost;
-                best.answer = a;
-                return Ok(Some(true));
-            }
-            Ok(Some(false))
-        };
+    let best_obj = objective(&original, &best.cost, original, budget);
+    let mut trial = Trial {
+        phase,
+        ctx,
+        budget,
+        before: &before,
+        effect: &effect,
+        due,
+        ask,
+        best_obj,
+    };
     let random_queries = queries / 2;
     let max_tries = TRIES_PER_QUERY * queries;
     let mut tries = 0;
     while best.queries < (random_queries + 1).min(queries) && tries < max_tries {
         tries += 1;
         let c = random_candidate(budget, seed, &mut rng);
-        try_one(c, &mut best, &mut best_obj)?;
+        trial.try_one(c, &mut best)?;
     }
     // Greedy from the best; at a local optimum (no neighbour better), random candidates
     // until one is better, then greedy again from it.
@@ -254,7 +226,7 @@ pub fn search(
         if stuck {
             tries += 1;
             let c = random_candidate(budget, seed, &mut rng);
-            stuck = try_one(c, &mut best, &mut best_obj)? != Some(true);
+            stuck = trial.try_one(c, &mut best)? != Some(true);
             continue;
         }
         for c in neighbours(&best.candidate, budget, &mut rng) {
@@ -262,7 +234,7 @@ pub fn search(
                 break 'greedy;
             }
             tries += 1;
-            if try_one(c, &mut best, &mut best_obj)? == Some(true) {
+            if trial.try_one(c, &mut best)? == Some(true) {
                 continue 'greedy;
             }
         }
@@ -270,6 +242,64 @@ pub fn search(
     }
     best.candidate = prune(&best.candidate, &best.packets, phase, ctx);
     Ok(best)
+}
+
+/// A candidate's objective (lower is better; see the module docs): its cost's share of the
+/// budget when it evades, else 1 + its alerting items ÷ the original's + (1 − 1 ÷ closeness).
+fn objective(a: &Answer, cost: &Cost, original: Answer, budget: &Budget) -> f64 {
+    if a.alerted {
+        1.0 + a.alerting as f64 / original.alerting.max(1) as f64
+            + (1.0 - 1.0 / a.closeness.max(1.0))
+    } else {
+        cost.share(budget)
+    }
+}
+
+/// What one evaluation of a candidate needs: the phase, its cost and effect before, the
+/// detector, and the best objective so far.
+struct Trial<'a, 'q> {
+    phase: &'a Phase,
+    ctx: &'a Context<'a>,
+    budget: &'a Budget,
+    before: &'a [(i64, u32)],
+    effect: &'a Effect,
+    due: i64,
+    ask: &'q mut dyn FnMut(&[Pkt]) -> Result<Answer, RobustError>,
+    best_obj: f64,
+}
+
+impl Trial<'_, '_> {
+    /// Evaluates `c`: `None` when it is discarded without a query (over budget or breaking
+    /// the attack), else whether it improved on `best` (which it then replaces).
+    fn try_one(&mut self, c: Candidate, best: &mut Found) -> Result<Option<bool>, RobustError> {
+        let packets = c.apply(&self.phase.packets, self.ctx);
+        let after: Vec<(i64, u32)> = packets
+            .iter()
+            .map(|p| (p.frame.ts, p.frame.orig_len))
+            .collect();
+        let cost = Cost::between(self.before, &after);
+        if !cost.within(self.budget)
+            || self
+                .effect
+                .kept_by(&Effect::of(&packets, self.ctx.linktype, self.due))
+                .is_err()
+        {
+            best.discarded += 1;
+            return Ok(None);
+        }
+        let a = (self.ask)(&packets)?;
+        best.queries += 1;
+        let obj = objective(&a, &cost, best.original, self.budget);
+        if obj < self.best_obj {
+            self.best_obj = obj;
+            best.candidate = c;
+            best.packets = packets;
+            best.cost = cost;
+            best.answer = a;
+            return Ok(Some(true));
+        }
+        Ok(Some(false))
+    }
 }
 
 /// One to three kinds of transform with random parameters within `b`.

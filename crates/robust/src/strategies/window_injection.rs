@@ -82,6 +82,62 @@ pub fn inject(
     rate: f64,
     position: f64,
 ) -> Result<Injected, RobustError> {
+    let (w0, span, attack, n) = inputs(train, window, rate)?;
+    let plan = plan(train, &attack, n);
+    let timing = Timing::new(&plan, span, position);
+    let (attacker_ip, attacker_mac) = attackers(train);
+    let mut out = Injected {
+        capture: LabelledCapture {
+            linktype: train.linktype,
+            snaplen: train.snaplen,
+            frames: Vec::with_capacity(train.frames.len() + n),
+            labels: Vec::with_capacity(train.frames.len() + n),
+        },
+        window_len: window + n,
+        injected: n,
+        passes: plan.last().map_or(0, |p| p.pass + 1),
+        renumbered_frames: 0,
+        unreadable_frames: 0,
+        attacker_addresses: (attacker_ip.len(), attacker_mac.len()),
+        time_scale: timing.scale,
+    };
+    // One renumbering per pass over the attack, so the passes look like different hosts.
+    let mut alloc = Allocator::new(train);
+    let mut maps: Vec<Renumbering> = Vec::new();
+    let mut injected: Vec<(Frame, PacketLabel)> = Vec::with_capacity(n);
+    for p in &plan {
+        while maps.len() <= p.pass {
+            maps.push(alloc.renumbering(&attacker_ip, &attacker_mac));
+        }
+        let Some(src) = train.frames.get(p.index) else {
+            continue;
+        };
+        let mut data = src.data.clone();
+        let r = maps[p.pass].rewrite(train.linktype, &mut data);
+        out.renumbered_frames += usize::from(r.addresses > 0);
+        out.unreadable_frames += usize::from(!r.readable);
+        let frame = Frame {
+            ts: w0.saturating_add(timing.offset(p)),
+            orig_len: src.orig_len,
+            data,
+        };
+        let label = PacketLabel {
+            attack: false,
+            phase: Some(INJECTED_PHASE.into()),
+        };
+        injected.push((frame, label));
+    }
+    merge(train, window, injected, &mut out.capture);
+    Ok(out)
+}
+
+/// Checks the inputs of [`inject`]: the window's first timestamp and span, the attack
+/// packets' indices and the number of packets to inject.
+fn inputs(
+    train: &LabelledCapture,
+    window: usize,
+    rate: f64,
+) -> Result<(i64, i64, Vec<usize>, usize), RobustError> {
     if !(0.0..=0.9).contains(&rate) {
         return Err(RobustError::Usage(format!(
             "injection rate {rate} must be in [0, 0.9]"
@@ -107,68 +163,65 @@ pub fn inject(
             "the training capture has no attack packet to replay".into(),
         ));
     }
-    let plan = plan(train, &attack, n);
-    let (w0, span) = (first.ts, last.ts.saturating_sub(first.ts).max(0));
-    let length = plan.iter().map(|p| p.rel_ns).max().unwrap_or(0);
-    let room = span as f64 * 0.8;
-    let time_scale = if length as f64 > room && length > 0 {
-        room / length as f64
-    } else {
-        1.0
-    };
-    // Offsets from the window's first packet stay small, so f64 keeps them to the nanosecond.
-    let start = |pass: usize| {
-        let at = (position + pass as f64 * GOLDEN).fract();
-        (span as f64 * 0.1 + at * (room - length as f64 * time_scale)).round() as i64
-    };
-    let (attacker_ip, attacker_mac) = attackers(train);
-    let mut alloc = Allocator::new(train);
-    let mut maps: Vec<Renumbering> = Vec::new();
-    let mut out = Injected {
-        capture: LabelledCapture {
-            linktype: train.linktype,
-            snaplen: train.snaplen,
-            frames: Vec::with_capacity(train.frames.len() + n),
-            labels: Vec::with_capacity(train.frames.len() + n),
-        },
-        window_len: window + n,
-        injected: n,
-        passes: plan.last().map_or(0, |p| p.pass + 1),
-        renumbered_frames: 0,
-        unreadable_frames: 0,
-        attacker_addresses: (attacker_ip.len(), attacker_mac.len()),
-        time_scale,
-    };
-    let mut injected: Vec<(Frame, PacketLabel)> = Vec::with_capacity(n);
-    for p in &plan {
-        while maps.len() <= p.pass {
-            maps.push(alloc.renumbering(&attacker_ip, &attacker_mac));
-        }
-        let Some(src) = train.frames.get(p.index) else {
-            continue;
+    let span = last.ts.saturating_sub(first.ts).max(0);
+    Ok((first.ts, span, attack, n))
+}
+
+/// Where the injected passes go in the window: each pass starts at a golden-ratio step
+/// through the middle 80 % of the window, compressed in time when it is longer than that.
+struct Timing {
+    /// The window's span (ns).
+    span: f64,
+    /// 80 % of it.
+    room: f64,
+    /// The longest pass (ns, before scaling).
+    length: f64,
+    /// Time compression of the replayed attack (1: none).
+    scale: f64,
+    /// Where the first pass starts, as a fraction of the room.
+    position: f64,
+}
+
+impl Timing {
+    fn new(plan: &[Planned], span: i64, position: f64) -> Timing {
+        let length = plan.iter().map(|p| p.rel_ns).max().unwrap_or(0);
+        let room = span as f64 * 0.8;
+        let scale = if length as f64 > room && length > 0 {
+            room / length as f64
+        } else {
+            1.0
         };
-        let mut data = src.data.clone();
-        let r = maps[p.pass].rewrite(train.linktype, &mut data);
-        out.renumbered_frames += usize::from(r.addresses > 0);
-        out.unreadable_frames += usize::from(!r.readable);
-        let rel = if time_scale == 1.0 {
+        Timing {
+            span: span as f64,
+            room,
+            length: length as f64,
+            scale,
+            position,
+        }
+    }
+
+    /// The offset of planned packet `p` from the window's first packet. Offsets stay small,
+    /// so f64 keeps them to the nanosecond.
+    fn offset(&self, p: &Planned) -> i64 {
+        let at = (self.position + p.pass as f64 * GOLDEN).fract();
+        let start = (self.span * 0.1 + at * (self.room - self.length * self.scale)).round() as i64;
+        let rel = if self.scale == 1.0 {
             p.rel_ns
         } else {
-            (p.rel_ns as f64 * time_scale).round() as i64
+            (p.rel_ns as f64 * self.scale).round() as i64
         };
-        let ts = w0.saturating_add(start(p.pass)).saturating_add(rel);
-        injected.push((
-            Frame {
-                ts,
-                orig_len: src.orig_len,
-                data,
-            },
-            PacketLabel {
-                attack: false,
-                phase: Some(INJECTED_PHASE.into()),
-            },
-        ));
+        start.saturating_add(rel)
     }
+}
+
+/// The window's packets and `injected` merged by time (at equal times the window's own
+/// packet first), then the rest of `train`, into `out`.
+fn merge(
+    train: &LabelledCapture,
+    window: usize,
+    injected: Vec<(Frame, PacketLabel)>,
+    out: &mut LabelledCapture,
+) {
     let mut merged: Vec<(Frame, PacketLabel)> = train
         .frames
         .iter()
@@ -177,19 +230,13 @@ pub fn inject(
         .zip(train.labels.iter().take(window).cloned())
         .chain(injected)
         .collect();
-    // Stable: at equal times the window's own packet comes first.
     merged.sort_by_key(|(f, _)| f.ts);
     for (f, l) in merged {
-        out.capture.frames.push(f);
-        out.capture.labels.push(l);
+        out.frames.push(f);
+        out.labels.push(l);
     }
-    out.capture
-        .frames
-        .extend(train.frames.iter().skip(window).cloned());
-    out.capture
-        .labels
-        .extend(train.labels.iter().skip(window).cloned());
-    Ok(out)
+    out.frames.extend(train.frames.iter().skip(window).cloned());
+    out.labels.extend(train.labels.iter().skip(window).cloned());
 }
 
 /// One packet to inject: which, in which pass, at what time after its pass's start.
