@@ -3,11 +3,10 @@
 
 use crate::cli::{DetectorArg, TrainArgs};
 use crate::Outcome;
-use anyhow::{bail, Context};
+use anyhow::bail;
 use custos_dataset::FlowTrainOptions;
-use custos_engine::config::Checksums;
-use custos_engine::detectors::{prepare_model_dir, write_model_card, MODEL_FILE};
-use custos_engine::{Engine, EngineConfig, Source};
+use custos_engine::train::train_kitsune;
+use custos_engine::EngineConfig;
 
 /// Runs `train`.
 ///
@@ -28,49 +27,23 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
     if args.dataset.is_some() {
         bail!("Kitsune learns from captures of normal traffic, not a dataset: give CAPTURE...");
     }
-    prepare_model_dir(&args.output, args.force)?;
     let mut cfg = EngineConfig::default();
     crate::config::apply_detector_args(&mut cfg, &args.detect);
     if let Some(t) = args.threads {
         cfg.threads = t;
     }
-    // Training reads every packet as Kitsune-py does, whatever its checksums.
-    cfg.decode.checksums = Checksums::Ignore;
-    let k = &cfg.detect.kitsune;
-    let needed = k.fm_grace + k.ad_grace + 1 + k.calibration;
-    cfg.max_packets = Some(needed);
-    let mut engine = Engine::new(cfg.clone())?;
-    let summary = engine.run(Source::Files(args.captures.clone()))?;
-    for w in &summary.warnings {
+    let trained = train_kitsune(cfg, &args.captures, &args.output, args.force)?;
+    for w in &trained.warnings {
         eprintln!("custos: warning: {w}; training uses the packets before it");
     }
-    let names: Vec<String> = args
-        .captures
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
-    let read = summary.stats.packets;
-    let Some(det) = engine.detectors_mut().first_mut() else {
-        bail!("no detector to train");
-    };
-    let saved = det
-        .save_model(&args.output.join(MODEL_FILE), names)
-        .with_context(|| {
-            format!("{read} packets read, {needed} needed (grace periods + calibration)")
-        })?;
-    let threshold = summary.stats.detector.clone().unwrap_or_default()["threshold"].clone();
-    write_model_card(
-        &args.output,
-        &args.captures,
-        &cfg.detect.kitsune,
-        read,
-        &threshold,
-    )?;
-    if let Some(line) = saved {
-        eprintln!("custos: trained kitsune on {read} packets: {line}");
+    if let Some(line) = &trained.model {
+        eprintln!(
+            "custos: trained kitsune on {} packets: {line}",
+            trained.packets
+        );
     }
     finish(&args.output, key)?;
-    Ok(if summary.partial {
+    Ok(if trained.partial {
         Outcome::Partial
     } else {
         Outcome::Success

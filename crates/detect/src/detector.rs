@@ -258,7 +258,7 @@ impl KitsuneDetector {
         let k = &self.cfg.kitnet;
         let training = k.fm_grace + k.ad_grace + 1;
         let remedy = "train a model on normal traffic first (`custos train --detector kitsune \
-             NORMAL.pcap -o model.json`, then `--model model.json`), or lower --fm-grace, \
+             NORMAL.pcap -o model/`, then `--model model/`), or lower --fm-grace, \
              --ad-grace and --calibration";
         match self.stage() {
             Stage::Detecting | Stage::WarmingUp => None,

@@ -30,6 +30,7 @@ pub mod reidentify;
 mod sinks;
 mod source;
 mod stages;
+pub mod train;
 
 pub use alerts::{AlertCounts, AlertQueue, Evidence, Signature};
 pub use config::EngineConfig;

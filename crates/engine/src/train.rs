@@ -1,0 +1,73 @@
+//! Training Kitsune through the engine (`custos train --detector kitsune`): the capture is
+//! read until Kitsune's grace periods and calibration are over, and the model directory is
+//! written — model file, `training.json` and model card ([`crate::detectors`]); signing is
+//! the caller's (`custos-trust`).
+
+use crate::config::Checksums;
+use crate::detectors::{prepare_model_dir, write_model_card, MODEL_FILE};
+use crate::{Engine, EngineConfig, EngineError, Source};
+use std::path::{Path, PathBuf};
+
+/// What training Kitsune did.
+#[derive(Debug)]
+pub struct KitsuneTrained {
+    /// Packets read.
+    pub packets: u64,
+    /// The detector's line describing the model, when it has one.
+    pub model: Option<String>,
+    /// An input was damaged part-way: the model learnt from the packets before the damage.
+    pub partial: bool,
+    /// Warnings about the inputs (damage, alterations), in order.
+    pub warnings: Vec<String>,
+}
+
+/// Trains Kitsune (`cfg`'s Kitsune settings, `cfg.threads`) on `captures` and writes the
+/// model directory `out` (replacing its files only with `force`). Checksums are ignored, as
+/// Kitsune's features do not depend on them, and reading stops once the model is complete.
+///
+/// # Errors
+/// A bad configuration, an unreadable capture, a directory that exists (without `force`),
+/// too few packets for the grace periods and calibration, or a file that cannot be written.
+pub fn train_kitsune(
+    mut cfg: EngineConfig,
+    captures: &[PathBuf],
+    out: &Path,
+    force: bool,
+) -> Result<KitsuneTrained, EngineError> {
+    prepare_model_dir(out, force)?;
+    cfg.decode.checksums = Checksums::Ignore;
+    let k = &cfg.detect.kitsune;
+    let needed = k.fm_grace + k.ad_grace + 1 + k.calibration;
+    cfg.max_packets = Some(needed);
+    let mut engine = Engine::new(cfg.clone())?;
+    let summary = engine.run(Source::Files(captures.to_vec()))?;
+    let names: Vec<String> = captures.iter().map(|p| p.display().to_string()).collect();
+    let packets = summary.stats.packets;
+    let Some(det) = engine.detectors_mut().first_mut() else {
+        return Err(EngineError::Config("no detector to train".into()));
+    };
+    let name = det.name().to_string();
+    let model =
+        det.save_model(&out.join(MODEL_FILE), names)
+            .map_err(|e| EngineError::Detector {
+                detector: name,
+                message: format!(
+                    "{}: {packets} packets read, {needed} needed (grace periods + \
+                     calibration){}",
+                    e.0,
+                    summary
+                        .warnings
+                        .iter()
+                        .map(|w| format!("; {w}"))
+                        .collect::<String>()
+                ),
+            })?;
+    let threshold = summary.stats.detector.clone().unwrap_or_default()["threshold"].clone();
+    write_model_card(out, captures, &cfg.detect.kitsune, packets, &threshold)?;
+    Ok(KitsuneTrained {
+        packets,
+        model,
+        partial: summary.partial,
+        warnings: summary.warnings,
+    })
+}
