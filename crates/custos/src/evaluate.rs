@@ -78,22 +78,6 @@ fn card(model: &std::path::Path, m: &custos_eval::Metrics, a: &EvaluateArgs) -> 
         "phases": m.phases.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
     });
     custos_engine::detectors::update_card_metrics(model, metrics, evaluation_data)?;
-    match &a.sign {
-        Some(key) => {
-            let key = custos_trust::SigningKey::read(key)?;
-            let signed = custos_trust::sign_model(model, &key)?;
-            eprintln!(
-                "custos: wrote the metrics into {}'s model card and signed it again ({})",
-                model.display(),
-                signed.signature.display()
-            );
-        }
-        None => eprintln!(
-            "custos: wrote the metrics into {}'s model card; its signature was removed (the \
-             card changed): sign it again with custos model sign {} --key KEY.pem",
-            model.display(),
-            model.display()
-        ),
-    }
+    crate::model::card_updated(model, a.sign.as_deref(), "the metrics")?;
     Ok(())
 }

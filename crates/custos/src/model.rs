@@ -102,3 +102,29 @@ pub fn verify(a: &ModelVerifyArgs) -> anyhow::Result<Outcome> {
 pub fn hex(d: &[u8]) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// After a model card changed (`evaluate --model-card`, `robust … --model-card`): signs the
+/// model directory again with `sign`, or says that its signature was removed.
+///
+/// # Errors
+/// An unreadable key or a directory that cannot be signed.
+pub fn card_updated(model: &Path, sign: Option<&Path>, what: &str) -> anyhow::Result<()> {
+    match sign {
+        Some(key) => {
+            let key = custos_trust::SigningKey::read(key)?;
+            let signed = custos_trust::sign_model(model, &key)?;
+            eprintln!(
+                "custos: wrote {what} into {}'s model card and signed it again ({})",
+                model.display(),
+                signed.signature.display()
+            );
+        }
+        None => eprintln!(
+            "custos: wrote {what} into {}'s model card; its signature was removed (the card \
+             changed): sign it again with custos model sign {} --key KEY.pem",
+            model.display(),
+            model.display()
+        ),
+    }
+    Ok(())
+}

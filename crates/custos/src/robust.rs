@@ -135,6 +135,15 @@ pub struct PoisonArgs {
     /// (its statistics fill) [default: 0].
     #[arg(long, value_name = "SECONDS")]
     pub warmup: Option<f64>,
+    /// Write the results into the model card of this model directory
+    /// (`robustness_poisoning` of model-card.json / .md, the plots copied into its
+    /// `robustness/` folder). The card is a signed file, so the old signature is removed:
+    /// re-sign with --sign, or custos model sign.
+    #[arg(long, value_name = "MODEL")]
+    pub model_card: Option<PathBuf>,
+    /// With --model-card: sign the model directory again with this key (`.pem`).
+    #[arg(long, value_name = "KEY.pem", requires = "model_card")]
+    pub sign: Option<PathBuf>,
     /// Report directory (created if missing).
     #[arg(short, long, value_name = "REPORT")]
     pub output: PathBuf,
@@ -207,6 +216,15 @@ pub struct EvadeArgs {
     /// (0: no adversarial training).
     #[arg(long, default_value_t = custos_robust::evasion::config::DEFAULT_ADVERSARIAL_SAMPLES)]
     pub adversarial_samples: usize,
+    /// Write the results into the model card of this model directory
+    /// (`robustness_evasion` of model-card.json / .md, the plots copied into its
+    /// `robustness/` folder). The card is a signed file, so the old signature is removed:
+    /// re-sign with --sign, or custos model sign.
+    #[arg(long, value_name = "MODEL")]
+    pub model_card: Option<PathBuf>,
+    /// With --model-card: sign the model directory again with this key (`.pem`).
+    #[arg(long, value_name = "KEY.pem", requires = "model_card")]
+    pub sign: Option<PathBuf>,
     /// Report directory (created if missing).
     #[arg(short, long, value_name = "REPORT")]
     pub output: PathBuf,
@@ -228,6 +246,7 @@ pub fn run(cmd: RobustCommand) -> anyhow::Result<Outcome> {
 }
 
 fn evade(a: EvadeArgs) -> anyhow::Result<Outcome> {
+    let out = a.output.clone();
     let mut cfg = EvadeConfig::new(a.capture, a.labels, a.output);
     cfg.train = a.train.zip(a.train_labels);
     cfg.force = a.force;
@@ -252,18 +271,32 @@ fn evade(a: EvadeArgs) -> anyhow::Result<Outcome> {
     for line in report.lines() {
         eprintln!("custos: {line}");
     }
+    if let Some(model) = &a.model_card {
+        let entry = report.card_entry();
+        card(
+            model,
+            a.sign.as_deref(),
+            ("robustness_evasion", entry),
+            &report.plots,
+            &out,
+        )?;
+    }
     eprintln!(
         "custos: wrote {} and {} evading captures",
         files
             .first()
             .map(|p| p.display().to_string())
             .unwrap_or_default(),
-        files.len().saturating_sub(1) / 2
+        files
+            .iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "pcap"))
+            .count()
     );
     Ok(Outcome::Success)
 }
 
 fn poison(a: PoisonArgs) -> anyhow::Result<Outcome> {
+    let out = a.output.clone();
     let mut cfg = PoisonConfig::new(a.train, a.train_labels, a.test, a.test_labels, a.output);
     cfg.force = a.force;
     if !a.detector.is_empty() {
@@ -316,6 +349,16 @@ fn poison(a: PoisonArgs) -> anyhow::Result<Outcome> {
     for line in report.summary.iter().flat_map(|s| s.lines()) {
         eprintln!("custos: {line}");
     }
+    if let Some(model) = &a.model_card {
+        let entry = report.card_entry();
+        card(
+            model,
+            a.sign.as_deref(),
+            ("robustness_poisoning", entry),
+            &report.plots,
+            &out,
+        )?;
+    }
     eprintln!(
         "custos: wrote {} and {} plots",
         files
@@ -346,4 +389,22 @@ fn split(a: &SplitArgs) -> anyhow::Result<Outcome> {
         );
     }
     Ok(Outcome::Success)
+}
+
+/// Writes a robustness report's card entry into `model`'s card, its plots (in `report_dir`)
+/// copied into the model directory, then re-signs or says the signature is gone.
+fn card(
+    model: &std::path::Path,
+    sign: Option<&std::path::Path>,
+    (field, entry): (&str, serde_json::Value),
+    plots: &[String],
+    report_dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    let dir = custos_robust::report::CARD_PLOTS_DIR;
+    let attachments: Vec<(PathBuf, String)> = plots
+        .iter()
+        .map(|p| (report_dir.join(p), format!("{dir}/{p}")))
+        .collect();
+    custos_engine::detectors::update_card(model, vec![(field, entry)], &attachments)?;
+    crate::model::card_updated(model, sign, "the robustness results")
 }

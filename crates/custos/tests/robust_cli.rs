@@ -114,9 +114,16 @@ fn robust_evade_writes_rates_for_a_combination() {
     }
     let t = tempfile::tempdir().unwrap();
     let report = t.path().join("evade");
+    // A model directory whose card receives the results (and whose stale signature goes).
+    let model = t.path().join("model");
+    std::fs::create_dir_all(&model).unwrap();
+    std::fs::write(model.join("model-card.json"), "{\"model_details\": \"m\"}").unwrap();
+    std::fs::write(model.join("model.sig"), "stale").unwrap();
     let out = custos(&[
         OsStr::new("robust"),
         OsStr::new("evade"),
+        OsStr::new("--model-card"),
+        model.as_os_str(),
         pcap.as_os_str(),
         OsStr::new("--labels"),
         labels.as_os_str(),
@@ -144,6 +151,27 @@ fn robust_evade_writes_rates_for_a_combination() {
     assert_eq!(e["detector"], "kitsune,flow");
     assert_eq!(e["phase"], "login");
     assert!(e["cost"]["duration_factor"].is_f64() && e["queries"].as_u64().unwrap() <= 3);
+    assert_eq!(v["plots"][0], "evasion-rates.svg");
+    let svg = std::fs::read_to_string(report.join("evasion-rates.svg")).unwrap();
+    assert!(svg.contains("kitsune,flow: login"), "{svg}");
+    // The card holds the rates and points at the plot, copied into the model directory.
+    let card: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(model.join("model-card.json")).unwrap()).unwrap();
+    let entry = &card["robustness_evasion"];
+    assert_eq!(entry["evasion_rate"], v["evasion_rate"], "{card}");
+    assert_eq!(entry["plots"][0], "robustness/evasion-rates.svg");
+    assert_eq!(card["model_details"], "m", "other fields kept");
+    assert_eq!(
+        std::fs::read_to_string(model.join("robustness/evasion-rates.svg")).unwrap(),
+        svg
+    );
+    let md = std::fs::read_to_string(model.join("model-card.md")).unwrap();
+    assert!(md.contains("## robustness evasion"), "{md}");
+    assert!(
+        !model.join("model.sig").exists(),
+        "a stale signature is removed"
+    );
+    assert!(err.contains("signature was removed"), "{err}");
 }
 
 #[test]

@@ -132,7 +132,7 @@ fn axes(s: &mut String, left: f64, y0: f64, max_rate: f64, name: &str) {
 }
 
 /// Text made safe for SVG.
-fn escape(t: &str) -> String {
+pub(crate) fn escape(t: &str) -> String {
     t.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

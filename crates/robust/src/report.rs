@@ -44,6 +44,25 @@ pub struct Report {
     pub plots: Vec<String>,
 }
 
+/// The folder of a model directory that robustness plots are copied into.
+pub const CARD_PLOTS_DIR: &str = "robustness";
+
+impl Report {
+    /// What a model card says of this report (`robustness_poisoning`): the inputs, the
+    /// damage and goals per detector and strategy, and the plots as copied into the model
+    /// directory ([`CARD_PLOTS_DIR`]).
+    pub fn card_entry(&self) -> serde_json::Value {
+        serde_json::json!({
+            "source": "custos robust poison (docs/robustness.md)",
+            "custos_version": self.custos_version,
+            "inputs": self.inputs,
+            "summary": self.summary,
+            "not_applicable": self.not_applicable,
+            "plots": self.plots.iter().map(|p| format!("{CARD_PLOTS_DIR}/{p}")).collect::<Vec<_>>(),
+        })
+    }
+}
+
 /// The inputs.
 #[derive(Clone, Debug, Serialize)]
 pub struct Inputs {

@@ -114,6 +114,27 @@ pub fn update_card_metrics(
     metrics: Value,
     evaluation_data: Value,
 ) -> Result<(), EngineError> {
+    update_card(
+        dir,
+        vec![("metrics", metrics), ("evaluation_data", evaluation_data)],
+        &[],
+    )
+}
+
+/// Sets `fields` of the model card of the model directory `dir` (each replaced whole) and
+/// writes `model-card.md` again; copies each `(file, name)` of `attachments` into `dir` as
+/// `name` (a relative path; its folders are created), so the card can point at them. The
+/// card and the attachments are signed files, so a signature (`model.sig`) is removed: the
+/// caller re-signs.
+///
+/// # Errors
+/// No readable model card in `dir`, an attachment name that is not a plain relative path,
+/// or a file that cannot be read, written or removed.
+pub fn update_card(
+    dir: &Path,
+    fields: Vec<(&str, Value)>,
+    attachments: &[(PathBuf, String)],
+) -> Result<(), EngineError> {
     let path = dir.join("model-card.json");
     let text = std::fs::read(&path).map_err(|e| {
         EngineError::io(
@@ -127,14 +148,37 @@ pub fn update_card_metrics(
     })?;
     let mut card: Value = serde_json::from_slice(&text)
         .map_err(|e| EngineError::Config(format!("{}: not a model card: {e}", path.display())))?;
-    if !card.is_object() {
+    let Some(object) = card.as_object_mut() else {
         return Err(EngineError::Config(format!(
             "{}: not a model card (not a JSON object)",
             path.display()
         )));
+    };
+    for (file, name) in attachments {
+        let relative = Path::new(name);
+        let plain = relative
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !plain {
+            return Err(EngineError::Config(format!(
+                "attachment name {name:?} is not a plain relative path"
+            )));
+        }
+        let to = dir.join(relative);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| EngineError::io(format!("cannot create {}", parent.display()), e))?;
+        }
+        std::fs::copy(file, &to).map_err(|e| {
+            EngineError::io(
+                format!("cannot copy {} to {}", file.display(), to.display()),
+                e,
+            )
+        })?;
     }
-    card["metrics"] = metrics;
-    card["evaluation_data"] = evaluation_data;
+    for (key, value) in fields {
+        object.insert(key.to_string(), value);
+    }
     write_json(&path, &card)?;
     let md = dir.join("model-card.md");
     std::fs::write(&md, card_markdown(&card))

@@ -41,6 +41,7 @@ pub mod functional;
 pub mod ops;
 pub mod oracle;
 pub mod phase;
+pub mod plot;
 pub mod report;
 pub mod search;
 pub mod transform;
@@ -69,8 +70,9 @@ const POOL: usize = 4096;
 /// The name of the adversarial-training defence in reports.
 pub const ADVERSARIAL: &str = "adversarial_training";
 
-/// Runs every search of `cfg` and writes the report and the evading captures into
-/// `cfg.output`; returns the report and the files written.
+/// Runs every search of `cfg` and writes the report, its plot ([`plot::FILE`]) and the
+/// evading captures into `cfg.output`; returns the report and the files written (the report
+/// first, then the plot, then the captures and their labels).
 ///
 /// # Errors
 /// Invalid settings, unreadable or unfit inputs, a report already there (without
@@ -90,8 +92,12 @@ pub fn evade(mut cfg: EvadeConfig) -> Result<(EvasionReport, Vec<PathBuf>), Robu
     let result = run(&cfg, &work);
     let _ = std::fs::remove_dir_all(&work);
     let (report, mut files) = result?;
+    let plot_path = out.join(plot::FILE);
+    std::fs::write(&plot_path, plot::render(&report))
+        .map_err(|e| RobustError::io("write", &plot_path, e))?;
     std::fs::write(&report_path, report::to_json(&report))
         .map_err(|e| RobustError::io("write", &report_path, e))?;
+    files.insert(0, plot_path);
     files.insert(0, report_path);
     Ok((report, files))
 }
@@ -234,6 +240,7 @@ fn run(cfg: &EvadeConfig, work: &Path) -> Result<(EvasionReport, Vec<PathBuf>), 
         evasion_rate_defended: defended,
         defences,
         goal,
+        plots: vec![plot::FILE.to_string()],
     };
     Ok((report, files))
 }

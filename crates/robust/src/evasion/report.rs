@@ -37,6 +37,8 @@ pub struct EvasionReport {
     pub defences: Vec<DefenceFacts>,
     /// The goal of docs/robustness.md and whether it was met.
     pub goal: Goal,
+    /// The plots written beside the report (file names).
+    pub plots: Vec<String>,
 }
 
 /// The inputs.
@@ -88,6 +90,27 @@ pub struct EvasionEntry {
 }
 
 impl EvasionReport {
+    /// What a model card says of this report (`robustness_evasion`): the inputs, the
+    /// budget and queries, the evasion rates undefended and defended, what each defence cost,
+    /// the goal, and the plots as copied into the model directory
+    /// ([`crate::report::CARD_PLOTS_DIR`]).
+    pub fn card_entry(&self) -> serde_json::Value {
+        let dir = crate::report::CARD_PLOTS_DIR;
+        serde_json::json!({
+            "source": "custos robust evade (docs/robustness.md)",
+            "custos_version": self.custos_version,
+            "inputs": self.inputs,
+            "budget": self.settings.get("budget"),
+            "queries": self.settings.get("queries"),
+            "trials": self.settings.get("trials"),
+            "evasion_rate": self.evasion_rate,
+            "evasion_rate_defended": self.evasion_rate_defended,
+            "defences": self.defences,
+            "goal": self.goal,
+            "plots": self.plots.iter().map(|p| format!("{dir}/{p}")).collect::<Vec<_>>(),
+        })
+    }
+
     /// The report in words, as `custos robust evade` prints it: per target (and defence),
     /// the evasion rate of each phase, then the goal's verdict.
     pub fn lines(&self) -> Vec<String> {
