@@ -85,6 +85,26 @@ pub enum PartitioningArg {
     Stratified,
 }
 
+/// Where a robustness report goes, and the model card it may go into.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Report directory (created if missing).
+    #[arg(short, long, value_name = "REPORT")]
+    pub output: PathBuf,
+    /// Replace an existing robustness.json.
+    #[arg(long)]
+    pub force: bool,
+    /// Write the results into the model card of this model directory
+    /// (`robustness_poisoning` or `robustness_evasion` of model-card.json / .md, the plots
+    /// copied into its `robustness/` folder). The card is a signed file, so the old
+    /// signature is removed: re-sign with --sign, or custos model sign.
+    #[arg(long, value_name = "MODEL")]
+    pub model_card: Option<PathBuf>,
+    /// With --model-card: sign the model directory again with this key (`.pem`).
+    #[arg(long, value_name = "KEY.pem", requires = "model_card")]
+    pub sign: Option<PathBuf>,
+}
+
 /// Arguments of `custos robust poison`.
 #[derive(Debug, Args)]
 pub struct PoisonArgs {
@@ -135,21 +155,8 @@ pub struct PoisonArgs {
     /// (its statistics fill) [default: 0].
     #[arg(long, value_name = "SECONDS")]
     pub warmup: Option<f64>,
-    /// Write the results into the model card of this model directory
-    /// (`robustness_poisoning` of model-card.json / .md, the plots copied into its
-    /// `robustness/` folder). The card is a signed file, so the old signature is removed:
-    /// re-sign with --sign, or custos model sign.
-    #[arg(long, value_name = "MODEL")]
-    pub model_card: Option<PathBuf>,
-    /// With --model-card: sign the model directory again with this key (`.pem`).
-    #[arg(long, value_name = "KEY.pem", requires = "model_card")]
-    pub sign: Option<PathBuf>,
-    /// Report directory (created if missing).
-    #[arg(short, long, value_name = "REPORT")]
-    pub output: PathBuf,
-    /// Replace an existing robustness.json.
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// Arguments of `custos robust split`.
@@ -216,21 +223,8 @@ pub struct EvadeArgs {
     /// (0: no adversarial training).
     #[arg(long, default_value_t = custos_robust::evasion::config::DEFAULT_ADVERSARIAL_SAMPLES)]
     pub adversarial_samples: usize,
-    /// Write the results into the model card of this model directory
-    /// (`robustness_evasion` of model-card.json / .md, the plots copied into its
-    /// `robustness/` folder). The card is a signed file, so the old signature is removed:
-    /// re-sign with --sign, or custos model sign.
-    #[arg(long, value_name = "MODEL")]
-    pub model_card: Option<PathBuf>,
-    /// With --model-card: sign the model directory again with this key (`.pem`).
-    #[arg(long, value_name = "KEY.pem", requires = "model_card")]
-    pub sign: Option<PathBuf>,
-    /// Report directory (created if missing).
-    #[arg(short, long, value_name = "REPORT")]
-    pub output: PathBuf,
-    /// Replace an existing robustness.json.
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// Runs a `custos robust` subcommand.
@@ -246,10 +240,10 @@ pub fn run(cmd: RobustCommand) -> anyhow::Result<Outcome> {
 }
 
 fn evade(a: EvadeArgs) -> anyhow::Result<Outcome> {
-    let out = a.output.clone();
-    let mut cfg = EvadeConfig::new(a.capture, a.labels, a.output);
+    let out = a.report.output.clone();
+    let mut cfg = EvadeConfig::new(a.capture, a.labels, a.report.output);
     cfg.train = a.train.zip(a.train_labels);
-    cfg.force = a.force;
+    cfg.force = a.report.force;
     if !a.detector.is_empty() {
         cfg.targets = a
             .detector
@@ -271,11 +265,11 @@ fn evade(a: EvadeArgs) -> anyhow::Result<Outcome> {
     for line in report.lines() {
         eprintln!("custos: {line}");
     }
-    if let Some(model) = &a.model_card {
+    if let Some(model) = &a.report.model_card {
         let entry = report.card_entry();
         card(
             model,
-            a.sign.as_deref(),
+            a.report.sign.as_deref(),
             ("robustness_evasion", entry),
             &report.plots,
             &out,
@@ -296,9 +290,15 @@ fn evade(a: EvadeArgs) -> anyhow::Result<Outcome> {
 }
 
 fn poison(a: PoisonArgs) -> anyhow::Result<Outcome> {
-    let out = a.output.clone();
-    let mut cfg = PoisonConfig::new(a.train, a.train_labels, a.test, a.test_labels, a.output);
-    cfg.force = a.force;
+    let out = a.report.output.clone();
+    let mut cfg = PoisonConfig::new(
+        a.train,
+        a.train_labels,
+        a.test,
+        a.test_labels,
+        a.report.output,
+    );
+    cfg.force = a.report.force;
     if !a.detector.is_empty() {
         cfg.detectors = a
             .detector
@@ -349,11 +349,11 @@ fn poison(a: PoisonArgs) -> anyhow::Result<Outcome> {
     for line in report.summary.iter().flat_map(|s| s.lines()) {
         eprintln!("custos: {line}");
     }
-    if let Some(model) = &a.model_card {
+    if let Some(model) = &a.report.model_card {
         let entry = report.card_entry();
         card(
             model,
-            a.sign.as_deref(),
+            a.report.sign.as_deref(),
             ("robustness_poisoning", entry),
             &report.plots,
             &out,

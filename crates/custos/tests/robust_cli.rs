@@ -4,20 +4,14 @@
 
 mod common;
 
-use common::{custos, shared};
+use common::custos;
 use std::ffi::OsStr;
 
 #[test]
 fn robust_split_and_poison_write_a_report() {
-    let Some(dir) = shared() else {
+    let Some((pcap, labels)) = custos_test_support::kitsune_reference() else {
         return;
     };
-    let r = dir.join("reference/kitsune");
-    let (pcap, labels) = (r.join("iotlab-dev.pcap"), r.join("iotlab-dev.labels.csv"));
-    if !pcap.exists() {
-        custos_test_support::skip("reference/kitsune/iotlab-dev.pcap absent");
-        return;
-    }
     let t = tempfile::tempdir().unwrap();
     let split = t.path().join("split");
     let out = custos(&[
@@ -103,15 +97,9 @@ fn robust_poison_names_a_missing_capture() {
 
 #[test]
 fn robust_evade_writes_rates_for_a_combination() {
-    let Some(dir) = shared() else {
+    let Some((pcap, labels)) = custos_test_support::kitsune_reference() else {
         return;
     };
-    let r = dir.join("reference/kitsune");
-    let (pcap, labels) = (r.join("iotlab-dev.pcap"), r.join("iotlab-dev.labels.csv"));
-    if !pcap.exists() {
-        custos_test_support::skip("reference/kitsune/iotlab-dev.pcap absent");
-        return;
-    }
     let t = tempfile::tempdir().unwrap();
     let report = t.path().join("evade");
     // A model directory whose card receives the results (and whose stale signature goes).

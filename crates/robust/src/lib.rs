@@ -84,6 +84,31 @@ use std::path::{Path, PathBuf};
 /// The scratch directory inside the report directory (removed at the end).
 const WORK_DIR: &str = ".work";
 
+/// Checks and creates the report directory `out`: an existing report there is refused
+/// without `force`. Returns the report's path.
+pub(crate) fn report_dir(out: &Path, force: bool) -> Result<PathBuf, RobustError> {
+    let report_path = out.join(REPORT_FILE);
+    if report_path.exists() && !force {
+        return Err(RobustError::Usage(format!(
+            "{} exists; choose another directory or pass --force to replace it",
+            report_path.display()
+        )));
+    }
+    std::fs::create_dir_all(out).map_err(|e| RobustError::io("create", out, e))?;
+    Ok(report_path)
+}
+
+/// Runs `f` with a scratch directory inside `out`, removed afterwards whatever happened.
+pub(crate) fn with_work_dir<T>(
+    out: &Path,
+    f: impl FnOnce(&Path) -> Result<T, RobustError>,
+) -> Result<T, RobustError> {
+    let work = out.join(WORK_DIR);
+    let result = f(&work);
+    let _ = std::fs::remove_dir_all(&work);
+    result
+}
+
 /// Runs every experiment of `cfg` and writes the report into `cfg.output`; returns the
 /// report and the files written.
 ///
@@ -93,18 +118,8 @@ const WORK_DIR: &str = ".work";
 pub fn poison(mut cfg: PoisonConfig) -> Result<(Report, Vec<PathBuf>), RobustError> {
     cfg.validate()?;
     let out = cfg.output.clone();
-    let report_path = out.join(REPORT_FILE);
-    if report_path.exists() && !cfg.force {
-        return Err(RobustError::Usage(format!(
-            "{} exists; choose another directory or pass --force to replace it",
-            report_path.display()
-        )));
-    }
-    std::fs::create_dir_all(&out).map_err(|e| RobustError::io("create", &out, e))?;
-    let work = out.join(WORK_DIR);
-    let result = run(&cfg, &work);
-    let _ = std::fs::remove_dir_all(&work);
-    let report = result?;
+    let report_path = report_dir(&out, cfg.force)?;
+    let report = with_work_dir(&out, |work| run(&cfg, work))?;
     let mut files = Vec::new();
     for (pair, name) in pairs(&report).into_iter().zip(&report.plots) {
         let path = out.join(name);

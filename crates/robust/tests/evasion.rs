@@ -18,16 +18,7 @@ use std::path::PathBuf;
 
 /// The reference capture and labels, or `None` (test skipped).
 fn reference() -> Option<(PathBuf, PathBuf)> {
-    let dir = custos_test_support::shared()?.join("reference/kitsune");
-    let (pcap, labels) = (
-        dir.join("iotlab-dev.pcap"),
-        dir.join("iotlab-dev.labels.csv"),
-    );
-    if !pcap.exists() || !labels.exists() {
-        custos_test_support::skip("reference/kitsune/iotlab-dev.{pcap,labels.csv} absent");
-        return None;
-    }
-    Some((pcap, labels))
+    custos_test_support::kitsune_reference()
 }
 
 /// Frames that do not decode cleanly: a decode error or a checksum verified wrong.

@@ -15,16 +15,7 @@ const ATTACKER: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 66);
 
 /// The reference capture and labels, or `None` (test skipped).
 fn reference() -> Option<(PathBuf, PathBuf)> {
-    let dir = custos_test_support::shared()?.join("reference/kitsune");
-    let (pcap, labels) = (
-        dir.join("iotlab-dev.pcap"),
-        dir.join("iotlab-dev.labels.csv"),
-    );
-    if !pcap.exists() || !labels.exists() {
-        custos_test_support::skip("reference/kitsune/iotlab-dev.{pcap,labels.csv} absent");
-        return None;
-    }
-    Some((pcap, labels))
+    custos_test_support::kitsune_reference()
 }
 
 /// Splits the reference into `dir/train.*` and `dir/test.*`; returns a configuration over

@@ -54,6 +54,22 @@ pub fn skip(reason: &str) {
     }
 }
 
+/// The labelled reference lab capture of the shared corpus
+/// (`reference/kitsune/iotlab-dev.pcap` and its `.labels.csv`), or `None` with the test's skip
+/// reported (corpus or files absent).
+pub fn kitsune_reference() -> Option<(PathBuf, PathBuf)> {
+    let dir = shared()?.join("reference/kitsune");
+    let (pcap, labels) = (
+        dir.join("iotlab-dev.pcap"),
+        dir.join("iotlab-dev.labels.csv"),
+    );
+    if !pcap.exists() || !labels.exists() {
+        skip("reference/kitsune/iotlab-dev.{pcap,labels.csv} absent");
+        return None;
+    }
+    Some((pcap, labels))
+}
+
 /// A capture of `samples/`.
 pub fn sample(name: &str) -> PathBuf {
     repo_root().join("samples").join(name)

@@ -61,9 +61,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use transform::Context;
 
-/// The scratch directory inside the report directory (removed at the end).
-const WORK_DIR: &str = ".work";
-
 /// Most benign datagrams kept for chaff.
 const POOL: usize = 4096;
 
@@ -80,18 +77,8 @@ pub const ADVERSARIAL: &str = "adversarial_training";
 pub fn evade(mut cfg: EvadeConfig) -> Result<(EvasionReport, Vec<PathBuf>), RobustError> {
     cfg.validate()?;
     let out = cfg.output.clone();
-    let report_path = out.join(crate::REPORT_FILE);
-    if report_path.exists() && !cfg.force {
-        return Err(RobustError::Usage(format!(
-            "{} exists; choose another directory or pass --force to replace it",
-            report_path.display()
-        )));
-    }
-    std::fs::create_dir_all(&out).map_err(|e| RobustError::io("create", &out, e))?;
-    let work = out.join(WORK_DIR);
-    let result = run(&cfg, &work);
-    let _ = std::fs::remove_dir_all(&work);
-    let (report, mut files) = result?;
+    let report_path = crate::report_dir(&out, cfg.force)?;
+    let (report, mut files) = crate::with_work_dir(&out, |work| run(&cfg, work))?;
     let plot_path = out.join(plot::FILE);
     std::fs::write(&plot_path, plot::render(&report))
         .map_err(|e| RobustError::io("write", &plot_path, e))?;
