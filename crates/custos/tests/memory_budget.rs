@@ -6,7 +6,9 @@
 
 mod common;
 
+use custos_decode::wire::{tcp, EthernetRepr, FrameBuilder, Ipv4Repr, Mac, TcpRepr};
 use std::io::Write;
+use std::net::Ipv4Addr;
 use std::process::{Command, Stdio};
 
 /// A pcap of `n` TCP SYNs, 1 µs apart, from distinct (address, port) pairs to one server.
@@ -15,54 +17,37 @@ fn syn_flood(n: u32) -> Vec<u8> {
     out.extend_from_slice(&[
         0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0,
     ]);
+    let ethernet = EthernetRepr {
+        src_addr: Mac([2, 0, 0, 0, 0, 2]),
+        dst_addr: Mac([2, 0, 0, 0, 0, 1]),
+        ..EthernetRepr::default()
+    };
+    let mut frame = [0u8; 54];
     for i in 0..n {
-        let mut frame = Vec::with_capacity(54);
-        frame.extend_from_slice(&[2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00]);
-        let src = [10, (i >> 16) as u8, (i >> 8) as u8, i as u8];
-        let dst = [198, 19, 0, 1];
-        let mut ip = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0];
-        ip.extend_from_slice(&src);
-        ip.extend_from_slice(&dst);
-        let c = !fold(sum(&ip));
-        ip[10..12].copy_from_slice(&c.to_be_bytes());
-        let sport = 1024 + (i % 60000) as u16;
-        let mut tcp = vec![0u8; 20];
-        tcp[0..2].copy_from_slice(&sport.to_be_bytes());
-        tcp[2..4].copy_from_slice(&80u16.to_be_bytes());
-        tcp[4..8].copy_from_slice(&i.wrapping_mul(2_654_435_761).to_be_bytes());
-        tcp[12] = 0x50;
-        tcp[13] = 0x02;
-        tcp[14..16].copy_from_slice(&64240u16.to_be_bytes());
-        let mut pseudo = Vec::new();
-        pseudo.extend_from_slice(&src);
-        pseudo.extend_from_slice(&dst);
-        pseudo.extend_from_slice(&[0, 6, 0, 20]);
-        pseudo.extend_from_slice(&tcp);
-        let c = !fold(sum(&pseudo));
-        tcp[16..18].copy_from_slice(&c.to_be_bytes());
-        frame.extend_from_slice(&ip);
-        frame.extend_from_slice(&tcp);
+        let ip = Ipv4Repr {
+            src_addr: Ipv4Addr::new(10, (i >> 16) as u8, (i >> 8) as u8, i as u8),
+            dst_addr: Ipv4Addr::new(198, 19, 0, 1),
+            ident: 1,
+            dont_frag: true,
+            ..Ipv4Repr::default()
+        };
+        let syn = TcpRepr {
+            src_port: 1024 + (i % 60000) as u16,
+            dst_port: 80,
+            seq_number: i.wrapping_mul(2_654_435_761),
+            flags: tcp::flags::SYN,
+            window_len: 64240,
+            ..TcpRepr::default()
+        };
+        let len = FrameBuilder::new(ethernet, ip).emit(&syn.into(), &mut frame);
         let ts_us = 1_000_000u64 * 1_795_651_200 + u64::from(i);
         out.extend_from_slice(&((ts_us / 1_000_000) as u32).to_le_bytes());
         out.extend_from_slice(&((ts_us % 1_000_000) as u32).to_le_bytes());
-        out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
-        out.extend_from_slice(&frame);
+        out.extend_from_slice(&(len as u32).to_le_bytes());
+        out.extend_from_slice(&(len as u32).to_le_bytes());
+        out.extend_from_slice(&frame[..len]);
     }
     out
-}
-
-fn sum(b: &[u8]) -> u32 {
-    b.chunks(2)
-        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
-        .sum()
-}
-
-fn fold(mut s: u32) -> u16 {
-    while s >> 16 != 0 {
-        s = (s & 0xffff) + (s >> 16);
-    }
-    s as u16
 }
 
 /// Runs custos on `pcap` from stdin; returns (its peak RSS in bytes as it reports it, stats).

@@ -1,5 +1,6 @@
 //! Default mode allocates nothing per packet once its tables have grown.
 
+use custos_decode::wire::{FrameBuilder, Mac, UdpRepr};
 use custos_decode::{ChecksumMode, Decoder, DecoderConfig};
 use custos_features::{FeatureConfig, FeatureExtractor};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -30,15 +31,19 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// An Ethernet/IPv4 frame carrying an empty UDP datagram.
 fn udp4(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16) -> Vec<u8> {
-    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
-    f.extend_from_slice(&[0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0]);
-    f.extend_from_slice(&src);
-    f.extend_from_slice(&dst);
-    f.extend_from_slice(&sport.to_be_bytes());
-    f.extend_from_slice(&dport.to_be_bytes());
-    f.extend_from_slice(&[0, 8, 0, 0]);
-    f
+    FrameBuilder::ipv4(
+        Mac([2, 0, 0, 0, 0, 1]),
+        Mac([2, 0, 0, 0, 0, 2]),
+        src.into(),
+        dst.into(),
+    )
+    .udp(&UdpRepr {
+        src_port: sport,
+        dst_port: dport,
+        payload: &[],
+    })
 }
 
 #[test]

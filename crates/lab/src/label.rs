@@ -121,21 +121,17 @@ pub fn format_ts(ts_ns: i64) -> String {
 #[cfg(test)]
 mod test {
     use super::*;
+    use custos_decode::wire::{FrameBuilder, Mac, UdpRepr};
 
     const A: AttackerAddr = AttackerAddr {
         mac: [2, 0xc5, 0, 0, 0, 66],
         ip: Ipv4Addr::new(198, 18, 0, 66),
     };
 
+    /// An Ethernet/IPv4 frame carrying an empty UDP datagram.
     fn ipv4_frame(src_mac: [u8; 6], dst_mac: [u8; 6], src: [u8; 4], dst: [u8; 4]) -> Vec<u8> {
-        let mut f = Vec::new();
-        f.extend_from_slice(&dst_mac);
-        f.extend_from_slice(&src_mac);
-        f.extend_from_slice(&[0x08, 0x00]);
-        f.extend_from_slice(&[0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0]);
-        f.extend_from_slice(&src);
-        f.extend_from_slice(&dst);
-        f
+        FrameBuilder::ipv4(Mac(src_mac), Mac(dst_mac), src.into(), dst.into())
+            .udp(&UdpRepr::default())
     }
 
     #[test]

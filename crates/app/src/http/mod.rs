@@ -42,7 +42,11 @@ use serde::Serialize;
 
 use crate::{Direction, Probe};
 
+mod body;
+mod head;
 mod parser;
+mod request;
+mod response;
 mod syntax;
 #[cfg(test)]
 mod tests;

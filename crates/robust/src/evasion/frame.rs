@@ -179,10 +179,38 @@ pub fn insert(f: &mut Frame, l: &Layout, at: usize, bytes: &[u8]) -> Option<Layo
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use custos_decode::wire::{EthernetRepr, FrameBuilder, Ipv4Repr, Mac, TcpRepr, UdpRepr};
     use custos_decode::{ChecksumMode, Decoder, DecoderConfig, Transport};
 
-    /// An Ethernet/IPv4/TCP frame `src:sport → dst:dport` with `flags`, `seq` and `payload`,
-    /// valid checksums.
+    /// The Ethernet and IPv4 headers of a test frame `src` → `dst`: MACs 02:00:00:00:00:xx
+    /// after the addresses' last byte, identification `ident`, don't fragment, TTL 64.
+    fn headers(src: [u8; 4], dst: [u8; 4], ident: u16) -> FrameBuilder {
+        let ethernet = EthernetRepr {
+            src_addr: Mac([0x02, 0, 0, 0, 0, src[3]]),
+            dst_addr: Mac([0x02, 0, 0, 0, 0, dst[3]]),
+            ..EthernetRepr::default()
+        };
+        let ip = Ipv4Repr {
+            src_addr: src.into(),
+            dst_addr: dst.into(),
+            ident,
+            dont_frag: true,
+            ..Ipv4Repr::default()
+        };
+        FrameBuilder::new(ethernet, ip)
+    }
+
+    /// A frame captured whole.
+    fn whole(data: Vec<u8>) -> Frame {
+        Frame {
+            ts: 0,
+            orig_len: data.len() as u32,
+            data,
+        }
+    }
+
+    /// An Ethernet/IPv4/TCP frame `src:sport → dst:dport` with `flags`, `seq` and `payload`
+    /// (ack 1, window 0x7210), valid checksums.
     pub(crate) fn tcp(
         src: [u8; 4],
         sport: u16,
@@ -192,76 +220,25 @@ pub(crate) mod tests {
         seq: u32,
         payload: &[u8],
     ) -> Frame {
-        let mut d = vec![
-            0x02, 0, 0, 0, 0, dst[3], 0x02, 0, 0, 0, 0, src[3], 0x08, 0x00,
-        ];
-        let total = 40 + payload.len();
-        d.extend([
-            0x45,
-            0,
-            (total >> 8) as u8,
-            total as u8,
-            0x12,
-            0x34,
-            0x40,
-            0,
-            64,
-            TCP,
-        ]);
-        d.extend([0, 0]);
-        d.extend(src);
-        d.extend(dst);
-        d.extend(sport.to_be_bytes());
-        d.extend(dport.to_be_bytes());
-        d.extend(seq.to_be_bytes());
-        d.extend(1u32.to_be_bytes());
-        d.extend([0x50, flags, 0x72, 0x10, 0, 0, 0, 0]);
-        d.extend(payload);
-        finish_frame(d)
+        whole(headers(src, dst, 0x1234).tcp(&TcpRepr {
+            src_port: sport,
+            dst_port: dport,
+            seq_number: seq,
+            ack_number: 1,
+            flags,
+            window_len: 0x7210,
+            payload,
+            ..TcpRepr::default()
+        }))
     }
 
     /// An Ethernet/IPv4/UDP frame with valid checksums.
     pub(crate) fn udp(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, payload: &[u8]) -> Frame {
-        let mut d = vec![
-            0x02, 0, 0, 0, 0, dst[3], 0x02, 0, 0, 0, 0, src[3], 0x08, 0x00,
-        ];
-        let total = 28 + payload.len();
-        d.extend([
-            0x45,
-            0,
-            (total >> 8) as u8,
-            total as u8,
-            0x12,
-            0x35,
-            0x40,
-            0,
-            64,
-            UDP,
-        ]);
-        d.extend([0, 0]);
-        d.extend(src);
-        d.extend(dst);
-        d.extend(sport.to_be_bytes());
-        d.extend(dport.to_be_bytes());
-        d.extend(((8 + payload.len()) as u16).to_be_bytes());
-        d.extend([0, 1]); // non-zero: a checksum is computed
-        d.extend(payload);
-        finish_frame(d)
-    }
-
-    fn finish_frame(mut d: Vec<u8>) -> Frame {
-        let mut f = Frame {
-            ts: 0,
-            orig_len: d.len() as u32,
-            data: Vec::new(),
-        };
-        let l = {
-            f.data = d.clone();
-            locate(ETHERNET, &f).unwrap()
-        };
-        fix_checksums(&mut d, &l);
-        f.data = d;
-        f
+        whole(headers(src, dst, 0x1235).udp(&UdpRepr {
+            src_port: sport,
+            dst_port: dport,
+            payload,
+        }))
     }
 
     /// True when the frame decodes with verified, good checksums down to its transport.
@@ -288,6 +265,14 @@ pub(crate) mod tests {
         let l = locate(ETHERNET, &t).unwrap();
         assert_eq!(l.payload, 54);
         assert_eq!(ports(&t.data, &l), Some((4000, 23)));
+        for f in [&t, &u] {
+            let l = locate(ETHERNET, f).unwrap();
+            let mut d = f.data.clone();
+            put16(&mut d, l.l3 + 10, 0xdead);
+            put16(&mut d, l.l4 + if l.proto == TCP { 16 } else { 6 }, 0xbeef);
+            fix_checksums(&mut d, &l);
+            assert_eq!(d, f.data, "fix_checksums writes the builder's checksums");
+        }
     }
 
     #[test]

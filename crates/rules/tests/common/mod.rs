@@ -1,7 +1,9 @@
-//! Shared by the matching tests: hand-built Ethernet/IPv4 TCP and UDP frames decoded by
-//! `custos_decode`, and a sensor that loads rule text and reports the sids each frame hits.
+//! Shared by the matching tests: Ethernet/IPv4 TCP and UDP frames built by
+//! `custos_decode::wire::FrameBuilder` and decoded by `custos_decode` (checksums ignored),
+//! and a sensor that loads rule text and reports the sids each frame hits.
 #![allow(dead_code)]
 
+use custos_decode::wire::{EthernetRepr, FrameBuilder, Ipv4Repr, Mac, TcpRepr, UdpRepr};
 use custos_decode::{ChecksumMode, Decoder, DecoderConfig};
 use custos_rules::parse::parse_file;
 use custos_rules::{Classifications, LoadReport, Matcher, RuleSet, Vars};
@@ -16,40 +18,58 @@ pub type Ep = ([u8; 4], u16);
 pub const CLIENT: Ep = ([192, 168, 1, 10], 40000);
 pub const SERVER: Ep = ([10, 0, 0, 2], 80);
 
-/// An Ethernet/IPv4 frame carrying `l4` (a TCP or UDP header and payload) with protocol
-/// `proto`; checksums are left zero (the decoder is told to ignore them).
+/// The frames' Ethernet and IPv4 headers from `src` to `dst` (identification 0x1234, don't
+/// fragment, TTL 64).
+fn headers(src: [u8; 4], dst: [u8; 4]) -> FrameBuilder {
+    let ethernet = EthernetRepr {
+        src_addr: Mac([2, 0, 0, 0, 0, 1]),
+        dst_addr: Mac([2, 0, 0, 0, 0, 2]),
+        ..EthernetRepr::default()
+    };
+    let ip = Ipv4Repr {
+        src_addr: src.into(),
+        dst_addr: dst.into(),
+        ident: 0x1234,
+        dont_frag: true,
+        ..Ipv4Repr::default()
+    };
+    FrameBuilder::new(ethernet, ip)
+}
+
+/// An Ethernet/IPv4 frame carrying `l4` (any transport bytes, kept as given) with protocol
+/// `proto`.
 pub fn ipv4(src: [u8; 4], dst: [u8; 4], proto: u8, l4: &[u8]) -> Vec<u8> {
-    let mut f = Vec::with_capacity(34 + l4.len());
-    f.extend_from_slice(&[2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00]);
-    let total = (20 + l4.len()) as u16;
-    f.extend_from_slice(&[0x45, 0]);
-    f.extend_from_slice(&total.to_be_bytes());
-    f.extend_from_slice(&[0x12, 0x34, 0x40, 0, 64, proto, 0, 0]);
-    f.extend_from_slice(&src);
-    f.extend_from_slice(&dst);
+    let b = headers(src, dst);
+    let ip = b.ip.with_payload(proto, l4.len());
+    let l3 = b.ethernet.buffer_len();
+    let mut f = vec![0; l3 + ip.buffer_len()];
+    b.ethernet.emit(&mut f);
+    ip.emit(&mut f[l3..]);
     f.extend_from_slice(l4);
     f
 }
 
+/// An Ethernet/IPv4/TCP frame (window 0xfaf0, no options).
 pub fn tcp(src: Ep, dst: Ep, flags: u8, seq: u32, ack: u32, payload: &[u8]) -> Vec<u8> {
-    let mut l4 = Vec::with_capacity(20 + payload.len());
-    l4.extend_from_slice(&src.1.to_be_bytes());
-    l4.extend_from_slice(&dst.1.to_be_bytes());
-    l4.extend_from_slice(&seq.to_be_bytes());
-    l4.extend_from_slice(&ack.to_be_bytes());
-    l4.extend_from_slice(&[0x50, flags, 0xfa, 0xf0, 0, 0, 0, 0]);
-    l4.extend_from_slice(payload);
-    ipv4(src.0, dst.0, 6, &l4)
+    headers(src.0, dst.0).tcp(&TcpRepr {
+        src_port: src.1,
+        dst_port: dst.1,
+        seq_number: seq,
+        ack_number: ack,
+        flags,
+        window_len: 0xfaf0,
+        payload,
+        ..TcpRepr::default()
+    })
 }
 
+/// An Ethernet/IPv4/UDP frame.
 pub fn udp(src: Ep, dst: Ep, payload: &[u8]) -> Vec<u8> {
-    let mut l4 = Vec::with_capacity(8 + payload.len());
-    l4.extend_from_slice(&src.1.to_be_bytes());
-    l4.extend_from_slice(&dst.1.to_be_bytes());
-    l4.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
-    l4.extend_from_slice(&[0, 0]);
-    l4.extend_from_slice(payload);
-    ipv4(src.0, dst.0, 17, &l4)
+    headers(src.0, dst.0).udp(&UdpRepr {
+        src_port: src.1,
+        dst_port: dst.1,
+        payload,
+    })
 }
 
 pub const SYN: u8 = 0x02;
