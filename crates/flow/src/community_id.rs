@@ -48,22 +48,28 @@ pub fn community_id_v1(
         core::mem::swap(&mut s, &mut d);
         core::mem::swap(&mut sport, &mut dport);
     }
-    let mut h = Sha1::new();
-    h.update(seed.to_be_bytes());
-    match s {
-        IpAddr::V4(a) => h.update(a.octets()),
-        IpAddr::V6(a) => h.update(a.octets()),
+    // The hashed message, assembled in place and hashed in one call (this runs once per flow).
+    let mut msg = [0u8; 2 + 16 + 16 + 2 + 4];
+    let mut len = 0;
+    let mut put = |bytes: &[u8]| {
+        if let Some(dst) = msg.get_mut(len..len + bytes.len()) {
+            dst.copy_from_slice(bytes);
+            len += bytes.len();
+        }
+    };
+    put(&seed.to_be_bytes());
+    for a in [s, d] {
+        match a {
+            IpAddr::V4(a) => put(&a.octets()),
+            IpAddr::V6(a) => put(&a.octets()),
+        }
     }
-    match d {
-        IpAddr::V4(a) => h.update(a.octets()),
-        IpAddr::V6(a) => h.update(a.octets()),
-    }
-    h.update([proto, 0]);
+    put(&[proto, 0]);
     if !portless {
-        h.update(sport.to_be_bytes());
-        h.update(dport.to_be_bytes());
+        put(&sport.to_be_bytes());
+        put(&dport.to_be_bytes());
     }
-    let digest = h.finalize();
+    let digest = Sha1::digest(msg.get(..len).unwrap_or_default());
     let mut out = String::with_capacity(30);
     out.push_str("1:");
     base64::engine::general_purpose::STANDARD.encode_string(digest, &mut out);
@@ -83,5 +89,25 @@ mod test {
         let y = community_id_v1(0, b, a, 80, 34855, 6);
         assert_eq!(x, y);
         assert_eq!(x, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+    }
+
+    #[test]
+    fn other_protocols_match_spec_baseline() {
+        // community-id-spec/baseline/baseline_deflt.json
+        let a: IpAddr = "192.168.0.89".parse().unwrap();
+        let b: IpAddr = "192.168.0.1".parse().unwrap();
+        assert_eq!(
+            community_id_v1(0, a, b, 8, 0, 1),
+            "1:X0snYXpgwiv9TZtqg64sgzUn6Dk="
+        );
+        let c: IpAddr = "fe80::200:86ff:fe05:80da".parse().unwrap();
+        let d: IpAddr = "fe80::260:97ff:fe07:69ea".parse().unwrap();
+        assert_eq!(
+            community_id_v1(0, c, d, 135, 0, 58),
+            "1:dGHyGvjMfljg6Bppwm3bg0LO8TY="
+        );
+        let e: IpAddr = "10.0.0.1".parse().unwrap();
+        let f: IpAddr = "10.0.0.2".parse().unwrap();
+        assert_eq!(community_id_v1(0, e, f, 0, 0, 47).len(), 30);
     }
 }

@@ -145,7 +145,7 @@ impl CompactForest {
             let ts = s.thresholds.get(start..end).unwrap_or_default();
             let below = if ts.len() <= 32 {
                 // Branch-free over a short list (the common case).
-                ts.iter().map(|&t| u16::from(t < x)).sum::<u16>()
+                ts.iter().filter(|&&t| t < x).count() as u16
             } else {
                 // `Splits::of` keeps at most `u16::MAX` thresholds per feature.
                 ts.partition_point(|&t| t < x) as u16

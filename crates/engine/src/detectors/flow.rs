@@ -16,14 +16,16 @@
 
 use crate::alerts::{AlertQueue, Evidence, Signature};
 use crate::detector::{Detector, DetectorError, PacketView};
-use crate::detectors::row_memo::RowMemo;
-use crate::detectors::training_flows::{flow_fingerprint, TrainingFlows, TRAINING_FLOWS_FILE};
+use crate::detectors::row_memo::{KeyMemo, RowMemo};
+use crate::detectors::training_flows::{
+    ended_flow_fingerprint, TrainingFlows, TRAINING_FLOWS_FILE,
+};
 use crate::detectors::ModelTrust;
 use crate::error::EngineError;
 use custos_app::AppEvent;
-use custos_detect::gbdt::{CompactForest, PathExplainer};
+use custos_detect::gbdt::{CompactForest, Gbdt, PathExplainer};
 use custos_detect::FlowModel;
-use custos_features::flow::{is_checkpoint, live, FlowTracker, Label};
+use custos_features::flow::{is_checkpoint, live, FlowTracker, Label, LiveFlow};
 use custos_flow::zeek::ZeekConfig;
 use custos_flow::{EndedFlow, FlowKey};
 use custos_output::ModelSignature;
@@ -51,21 +53,25 @@ const SIGNATURE: Signature<'static> = Signature {
     severity: 2,
 };
 
-/// What the detector knows of one open flow.
+/// What the detector knows of one open flow (kept in the tracker's accumulator).
 #[derive(Clone, Copy, Debug, Default)]
 struct Open {
+    /// The latest score.
     score: f64,
+    /// Packets of the flow when it was last scored (0: never).
+    scored_at: u64,
     alerted: bool,
 }
 
-/// Scores remembered by feature row ([`RowMemo`]: exact, so a remembered score is exactly the
-/// row's score, whatever hash collision an attacker aims for). Floods repeat the same row — a
-/// lone SYN, a one-packet datagram — thousands of times; a flow that ends as it was at its
-/// last checkpoint is found here too. Cleared when full: at most this many rows (about 700
-/// bytes each) are held.
-const MEMO_ROWS: usize = 4096;
+/// Scores remembered by the forest's split key ([`KeyMemo`]: exact, so a remembered score is
+/// exactly the row's score, whatever hash collision an attacker aims for). Floods repeat the
+/// same row — a lone SYN, a one-packet datagram — thousands of times, and rows that differ
+/// only where no split looks (another port, another few microseconds) share a key. Cleared
+/// when full: at most this many keys (two bytes a feature split on) are held.
+const MEMO_KEYS: usize = 4096;
 
-/// Explanations remembered by feature row, like scores (JSON values are larger: fewer kept).
+/// Explanations remembered by exact feature row ([`RowMemo`]: an explanation names feature
+/// values, so rows sharing a split key would not do); JSON values are larger: fewer kept.
 const MEMO_EXPLANATIONS: usize = 1024;
 
 /// Host pairs whose last alert is this recent (nanoseconds of packet time) get no other.
@@ -96,28 +102,136 @@ impl PairThrottle {
     }
 }
 
+/// Scores feature rows: the model's trees in [`CompactForest`] layout, remembered by split
+/// key (see [`MEMO_KEYS`]), and counted.
+struct Scorer {
+    /// The model's trees laid out for fast scoring (same scores bit for bit).
+    forest: CompactForest,
+    /// Scores by split key.
+    memo: KeyMemo<f64>,
+    /// The split key of the row being scored.
+    key: Vec<u16>,
+    /// Scores of one-packet flows by IP protocol and [`LiveFlow::first_packet`] (what their
+    /// features are a function of): found without building the row. At most [`MEMO_KEYS`].
+    firsts: FxHashMap<(u8, u16, u32, u8), f64>,
+    /// Scores given.
+    scored: u64,
+    max_score: f64,
+}
+
+impl Scorer {
+    /// The probability of `row`.
+    fn score(&mut self, row: &[f64]) -> f64 {
+        let p = if self.forest.split_key(row, &mut self.key) {
+            match self.memo.get(&self.key) {
+                Some(&p) => p,
+                None => {
+                    let p = self.forest.probability(row);
+                    self.memo.insert(&self.key, p);
+                    p
+                }
+            }
+        } else {
+            self.forest.probability(row)
+        };
+        self.count(p)
+    }
+
+    /// The probability of the live features of `flow` (written to `row` unless the flow's
+    /// first packet finds its score in `firsts`; `row` is left empty then).
+    fn score_live(&mut self, flow: &LiveFlow<'_, Open>, row: &mut Vec<f64>) -> f64 {
+        row.clear();
+        let proto = flow.key().proto;
+        let first = flow
+            .first_packet()
+            .map(|(port, len, flags)| (proto, port, len, flags));
+        if let Some(&p) = first.as_ref().and_then(|k| self.firsts.get(k)) {
+            return self.count(p);
+        }
+        flow.features(row);
+        let p = self.score(row);
+        if let Some(k) = first {
+            if self.firsts.len() >= MEMO_KEYS {
+                self.firsts.clear();
+            }
+            self.firsts.insert(k, p);
+        }
+        p
+    }
+
+    /// Counts `p`, the score of a row scored before, as given again.
+    fn count(&mut self, p: f64) -> f64 {
+        self.scored += 1;
+        if p > self.max_score {
+            self.max_score = p;
+        }
+        p
+    }
+}
+
+/// Explains scores, remembering explanations by feature row (see [`MEMO_EXPLANATIONS`]).
+struct Explainer {
+    paths: PathExplainer,
+    /// Explanations (the top features) by feature row.
+    memo: RowMemo<serde_json::Value>,
+}
+
+impl Explainer {
+    /// The explanation of the score of `row`, the features of a flow of `packets` packets.
+    fn explain(
+        &mut self,
+        gbdt: &Gbdt,
+        row: &[f64],
+        packets: u64,
+        at_end: bool,
+    ) -> serde_json::Value {
+        // Identical rows (a flood's) have identical explanations: remembered like scores.
+        let top = match self.memo.get(row) {
+            Some(top) => top.clone(),
+            None => {
+                let top: serde_json::Value = self
+                    .paths
+                    .top(gbdt, row, EXPLAIN_TOP)
+                    .into_iter()
+                    .filter(|(_, _, contribution)| *contribution > 0.0)
+                    .map(|(feature, value, contribution)| {
+                        json!({"feature": feature, "value": value, "contribution": contribution})
+                    })
+                    .collect();
+                self.memo.insert(row, top.clone());
+                top
+            }
+        };
+        // Built by hand: `json!` would copy `top` once more by serialising it.
+        let mut m = serde_json::Map::with_capacity(4);
+        m.insert("flow_packets".into(), packets.into());
+        let at = if at_end { "flow end" } else { "checkpoint" };
+        m.insert("scored_at".into(), at.into());
+        m.insert("top_features".into(), top);
+        m.insert(
+            "method".into(),
+            "path contributions to the log-odds (Saabas)".into(),
+        );
+        serde_json::Value::Object(m)
+    }
+}
+
 /// The supervised flow detector; see the module docs.
 pub struct FlowDetector {
     model: FlowModel,
-    /// The model's trees laid out for fast scoring (same scores bit for bit).
-    forest: CompactForest,
-    explainer: PathExplainer,
+    /// [`FlowModel::knows_protocol`] by IP protocol number, asked once.
+    known_protocols: [bool; 256],
+    scorer: Scorer,
+    explainer: Explainer,
     sha256: String,
     signature: ModelSignature,
-    tracker: FlowTracker,
-    open: FxHashMap<FlowKey, Open>,
-    touched: Vec<FlowKey>,
+    /// Open flows, each with what the detector knows of it.
+    tracker: FlowTracker<Open>,
     row: Vec<f64>,
-    /// Scores by feature row; see [`MEMO_ROWS`].
-    memo: RowMemo<f64>,
-    /// Explanations (the top features) by feature row; see [`MEMO_EXPLANATIONS`].
-    explained: RowMemo<serde_json::Value>,
     /// Alerts per host pair and second.
     pairs: PairThrottle,
-    scored: u64,
     flows_scored: u64,
     alerted_flows: u64,
-    max_score: f64,
     /// The captures of its training dataset (path, SHA-256), from the dataset's manifest.
     training_inputs: Vec<serde_json::Value>,
     /// Flows left unscored, by IP protocol the model never saw in training.
@@ -169,23 +283,30 @@ impl FlowDetector {
         };
         Ok(FlowDetector {
             training_flows,
-            explainer: PathExplainer::new(&model.gbdt),
-            forest: CompactForest::new(&model.gbdt),
+            explainer: Explainer {
+                paths: PathExplainer::new(&model.gbdt),
+                memo: RowMemo::new(MEMO_EXPLANATIONS),
+            },
+            scorer: Scorer {
+                forest: CompactForest::new(&model.gbdt),
+                memo: KeyMemo::new(MEMO_KEYS),
+                key: Vec::new(),
+                firsts: FxHashMap::default(),
+                scored: 0,
+                max_score: 0.0,
+            },
             training_inputs,
             sha256: FlowModel::sha256_of(&loaded.bytes),
+            known_protocols: std::array::from_fn(|p| {
+                u8::try_from(p).is_ok_and(|p| model.knows_protocol(p))
+            }),
             model,
             signature: loaded.signature,
             tracker: FlowTracker::new(zeek, false),
-            open: FxHashMap::default(),
-            touched: Vec::new(),
             row: Vec::with_capacity(live::LIVE_FEATURE_COUNT),
-            memo: RowMemo::new(MEMO_ROWS),
-            explained: RowMemo::new(MEMO_EXPLANATIONS),
             pairs: PairThrottle::default(),
-            scored: 0,
             flows_scored: 0,
             alerted_flows: 0,
-            max_score: 0.0,
             unknown_protocols: Default::default(),
         })
     }
@@ -193,54 +314,6 @@ impl FlowDetector {
     /// The loaded model.
     pub fn model(&self) -> &FlowModel {
         &self.model
-    }
-
-    fn score_row(&mut self) -> f64 {
-        let p = match self.memo.get(&self.row) {
-            Some(&p) => p,
-            None => {
-                let p = self.forest.probability(&self.row);
-                self.memo.insert(&self.row, p);
-                p
-            }
-        };
-        self.scored += 1;
-        if p > self.max_score {
-            self.max_score = p;
-        }
-        p
-    }
-
-    /// The explanation of the score of the features in `self.row`.
-    fn explain(&mut self, packets: u64, at_end: bool) -> serde_json::Value {
-        // Identical rows (a flood's) have identical explanations: remembered like scores.
-        let top = match self.explained.get(&self.row) {
-            Some(top) => top.clone(),
-            None => {
-                let top: serde_json::Value = self
-                    .explainer
-                    .top(&self.model.gbdt, &self.row, EXPLAIN_TOP)
-                    .into_iter()
-                    .filter(|(_, _, contribution)| *contribution > 0.0)
-                    .map(|(feature, value, contribution)| {
-                        json!({"feature": feature, "value": value, "contribution": contribution})
-                    })
-                    .collect();
-                self.explained.insert(&self.row, top.clone());
-                top
-            }
-        };
-        // Built by hand: `json!` would copy `top` once more by serialising it.
-        let mut m = serde_json::Map::with_capacity(4);
-        m.insert("flow_packets".into(), packets.into());
-        let at = if at_end { "flow end" } else { "checkpoint" };
-        m.insert("scored_at".into(), at.into());
-        m.insert("top_features".into(), top);
-        m.insert(
-            "method".into(),
-            "path contributions to the log-odds (Saabas)".into(),
-        );
-        serde_json::Value::Object(m)
     }
 }
 
@@ -286,46 +359,55 @@ impl Detector for FlowDetector {
         p: &PacketView<'_>,
         alerts: &mut AlertQueue,
     ) -> Result<Option<f64>, DetectorError> {
-        self.touched.clear();
-        self.tracker
-            .packet(p.meta, p.decoded, Label::default(), &mut self.touched);
+        let FlowDetector {
+            model,
+            known_protocols,
+            scorer,
+            explainer,
+            sha256,
+            tracker,
+            row,
+            pairs,
+            alerted_flows,
+            unknown_protocols,
+            ..
+        } = self;
         let mut value = 0.0;
-        let touched = std::mem::take(&mut self.touched);
-        for key in &touched {
-            let Some(n) = self.tracker.packets(key) else {
-                continue;
-            };
-            if !self.model.knows_protocol(key.proto) {
+        tracker.packet_with(p.meta, p.decoded, Label::default(), |mut flow| {
+            let n = flow.packets();
+            let key = *flow.key();
+            if !known_protocols[usize::from(key.proto)] {
                 if n == 1 {
-                    *self.unknown_protocols.entry(key.proto).or_default() += 1;
+                    *unknown_protocols.entry(key.proto).or_default() += 1;
                 }
-                continue;
+                return;
             }
-            let mut state = self.open.get(key).copied().unwrap_or_default();
             if is_checkpoint(n) {
-                self.row.clear();
-                self.tracker.live_features(key, key.proto, &mut self.row);
-                state.score = self.score_row();
-                let over = state.score > self.model.threshold() && !state.alerted;
-                if over && !self.pairs.admit(key, p.meta.ts) {
+                let score = scorer.score_live(&flow, row);
+                let state = flow.state();
+                state.score = score;
+                state.scored_at = n;
+                let over = score > model.threshold() && !state.alerted;
+                if over && !pairs.admit(&key, p.meta.ts) {
                     // Covered by its host pair's alert: counted once, and no alert at its end.
                     state.alerted = true;
                     alerts.note_suppressed();
                 } else if over && alerts.admit(p) {
                     state.alerted = true;
-                    self.alerted_flows += 1;
+                    *alerted_flows += 1;
+                    if row.is_empty() {
+                        flow.features(row);
+                    }
                     let evidence = Evidence {
-                        score: state.score,
-                        threshold: Some(self.model.threshold()),
-                        explanation: Some(self.explain(n, false)),
+                        score,
+                        threshold: Some(model.threshold()),
+                        explanation: Some(explainer.explain(&model.gbdt, row, n, false)),
                     };
-                    alerts.raise("flow", Some(&self.sha256), p, &SIGNATURE, evidence);
+                    alerts.raise("flow", Some(sha256), p, &SIGNATURE, evidence);
                 }
             }
-            self.open.insert(*key, state);
-            value = state.score;
-        }
-        self.touched = touched;
+            value = flow.state().score;
+        });
         Ok(Some(value))
     }
 
@@ -338,40 +420,52 @@ impl Detector for FlowDetector {
         let key = f.flow.key();
         if let Some((set, flows, seen)) = &mut self.training_flows {
             *flows += 1;
-            if set.contains(flow_fingerprint(&f.flow.community_id(), f.summary.start_ts)) {
+            if set.contains(ended_flow_fingerprint(&f.flow, f.summary.start_ts)) {
                 *seen += 1;
             }
         }
-        let state = self.open.remove(&key).unwrap_or_default();
         let tracked = self.tracker.ended(f);
-        if tracked.stats.packets() == 0 || !self.model.knows_protocol(f.flow.proto) {
+        let state = tracked.state;
+        let packets = tracked.stats.packets();
+        if packets == 0 || !self.known_protocols[usize::from(f.flow.proto)] {
             return Ok(());
         }
-        self.row.clear();
-        live::features(
-            f.flow.resp.port,
-            f.flow.proto,
-            &tracked.stats,
-            &tracked.app,
-            &mut self.row,
-        );
-        let score = self.score_row();
+        let features = |row: &mut Vec<f64>| {
+            row.clear();
+            live::features(
+                f.flow.resp.port,
+                f.flow.proto,
+                &tracked.stats,
+                &tracked.app,
+                row,
+            );
+        };
+        // A flow that ends as it was when last scored has that score (same features).
+        let unchanged = tracked.as_last_seen && state.scored_at == packets;
+        let score = if unchanged {
+            self.scorer.count(state.score)
+        } else {
+            features(&mut self.row);
+            self.scorer.score(&self.row)
+        };
         self.flows_scored += 1;
         let over = score > self.model.threshold() && !state.alerted;
         if over && !self.pairs.admit(&key, f.summary.last_ts) {
             alerts.note_suppressed();
         } else if over {
             self.alerted_flows += 1;
+            if unchanged {
+                features(&mut self.row);
+            }
+            let explanation = self
+                .explainer
+                .explain(&self.model.gbdt, &self.row, packets, true);
             let evidence = Evidence {
                 score,
                 threshold: Some(self.model.threshold()),
-                explanation: Some(self.explain(tracked.stats.packets(), true)),
+                explanation: Some(explanation),
             };
             alerts.raise_flow("flow", Some(&self.sha256), f, &SIGNATURE, evidence);
-        }
-        // A pending packet past the flow's end opened the key's next flow: it starts afresh.
-        if self.tracker.packets(&key).is_some() {
-            self.open.insert(key, Open::default());
         }
         Ok(())
     }
@@ -384,13 +478,13 @@ impl Detector for FlowDetector {
             "features": self.model.gbdt.feature_names().len(),
             "trees": self.model.gbdt.trees().len(),
             "threshold": t,
-            "scores": self.scored,
+            "scores": self.scorer.scored,
             "flows_scored_at_end": self.flows_scored,
             "alerted_flows": self.alerted_flows,
             "tracker": self.tracker.report(),
             "model_sha256": self.sha256,
             "model_signature": self.signature,
-            "max_score": self.max_score,
+            "max_score": self.scorer.max_score,
             "unscored_flows_by_protocol": self.unknown_protocols,
             "training_inputs": self.training_inputs,
             "training_flows": self.training_flows.as_ref().map(|(set, flows, seen)| json!({

@@ -2,6 +2,11 @@
 //! the slot, and the stored row is compared bit for bit before its value is used, so a hash
 //! collision (crafted or not) only costs a recomputation, never a wrong value. Looking up
 //! allocates nothing; the row is copied only when a value is stored.
+//!
+//! [`KeyMemo`] remembers scores by a forest's split key instead
+//! (`custos_detect::gbdt::CompactForest::split_key`): shorter than a row, found by every row
+//! that reaches the same leaves, and exact too (the whole key is compared, and equal keys mean
+//! equal scores).
 
 use rustc_hash::{FxHashMap, FxHasher};
 use std::hash::Hasher;
@@ -55,6 +60,35 @@ impl<V> RowMemo<V> {
     }
 }
 
+/// Values remembered by split key, at most `capacity` of them (cleared when full).
+pub(crate) struct KeyMemo<V> {
+    slots: FxHashMap<Box<[u16]>, V>,
+    capacity: usize,
+}
+
+impl<V> KeyMemo<V> {
+    /// An empty memo holding at most `capacity` keys.
+    pub(crate) fn new(capacity: usize) -> Self {
+        KeyMemo {
+            slots: FxHashMap::default(),
+            capacity,
+        }
+    }
+
+    /// The value stored for exactly `key`, if any.
+    pub(crate) fn get(&self, key: &[u16]) -> Option<&V> {
+        self.slots.get(key)
+    }
+
+    /// Stores `value` for `key`; clears the memo first when it is full.
+    pub(crate) fn insert(&mut self, key: &[u16], value: V) {
+        if self.slots.len() >= self.capacity {
+            self.slots.clear();
+        }
+        self.slots.insert(key.into(), value);
+    }
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
@@ -84,5 +118,18 @@ mod test {
         let h = hash_row(&row);
         m.slots.insert(h, (vec![7.0f64.to_bits()].into(), 99));
         assert_eq!(m.get(&row), None);
+    }
+
+    #[test]
+    fn key_memo_is_exact_and_bounded() {
+        let mut m = KeyMemo::new(2);
+        m.insert(&[1, 2], 0.5);
+        assert_eq!(m.get(&[1, 2]), Some(&0.5));
+        assert_eq!(m.get(&[1, 2, 0]), None);
+        assert_eq!(m.get(&[2, 1]), None);
+        m.insert(&[3], 0.25);
+        m.insert(&[4], 0.75);
+        assert_eq!(m.get(&[1, 2]), None);
+        assert_eq!(m.get(&[4]), Some(&0.75));
     }
 }

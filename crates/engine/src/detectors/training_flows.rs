@@ -8,6 +8,7 @@
 //! [`TRAINING_FLOWS_FILE`] of a model directory holds them sorted and unique, 8 bytes each
 //! (little-endian), and is bound by the model's signature like every other file.
 
+use custos_flow::{community_id_v1, Flow};
 use sha2::{Digest, Sha256};
 
 /// The training flows' fingerprints in a flow model directory.
@@ -21,6 +22,19 @@ pub fn flow_fingerprint(community_id: &str, start_ns: i64) -> u64 {
     h.update(start_ns.to_le_bytes());
     let d = h.finalize();
     u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+}
+
+/// [`flow_fingerprint`] of `flow`, whose first packet is at `start_ns`: its Community ID
+/// computed as `Flow::community_id` computes it, without that method's per-thread cache and
+/// copy (the detector asks once per ended flow).
+pub fn ended_flow_fingerprint(flow: &Flow, start_ns: i64) -> u64 {
+    let (sp, dp) = if matches!(flow.proto, 1 | 58 | 132) {
+        flow.cid_ports
+    } else {
+        (flow.orig.port, flow.resp.port)
+    };
+    let (s, d) = (flow.orig.addr.ip(), flow.resp.addr.ip());
+    flow_fingerprint(&community_id_v1(0, s, d, sp, dp, flow.proto), start_ns)
 }
 
 /// A set of flow fingerprints.

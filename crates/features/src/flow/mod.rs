@@ -15,5 +15,5 @@ pub use app::{AppCounts, APP_COLUMNS};
 pub use live::LIVE_FEATURES;
 pub use stats::{DirStats, FlowStats, PacketObs, Running, TCP_FLAGS};
 pub use tracker::{
-    is_checkpoint, FlowTracker, Label, LabelAcc, Snapshot, TrackedFlow, TrackerReport,
+    is_checkpoint, FlowTracker, Label, LabelAcc, LiveFlow, Snapshot, TrackedFlow, TrackerReport,
 };

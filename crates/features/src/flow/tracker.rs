@@ -27,6 +27,14 @@
 //! packets before it (a packet's events arrive after the packet, so a live scorer at that
 //! packet has not seen them yet). [`FlowTracker::live_features`] gives a live flow's features
 //! with exactly that rule, so a model trained on snapshots sees what it will see live.
+//!
+//! # Live scoring
+//!
+//! A live scorer keeps its own state per flow (`S` of [`FlowTracker<S>`]) in the flow's
+//! accumulator: [`FlowTracker::packet_with`] hands it a [`LiveFlow`] for each flow the packet
+//! joined — packet count, live features and that state, all from the one lookup that added the
+//! packet — and [`FlowTracker::ended`] returns the state with the ended flow, so the scorer
+//! needs no flow map of its own.
 
 use super::app::AppCounts;
 use super::stats::{FlowStats, PacketObs};
@@ -35,6 +43,10 @@ use custos_decode::{Decoded, IpLayer, Transport};
 use custos_flow::zeek::{self, ZeekConfig};
 use custos_flow::{key_ports, packet_info, Addr, EndedFlow, Endpoint, FlowKey, PacketMeta};
 use rustc_hash::FxHashMap;
+use std::collections::hash_map::Entry;
+
+/// The application counts of a flow without application events.
+static NO_APP: AppCounts = AppCounts([0; super::app::APP_COLUMNS.len()]);
 
 /// A packet's place in the run: input file, index within it.
 pub(crate) type Pos = (u16, u64);
@@ -105,9 +117,9 @@ struct Pending {
     app: Option<Box<AppCounts>>,
 }
 
-/// One open flow.
+/// One open flow, with a live scorer's state `S`.
 #[derive(Debug, Default)]
-struct Acc {
+struct Acc<S> {
     first: Option<Pos>,
     last: Option<Pos>,
     /// Side and responder port of the flow's first packet (the presumed originator).
@@ -117,10 +129,16 @@ struct Acc {
     app: Option<Box<AppCounts>>,
     pending: Option<Pending>,
     snapshots: Option<Vec<Snapshot>>,
+    /// An application event was counted since the latest packet was added.
+    app_changed: bool,
+    /// The live scorer's state.
+    state: S,
 }
 
-impl Acc {
-    fn commit(&mut self, p: Pending) {
+impl<S> Acc<S> {
+    /// Adds the packet to the statistics; returns its application counts' box when they
+    /// were merged into the flow's (for reuse).
+    fn commit(&mut self, p: Pending) -> Option<Box<AppCounts>> {
         self.first.get_or_insert(p.pos);
         self.last = Some(p.pos);
         self.stats.push(p.side, &p.obs);
@@ -143,22 +161,97 @@ impl Acc {
                 labels: self.labels,
             });
         }
-        if let Some(a) = p.app {
-            self.app.get_or_insert_with(Box::default).merge(&a);
+        match (&mut self.app, p.app) {
+            (Some(app), Some(a)) => {
+                app.merge(&a);
+                Some(a)
+            }
+            // The first counts: taken as they are (merged into zeros they would not change).
+            (app @ None, a) => {
+                *app = a;
+                None
+            }
+            (Some(_), None) => None,
         }
     }
 
-    fn add(&mut self, p: Pending) {
+    /// Adds a packet, pending; returns a box of application counts freed by the packet it
+    /// committed, if any.
+    fn add(&mut self, p: Pending) -> Option<Box<AppCounts>> {
         self.origin.get_or_insert((p.side == 1, p.resp_port));
-        if let Some(prev) = self.pending.replace(p) {
-            self.commit(prev);
+        self.app_changed = false;
+        let prev = self.pending.replace(p)?;
+        self.commit(prev)
+    }
+
+    /// Packets so far, the pending one included.
+    fn packets(&self) -> u64 {
+        self.stats.packets() + u64::from(self.pending.is_some())
+    }
+
+    /// See [`FlowTracker::live_features`].
+    fn live_features(&self, proto: u8, out: &mut Vec<f64>) -> Option<u64> {
+        let (side, resp_port) = self.origin?;
+        let mut stats = self.stats;
+        if let Some(p) = &self.pending {
+            stats.push(p.side, &p.obs);
         }
+        if side {
+            stats.dirs.swap(0, 1);
+        }
+        let app = self.app.as_deref().unwrap_or(&NO_APP);
+        super::live::features(resp_port, proto, &stats, app, out);
+        Some(stats.packets())
+    }
+}
+
+/// An open flow that just took a packet, as [`FlowTracker::packet_with`] shows it to a live
+/// scorer.
+pub struct LiveFlow<'a, S> {
+    key: FlowKey,
+    acc: &'a mut Acc<S>,
+}
+
+impl<S> LiveFlow<'_, S> {
+    /// The flow's key.
+    pub fn key(&self) -> &FlowKey {
+        &self.key
+    }
+
+    /// Packets so far, this one included.
+    pub fn packets(&self) -> u64 {
+        self.acc.packets()
+    }
+
+    /// Appends the flow's live features to `out`, as [`FlowTracker::live_features`] does.
+    pub fn features(&self, out: &mut Vec<f64>) -> Option<u64> {
+        self.acc.live_features(self.key.proto, out)
+    }
+
+    /// For a flow of one packet, with no application counts: its responder port, frame
+    /// length and TCP flags. Its live features are a function of these and the key's IP
+    /// protocol alone (one packet has no inter-arrival times and no duration, and it is on the
+    /// originator's side), so a scorer may remember its score by them. `None` for other flows.
+    pub fn first_packet(&self) -> Option<(u16, u32, u8)> {
+        let a = &*self.acc;
+        let p = a.pending.as_ref()?;
+        let (_, resp_port) = a.origin?;
+        (a.stats.packets() == 0 && a.app.is_none() && p.app.is_none()).then_some((
+            resp_port,
+            p.obs.len,
+            p.obs.flags,
+        ))
+    }
+
+    /// The scorer's state for this flow (`S::default()` when the flow opened).
+    pub fn state(&mut self) -> &mut S {
+        &mut self.acc.state
     }
 }
 
 /// An ended flow's accumulated state, oriented so that side 0 is the flow's originator.
 #[derive(Debug)]
-pub struct TrackedFlow {
+pub struct TrackedFlow<S = ()> {
     /// Statistics.
     pub stats: FlowStats,
     /// Labels of its packets (per-packet labels; default otherwise).
@@ -169,6 +262,13 @@ pub struct TrackedFlow {
     pub exact: bool,
     /// Snapshots at its checkpoints (empty unless snapshots are on).
     pub snapshots: Vec<Snapshot>,
+    /// Its features at the end ([`super::live::features`] of `stats` and `app` with the
+    /// flow's responder port) are exactly the live features it had at its last packet: that
+    /// packet was its last, no application event came after it, and the flow table's
+    /// originator is the sender of its first packet.
+    pub as_last_seen: bool,
+    /// The live scorer's state.
+    pub state: S,
 }
 
 /// What the tracker counted over the run.
@@ -182,10 +282,19 @@ pub struct TrackerReport {
     pub inexact_flows: u64,
 }
 
-/// Per-flow statistics of the open flows; see the module docs.
-pub struct FlowTracker {
+/// Per-flow statistics of the open flows, with a live scorer's state `S` for each; see the
+/// module docs.
+pub struct FlowTracker<S = ()> {
     zeek: ZeekConfig,
-    open: FxHashMap<FlowKey, Acc>,
+    /// The open flows' slots in `accs`. Accumulators are large: kept apart, they are not
+    /// moved when the map grows, and a slot freed by an ended flow is reused by the next.
+    open: FxHashMap<FlowKey, usize>,
+    /// Accumulators by slot; free slots hold `Acc::default()`.
+    accs: Vec<Acc<S>>,
+    /// Free slots of `accs`.
+    free: Vec<usize>,
+    /// A box of application counts to reuse (one is needed for each packet with events).
+    spare_app: Option<Box<AppCounts>>,
     /// Position and VLANs of the packet being processed.
     cur: Pos,
     cur_vlans: [u16; 2],
@@ -193,13 +302,16 @@ pub struct FlowTracker {
     report: TrackerReport,
 }
 
-impl FlowTracker {
+impl<S: Default> FlowTracker<S> {
     /// A tracker with the flow table's Zeek settings; `snapshots` records each flow's
     /// checkpoints.
     pub fn new(zeek: ZeekConfig, snapshots: bool) -> Self {
         FlowTracker {
             zeek,
             open: FxHashMap::default(),
+            accs: Vec::new(),
+            free: Vec::new(),
+            spare_app: None,
             cur: (0, 0),
             cur_vlans: [0; 2],
             snapshots,
@@ -226,20 +338,38 @@ impl FlowTracker {
         label: Label,
         touched: &mut Vec<FlowKey>,
     ) {
+        self.packet_with(meta, decoded, label, |f| touched.push(f.key));
+    }
+
+    /// Adds every IP layer of a packet to its flow, labelled `label`, and shows each flow
+    /// that took it to `each`, in the order of the layers.
+    pub fn packet_with(
+        &mut self,
+        meta: &PacketMeta,
+        decoded: &Decoded<'_>,
+        label: Label,
+        mut each: impl FnMut(LiveFlow<'_, S>),
+    ) {
         self.cur = (meta.file, meta.index);
         self.cur_vlans = decoded.vlans;
         if decoded.unsupported_link {
             return;
         }
         for layer in decoded.ip_layers() {
-            if let Some(key) = self.layer(layer, meta.ts, meta.frame_len, label) {
-                touched.push(key);
+            if let Some(flow) = self.layer(layer, meta.ts, meta.frame_len, label) {
+                each(flow);
             }
         }
     }
 
-    /// Adds one IP layer of the current packet to its flow; returns the flow's key.
-    fn layer(&mut self, layer: &IpLayer<'_>, ts: i64, len: u32, label: Label) -> Option<FlowKey> {
+    /// Adds one IP layer of the current packet to its flow; returns the flow.
+    fn layer(
+        &mut self,
+        layer: &IpLayer<'_>,
+        ts: i64,
+        len: u32,
+        label: Label,
+    ) -> Option<LiveFlow<'_, S>> {
         let info = packet_info(ts, layer)?;
         let (sp, dp) = key_ports(&info.l4);
         let src = Endpoint {
@@ -264,22 +394,29 @@ impl FlowTracker {
             resp_port: dp,
             app: None,
         };
-        let snapshots = self.snapshots;
-        match self.open.get_mut(&key) {
-            Some(acc) => acc.add(p),
-            None if p.creates => {
-                let acc = self.open.entry(key).or_default();
-                if snapshots {
-                    acc.snapshots = Some(Vec::new());
-                }
-                acc.add(p);
+        let (slot, new) = match self.open.entry(key) {
+            Entry::Occupied(e) => (*e.get(), false),
+            Entry::Vacant(e) if p.creates => {
+                (*e.insert(new_slot(&mut self.accs, &mut self.free)), true)
             }
-            None => {
+            Entry::Vacant(_) => {
                 self.report.refused_packets += 1;
                 return None;
             }
+        };
+        let acc = self.accs.get_mut(slot)?;
+        if new && self.snapshots {
+            acc.snapshots = Some(Vec::new());
         }
-        Some(key)
+        if let Some(b) = acc.add(p) {
+            self.spare_app = Some(b);
+        }
+        Some(LiveFlow { key, acc })
+    }
+
+    /// The accumulator of the open flow `key`.
+    fn acc(&self, key: &FlowKey) -> Option<&Acc<S>> {
+        self.accs.get(*self.open.get(key)?)
     }
 
     /// The features ([`super::live`]) of the open flow `key` as they are now, its latest
@@ -287,25 +424,13 @@ impl FlowTracker {
     /// oriented from the sender of its first packet; returns its packet count, or `None` when
     /// no such flow is open.
     pub fn live_features(&self, key: &FlowKey, proto: u8, out: &mut Vec<f64>) -> Option<u64> {
-        let acc = self.open.get(key)?;
-        let mut stats = acc.stats;
-        if let Some(p) = &acc.pending {
-            stats.push(p.side, &p.obs);
-        }
-        let (side, resp_port) = acc.origin?;
-        if side {
-            stats = stats.swapped();
-        }
-        let app = acc.app.as_deref().copied().unwrap_or_default();
-        super::live::features(resp_port, proto, &stats, &app, out);
-        Some(stats.packets())
+        self.acc(key)?.live_features(proto, out)
     }
 
     /// Packets of the open flow `key` so far, its latest (pending) packet included; `None`
     /// when no such flow is open.
     pub fn packets(&self, key: &FlowKey) -> Option<u64> {
-        let acc = self.open.get(key)?;
-        Some(acc.stats.packets() + u64::from(acc.pending.is_some()))
+        self.acc(key).map(Acc::packets)
     }
 
     /// Counts an application event for its flow.
@@ -324,45 +449,71 @@ impl FlowTracker {
             [0; 2]
         };
         let key = FlowKey::canonical(ep(e.client), ep(e.server), e.transport, vlans).0;
-        let Some(acc) = self.open.get_mut(&key) else {
+        let Some(acc) = self
+            .open
+            .get(&key)
+            .and_then(|&slot| self.accs.get_mut(slot))
+        else {
             self.report.unmatched_events += 1;
             return;
         };
+        acc.app_changed = true;
         let app = match acc.pending.as_mut() {
             Some(p) if p.pos == pos => &mut p.app,
             _ => &mut acc.app,
         };
-        app.get_or_insert_with(Box::default).event(e);
+        let spare = &mut self.spare_app;
+        app.get_or_insert_with(|| match spare.take() {
+            Some(mut b) => {
+                *b = AppCounts::default();
+                b
+            }
+            None => Box::default(),
+        })
+        .event(e);
     }
 
     /// Closes the accumulator of an ended flow and returns it, oriented by the flow's
     /// originator. A pending packet after the flow's last packet opens the key's next flow.
-    pub fn ended(&mut self, f: &EndedFlow) -> TrackedFlow {
+    pub fn ended(&mut self, f: &EndedFlow) -> TrackedFlow<S> {
         let flow = &f.flow;
         let key = flow.key();
-        let mut acc = self.open.remove(&key).unwrap_or_default();
+        let slot = self.open.remove(&key);
+        let mut acc = slot
+            .and_then(|s| self.accs.get_mut(s))
+            .map(std::mem::take)
+            .unwrap_or_default();
+        let swapped = flow.orig != key.lo;
+        let mut as_last_seen = !acc.app_changed
+            && acc.origin == Some((swapped, flow.resp.port))
+            && acc.pending.is_some();
+        // The slot is freed, unless the key's next flow takes it.
+        let mut free = slot;
         if let Some(p) = acc.pending.take() {
             if p.pos <= (flow.last_file, flow.last_index) {
-                acc.commit(p);
+                self.spare_app = acc.commit(p).or(self.spare_app.take());
             } else if p.creates {
-                let next = self.open.entry(key).or_default();
-                if self.snapshots {
-                    next.snapshots = Some(Vec::new());
+                as_last_seen = false;
+                let slot = free
+                    .take()
+                    .unwrap_or_else(|| new_slot(&mut self.accs, &mut self.free));
+                self.open.insert(key, slot);
+                if let Some(next) = self.accs.get_mut(slot) {
+                    if self.snapshots {
+                        next.snapshots = Some(Vec::new());
+                    }
+                    // The next flow has no committed packet: nothing to merge into.
+                    let _ = next.add(p);
                 }
-                next.add(p);
             } else {
+                as_last_seen = false;
                 self.report.refused_packets += 1;
                 let events = p.app.map_or(0, |a| a.events());
                 self.report.unmatched_events += events;
             }
         }
-        let orient = |s: FlowStats| {
-            if flow.orig == key.lo {
-                s
-            } else {
-                s.swapped()
-            }
-        };
+        self.free.extend(free);
+        let orient = |s: FlowStats| if swapped { s.swapped() } else { s };
         let stats = orient(acc.stats);
         let [o, r] = &stats.dirs;
         let exact = acc.first == Some((flow.file, flow.first_index))
@@ -385,8 +536,18 @@ impl FlowTracker {
             app: acc.app.map(|a| *a).unwrap_or_default(),
             exact,
             snapshots,
+            as_last_seen,
+            state: acc.state,
         }
     }
+}
+
+/// A free slot of `accs` (holding `Acc::default()`), added when none is free.
+fn new_slot<S: Default>(accs: &mut Vec<Acc<S>>, free: &mut Vec<usize>) -> usize {
+    free.pop().unwrap_or_else(|| {
+        accs.push(Acc::default());
+        accs.len() - 1
+    })
 }
 
 #[cfg(test)]
@@ -395,10 +556,59 @@ mod tests {
 
     #[test]
     fn accumulator_stays_small() {
-        let sizes = (std::mem::size_of::<Acc>(), std::mem::size_of::<FlowKey>());
+        let sizes = (
+            std::mem::size_of::<Acc<()>>(),
+            std::mem::size_of::<FlowKey>(),
+        );
         println!("{sizes:?}");
         // About half a KiB per open flow: 1 M open flows fit in 0.6 GB.
         assert!(sizes.0 <= 576, "{sizes:?}");
+    }
+
+    #[test]
+    fn one_packet_features_depend_on_port_length_and_flags_only() {
+        let one = |ts: i64, side: usize, pos: Pos, resp_port: u16, len: u32, flags: u8| {
+            let mut acc = Acc::<()>::default();
+            acc.add(Pending {
+                pos,
+                side,
+                obs: PacketObs { ts, len, flags },
+                label: Label::default(),
+                creates: true,
+                resp_port,
+                app: None,
+            });
+            let key = FlowKey::canonical(
+                Endpoint {
+                    addr: Addr([1; 16]),
+                    port: 1,
+                },
+                Endpoint {
+                    addr: Addr([2; 16]),
+                    port: resp_port,
+                },
+                6,
+                [0; 2],
+            )
+            .0;
+            let flow = LiveFlow { key, acc: &mut acc };
+            let mut row = Vec::new();
+            flow.features(&mut row);
+            (flow.first_packet(), row)
+        };
+        let (first, row) = one(5, 0, (0, 1), 80, 60, 0x02);
+        assert_eq!(first, Some((80, 60, 0x02)));
+        for other in [
+            one(1_000_000_007, 1, (3, 9), 80, 60, 0x02),
+            one(-4, 0, (0, 0), 80, 60, 0x02),
+        ] {
+            assert_eq!(other.0, first);
+            let bits = |r: &[f64]| r.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&other.1), bits(&row));
+        }
+        assert_ne!(one(5, 0, (0, 1), 80, 61, 0x02).1, row);
+        assert_ne!(one(5, 0, (0, 1), 81, 60, 0x02).1, row);
+        assert_ne!(one(5, 0, (0, 1), 80, 60, 0x12).1, row);
     }
 
     #[test]
