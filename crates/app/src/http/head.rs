@@ -96,6 +96,36 @@ impl HttpParser {
         h.line_start = line_start;
     }
 
+    /// Outside a message, skips the blank lines before the next one and marks where it
+    /// starts: `Ok(bytes skipped)`, or `Err(bytes consumed)` when this chunk is done (only
+    /// blank lines, or a response to an HTTP/0.9 request, taken whole).
+    fn begin_message(&mut self, dir: Direction, bytes: &[u8]) -> Result<usize, usize> {
+        if self.half(dir).in_msg {
+            return Ok(0);
+        }
+        let start = bytes
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
+        if start == bytes.len() {
+            return Err(start);
+        }
+        let h = self.half(dir);
+        h.in_msg = true;
+        h.msg_start = h.pos.saturating_add(start as u64);
+        // RFC 1945 §6: a 0.9 request gets a Simple-Response, whatever it starts with.
+        if dir == Direction::ToClient
+            && self
+                .pending
+                .front()
+                .is_some_and(|(_, r)| r.version == "0.9")
+        {
+            self.response_09();
+            return Err(start);
+        }
+        Ok(start)
+    }
+
     /// Reads header bytes; returns bytes consumed.
     pub(super) fn headers(
         &mut self,
@@ -104,30 +134,10 @@ impl HttpParser {
         out: &mut Vec<HttpEvent>,
     ) -> usize {
         let max = self.cfg.max_header_bytes;
-        let mut start = 0usize;
-        if !self.half(dir).in_msg {
-            start = bytes
-                .iter()
-                .take_while(|&&b| b == b'\r' || b == b'\n')
-                .count();
-            if start == bytes.len() {
-                return start;
-            }
-            let h = self.half(dir);
-            h.in_msg = true;
-            h.msg_start = h.pos.saturating_add(start as u64);
-            if dir == Direction::ToClient {
-                // RFC 1945 §6: a 0.9 request gets a Simple-Response, whatever it starts with.
-                if self
-                    .pending
-                    .front()
-                    .is_some_and(|(_, r)| r.version == "0.9")
-                {
-                    self.response_09();
-                    return start;
-                }
-            }
-        }
+        let start = match self.begin_message(dir, bytes) {
+            Ok(start) => start,
+            Err(consumed) => return consumed,
+        };
         let body = bytes.get(start..).unwrap_or_default();
         let mut from = 0usize;
         // Bytes of `body` already appended to the buffer.
