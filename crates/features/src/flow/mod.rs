@@ -7,6 +7,7 @@
 //! `flow-prefixes.parquet`; the supervised flow detector computes the same values live.
 
 pub mod app;
+pub mod labels;
 pub mod live;
 pub mod stats;
 pub mod tracker;

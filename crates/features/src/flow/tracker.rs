@@ -37,6 +37,7 @@
 //! needs no flow map of its own.
 
 use super::app::AppCounts;
+pub use super::labels::{is_checkpoint, Label, LabelAcc, Snapshot};
 use super::stats::{FlowStats, PacketObs};
 use custos_app::AppEvent;
 use custos_decode::{Decoded, IpLayer, Transport};
@@ -50,58 +51,6 @@ static NO_APP: AppCounts = AppCounts([0; super::app::APP_COLUMNS.len()]);
 
 /// A packet's place in the run: input file, index within it.
 pub(crate) type Pos = (u16, u64);
-
-/// The label of one packet or flow (ground truth, from a labels file).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Label {
-    /// Labelled attack.
-    pub attack: bool,
-    /// Its phase, an index into the labels' phase names (`None`: none named).
-    pub phase: Option<u16>,
-}
-
-/// True for the packet counts at which flows are scored and snapshots taken: 1, 2, 4, 8, …
-pub fn is_checkpoint(packets: u64) -> bool {
-    packets.is_power_of_two()
-}
-
-/// The labels of a flow so far (per-packet labels).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct LabelAcc {
-    /// Packets labelled attack.
-    pub attack_packets: u64,
-    /// Phase of the first attack packet.
-    pub first_attack_phase: Option<u16>,
-    /// Phase of the first packet.
-    pub first_phase: Option<u16>,
-}
-
-impl LabelAcc {
-    /// The flow's label: attack when any packet is, with the phase of its first attack packet
-    /// (else of its first packet).
-    pub fn label(&self) -> Label {
-        let attack = self.attack_packets > 0;
-        let phase = if attack {
-            self.first_attack_phase
-        } else {
-            self.first_phase
-        };
-        Label { attack, phase }
-    }
-}
-
-/// A flow as it was when its packet count reached a checkpoint (see the module docs).
-#[derive(Clone, Debug)]
-pub struct Snapshot {
-    /// Packets so far (a checkpoint: 1, 2, 4, …).
-    pub packets: u64,
-    /// Statistics with those packets; side 0 is the originator once the flow has ended.
-    pub stats: FlowStats,
-    /// Application counts of the packets before the last one.
-    pub app: AppCounts,
-    /// Labels of those packets.
-    pub labels: LabelAcc,
-}
 
 /// A packet not yet given to a flow.
 #[derive(Debug)]
