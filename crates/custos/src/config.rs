@@ -53,64 +53,6 @@ pub fn apply_detector_args(cfg: &mut EngineConfig, a: &DetectorArgs) {
     }
 }
 
-/// Gives each `--model [DETECTOR=]DIR` to its detector. A bare directory goes to the one
-/// detector named with `--detector`, or else to the detector whose model file it holds.
-fn assign_models(cfg: &mut EngineConfig, models: &[String]) -> anyhow::Result<()> {
-    let bare = models
-        .iter()
-        .filter(|m| model_target(m).0.is_none())
-        .count();
-    for m in models {
-        let (named, dir) = model_target(m);
-        let detector = match named {
-            Some(d) => d,
-            None if bare > 1 => bail!(
-                "--model {m}: several models need their detectors named: --model kitsune=DIR \
-                 --model flow=DIR"
-            ),
-            None => match cfg.detect.detectors.as_slice() {
-                [only] => only.clone(),
-                [] => guess_detector(&dir).into(),
-                _ => bail!(
-                    "--model {m}: several detectors run; name the one this model is for \
-                     (--model kitsune=DIR or --model flow=DIR)"
-                ),
-            },
-        };
-        let slot = match detector.as_str() {
-            "kitsune" => &mut cfg.detect.kitsune.model,
-            "flow" => &mut cfg.detect.flow.model,
-            other => bail!("--model {m}: unknown detector {other:?} (known: kitsune, flow)"),
-        };
-        if slot.is_some() {
-            bail!("--model: two models for {detector}; one model per detector");
-        }
-        *slot = Some(dir);
-    }
-    Ok(())
-}
-
-/// Splits `kitsune=DIR` / `flow=DIR`; anything else is a bare directory (whose name may hold
-/// `=`).
-fn model_target(m: &str) -> (Option<String>, std::path::PathBuf) {
-    match m.split_once('=') {
-        Some((d, dir)) if ["kitsune", "flow"].contains(&d) => (Some(d.into()), dir.into()),
-        _ => (None, m.into()),
-    }
-}
-
-/// The detector whose model file the directory holds (a flow model's, else Kitsune's).
-fn guess_detector(dir: &std::path::Path) -> &'static str {
-    if dir
-        .join(custos_engine::detectors::FLOW_MODEL_FILE)
-        .is_file()
-    {
-        "flow"
-    } else {
-        "kitsune"
-    }
-}
-
 /// With `--model`, options that shape training or the threshold cannot apply (the model fixed
 /// them): refuse them instead of ignoring them.
 fn refuse_training_options(d: &DetectorArgs) -> anyhow::Result<()> {
@@ -196,7 +138,7 @@ pub fn analyze_config(a: &AnalyzeArgs) -> anyhow::Result<EngineConfig> {
         cfg.detect.rules.vars.clone_from(&a.rules_vars);
     }
     cfg.detect.ioc.files.extend(a.ioc.iter().cloned());
-    assign_models(&mut cfg, &a.model)?;
+    cfg.assign_models(&a.model)?;
     if cfg.detect.kitsune.model.is_some() {
         refuse_training_options(&a.detect)?;
     }

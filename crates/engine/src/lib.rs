@@ -24,6 +24,7 @@ mod engine;
 mod error;
 pub mod evidence;
 mod keys;
+mod model_specs;
 pub mod outdir;
 pub mod pseudonymized;
 pub mod reidentify;
