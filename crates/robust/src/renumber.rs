@@ -58,13 +58,7 @@ impl Renumbering {
         for at in [0, 6] {
             out.addresses += u32::from(self.swap_mac(frame, at));
         }
-        let mut at = 12;
-        let mut ethertype = be16(frame, at);
-        while ethertype.is_some_and(|t| ETHERTYPE_VLAN.contains(&t)) {
-            at += VLAN_TAG;
-            ethertype = be16(frame, at);
-        }
-        let l3 = at + 2;
+        let (ethertype, l3) = network_layer(frame);
         match ethertype {
             Some(ETHERTYPE_IPV4) => self.ipv4(frame, l3, &mut out),
             Some(ETHERTYPE_ARP) => self.arp(frame, l3, &mut out),
@@ -173,13 +167,7 @@ pub fn endpoints(linktype: u32, frame: &[u8]) -> Endpoints {
             .map(|m| [m[0], m[1], m[2], m[3], m[4], m[5]])
             .filter(|m| m[0] & 1 == 0);
     }
-    let mut at = 12;
-    let mut ethertype = be16(frame, at);
-    while ethertype.is_some_and(|t| ETHERTYPE_VLAN.contains(&t)) {
-        at += VLAN_TAG;
-        ethertype = be16(frame, at);
-    }
-    let l3 = at + 2;
+    let (ethertype, l3) = network_layer(frame);
     if ethertype == Some(ETHERTYPE_IPV4) && frame.get(l3).is_some_and(|v| v >> 4 == 4) {
         for (slot, at) in out.ipv4.iter_mut().zip([l3 + 12, l3 + 16]) {
             *slot = frame
@@ -197,13 +185,7 @@ pub fn flow_key(linktype: u32, frame: &[u8]) -> Option<Vec<u8>> {
     if linktype != ETHERNET || frame.len() < ETH_HEADER {
         return None;
     }
-    let mut at = 12;
-    let mut ethertype = be16(frame, at);
-    while ethertype.is_some_and(|t| ETHERTYPE_VLAN.contains(&t)) {
-        at += VLAN_TAG;
-        ethertype = be16(frame, at);
-    }
-    let l3 = at + 2;
+    let (ethertype, l3) = network_layer(frame);
     let ip = (ethertype == Some(ETHERTYPE_IPV4))
         .then(|| frame.get(l3..l3 + 20))
         .flatten()
@@ -268,6 +250,17 @@ fn update_checksum(frame: &mut [u8], at: usize, changes: &[([u8; 4], [u8; 4])], 
 }
 
 /// The big-endian `u16` at `at`, when captured.
+/// The EtherType of an Ethernet frame after its VLAN tags, and where its payload starts.
+fn network_layer(frame: &[u8]) -> (Option<u16>, usize) {
+    let mut at = 12;
+    let mut ethertype = be16(frame, at);
+    while ethertype.is_some_and(|t| ETHERTYPE_VLAN.contains(&t)) {
+        at += VLAN_TAG;
+        ethertype = be16(frame, at);
+    }
+    (ethertype, at + 2)
+}
+
 fn be16(b: &[u8], at: usize) -> Option<u16> {
     b.get(at..at + 2).map(|s| u16::from_be_bytes([s[0], s[1]]))
 }

@@ -231,6 +231,22 @@ pub struct InjectionFacts {
     pub time_scale: f64,
 }
 
+impl InjectionFacts {
+    /// The facts of `inj`, injected into a window of `window` packets.
+    pub fn of(inj: &crate::strategies::window_injection::Injected, window: usize) -> Self {
+        InjectionFacts {
+            window_packets: window as u64,
+            injected_packets: inj.injected as u64,
+            passes: inj.passes as u64,
+            renumbered_frames: inj.renumbered_frames as u64,
+            unreadable_frames: inj.unreadable_frames as u64,
+            attacker_ipv4: inj.attacker_addresses.0 as u64,
+            attacker_macs: inj.attacker_addresses.1 as u64,
+            time_scale: inj.time_scale,
+        }
+    }
+}
+
 /// A detector/strategy pair not run.
 #[derive(Clone, Debug, Serialize)]
 pub struct NotApplicable {

@@ -186,16 +186,7 @@ impl<'a> FlowRun<'a> {
             &poisoned,
             ctx,
         )?;
-        let facts = InjectionFacts {
-            window_packets: window as u64,
-            injected_packets: inj.injected as u64,
-            passes: inj.passes as u64,
-            renumbered_frames: inj.renumbered_frames as u64,
-            unreadable_frames: inj.unreadable_frames as u64,
-            attacker_ipv4: inj.attacker_addresses.0 as u64,
-            attacker_macs: inj.attacker_addresses.1 as u64,
-            time_scale: inj.time_scale,
-        };
+        let facts = InjectionFacts::of(&inj, window);
         for e in &mut entries {
             e.injection = Some(facts.clone());
         }

@@ -69,16 +69,7 @@ pub(crate) fn window_injection(
             count: inj.injected as u64,
             of: inj.window_len as u64,
         };
-        let facts = InjectionFacts {
-            window_packets: window as u64,
-            injected_packets: inj.injected as u64,
-            passes: inj.passes as u64,
-            renumbered_frames: inj.renumbered_frames as u64,
-            unreadable_frames: inj.unreadable_frames as u64,
-            attacker_ipv4: inj.attacker_addresses.0 as u64,
-            attacker_macs: inj.attacker_addresses.1 as u64,
-            time_scale: inj.time_scale,
-        };
+        let facts = InjectionFacts::of(&inj, window);
         let undefended_model = kitsune::train(frames.iter(), train.linktype, &cfg.kitsune, &ctx)?;
         let mut u = entry(&undefended_model, &test, rate, false, poisoned.clone())?;
         let s = sanitise(frames, train.linktype, &cfg.kitsune, &cfg.sanitise, &ctx)?;
