@@ -237,9 +237,34 @@ pub struct FlowDetector {
     /// Flows left unscored, by IP protocol the model never saw in training.
     unknown_protocols: std::collections::BTreeMap<u8, u64>,
     /// The fingerprints of the flows it was trained on (model directories written before
-    /// they were recorded have none), with the run's flows counted against them: (ended
-    /// flows, flows among the training flows).
-    training_flows: Option<(TrainingFlows, u64, u64)>,
+    /// they were recorded have none), with the run's flows counted against them.
+    training_flows: Option<TrainingFlowCount>,
+}
+
+/// The run's ended flows counted against the model's training flows.
+struct TrainingFlowCount {
+    set: TrainingFlows,
+    /// First and last packet time of the training dataset (its manifest's `time_span`): a
+    /// flow starting outside it is none of the training flows (a fingerprint covers the
+    /// flow's start time), so its fingerprint — two hashes — is not computed.
+    span: Option<(i64, i64)>,
+    /// Ended flows.
+    flows: u64,
+    /// Ended flows among the training flows.
+    seen: u64,
+}
+
+impl TrainingFlowCount {
+    /// Counts `flow`, whose first packet is at `start_ns`.
+    fn count(&mut self, flow: &custos_flow::Flow, start_ns: i64) {
+        self.flows += 1;
+        let in_span = self
+            .span
+            .is_none_or(|(first, last)| (first..=last).contains(&start_ns));
+        if in_span && self.set.contains(ended_flow_fingerprint(flow, start_ns)) {
+            self.seen += 1;
+        }
+    }
 }
 
 impl FlowDetector {
@@ -264,11 +289,12 @@ impl FlowDetector {
                     FLOW_MODEL_FILE
                 ))
             })?;
-        let training_inputs = trust
-            .load(dir, DATASET_MANIFEST_FILE)
-            .ok()
+        let manifest = trust.load(dir, DATASET_MANIFEST_FILE).ok();
+        let training_inputs = manifest
+            .as_ref()
             .map(|m| training_captures(&m.bytes))
             .unwrap_or_default();
+        let training_span = manifest.and_then(|m| training_span(&m.bytes));
         let training_flows = if dir.join(TRAINING_FLOWS_FILE).exists() {
             let loaded = trust.load(dir, TRAINING_FLOWS_FILE)?;
             let set = TrainingFlows::from_bytes(&loaded.bytes).ok_or_else(|| {
@@ -277,7 +303,12 @@ impl FlowDetector {
                     dir.display()
                 ))
             })?;
-            Some((set, 0, 0))
+            Some(TrainingFlowCount {
+                set,
+                span: training_span,
+                flows: 0,
+                seen: 0,
+            })
         } else {
             None
         };
@@ -418,11 +449,8 @@ impl Detector for FlowDetector {
 
     fn flow_ended(&mut self, f: &EndedFlow, alerts: &mut AlertQueue) -> Result<(), DetectorError> {
         let key = f.flow.key();
-        if let Some((set, flows, seen)) = &mut self.training_flows {
-            *flows += 1;
-            if set.contains(ended_flow_fingerprint(&f.flow, f.summary.start_ts)) {
-                *seen += 1;
-            }
+        if let Some(t) = &mut self.training_flows {
+            t.count(&f.flow, f.summary.start_ts);
         }
         let tracked = self.tracker.ended(f);
         let state = tracked.state;
@@ -487,10 +515,10 @@ impl Detector for FlowDetector {
             "max_score": self.scorer.max_score,
             "unscored_flows_by_protocol": self.unknown_protocols,
             "training_inputs": self.training_inputs,
-            "training_flows": self.training_flows.as_ref().map(|(set, flows, seen)| json!({
-                "fingerprints": set.len(),
-                "flows": flows,
-                "seen_in_training": seen,
+            "training_flows": self.training_flows.as_ref().map(|t| json!({
+                "fingerprints": t.set.len(),
+                "flows": t.flows,
+                "seen_in_training": t.seen,
             })),
             "warning": self.warning(),
         }))
@@ -508,4 +536,11 @@ pub(crate) fn training_captures(manifest: &[u8]) -> Vec<serde_json::Value> {
         .filter(|i| i["role"] == "capture" || i["role"].is_null())
         .filter_map(|i| Some(json!({"path": i["path"].as_str()?, "sha256": i["sha256"].as_str()?})))
         .collect()
+}
+
+/// The training dataset's time span (`time_span.first_ns`, `last_ns`) from its manifest.
+pub(crate) fn training_span(manifest: &[u8]) -> Option<(i64, i64)> {
+    let v: serde_json::Value = serde_json::from_slice(manifest).ok()?;
+    let span = &v["time_span"];
+    Some((span["first_ns"].as_i64()?, span["last_ns"].as_i64()?))
 }
