@@ -11,7 +11,9 @@ use crate::error::DatasetError;
 use crate::labels::{Label, LabelKind, Labels};
 use custos_app::AppEvent;
 use custos_engine::{AlertQueue, Detector, DetectorError, EndedFlow, PacketView};
-use custos_features::flow::{AppCounts, FlowStats, FlowTracker, Snapshot, TrackerReport};
+use custos_features::flow::{
+    AppCounts, FlowStats, FlowTracker, HostFeatures, Snapshot, TrackerReport,
+};
 use custos_flow::zeek::ZeekConfig;
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
@@ -33,6 +35,8 @@ pub struct FlowPart {
     pub exact: bool,
     /// The flow at its checkpoints (1, 2, 4, … packets), for `flow-prefixes.parquet`.
     pub snapshots: Vec<Snapshot>,
+    /// Host features, fixed at its first packet.
+    pub host: HostFeatures,
 }
 
 /// What the collector counted over the run.
@@ -118,6 +122,7 @@ impl Collector {
             app: tracked.app,
             exact: tracked.exact,
             snapshots: tracked.snapshots,
+            host: tracked.host,
         }
     }
 

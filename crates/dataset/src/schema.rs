@@ -7,7 +7,9 @@
 
 use crate::collector::FlowPart;
 use custos_features::flow::live::{direction_values, Num};
-use custos_features::flow::{AppCounts, DirStats, APP_COLUMNS, TCP_FLAGS};
+use custos_features::flow::{
+    AppCounts, DirStats, HostFeatures, APP_COLUMNS, HOST_COLUMNS, TCP_FLAGS,
+};
 use custos_flow::{EndReason, EndedFlow};
 use serde::Serialize;
 
@@ -15,7 +17,7 @@ use serde::Serialize;
 pub const FEATURE_SCHEMA: &str = "custos-flow-features";
 
 /// Version of the feature schema.
-pub const FEATURE_SCHEMA_VERSION: u32 = 2;
+pub const FEATURE_SCHEMA_VERSION: u32 = 3;
 
 pub use custos_features::flow::live::DIRECTIONS;
 
@@ -110,10 +112,14 @@ const FLOW_COLUMNS: [Spec; 22] = [
     ("missed_bytes", Uint64, false, Feature, Some("bytes"), "Zeek missed_bytes: TCP content gaps"),
 ];
 
-/// The columns after the application counts: a ratio, then the ground truth.
+/// The column after the application counts.
 #[rustfmt::skip]
-const LAST_COLUMNS: [Spec; 4] = [
-    ("dns_error_ratio", Float64, false, Feature, None, "dns_errors / dns_responses (0 without responses)"),
+const DNS_ERROR_RATIO: Spec =
+    ("dns_error_ratio", Float64, false, Feature, None, "dns_errors / dns_responses (0 without responses)");
+
+/// The columns after the host features: the ground truth.
+#[rustfmt::skip]
+const LAST_COLUMNS: [Spec; 3] = [
     ("label", Uint8, false, Role::Label, None, "1: attack flow, 0: benign (docs/dataset.md, Labels)"),
     ("phase", Utf8, true, Role::Label, None, "phase of its first attack packet, else of its first packet (null: the labels name none)"),
     ("attack_packets", Uint64, true, Role::Label, None, "its packets labelled attack (null: per-flow labels)"),
@@ -139,6 +145,10 @@ pub fn columns() -> Vec<Column> {
     }
     for (name, d) in APP_COLUMNS {
         c.push(col(&(name, Uint64, false, Feature, None, d)));
+    }
+    c.push(col(&DNS_ERROR_RATIO));
+    for (name, d) in HOST_COLUMNS {
+        c.push(col(&(name, Float64, false, Feature, Some("flows"), d)));
     }
     c.extend(LAST_COLUMNS.iter().map(col));
     c
@@ -315,6 +325,7 @@ pub(crate) fn row(f: &EndedFlow, part: &FlowPart, phases: &[String], out: &mut V
     features_and_label(
         &part.stats,
         &part.app,
+        &part.host,
         part.label.unwrap_or_default(),
         phases,
         out,
@@ -322,11 +333,12 @@ pub(crate) fn row(f: &EndedFlow, part: &FlowPart, phases: &[String], out: &mut V
     out.push(Value::U64(part.attack_packets));
 }
 
-/// Appends the statistics of the three directions, the application counts and the label
-/// (`label`, `phase`) — what rows of both Parquet files end with.
+/// Appends the statistics of the three directions, the application counts, the host
+/// features and the label (`label`, `phase`) — what rows of both Parquet files end with.
 fn features_and_label(
     stats: &custos_features::flow::FlowStats,
     counts: &AppCounts,
+    host: &HostFeatures,
     label: crate::labels::Label,
     phases: &[String],
     out: &mut Vec<Value>,
@@ -336,6 +348,7 @@ fn features_and_label(
         direction(&d, out);
     }
     app(counts, out);
+    out.extend(host.values().iter().map(|&v| Value::F64(v)));
     out.push(Value::U8(u8::from(label.attack)));
     let phase = label
         .phase
@@ -359,7 +372,14 @@ pub(crate) fn prefix_row(
         Value::U16(flow.resp.port),
         Value::U8(flow.proto),
     ]);
-    features_and_label(&snap.stats, &snap.app, snap.labels.label(), phases, out);
+    features_and_label(
+        &snap.stats,
+        &snap.app,
+        &snap.host,
+        snap.labels.label(),
+        phases,
+        out,
+    );
 }
 
 /// Appends the statistical columns of one direction.

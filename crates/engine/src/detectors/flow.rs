@@ -12,7 +12,11 @@
 //! one-packet flows gives an alert a second, not one per flow — its flows still carry their
 //! scores in `scores.csv`. Each alert explains itself with the features whose path
 //! contributions pushed its score up most. A packet's value in `scores.csv` is the latest
-//! score of the flow it belongs to (its innermost IP layer's), 0 for packets in no flow.
+//! score of the flow it belongs to (its innermost IP layer's). A packet in no scored flow
+//! (ARP, a protocol the model never saw, a packet the flow table refused) carries its
+//! sender's latest flow score — the score of the last packet from the same MAC address that
+//! belonged to a scored flow, if it came at most [`SENDER_HORIZON_NS`] earlier — and 0
+//! otherwise: the detector's view of that host at that moment. Such packets never alert.
 
 use crate::alerts::{AlertQueue, Evidence, Signature};
 use crate::detector::{Detector, DetectorError, PacketView};
@@ -77,6 +81,38 @@ const MEMO_EXPLANATIONS: usize = 1024;
 /// Host pairs whose last alert is this recent (nanoseconds of packet time) get no other.
 const PAIR_QUIET_NS: i64 = 1_000_000_000;
 
+/// How long a sender's latest flow score stands for its packets in no flow (10 s of packet
+/// time).
+const SENDER_HORIZON_NS: i64 = 10_000_000_000;
+
+/// Senders (MAC addresses) remembered before the table is emptied (a flood of forged MAC
+/// addresses only costs their packets their score).
+const SENDERS_CAP: usize = 1 << 16;
+
+/// The latest flow score of each sender (source MAC address) and its packet time.
+#[derive(Default)]
+struct SenderScores {
+    latest: FxHashMap<[u8; 6], (f64, i64)>,
+}
+
+impl SenderScores {
+    /// Records `score`, the flow score of a packet from `mac` at `ts`.
+    fn record(&mut self, mac: [u8; 6], score: f64, ts: i64) {
+        if self.latest.len() >= SENDERS_CAP && !self.latest.contains_key(&mac) {
+            self.latest.clear();
+        }
+        self.latest.insert(mac, (score, ts));
+    }
+
+    /// The score standing for a packet from `mac` at `ts` that is in no scored flow.
+    fn standing(&self, mac: [u8; 6], ts: i64) -> f64 {
+        match self.latest.get(&mac) {
+            Some(&(score, at)) if (0..=SENDER_HORIZON_NS).contains(&ts.saturating_sub(at)) => score,
+            _ => 0.0,
+        }
+    }
+}
+
 /// The last alert time per host pair (the addresses of a canonical flow key, so either
 /// direction), pruned of pairs quiet for longer than [`PAIR_QUIET_NS`] when it grows.
 #[derive(Default)]
@@ -111,9 +147,6 @@ struct Scorer {
     memo: KeyMemo<f64>,
     /// The split key of the row being scored.
     key: Vec<u16>,
-    /// Scores of one-packet flows by IP protocol and [`LiveFlow::first_packet`] (what their
-    /// features are a function of): found without building the row. At most [`MEMO_KEYS`].
-    firsts: FxHashMap<(u8, u16, u32, u8), f64>,
     /// Scores given.
     scored: u64,
     max_score: f64,
@@ -137,26 +170,11 @@ impl Scorer {
         self.count(p)
     }
 
-    /// The probability of the live features of `flow` (written to `row` unless the flow's
-    /// first packet finds its score in `firsts`; `row` is left empty then).
+    /// The probability of the live features of `flow` (written to `row`).
     fn score_live(&mut self, flow: &LiveFlow<'_, Open>, row: &mut Vec<f64>) -> f64 {
         row.clear();
-        let proto = flow.key().proto;
-        let first = flow
-            .first_packet()
-            .map(|(port, len, flags)| (proto, port, len, flags));
-        if let Some(&p) = first.as_ref().and_then(|k| self.firsts.get(k)) {
-            return self.count(p);
-        }
         flow.features(row);
-        let p = self.score(row);
-        if let Some(k) = first {
-            if self.firsts.len() >= MEMO_KEYS {
-                self.firsts.clear();
-            }
-            self.firsts.insert(k, p);
-        }
-        p
+        self.score(row)
     }
 
     /// Counts `p`, the score of a row scored before, as given again.
@@ -230,6 +248,8 @@ pub struct FlowDetector {
     row: Vec<f64>,
     /// Alerts per host pair and second.
     pairs: PairThrottle,
+    /// Scores for packets in no scored flow.
+    senders: SenderScores,
     flows_scored: u64,
     alerted_flows: u64,
     /// The captures of its training dataset (path, SHA-256), from the dataset's manifest.
@@ -322,7 +342,6 @@ impl FlowDetector {
                 forest: CompactForest::new(&model.gbdt),
                 memo: KeyMemo::new(MEMO_KEYS),
                 key: Vec::new(),
-                firsts: FxHashMap::default(),
                 scored: 0,
                 max_score: 0.0,
             },
@@ -336,6 +355,7 @@ impl FlowDetector {
             tracker: FlowTracker::new(zeek, false),
             row: Vec::with_capacity(live::LIVE_FEATURE_COUNT),
             pairs: PairThrottle::default(),
+            senders: SenderScores::default(),
             flows_scored: 0,
             alerted_flows: 0,
             unknown_protocols: Default::default(),
@@ -399,11 +419,12 @@ impl Detector for FlowDetector {
             tracker,
             row,
             pairs,
+            senders,
             alerted_flows,
             unknown_protocols,
             ..
         } = self;
-        let mut value = 0.0;
+        let mut value = None;
         tracker.packet_with(p.meta, p.decoded, Label::default(), |mut flow| {
             let n = flow.packets();
             let key = *flow.key();
@@ -426,9 +447,6 @@ impl Detector for FlowDetector {
                 } else if over && alerts.admit(p) {
                     state.alerted = true;
                     *alerted_flows += 1;
-                    if row.is_empty() {
-                        flow.features(row);
-                    }
                     let evidence = Evidence {
                         score,
                         threshold: Some(model.threshold()),
@@ -437,9 +455,18 @@ impl Detector for FlowDetector {
                     alerts.raise("flow", Some(sha256), p, &SIGNATURE, evidence);
                 }
             }
-            value = flow.state().score;
+            value = Some(flow.state().score);
         });
-        Ok(Some(value))
+        let mac = p.decoded.src_mac.map(|m| m.0);
+        Ok(Some(match (value, mac) {
+            (Some(score), Some(mac)) => {
+                senders.record(mac, score, p.meta.ts);
+                score
+            }
+            (Some(score), None) => score,
+            (None, Some(mac)) => senders.standing(mac, p.meta.ts),
+            (None, None) => 0.0,
+        }))
     }
 
     fn event(&mut self, e: &AppEvent, _alerts: &mut AlertQueue) -> Result<(), DetectorError> {
@@ -465,6 +492,7 @@ impl Detector for FlowDetector {
                 f.flow.proto,
                 &tracked.stats,
                 &tracked.app,
+                &tracked.host,
                 row,
             );
         };
@@ -543,4 +571,34 @@ pub(crate) fn training_span(manifest: &[u8]) -> Option<(i64, i64)> {
     let v: serde_json::Value = serde_json::from_slice(manifest).ok()?;
     let span = &v["time_span"];
     Some((span["first_ns"].as_i64()?, span["last_ns"].as_i64()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_packet_in_no_flow_carries_its_senders_recent_score_only() {
+        let mut s = SenderScores::default();
+        let (attacker, other) = ([2; 6], [4; 6]);
+        s.record(attacker, 0.97, 5_000_000_000);
+        assert_eq!(s.standing(attacker, 5_000_000_000), 0.97);
+        assert_eq!(s.standing(attacker, 15_000_000_000), 0.97);
+        assert_eq!(
+            s.standing(attacker, 15_000_000_001),
+            0.0,
+            "past the horizon"
+        );
+        assert_eq!(s.standing(attacker, 4_000_000_000), 0.0, "before the score");
+        assert_eq!(s.standing(other, 5_000_000_000), 0.0, "another sender");
+        // The latest score stands, not the highest.
+        s.record(attacker, 0.01, 6_000_000_000);
+        assert_eq!(s.standing(attacker, 7_000_000_000), 0.01);
+        // Bounded: a flood of forged senders empties the table rather than growing it.
+        for i in 0..(SENDERS_CAP as u32 + 10) {
+            let b = i.to_be_bytes();
+            s.record([1, 1, b[0], b[1], b[2], b[3]], 0.5, 8_000_000_000);
+        }
+        assert!(s.latest.len() <= SENDERS_CAP);
+    }
 }

@@ -55,4 +55,6 @@ pub struct Snapshot {
     pub app: AppCounts,
     /// Labels of those packets.
     pub labels: LabelAcc,
+    /// The flow's host features (fixed at its first packet).
+    pub host: super::host::HostFeatures,
 }

@@ -4,14 +4,16 @@
 //! Zeek's view of a flow (`conn_state`, `history`, payload and IP byte counters, the
 //! application protocol) is known only to the flow table's shards and mostly only at the
 //! end, so the supervised flow detector uses the responder port, the IP protocol, the
-//! statistical columns of the three directions, the application counts and the DNS error
-//! ratio: [`names`], computed by [`features`] from the same code that fills the Parquet rows of `custos-dataset`.
+//! statistical columns of the three directions, the application counts, the DNS error
+//! ratio and the host features fixed at the flow's first packet ([`super::host`]): [`names`],
+//! computed by [`features`] from the same code that fills the Parquet rows of `custos-dataset`.
 
 use super::app::{AppCounts, APP_COLUMNS};
+use super::host::{HostFeatures, HOST_COLUMNS};
 use super::stats::{DirStats, FlowStats, TCP_FLAGS};
 
 /// Name of the live feature set (a model records it with [`names`]).
-pub const LIVE_FEATURES: &str = "custos-flow-live-features/1";
+pub const LIVE_FEATURES: &str = "custos-flow-live-features/2";
 
 /// The direction prefixes of the statistical columns (nfstream's names): both directions,
 /// originator → responder, responder → originator.
@@ -96,15 +98,23 @@ pub fn names() -> Vec<String> {
     }
     n.extend(APP_COLUMNS.iter().map(|(name, _)| name.to_string()));
     n.push("dns_error_ratio".into());
+    n.extend(HOST_COLUMNS.iter().map(|(name, _)| name.to_string()));
     n
 }
 
 /// Number of live features.
-pub const LIVE_FEATURE_COUNT: usize = 2 + 3 * 19 + APP_COLUMNS.len() + 1;
+pub const LIVE_FEATURE_COUNT: usize = 2 + 3 * 19 + APP_COLUMNS.len() + 1 + HOST_COLUMNS.len();
 
 /// Appends the live features of a flow — responder port, IP protocol, statistics with side
-/// 0 the originator, application counts — to `out`, in the order of [`names`].
-pub fn features(resp_port: u16, proto: u8, stats: &FlowStats, app: &AppCounts, out: &mut Vec<f64>) {
+/// 0 the originator, application counts, host features — to `out`, in the order of [`names`].
+pub fn features(
+    resp_port: u16,
+    proto: u8,
+    stats: &FlowStats,
+    app: &AppCounts,
+    host: &HostFeatures,
+    out: &mut Vec<f64>,
+) {
     out.push(f64::from(resp_port));
     out.push(f64::from(proto));
     let [o, r] = &stats.dirs;
@@ -113,6 +123,7 @@ pub fn features(resp_port: u16, proto: u8, stats: &FlowStats, app: &AppCounts, o
     }
     out.extend(app.0.iter().map(|&n| n as f64));
     out.push(app.dns_error_ratio());
+    out.extend_from_slice(host.values());
 }
 
 #[cfg(test)]
@@ -150,7 +161,8 @@ mod tests {
             },
         );
         let mut out = Vec::new();
-        features(1883, 6, &s, &AppCounts::default(), &mut out);
+        let host = HostFeatures([3.0, 2.0, 1.5, 4.0]);
+        features(1883, 6, &s, &AppCounts::default(), &host, &mut out);
         let n = names();
         assert_eq!(out.len(), n.len());
         let at = |name: &str| out[n.iter().position(|x| x == name).unwrap()];
@@ -160,5 +172,7 @@ mod tests {
         assert_eq!(at("src2dst_syn_packets"), 1.0);
         assert_eq!(at("dst2src_rst_packets"), 1.0);
         assert_eq!(at("dst2src_max_ps"), 60.0);
+        assert_eq!(at("orig_same_target_10s"), 1.5);
+        assert_eq!(at("resp_flows_10s"), 4.0);
     }
 }

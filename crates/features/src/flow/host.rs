@@ -1,0 +1,231 @@
+//! Host context: what the two hosts of a flow were doing when it started — how many flows its
+//! originator opened lately, to how many targets it had not contacted before, how often to
+//! this very target, and how many flows its responder received.
+//!
+//! A flow's own statistics cannot tell a service scan's completed handshake, or one login
+//! attempt of a brute force, from a benign connection: each is an ordinary flow. What gives
+//! them away is the host behind them, opening flows to many new targets (a scan) or to the same
+//! one again and again (a brute force), as Kitsune's per-host statistics and Zeek's scan
+//! detector see. These features put that context into each flow's row, fixed at its first
+//! packet, so a live scorer has them from that packet on and a dataset row has the same.
+//!
+//! Counts are exponentially weighted (time constant [`TAU_NS`], 10 s; each flow adds 1 at its
+//! first packet's time and the flow being described is included), driven by packet time only,
+//! so they are the same on every run. A target (responder address and port) is *new* to an
+//! originator when it opened no flow to it in the previous [`NEW_TARGET_NS`] (60 s). Memory is
+//! bounded: each map is pruned of entries that no longer count when it passes its cap, and
+//! emptied if that is not enough (a flood from spoofed addresses), which only lowers counts.
+
+use custos_flow::Addr;
+use rustc_hash::FxHashMap;
+
+/// Time constant of the counts, nanoseconds (10 s).
+pub const TAU_NS: f64 = 10e9;
+
+/// How long an originator remembers a target, nanoseconds (60 s).
+pub const NEW_TARGET_NS: i64 = 60_000_000_000;
+
+/// Hosts held per map before pruning.
+const HOSTS_CAP: usize = 1 << 16;
+
+/// Originator–target pairs held before pruning.
+const TARGETS_CAP: usize = 1 << 18;
+
+/// The host features' names, in the order of [`HostFeatures::values`], and what they hold.
+pub const HOST_COLUMNS: [(&str, &str); 4] = [
+    (
+        "orig_flows_10s",
+        "flows the originator opened in about the last 10 s (exponentially weighted, time constant 10 s), this one included",
+    ),
+    (
+        "orig_new_targets_10s",
+        "of those, flows to a responder address and port it had opened none to in the 60 s before",
+    ),
+    (
+        "orig_same_target_10s",
+        "flows the originator opened to this flow's responder address and port in about the last 10 s, this one included",
+    ),
+    (
+        "resp_flows_10s",
+        "flows opened to this flow's responder address, by any host, in about the last 10 s, this one included",
+    ),
+];
+
+/// The host features of one flow, fixed at its first packet (see the module docs).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct HostFeatures(pub [f64; HOST_COLUMNS.len()]);
+
+impl HostFeatures {
+    /// The values, in the order of [`HOST_COLUMNS`].
+    pub fn values(&self) -> &[f64] {
+        &self.0
+    }
+}
+
+/// An exponentially weighted count.
+#[derive(Clone, Copy, Debug, Default)]
+struct Decayed {
+    value: f64,
+    last_ns: i64,
+}
+
+impl Decayed {
+    /// The count at `ts` (never decayed backwards: packet times may step back).
+    fn at(&self, ts: i64) -> f64 {
+        let dt = ts.saturating_sub(self.last_ns);
+        if dt <= 0 {
+            self.value
+        } else {
+            self.value * (-(dt as f64) / TAU_NS).exp()
+        }
+    }
+
+    /// Adds `n` at `ts`; returns the new count.
+    fn add(&mut self, ts: i64, n: f64) -> f64 {
+        self.value = self.at(ts) + n;
+        self.last_ns = self.last_ns.max(ts);
+        self.value
+    }
+
+    /// Whether it still counts at `ts` (above 1 % of one flow).
+    fn counts_at(&self, ts: i64) -> bool {
+        self.at(ts) > 0.01
+    }
+}
+
+/// What an originator did lately.
+#[derive(Clone, Copy, Debug, Default)]
+struct Originator {
+    flows: Decayed,
+    new_targets: Decayed,
+}
+
+/// One originator's flows to one target.
+#[derive(Clone, Copy, Debug, Default)]
+struct Target {
+    flows: Decayed,
+    /// A flow was counted (a new entry has none).
+    seen: bool,
+}
+
+/// The hosts' recent flows; see the module docs.
+#[derive(Debug, Default)]
+pub struct HostContext {
+    originators: FxHashMap<Addr, Originator>,
+    responders: FxHashMap<Addr, Decayed>,
+    targets: FxHashMap<(Addr, Addr, u16), Target>,
+}
+
+impl HostContext {
+    /// Counts a flow that `orig` opened to `resp` port `resp_port` with its first packet at
+    /// `ts`, and returns its host features.
+    pub fn flow_started(
+        &mut self,
+        orig: Addr,
+        resp: Addr,
+        resp_port: u16,
+        ts: i64,
+    ) -> HostFeatures {
+        self.prune(ts);
+        let target = self.targets.entry((orig, resp, resp_port)).or_default();
+        let new = !target.seen || ts.saturating_sub(target.flows.last_ns) > NEW_TARGET_NS;
+        target.seen = true;
+        let same = target.flows.add(ts, 1.0);
+        let o = self.originators.entry(orig).or_default();
+        let flows = o.flows.add(ts, 1.0);
+        let new_targets = o.new_targets.add(ts, if new { 1.0 } else { 0.0 });
+        let received = self.responders.entry(resp).or_default().add(ts, 1.0);
+        HostFeatures([flows, new_targets, same, received])
+    }
+
+    /// Keeps every map within its cap: entries that no longer count at `ts` go first, then,
+    /// if that is not enough, all of them.
+    fn prune(&mut self, ts: i64) {
+        if self.originators.len() >= HOSTS_CAP {
+            self.originators
+                .retain(|_, o| o.flows.counts_at(ts) || o.new_targets.counts_at(ts));
+            if self.originators.len() >= HOSTS_CAP / 2 {
+                self.originators.clear();
+            }
+        }
+        if self.responders.len() >= HOSTS_CAP {
+            self.responders.retain(|_, r| r.counts_at(ts));
+            if self.responders.len() >= HOSTS_CAP / 2 {
+                self.responders.clear();
+            }
+        }
+        if self.targets.len() >= TARGETS_CAP {
+            self.targets.retain(|_, t| {
+                ts.saturating_sub(t.flows.last_ns) <= NEW_TARGET_NS || t.flows.counts_at(ts)
+            });
+            if self.targets.len() >= TARGETS_CAP / 2 {
+                self.targets.clear();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: i64 = 1_000_000_000;
+
+    fn a(n: u8) -> Addr {
+        Addr([n; 16])
+    }
+
+    #[test]
+    fn a_scan_opens_new_targets_a_brute_force_the_same_one() {
+        let mut h = HostContext::default();
+        // Host 1 scans 50 ports of host 2, 10 ms apart.
+        let mut last = HostFeatures::default();
+        for i in 0..50u16 {
+            last = h.flow_started(a(1), a(2), 1000 + i, 100 * S + i64::from(i) * 10_000_000);
+        }
+        let [flows, new, same, recv] = last.0;
+        assert!(flows > 45.0 && new > 45.0, "{last:?}");
+        assert!((same - 1.0).abs() < 1e-12, "{last:?}");
+        assert!(recv > 45.0, "{last:?}");
+        // Host 3 tries port 23 of host 4 thirty times, 100 ms apart.
+        for i in 0..30 {
+            last = h.flow_started(a(3), a(4), 23, 200 * S + i * 100_000_000);
+        }
+        let [flows, new, same, _] = last.0;
+        assert!(flows > 25.0 && same > 25.0, "{last:?}");
+        assert!(new < 1.01, "one new target: {last:?}");
+        // A quiet device: one flow a minute to the same broker, each to a target forgotten.
+        for i in 0..5 {
+            last = h.flow_started(a(5), a(6), 1883, 300 * S + i * 61 * S);
+        }
+        assert!(last.0.iter().all(|&v| v < 1.01), "{last:?}");
+    }
+
+    #[test]
+    fn counts_decay_with_packet_time_and_never_backwards() {
+        let mut h = HostContext::default();
+        let first = h.flow_started(a(1), a(2), 80, 10 * S);
+        assert_eq!(first.0, [1.0, 1.0, 1.0, 1.0]);
+        let later = h.flow_started(a(1), a(2), 80, 20 * S);
+        // 1·e^-1 + 1 after one time constant; the target was seen 10 s ago: not new.
+        let e = 1.0 + (-1.0f64).exp();
+        assert!((later.0[0] - e).abs() < 1e-12 && (later.0[2] - e).abs() < 1e-12);
+        assert!((later.0[1] - (-1.0f64).exp()).abs() < 1e-12, "{later:?}");
+        // A packet stepping back in time adds without decaying.
+        let back = h.flow_started(a(1), a(2), 80, 15 * S);
+        assert!((back.0[0] - (e + 1.0)).abs() < 1e-12, "{back:?}");
+    }
+
+    #[test]
+    fn memory_stays_bounded_under_spoofed_sources() {
+        let mut h = HostContext::default();
+        for i in 0..300_000u32 {
+            let mut b = [0u8; 16];
+            b[..4].copy_from_slice(&i.to_be_bytes());
+            h.flow_started(Addr(b), a(9), 80, S + i64::from(i) * 1000);
+        }
+        assert!(h.originators.len() <= HOSTS_CAP);
+        assert!(h.targets.len() <= TARGETS_CAP);
+        assert!(h.responders.len() <= HOSTS_CAP);
+    }
+}
