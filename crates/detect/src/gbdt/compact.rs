@@ -156,6 +156,20 @@ impl CompactForest {
         true
     }
 
+    /// The entry of the split key ([`CompactForest::split_key`]) that value `x` of feature
+    /// `feature` gives: how many of the feature's distinct split thresholds are below it (0
+    /// for a feature no tree splits on, whose value decides nothing). `None` where split keys
+    /// are not computed.
+    pub fn split_bucket(&self, feature: usize, x: f64) -> Option<u16> {
+        let s = self.splits.as_ref()?;
+        let Ok(i) = s.features.binary_search(&u32::try_from(feature).ok()?) else {
+            return Some(0);
+        };
+        let start = if i == 0 { 0 } else { s.ends[i - 1] };
+        let ts = s.thresholds.get(start..s.ends[i]).unwrap_or_default();
+        Some(ts.partition_point(|&t| t < x) as u16)
+    }
+
     /// [`Gbdt::margin`] of `row`.
     pub fn margin(&self, row: &[f64]) -> f64 {
         let mut margin = self.base;
@@ -257,8 +271,23 @@ mod tests {
             rows.push(vec![f64::NEG_INFINITY, b[i], 0.0]);
             rows.push(vec![a[i], f64::INFINITY, c[i]]);
         }
+        let split_features: Vec<usize> = f
+            .splits
+            .as_ref()
+            .unwrap()
+            .features
+            .iter()
+            .map(|&x| x as usize)
+            .collect();
         for row in &rows {
             assert!(f.split_key(row, &mut key));
+            // Each entry of the key is the bucket of its feature's value; a feature no tree
+            // splits on has bucket 0 whatever its value.
+            for (entry, &feature) in key.iter().zip(&split_features) {
+                let x = row.get(feature).copied().unwrap_or(f64::NAN);
+                assert_eq!(f.split_bucket(feature, x), Some(*entry), "{row:?}");
+            }
+            assert_eq!(f.split_bucket(7, 1e9), Some(0));
             let m = f.margin(row).to_bits();
             assert_eq!(m, model.margin(row).to_bits());
             assert_eq!(*by_key.entry(key.clone()).or_insert(m), m, "{row:?}");

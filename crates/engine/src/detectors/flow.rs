@@ -29,7 +29,7 @@ use crate::error::EngineError;
 use custos_app::AppEvent;
 use custos_detect::gbdt::{CompactForest, Gbdt, PathExplainer};
 use custos_detect::FlowModel;
-use custos_features::flow::{is_checkpoint, live, FlowTracker, Label, LiveFlow};
+use custos_features::flow::{is_checkpoint, live, FlowTracker, Label, LiveFlow, HOST_COLUMNS};
 use custos_flow::zeek::ZeekConfig;
 use custos_flow::{EndedFlow, FlowKey};
 use custos_output::ModelSignature;
@@ -147,6 +147,13 @@ struct Scorer {
     memo: KeyMemo<f64>,
     /// The split key of the row being scored.
     key: Vec<u16>,
+    /// Scores of one-packet flows by what their features are a function of (IP protocol and
+    /// [`LiveFlow::first_packet`]), the host features by their split buckets
+    /// ([`CompactForest::split_bucket`]: values in the same buckets give the same score):
+    /// found without building the row or its whole split key. At most [`MEMO_KEYS`].
+    firsts: FxHashMap<FirstKey, f64>,
+    /// Where the host features are in a row.
+    host_columns: std::ops::Range<usize>,
     /// Scores given.
     scored: u64,
     max_score: f64,
@@ -170,11 +177,33 @@ impl Scorer {
         self.count(p)
     }
 
-    /// The probability of the live features of `flow` (written to `row`).
+    /// The probability of the live features of `flow` (written to `row` unless the flow's
+    /// first packet finds its score in `firsts`; `row` is left empty then).
     fn score_live(&mut self, flow: &LiveFlow<'_, Open>, row: &mut Vec<f64>) -> f64 {
         row.clear();
+        let first = flow.first_packet().and_then(|(port, len, flags, host)| {
+            let mut buckets = [0; HOST_COLUMNS.len()];
+            for ((b, &x), feature) in buckets
+                .iter_mut()
+                .zip(host.values())
+                .zip(self.host_columns.clone())
+            {
+                *b = self.forest.split_bucket(feature, x)?;
+            }
+            Some((flow.key().proto, port, len, flags, buckets))
+        });
+        if let Some(&p) = first.as_ref().and_then(|k| self.firsts.get(k)) {
+            return self.count(p);
+        }
         flow.features(row);
-        self.score(row)
+        let p = self.score(row);
+        if let Some(k) = first {
+            if self.firsts.len() >= MEMO_KEYS {
+                self.firsts.clear();
+            }
+            self.firsts.insert(k, p);
+        }
+        p
     }
 
     /// Counts `p`, the score of a row scored before, as given again.
@@ -186,6 +215,10 @@ impl Scorer {
         p
     }
 }
+
+/// What a one-packet flow's score is a function of: IP protocol, responder port, frame length,
+/// TCP flags and the split buckets of its host features.
+type FirstKey = (u8, u16, u32, u8, [u16; HOST_COLUMNS.len()]);
 
 /// Explains scores, remembering explanations by feature row (see [`MEMO_EXPLANATIONS`]).
 struct Explainer {
@@ -342,6 +375,11 @@ impl FlowDetector {
                 forest: CompactForest::new(&model.gbdt),
                 memo: KeyMemo::new(MEMO_KEYS),
                 key: Vec::new(),
+                firsts: FxHashMap::default(),
+                host_columns: {
+                    let end = live::LIVE_FEATURE_COUNT;
+                    end - HOST_COLUMNS.len()..end
+                },
                 scored: 0,
                 max_score: 0.0,
             },
@@ -447,6 +485,9 @@ impl Detector for FlowDetector {
                 } else if over && alerts.admit(p) {
                     state.alerted = true;
                     *alerted_flows += 1;
+                    if row.is_empty() {
+                        flow.features(row);
+                    }
                     let evidence = Evidence {
                         score,
                         threshold: Some(model.threshold()),

@@ -139,6 +139,9 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(sorted.len(), n.len());
+        // The host features come last (the flow detector's first-packet memo relies on it).
+        let host: Vec<&str> = HOST_COLUMNS.iter().map(|(name, _)| *name).collect();
+        assert_eq!(n[LIVE_FEATURE_COUNT - HOST_COLUMNS.len()..], host);
     }
 
     #[test]

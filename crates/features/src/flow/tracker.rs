@@ -181,6 +181,23 @@ impl<S> LiveFlow<'_, S> {
         self.acc.live_features(self.key.proto, out)
     }
 
+    /// For a flow of one packet, with no application counts: its responder port, frame
+    /// length, TCP flags and host features. Its live features are a function of these and the
+    /// key's IP protocol alone (one packet has no inter-arrival times and no duration, and it
+    /// is on the originator's side), so a scorer may remember its score by them. `None` for
+    /// other flows.
+    pub fn first_packet(&self) -> Option<(u16, u32, u8, &HostFeatures)> {
+        let a = &*self.acc;
+        let p = a.pending.as_ref()?;
+        let (_, resp_port) = a.origin?;
+        (a.stats.packets() == 0 && a.app.is_none() && p.app.is_none()).then_some((
+            resp_port,
+            p.obs.len,
+            p.obs.flags,
+            &a.host,
+        ))
+    }
+
     /// The scorer's state for this flow (`S::default()` when the flow opened).
     pub fn state(&mut self) -> &mut S {
         &mut self.acc.state
@@ -518,6 +535,52 @@ mod tests {
         println!("{sizes:?}");
         // About 0.6 KiB per open flow: 1 M open flows fit in 0.6 GB.
         assert!(sizes.0 <= 608, "{sizes:?}");
+    }
+
+    #[test]
+    fn one_packet_features_depend_on_port_length_flags_and_host_only() {
+        let one = |ts: i64, side: usize, pos: Pos, resp_port: u16, len: u32, flags: u8, h: f64| {
+            let mut acc = Acc::<()> {
+                host: HostFeatures([h, 1.0, 1.0, 2.0]),
+                ..Acc::default()
+            };
+            acc.add(Pending {
+                pos,
+                side,
+                obs: PacketObs { ts, len, flags },
+                label: Label::default(),
+                creates: true,
+                resp_port,
+                app: None,
+            });
+            let addr = |n| Endpoint {
+                addr: Addr([n; 16]),
+                port: if n == 1 { 1 } else { resp_port },
+            };
+            let key = FlowKey::canonical(addr(1), addr(2), 6, [0; 2]).0;
+            let flow = LiveFlow { key, acc: &mut acc };
+            let mut row = Vec::new();
+            flow.features(&mut row);
+            let first = flow.first_packet().map(|(p, l, f, h)| (p, l, f, *h));
+            (first, row)
+        };
+        let (first, row) = one(5, 0, (0, 1), 80, 60, 0x02, 3.0);
+        assert_eq!(
+            first,
+            Some((80, 60, 0x02, HostFeatures([3.0, 1.0, 1.0, 2.0])))
+        );
+        for other in [
+            one(1_000_000_007, 1, (3, 9), 80, 60, 0x02, 3.0),
+            one(-4, 0, (0, 0), 80, 60, 0x02, 3.0),
+        ] {
+            assert_eq!(other.0, first);
+            let bits = |r: &[f64]| r.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&other.1), bits(&row));
+        }
+        assert_ne!(one(5, 0, (0, 1), 80, 61, 0x02, 3.0).1, row);
+        assert_ne!(one(5, 0, (0, 1), 81, 60, 0x02, 3.0).1, row);
+        assert_ne!(one(5, 0, (0, 1), 80, 60, 0x12, 3.0).1, row);
+        assert_ne!(one(5, 0, (0, 1), 80, 60, 0x02, 4.0).1, row);
     }
 
     #[test]
