@@ -240,8 +240,22 @@ fn join_path(segments: &[String]) -> Option<String> {
     })
 }
 
-/// Parses one CoAP message (a UDP payload).
-pub fn parse(payload: &[u8]) -> Result<CoapMessage, CoapError> {
+/// The fixed part of a well-formed message, as [`walk`] finds it.
+struct Walked<'a> {
+    first: u8,
+    code: u8,
+    message_id: u16,
+    token: &'a [u8],
+    payload_len: usize,
+}
+
+/// Checks the whole message — header, token, every option and the payload marker — and shows
+/// each option (number, value) to `option`, in order: the one reading of the format that
+/// [`parse`] and [`probe`] share, allocating nothing.
+fn walk<'a>(
+    payload: &'a [u8],
+    mut option: impl FnMut(u32, &'a [u8]),
+) -> Result<Walked<'a>, CoapError> {
     let mut r = Reader::new(payload);
     let (Some(first), Some(code), Some(message_id)) = (r.u8(), r.u8(), r.u16()) else {
         return Err(err(payload.len(), CoapErrorKind::Truncated));
@@ -256,16 +270,46 @@ pub fn parse(payload: &[u8]) -> Result<CoapMessage, CoapError> {
     let token = r
         .take(usize::from(tkl))
         .ok_or(err(HEADER_LEN, CoapErrorKind::Truncated))?;
-    let mut token_hex = String::new();
-    for b in token {
-        let _ = write!(token_hex, "{b:02x}");
+    let mut payload_len = 0;
+    let mut number: u32 = 0;
+    while !r.is_empty() {
+        let at = r.offset();
+        let byte = r.u8().ok_or(err(at, CoapErrorKind::OptionTruncated))?;
+        if byte == 0xff {
+            payload_len = r.left();
+            if payload_len == 0 {
+                return Err(err(at, CoapErrorKind::EmptyPayload));
+            }
+            break;
+        }
+        let delta = extended(&mut r, byte >> 4, at)?;
+        let len = extended(&mut r, byte & 0x0f, at)?;
+        number = number.saturating_add(delta);
+        let value = r
+            .take(len as usize)
+            .ok_or(err(at, CoapErrorKind::OptionTruncated))?;
+        option(number, value);
     }
-    let mut m = CoapMessage {
-        mtype: type_name(first >> 4),
-        code: format!("{}.{:02}", code >> 5, code & 0x1f),
-        code_name: code_name(code),
+    if code == 0 && (tkl != 0 || payload.len() != HEADER_LEN) {
+        return Err(err(HEADER_LEN, CoapErrorKind::BadEmpty));
+    }
+    Ok(Walked {
+        first,
+        code,
         message_id,
-        token: token_hex,
+        token,
+        payload_len,
+    })
+}
+
+/// Parses one CoAP message (a UDP payload).
+pub fn parse(payload: &[u8]) -> Result<CoapMessage, CoapError> {
+    let mut m = CoapMessage {
+        mtype: "",
+        code: String::new(),
+        code_name: None,
+        message_id: 0,
+        token: String::new(),
         uri_host: None,
         uri_port: None,
         uri_path: None,
@@ -281,23 +325,7 @@ pub fn parse(payload: &[u8]) -> Result<CoapMessage, CoapError> {
     };
     let mut path = Vec::new();
     let mut location = Vec::new();
-    let mut number: u32 = 0;
-    while !r.is_empty() {
-        let at = r.offset();
-        let byte = r.u8().ok_or(err(at, CoapErrorKind::OptionTruncated))?;
-        if byte == 0xff {
-            m.payload_len = r.left();
-            if m.payload_len == 0 {
-                return Err(err(at, CoapErrorKind::EmptyPayload));
-            }
-            break;
-        }
-        let delta = extended(&mut r, byte >> 4, at)?;
-        let len = extended(&mut r, byte & 0x0f, at)?;
-        number = number.saturating_add(delta);
-        let value = r
-            .take(len as usize)
-            .ok_or(err(at, CoapErrorKind::OptionTruncated))?;
+    let w = walk(payload, |number, value| {
         let n = u16::try_from(number).unwrap_or(u16::MAX);
         if m.options.len() < MAX_OPTIONS {
             m.options.push(n);
@@ -315,13 +343,28 @@ pub fn parse(payload: &[u8]) -> Result<CoapMessage, CoapError> {
             27 => m.block1 = uint(value),
             _ => {}
         }
+    })?;
+    m.mtype = type_name(w.first >> 4);
+    m.code = format!("{}.{:02}", w.code >> 5, w.code & 0x1f);
+    m.code_name = code_name(w.code);
+    m.message_id = w.message_id;
+    for b in w.token {
+        let _ = write!(m.token, "{b:02x}");
     }
-    if code == 0 && (tkl != 0 || payload.len() != HEADER_LEN) {
-        return Err(err(HEADER_LEN, CoapErrorKind::BadEmpty));
-    }
+    m.payload_len = w.payload_len;
     m.uri_path = join_path(&path);
     m.location_path = join_path(&location);
     Ok(m)
+}
+
+/// Whether a well-formed message ([`probe`]) comes from a server: a response (code class
+/// 2 or more), or an ACK or RST (types 2, 3), as [`parse`]'s `code` and `mtype` say.
+pub fn from_server(payload: &[u8]) -> bool {
+    let (first, code) = (
+        payload.first().copied().unwrap_or(0),
+        payload.get(1).copied().unwrap_or(0),
+    );
+    code >> 5 != 0 || matches!((first >> 4) & 0x3, 2 | 3)
 }
 
 /// True when `payload` is a well-formed CoAP message with version 1, a token of at most 8
@@ -337,7 +380,7 @@ pub fn probe(payload: &[u8]) -> bool {
         2 | 4 | 5 => true,
         _ => false,
     };
-    class_ok && parse(payload).is_ok()
+    class_ok && walk(payload, |_, _| {}).is_ok()
 }
 
 // ---------------------------------------------------------------- DTLS
@@ -491,6 +534,29 @@ mod tests {
         m.extend([0x46]); // Uri-Query (15)
         m.extend(b"unit=c");
         m
+    }
+
+    #[test]
+    fn probe_and_from_server_agree_with_parse() {
+        // Every header byte pair over a few bodies: probe accepts exactly what parses (with
+        // a code class it allows), and from_server reads the parsed code and type.
+        let bodies: [&[u8]; 5] = [&[], &[0xff, 1], &[0xff], &[0x31, b'h', 0xff, 9], &[0xf0]];
+        for first in 0..=255u8 {
+            for code in 0..=255u8 {
+                for body in bodies {
+                    let mut m = vec![first, code, 0, 1];
+                    m.extend(std::iter::repeat_n(7, usize::from(first & 0x0f).min(8)));
+                    m.extend(body);
+                    let parsed = parse(&m);
+                    let class_ok = matches!((code >> 5, code & 0x1f), (0, 0..=7) | (2 | 4 | 5, _));
+                    assert_eq!(probe(&m), class_ok && parsed.is_ok(), "{m:02x?}");
+                    if let Ok(p) = parsed {
+                        let old = !p.code.starts_with("0.") || p.mtype == "ACK" || p.mtype == "RST";
+                        assert_eq!(from_server(&m), old, "{m:02x?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Zeek `conn.log` in Zeek's TSV format, with `community_id` appended as Zeek's
 //! `policy/protocols/conn/community-id-logging` does, and three provenance columns.
 
-use crate::time::{zeek_header_time, zeek_interval, zeek_time};
+use crate::push::{push_hex2, push_int, push_ip};
+use crate::time::{push_zeek_time, zeek_header_time};
 use custos_decode::Encap;
 use custos_flow::{ConnSummary, EndedFlow, Flow};
 use std::io::{self, Write};
@@ -73,7 +74,8 @@ pub const TYPES: [&str; 26] = [
 /// so the same input always gives the same file.
 pub struct ConnLogWriter<W: Write> {
     out: W,
-    files: Vec<String>,
+    /// The inputs' names, escaped for the log (once, not per flow).
+    files_escaped: Vec<String>,
     header_written: bool,
     line: String,
 }
@@ -133,7 +135,7 @@ impl<W: Write> ConnLogWriter<W> {
     pub fn new(out: W, files: Vec<String>) -> Self {
         ConnLogWriter {
             out,
-            files,
+            files_escaped: files.iter().map(|f| escape(f)).collect(),
             header_written: false,
             line: String::with_capacity(512),
         }
@@ -174,64 +176,72 @@ impl<W: Write> ConnLogWriter<W> {
     }
 
     fn format(&mut self, f: &Flow, c: &ConnSummary, app_proto: Option<&'static str>) {
-        use std::fmt::Write as _;
+        // Pushed piece by piece (crate::push): `write!` cost more than the rest of the line.
         let l = &mut self.line;
         l.clear();
         let (oip, rip) = (f.orig.addr.ip(), f.resp.addr.ip());
-        let dur = c.log_duration;
         let (o, r) = (c.orig, c.resp);
-        let _ = write!(
-            l,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t",
-            zeek_time(c.start_ts),
-            f.uid(),
-            oip,
-            f.orig.port,
-            rip,
-            f.resp.port,
-            proto_name(f.proto),
-            app_proto.map_or_else(|| service(f.tunnel_service), zeek_service)
-        );
-        match dur {
+        let tab = |l: &mut String| l.push('\t');
+        push_zeek_time(l, c.start_ts);
+        tab(l);
+        l.push_str(&f.uid());
+        tab(l);
+        push_ip(l, oip);
+        tab(l);
+        push_int(l, f.orig.port);
+        tab(l);
+        push_ip(l, rip);
+        tab(l);
+        push_int(l, f.resp.port);
+        tab(l);
+        l.push_str(proto_name(f.proto));
+        tab(l);
+        l.push_str(app_proto.map_or_else(|| service(f.tunnel_service), zeek_service));
+        tab(l);
+        match c.log_duration {
             Some(d) => {
-                let _ = write!(l, "{}\t{}\t{}\t", zeek_interval(d), o.bytes, r.bytes);
+                push_zeek_time(l, d);
+                tab(l);
+                push_int(l, o.bytes);
+                tab(l);
+                push_int(l, r.bytes);
+                tab(l);
             }
             None => l.push_str("-\t-\t-\t"),
         }
-        let tf = |b: bool| if b { "T" } else { "F" };
+        let tf = |b: bool| if b { "T\t" } else { "F\t" };
         let history = c.history();
-        let _ = write!(
-            l,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t",
-            c.conn_state.as_str(),
-            tf(is_private(oip)),
-            tf(is_private(rip)),
-            c.missed_bytes,
-            if history.is_empty() { "-" } else { history },
-            o.pkts,
-            o.ip_bytes,
-            r.pkts,
-            r.ip_bytes
-        );
+        l.push_str(c.conn_state.as_str());
+        tab(l);
+        l.push_str(tf(is_private(oip)));
+        l.push_str(tf(is_private(rip)));
+        push_int(l, c.missed_bytes);
+        tab(l);
+        l.push_str(if history.is_empty() { "-" } else { history });
+        for n in [o.pkts, o.ip_bytes, r.pkts, r.ip_bytes] {
+            tab(l);
+            push_int(l, n);
+        }
+        tab(l);
         if f.tunnel_parent == 0 {
-            l.push_str("-\t");
+            l.push('-');
         } else {
             l.push_str(&custos_flow::uid_string(b'C', f.tunnel_parent));
-            l.push('\t');
         }
+        tab(l);
+        push_int(l, f.proto);
+        tab(l);
+        l.push_str(&f.community_id());
+        tab(l);
         let file = self
-            .files
+            .files_escaped
             .get(usize::from(f.file))
             .map_or("-", String::as_str);
-        let _ = write!(
-            l,
-            "{}\t{}\t{}\t{}\t{}",
-            f.proto,
-            f.community_id(),
-            escape(file),
-            f.first_index,
-            f.last_index
-        );
+        l.push_str(file);
+        tab(l);
+        push_int(l, f.first_index);
+        tab(l);
+        push_int(l, f.last_index);
     }
 }
 
@@ -240,8 +250,10 @@ fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         if ch == '\t' || ch == ',' || ch.is_control() {
-            for b in ch.to_string().bytes() {
-                out.push_str(&format!("\\x{b:02x}"));
+            let mut utf8 = [0; 4];
+            for &b in ch.encode_utf8(&mut utf8).as_bytes() {
+                out.push_str("\\x");
+                push_hex2(&mut out, b);
             }
         } else {
             out.push(ch);

@@ -1,5 +1,6 @@
 //! Suricata EVE JSON `flow` records (field names as Suricata's `etc/schema.json`).
 
+use crate::push::{push_hex2, push_int, push_ip};
 use crate::time::push_eve_time;
 use custos_decode::wire::tcp::flags as tf;
 use custos_flow::zeek::ConnState;
@@ -14,7 +15,8 @@ use std::io::{self, Write};
 /// shared with conn.log.
 pub struct EveFlowWriter<W: Write> {
     out: W,
-    files: Vec<String>,
+    /// The inputs' names as JSON strings (quoted and escaped once, not per flow).
+    files_json: Vec<String>,
     line: String,
 }
 
@@ -67,7 +69,10 @@ impl<W: Write> EveFlowWriter<W> {
     pub fn new(out: W, files: Vec<String>) -> Self {
         EveFlowWriter {
             out,
-            files,
+            files_json: files
+                .iter()
+                .map(|f| serde_json::to_string(f).unwrap_or_else(|_| "\"\"".into()))
+                .collect(),
             line: String::with_capacity(1024),
         }
     }
@@ -96,103 +101,121 @@ impl<W: Write> EveFlowWriter<W> {
     }
 
     fn write_record(&self, l: &mut String, ended: &EndedFlow) {
+        // Pushed piece by piece (crate::push): `write!` cost more than the rest of the line.
         let (f, c, reason) = (&ended.flow, &ended.summary, ended.reason);
-        use std::fmt::Write as _;
         let (o, r) = (c.orig, c.resp);
         l.push_str("{\"timestamp\":\"");
         push_eve_time(l, c.last_ts);
-        let _ = write!(
-            l,
-            "\",\"flow_id\":{},\"event_type\":\"flow\"",
-            f.uid_seed() >> 11
-        );
-        let vlans = f.vlans.iter().filter(|&&v| v != 0);
+        l.push_str("\",\"flow_id\":");
+        push_int(l, f.uid_seed() >> 11);
+        l.push_str(",\"event_type\":\"flow\"");
         if f.vlans.iter().any(|&v| v != 0) {
             l.push_str(",\"vlan\":[");
-            for (i, v) in vlans.enumerate() {
+            for (i, &v) in f.vlans.iter().filter(|&&v| v != 0).enumerate() {
                 if i > 0 {
                     l.push(',');
                 }
-                let _ = write!(l, "{v}");
+                push_int(l, v);
             }
             l.push(']');
         }
         let ported = matches!(f.proto, 6 | 17 | 132);
-        let _ = write!(l, ",\"src_ip\":\"{}\"", f.orig.addr.ip());
+        l.push_str(",\"src_ip\":\"");
+        push_ip(l, f.orig.addr.ip());
+        l.push('"');
         if ported {
-            let _ = write!(l, ",\"src_port\":{}", f.orig.port);
+            l.push_str(",\"src_port\":");
+            push_int(l, f.orig.port);
         }
-        let _ = write!(l, ",\"dest_ip\":\"{}\"", f.resp.addr.ip());
+        l.push_str(",\"dest_ip\":\"");
+        push_ip(l, f.resp.addr.ip());
+        l.push('"');
         if ported {
-            let _ = write!(l, ",\"dest_port\":{}", f.resp.port);
+            l.push_str(",\"dest_port\":");
+            push_int(l, f.resp.port);
         }
-        let _ = write!(l, ",\"proto\":{}", eve_proto(f.proto));
+        l.push_str(",\"proto\":\"");
+        l.push_str(&eve_proto_name(f.proto));
+        l.push('"');
         if let Some(app) = ended.app_proto {
-            let _ = write!(l, ",\"app_proto\":\"{app}\"");
+            l.push_str(",\"app_proto\":\"");
+            l.push_str(app);
+            l.push('"');
         }
         if matches!(f.proto, 1 | 58) {
-            let _ = write!(
-                l,
-                ",\"icmp_type\":{},\"icmp_code\":{}",
-                f.cid_ports.0, f.cid_ports.1
-            );
+            l.push_str(",\"icmp_type\":");
+            push_int(l, f.cid_ports.0);
+            l.push_str(",\"icmp_code\":");
+            push_int(l, f.cid_ports.1);
         }
-        let _ = write!(
-            l,
-            ",\"community_id\":\"{}\",\"flow\":{{\"pkts_toserver\":{},\"pkts_toclient\":{},\"bytes_toserver\":{},\"bytes_toclient\":{},\"start\":\"",
-            f.community_id(),
-            o.pkts,
-            r.pkts,
-            f.frame_bytes[0],
-            f.frame_bytes[1],
-        );
+        l.push_str(",\"community_id\":\"");
+        l.push_str(&f.community_id());
+        for (name, n) in [
+            ("\",\"flow\":{\"pkts_toserver\":", o.pkts),
+            (",\"pkts_toclient\":", r.pkts),
+            (",\"bytes_toserver\":", f.frame_bytes[0]),
+            (",\"bytes_toclient\":", f.frame_bytes[1]),
+        ] {
+            l.push_str(name);
+            push_int(l, n);
+        }
+        l.push_str(",\"start\":\"");
         push_eve_time(l, c.start_ts);
         l.push_str("\",\"end\":\"");
         push_eve_time(l, c.last_ts);
-        let _ = write!(
-            l,
-            "\",\"age\":{},\"state\":\"{}\",\"reason\":\"{}\",\"alerted\":false}}",
-            c.last_ts.saturating_sub(c.start_ts) / 1_000_000_000,
-            flow_state(c.conn_state),
-            reason.as_eve()
-        );
+        l.push_str("\",\"age\":");
+        push_int(l, c.last_ts.saturating_sub(c.start_ts) / 1_000_000_000);
+        l.push_str(",\"state\":\"");
+        l.push_str(flow_state(c.conn_state));
+        l.push_str("\",\"reason\":\"");
+        l.push_str(reason.as_eve());
+        l.push_str("\",\"alerted\":false}");
         if f.proto == 6 {
             let all = f.tcp_flags[0] | f.tcp_flags[1];
-            let _ = write!(
-                l,
-                ",\"tcp\":{{\"tcp_flags\":\"{all:02x}\",\"tcp_flags_ts\":\"{:02x}\",\"tcp_flags_tc\":\"{:02x}\"",
-                f.tcp_flags[0], f.tcp_flags[1]
-            );
+            for (name, flags) in [
+                (",\"tcp\":{\"tcp_flags\":\"", all),
+                ("\",\"tcp_flags_ts\":\"", f.tcp_flags[0]),
+                ("\",\"tcp_flags_tc\":\"", f.tcp_flags[1]),
+            ] {
+                l.push_str(name);
+                push_hex2(l, flags);
+            }
+            l.push('"');
             for (name, bit) in [
-                ("syn", tf::SYN),
-                ("fin", tf::FIN),
-                ("rst", tf::RST),
-                ("psh", tf::PSH),
-                ("ack", tf::ACK),
-                ("urg", tf::URG),
-                ("ecn", tf::ECE),
-                ("cwr", tf::CWR),
+                (",\"syn\":true", tf::SYN),
+                (",\"fin\":true", tf::FIN),
+                (",\"rst\":true", tf::RST),
+                (",\"psh\":true", tf::PSH),
+                (",\"ack\":true", tf::ACK),
+                (",\"urg\":true", tf::URG),
+                (",\"ecn\":true", tf::ECE),
+                (",\"cwr\":true", tf::CWR),
             ] {
                 if all & bit != 0 {
-                    let _ = write!(l, ",\"{name}\":true");
+                    l.push_str(name);
                 }
             }
-            let _ = write!(l, ",\"state\":\"{}\"}}", tcp_state(c.conn_state));
+            l.push_str(",\"state\":\"");
+            l.push_str(tcp_state(c.conn_state));
+            l.push_str("\"}");
         }
         let file = self
-            .files
+            .files_json
             .get(usize::from(f.file))
-            .map_or("", String::as_str);
-        let file_json = serde_json::to_string(file).unwrap_or_else(|_| "\"\"".into());
-        let _ = write!(
-            l,
-            ",\"custos\":{{\"uid\":\"{}\",\"pcap_file\":{file_json},\"first_pkt\":{},\"last_pkt\":{},\"conn_state\":\"{}\",\"history\":\"{}\"}}}}",
-            f.uid(),
-            f.first_index,
-            f.last_index,
-            c.conn_state.as_str(),
-            c.history()
-        );
+            .map_or("\"\"", String::as_str);
+        l.push_str(",\"custos\":{\"uid\":\"");
+        l.push_str(&f.uid());
+        l.push_str("\",\"pcap_file\":");
+        l.push_str(file);
+        l.push_str(",\"first_pkt\":");
+        push_int(l, f.first_index);
+        l.push_str(",\"last_pkt\":");
+        push_int(l, f.last_index);
+        l.push_str(",\"conn_state\":\"");
+        l.push_str(c.conn_state.as_str());
+        l.push_str("\",\"history\":\"");
+        l.push_str(c.history());
+        l.push_str("\"}}");
     }
 }
 

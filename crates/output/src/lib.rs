@@ -13,6 +13,7 @@ mod alert;
 mod conn_log;
 mod eve;
 pub mod out_file;
+mod push;
 mod record;
 mod sink;
 pub mod sinks;

@@ -31,14 +31,22 @@ fn parts(ts_ns: i64) -> (i64, u32, u32, u32, u32, u32, u32) {
 
 /// Zeek's `time` column: seconds since the epoch with six decimals (`1258567191.405770`).
 pub fn zeek_time(ts_ns: i64) -> String {
+    let mut s = String::with_capacity(17);
+    push_zeek_time(&mut s, ts_ns);
+    s
+}
+
+/// Appends [`zeek_time`] (or [`zeek_interval`], the same form) of `ts_ns` to `out`.
+pub fn push_zeek_time(out: &mut String, ts_ns: i64) {
     let (secs, ns) = split(ts_ns);
-    format!("{secs}.{:06}", ns / 1000)
+    out.push_str(itoa::Buffer::new().format(secs));
+    out.push('.');
+    push_digits(out, u64::from(ns / 1000), 6);
 }
 
 /// Zeek's `interval` column: seconds with six decimals.
 pub fn zeek_interval(dur_ns: i64) -> String {
-    let (secs, ns) = split(dur_ns);
-    format!("{secs}.{:06}", ns / 1000)
+    zeek_time(dur_ns)
 }
 
 /// Zeek's `#open`/`#close` header time: `2009-11-18-16-59-51`.

@@ -178,13 +178,8 @@ pub static DATAGRAM_PROTOCOLS: [DatagramProtocol; 7] = [
         weak: true,
         ports: &[],
         detect: |b, _, _| {
-            if !coap::probe(b) {
-                return None;
-            }
-            let m = coap::parse(b).ok()?;
             // Responses (class ≥ 2) come from the server; ACK/RST without a code too.
-            let response = !m.code.starts_with("0.") || m.mtype == "ACK" || m.mtype == "RST";
-            Some((AppProto::Coap, response))
+            coap::probe(b).then(|| (AppProto::Coap, coap::from_server(b)))
         },
     },
 ];
