@@ -36,7 +36,9 @@ pub struct Added {
     pub flows: u64,
 }
 
-/// Adds `per_phase` perturbed samples of every attack phase of `train` to `tables`.
+/// Adds `per_phase` perturbed samples of every attack phase of `train` to `tables`: the
+/// rows of the perturbed phase's flows, each sample spliced into the training capture with
+/// the `context_s` seconds before it (their host features count their hosts' other flows).
 ///
 /// # Errors
 /// A sample's dataset cannot be built or read.
@@ -44,8 +46,8 @@ pub fn augment(
     tables: &mut FlowTables,
     train: &LabelledCapture,
     budget: &Budget,
-    per_phase: usize,
-    seed: u64,
+    (per_phase, seed): (usize, u64),
+    context_s: f64,
     work: &Path,
 ) -> Result<Added, RobustError> {
     let mut added = Added::default();
@@ -92,11 +94,11 @@ pub fn augment(
                 if !ok {
                     continue;
                 }
-                let cap = super::phase::alone(train, &phase.name, &packets);
+                let cap = super::phase::in_context(train, &phase, &packets, context_s);
                 let t = tables_of(&cap, &work.join("adversarial"))?;
                 let tag = format!("adv-{}-{s}-", phase.name);
-                added.flows += append(&mut tables.flows, t.flows, &tag);
-                append(&mut tables.prefixes, t.prefixes, &tag);
+                added.flows += append(&mut tables.flows, t.flows, &phase.name, &tag);
+                append(&mut tables.prefixes, t.prefixes, &phase.name, &tag);
                 added.samples += 1;
                 break;
             }
@@ -105,12 +107,16 @@ pub fn augment(
     Ok(added)
 }
 
-/// Appends the attack rows of `from` to `to`, their uids prefixed with `tag`; returns the
-/// rows added.
-fn append(to: &mut FeatureTable, from: FeatureTable, tag: &str) -> u64 {
+/// Appends the rows of `from` labelled attack in phase `phase` to `to`, their uids prefixed
+/// with `tag`; returns the rows added.
+fn append(to: &mut FeatureTable, from: FeatureTable, phase: &str, tag: &str) -> u64 {
     let mut n = 0;
     for (i, &attack) in from.labels.iter().enumerate() {
-        if !attack {
+        let in_phase = from
+            .phases
+            .get(i)
+            .is_some_and(|p| p.as_deref() == Some(phase));
+        if !attack || !in_phase {
             continue;
         }
         to.uids.push(format!(

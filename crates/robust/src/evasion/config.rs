@@ -10,7 +10,8 @@ use std::path::PathBuf;
 /// Detector queries per phase and trial unless told otherwise.
 pub const DEFAULT_QUERIES: usize = 40;
 
-/// Seconds of traffic before a phase that Kitsune scores, unless told otherwise.
+/// Seconds of traffic before a phase that Kitsune scores and that gives the phase's flows
+/// their host context, unless told otherwise.
 pub const DEFAULT_CONTEXT_S: f64 = 60.0;
 
 /// Perturbed samples per training phase for adversarial training, unless told otherwise.
@@ -128,7 +129,8 @@ pub struct EvadeConfig {
     pub flow: FlowSettings,
     /// Kitsune's training.
     pub kitsune: KitsuneSettings,
-    /// Seconds of traffic before a phase that Kitsune scores.
+    /// Seconds of traffic before a phase that Kitsune scores and whose flows give the phase's
+    /// flows their host context.
     pub context_s: f64,
     /// Perturbed samples per training phase for adversarial training (0: none).
     pub adversarial_samples: usize,
@@ -221,7 +223,7 @@ impl EvadeConfig {
             "phases": self.phases,
             "flow": self.flow,
             "kitsune": self.kitsune,
-            "kitsune_context_s": self.context_s,
+            "context_s": self.context_s,
             "adversarial_samples": self.adversarial_samples,
             "trained_on": if self.train.is_some() { "the training capture" } else { "the evaded capture itself" },
         })

@@ -115,13 +115,10 @@ impl Models {
                 EvasionDetector::Kitsune => {
                     self.kitsune.as_ref().map(|k| k.ask(cap, phase, packets))
                 }
-                EvasionDetector::Flow => {
-                    self.flow.as_ref().map(|f| f.ask(cap, &phase.name, packets))
+                EvasionDetector::Flow => self.flow.as_ref().map(|f| f.ask(cap, phase, packets)),
+                EvasionDetector::FlowEvents => {
+                    self.events.as_ref().map(|f| f.ask(cap, phase, packets))
                 }
-                EvasionDetector::FlowEvents => self
-                    .events
-                    .as_ref()
-                    .map(|f| f.ask(cap, &phase.name, packets)),
             };
             if let Some(b) = b {
                 a = a.or(b?);
@@ -188,8 +185,8 @@ fn run(cfg: &EvadeConfig, work: &Path) -> Result<(EvasionReport, Vec<PathBuf>), 
             &mut tables,
             &train,
             &cfg.budget,
-            cfg.adversarial_samples,
-            cfg.seed,
+            (cfg.adversarial_samples, cfg.seed),
+            cfg.context_s,
             work,
         )?;
         let hardened = train_single(&tables, &cfg.flow, "flow model, adversarial training")?;
@@ -203,6 +200,7 @@ fn run(cfg: &EvadeConfig, work: &Path) -> Result<(EvasionReport, Vec<PathBuf>), 
             model: hardened,
             keep: None,
             work: work.join("q-flow-adv"),
+            context_s: cfg.context_s,
         });
         let mut d = Vec::new();
         for target in cfg.targets.iter().filter(|t| t.has(EvasionDetector::Flow)) {
@@ -264,6 +262,7 @@ fn train_models(
                 model: train_single(&tables, &cfg.flow, "flow model")?,
                 keep: None,
                 work: work.join("q-flow"),
+                context_s: cfg.context_s,
             });
         }
         if events {
@@ -273,6 +272,7 @@ fn train_models(
                 model: train_single(&tables, &cfg.flow, "flow model, event features")?,
                 keep: Some(keep),
                 work: work.join("q-events"),
+                context_s: cfg.context_s,
             });
         }
     }

@@ -7,14 +7,15 @@
 //!   ending with its last; the phase alerts when one of its packets scores above the
 //!   model's threshold.
 //! - **The flow model** (`flow`, or `flow_events` on the event features only, see
-//!   [`event_features`]) scores the phase's packets alone, turned into flows by
-//!   `custos dataset build`'s code: a flow's score is its highest over its end and its
-//!   checkpoints, as the flow detector alerts. A flow depends only on its own packets, so
-//!   the rest of the capture is not needed.
+//!   [`event_features`]) scores the flows of the same stretch of the capture, the phase
+//!   spliced in, turned into flows by `custos dataset build`'s code: a flow's score is its
+//!   highest over its end and its checkpoints, as the flow detector alerts, and the phase's
+//!   flows (labelled attack with its name) are the ones that count. The context matters: a
+//!   flow's host features count its hosts' flows of the last minute.
 //! - A combination (`kitsune,flow`) alerts when any member alerts; its closeness is the
 //!   largest of the members', the items above the threshold the sum of theirs.
 
-use super::phase::{alone, splice, Phase, Pkt};
+use super::phase::{in_context, Phase, Pkt};
 use crate::capture::LabelledCapture;
 use crate::error::RobustError;
 use crate::flowdata::{FlowTables, TestFlows};
@@ -84,38 +85,14 @@ impl KitsuneOracle {
         phase: &Phase,
         packets: &[Pkt],
     ) -> Result<Answer, RobustError> {
-        let spliced = splice(cap, phase, packets);
-        let mine = |i: usize| {
-            spliced
-                .labels
-                .get(i)
-                .is_some_and(|l| l.attack && l.phase.as_deref() == Some(phase.name.as_str()))
-        };
-        let indices: Vec<usize> = (0..spliced.frames.len()).filter(|&i| mine(i)).collect();
-        let (Some(&first), Some(&last)) = (indices.first(), indices.last()) else {
-            return Ok(Answer {
-                alerted: false,
-                closeness: 0.0,
-                alerting: 0,
-            });
-        };
-        let start_ts = spliced
-            .frames
-            .get(first)
-            .map_or(0, |f| f.ts)
-            .saturating_sub((self.context_s * 1e9) as i64);
-        let from = spliced
-            .frames
-            .partition_point(|f| f.ts < start_ts)
-            .min(first);
-        let frames = spliced.frames.get(from..=last).unwrap_or_default();
-        let scores = kitsune::score(&self.model, frames.iter(), spliced.linktype)?;
+        let w = in_context(cap, phase, packets, self.context_s);
+        let scores = kitsune::score(&self.model, w.frames.iter(), w.linktype)?;
         let t = self.model.threshold.value;
         let mine_scores = scores
             .iter()
-            .enumerate()
-            .filter(|(k, _)| mine(from + k))
-            .map(|(_, s)| *s);
+            .zip(&w.labels)
+            .filter(|(_, l)| l.attack && l.phase.as_deref() == Some(phase.name.as_str()))
+            .map(|(s, _)| *s);
         Ok(Answer::of(mine_scores, t))
     }
 }
@@ -128,27 +105,30 @@ pub struct FlowOracle {
     pub keep: Option<Vec<bool>>,
     /// Where each query's dataset is built (replaced each time).
     pub work: PathBuf,
+    /// Seconds of traffic before the phase whose flows give its flows their host context.
+    pub context_s: f64,
 }
 
 impl FlowOracle {
-    /// Scores the flows of `packets` alone (the phase `name` of `cap`).
+    /// Scores the flows of `phase` of `cap` replaced by `packets`, in their context.
     ///
     /// # Errors
     /// The dataset cannot be built or read.
     pub fn ask(
         &self,
         cap: &LabelledCapture,
-        name: &str,
+        phase: &Phase,
         packets: &[Pkt],
     ) -> Result<Answer, RobustError> {
-        let tables = self.tables(&alone(cap, name, packets))?;
+        let tables = self.tables(&in_context(cap, phase, packets, self.context_s))?;
         let test = TestFlows::new(&tables);
         let scores = self.model.score(&test);
         let t = self.model.threshold;
+        let name = Some(phase.name.as_str());
         let attack_scores = scores
             .iter()
-            .zip(&test.attack)
-            .filter(|(_, &attack)| attack)
+            .zip(test.attack.iter().zip(&test.phase))
+            .filter(|(_, (&attack, p))| attack && p.as_deref() == name)
             .map(|(s, _)| *s);
         Ok(Answer::of(attack_scores, t))
     }

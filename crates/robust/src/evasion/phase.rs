@@ -153,6 +153,44 @@ pub fn splice(cap: &LabelledCapture, phase: &Phase, packets: &[Pkt]) -> Labelled
     }
 }
 
+/// The capture with `phase` replaced by `packets`, cut to the phase's span and the
+/// `context_s` seconds before it: what a detector that keeps state across flows — Kitsune's
+/// per-host statistics, the flow model's host features — needs to see the phase as it would
+/// in the capture. Empty when the phase has no packet labelled with its name.
+pub fn in_context(
+    cap: &LabelledCapture,
+    phase: &Phase,
+    packets: &[Pkt],
+    context_s: f64,
+) -> LabelledCapture {
+    let mut spliced = splice(cap, phase, packets);
+    let mine = |l: &PacketLabel| l.attack && l.phase.as_deref() == Some(phase.name.as_str());
+    let span = (
+        spliced.labels.iter().position(mine),
+        spliced.labels.iter().rposition(mine),
+    );
+    let (from, to) = match span {
+        (Some(first), Some(last)) => {
+            let start_ts = spliced
+                .frames
+                .get(first)
+                .map_or(0, |f| f.ts)
+                .saturating_sub((context_s * 1e9) as i64);
+            let from = spliced
+                .frames
+                .partition_point(|f| f.ts < start_ts)
+                .min(first);
+            (from, last + 1)
+        }
+        _ => (0, 0),
+    };
+    spliced.frames.truncate(to);
+    spliced.labels.truncate(to);
+    spliced.frames.drain(..from);
+    spliced.labels.drain(..from);
+    spliced
+}
+
 /// A capture of `packets` alone, labelled attack with phase `name`.
 pub fn alone(cap: &LabelledCapture, name: &str, packets: &[Pkt]) -> LabelledCapture {
     LabelledCapture {
@@ -235,5 +273,30 @@ mod tests {
         assert!(s.labels[2].attack && s.labels[3].attack);
         assert!(!s.labels[0].attack && !s.labels[1].attack);
         assert!(s.frames.windows(2).all(|w| w[0].ts <= w[1].ts));
+    }
+
+    #[test]
+    fn in_context_keeps_the_phase_and_the_seconds_before_it() {
+        let c = cap();
+        let p = &phases(&c)[0];
+        // The phase (packets 1, 2 at 1 µs, 2 µs) with 1 µs of context: packet 0 (at 0) is
+        // in, packet 3 (after the phase) is not.
+        let w = in_context(&c, p, &p.packets, 1e-6);
+        assert_eq!(w.frames.len(), 3);
+        assert_eq!(w.frames[0].data, c.frames[0].data);
+        assert!(w.labels[1].attack && w.labels[2].attack);
+        // No context: the phase alone; a long one: everything up to the phase's end.
+        assert_eq!(in_context(&c, p, &p.packets, 0.0).frames.len(), 2);
+        assert_eq!(in_context(&c, p, &p.packets, 60.0).frames.len(), 3);
+        // A phase moved later keeps the frames it now follows as context.
+        let mut moved = p.packets.clone();
+        for (k, m) in moved.iter_mut().enumerate() {
+            m.frame.ts = 5000 + k as i64;
+        }
+        let w = in_context(&c, p, &moved, 60.0);
+        assert_eq!(w.frames.len(), 4);
+        assert!(w.labels[2].attack && w.labels[3].attack);
+        // A phase with no packet left gives nothing.
+        assert!(in_context(&c, p, &[], 60.0).frames.is_empty());
     }
 }
