@@ -20,9 +20,11 @@ pub enum RobustCommand {
     /// Strategies: label_flip (training attack flows relabelled benign at random),
     /// targeted_flip (those most like the test attack), window_injection (the training
     /// capture's attack traffic replayed, renumbered, into its benign window). Defences:
-    /// Kitsune's sanitised window (slice models cross-check it) with a contamination alarm;
-    /// the flow model's deterministic partition aggregation (DPA) with per-flow certificates,
-    /// beside label screening. Writes REPORT/robustness.json and one SVG per detector and
+    /// Kitsune's sanitised window (slice models cross-check it, whole conversations follow
+    /// their majority) with a contamination alarm; the flow model's deterministic partition
+    /// aggregation (`dpa`, with per-flow certificates) and `screen+dpa` (flows whose
+    /// conversation or out-of-fold prediction contradicts their label dropped before DPA; not
+    /// certified). Writes REPORT/robustness.json and one SVG per detector and
     /// strategy (poison rate against AUC and F1). See docs/robustness.md.
     #[command(
         after_help = "Examples:\n  custos robust poison --train day1.pcap --train-labels day1.labels.csv --test day2.pcap --test-labels day2.labels.csv -o report/\n  custos robust poison ... --detector flow --strategy label_flip --rates 0.05,0.1 --partitions 11 -o report/"
@@ -141,7 +143,7 @@ pub struct PoisonArgs {
     /// How DPA assigns training flows to partitions.
     #[arg(long, value_enum, default_value = "hash")]
     pub partitioning: PartitioningArg,
-    /// Label screening folds, 2–20, or 0 for none [default: 5].
+    /// Label screening folds, 2–20, or 0 for none (and no screen+dpa defence) [default: 5].
     #[arg(long)]
     pub screen_folds: Option<u32>,
     /// targeted_flip aims at the test attack flows of this phase [default: all of them].
@@ -150,6 +152,15 @@ pub struct PoisonArgs {
     /// Slices of Kitsune's sanitised window [default: 4].
     #[arg(long)]
     pub slices: Option<usize>,
+    /// Share of a conversation's window packets the slice models must drop before the
+    /// sanitised window drops all of it, in (0, 1]; 1 turns the conversation step off
+    /// [default: 0.5].
+    #[arg(long, value_name = "SHARE")]
+    pub conversation_share: Option<f64>,
+    /// Seconds of the stretches in which the sanitised window judges a host's packets
+    /// together (0: not at all) [default: 0].
+    #[arg(long, value_name = "SECONDS")]
+    pub host_stretch: Option<f64>,
 
     /// Seconds at the start of the test capture Kitsune scores but is not measured on
     /// (its statistics fill) [default: 0].
@@ -216,7 +227,8 @@ pub struct EvadeArgs {
     /// Trees of the flow models [default: as custos train, 60].
     #[arg(long)]
     pub trees: Option<u32>,
-    /// Seconds of traffic before a phase that Kitsune scores.
+    /// Seconds of traffic before a phase that Kitsune scores and whose flows give the
+    /// phase's flows their host context.
     #[arg(long, value_name = "SECONDS", default_value_t = custos_robust::evasion::config::DEFAULT_CONTEXT_S)]
     pub context: f64,
     /// Perturbed samples per training phase for adversarial training of the flow model
@@ -340,6 +352,12 @@ fn poison(a: PoisonArgs) -> anyhow::Result<Outcome> {
     cfg.target_phase = a.target_phase;
     if let Some(s) = a.slices {
         cfg.sanitise.slices = s;
+    }
+    if let Some(c) = a.conversation_share {
+        cfg.sanitise.conversation_share = c;
+    }
+    if let Some(h) = a.host_stretch {
+        cfg.sanitise.host_stretch_s = h;
     }
 
     if let Some(w) = a.warmup {

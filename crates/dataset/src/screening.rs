@@ -25,19 +25,20 @@ pub const DISAGREE: f64 = 0.9;
 /// Flows listed in the report at most (the count covers all).
 const LISTED: usize = 10_000;
 
-/// Screens the labels of `flows` (with their `prefixes`, both read with the feature columns
-/// `names`) by `k`-fold cross-validation, training with `params`; returns the report written
-/// as [`SCREENING_FILE`] (also used by `custos robust poison`, crate `custos-robust`).
+/// The out-of-fold attack probability of every flow of `flows` (as it ended): flows and
+/// their `prefixes` are split into `k` folds by uid hash, and each fold is scored by a model
+/// trained with `params` on the other folds. [`screen_labels`] reports from these; `custos
+/// robust poison` also acts on them (crate `custos-robust`, defence `screen+dpa`).
 ///
 /// # Errors
 /// `k` below 2 or above 20, or a fold whose training part has a single class.
-pub fn screen_labels(
+pub fn out_of_fold(
     names: &[String],
     flows: &FeatureTable,
     prefixes: &FeatureTable,
     params: &GbdtParams,
     k: u32,
-) -> Result<Value, DatasetError> {
+) -> Result<Vec<f64>, DatasetError> {
     if !(2..=20).contains(&k) {
         return Err(DatasetError::Usage(format!(
             "label screening needs 2 to 20 folds, not {k}"
@@ -78,6 +79,23 @@ pub fn screen_labels(
             }
         }
     }
+    Ok(oof)
+}
+
+/// Screens the labels of `flows` (with their `prefixes`, both read with the feature columns
+/// `names`) by `k`-fold cross-validation, training with `params`; returns the report written
+/// as [`SCREENING_FILE`] (also used by `custos robust poison`, crate `custos-robust`).
+///
+/// # Errors
+/// `k` below 2 or above 20, or a fold whose training part has a single class.
+pub fn screen_labels(
+    names: &[String],
+    flows: &FeatureTable,
+    prefixes: &FeatureTable,
+    params: &GbdtParams,
+    k: u32,
+) -> Result<Value, DatasetError> {
+    let oof = out_of_fold(names, flows, prefixes, params, k)?;
     let mut suspicious: Vec<(f64, usize)> = oof
         .iter()
         .zip(&flows.labels)

@@ -32,10 +32,12 @@
 //!   training flows to relabel, [`strategies::window_injection`] writes a poisoned capture.
 //! - [`flowdata`] builds datasets with `custos-dataset` and holds their rows;
 //!   [`flowmodel`] trains the flow model as `custos train` does; [`defence::dpa`] is
-//!   deterministic partition aggregation with certificates; label screening is
-//!   `custos_dataset::screening`.
+//!   deterministic partition aggregation with certificates; [`defence::screen`] drops the
+//!   flows whose conversation or out-of-fold prediction (`custos_dataset::screening`)
+//!   contradicts their label before DPA trains (`screen+dpa`, not certified).
 //! - [`kitsune`] trains and scores Kitsune through `custos-detect`;
-//!   [`defence::sanitise`] cross-checks its window with slice models and retrains.
+//!   [`defence::sanitise`] cross-checks its window with slice models, drops the rest of
+//!   mostly dropped passing conversations ([`defence::conversation`]) and retrains.
 //! - [`metrics`] measures (ROC AUC from `custos-eval`), [`report`] assembles and summarises,
 //!   [`plot`] draws.
 //!
@@ -179,9 +181,11 @@ fn run(cfg: &PoisonConfig, work: &Path) -> Result<Report, RobustError> {
     };
     for (d, s) in pairs(&report) {
         let entries = entries_of(&report, &d, &s);
-        if let Some(sum) = report::summarise(&d, &s, &entries) {
-            report.summary.push(sum);
-        }
+        let sums: Vec<report::Summary> = report::defences(&entries)
+            .iter()
+            .filter_map(|defence| report::summarise(&d, &s, defence, &entries))
+            .collect();
+        report.summary.extend(sums);
         report.plots.push(plot::file_name(&d, &s));
     }
     Ok(report)

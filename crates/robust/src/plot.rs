@@ -1,5 +1,5 @@
 //! One SVG per detector and strategy: the poison rate against ROC AUC (left) and F1 (right),
-//! undefended and defended.
+//! undefended and under each defence.
 //!
 //! Written by hand rather than through `custos-eval`'s plotters figures (crate-private, and
 //! made for ROC curves and timelines): a few lines and labels, plain text, no font needed,
@@ -14,8 +14,8 @@ const PANEL: f64 = 390.0;
 const TOP: f64 = 50.0;
 const BOTTOM: f64 = 320.0;
 const LEFT: [f64; 2] = [60.0, 510.0];
-/// Undefended, defended.
-const COLOURS: [&str; 2] = ["#d62728", "#1f77b4"];
+/// Undefended, then each defence in order.
+const COLOURS: [&str; 4] = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"];
 
 /// Reads the value a panel plots.
 type Value = fn(&PoisonEntry) -> Option<f64>;
@@ -43,6 +43,8 @@ pub fn render(detector: &str, strategy: &str, entries: &[&PoisonEntry]) -> Strin
         escape(detector),
         escape(strategy)
     );
+    let mut series = vec!["none".to_string()];
+    series.extend(crate::report::defences(entries));
     let panels: [(&str, f64, Value); 2] = [
         ("ROC AUC", auc_floor.min(0.95), |e| e.auc),
         ("F1", 0.0, |e| Some(e.f1)),
@@ -52,10 +54,10 @@ pub fn render(detector: &str, strategy: &str, entries: &[&PoisonEntry]) -> Strin
         let x = |r: f64| left + r / max_rate * PANEL;
         let y = |v: f64| BOTTOM - (v - y0) / (1.0 - y0) * (BOTTOM - TOP);
         axes(&mut s, left, *y0, max_rate, name);
-        for (k, defended) in [false, true].into_iter().enumerate() {
+        for (k, defence) in series.iter().enumerate() {
             let mut pts: Vec<(f64, f64)> = entries
                 .iter()
-                .filter(|e| e.defended == defended)
+                .filter(|e| e.defence == *defence)
                 .filter_map(|e| value(e).map(|v| (e.rate, v)))
                 .collect();
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -63,7 +65,7 @@ pub fn render(detector: &str, strategy: &str, entries: &[&PoisonEntry]) -> Strin
                 .iter()
                 .map(|&(r, v)| format!("{:.1},{:.1}", x(r), y(v.max(*y0))))
                 .collect();
-            let colour = COLOURS[k];
+            let colour = COLOURS.get(k).copied().unwrap_or("#7f7f7f");
             let _ = writeln!(
                 s,
                 "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>",
@@ -80,15 +82,21 @@ pub fn render(detector: &str, strategy: &str, entries: &[&PoisonEntry]) -> Strin
             }
         }
     }
-    for (k, label) in ["undefended", "defended"].iter().enumerate() {
-        let lx = 330.0 + k as f64 * 140.0;
+    for (k, defence) in series.iter().enumerate() {
+        let label = if k == 0 {
+            "undefended"
+        } else {
+            defence.as_str()
+        };
+        let lx = 330.0 - (series.len() as f64 - 2.0) * 70.0 + k as f64 * 140.0;
         let _ = writeln!(
             s,
             "<line x1=\"{lx}\" y1=\"366\" x2=\"{}\" y2=\"366\" stroke=\"{}\" stroke-width=\"2\"/>\
-             <text x=\"{}\" y=\"370\">{label}</text>",
+             <text x=\"{}\" y=\"370\">{}</text>",
             lx + 24.0,
-            COLOURS[k],
-            lx + 30.0
+            COLOURS.get(k).copied().unwrap_or("#7f7f7f"),
+            lx + 30.0,
+            escape(label)
         );
     }
     s.push_str("</svg>\n");
@@ -156,7 +164,11 @@ mod tests {
             count: 0,
             of: 1,
         };
-        PoisonEntry::new("flow", "label_flip", rate, defended, m, None, p)
+        let mut e = PoisonEntry::new("flow", "label_flip", rate, defended, m, None, p);
+        if defended {
+            e.defence = "dpa".into();
+        }
+        e
     }
 
     #[test]

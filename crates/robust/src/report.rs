@@ -92,8 +92,10 @@ pub struct PoisonEntry {
     pub strategy: String,
     /// The poison rate (see `poisoned` for what it counts).
     pub rate: f64,
-    /// With the detector's defence.
+    /// With a defence.
     pub defended: bool,
+    /// Which: `none`, `dpa` or `screen+dpa` (flow), `sanitised` (Kitsune).
+    pub defence: String,
     /// ROC AUC on the test capture.
     pub auc: Option<f64>,
     /// F1 of the alerts at the operating threshold.
@@ -116,7 +118,8 @@ pub struct PoisonEntry {
     /// Kitsune's sanitised window and alarm.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sanitised: Option<SanitisedFacts>,
-    /// Label screening of the poisoned training labels (undefended flow entries).
+    /// Label screening of the poisoned training labels (undefended flow entries: what it
+    /// lists; `screen+dpa` entries: what it dropped).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label_screening: Option<Screening>,
     /// How the window was poisoned (window injection).
@@ -140,6 +143,7 @@ impl PoisonEntry {
             strategy: strategy.into(),
             rate,
             defended,
+            defence: if defended { "defended" } else { "none" }.into(),
             auc: m.auc,
             f1: m.f1,
             phase_recall: m.phase_recall,
@@ -181,6 +185,9 @@ pub struct SanitisedFacts {
     pub dropped: u64,
     /// Of those, injected ones.
     pub dropped_injected: u64,
+    /// Of those, dropped for their conversation (more than half of it dropped by the slice
+    /// models).
+    pub dropped_by_conversation: u64,
     /// Packets injected.
     pub injected: u64,
     /// Share of the window the fold models flag (after the alarm's skip): the alarm's measure.
@@ -208,6 +215,21 @@ pub struct Screening {
     pub poisoned: u64,
     /// Poisoned flows among the suspicious ones.
     pub poisoned_found: u64,
+    /// Rounds of screening (`screen+dpa`: repeated on the flows kept).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rounds: Option<u32>,
+    /// Flows contradicted by their conversation (`screen+dpa`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_conversation: Option<u64>,
+    /// Flows dropped before DPA, over every round (`screen+dpa`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dropped: Option<u64>,
+    /// Of those, labelled attack.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dropped_attack_labels: Option<u64>,
+    /// Poisoned flows among the dropped ones (`screen+dpa`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poisoned_dropped: Option<u64>,
 }
 
 /// How a window was poisoned by injection.
@@ -258,13 +280,15 @@ pub struct NotApplicable {
     pub reason: String,
 }
 
-/// The damage of one strategy against one detector.
+/// The damage of one strategy against one detector, and what one defence gives back.
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
     /// Detector.
     pub detector: String,
     /// Strategy.
     pub strategy: String,
+    /// The defence (`dpa`, `screen+dpa`, `sanitised`).
+    pub defence: String,
     /// The strongest rate.
     pub max_rate: f64,
     /// Undefended AUC at rate 0 minus at the strongest rate.
@@ -295,10 +319,11 @@ impl Summary {
         };
         [
             format!(
-                "{} / {}: at rate {} the undefended AUC drops {}, F1 {:+.4}; defended AUC {}, \
-                 F1 {:+.4}{hurt}",
+                "{} / {} / {}: at rate {} the undefended AUC drops {}, F1 {:+.4}; defended AUC \
+                 {}, F1 {:+.4}{hurt}",
                 self.detector,
                 self.strategy,
+                self.defence,
                 self.max_rate,
                 auc(self.undefended_auc_drop),
                 self.undefended_f1_drop,
@@ -328,12 +353,31 @@ pub struct Goal {
     pub verdict: String,
 }
 
-/// The summary of `entries` (all of one detector and strategy, rate 0 included).
-pub fn summarise(detector: &str, strategy: &str, entries: &[&PoisonEntry]) -> Option<Summary> {
+/// The defences among `entries`, in order of first appearance.
+pub fn defences(entries: &[&PoisonEntry]) -> Vec<String> {
+    let mut v: Vec<String> = Vec::new();
+    for e in entries.iter().filter(|e| e.defended) {
+        if !v.contains(&e.defence) {
+            v.push(e.defence.clone());
+        }
+    }
+    v
+}
+
+/// The summary of `entries` (all of one detector and strategy, rate 0 included) for the
+/// undefended detector against `defence`.
+pub fn summarise(
+    detector: &str,
+    strategy: &str,
+    defence: &str,
+    entries: &[&PoisonEntry],
+) -> Option<Summary> {
     let at = |rate: f64, defended: bool| {
         entries
             .iter()
-            .find(|e| e.rate == rate && e.defended == defended)
+            .find(|e| {
+                e.rate == rate && e.defended == defended && (!defended || e.defence == defence)
+            })
             .copied()
     };
     let max_rate = entries.iter().map(|e| e.rate).fold(0.0, f64::max);
@@ -344,13 +388,19 @@ pub fn summarise(detector: &str, strategy: &str, entries: &[&PoisonEntry]) -> Op
     let undefended_f1_drop = u0.f1 - um.f1;
     let hurt = undefended_auc_drop.is_some_and(|d| d >= HURT_AUC) || undefended_f1_drop >= HURT_F1;
     let goal = if detector == "kitsune" {
-        kitsune_goal(entries, u0)
+        let mine: Vec<&PoisonEntry> = entries
+            .iter()
+            .filter(|e| e.defence == defence)
+            .copied()
+            .collect();
+        kitsune_goal(&mine, u0)
     } else {
         flow_goal(at(0.1, false), at(0.1, true), u0, d0)
     };
     Some(Summary {
         detector: detector.into(),
         strategy: strategy.into(),
+        defence: defence.into(),
         max_rate,
         undefended_auc_drop,
         undefended_f1_drop,

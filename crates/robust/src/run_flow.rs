@@ -1,10 +1,13 @@
 //! The flow model's experiments: for each strategy and rate, the poisoned training labels (or
-//! the poisoned capture's dataset), the undefended model and DPA measured on the test flows,
-//! and what label screening makes of the poisoned labels.
+//! the poisoned capture's dataset), the undefended model, DPA and `screen+dpa` (label
+//! screening that drops contradicted flows, then DPA) measured on the test flows, and what
+//! label screening makes of the poisoned labels.
 
 use crate::capture::LabelledCapture;
 use crate::config::PoisonConfig;
+use crate::defence::conversation::{flow_groups, FlowGroup};
 use crate::defence::dpa::{train_dpa, Partitioning};
+use crate::defence::screen::{self, Screened};
 use crate::error::RobustError;
 use crate::flowdata::{FlowTables, TestFlows};
 use crate::flowmodel::train_single;
@@ -23,6 +26,8 @@ pub(crate) struct FlowRun<'a> {
     cfg: &'a PoisonConfig,
     train_capture: &'a LabelledCapture,
     clean: FlowTables,
+    /// The clean training flows' groups (conversation and minute).
+    groups: Vec<Option<FlowGroup>>,
     test_tables: FlowTables,
     test: TestFlows,
     work: &'a Path,
@@ -41,6 +46,13 @@ impl<'a> FlowRun<'a> {
         work: &'a Path,
     ) -> Result<Self, RobustError> {
         let clean = FlowTables::build(&cfg.train, &cfg.train_labels, &work.join("train"))?;
+        let groups = flow_groups(
+            &clean,
+            &work.join("train"),
+            &train_capture.frames,
+            train_capture.linktype,
+            screen::GROUP_S,
+        )?;
         let test_tables = FlowTables::build(&cfg.test, &cfg.test_labels, &work.join("test"))?;
         let test = TestFlows::new(&test_tables);
         let test_attack = test.attack.iter().filter(|&&a| a).count();
@@ -63,6 +75,7 @@ impl<'a> FlowRun<'a> {
             cfg,
             train_capture,
             clean,
+            groups,
             test_tables,
             test,
             work,
@@ -135,7 +148,7 @@ impl<'a> FlowRun<'a> {
             }
             let saved = self.clean.flip(flip);
             let result = measure_pair(
-                &self.clean,
+                (&self.clean, &self.groups),
                 &self.test,
                 self.cfg,
                 strategy,
@@ -163,6 +176,13 @@ impl<'a> FlowRun<'a> {
         std::fs::create_dir_all(&dir).map_err(|e| RobustError::io("create", &dir, e))?;
         let (pcap, labels) = inj.capture.write(&dir, "train")?;
         let tables = FlowTables::build(&pcap, &labels, &dir.join("dataset"))?;
+        let groups = flow_groups(
+            &tables,
+            &dir.join("dataset"),
+            &inj.capture.frames,
+            inj.capture.linktype,
+            screen::GROUP_S,
+        )?;
         let poisoned: Vec<String> = tables
             .flows
             .uids
@@ -177,7 +197,7 @@ impl<'a> FlowRun<'a> {
             of: inj.window_len as u64,
         };
         let mut entries = measure_pair(
-            &tables,
+            (&tables, &groups),
             &self.test,
             self.cfg,
             Strategy::WindowInjection,
@@ -195,11 +215,11 @@ impl<'a> FlowRun<'a> {
     }
 }
 
-/// The undefended and the defended entry for training data `t` (labels as poisoned), whose
-/// poisoned flows are `poisoned` (uids).
+/// The undefended entry, plain DPA's and (with screening folds) `screen+dpa`'s for training
+/// data `t` (labels as poisoned), whose poisoned flows are `poisoned` (uids).
 #[allow(clippy::too_many_arguments)]
 fn measure_pair(
-    t: &FlowTables,
+    (t, groups): (&FlowTables, &[Option<FlowGroup>]),
     test: &TestFlows,
     cfg: &PoisonConfig,
     strategy: Strategy,
@@ -221,14 +241,87 @@ fn measure_pair(
         Some(single.threshold),
         unit.clone(),
     );
-    if cfg.screen_folds > 0 {
-        undefended.label_screening = Some(screen(t, cfg, poisoned, ctx)?);
+    let mut sorted_poisoned: Vec<&str> = poisoned.iter().map(String::as_str).collect();
+    sorted_poisoned.sort_unstable();
+    let is_poisoned = |u: &str| sorted_poisoned.binary_search(&u).is_ok();
+    let screened = if cfg.screen_folds > 0 {
+        let (folds, rounds) = (cfg.screen_folds, screen::ROUNDS);
+        let sc = screen::screen(t, groups, &cfg.flow.params, folds, rounds, ctx)?;
+        undefended.label_screening = Some(screening_facts(t, cfg, &sc, &is_poisoned, false));
+        Some(sc)
+    } else {
+        None
+    };
+    let mut out = vec![undefended];
+    let dpa = dpa_entry(
+        t,
+        test,
+        cfg,
+        (strategy, rate, &unit),
+        poisoned.len(),
+        |_| true,
+        ctx,
+    )?;
+    out.push(dpa.named("dpa", true));
+    if let Some(sc) = screened {
+        let mut dropped: Vec<&str> = t
+            .flows
+            .uids
+            .iter()
+            .zip(&sc.dropped)
+            .filter(|(_, &d)| d)
+            .map(|(u, _)| u.as_str())
+            .collect();
+        dropped.sort_unstable();
+        let keep = |u: &str| dropped.binary_search(&u).is_err();
+        let ctx = format!("{ctx}, screen+dpa");
+        let e = dpa_entry(
+            t,
+            test,
+            cfg,
+            (strategy, rate, &unit),
+            poisoned.len(),
+            keep,
+            &ctx,
+        )?;
+        let mut e = e.named("screen+dpa", false);
+        e.label_screening = Some(screening_facts(t, cfg, &sc, &is_poisoned, true));
+        out.push(e);
     }
-    let dpa = train_dpa(t, &cfg.dpa, &cfg.flow.params, cfg.seed, ctx)?;
+    Ok(out)
+}
+
+/// A DPA entry before it is named.
+struct DpaEntry(PoisonEntry);
+
+impl DpaEntry {
+    /// The entry as defence `name`; `certified` when its margin counts poisoned flows.
+    fn named(mut self, name: &str, certified: bool) -> PoisonEntry {
+        self.0.defence = name.into();
+        if let Some(c) = self.0.certificate.as_mut() {
+            c.certified = c.certified && certified;
+        }
+        self.0
+    }
+}
+
+/// DPA trained on the flows of `t` that `keep` accepts, measured on `test`, with the vote
+/// margins over the test flows; `poisoned` flows were poisoned.
+fn dpa_entry(
+    t: &FlowTables,
+    test: &TestFlows,
+    cfg: &PoisonConfig,
+    (strategy, rate, unit): (Strategy, f64, &Poisoned),
+    poisoned: usize,
+    keep: impl Fn(&str) -> bool,
+    ctx: &str,
+) -> Result<DpaEntry, RobustError> {
+    let dpa = train_dpa(t, &cfg.dpa, &cfg.flow.params, cfg.seed, keep, ctx)?;
     let votes = dpa.vote(test);
     let m = measure(&votes.score, &votes.attack, &test.attack, &test.phase);
-    let mut defended = PoisonEntry::new(DETECTOR, strategy.name(), rate, true, m, None, unit);
-    let count = poisoned.len() as u64;
+    let mut defended =
+        PoisonEntry::new(DETECTOR, strategy.name(), rate, true, m, None, unit.clone());
+    let count = poisoned as u64;
     let mut sorted = votes.certificate.clone();
     sorted.sort_unstable();
     let q = |p: f64| {
@@ -261,41 +354,41 @@ fn measure_pair(
         share_certified_at_poison: at_poison as f64 / votes.certificate.len().max(1) as f64,
         phase_coverage: dpa.coverage.clone(),
     });
-    Ok(vec![undefended, defended])
+    Ok(DpaEntry(defended))
 }
 
-/// Label screening of `t`'s labels and how many of the `poisoned` flows it lists.
-fn screen(
+/// What screening `sc` of `t` listed (first round) and, with `acted`, what it dropped;
+/// `is_poisoned` tells the poisoned flows.
+fn screening_facts(
     t: &FlowTables,
     cfg: &PoisonConfig,
-    poisoned: &[String],
-    ctx: &str,
-) -> Result<Screening, RobustError> {
-    let r = custos_dataset::screening::screen_labels(
-        &t.names,
-        &t.flows,
-        &t.prefixes,
-        &cfg.flow.params,
-        cfg.screen_folds,
-    )
-    .map_err(|e| RobustError::train(format!("{ctx}, label screening"), e))?;
-    let mut listed: Vec<&str> = r["flows_listed"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|f| f["uid"].as_str()).collect())
-        .unwrap_or_default();
-    listed.sort_unstable();
-    let found = poisoned
-        .iter()
-        .filter(|u| listed.binary_search(&u.as_str()).is_ok())
-        .count();
-    let n = |k: &str| r[k].as_u64().unwrap_or(0);
-    Ok(Screening {
+    sc: &Screened,
+    is_poisoned: &dyn Fn(&str) -> bool,
+    acted: bool,
+) -> Screening {
+    let f = &t.flows;
+    let label = |i: usize| f.labels.get(i).copied().unwrap_or(false);
+    let count = |marks: &[bool], pred: &dyn Fn(usize) -> bool| {
+        marks
+            .iter()
+            .enumerate()
+            .filter(|&(i, &m)| m && pred(i))
+            .count() as u64
+    };
+    let poisoned_flow = |i: usize| f.uids.get(i).is_some_and(|u| is_poisoned(u));
+    let poisoned = (0..f.rows()).filter(|&i| poisoned_flow(i)).count() as u64;
+    Screening {
         folds: cfg.screen_folds,
-        flows: n("flows"),
-        suspicious: n("suspicious"),
-        suspicious_attack_labels: n("suspicious_attack_labels"),
-        suspicious_benign_labels: n("suspicious_benign_labels"),
-        poisoned: poisoned.len() as u64,
-        poisoned_found: found as u64,
-    })
+        flows: f.rows() as u64,
+        suspicious: count(&sc.contradicted, &|_| true),
+        suspicious_attack_labels: count(&sc.contradicted, &label),
+        suspicious_benign_labels: count(&sc.contradicted, &|i| !label(i)),
+        poisoned,
+        poisoned_found: count(&sc.contradicted, &poisoned_flow),
+        rounds: acted.then_some(sc.rounds as u32),
+        by_conversation: acted.then(|| count(&sc.by_conversation, &|_| true)),
+        dropped: acted.then(|| count(&sc.dropped, &|_| true)),
+        dropped_attack_labels: acted.then(|| count(&sc.dropped, &label)),
+        poisoned_dropped: acted.then(|| count(&sc.dropped, &poisoned_flow)),
+    }
 }

@@ -74,6 +74,7 @@ pub(crate) fn window_injection(
         let mut u = entry(&undefended_model, &test, rate, false, poisoned.clone())?;
         let s = sanitise(frames, train.linktype, &cfg.kitsune, &cfg.sanitise, &ctx)?;
         let mut d = entry(&s.model, &test, rate, true, poisoned)?;
+        d.defence = "sanitised".into();
         let mut reasons = Vec::new();
         if s.flagged_fraction > cfg.sanitise.alarm_fraction {
             reasons.push(format!(
@@ -93,6 +94,7 @@ pub(crate) fn window_injection(
                 .zip(&injected)
                 .filter(|(&d, &i)| d && i)
                 .count() as u64,
+            dropped_by_conversation: s.by_conversation as u64,
             injected: inj.injected as u64,
             flagged_fraction: s.flagged_fraction,
             alarm: !reasons.is_empty(),

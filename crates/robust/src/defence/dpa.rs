@@ -134,7 +134,9 @@ fn assign(t: &FlowTables, s: &DpaSettings, seed: u64) -> HashMap<String, u32> {
     }
 }
 
-/// Trains the base models on the partitions of `t` (labels as they are now).
+/// Trains the base models on the partitions of `t` (labels as they are now), leaving out the
+/// flows (with their checkpoint rows) whose uid `keep` rejects; partitions are assigned
+/// over every flow of `t`.
 ///
 /// # Errors
 /// No partition, or trees that cannot be trained for a reason other than a one-class
@@ -144,6 +146,7 @@ pub fn train_dpa(
     s: &DpaSettings,
     params: &GbdtParams,
     seed: u64,
+    keep: impl Fn(&str) -> bool,
     context: &str,
 ) -> Result<Dpa, RobustError> {
     if s.partitions == 0 {
@@ -154,7 +157,7 @@ pub fn train_dpa(
     let part = assign(t, s, seed);
     let mut coverage: BTreeMap<String, Vec<bool>> = BTreeMap::new();
     for (i, u) in t.flows.uids.iter().enumerate() {
-        if !t.flows.labels.get(i).copied().unwrap_or(false) {
+        if !t.flows.labels.get(i).copied().unwrap_or(false) || !keep(u) {
             continue;
         }
         let phase = t.flows.phases.get(i).cloned().flatten().unwrap_or_default();
@@ -167,7 +170,7 @@ pub fn train_dpa(
     }
     let mut models = Vec::with_capacity(s.partitions as usize);
     for p in 0..s.partitions {
-        let (columns, labels) = t.subset(|u| part.get(u) == Some(&p));
+        let (columns, labels) = t.subset(|u| part.get(u) == Some(&p) && keep(u));
         let data = TrainingData {
             names: &t.names,
             columns: &columns,

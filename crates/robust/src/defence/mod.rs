@@ -1,7 +1,9 @@
-//! The defences: [`dpa`] (certified partition aggregation) for the flow model, [`sanitise`]
-//! (a cross-checked training window and a contamination alarm) for Kitsune. Label screening,
-//! the flow model's third line, is `custos_dataset::screening`; its findings are reported
-//! beside each poisoned flow model.
+//! The defences: [`dpa`] (certified partition aggregation) and [`screen`] (label screening
+//! that drops contradicted flows before DPA: defence `screen+dpa`) for the flow model,
+//! [`sanitise`] (a cross-checked training window and a contamination alarm) for Kitsune.
+//! Label screening's evidence is `custos_dataset::screening`'s out-of-fold probabilities.
 
+pub mod conversation;
 pub mod dpa;
 pub mod sanitise;
+pub mod screen;

@@ -1,0 +1,263 @@
+//! Label screening that acts (defence `screen+dpa`): training flows whose label the rest of
+//! the data contradicts are dropped, with their checkpoint rows, before DPA trains.
+//!
+//! Two kinds of evidence, in this order:
+//!
+//! 1. **The flow's conversation.** Flows are grouped by conversation (the unordered pair of
+//!    endpoints of their first packet) and minute ([`GROUP_S`]); in a group of at least
+//!    [`MIN_GROUP`] flows, a flow whose label more than [`MAJORITY`] of the group does not
+//!    share is contradicted ([`conversation::contradicted`]). A poisoner who relabels flows
+//!    one by one — even the flows most like a later attack, which form a cluster the fold
+//!    models learn as benign — leaves the rest of the attacker's conversation labelled attack.
+//! 2. **The other folds.** On the flows kept, each flow's attack probability from a model
+//!    trained on the other folds (`custos_dataset::screening::out_of_fold`, k-fold by uid
+//!    hash); a flow is contradicted when the probability of the class it is not labelled
+//!    exceeds [`CUT`] (0.9, the screening report's cut). This repeats on what is kept, at
+//!    most [`ROUNDS`] times, while a round finds more: once the flows found first are gone,
+//!    the next round's models contradict more of the rest.
+//!
+//! Both directions are dropped — attack flows labelled benign (flips, injected traffic) and
+//! benign flows labelled attack — and dropped rather than relabelled: a screening error then
+//! costs one training flow, never a wrong label.
+//!
+//! The price is the certificate: which flows are dropped depends on every training flow, so
+//! one poisoned flow can change the training set of every partition, and the vote margin of
+//! `screen+dpa` certifies nothing (`certified: false`); plain DPA keeps its certificate. A
+//! poisoner who relabels whole conversations defeats the first step (docs/robustness.md,
+//! "Limits").
+
+use crate::defence::conversation::{self, FlowGroup};
+use crate::error::RobustError;
+use crate::flowdata::FlowTables;
+use custos_dataset::FeatureTable;
+use custos_detect::gbdt::GbdtParams;
+
+/// Out-of-fold probability of the other class beyond which a label is contradicted.
+pub const CUT: f64 = custos_dataset::screening::DISAGREE;
+
+/// Rounds of screening at most.
+pub const ROUNDS: usize = 3;
+
+/// What screening found and dropped.
+#[derive(Clone, Debug, Default)]
+pub struct Screened {
+    /// Per training flow: its out-of-fold attack probability in the first round.
+    pub oof: Vec<f64>,
+    /// Per training flow: contradicted by the out-of-fold probabilities of every flow (what
+    /// the report lists).
+    pub contradicted: Vec<bool>,
+    /// Per training flow: contradicted by its conversation.
+    pub by_conversation: Vec<bool>,
+    /// Per training flow: dropped after every round.
+    pub dropped: Vec<bool>,
+    /// Rounds run.
+    pub rounds: usize,
+}
+
+/// Per flow of `flows`: its label contradicted by `oof` (the other class above [`CUT`]).
+pub fn contradicted(flows: &FeatureTable, oof: &[f64]) -> Vec<bool> {
+    oof.iter()
+        .zip(&flows.labels)
+        .map(|(&p, &attack)| (if attack { 1.0 - p } else { p }) > CUT)
+        .collect()
+}
+
+/// The rows of `table` whose uid `keep` accepts.
+fn select(table: &FeatureTable, keep: impl Fn(&str) -> bool) -> FeatureTable {
+    let rows: Vec<usize> = (0..table.rows())
+        .filter(|&i| table.uids.get(i).is_some_and(|u| keep(u)))
+        .collect();
+    let pick = |i: &usize| table.labels.get(*i).copied().unwrap_or(false);
+    FeatureTable {
+        uids: rows
+            .iter()
+            .filter_map(|&i| table.uids.get(i).cloned())
+            .collect(),
+        columns: table
+            .columns
+            .iter()
+            .map(|c| {
+                rows.iter()
+                    .map(|&i| c.get(i).copied().unwrap_or(0.0))
+                    .collect()
+            })
+            .collect(),
+        labels: rows.iter().map(pick).collect(),
+        phases: rows
+            .iter()
+            .map(|&i| table.phases.get(i).cloned().flatten())
+            .collect(),
+    }
+}
+
+/// Groups of fewer flows are not judged by their conversation.
+pub const MIN_GROUP: usize = 5;
+
+/// Share of a group's flows with the other label beyond which a flow's label is
+/// contradicted by its conversation.
+pub const MAJORITY: f64 = 0.5;
+
+/// Seconds of a flow group's stretch of the capture.
+pub const GROUP_S: f64 = 60.0;
+
+/// Screens the labels of `t`: first by conversation (`groups`, one per flow, from
+/// [`conversation::flow_groups`]), then with `folds` folds (2–20) and trees of `params` on
+/// the flows kept, repeating while a round finds contradicted flows (at most `rounds`).
+///
+/// # Errors
+/// Folds outside 2–20, or a fold whose training part has a single class.
+pub fn screen(
+    t: &FlowTables,
+    groups: &[Option<FlowGroup>],
+    params: &GbdtParams,
+    folds: u32,
+    rounds: usize,
+    context: &str,
+) -> Result<Screened, RobustError> {
+    let oof_of = |flows: &FeatureTable, prefixes: &FeatureTable| {
+        custos_dataset::screening::out_of_fold(&t.names, flows, prefixes, params, folds)
+            .map_err(|e| RobustError::train(format!("{context}, label screening"), e))
+    };
+    let oof = oof_of(&t.flows, &t.prefixes)?;
+    let first = contradicted(&t.flows, &oof);
+    let by_conversation = conversation::contradicted(groups, &t.flows.labels, MIN_GROUP, MAJORITY);
+    let mut dropped = by_conversation.clone();
+    // Without conversation drops the first round is the report's.
+    let mut pending = (!dropped.iter().any(|&d| d)).then(|| first.clone());
+    let mut done = 0;
+    while done < rounds {
+        let more = match pending.take() {
+            Some(m) => m,
+            None => {
+                let mut gone: Vec<&str> = t
+                    .flows
+                    .uids
+                    .iter()
+                    .zip(&dropped)
+                    .filter(|(_, &d)| d)
+                    .map(|(u, _)| u.as_str())
+                    .collect();
+                gone.sort_unstable();
+                let keep = |u: &str| gone.binary_search(&u).is_err();
+                let (flows, prefixes) = (select(&t.flows, keep), select(&t.prefixes, keep));
+                // `flows` holds the kept flows in their original order.
+                let mut kept = contradicted(&flows, &oof_of(&flows, &prefixes)?).into_iter();
+                dropped
+                    .iter()
+                    .map(|&d| !d && kept.next().unwrap_or(false))
+                    .collect()
+            }
+        };
+        done += 1;
+        let mut found = false;
+        for (d, m) in dropped.iter_mut().zip(more) {
+            found |= m && !*d;
+            *d |= m;
+        }
+        if !found {
+            break;
+        }
+    }
+    Ok(Screened {
+        oof,
+        contradicted: first,
+        by_conversation,
+        dropped,
+        rounds: done,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flowmodel::params;
+
+    /// `n` benign flows near 0 and `n` attack flows near 10 on two features (uids `b…`,
+    /// `a…`), each attack flow in the conversation group of its block of ten.
+    fn tables(n: usize) -> (FlowTables, Vec<Option<FlowGroup>>) {
+        let mut flows = FeatureTable {
+            columns: vec![Vec::new(), Vec::new()],
+            ..FeatureTable::default()
+        };
+        let mut groups = Vec::new();
+        for i in 0..2 * n {
+            let attack = i >= n;
+            let jitter = (i * 7919 % 101) as f64 / 100.0;
+            let base = if attack { 10.0 } else { 0.0 };
+            flows
+                .uids
+                .push(format!("{}{i}", if attack { 'a' } else { 'b' }));
+            flows.columns[0].push(base + jitter);
+            flows.columns[1].push(base - jitter);
+            flows.labels.push(attack);
+            flows.phases.push(attack.then(|| "flood".to_string()));
+            groups.push(Some(([u8::from(attack); 12], (i / 10) as i64)));
+        }
+        let t = FlowTables {
+            names: vec!["x".into(), "y".into()],
+            flows,
+            prefixes: FeatureTable {
+                columns: vec![Vec::new(), Vec::new()],
+                ..FeatureTable::default()
+            },
+        };
+        (t, groups)
+    }
+
+    #[test]
+    fn clean_labels_are_left_alone() {
+        let (t, groups) = tables(100);
+        let s = screen(&t, &groups, &params(60, 0), 3, ROUNDS, "test").unwrap();
+        assert!(!s.dropped.iter().any(|&d| d), "{:?}", s.dropped);
+        assert_eq!(s.rounds, 1);
+    }
+
+    #[test]
+    fn scattered_flips_are_dropped_by_screening() {
+        let (mut t, groups) = tables(100);
+        // Every tenth attack flow relabelled benign: the folds contradict each.
+        let flipped: Vec<usize> = (100..200).step_by(10).collect();
+        t.flip(&flipped);
+        let none: Vec<Option<FlowGroup>> = vec![None; groups.len()];
+        let s = screen(&t, &none, &params(60, 0), 3, ROUNDS, "test").unwrap();
+        // Every flip is dropped; at most a genuine flow or two that sits with a flip at the
+        // edge of the attack cluster goes with them, never a benign one.
+        assert!(flipped.iter().all(|&i| s.dropped[i]), "{:?}", s.dropped);
+        let extra: Vec<usize> = (0..200)
+            .filter(|&i| s.dropped[i] && !flipped.contains(&i))
+            .collect();
+        assert!(
+            extra.len() <= 2 && extra.iter().all(|&i| i >= 100),
+            "{extra:?}"
+        );
+        // With their conversations the same flips are found before the folds are asked.
+        let s = screen(&t, &groups, &params(60, 0), 3, ROUNDS, "test").unwrap();
+        assert_eq!(s.by_conversation, s.dropped);
+        assert_eq!(
+            (0..200).filter(|&i| s.dropped[i]).collect::<Vec<_>>(),
+            flipped
+        );
+    }
+
+    #[test]
+    fn a_flipped_cluster_hides_from_the_folds_not_from_its_conversations() {
+        let (mut t, groups) = tables(100);
+        // The attack flows most alike (highest x) relabelled benign, one in four: a cluster
+        // the fold models learn as benign. Each group of ten keeps an attack majority.
+        let mut order: Vec<usize> = (100..200).collect();
+        order.sort_by(|&a, &b| t.flows.columns[0][b].total_cmp(&t.flows.columns[0][a]));
+        let mut flipped: Vec<usize> = order[..25].to_vec();
+        flipped.sort_unstable();
+        t.flip(&flipped);
+        let none: Vec<Option<FlowGroup>> = vec![None; groups.len()];
+        let blind = screen(&t, &none, &params(60, 0), 3, ROUNDS, "test").unwrap();
+        let found = flipped.iter().filter(|&&i| blind.dropped[i]).count();
+        let s = screen(&t, &groups, &params(60, 0), 3, ROUNDS, "test").unwrap();
+        let dropped: Vec<usize> = (0..200).filter(|&i| s.dropped[i]).collect();
+        assert_eq!(dropped, flipped, "folds alone found {found} of 25");
+        assert!(
+            found < 25,
+            "the folds alone found every flip: the test shows nothing"
+        );
+    }
+}
