@@ -15,11 +15,12 @@
 //! score of the flow it belongs to (its innermost IP layer's). A packet in no scored flow
 //! (ARP, a protocol the model never saw, a packet the flow table refused) carries its
 //! sender's latest flow score — the score of the last packet from the same MAC address that
-//! belonged to a scored flow, if it came at most [`SENDER_HORIZON_NS`] earlier — and 0
+//! belonged to a scored flow, if it came at most 10 s (`flow_hosts::SENDER_HORIZON_NS`) earlier — and 0
 //! otherwise: the detector's view of that host at that moment. Such packets never alert.
 
 use crate::alerts::{AlertQueue, Evidence, Signature};
 use crate::detector::{Detector, DetectorError, PacketView};
+use crate::detectors::flow_hosts::{PairThrottle, SenderScores};
 use crate::detectors::row_memo::{KeyMemo, RowMemo};
 use crate::detectors::training_flows::{
     ended_flow_fingerprint, TrainingFlows, TRAINING_FLOWS_FILE,
@@ -31,7 +32,7 @@ use custos_detect::gbdt::{CompactForest, Gbdt, PathExplainer};
 use custos_detect::FlowModel;
 use custos_features::flow::{is_checkpoint, live, FlowTracker, Label, LiveFlow, HOST_COLUMNS};
 use custos_flow::zeek::ZeekConfig;
-use custos_flow::{EndedFlow, FlowKey};
+use custos_flow::EndedFlow;
 use custos_output::ModelSignature;
 use rustc_hash::FxHashMap;
 use serde_json::json;
@@ -77,66 +78,6 @@ const MEMO_KEYS: usize = 4096;
 /// Explanations remembered by exact feature row ([`RowMemo`]: an explanation names feature
 /// values, so rows sharing a split key would not do); JSON values are larger: fewer kept.
 const MEMO_EXPLANATIONS: usize = 1024;
-
-/// Host pairs whose last alert is this recent (nanoseconds of packet time) get no other.
-const PAIR_QUIET_NS: i64 = 1_000_000_000;
-
-/// How long a sender's latest flow score stands for its packets in no flow (10 s of packet
-/// time).
-const SENDER_HORIZON_NS: i64 = 10_000_000_000;
-
-/// Senders (MAC addresses) remembered before the table is emptied (a flood of forged MAC
-/// addresses only costs their packets their score).
-const SENDERS_CAP: usize = 1 << 16;
-
-/// The latest flow score of each sender (source MAC address) and its packet time.
-#[derive(Default)]
-struct SenderScores {
-    latest: FxHashMap<[u8; 6], (f64, i64)>,
-}
-
-impl SenderScores {
-    /// Records `score`, the flow score of a packet from `mac` at `ts`.
-    fn record(&mut self, mac: [u8; 6], score: f64, ts: i64) {
-        if self.latest.len() >= SENDERS_CAP && !self.latest.contains_key(&mac) {
-            self.latest.clear();
-        }
-        self.latest.insert(mac, (score, ts));
-    }
-
-    /// The score standing for a packet from `mac` at `ts` that is in no scored flow.
-    fn standing(&self, mac: [u8; 6], ts: i64) -> f64 {
-        match self.latest.get(&mac) {
-            Some(&(score, at)) if (0..=SENDER_HORIZON_NS).contains(&ts.saturating_sub(at)) => score,
-            _ => 0.0,
-        }
-    }
-}
-
-/// The last alert time per host pair (the addresses of a canonical flow key, so either
-/// direction), pruned of pairs quiet for longer than [`PAIR_QUIET_NS`] when it grows.
-#[derive(Default)]
-struct PairThrottle {
-    last: FxHashMap<(custos_flow::Addr, custos_flow::Addr), i64>,
-}
-
-impl PairThrottle {
-    /// Whether flow `key` may alert at packet time `ts`; records the alert when it may.
-    fn admit(&mut self, key: &FlowKey, ts: i64) -> bool {
-        let pair = (key.lo.addr, key.hi.addr);
-        if let Some(&t) = self.last.get(&pair) {
-            if ts.saturating_sub(t) < PAIR_QUIET_NS {
-                return false;
-            }
-        }
-        if self.last.len() > 65_536 {
-            self.last
-                .retain(|_, t| ts.saturating_sub(*t) < PAIR_QUIET_NS);
-        }
-        self.last.insert(pair, ts);
-        true
-    }
-}
 
 /// Scores feature rows: the model's trees in [`CompactForest`] layout, remembered by split
 /// key (see [`MEMO_KEYS`]), and counted.
@@ -612,34 +553,4 @@ pub(crate) fn training_span(manifest: &[u8]) -> Option<(i64, i64)> {
     let v: serde_json::Value = serde_json::from_slice(manifest).ok()?;
     let span = &v["time_span"];
     Some((span["first_ns"].as_i64()?, span["last_ns"].as_i64()?))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_packet_in_no_flow_carries_its_senders_recent_score_only() {
-        let mut s = SenderScores::default();
-        let (attacker, other) = ([2; 6], [4; 6]);
-        s.record(attacker, 0.97, 5_000_000_000);
-        assert_eq!(s.standing(attacker, 5_000_000_000), 0.97);
-        assert_eq!(s.standing(attacker, 15_000_000_000), 0.97);
-        assert_eq!(
-            s.standing(attacker, 15_000_000_001),
-            0.0,
-            "past the horizon"
-        );
-        assert_eq!(s.standing(attacker, 4_000_000_000), 0.0, "before the score");
-        assert_eq!(s.standing(other, 5_000_000_000), 0.0, "another sender");
-        // The latest score stands, not the highest.
-        s.record(attacker, 0.01, 6_000_000_000);
-        assert_eq!(s.standing(attacker, 7_000_000_000), 0.01);
-        // Bounded: a flood of forged senders empties the table rather than growing it.
-        for i in 0..(SENDERS_CAP as u32 + 10) {
-            let b = i.to_be_bytes();
-            s.record([1, 1, b[0], b[1], b[2], b[3]], 0.5, 8_000_000_000);
-        }
-        assert!(s.latest.len() <= SENDERS_CAP);
-    }
 }

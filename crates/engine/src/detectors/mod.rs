@@ -1,6 +1,7 @@
 //! Built-in detectors.
 
 mod flow;
+mod flow_hosts;
 mod ioc;
 mod kitsune;
 mod model_dir;
