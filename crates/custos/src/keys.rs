@@ -3,9 +3,7 @@
 use crate::cli::{CaseExportArgs, KeygenArgs, VerifyArgs};
 use crate::Outcome;
 use anyhow::{bail, Context};
-use custos_evidence::{CaseSelection, NoteError, Verifier};
-use std::io::Write;
-use std::path::Path;
+use custos_evidence::CaseSelection;
 
 /// Writes PREFIX.skey (mode 0600) and PREFIX.vkey.
 ///
@@ -15,33 +13,12 @@ pub fn keygen(a: KeygenArgs) -> anyhow::Result<Outcome> {
     let Some(name) = a.name.as_deref() else {
         bail!("an evidence key needs --name (or give --model for a model-signing key)");
     };
-    let (skey, vkey) = custos_evidence::generate_key(name).context("cannot generate a key")?;
-    let sk_path = a.output.with_extension("skey");
-    let vk_path = a.output.with_extension("vkey");
-    for p in [&sk_path, &vk_path] {
-        if p.exists() {
-            bail!("{} exists; refusing to overwrite a key", p.display());
-        }
-    }
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&sk_path)
-            .with_context(|| format!("cannot create {}", sk_path.display()))?;
-        writeln!(f, "{skey}")
-            .and_then(|()| f.sync_all())
-            .with_context(|| format!("cannot write {}", sk_path.display()))?;
-    }
-    std::fs::write(&vk_path, format!("{vkey}\n"))
-        .with_context(|| format!("cannot create {}", vk_path.display()))?;
-    println!("{}", vkey);
+    let w = custos_engine::evidence::write_key_pair(&a.output, name)?;
+    println!("{}", w.vkey_text);
     eprintln!(
         "custos: wrote {} (private, keep on the sensor) and {} (public)",
-        sk_path.display(),
-        vk_path.display()
+        w.skey.display(),
+        w.vkey.display()
     );
     Ok(Outcome::Success)
 }
@@ -58,7 +35,7 @@ pub fn keygen(a: KeygenArgs) -> anyhow::Result<Outcome> {
 /// nor an evidence log (the error says what it holds and what `verify` expects). A failing
 /// check is `Outcome::Negative`.
 pub fn verify(a: VerifyArgs) -> anyhow::Result<Outcome> {
-    let verifier = read_verifier(&a.vkey)?;
+    let verifier = custos_engine::evidence::load_verifier(&a.vkey)?;
     let transcript = match (&a.case_dir, &a.log) {
         (Some(case), None) => custos_evidence::verify_case_transcript(case, &verifier)?,
         (None, Some(log)) => {
@@ -77,30 +54,6 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Negative
     })
-}
-
-/// Reads the verifier key at `path`; a signer (secret) key there is refused by name, without
-/// showing any of its text.
-fn read_verifier(path: &Path) -> anyhow::Result<Verifier> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    match Verifier::from_vkey(text.trim()) {
-        Ok(v) => Ok(v),
-        Err(NoteError::SecretKeyGiven) => {
-            let public = path.with_extension("vkey");
-            let instead = if public != path && public.is_file() {
-                format!("give {} instead", public.display())
-            } else {
-                "give the public key, PREFIX.vkey, that `custos keygen` wrote next to it".into()
-            };
-            bail!(
-                "{} is a secret signing key (PRIVATE+KEY+…), not a verifier key: {instead}; \
-                 the secret key stays on the sensor",
-                path.display()
-            )
-        }
-        Err(e) => Err(e).with_context(|| format!("{} is not a verifier key", path.display())),
-    }
 }
 
 /// `custos case export`.

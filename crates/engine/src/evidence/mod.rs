@@ -9,9 +9,11 @@
 //! [`EXCERPT_BYTES`] bytes (the most recent kept). Previous checkpoints are archived under
 //! `LOGDIR/custos/checkpoints/<size>` so `custos verify --log` can check that the log only grew.
 
+mod keys;
 mod live;
 mod offline;
 
+pub use keys::{load_verifier, write_key_pair, WrittenKeys};
 pub use live::{LiveEvidence, LiveReport, RING_BYTES, RING_PACKETS, SPOOL_BYTES, SPOOL_NS};
 pub use offline::{log_alerts, name_leaves, LoggedAlerts};
 
