@@ -1212,13 +1212,24 @@ fn lock(dir: &Path) -> Result<File, LogError> {
         .open(&p)
         .map_err(io_err(&p))?;
     use std::os::fd::AsRawFd as _;
-    // SAFETY: flock on a file descriptor we own; no memory is involved.
-    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if rc != 0 {
-        return Err(LogError::Locked(dir.to_path_buf()));
+    // A flock belongs to the open file description, which a fork in another thread shares
+    // until the child execs: a lock just released can look held for an instant. So a busy
+    // lock is tried again for up to 100 ms before the log counts as locked.
+    for attempt in 0..=LOCK_RETRIES {
+        // SAFETY: flock on a file descriptor we own; no memory is involved.
+        let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc == 0 {
+            return Ok(f);
+        }
+        if attempt < LOCK_RETRIES {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
-    Ok(f)
+    Err(LogError::Locked(dir.to_path_buf()))
 }
+
+/// Tries of a busy lock after the first, 5 ms apart (see [`lock`]).
+const LOCK_RETRIES: u32 = 20;
 
 fn sync_dir(dir: &Path) -> Result<(), LogError> {
     File::open(dir)

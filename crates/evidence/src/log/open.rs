@@ -191,10 +191,13 @@ impl Log {
         if let Some(o) = create {
             check_origin_text(dir, o)?;
         }
-        let has_checkpoint = dir.join(CHECKPOINT_PATH).exists();
+        // A published log is never created again, whoever holds its lock: decided before
+        // locking (another thread's fork can hold a just-released flock for an instant).
+        if create.is_some() && dir.join(CHECKPOINT_PATH).exists() {
+            return Err(LogError::AlreadyExists(dir.to_path_buf()));
+        }
         let Some(origin) = read_origin(dir)? else {
             return match create {
-                Some(_) if has_checkpoint => Err(LogError::AlreadyExists(dir.to_path_buf())),
                 Some(o) => {
                     let state = dir.join(STATE_DIR);
                     fs::create_dir_all(&state).map_err(io_err(&state))?;
