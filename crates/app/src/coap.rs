@@ -357,14 +357,14 @@ pub fn parse(payload: &[u8]) -> Result<CoapMessage, CoapError> {
     Ok(m)
 }
 
-/// Whether a well-formed message ([`probe`]) comes from a server: a response (code class
-/// 2 or more), or an ACK or RST (types 2, 3), as [`parse`]'s `code` and `mtype` say.
+/// Whether a well-formed message ([`probe`]) comes from a server: its code is not a request's
+/// (class other than 0), or it is an ACK or RST, as [`parse`]'s `code` and `mtype` say.
 pub fn from_server(payload: &[u8]) -> bool {
     let (first, code) = (
         payload.first().copied().unwrap_or(0),
         payload.get(1).copied().unwrap_or(0),
     );
-    code >> 5 != 0 || matches!((first >> 4) & 0x3, 2 | 3)
+    code >> 5 != 0 || matches!(type_name(first >> 4), "ACK" | "RST")
 }
 
 /// True when `payload` is a well-formed CoAP message with version 1, a token of at most 8

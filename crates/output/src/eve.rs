@@ -20,11 +20,6 @@ pub struct EveFlowWriter<W: Write> {
     line: String,
 }
 
-/// Suricata's `proto` name for an IP protocol number, as a JSON string literal.
-pub fn eve_proto(p: u8) -> String {
-    format!("\"{}\"", eve_proto_name(p))
-}
-
 /// Suricata's `proto` name for an IP protocol number (the number itself when unnamed).
 pub fn eve_proto_name(p: u8) -> std::borrow::Cow<'static, str> {
     match p {
