@@ -17,8 +17,9 @@ pub struct EvaluateArgs {
     /// Directory for the report (created if missing).
     #[arg(short, long, value_name = "REPORT")]
     pub output: PathBuf,
-    /// Leave out the packets a detector trained on (and a model's warm-up), as Kitsune's
-    /// reference results are measured.
+    /// Leave out the packets before every detector could alert: what a detector trained on,
+    /// a model's warm-up and Kitsune's calibration window (its scores set the threshold).
+    /// Kitsune-py's reference results start after training alone: --skip 11001.
     #[arg(long, conflicts_with = "skip")]
     pub skip_training: bool,
     /// Leave out the first N packets.

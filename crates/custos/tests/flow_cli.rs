@@ -141,11 +141,19 @@ fn flow_model_trains_signs_loads_combines_and_explains() {
             .map(|x| x.parse().unwrap())
             .collect();
         // Kitsune has a threshold once calibrated; before that only the flow model counts.
+        // Kitsune's RMSE counts as its ratio to the threshold, the flow model's probability
+        // as its odds over the threshold's odds (scores.csv prints shortest round-trip
+        // decimals, so the flow score parses back to its bits).
         let index: u64 = line.split(',').next().unwrap().parse().unwrap();
+        let odds = |p: f64| {
+            let p = p.min(1.0 - f64::EPSILON);
+            p / (1.0 - p)
+        };
+        let flow = odds(v[1]) / odds(tf);
         let expect = if index >= from {
-            (v[0] / tk).max(v[1] / tf)
+            (v[0] / tk).max(flow)
         } else {
-            v[1] / tf
+            flow
         };
         assert!((v[2] - expect).abs() <= 1e-9 * expect.max(1.0), "{line}");
         checked += 1;

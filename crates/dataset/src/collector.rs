@@ -83,7 +83,7 @@ impl Collector {
     ) -> Self {
         Collector {
             labels,
-            tracker: FlowTracker::new(zeek, true),
+            tracker: FlowTracker::new(zeek, true).restart_hosts_at_each_file(),
             tx,
             shared,
             unlabelled: (0, None),

@@ -25,6 +25,39 @@ pub struct PacketView<'a> {
     pub app_proto: Option<&'static str>,
 }
 
+/// What a detector's scores are, so that `scores.csv`'s `combined` column can put every
+/// detector on one scale, 1.0 at each one's operating threshold (docs/detection.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScoreScale {
+    /// A non-negative score whose ratio to the threshold is meaningful (Kitsune's RMSE):
+    /// combined as `score / threshold`.
+    Ratio,
+    /// A probability of attack (the flow model's): combined as the ratio of odds,
+    /// `(p / (1 − p)) / (t / (1 − t))`, so that 0.999 at threshold 0.5 counts 999 and not 2.
+    Probability,
+}
+
+impl ScoreScale {
+    /// `score` against `threshold` on this scale: 1.0 at the threshold, larger above it;
+    /// `None` for a threshold that gives no scale (not positive, not finite, a probability
+    /// of 1 or more).
+    pub fn relative(self, score: f64, threshold: f64) -> Option<f64> {
+        if !(threshold > 0.0 && threshold.is_finite()) {
+            return None;
+        }
+        match self {
+            ScoreScale::Ratio => Some(score / threshold),
+            ScoreScale::Probability if threshold < 1.0 => {
+                // A probability that rounds to 1 would give infinite odds: the largest finite
+                // odds below 1 keeps such scores ordered above every other.
+                let p = score.clamp(0.0, 1.0 - f64::EPSILON);
+                Some((p / (1.0 - p)) / (threshold / (1.0 - threshold)))
+            }
+            ScoreScale::Probability => None,
+        }
+    }
+}
+
 /// An error a detector reports; the run stops with it.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -81,9 +114,14 @@ pub trait Detector: Send {
     }
 
     /// The score above which it alerts now (`None`: none yet, or it has no single threshold):
-    /// the `combined` column of `scores.csv` divides each score by it.
+    /// the `combined` column of `scores.csv` measures each score against it.
     fn operating_threshold(&self) -> Option<f64> {
         None
+    }
+
+    /// What its scores are, for the `combined` column of `scores.csv` ([`ScoreScale`]).
+    fn score_scale(&self) -> ScoreScale {
+        ScoreScale::Ratio
     }
 
     /// Called for every packet. Returns the packet's score when [`Detector::scores_packets`].
@@ -142,3 +180,35 @@ pub trait Detector: Send {
 
 /// The detectors of a run, in registration order.
 pub(crate) type Detectors = Vec<Box<dyn Detector>>;
+
+#[cfg(test)]
+mod tests {
+    use super::ScoreScale::{Probability, Ratio};
+
+    #[test]
+    fn every_scale_puts_the_threshold_at_one_and_keeps_the_order() {
+        assert_eq!(Ratio.relative(0.3, 0.2), Some(1.4999999999999998));
+        assert_eq!(Ratio.relative(0.2, 0.2), Some(1.0));
+        assert_eq!(Probability.relative(0.5, 0.5), Some(1.0));
+        assert_eq!(Probability.relative(0.8, 0.8), Some(1.0));
+        // 0.999 against 0.5: odds 999, not the ratio 2.
+        let high = Probability.relative(0.999, 0.5).unwrap();
+        assert!((high - 999.0).abs() < 1e-9, "{high}");
+        let scores = [0.0, 0.1, 0.5, 0.9, 0.999, 1.0 - 1e-15, 1.0];
+        let rel: Vec<f64> = scores
+            .iter()
+            .map(|&p| Probability.relative(p, 0.7).unwrap())
+            .collect();
+        assert!(rel.windows(2).all(|w| w[0] < w[1]), "{rel:?}");
+        assert!(rel.iter().all(|r| r.is_finite()));
+    }
+
+    #[test]
+    fn thresholds_without_a_scale_are_refused() {
+        for t in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert_eq!(Ratio.relative(1.0, t), None);
+            assert_eq!(Probability.relative(0.5, t), None);
+        }
+        assert_eq!(Probability.relative(0.5, 1.0), None);
+    }
+}

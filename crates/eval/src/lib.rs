@@ -66,7 +66,8 @@ pub enum Skip {
     #[default]
     None,
     /// Leave out the longest training of any detector: the largest `trained_packets +
-    /// warmup_packets` of `stats.json` (packets scored before a detector could alert).
+    /// warmup_packets` of `stats.json`, or `detecting_from.packet` where later (Kitsune's
+    /// calibration window) — packets scored before a detector could alert.
     Training,
     /// Leave out this many packets.
     Packets(u64),

@@ -26,8 +26,9 @@ pub(crate) struct DetectorStats {
     pub name: String,
     /// `threshold.value`, when the detector had one.
     pub threshold: Option<f64>,
-    /// `trained_packets + warmup_packets`: the packets at the start of the run it scored
-    /// without alerting.
+    /// The packets at the start of the run it scored without being able to alert:
+    /// `trained_packets + warmup_packets`, or up to `detecting_from.packet` when that is later
+    /// (Kitsune's calibration window, whose scores set its threshold).
     pub training: u64,
     /// The captures its saved model was trained on (`training_inputs[]`: path, SHA-256).
     pub training_inputs: Vec<(String, String)>,
@@ -159,12 +160,13 @@ impl RunStats {
 fn detector(name: &str, d: &Value) -> DetectorStats {
     let trained = d["trained_packets"].as_u64().unwrap_or(0);
     let warmup = d["warmup_packets"].as_u64().unwrap_or(0);
+    let detecting_from = d["detecting_from"]["packet"].as_u64().unwrap_or(0);
     DetectorStats {
         name: name.to_string(),
         threshold: d["threshold"]["value"]
             .as_f64()
             .or_else(|| d["threshold"].as_f64()),
-        training: trained.saturating_add(warmup),
+        training: trained.saturating_add(warmup).max(detecting_from),
         training_inputs: d["training_inputs"]
             .as_array()
             .into_iter()

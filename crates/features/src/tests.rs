@@ -127,3 +127,39 @@ fn default_mode_pair_state_is_per_pair() {
     // One host stream for the source, 1000 pairs; the source's weight counts every packet.
     assert!(out[15] > 990.0 && out[15] <= 1000.0, "{}", out[15]);
 }
+
+/// The host features of one new flow from 10.0.0.1, opened in input file 1 half a second
+/// after file 0, in which the same host opened 20 flows within 2 s.
+fn host_features_after_a_busy_file(restart: bool) -> [f64; 4] {
+    use crate::flow::{FlowTracker, Label};
+    use custos_flow::zeek::ZeekConfig;
+    let mut tracker: FlowTracker = FlowTracker::new(ZeekConfig::default(), false);
+    if restart {
+        tracker = tracker.restart_hosts_at_each_file();
+    }
+    let mut d = decoder();
+    let mut host = [0.0; 4];
+    for i in 0..21u16 {
+        let frame = udp4([10, 0, 0, 1], 40_000 + i, [10, 0, 0, 2], 1000 + i);
+        let dec = d.decode(1, 0, &frame);
+        let meta = custos_flow::PacketMeta {
+            ts: i64::from(i) * 100_000_000,
+            frame_len: frame.len() as u32,
+            index: u64::from(i),
+            file: u16::from(i == 20),
+        };
+        tracker.packet_with(&meta, &dec, Label::default(), |f| {
+            host = f.first_packet().unwrap().3 .0;
+        });
+    }
+    host
+}
+
+#[test]
+fn host_features_restart_at_each_file_when_asked() {
+    let fresh = host_features_after_a_busy_file(true);
+    let carried = host_features_after_a_busy_file(false);
+    // A host's first flow counts itself (1) and nothing before it.
+    assert_eq!(fresh[0], 1.0, "{fresh:?}");
+    assert!(carried[0] > 10.0, "{carried:?}");
+}

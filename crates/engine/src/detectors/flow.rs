@@ -19,7 +19,7 @@
 //! otherwise: the detector's view of that host at that moment. Such packets never alert.
 
 use crate::alerts::{AlertQueue, Evidence, Signature};
-use crate::detector::{Detector, DetectorError, PacketView};
+use crate::detector::{Detector, DetectorError, PacketView, ScoreScale};
 use crate::detectors::flow_hosts::{PairThrottle, SenderScores};
 use crate::detectors::row_memo::{KeyMemo, RowMemo};
 use crate::detectors::training_flows::{
@@ -366,6 +366,10 @@ impl Detector for FlowDetector {
 
     fn operating_threshold(&self) -> Option<f64> {
         Some(self.model.threshold())
+    }
+
+    fn score_scale(&self) -> ScoreScale {
+        ScoreScale::Probability
     }
 
     fn warning(&self) -> Option<String> {

@@ -231,16 +231,18 @@ impl HostStage {
     }
 }
 
-/// The `combined` column of `scores.csv`: each scoring detector's score divided by its
-/// operating threshold, the largest taken — 1.0 is the operating point of whichever detector
-/// is closest to alerting (docs/detection.md). Detectors without a threshold yet count 0.
+/// The `combined` column of `scores.csv`: each scoring detector's score measured against its
+/// operating threshold on its own scale ([`crate::detector::ScoreScale`]: Kitsune's RMSE ÷
+/// threshold, the flow model's odds ÷ the threshold's odds), the largest taken — 1.0 is the
+/// operating point of whichever detector is closest to alerting (docs/detection.md).
+/// Detectors without a threshold yet count 0.
 fn combined_score(detectors: &[Box<dyn Detector>], scoring: &[usize], values: &[f64]) -> f64 {
     scoring
         .iter()
         .zip(values)
         .filter_map(|(&i, &v)| {
-            let t = detectors.get(i)?.operating_threshold()?;
-            (t > 0.0 && t.is_finite()).then(|| v / t)
+            let d = detectors.get(i)?;
+            d.score_scale().relative(v, d.operating_threshold()?)
         })
         .fold(0.0, f64::max)
 }

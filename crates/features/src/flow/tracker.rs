@@ -258,6 +258,8 @@ pub struct FlowTracker<S = ()> {
     cur: Pos,
     cur_vlans: [u16; 2],
     snapshots: bool,
+    /// Forget the hosts' recent flows when a packet of another input file arrives.
+    hosts_per_file: bool,
     report: TrackerReport,
 }
 
@@ -275,8 +277,21 @@ impl<S: Default> FlowTracker<S> {
             cur: (0, 0),
             cur_vlans: [0; 2],
             snapshots,
+            hosts_per_file: false,
             report: TrackerReport::default(),
         }
+    }
+
+    /// Host features restart at each input file: each capture's flows see only that
+    /// capture's hosts. For a dataset built from separate recordings — back-to-back lab runs
+    /// with the same attacker address, or time-shifted copies of one capture, whose times step
+    /// back — so that one recording's flood does not raise the host counts of the next
+    /// recording's first seconds (the model would learn the leftover, and miss the attack
+    /// when it is seen on its own). Live scoring keeps one context for a run's files, which are
+    /// one stream of traffic.
+    pub fn restart_hosts_at_each_file(mut self) -> Self {
+        self.hosts_per_file = true;
+        self
     }
 
     /// What was counted so far.
@@ -310,6 +325,9 @@ impl<S: Default> FlowTracker<S> {
         label: Label,
         mut each: impl FnMut(LiveFlow<'_, S>),
     ) {
+        if self.hosts_per_file && meta.file != self.cur.0 {
+            self.hosts = HostContext::default();
+        }
         self.cur = (meta.file, meta.index);
         self.cur_vlans = decoded.vlans;
         if decoded.unsupported_link {
