@@ -23,8 +23,8 @@ pub enum RobustCommand {
     /// Kitsune's sanitised window (slice models cross-check it, whole conversations follow
     /// their majority) with a contamination alarm; the flow model's deterministic partition
     /// aggregation (`dpa`, with per-flow certificates) and `screen+dpa` (flows whose
-    /// conversation or out-of-fold prediction contradicts their label dropped before DPA; not
-    /// certified). Writes REPORT/robustness.json and one SVG per detector and
+    /// conversation contradicts their label relabelled, those the out-of-fold predictions
+    /// contradict dropped, before DPA; not certified). Writes REPORT/robustness.json and one SVG per detector and
     /// strategy (poison rate against AUC and F1). See docs/robustness.md.
     #[command(
         after_help = "Examples:\n  custos robust poison --train day1.pcap --train-labels day1.labels.csv --test day2.pcap --test-labels day2.labels.csv -o report/\n  custos robust poison ... --detector flow --strategy label_flip --rates 0.05,0.1 --partitions 11 -o report/"

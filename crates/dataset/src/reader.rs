@@ -10,7 +10,7 @@ use parquet::arrow::ProjectionMask;
 use std::path::Path;
 
 /// Feature columns, labels and uids of the rows of one Parquet file.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct FeatureTable {
     /// The `uid` of each row.
     pub uids: Vec<String>,

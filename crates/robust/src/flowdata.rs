@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// A dataset's rows: every flow at its end and at its checkpoints.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct FlowTables {
     /// Feature names, in column order.
     pub names: Vec<String>,
@@ -83,6 +83,30 @@ impl FlowTables {
             }
         }
         saved
+    }
+
+    /// Gives each flow whose index in [`FlowTables::flows`] is in `flows` the other label;
+    /// its checkpoint rows all take the flow's new label (a flow relabelled attack is attack
+    /// from its first packet on, one relabelled benign benign throughout).
+    pub fn relabel(&mut self, flows: &[usize]) {
+        let mut new: Vec<(String, bool)> = Vec::with_capacity(flows.len());
+        for &i in flows {
+            if let (Some(l), Some(u)) = (self.flows.labels.get_mut(i), self.flows.uids.get(i)) {
+                *l = !*l;
+                new.push((u.clone(), *l));
+            }
+        }
+        new.sort_unstable();
+        for (u, l) in self
+            .prefixes
+            .uids
+            .iter()
+            .zip(self.prefixes.labels.iter_mut())
+        {
+            if let Ok(k) = new.binary_search_by(|(n, _)| n.as_str().cmp(u)) {
+                *l = new[k].1;
+            }
+        }
     }
 
     /// Puts back the labels [`FlowTables::flip`] returned.

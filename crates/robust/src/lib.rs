@@ -32,9 +32,10 @@
 //!   training flows to relabel, [`strategies::window_injection`] writes a poisoned capture.
 //! - [`flowdata`] builds datasets with `custos-dataset` and holds their rows;
 //!   [`flowmodel`] trains the flow model as `custos train` does; [`defence::dpa`] is
-//!   deterministic partition aggregation with certificates; [`defence::screen`] drops the
-//!   flows whose conversation or out-of-fold prediction (`custos_dataset::screening`)
-//!   contradicts their label before DPA trains (`screen+dpa`, not certified).
+//!   deterministic partition aggregation with certificates; [`defence::screen`] relabels
+//!   the flows whose conversation contradicts their label and drops those whose out-of-fold
+//!   prediction (`custos_dataset::screening`) does, before DPA trains (`screen+dpa`, not
+//!   certified).
 //! - [`kitsune`] trains and scores Kitsune through `custos-detect`;
 //!   [`defence::sanitise`] cross-checks its window with slice models, drops the rest of
 //!   mostly dropped passing conversations ([`defence::conversation`]) and retrains.

@@ -119,7 +119,7 @@ pub struct PoisonEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sanitised: Option<SanitisedFacts>,
     /// Label screening of the poisoned training labels (undefended flow entries: what it
-    /// lists; `screen+dpa` entries: what it dropped).
+    /// lists; `screen+dpa` entries: what it relabelled and dropped).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label_screening: Option<Screening>,
     /// How the window was poisoned (window injection).
@@ -218,10 +218,14 @@ pub struct Screening {
     /// Rounds of screening (`screen+dpa`: repeated on the flows kept).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rounds: Option<u32>,
-    /// Flows contradicted by their conversation (`screen+dpa`).
+    /// Flows contradicted by their conversation, relabelled to its majority (`screen+dpa`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub by_conversation: Option<u64>,
-    /// Flows dropped before DPA, over every round (`screen+dpa`).
+    /// Poisoned flows among the relabelled ones (`screen+dpa`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poisoned_relabelled: Option<u64>,
+    /// Flows the fold models contradicted, dropped before DPA, over every round
+    /// (`screen+dpa`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dropped: Option<u64>,
     /// Of those, labelled attack.

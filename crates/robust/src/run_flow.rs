@@ -264,7 +264,8 @@ fn measure_pair(
     )?;
     out.push(dpa.named("dpa", true));
     if let Some(sc) = screened {
-        let mut dropped: Vec<&str> = t
+        let relabelled = sc.tables(t);
+        let mut dropped: Vec<&str> = relabelled
             .flows
             .uids
             .iter()
@@ -276,7 +277,7 @@ fn measure_pair(
         let keep = |u: &str| dropped.binary_search(&u).is_err();
         let ctx = format!("{ctx}, screen+dpa");
         let e = dpa_entry(
-            t,
+            relabelled,
             test,
             cfg,
             (strategy, rate, &unit),
@@ -387,6 +388,7 @@ fn screening_facts(
         poisoned_found: count(&sc.contradicted, &poisoned_flow),
         rounds: acted.then_some(sc.rounds as u32),
         by_conversation: acted.then(|| count(&sc.by_conversation, &|_| true)),
+        poisoned_relabelled: acted.then(|| count(&sc.by_conversation, &poisoned_flow)),
         dropped: acted.then(|| count(&sc.dropped, &|_| true)),
         dropped_attack_labels: acted.then(|| count(&sc.dropped, &label)),
         poisoned_dropped: acted.then(|| count(&sc.dropped, &poisoned_flow)),

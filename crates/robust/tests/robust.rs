@@ -109,16 +109,15 @@ fn every_strategy_hurts_the_undefended_detectors_measurably() {
     let u = entry(e, "flow", "label_flip", 0.1, false);
     let sc = u.label_screening.as_ref().unwrap();
     assert!(sc.poisoned > 0 && sc.poisoned_found > 0, "{sc:?}");
-    // screen+dpa drops the flipped flows before DPA and certifies nothing; plain DPA keeps
-    // its certificate; on clean labels it drops no attack flow.
+    // screen+dpa gives the flipped flows their label back (by their conversations) or drops
+    // them before DPA, and certifies nothing; plain DPA keeps its certificate; on clean
+    // labels it drops no attack flow.
     for strategy in ["label_flip", "targeted_flip"] {
         let sd = entry_of(e, strategy, 0.1, "screen+dpa");
         assert!(!sd.certificate.as_ref().unwrap().certified, "{strategy}");
         let sc = sd.label_screening.as_ref().unwrap();
-        assert!(
-            sc.poisoned_dropped.unwrap() * 10 >= sc.poisoned * 9,
-            "{strategy}: {sc:?}"
-        );
+        let undone = sc.poisoned_relabelled.unwrap() + sc.poisoned_dropped.unwrap();
+        assert!(undone * 10 >= sc.poisoned * 9, "{strategy}: {sc:?}");
         assert!(sd.f1 >= entry_of(e, strategy, 0.1, "none").f1, "{strategy}");
         assert!(
             entry_of(e, strategy, 0.1, "dpa")
