@@ -83,6 +83,9 @@ fn train_flow(args: &TrainArgs, key: Option<custos_trust::SigningKey>) -> anyhow
         t["held_out_metrics"]["recall"],
         t["held_out_metrics"]["false_positive_rate"],
     );
+    for w in t["warnings"].as_array().into_iter().flatten() {
+        eprintln!("custos: warning: {}", w.as_str().unwrap_or_default());
+    }
     if let Some(sc) = &trained.screening {
         eprintln!(
             "custos: label screening ({} folds): {} of {} flows have a label the rest of the \

@@ -151,6 +151,8 @@ pub fn train_flow_model(
         (&fit, &hold),
         &fitted,
     );
+    let warnings = support_warnings(&fitted.threshold, opts.fpr, (&fit, &hold));
+    training["warnings"] = json!(warnings);
     let protocols = protocols(&names, &fit);
     let model = FlowModel {
         format: FLOW_MODEL_FORMAT.into(),
@@ -320,6 +322,56 @@ fn training_record(
     })
 }
 
+/// Held-out benign rows per unit of `1 / fpr` below which the threshold is not measured,
+/// only guessed: with fewer than 10 / fpr rows, a false-positive rate of `fpr` means fewer
+/// than 10 rows above the threshold, and the rate's error is as large as the rate.
+pub const MIN_BENIGN_ROWS_PER_INVERSE_FPR: f64 = 10.0;
+
+/// Attack flows below which a phase is too thin to be learnt reliably.
+pub const MIN_PHASE_FLOWS: u64 = 5;
+
+/// What the data could not support, in words for `training.json`, the model card and the
+/// terminal: a threshold set on too few held-out benign rows for its false-positive rate (the
+/// model's false alerts on benign traffic unlike those rows are then unknown), and attack
+/// phases of the training part with fewer than [`MIN_PHASE_FLOWS`] held-out attack rows.
+fn support_warnings(
+    threshold: &FlowThreshold,
+    fpr: f64,
+    (fit, hold): (&Part, &Part),
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let needed = (MIN_BENIGN_ROWS_PER_INVERSE_FPR / fpr).ceil() as u64;
+    if threshold.benign_rows < needed {
+        out.push(format!(
+            "the threshold {:.4} rests on {} held-out benign rows; measuring a false-positive \
+             rate of {fpr} takes at least {needed}: its false alerts on benign traffic are not \
+             known — add benign captures of the network the model will watch",
+            threshold.value, threshold.benign_rows
+        ));
+    }
+    let mut phases: BTreeMap<&str, u64> = BTreeMap::new();
+    for (part, count) in [(fit, 0), (hold, 1)] {
+        for (p, &l) in part.phases.iter().zip(&part.labels) {
+            if l {
+                *phases.entry(p.as_deref().unwrap_or("(none)")).or_default() += count;
+            }
+        }
+    }
+    let thin: Vec<String> = phases
+        .iter()
+        .filter(|&(_, &n)| n < MIN_PHASE_FLOWS)
+        .map(|(p, n)| format!("{p} ({n})"))
+        .collect();
+    if !thin.is_empty() {
+        out.push(format!(
+            "attack phases with fewer than {MIN_PHASE_FLOWS} held-out attack rows, whose \
+             recall is not measured: {}",
+            thin.join(", ")
+        ));
+    }
+    out
+}
+
 /// The IP protocol numbers of the training rows, sorted, each once.
 fn protocols(names: &[String], fit: &Part) -> Vec<u8> {
     let proto = names.iter().position(|n| n == "proto");
@@ -434,10 +486,25 @@ pub fn flow_model_card(dir_name: &str, t: &TrainedFlowModel) -> Value {
         "evaluation_data": "held-out flows of the same dataset (by uid hash); evaluate it on \
             captures it never saw with custos analyze --model and custos evaluate",
         "metrics": t.training["held_out_metrics"],
-        "caveats": "held-out flows come from the same captures as the training flows, so these \
-            metrics are optimistic for other networks; the model sees only live features \
-            (no Zeek state), and a one-packet flow is judged on that packet alone",
+        "caveats": caveats(t),
     })
+}
+
+/// The card's caveats: the ones of every flow model, then what its training data could not
+/// support (`training.json`'s `warnings`).
+fn caveats(t: &TrainedFlowModel) -> String {
+    let mut c = String::from(
+        "held-out flows come from the same captures as the training flows, so these metrics \
+         are optimistic for other networks; the model sees only live features (no Zeek \
+         state), and a one-packet flow is judged on that packet alone",
+    );
+    for w in t.training["warnings"].as_array().into_iter().flatten() {
+        if let Some(w) = w.as_str() {
+            c.push_str("; ");
+            c.push_str(w);
+        }
+    }
+    c
 }
 
 pub use custos_engine::detectors::DATASET_MANIFEST_FILE;

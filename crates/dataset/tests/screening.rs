@@ -95,3 +95,41 @@ fn screening_finds_attack_flows_relabelled_benign() {
     );
     assert_eq!(t.training["label_screening"]["suspicious"], s["suspicious"]);
 }
+
+#[test]
+fn a_threshold_on_too_few_benign_rows_is_said_to_be_unmeasured() {
+    let Some(dir) = custos_test_support::shared() else {
+        return;
+    };
+    let r = dir.join("reference/kitsune");
+    let (pcap, labels) = (r.join("iotlab-dev.pcap"), r.join("iotlab-dev.labels.csv"));
+    let d = tempfile::tempdir().unwrap();
+    let ds = d.path().join("ds");
+    build(&[pcap], &[labels], &ds, None, config(1)).unwrap();
+    let warnings = |fpr: f64| {
+        let mut opts = FlowTrainOptions {
+            fpr,
+            ..FlowTrainOptions::default()
+        };
+        opts.params.trees = 20;
+        let t = train_flow_model(&ds, &opts).unwrap();
+        let rows = t.model.threshold.benign_rows;
+        let w: Vec<String> = t.training["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.as_str().unwrap().to_string())
+            .collect();
+        let card = custos_dataset::flow_train::flow_model_card("m", &t);
+        for x in &w {
+            assert!(card["caveats"].as_str().unwrap().contains(x.as_str()));
+        }
+        (rows, w.iter().any(|x| x.contains("held-out benign rows")))
+    };
+    // A few hundred benign flows: enough to measure 10 %, not 0.1 %.
+    let (rows, strict) = warnings(1e-3);
+    assert!((100..10_000).contains(&rows), "{rows}");
+    assert!(strict);
+    let (_, loose) = warnings(0.1);
+    assert!(!loose);
+}
