@@ -24,8 +24,9 @@ pub enum RobustCommand {
     /// their majority) with a contamination alarm; the flow model's deterministic partition
     /// aggregation (`dpa`, with per-flow certificates) and `screen+dpa` (flows whose
     /// conversation contradicts their label relabelled, those the out-of-fold predictions
-    /// contradict dropped, before DPA; not certified). Writes REPORT/robustness.json and one SVG per detector and
-    /// strategy (poison rate against AUC and F1). See docs/robustness.md.
+    /// contradict dropped, before DPA; not certified). Writes REPORT/robustness.json and one
+    /// SVG per detector and strategy (poison rate against AUC and F1). See
+    /// docs/robustness.md.
     #[command(
         after_help = "Examples:\n  custos robust poison --train day1.pcap --train-labels day1.labels.csv --test day2.pcap --test-labels day2.labels.csv -o report/\n  custos robust poison ... --detector flow --strategy label_flip --rates 0.05,0.1 --partitions 11 -o report/"
     )]

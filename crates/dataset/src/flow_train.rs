@@ -327,13 +327,13 @@ fn training_record(
 /// than 10 rows above the threshold, and the rate's error is as large as the rate.
 pub const MIN_BENIGN_ROWS_PER_INVERSE_FPR: f64 = 10.0;
 
-/// Attack flows below which a phase is too thin to be learnt reliably.
-pub const MIN_PHASE_FLOWS: u64 = 5;
+/// Held-out attack rows below which a phase's recall is not measured.
+pub const MIN_PHASE_ROWS: u64 = 5;
 
 /// What the data could not support, in words for `training.json`, the model card and the
 /// terminal: a threshold set on too few held-out benign rows for its false-positive rate (the
 /// model's false alerts on benign traffic unlike those rows are then unknown), and attack
-/// phases of the training part with fewer than [`MIN_PHASE_FLOWS`] held-out attack rows.
+/// phases of the training part with fewer than [`MIN_PHASE_ROWS`] held-out attack rows.
 fn support_warnings(
     threshold: &FlowThreshold,
     fpr: f64,
@@ -359,12 +359,12 @@ fn support_warnings(
     }
     let thin: Vec<String> = phases
         .iter()
-        .filter(|&(_, &n)| n < MIN_PHASE_FLOWS)
+        .filter(|&(_, &n)| n < MIN_PHASE_ROWS)
         .map(|(p, n)| format!("{p} ({n})"))
         .collect();
     if !thin.is_empty() {
         out.push(format!(
-            "attack phases with fewer than {MIN_PHASE_FLOWS} held-out attack rows, whose \
+            "attack phases with fewer than {MIN_PHASE_ROWS} held-out attack rows, whose \
              recall is not measured: {}",
             thin.join(", ")
         ));
