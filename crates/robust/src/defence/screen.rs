@@ -27,11 +27,12 @@
 //! relabelled: that evidence is weaker (an unusual but genuine flow looks the same), and a
 //! screening error then costs one training flow, never a wrong label.
 //!
-//! The price is the certificate: which flows are dropped depends on every training flow, so
-//! one poisoned flow can change the training set of every partition, and the vote margin of
-//! `screen+dpa` certifies nothing (`certified: false`); plain DPA keeps its certificate. A
-//! poisoner who relabels whole conversations defeats the first step (docs/robustness.md,
-//! "Limits").
+//! The price is the certificate: which flows are relabelled or dropped depends on every
+//! training flow, so one poisoned flow can change the training set of every partition, and
+//! the vote margin of `screen+dpa` certifies nothing (`certified: false`); plain DPA keeps
+//! its certificate. A poisoner who relabels whole conversations defeats the first step, and
+//! one who relabels most of a conversation has the rest relabelled with it
+//! (docs/robustness.md, "Limits").
 
 use crate::defence::conversation::{self, FlowGroup};
 use crate::error::RobustError;
