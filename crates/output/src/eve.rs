@@ -97,102 +97,16 @@ impl<W: Write> EveFlowWriter<W> {
 
     fn write_record(&self, l: &mut String, ended: &EndedFlow) {
         // Pushed piece by piece (crate::push): `write!` cost more than the rest of the line.
-        let (f, c, reason) = (&ended.flow, &ended.summary, ended.reason);
-        let (o, r) = (c.orig, c.resp);
+        let (f, c) = (&ended.flow, &ended.summary);
         l.push_str("{\"timestamp\":\"");
         push_eve_time(l, c.last_ts);
         l.push_str("\",\"flow_id\":");
         push_int(l, f.uid_seed() >> 11);
         l.push_str(",\"event_type\":\"flow\"");
-        if f.vlans.iter().any(|&v| v != 0) {
-            l.push_str(",\"vlan\":[");
-            for (i, &v) in f.vlans.iter().filter(|&&v| v != 0).enumerate() {
-                if i > 0 {
-                    l.push(',');
-                }
-                push_int(l, v);
-            }
-            l.push(']');
-        }
-        let ported = matches!(f.proto, 6 | 17 | 132);
-        l.push_str(",\"src_ip\":\"");
-        push_ip(l, f.orig.addr.ip());
-        l.push('"');
-        if ported {
-            l.push_str(",\"src_port\":");
-            push_int(l, f.orig.port);
-        }
-        l.push_str(",\"dest_ip\":\"");
-        push_ip(l, f.resp.addr.ip());
-        l.push('"');
-        if ported {
-            l.push_str(",\"dest_port\":");
-            push_int(l, f.resp.port);
-        }
-        l.push_str(",\"proto\":\"");
-        l.push_str(&eve_proto_name(f.proto));
-        l.push('"');
-        if let Some(app) = ended.app_proto {
-            l.push_str(",\"app_proto\":\"");
-            l.push_str(app);
-            l.push('"');
-        }
-        if matches!(f.proto, 1 | 58) {
-            l.push_str(",\"icmp_type\":");
-            push_int(l, f.cid_ports.0);
-            l.push_str(",\"icmp_code\":");
-            push_int(l, f.cid_ports.1);
-        }
-        l.push_str(",\"community_id\":\"");
-        l.push_str(&f.community_id());
-        for (name, n) in [
-            ("\",\"flow\":{\"pkts_toserver\":", o.pkts),
-            (",\"pkts_toclient\":", r.pkts),
-            (",\"bytes_toserver\":", f.frame_bytes[0]),
-            (",\"bytes_toclient\":", f.frame_bytes[1]),
-        ] {
-            l.push_str(name);
-            push_int(l, n);
-        }
-        l.push_str(",\"start\":\"");
-        push_eve_time(l, c.start_ts);
-        l.push_str("\",\"end\":\"");
-        push_eve_time(l, c.last_ts);
-        l.push_str("\",\"age\":");
-        push_int(l, c.last_ts.saturating_sub(c.start_ts) / 1_000_000_000);
-        l.push_str(",\"state\":\"");
-        l.push_str(flow_state(c.conn_state));
-        l.push_str("\",\"reason\":\"");
-        l.push_str(reason.as_eve());
-        l.push_str("\",\"alerted\":false}");
+        push_endpoints(l, ended);
+        push_flow_block(l, ended);
         if f.proto == 6 {
-            let all = f.tcp_flags[0] | f.tcp_flags[1];
-            for (name, flags) in [
-                (",\"tcp\":{\"tcp_flags\":\"", all),
-                ("\",\"tcp_flags_ts\":\"", f.tcp_flags[0]),
-                ("\",\"tcp_flags_tc\":\"", f.tcp_flags[1]),
-            ] {
-                l.push_str(name);
-                push_hex2(l, flags);
-            }
-            l.push('"');
-            for (name, bit) in [
-                (",\"syn\":true", tf::SYN),
-                (",\"fin\":true", tf::FIN),
-                (",\"rst\":true", tf::RST),
-                (",\"psh\":true", tf::PSH),
-                (",\"ack\":true", tf::ACK),
-                (",\"urg\":true", tf::URG),
-                (",\"ecn\":true", tf::ECE),
-                (",\"cwr\":true", tf::CWR),
-            ] {
-                if all & bit != 0 {
-                    l.push_str(name);
-                }
-            }
-            l.push_str(",\"state\":\"");
-            l.push_str(tcp_state(c.conn_state));
-            l.push_str("\"}");
+            push_tcp_block(l, f.tcp_flags, c.conn_state);
         }
         let file = self
             .files_json
@@ -212,6 +126,110 @@ impl<W: Write> EveFlowWriter<W> {
         l.push_str(c.history());
         l.push_str("\"}}");
     }
+}
+
+/// `vlan`, addresses and ports, `proto`, `app_proto`, ICMP type and code, and
+/// `community_id` up to its closing quote (which the flow block writes).
+fn push_endpoints(l: &mut String, ended: &EndedFlow) {
+    let f = &ended.flow;
+    if f.vlans.iter().any(|&v| v != 0) {
+        l.push_str(",\"vlan\":[");
+        for (i, &v) in f.vlans.iter().filter(|&&v| v != 0).enumerate() {
+            if i > 0 {
+                l.push(',');
+            }
+            push_int(l, v);
+        }
+        l.push(']');
+    }
+    let ported = matches!(f.proto, 6 | 17 | 132);
+    l.push_str(",\"src_ip\":\"");
+    push_ip(l, f.orig.addr.ip());
+    l.push('"');
+    if ported {
+        l.push_str(",\"src_port\":");
+        push_int(l, f.orig.port);
+    }
+    l.push_str(",\"dest_ip\":\"");
+    push_ip(l, f.resp.addr.ip());
+    l.push('"');
+    if ported {
+        l.push_str(",\"dest_port\":");
+        push_int(l, f.resp.port);
+    }
+    l.push_str(",\"proto\":\"");
+    l.push_str(&eve_proto_name(f.proto));
+    l.push('"');
+    if let Some(app) = ended.app_proto {
+        l.push_str(",\"app_proto\":\"");
+        l.push_str(app);
+        l.push('"');
+    }
+    if matches!(f.proto, 1 | 58) {
+        l.push_str(",\"icmp_type\":");
+        push_int(l, f.cid_ports.0);
+        l.push_str(",\"icmp_code\":");
+        push_int(l, f.cid_ports.1);
+    }
+    l.push_str(",\"community_id\":\"");
+    l.push_str(&f.community_id());
+}
+
+/// The `flow` object: packets and bytes each way, start, end, age, state and why it ended.
+fn push_flow_block(l: &mut String, ended: &EndedFlow) {
+    let (f, c) = (&ended.flow, &ended.summary);
+    for (name, n) in [
+        ("\",\"flow\":{\"pkts_toserver\":", c.orig.pkts),
+        (",\"pkts_toclient\":", c.resp.pkts),
+        (",\"bytes_toserver\":", f.frame_bytes[0]),
+        (",\"bytes_toclient\":", f.frame_bytes[1]),
+    ] {
+        l.push_str(name);
+        push_int(l, n);
+    }
+    l.push_str(",\"start\":\"");
+    push_eve_time(l, c.start_ts);
+    l.push_str("\",\"end\":\"");
+    push_eve_time(l, c.last_ts);
+    l.push_str("\",\"age\":");
+    push_int(l, c.last_ts.saturating_sub(c.start_ts) / 1_000_000_000);
+    l.push_str(",\"state\":\"");
+    l.push_str(flow_state(c.conn_state));
+    l.push_str("\",\"reason\":\"");
+    l.push_str(ended.reason.as_eve());
+    l.push_str("\",\"alerted\":false}");
+}
+
+/// The `tcp` object: the flags seen (both ways, to server, to client), one boolean per flag
+/// seen, and Suricata's TCP state.
+fn push_tcp_block(l: &mut String, flags: [u8; 2], state: ConnState) {
+    let all = flags[0] | flags[1];
+    for (name, bits) in [
+        (",\"tcp\":{\"tcp_flags\":\"", all),
+        ("\",\"tcp_flags_ts\":\"", flags[0]),
+        ("\",\"tcp_flags_tc\":\"", flags[1]),
+    ] {
+        l.push_str(name);
+        push_hex2(l, bits);
+    }
+    l.push('"');
+    for (name, bit) in [
+        (",\"syn\":true", tf::SYN),
+        (",\"fin\":true", tf::FIN),
+        (",\"rst\":true", tf::RST),
+        (",\"psh\":true", tf::PSH),
+        (",\"ack\":true", tf::ACK),
+        (",\"urg\":true", tf::URG),
+        (",\"ecn\":true", tf::ECE),
+        (",\"cwr\":true", tf::CWR),
+    ] {
+        if all & bit != 0 {
+            l.push_str(name);
+        }
+    }
+    l.push_str(",\"state\":\"");
+    l.push_str(tcp_state(state));
+    l.push_str("\"}");
 }
 
 impl<W: Write> EveFlowWriter<W> {
