@@ -2,10 +2,14 @@
 //! learned while training, plain stochastic gradient descent.
 
 use crate::mt19937::Mt19937;
-use crate::numeric::{numpy_mean, sigmoid};
+use crate::numeric::{numpy_mean, sigmoid, sigmoid_denominator};
 use serde::{Deserialize, Serialize};
 
 /// One autoencoder.
+///
+/// [`Autoencoder::execute`] works from a copy of the parameters laid out for it, made on its
+/// first call after [`Autoencoder::train`] (or after deserialisation): parameters changed by
+/// hand rather than by `train` are not seen until the next training step.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Autoencoder {
     /// Visible units.
@@ -28,8 +32,11 @@ pub struct Autoencoder {
     pub trained: u64,
     #[serde(skip)]
     scratch: Scratch,
+    #[serde(skip)]
+    frozen: Frozen,
 }
 
+/// Working vectors, padded to an even length (the padding lanes are computed and ignored).
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Scratch {
     x: Vec<f64>,
@@ -39,8 +46,101 @@ struct Scratch {
     l_h1: Vec<f64>,
 }
 
+/// The parameters laid out for [`Autoencoder::execute`], copied from the trained ones: W
+/// (for the encoder) and Wᵀ (for the decoder) as column panels (see [`panels`]), biases
+/// padded, normalisation denominators precomputed.
+///
+/// Rebuilt by the first `execute` after any `train` (keyed on [`Autoencoder::trained`]) and
+/// after deserialisation (it is not serialised).
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Frozen {
+    /// `trained` when built.
+    built_at: Option<u64>,
+    enc: Vec<f64>,
+    dec: Vec<f64>,
+    hbias: Vec<f64>,
+    vbias: Vec<f64>,
+    norm_min: Vec<f64>,
+    /// `norm_max − norm_min + ε`, as `normalise` computes it.
+    den: Vec<f64>,
+}
+
 /// Kitsune-py's normalisation epsilon (`0.0000000000000001`).
 const NORM_EPS: f64 = 1e-16;
+
+/// `n` rounded up to an even number.
+fn even(n: usize) -> usize {
+    n + (n & 1)
+}
+
+/// The `rows × cols` matrix `at(r, c)` as column panels for [`gemv`]: columns in groups of
+/// four (the last group two wide when `cols` rounded up to even leaves two), each group stored
+/// row by row; columns past `cols` are zero.
+fn panels(rows: usize, cols: usize, at: impl Fn(usize, usize) -> f64) -> Vec<f64> {
+    let padded = even(cols);
+    let mut out = Vec::with_capacity(rows * padded);
+    let mut c0 = 0;
+    while c0 < padded {
+        let width = if padded - c0 >= 4 { 4 } else { 2 };
+        for r in 0..rows {
+            for c in c0..c0 + width {
+                out.push(if c < cols { at(r, c) } else { 0.0 });
+            }
+        }
+        c0 += width;
+    }
+    out
+}
+
+/// `out[c] = Σ_r v[r]·M[r][c]` for the matrix `M` stored by [`panels`] (`out.len()` its padded
+/// column count): each sum starts from 0.0 and adds its terms in increasing `r`, as a sequential
+/// dot product does; the vectorisation runs across columns (independent sums), never within one.
+#[inline(always)]
+fn gemv(v: &[f64], m: &[f64], out: &mut [f64]) {
+    let n = v.len();
+    let mut quads = out.chunks_exact_mut(4);
+    let mut m = m;
+    for o in &mut quads {
+        let (p, rest) = m.split_at(4 * n);
+        m = rest;
+        let mut a = [0.0f64; 4];
+        for (vi, w) in v.iter().zip(p.chunks_exact(4)) {
+            a[0] += vi * w[0];
+            a[1] += vi * w[1];
+            a[2] += vi * w[2];
+            a[3] += vi * w[3];
+        }
+        o.copy_from_slice(&a);
+    }
+    let o = quads.into_remainder();
+    if o.len() == 2 {
+        let mut a = [0.0f64; 2];
+        for (vi, w) in v.iter().zip(m.chunks_exact(2)) {
+            a[0] += vi * w[0];
+            a[1] += vi * w[1];
+        }
+        o.copy_from_slice(&a);
+    }
+}
+
+/// `a[i] = sigmoid(a[i] + b[i])`, two at a time (which the compiler vectorises) but for a last
+/// odd one.
+#[inline(always)]
+fn sigmoid_plus(a: &mut [f64], b: &[f64]) {
+    let mut pairs = a.chunks_exact_mut(2);
+    let mut bs = b.chunks_exact(2);
+    for (a, b) in (&mut pairs).zip(&mut bs) {
+        let d = [
+            sigmoid_denominator(a[0] + b[0]),
+            sigmoid_denominator(a[1] + b[1]),
+        ];
+        a[0] = 1.0 / d[0];
+        a[1] = 1.0 / d[1];
+    }
+    if let ([a], [b, ..]) = (pairs.into_remainder(), bs.remainder()) {
+        *a = sigmoid(*a + b);
+    }
+}
 
 impl Autoencoder {
     /// A fresh autoencoder, weights drawn as `RandomState(1234).uniform(-1/n, 1/n, (n, h))`.
@@ -62,24 +162,66 @@ impl Autoencoder {
             norm_min: vec![f64::INFINITY; n_visible],
             trained: 0,
             scratch: Scratch::default(),
+            frozen: Frozen::default(),
         }
     }
 
     fn ensure_scratch(&mut self) {
+        let (n, h) = (even(self.n_visible), even(self.n_hidden));
         let s = &mut self.scratch;
-        if s.x.len() != self.n_visible || s.y.len() != self.n_hidden {
-            s.x = vec![0.0; self.n_visible];
-            s.z = vec![0.0; self.n_visible];
-            s.err = vec![0.0; self.n_visible];
-            s.y = vec![0.0; self.n_hidden];
-            s.l_h1 = vec![0.0; self.n_hidden];
+        if s.x.len() != n || s.y.len() != h {
+            s.x = vec![0.0; n];
+            s.z = vec![0.0; n];
+            s.err = vec![0.0; n];
+            s.y = vec![0.0; h];
+            s.l_h1 = vec![0.0; h];
         }
     }
 
+    /// Builds [`Frozen`] from the current parameters unless it is up to date.
+    #[inline(always)]
+    fn freeze(&mut self) {
+        if self.frozen.built_at != Some(self.trained) {
+            self.build_frozen();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn build_frozen(&mut self) {
+        self.ensure_scratch();
+        let (n, h) = (self.n_visible, self.n_hidden);
+        let w = &self.w;
+        let pad = |v: &[f64], len: usize| {
+            let mut v = v.to_vec();
+            v.resize(len, 0.0);
+            v
+        };
+        self.frozen = Frozen {
+            built_at: Some(self.trained),
+            enc: panels(n, h, |i, j| w[i * h + j]),
+            dec: panels(h, n, |j, i| w[i * h + j]),
+            hbias: pad(&self.hbias, even(h)),
+            vbias: pad(&self.vbias, even(n)),
+            norm_min: self.norm_min.clone(),
+            den: self
+                .norm_max
+                .iter()
+                .zip(&self.norm_min)
+                .map(|(max, min)| max - min + NORM_EPS)
+                .collect(),
+        };
+    }
+
     fn normalise(&mut self, input: &[f64]) {
-        for i in 0..self.n_visible {
-            self.scratch.x[i] =
-                (input[i] - self.norm_min[i]) / (self.norm_max[i] - self.norm_min[i] + NORM_EPS);
+        let x = &mut self.scratch.x[..self.n_visible];
+        for (((x, v), max), min) in x
+            .iter_mut()
+            .zip(input)
+            .zip(&self.norm_max)
+            .zip(&self.norm_min)
+        {
+            *x = (v - min) / (max - min + NORM_EPS);
         }
     }
 
@@ -87,31 +229,29 @@ impl Autoencoder {
     ///
     /// Each sum runs over its index in increasing order, as a sequential dot product would;
     /// the encoder walks W row by row (contiguous) with one accumulator per hidden unit, which
-    /// adds the same terms in the same order as a column walk.
+    /// adds the same terms in the same order as a column walk. [`Autoencoder::execute`] computes
+    /// the same sums in the same order from [`Frozen`], so both give the same bits.
     fn forward(&mut self) {
-        let h = self.n_hidden;
+        let (n, h) = (self.n_visible, self.n_hidden);
         let s = &mut self.scratch;
-        s.y.fill(0.0);
-        for (xi, row) in s.x.iter().zip(self.w.chunks_exact(h)) {
-            for (acc, w) in s.y.iter_mut().zip(row) {
+        let (x, y, z, err) = (&s.x[..n], &mut s.y[..h], &mut s.z[..n], &mut s.err[..n]);
+        y.fill(0.0);
+        for (xi, row) in x.iter().zip(self.w.chunks_exact(h)) {
+            for (acc, w) in y.iter_mut().zip(row) {
                 *acc += xi * w;
             }
         }
-        for (y, b) in s.y.iter_mut().zip(&self.hbias) {
-            *y = sigmoid(*y + b);
-        }
-        for (((z, e), (x, row)), b) in
-            s.z.iter_mut()
-                .zip(s.err.iter_mut())
-                .zip(s.x.iter().zip(self.w.chunks_exact(h)))
-                .zip(&self.vbias)
-        {
+        sigmoid_plus(y, &self.hbias);
+        for (z, row) in z.iter_mut().zip(self.w.chunks_exact(h)) {
             let mut acc = 0.0;
-            for (y, w) in s.y.iter().zip(row) {
+            for (y, w) in y.iter().zip(row) {
                 acc += y * w;
             }
-            *z = sigmoid(acc + b);
-            *e = x - *z;
+            *z = acc;
+        }
+        sigmoid_plus(z, &self.vbias);
+        for ((e, x), z) in err.iter_mut().zip(x).zip(z.iter()) {
+            *e = x - z;
         }
     }
 
@@ -119,48 +259,113 @@ impl Autoencoder {
     pub fn train(&mut self, input: &[f64]) -> f64 {
         self.ensure_scratch();
         self.trained += 1;
-        for i in 0..self.n_visible {
-            if input[i] > self.norm_max[i] {
-                self.norm_max[i] = input[i];
+        let input = &input[..self.n_visible];
+        for ((v, max), min) in input.iter().zip(&mut self.norm_max).zip(&mut self.norm_min) {
+            if v > max {
+                *max = *v;
             }
-            if input[i] < self.norm_min[i] {
-                self.norm_min[i] = input[i];
+            if v < min {
+                *min = *v;
             }
         }
         self.normalise(input);
         self.forward();
         let (n, h) = (self.n_visible, self.n_hidden);
         let s = &mut self.scratch;
-        // L_h1 = (L_h2 · W) * y * (1 - y)
-        for j in 0..h {
-            let mut acc = 0.0;
-            for i in 0..n {
-                acc += s.err[i] * self.w[i * h + j];
+        let (x, y, err, l_h1) = (&s.x[..n], &s.y[..h], &s.err[..n], &mut s.l_h1[..h]);
+        // L_h1 = (L_h2 · W) * y * (1 - y); each sum over i in increasing order, W walked row by
+        // row with one accumulator per hidden unit.
+        l_h1.fill(0.0);
+        for (e, row) in err.iter().zip(self.w.chunks_exact(h)) {
+            for (acc, w) in l_h1.iter_mut().zip(row) {
+                *acc += e * w;
             }
-            s.l_h1[j] = acc * s.y[j] * (1.0 - s.y[j]);
+        }
+        for (l, y) in l_h1.iter_mut().zip(y) {
+            *l = *l * y * (1.0 - y);
         }
         // W += lr * (outer(x, L_h1) + outer(L_h2, y)); biases likewise.
-        for i in 0..n {
-            for j in 0..h {
-                let l_w = s.x[i] * s.l_h1[j] + s.err[i] * s.y[j];
-                self.w[i * h + j] += self.lr * l_w;
+        let lr = self.lr;
+        for ((xi, e), row) in x.iter().zip(err).zip(self.w.chunks_exact_mut(h)) {
+            for ((w, l), y) in row.iter_mut().zip(&*l_h1).zip(y) {
+                *w += lr * (xi * l + e * y);
             }
         }
-        for j in 0..h {
-            self.hbias[j] += self.lr * s.l_h1[j];
+        for (b, l) in self.hbias.iter_mut().zip(&*l_h1) {
+            *b += lr * l;
         }
-        for i in 0..n {
-            self.vbias[i] += self.lr * s.err[i];
+        for (b, e) in self.vbias.iter_mut().zip(err) {
+            *b += lr * e;
         }
-        rmse(&mut s.err)
+        rmse(&mut s.err[..n])
     }
 
     /// Reconstruction RMSE of `input` without learning (`dA.execute`).
     pub fn execute(&mut self, input: &[f64]) -> f64 {
-        self.ensure_scratch();
-        self.normalise(input);
-        self.forward();
-        rmse(&mut self.scratch.err)
+        self.load(|i| input[i]);
+        self.encode();
+        self.activate_hidden();
+        self.decode();
+        self.activate_output();
+        self.reconstruction_error()
+    }
+
+    // `execute` in steps, so that KitNET can take each step for every autoencoder of its
+    // ensemble before the next step: the steps of one autoencoder form a chain of dependent
+    // operations, those of different autoencoders are independent and overlap in the CPU.
+    // Together they compute what `normalise` and `forward` do, in the same order, from
+    // `Frozen`: the same bits. They are taken in order, `load` first (it brings `Frozen` up to
+    // date).
+
+    /// Execute, step 1: normalises input `i` (`input(i)`) into `x`.
+    #[inline(always)]
+    pub(crate) fn load(&mut self, input: impl Fn(usize) -> f64) {
+        self.freeze();
+        let n = self.n_visible;
+        let f = &self.frozen;
+        let s = &mut self.scratch;
+        let x = &mut s.x[..n];
+        for (i, ((x, min), den)) in x.iter_mut().zip(&f.norm_min).zip(&f.den).enumerate() {
+            *x = (input(i) - min) / den;
+        }
+    }
+
+    /// Execute, step 2: y = x·W.
+    #[inline(always)]
+    pub(crate) fn encode(&mut self) {
+        let s = &mut self.scratch;
+        gemv(&s.x[..self.n_visible], &self.frozen.enc, &mut s.y);
+    }
+
+    /// Execute, step 3: y = sigmoid(y + hbias).
+    #[inline(always)]
+    pub(crate) fn activate_hidden(&mut self) {
+        sigmoid_plus(&mut self.scratch.y, &self.frozen.hbias);
+    }
+
+    /// Execute, step 4: z = y·Wᵀ.
+    #[inline(always)]
+    pub(crate) fn decode(&mut self) {
+        let s = &mut self.scratch;
+        gemv(&s.y[..self.n_hidden], &self.frozen.dec, &mut s.z);
+    }
+
+    /// Execute, step 5: z = sigmoid(z + vbias).
+    #[inline(always)]
+    pub(crate) fn activate_output(&mut self) {
+        sigmoid_plus(&mut self.scratch.z, &self.frozen.vbias);
+    }
+
+    /// Execute, step 6: the RMSE of x − z.
+    #[inline(always)]
+    pub(crate) fn reconstruction_error(&mut self) -> f64 {
+        let n = self.n_visible;
+        let s = &mut self.scratch;
+        let err = &mut s.err[..n];
+        for ((e, x), z) in err.iter_mut().zip(&s.x[..n]).zip(&s.z) {
+            *e = x - z;
+        }
+        rmse(err)
     }
 
     /// Squared reconstruction errors of the last `train`/`execute` call, per input.
@@ -168,6 +373,7 @@ impl Autoencoder {
         self.scratch
             .x
             .iter()
+            .take(self.n_visible)
             .zip(&self.scratch.z)
             .map(|(x, z)| (x - z) * (x - z))
     }
@@ -175,6 +381,7 @@ impl Autoencoder {
 
 /// sqrt(mean(err²)); squares `err` in place (numpy evaluates `L_h2**2` into a temporary that
 /// is not used again either).
+#[inline(always)]
 fn rmse(err: &mut [f64]) -> f64 {
     for e in err.iter_mut() {
         *e *= *e;
@@ -185,6 +392,73 @@ fn rmse(err: &mut [f64]) -> f64 {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    /// `dA.execute` as written: every sum from 0.0 in index order, one value at a time.
+    fn textbook_execute(ae: &Autoencoder, input: &[f64]) -> f64 {
+        let (n, h) = (ae.n_visible, ae.n_hidden);
+        let x: Vec<f64> = (0..n)
+            .map(|i| (input[i] - ae.norm_min[i]) / (ae.norm_max[i] - ae.norm_min[i] + NORM_EPS))
+            .collect();
+        let y: Vec<f64> = (0..h)
+            .map(|j| {
+                let mut acc = 0.0;
+                for i in 0..n {
+                    acc += x[i] * ae.w[i * h + j];
+                }
+                sigmoid(acc + ae.hbias[j])
+            })
+            .collect();
+        let mut err: Vec<f64> = (0..n)
+            .map(|i| {
+                let mut acc = 0.0;
+                for j in 0..h {
+                    acc += y[j] * ae.w[i * h + j];
+                }
+                x[i] - sigmoid(acc + ae.vbias[i])
+            })
+            .collect();
+        rmse(&mut err)
+    }
+
+    fn sample(n: usize, t: usize) -> Vec<f64> {
+        (0..n)
+            .map(|i| ((t * 7 + i * 13) % 17) as f64 * 0.37 - 2.0 + (i as f64).sqrt() * 0.1)
+            .collect()
+    }
+
+    #[test]
+    fn execute_gives_the_textbook_bits_and_follows_training() {
+        for n in 1..=15 {
+            let mut ae = Autoencoder::new(n, 0.75, 0.1);
+            for t in 0..30 {
+                ae.train(&sample(n, t));
+            }
+            for t in 0..10 {
+                let x = sample(n, 100 + t);
+                assert_eq!(ae.execute(&x), textbook_execute(&ae, &x), "n = {n}");
+            }
+            let errors: Vec<f64> = ae.last_errors().collect();
+            assert_eq!(errors.len(), n);
+            // Training again must reach execute (the frozen copy is rebuilt).
+            for t in 0..5 {
+                ae.train(&sample(n, 200 + t));
+            }
+            let x = sample(n, 300);
+            assert_eq!(ae.execute(&x), textbook_execute(&ae, &x), "n = {n}");
+            // As after loading a model: nothing cached.
+            let mut loaded: Autoencoder =
+                serde_json::from_str(&serde_json::to_string(&ae).unwrap()).unwrap();
+            assert_eq!(loaded.execute(&x), textbook_execute(&ae, &x), "n = {n}");
+            let idx: Vec<usize> = (0..n).rev().collect();
+            let wide: Vec<f64> = x.iter().rev().copied().collect();
+            loaded.load(|i| wide[idx[i]]);
+            loaded.encode();
+            loaded.activate_hidden();
+            loaded.decode();
+            loaded.activate_output();
+            assert_eq!(loaded.reconstruction_error(), ae.execute(&x), "n = {n}");
+        }
+    }
 
     #[test]
     fn weights_match_numpy_random_state_1234() {

@@ -153,14 +153,34 @@ impl KitNet {
         if self.scores.len() != self.ensemble.len() {
             self.scores = vec![0.0; self.ensemble.len()];
         }
+        if !train {
+            // `Autoencoder::execute` step by step, each step over the whole ensemble (see the
+            // note above `Autoencoder::load`: the autoencoders' chains overlap); the input is
+            // gathered as it is normalised, without the `sub` copy.
+            for (ae, m) in self.ensemble.iter_mut().zip(&self.map) {
+                ae.load(|i| x[m[i]]);
+            }
+            for ae in self.ensemble.iter_mut() {
+                ae.encode();
+            }
+            for ae in self.ensemble.iter_mut() {
+                ae.activate_hidden();
+            }
+            for ae in self.ensemble.iter_mut() {
+                ae.decode();
+            }
+            for ae in self.ensemble.iter_mut() {
+                ae.activate_output();
+            }
+            for (ae, score) in self.ensemble.iter_mut().zip(&mut self.scores) {
+                *score = ae.reconstruction_error();
+            }
+            return;
+        }
         for (a, ae) in self.ensemble.iter_mut().enumerate() {
             self.sub.clear();
             self.sub.extend(self.map[a].iter().map(|&i| x[i]));
-            self.scores[a] = if train {
-                ae.train(&self.sub)
-            } else {
-                ae.execute(&self.sub)
-            };
+            self.scores[a] = ae.train(&self.sub);
         }
     }
 
@@ -186,5 +206,47 @@ impl KitNet {
     pub fn after_load(&mut self) {
         self.scores = vec![0.0; self.ensemble.len()];
         self.sub = Vec::with_capacity(self.n);
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn ensemble_execution_in_steps_matches_each_autoencoder_alone() {
+        let n = 12;
+        let row = |t: usize| -> Vec<f64> {
+            (0..n)
+                .map(|i| ((t * 31 + i * i * 7) % 23) as f64 * 0.5 + (t % 5) as f64 * (i % 3) as f64)
+                .collect()
+        };
+        let cfg = KitNetConfig {
+            max_ae: 4,
+            fm_grace: 50,
+            ad_grace: 200,
+            ..KitNetConfig::default()
+        };
+        let mut k = KitNet::new(n, cfg);
+        for t in 0..=250 {
+            k.process(&row(t));
+        }
+        assert!(k.is_trained() && k.map.len() > 1);
+        for t in 300..320 {
+            let x = row(t);
+            let mut alone = k.clone();
+            let scores: Vec<f64> = alone
+                .ensemble
+                .iter_mut()
+                .zip(&alone.map)
+                .map(|(ae, m)| ae.execute(&m.iter().map(|&i| x[i]).collect::<Vec<_>>()))
+                .collect();
+            let want = alone.output.as_mut().unwrap().execute(&scores);
+            assert_eq!(k.execute(&x), want);
+            assert_eq!(k.last_ensemble_scores(), &scores[..]);
+            for (a, ae) in k.ensemble.iter().enumerate() {
+                assert!(ae.last_errors().eq(alone.ensemble[a].last_errors()));
+            }
+        }
     }
 }

@@ -102,23 +102,36 @@ impl Stream {
         }
     }
 
-    /// Mean and variance at λ index `i` (both unchanged by decay).
+    /// Means at every λ (unchanged by decay; 0 where the weight is ≤ 0), computed for all and
+    /// then selected (no branch), so that the divisions vectorise.
     #[inline]
-    fn mean_var(&self, i: usize) -> (f64, f64) {
-        let w = self.w[i];
-        if w <= 0.0 {
-            return (0.0, 0.0);
+    fn means(&self) -> [f64; N] {
+        let mut m = [0.0; N];
+        for ((m, w), ls) in m.iter_mut().zip(&self.w).zip(&self.ls) {
+            let mi = ls / w;
+            *m = if *w <= 0.0 { 0.0 } else { mi };
         }
-        let m = self.ls[i] / w;
-        (m, (self.ss[i] / w - m * m).abs())
+        m
+    }
+
+    /// [`Stream::means`] and the variances (likewise).
+    #[inline]
+    fn means_vars(&self) -> ([f64; N], [f64; N]) {
+        let m = self.means();
+        let mut v = [0.0; N];
+        for (((v, m), w), ss) in v.iter_mut().zip(&m).zip(&self.w).zip(&self.ss) {
+            let vi = (ss / w - m * m).abs();
+            *v = if *w <= 0.0 { 0.0 } else { vi };
+        }
+        (m, v)
     }
 
     fn write_1d(&self, out: &mut [f64]) {
-        for i in 0..N {
-            let (m, v) = self.mean_var(i);
-            out[3 * i] = self.w[i];
-            out[3 * i + 1] = m;
-            out[3 * i + 2] = v;
+        let (m, v) = self.means_vars();
+        for (i, o) in out[..3 * N].chunks_exact_mut(3).enumerate() {
+            o[0] = self.w[i];
+            o[1] = m[i];
+            o[2] = v[i];
         }
     }
 }
@@ -149,8 +162,8 @@ impl Cov {
         if now > self.last_ns {
             self.last_ns = now;
         }
-        for (i, f) in f.into_iter().enumerate() {
-            let (m, _) = src.mean_var(i);
+        let means = src.means();
+        for (i, (f, m)) in f.into_iter().zip(means).enumerate() {
             let r = v - m;
             let other = self.res[1 - me][i] * f;
             self.res[1 - me][i] = other;
@@ -355,32 +368,34 @@ fn keys(d: &Decoded<'_>) -> Keys {
 
 /// Writes the 7 HH/HpHp values per λ: 1D of `src`, then radius, magnitude (swapped in N-BaIoT
 /// order), covariance and correlation with `dst`.
+// The per-λ arrays are indexed in lockstep.
+#[allow(clippy::needless_range_loop)]
 fn write_2d(src: &Stream, dst: Option<&Stream>, cov: &Cov, nbaiot: bool, out: &mut [f64]) {
+    // Every λ computed first, lane by lane without branches (the divisions and square roots
+    // vectorise), then written out; each value is the same expression as one λ at a time.
+    let (ma, va) = src.means_vars();
+    let (mb, vb) = dst.map_or(([0.0; N], [0.0; N]), Stream::means_vars);
+    let (mut radius, mut magnitude, mut c, mut pcc) = ([0.0; N], [0.0; N], [0.0; N], [0.0; N]);
     for i in 0..N {
-        let (ma, va) = src.mean_var(i);
-        let (mb, vb) = dst.map_or((0.0, 0.0), |s| s.mean_var(i));
-        let radius = (va * va + vb * vb).sqrt();
-        let magnitude = (ma * ma + mb * mb).sqrt();
-        let c = if cov.w[i] > 0.0 {
-            cov.sr[i] / cov.w[i]
-        } else {
-            0.0
-        };
-        let ss = va.sqrt() * vb.sqrt();
-        let pcc = if ss != 0.0 { c / ss } else { 0.0 };
-        let o = &mut out[7 * i..7 * i + 7];
+        radius[i] = (va[i] * va[i] + vb[i] * vb[i]).sqrt();
+        magnitude[i] = (ma[i] * ma[i] + mb[i] * mb[i]).sqrt();
+        let ci = cov.sr[i] / cov.w[i];
+        c[i] = if cov.w[i] > 0.0 { ci } else { 0.0 };
+        let ss = va[i].sqrt() * vb[i].sqrt();
+        let p = c[i] / ss;
+        pcc[i] = if ss != 0.0 { p } else { 0.0 };
+    }
+    if nbaiot {
+        std::mem::swap(&mut radius, &mut magnitude);
+    }
+    for (i, o) in out[..7 * N].chunks_exact_mut(7).enumerate() {
         o[0] = src.w[i];
-        o[1] = ma;
-        o[2] = va;
-        if nbaiot {
-            o[3] = magnitude;
-            o[4] = radius;
-        } else {
-            o[3] = radius;
-            o[4] = magnitude;
-        }
-        o[5] = c;
-        o[6] = pcc;
+        o[1] = ma[i];
+        o[2] = va[i];
+        o[3] = radius[i];
+        o[4] = magnitude[i];
+        o[5] = c[i];
+        o[6] = pcc[i];
     }
 }
 
