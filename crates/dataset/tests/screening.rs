@@ -40,16 +40,23 @@ fn relabel(path: &Path, flip: &BTreeSet<String>) {
     w.close().unwrap();
 }
 
-#[test]
-fn screening_finds_attack_flows_relabelled_benign() {
-    let Some(dir) = custos_test_support::shared() else {
-        return;
-    };
+/// The dataset of the shared reference capture, in a temporary folder (`None` without the
+/// shared corpus).
+fn reference_dataset() -> Option<(tempfile::TempDir, std::path::PathBuf)> {
+    let dir = custos_test_support::shared()?;
     let r = dir.join("reference/kitsune");
     let (pcap, labels) = (r.join("iotlab-dev.pcap"), r.join("iotlab-dev.labels.csv"));
     let d = tempfile::tempdir().unwrap();
     let ds = d.path().join("ds");
     build(&[pcap], &[labels], &ds, None, config(1)).unwrap();
+    Some((d, ds))
+}
+
+#[test]
+fn screening_finds_attack_flows_relabelled_benign() {
+    let Some((_d, ds)) = reference_dataset() else {
+        return;
+    };
     // Relabel every 20th attack flow benign (about 5 % of them), in both files.
     let b = read_parquet(&ds.join(FLOWS_FILE));
     let (uids, label) = (strings(&b, "uid"), label_column(&b));
@@ -98,14 +105,9 @@ fn screening_finds_attack_flows_relabelled_benign() {
 
 #[test]
 fn a_threshold_on_too_few_benign_rows_is_said_to_be_unmeasured() {
-    let Some(dir) = custos_test_support::shared() else {
+    let Some((_d, ds)) = reference_dataset() else {
         return;
     };
-    let r = dir.join("reference/kitsune");
-    let (pcap, labels) = (r.join("iotlab-dev.pcap"), r.join("iotlab-dev.labels.csv"));
-    let d = tempfile::tempdir().unwrap();
-    let ds = d.path().join("ds");
-    build(&[pcap], &[labels], &ds, None, config(1)).unwrap();
     let warnings = |fpr: f64| {
         let mut opts = FlowTrainOptions {
             fpr,

@@ -143,19 +143,17 @@ fn push_endpoints(l: &mut String, ended: &EndedFlow) {
         l.push(']');
     }
     let ported = matches!(f.proto, 6 | 17 | 132);
-    l.push_str(",\"src_ip\":\"");
-    push_ip(l, f.orig.addr.ip());
-    l.push('"');
-    if ported {
-        l.push_str(",\"src_port\":");
-        push_int(l, f.orig.port);
-    }
-    l.push_str(",\"dest_ip\":\"");
-    push_ip(l, f.resp.addr.ip());
-    l.push('"');
-    if ported {
-        l.push_str(",\"dest_port\":");
-        push_int(l, f.resp.port);
+    for (ip, port, e) in [
+        (",\"src_ip\":\"", ",\"src_port\":", &f.orig),
+        (",\"dest_ip\":\"", ",\"dest_port\":", &f.resp),
+    ] {
+        l.push_str(ip);
+        push_ip(l, e.addr.ip());
+        l.push('"');
+        if ported {
+            l.push_str(port);
+            push_int(l, e.port);
+        }
     }
     l.push_str(",\"proto\":\"");
     l.push_str(&eve_proto_name(f.proto));
