@@ -48,7 +48,20 @@ struct Splits {
     thresholds: Vec<f64>,
     /// Where each feature's thresholds end in `thresholds`.
     ends: Vec<usize>,
+    /// The thresholds of features with at most [`SHORT`] of them, in groups of [`LANES`]
+    /// (padded with +∞, which is below no value): thresholds, feature, and the feature's
+    /// entry in a split key. Counted in one flat pass, a group's lanes together.
+    short: Vec<([f64; LANES], u32, u32)>,
+    /// Features with more: feature, its thresholds' range in `thresholds`, its key entry.
+    long: Vec<(u32, usize, usize, u32)>,
 }
+
+/// Features with at most this many thresholds have them counted one by one in a split key;
+/// those with more are binary-searched.
+const SHORT: usize = 32;
+
+/// Thresholds compared at once in a split key.
+const LANES: usize = 4;
 
 impl Splits {
     /// The thresholds of `nodes`' splits; `None` when a feature has more than
@@ -78,9 +91,20 @@ impl Splits {
             }
         }
         let mut start = 0;
-        for &end in &s.ends {
+        for (slot, (&feature, &end)) in s.features.iter().zip(&s.ends).enumerate() {
             if end - start > usize::from(u16::MAX) {
                 return None;
+            }
+            let slot = slot as u32;
+            if end - start <= SHORT {
+                let ts = s.thresholds.get(start..end).unwrap_or_default();
+                for group in ts.chunks(LANES) {
+                    let mut lanes = [f64::INFINITY; LANES];
+                    lanes[..group.len()].copy_from_slice(group);
+                    s.short.push((lanes, feature, slot));
+                }
+            } else {
+                s.long.push((feature, start, end, slot));
             }
             start = end;
         }
@@ -139,19 +163,24 @@ impl CompactForest {
         let Some(s) = &self.splits else {
             return false;
         };
-        let mut start = 0;
-        for (&feature, &end) in s.features.iter().zip(&s.ends) {
-            let x = row.get(feature as usize).copied().unwrap_or(f64::NAN);
+        key.resize(s.features.len(), 0);
+        let value = |feature: u32| row.get(feature as usize).copied().unwrap_or(f64::NAN);
+        // Thresholds are sorted, so counting those below the value (one flat pass over the
+        // short lists) is the partition point a search would find.
+        for (lanes, feature, slot) in &s.short {
+            let x = value(*feature);
+            let below: u16 = lanes.iter().map(|&t| u16::from(t < x)).sum();
+            if let Some(k) = key.get_mut(*slot as usize) {
+                *k += below;
+            }
+        }
+        for &(feature, start, end, slot) in &s.long {
+            let x = value(feature);
             let ts = s.thresholds.get(start..end).unwrap_or_default();
-            let below = if ts.len() <= 32 {
-                // Branch-free over a short list (the common case).
-                ts.iter().filter(|&&t| t < x).count() as u16
-            } else {
+            if let Some(k) = key.get_mut(slot as usize) {
                 // `Splits::of` keeps at most `u16::MAX` thresholds per feature.
-                ts.partition_point(|&t| t < x) as u16
-            };
-            key.push(below);
-            start = end;
+                *k = ts.partition_point(|&t| t < x) as u16;
+            }
         }
         true
     }
@@ -161,13 +190,20 @@ impl CompactForest {
     /// for a feature no tree splits on, whose value decides nothing). `None` where split keys
     /// are not computed.
     pub fn split_bucket(&self, feature: usize, x: f64) -> Option<u16> {
+        let ts = self.split_thresholds(feature)?;
+        Some(ts.partition_point(|&t| t < x) as u16)
+    }
+
+    /// The distinct split thresholds of feature `feature`, ascending (empty for a feature no
+    /// tree splits on): its split-key entry for a value `x` is how many of them are below `x`
+    /// ([`CompactForest::split_bucket`]). `None` where split keys are not computed.
+    pub fn split_thresholds(&self, feature: usize) -> Option<&[f64]> {
         let s = self.splits.as_ref()?;
         let Ok(i) = s.features.binary_search(&u32::try_from(feature).ok()?) else {
-            return Some(0);
+            return Some(&[]);
         };
         let start = if i == 0 { 0 } else { s.ends[i - 1] };
-        let ts = s.thresholds.get(start..s.ends[i]).unwrap_or_default();
-        Some(ts.partition_point(|&t| t < x) as u16)
+        Some(s.thresholds.get(start..s.ends[i]).unwrap_or_default())
     }
 
     /// [`Gbdt::margin`] of `row`.

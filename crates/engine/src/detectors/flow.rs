@@ -23,7 +23,7 @@ use crate::detector::{Detector, DetectorError, PacketView, ScoreScale};
 use crate::detectors::flow_hosts::{PairThrottle, SenderScores};
 use crate::detectors::row_memo::{KeyMemo, RowMemo};
 use crate::detectors::training_flows::{
-    ended_flow_fingerprint, TrainingFlows, TRAINING_FLOWS_FILE,
+    ended_flow_fingerprint, FingerprintIndex, TrainingFlows, TRAINING_FLOWS_FILE,
 };
 use crate::detectors::ModelTrust;
 use crate::error::EngineError;
@@ -93,8 +93,9 @@ struct Scorer {
     /// ([`CompactForest::split_bucket`]: values in the same buckets give the same score):
     /// found without building the row or its whole split key. At most [`MEMO_KEYS`].
     firsts: FxHashMap<FirstKey, f64>,
-    /// Where the host features are in a row.
-    host_columns: std::ops::Range<usize>,
+    /// The split thresholds of each host feature ([`CompactForest::split_thresholds`]),
+    /// looked up once; `None` where split keys are not computed.
+    host_splits: Option<[Vec<f64>; HOST_COLUMNS.len()]>,
     /// Scores given.
     scored: u64,
     max_score: f64,
@@ -123,13 +124,11 @@ impl Scorer {
     fn score_live(&mut self, flow: &LiveFlow<'_, Open>, row: &mut Vec<f64>) -> f64 {
         row.clear();
         let first = flow.first_packet().and_then(|(port, len, flags, host)| {
+            let splits = self.host_splits.as_ref()?;
             let mut buckets = [0; HOST_COLUMNS.len()];
-            for ((b, &x), feature) in buckets
-                .iter_mut()
-                .zip(host.values())
-                .zip(self.host_columns.clone())
-            {
-                *b = self.forest.split_bucket(feature, x)?;
+            for ((b, &x), ts) in buckets.iter_mut().zip(host.values()).zip(splits) {
+                // `CompactForest::split_bucket`, its thresholds found once.
+                *b = ts.partition_point(|&t| t < x) as u16;
             }
             Some((flow.key().proto, port, len, flags, buckets))
         });
@@ -238,6 +237,8 @@ pub struct FlowDetector {
 /// The run's ended flows counted against the model's training flows.
 struct TrainingFlowCount {
     set: TrainingFlows,
+    /// The same fingerprints, bucketed for lookup ([`FingerprintIndex`]).
+    index: FingerprintIndex,
     /// First and last packet time of the training dataset (its manifest's `time_span`): a
     /// flow starting outside it is none of the training flows (a fingerprint covers the
     /// flow's start time), so its fingerprint — two hashes — is not computed.
@@ -255,7 +256,7 @@ impl TrainingFlowCount {
         let in_span = self
             .span
             .is_none_or(|(first, last)| (first..=last).contains(&start_ns));
-        if in_span && self.set.contains(ended_flow_fingerprint(flow, start_ns)) {
+        if in_span && self.index.contains(ended_flow_fingerprint(flow, start_ns)) {
             self.seen += 1;
         }
     }
@@ -298,6 +299,7 @@ impl FlowDetector {
                 ))
             })?;
             Some(TrainingFlowCount {
+                index: FingerprintIndex::new(&set),
                 set,
                 span: training_span,
                 flows: 0,
@@ -306,6 +308,7 @@ impl FlowDetector {
         } else {
             None
         };
+        let forest = CompactForest::new(&model.gbdt);
         Ok(FlowDetector {
             training_flows,
             explainer: Explainer {
@@ -313,14 +316,11 @@ impl FlowDetector {
                 memo: RowMemo::new(MEMO_EXPLANATIONS),
             },
             scorer: Scorer {
-                forest: CompactForest::new(&model.gbdt),
+                host_splits: host_splits(&forest),
+                forest,
                 memo: KeyMemo::new(MEMO_KEYS),
                 key: Vec::new(),
                 firsts: FxHashMap::default(),
-                host_columns: {
-                    let end = live::LIVE_FEATURE_COUNT;
-                    end - HOST_COLUMNS.len()..end
-                },
                 scored: 0,
                 max_score: 0.0,
             },
@@ -537,6 +537,17 @@ impl Detector for FlowDetector {
             "warning": self.warning(),
         }))
     }
+}
+
+/// The split thresholds of each host feature (the last columns of a live row), or `None`
+/// where `forest` computes no split keys.
+fn host_splits(forest: &CompactForest) -> Option<[Vec<f64>; HOST_COLUMNS.len()]> {
+    let start = live::LIVE_FEATURE_COUNT - HOST_COLUMNS.len();
+    let mut splits: [Vec<f64>; HOST_COLUMNS.len()] = Default::default();
+    for (i, s) in splits.iter_mut().enumerate() {
+        *s = forest.split_thresholds(start + i)?.to_vec();
+    }
+    Some(splits)
 }
 
 /// The captures a dataset manifest lists (`inputs[]` of role `capture`), as

@@ -90,6 +90,62 @@ impl TrainingFlows {
     }
 }
 
+/// A set of fingerprints (SHA-256 bytes: uniform) found by their top bits: about one per
+/// bucket, so a lookup reads two neighbouring bucket bounds and a fingerprint or two, not the
+/// dozen scattered entries of a binary search over the whole set (cache misses on every flow
+/// end). Holds exactly the fingerprints of its [`TrainingFlows`].
+pub(crate) struct FingerprintIndex {
+    /// The fingerprints, ascending.
+    sorted: Vec<u64>,
+    /// Where each bucket's fingerprints start in `sorted` (one more entry: the end).
+    starts: Vec<u32>,
+    /// Bits of a fingerprint that name its bucket.
+    bits: u32,
+}
+
+impl FingerprintIndex {
+    /// The index of `set`.
+    pub(crate) fn new(set: &TrainingFlows) -> Self {
+        let sorted: Vec<u64> = set
+            .to_bytes()
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
+            .collect();
+        // Fewer than 2^32 fingerprints (each bucket start fits a u32), at most 2^24 buckets.
+        let bits = sorted.len().max(1).ilog2().min(24);
+        let mut starts = Vec::with_capacity((1 << bits) + 1);
+        let mut at = 0;
+        for b in 0..(1u64 << bits) {
+            while sorted.get(at).is_some_and(|&f| Self::bucket(f, bits) < b) {
+                at += 1;
+            }
+            starts.push(at as u32);
+        }
+        starts.push(sorted.len() as u32);
+        FingerprintIndex {
+            sorted,
+            starts,
+            bits,
+        }
+    }
+
+    /// The bucket of fingerprint `f`: its top `bits` bits.
+    fn bucket(f: u64, bits: u32) -> u64 {
+        f.checked_shr(64 - bits).unwrap_or(0)
+    }
+
+    /// Whether the set holds `fingerprint`.
+    pub(crate) fn contains(&self, fingerprint: u64) -> bool {
+        let b = Self::bucket(fingerprint, self.bits) as usize;
+        let (Some(&start), Some(&end)) = (self.starts.get(b), self.starts.get(b + 1)) else {
+            return false;
+        };
+        self.sorted
+            .get(start as usize..end as usize)
+            .is_some_and(|fs| fs.contains(&fingerprint))
+    }
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
@@ -116,5 +172,28 @@ mod test {
         unsorted.rotate_left(8);
         assert!(TrainingFlows::from_bytes(&unsorted).is_none());
         assert!(TrainingFlows::from_bytes(&[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_fingerprint_index_holds_exactly_the_set() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for n in [0usize, 1, 2, 3, 100, 5000] {
+            let mut fs: Vec<u64> = (0..n).map(|_| next()).collect();
+            fs.extend([0, u64::MAX].iter().take(n.min(2)));
+            let set = TrainingFlows::new(fs.clone());
+            let index = FingerprintIndex::new(&set);
+            for f in fs.iter().copied().chain((0..2000).map(|_| next())) {
+                assert_eq!(index.contains(f), set.contains(f), "{n} {f}");
+            }
+            for f in [0, 1, u64::MAX, u64::MAX - 1, 1 << 63] {
+                assert_eq!(index.contains(f), set.contains(f), "{n} {f}");
+            }
+        }
     }
 }

@@ -16,6 +16,7 @@
 //! bounded: each map is pruned of entries that no longer count when it passes its cap, and
 //! emptied if that is not enough (a flood from spoofed addresses), which only lowers counts.
 
+use super::hash_keys::{Host, TargetKey};
 use custos_flow::Addr;
 use rustc_hash::FxHashMap;
 
@@ -111,9 +112,9 @@ struct Target {
 /// The hosts' recent flows; see the module docs.
 #[derive(Debug, Default)]
 pub struct HostContext {
-    originators: FxHashMap<Addr, Originator>,
-    responders: FxHashMap<Addr, Decayed>,
-    targets: FxHashMap<(Addr, Addr, u16), Target>,
+    originators: FxHashMap<Host, Originator>,
+    responders: FxHashMap<Host, Decayed>,
+    targets: FxHashMap<TargetKey, Target>,
 }
 
 impl HostContext {
@@ -127,14 +128,17 @@ impl HostContext {
         ts: i64,
     ) -> HostFeatures {
         self.prune(ts);
-        let target = self.targets.entry((orig, resp, resp_port)).or_default();
+        let target = self
+            .targets
+            .entry(TargetKey(orig, resp, resp_port))
+            .or_default();
         let new = !target.seen || ts.saturating_sub(target.flows.last_ns) > NEW_TARGET_NS;
         target.seen = true;
         let same = target.flows.add(ts, 1.0);
-        let o = self.originators.entry(orig).or_default();
+        let o = self.originators.entry(Host(orig)).or_default();
         let flows = o.flows.add(ts, 1.0);
         let new_targets = o.new_targets.add(ts, if new { 1.0 } else { 0.0 });
-        let received = self.responders.entry(resp).or_default().add(ts, 1.0);
+        let received = self.responders.entry(Host(resp)).or_default().add(ts, 1.0);
         HostFeatures([flows, new_targets, same, received])
     }
 

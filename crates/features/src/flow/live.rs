@@ -115,15 +115,51 @@ pub fn features(
     host: &HostFeatures,
     out: &mut Vec<f64>,
 ) {
-    out.push(f64::from(resp_port));
-    out.push(f64::from(proto));
+    // Written in place (no intermediate `Num`s, one append): the values of
+    // `direction_values` as `Num::as_f64` gives them.
+    let mut row = [0.0; LIVE_FEATURE_COUNT];
+    let (head, rest) = row.split_at_mut(2);
+    head.copy_from_slice(&[f64::from(resp_port), f64::from(proto)]);
+    let (dirs, rest) = rest.split_at_mut(3 * 19);
     let [o, r] = &stats.dirs;
-    for d in [stats.both(), *o, *r] {
-        out.extend(direction_values(&d).iter().map(|v| v.as_f64()));
+    for (chunk, d) in dirs.chunks_exact_mut(19).zip([&stats.both(), o, r]) {
+        direction_into(d, chunk);
     }
-    out.extend(app.0.iter().map(|&n| n as f64));
-    out.push(app.dns_error_ratio());
-    out.extend_from_slice(host.values());
+    let (apps, rest) = rest.split_at_mut(APP_COLUMNS.len());
+    for (x, &n) in apps.iter_mut().zip(&app.0) {
+        *x = n as f64;
+    }
+    let (dns, hosts) = rest.split_at_mut(1);
+    dns.fill(app.dns_error_ratio());
+    hosts.copy_from_slice(host.values());
+    out.extend_from_slice(&row);
+}
+
+/// Writes [`direction_values`] of `d`, as `f64`, to `out` (19 values).
+fn direction_into(d: &DirStats, out: &mut [f64]) {
+    let f = &d.flags;
+    let values = [
+        d.duration_ns() as f64 / 1e6,
+        d.packets() as f64,
+        d.bytes as f64,
+        d.sizes.min() as u64 as f64,
+        d.sizes.mean(),
+        d.sizes.std(),
+        d.sizes.max() as u64 as f64,
+        d.iat.min() / 1e6,
+        d.iat.mean() / 1e6,
+        d.iat.std() / 1e6,
+        d.iat.max() / 1e6,
+        f[0] as f64,
+        f[1] as f64,
+        f[2] as f64,
+        f[3] as f64,
+        f[4] as f64,
+        f[5] as f64,
+        f[6] as f64,
+        f[7] as f64,
+    ];
+    out.copy_from_slice(&values);
 }
 
 #[cfg(test)]
@@ -177,5 +213,18 @@ mod tests {
         assert_eq!(at("dst2src_max_ps"), 60.0);
         assert_eq!(at("orig_same_target_10s"), 1.5);
         assert_eq!(at("resp_flows_10s"), 4.0);
+        // The same values, bit for bit, as `direction_values` gives them.
+        let [o, r] = &s.dirs;
+        for (i, d) in [s.both(), *o, *r].iter().enumerate() {
+            let want: Vec<u64> = direction_values(d)
+                .iter()
+                .map(|v| v.as_f64().to_bits())
+                .collect();
+            let got: Vec<u64> = out[2 + 19 * i..2 + 19 * (i + 1)]
+                .iter()
+                .map(|v| v.to_bits())
+                .collect();
+            assert_eq!(got, want);
+        }
     }
 }

@@ -135,8 +135,10 @@ impl DirStats {
         self.last_ts = p.ts;
         self.bytes = self.bytes.saturating_add(u64::from(p.len));
         self.sizes.push(f64::from(p.len));
-        for (count, (_, bit)) in self.flags.iter_mut().zip(TCP_FLAGS) {
-            *count += u64::from(p.flags & bit != 0);
+        if p.flags != 0 {
+            for (count, (_, bit)) in self.flags.iter_mut().zip(TCP_FLAGS) {
+                *count += u64::from(p.flags & bit != 0);
+            }
         }
     }
 
