@@ -23,7 +23,7 @@ use crate::detector::{Detector, DetectorError, PacketView, ScoreScale};
 use crate::detectors::flow_hosts::{PairThrottle, SenderScores};
 use crate::detectors::row_memo::{KeyMemo, RowMemo};
 use crate::detectors::training_flows::{
-    ended_flow_fingerprint, FingerprintIndex, TrainingFlows, TRAINING_FLOWS_FILE,
+    ended_flow_fingerprint, TrainingFlows, TRAINING_FLOWS_FILE,
 };
 use crate::detectors::ModelTrust;
 use crate::error::EngineError;
@@ -237,8 +237,6 @@ pub struct FlowDetector {
 /// The run's ended flows counted against the model's training flows.
 struct TrainingFlowCount {
     set: TrainingFlows,
-    /// The same fingerprints, bucketed for lookup ([`FingerprintIndex`]).
-    index: FingerprintIndex,
     /// First and last packet time of the training dataset (its manifest's `time_span`): a
     /// flow starting outside it is none of the training flows (a fingerprint covers the
     /// flow's start time), so its fingerprint — two hashes — is not computed.
@@ -256,7 +254,7 @@ impl TrainingFlowCount {
         let in_span = self
             .span
             .is_none_or(|(first, last)| (first..=last).contains(&start_ns));
-        if in_span && self.index.contains(ended_flow_fingerprint(flow, start_ns)) {
+        if in_span && self.set.contains(ended_flow_fingerprint(flow, start_ns)) {
             self.seen += 1;
         }
     }
@@ -294,12 +292,11 @@ impl FlowDetector {
             let loaded = trust.load(dir, TRAINING_FLOWS_FILE)?;
             let set = TrainingFlows::from_bytes(&loaded.bytes).ok_or_else(|| {
                 EngineError::Config(format!(
-                    "cannot use model {}: {TRAINING_FLOWS_FILE} is not a list of sorted 8-byte                      fingerprints",
+                    "cannot use model {}: {TRAINING_FLOWS_FILE} is not a list of sorted 8-byte fingerprints",
                     dir.display()
                 ))
             })?;
             Some(TrainingFlowCount {
-                index: FingerprintIndex::new(&set),
                 set,
                 span: training_span,
                 flows: 0,

@@ -37,10 +37,19 @@ pub fn ended_flow_fingerprint(flow: &Flow, start_ns: i64) -> u64 {
     flow_fingerprint(&community_id_v1(0, s, d, sp, dp, flow.proto), start_ns)
 }
 
-/// A set of flow fingerprints.
+/// A set of flow fingerprints. They are SHA-256 bytes (uniform), so a lookup finds its bucket
+/// by the top bits — about one fingerprint per bucket — and reads two neighbouring bucket
+/// bounds and a fingerprint or two, not the dozen scattered entries of a binary search over
+/// the whole set (cache misses on every flow end).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TrainingFlows {
+    /// The fingerprints, ascending and unique.
     sorted: Vec<u64>,
+    /// Where each bucket's fingerprints start in `sorted` (one more entry: the end); derived
+    /// from `sorted`.
+    starts: Vec<u32>,
+    /// Bits of a fingerprint that name its bucket.
+    bits: u32,
 }
 
 impl TrainingFlows {
@@ -48,70 +57,12 @@ impl TrainingFlows {
     pub fn new(mut fingerprints: Vec<u64>) -> Self {
         fingerprints.sort_unstable();
         fingerprints.dedup();
-        TrainingFlows {
-            sorted: fingerprints,
-        }
+        Self::indexed(fingerprints)
     }
 
-    /// Reads the file format; `None` when its length is not a multiple of 8 or it is not
-    /// sorted and unique (not written by [`TrainingFlows::to_bytes`]).
-    pub fn from_bytes(b: &[u8]) -> Option<Self> {
-        if b.len() % 8 != 0 {
-            return None;
-        }
-        let sorted: Vec<u64> = b
-            .chunks_exact(8)
-            .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-            .collect();
-        sorted
-            .windows(2)
-            .all(|w| w[0] < w[1])
-            .then_some(TrainingFlows { sorted })
-    }
-
-    /// The file format: the fingerprints sorted, 8 bytes each, little-endian.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        self.sorted.iter().flat_map(|f| f.to_le_bytes()).collect()
-    }
-
-    /// Whether the set holds `fingerprint`.
-    pub fn contains(&self, fingerprint: u64) -> bool {
-        self.sorted.binary_search(&fingerprint).is_ok()
-    }
-
-    /// How many fingerprints it holds.
-    pub fn len(&self) -> usize {
-        self.sorted.len()
-    }
-
-    /// True when it holds none.
-    pub fn is_empty(&self) -> bool {
-        self.sorted.is_empty()
-    }
-}
-
-/// A set of fingerprints (SHA-256 bytes: uniform) found by their top bits: about one per
-/// bucket, so a lookup reads two neighbouring bucket bounds and a fingerprint or two, not the
-/// dozen scattered entries of a binary search over the whole set (cache misses on every flow
-/// end). Holds exactly the fingerprints of its [`TrainingFlows`].
-pub(crate) struct FingerprintIndex {
-    /// The fingerprints, ascending.
-    sorted: Vec<u64>,
-    /// Where each bucket's fingerprints start in `sorted` (one more entry: the end).
-    starts: Vec<u32>,
-    /// Bits of a fingerprint that name its bucket.
-    bits: u32,
-}
-
-impl FingerprintIndex {
-    /// The index of `set`.
-    pub(crate) fn new(set: &TrainingFlows) -> Self {
-        let sorted: Vec<u64> = set
-            .to_bytes()
-            .chunks_exact(8)
-            .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
-            .collect();
-        // Fewer than 2^32 fingerprints (each bucket start fits a u32), at most 2^24 buckets.
+    /// The set of `sorted` (ascending and unique), with its bucket index.
+    fn indexed(sorted: Vec<u64>) -> Self {
+        // At most 2^24 buckets; each bucket start fits a u32 below 2^32 fingerprints.
         let bits = sorted.len().max(1).ilog2().min(24);
         let mut starts = Vec::with_capacity((1 << bits) + 1);
         let mut at = 0;
@@ -122,11 +73,33 @@ impl FingerprintIndex {
             starts.push(at as u32);
         }
         starts.push(sorted.len() as u32);
-        FingerprintIndex {
+        TrainingFlows {
             sorted,
             starts,
             bits,
         }
+    }
+
+    /// Reads the file format; `None` when its length is not a multiple of 8 or it is not
+    /// sorted and unique (not written by [`TrainingFlows::to_bytes`]), or it holds 2^32
+    /// fingerprints or more.
+    pub fn from_bytes(b: &[u8]) -> Option<Self> {
+        if b.len() % 8 != 0 || b.len() / 8 > u32::MAX as usize {
+            return None;
+        }
+        let sorted: Vec<u64> = b
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+            .collect();
+        sorted
+            .windows(2)
+            .all(|w| w[0] < w[1])
+            .then(|| Self::indexed(sorted))
+    }
+
+    /// The file format: the fingerprints sorted, 8 bytes each, little-endian.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.sorted.iter().flat_map(|f| f.to_le_bytes()).collect()
     }
 
     /// The bucket of fingerprint `f`: its top `bits` bits.
@@ -135,7 +108,7 @@ impl FingerprintIndex {
     }
 
     /// Whether the set holds `fingerprint`.
-    pub(crate) fn contains(&self, fingerprint: u64) -> bool {
+    pub fn contains(&self, fingerprint: u64) -> bool {
         let b = Self::bucket(fingerprint, self.bits) as usize;
         let (Some(&start), Some(&end)) = (self.starts.get(b), self.starts.get(b + 1)) else {
             return false;
@@ -143,6 +116,16 @@ impl FingerprintIndex {
         self.sorted
             .get(start as usize..end as usize)
             .is_some_and(|fs| fs.contains(&fingerprint))
+    }
+
+    /// How many fingerprints it holds.
+    pub fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    /// True when it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.sorted.is_empty()
     }
 }
 
@@ -175,7 +158,7 @@ mod test {
     }
 
     #[test]
-    fn the_fingerprint_index_holds_exactly_the_set() {
+    fn the_bucket_index_finds_exactly_the_set() {
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = || {
             x ^= x << 13;
@@ -187,12 +170,13 @@ mod test {
             let mut fs: Vec<u64> = (0..n).map(|_| next()).collect();
             fs.extend([0, u64::MAX].iter().take(n.min(2)));
             let set = TrainingFlows::new(fs.clone());
-            let index = FingerprintIndex::new(&set);
+            let held = |f: u64| set.sorted.binary_search(&f).is_ok();
             for f in fs.iter().copied().chain((0..2000).map(|_| next())) {
-                assert_eq!(index.contains(f), set.contains(f), "{n} {f}");
+                assert_eq!(set.contains(f), held(f), "{n} {f}");
+                assert_eq!(held(f), fs.contains(&f), "{n} {f}");
             }
             for f in [0, 1, u64::MAX, u64::MAX - 1, 1 << 63] {
-                assert_eq!(index.contains(f), set.contains(f), "{n} {f}");
+                assert_eq!(set.contains(f), held(f), "{n} {f}");
             }
         }
     }
