@@ -8,12 +8,13 @@
 //! Debian packages.
 
 use std::io::{BufReader, Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream, UdpSocket};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::chatter::{self, ChatterLog, Logged};
 use crate::scenario::{Behaviour, Every, MqttTelemetry};
 use crate::sys;
 
@@ -73,6 +74,23 @@ pub struct DeviceCtx {
     pub gateway: Ipv4Addr,
     /// Seed of its generator.
     pub seed: u64,
+    /// The attacker's: where its conversations are logged, so that labelling keeps them
+    /// apart from the attack's ([`crate::chatter`]).
+    pub chatter: Option<ChatterLog>,
+}
+
+impl DeviceCtx {
+    /// A TCP connection to the gateway's `port`, logged as chatter on the attacker.
+    fn connect(&self, port: u16) -> std::io::Result<Logged<TcpStream>> {
+        let to = SocketAddrV4::new(self.gateway, port);
+        chatter::connect(self.chatter.as_ref(), to, IO_TIMEOUT)
+    }
+
+    /// A UDP socket for exchanges with the gateway's `port`, logged as chatter on the
+    /// attacker.
+    fn udp(&self, port: u16) -> std::io::Result<Logged<UdpSocket>> {
+        chatter::udp(self.chatter.as_ref(), SocketAddrV4::new(self.gateway, port))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,7 +181,7 @@ fn schedule(b: &Behaviour, start: Instant, rng: &mut SplitMix64) -> Vec<(Event, 
 #[derive(Default)]
 struct DeviceState {
     /// The kept-open MQTT connection.
-    mqtt: Option<TcpStream>,
+    mqtt: Option<Logged<TcpStream>>,
     /// Events so far.
     seq: u64,
     /// The next DNS name to look up (modulo the list).
@@ -186,31 +204,34 @@ fn fire(
             }
         }
         Event::Coap => {
-            let _ = coap_get(ctx.gateway, "time", rng);
+            let _ = coap_get(ctx, "time", rng);
         }
         Event::Http => {
-            let _ = http_get(ctx.gateway, "/status", &ctx.name);
+            let _ = http_get(ctx, "/status");
         }
         Event::Dns => {
             if let Some(d) = &b.dns {
                 if let Some(n) = d.names.get(state.dns_turn % d.names.len().max(1)) {
-                    let _ = dns_query(ctx.gateway, n, rng);
+                    let _ = dns_query(ctx, n, rng);
                 }
                 state.dns_turn += 1;
             }
         }
         Event::Firmware => {
-            let _ = dns_query(ctx.gateway, "firmware.iot.lab", rng);
-            let _ = http_get(ctx.gateway, "/firmware/latest.json", &ctx.name);
+            let _ = dns_query(ctx, "firmware.iot.lab", rng);
+            let _ = http_get(ctx, "/firmware/latest.json");
         }
         Event::Dhcp => dhcp(ctx, stop),
         Event::FirmwareDownload => {
             let path = format!("/{}", crate::services::FIRMWARE_IMAGE);
-            let _ = http_get(ctx.gateway, &path, &ctx.name);
+            let _ = http_get(ctx, &path);
         }
         Event::Tftp => tftp_get(ctx, stop),
         Event::Modbus => {
-            let _ = crate::modbus::poll(ctx.gateway, (state.seq & 0xffff) as u16, IO_TIMEOUT);
+            let transaction = (state.seq & 0xffff) as u16;
+            let _ = ctx
+                .connect(crate::modbus::PORT)
+                .and_then(|mut s| crate::modbus::poll_on(&mut s, transaction, IO_TIMEOUT));
         }
     }
 }
@@ -236,7 +257,7 @@ fn mqtt_telemetry(
     }
     let keepalive = u16::try_from((every.interval_ms * 3 / 1000).max(60)).unwrap_or(u16::MAX);
     if state.mqtt.is_none() {
-        state.mqtt = mqtt_connect(ctx.gateway, &ctx.name, keepalive).ok();
+        state.mqtt = mqtt_connect(ctx, keepalive).ok();
     }
     let ok = state.mqtt.as_mut().is_some_and(|s| {
         s.write_all(&mqtt_publish(&topic, payload.as_bytes()))
@@ -291,12 +312,12 @@ pub fn mqtt_publish(topic: &str, payload: &[u8]) -> Vec<u8> {
     p
 }
 
-fn mqtt_connect(gw: Ipv4Addr, id: &str, keepalive: u16) -> std::io::Result<TcpStream> {
-    let mut s = TcpStream::connect_timeout(&SocketAddr::from((gw, 1883)), IO_TIMEOUT)?;
+fn mqtt_connect(ctx: &DeviceCtx, keepalive: u16) -> std::io::Result<Logged<TcpStream>> {
+    let mut s = ctx.connect(1883)?;
     s.set_read_timeout(Some(IO_TIMEOUT))?;
     s.set_write_timeout(Some(IO_TIMEOUT))?;
     s.set_nodelay(true)?;
-    s.write_all(&mqtt_connect_packet(id, keepalive))?;
+    s.write_all(&mqtt_connect_packet(&ctx.name, keepalive))?;
     let mut ack = [0u8; 4];
     s.read_exact(&mut ack)?;
     if ack[0] != 0x20 || ack[3] != 0 {
@@ -305,8 +326,8 @@ fn mqtt_connect(gw: Ipv4Addr, id: &str, keepalive: u16) -> std::io::Result<TcpSt
     Ok(s)
 }
 
-fn coap_get(gw: Ipv4Addr, path: &str, rng: &mut SplitMix64) -> std::io::Result<()> {
-    let s = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))?;
+fn coap_get(ctx: &DeviceCtx, path: &str, rng: &mut SplitMix64) -> std::io::Result<()> {
+    let s = ctx.udp(5683)?;
     s.set_read_timeout(Some(IO_TIMEOUT))?;
     let mid = (rng.next_u64() & 0xffff) as u16;
     let token = (rng.next_u64() & 0xffff) as u16;
@@ -320,20 +341,23 @@ fn coap_get(gw: Ipv4Addr, path: &str, rng: &mut SplitMix64) -> std::io::Result<(
             .get(..path.len().min(12))
             .unwrap_or_default(),
     );
-    s.send_to(&p, (gw, 5683))?;
+    s.send_to(&p, (ctx.gateway, 5683))?;
     let mut buf = [0u8; 1500];
     s.recv_from(&mut buf)?;
     Ok(())
 }
 
-fn http_get(gw: Ipv4Addr, path: &str, name: &str) -> std::io::Result<()> {
-    let mut s = TcpStream::connect_timeout(&SocketAddr::from((gw, 80)), IO_TIMEOUT)?;
+fn http_get(ctx: &DeviceCtx, path: &str) -> std::io::Result<()> {
+    let mut s = ctx.connect(80)?;
     s.set_read_timeout(Some(IO_TIMEOUT))?;
     s.set_write_timeout(Some(IO_TIMEOUT))?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: gateway.iot.lab\r\nUser-Agent: iot-device/1.0 ({name})\r\nAccept: */*\r\nConnection: close\r\n\r\n"
-    )?;
+    // One write, as an HTTP client sends a small request (until 2026-12-07 the request went
+    // out in five segments, one per piece of the format string).
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: gateway.iot.lab\r\nUser-Agent: iot-device/1.0 ({})\r\nAccept: */*\r\nConnection: close\r\n\r\n",
+        ctx.name
+    );
+    s.write_all(request.as_bytes())?;
     let mut sink = Vec::new();
     s.read_to_end(&mut sink)?;
     Ok(())
@@ -356,11 +380,11 @@ pub fn dns_query_packet(id: u16, name: &str) -> Vec<u8> {
     p
 }
 
-fn dns_query(gw: Ipv4Addr, name: &str, rng: &mut SplitMix64) -> std::io::Result<()> {
-    let s = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))?;
+fn dns_query(ctx: &DeviceCtx, name: &str, rng: &mut SplitMix64) -> std::io::Result<()> {
+    let s = ctx.udp(53)?;
     s.set_read_timeout(Some(IO_TIMEOUT))?;
     let id = (rng.next_u64() & 0xffff) as u16;
-    s.send_to(&dns_query_packet(id, name), (gw, 53))?;
+    s.send_to(&dns_query_packet(id, name), (ctx.gateway, 53))?;
     let mut buf = [0u8; 1500];
     s.recv_from(&mut buf)?;
     Ok(())
@@ -411,6 +435,13 @@ fn dhcp(ctx: &DeviceCtx, stop: &AtomicBool) {
     // hands this MAC). The child starts in this thread's namespace.
     let ip = ctx.ip.to_string();
     let host = format!("hostname:{}", ctx.name);
+    // Logged by its ports: the client speaks from 0.0.0.0 and broadcasts.
+    let logged = ctx.chatter.as_ref().map(|l| {
+        (
+            l,
+            l.open(chatter::UDP, (None, 68), (None, 67), sys::now_ns()),
+        )
+    });
     run_child(
         Command::new("busybox")
             .args(["udhcpc", "-i", "eth0", "-n", "-q", "-f", "-s", "/bin/true"])
@@ -418,6 +449,9 @@ fn dhcp(ctx: &DeviceCtx, stop: &AtomicBool) {
         stop,
         Duration::from_secs(6),
     );
+    if let Some((log, id)) = logged {
+        log.close(id, sys::now_ns());
+    }
 }
 
 /// The fake telnet login: listens on `ip:23` inside namespace `ns` and accepts exactly one

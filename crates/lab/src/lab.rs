@@ -13,9 +13,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::attack_plan::attack_plan;
+use crate::chatter::ChatterLog;
 use crate::devices::{self, DeviceCtx};
 use crate::error::LabError;
-use crate::label::{self, AttackerAddr, PhaseKind, PhaseSpan};
+use crate::label::{self, AttackerAddr, Captured, PhaseKind, PhaseSpan};
 use crate::scenario::{
     Attack, Behaviour, Scenario, ATTACKER_HOST, FIRST_DEVICE_HOST, GATEWAY_HOST, PREFIX_LEN, SUBNET,
 };
@@ -166,8 +167,9 @@ pub struct FileRecord {
 /// The rule stated in the manifest (the module docs of [`crate::label`] say it in full).
 pub const LABEL_RULE: &str = "label 1 iff the packet carries the attacker's MAC (Ethernet or ARP \
 hardware address) or IPv4 address (IPv4 or ARP protocol address) and its capture time is inside an \
-attack phase [start, end), which runs from just before the tool starts until drain_s after it exits; \
-0 otherwise";
+attack phase [start, end), which runs from just before the tool starts until drain_s after it exits, \
+and it is not part of a TCP or UDP conversation of the attacker device's own benign behaviour (logged by \
+the lab as it opens each: transport, both endpoints, start and end; 2 s of drain); 0 otherwise";
 
 fn say(quiet: bool, msg: &str) {
     if !quiet {
@@ -229,6 +231,7 @@ fn run_inner(s: &Scenario, text: &str, opts: &RunOptions) -> Result<Manifest, La
     let guard = Teardown::new(Some(work.clone()), opts.keep_workdir);
     let nodes = plan_nodes(s, &prefix);
     let (pcap_path, labels_path, manifest_path) = output_paths(&opts.output);
+    let chatter = ChatterLog::default();
     let lab = Lab {
         s,
         opts,
@@ -237,12 +240,13 @@ fn run_inner(s: &Scenario, text: &str, opts: &RunOptions) -> Result<Manifest, La
         work: &work,
         guard: &guard,
         nodes: &nodes,
+        chatter: &chatter,
     };
     let (timeline, meta) = run_lab(&lab, &pcap_path)?;
     say(opts.quiet, "torn down; writing labels and manifest");
 
     // Labels.
-    let (phases, label_1) = write_labels(&labels_path, timeline, &meta)?;
+    let (phases, label_1) = write_labels(&labels_path, timeline, &meta, &chatter.flows())?;
 
     let manifest = Manifest {
         lab_version: env!("CARGO_PKG_VERSION"),
@@ -318,6 +322,8 @@ struct Lab<'a> {
     guard: &'a Teardown,
     /// The hosts ([`plan_nodes`]).
     nodes: &'a [Node],
+    /// The attacker device's own conversations.
+    chatter: &'a ChatterLog,
 }
 
 /// The phases of a run as they happen: their spans on the lab's clock, and the tool and
@@ -347,7 +353,7 @@ impl Timeline {
 /// Builds the topology and runs the lab: capture, services, devices, warm-up and phases; then
 /// stops the devices and the capture and tears everything down. Returns the timeline and,
 /// per captured packet, its time and whether it carries the attacker's address.
-fn run_lab(lab: &Lab<'_>, pcap_path: &Path) -> Result<(Timeline, Vec<(i64, bool)>), LabError> {
+fn run_lab(lab: &Lab<'_>, pcap_path: &Path) -> Result<(Timeline, Vec<Captured>), LabError> {
     let (s, opts, nodes) = (lab.s, lab.opts, lab.nodes);
     let by_role = |r: &str| nodes.iter().find(|n| n.role == r);
     let gw = by_role("gateway")
@@ -418,7 +424,7 @@ fn run_lab(lab: &Lab<'_>, pcap_path: &Path) -> Result<(Timeline, Vec<(i64, bool)
         .map_err(|_| LabError::Capture("capture thread panicked".into()))?
         .map_err(LabError::Capture)?;
     if let Some(last) = timeline.spans.last_mut() {
-        last.end_ns = sys::now_ns().max(meta.last().map_or(0, |m| m.0 + 1));
+        last.end_ns = sys::now_ns().max(meta.last().map_or(0, |m| m.ts + 1));
     }
     lab.guard.teardown();
     Ok((timeline, meta))
@@ -447,6 +453,7 @@ fn start_devices(lab: &Lab<'_>, gw_ip: Ipv4Addr) {
             ip: n.ip.unwrap_or(Ipv4Addr::UNSPECIFIED),
             gateway: gw_ip,
             seed: lab.seed ^ devices::fnv1a(&n.name),
+            chatter: (n.role == "attacker").then(|| lab.chatter.clone()),
         };
         let stop = Arc::clone(&lab.guard.stop);
         lab.guard.keep_thread(std::thread::spawn(move || {
@@ -507,13 +514,14 @@ fn run_phases(
     Ok(())
 }
 
-/// Labels each captured packet (`meta`: time, carries the attacker's address) with the
-/// phases of `timeline` and writes `labels_path` (`index,label,phase,attacker,time`).
+/// Labels each captured packet with the phases of `timeline` and the attacker's logged
+/// `chatter` (module `label`) and writes `labels_path` (`index,label,phase,attacker,time`).
 /// Returns the per-phase records with their counts, and the number of packets labelled 1.
 fn write_labels(
     labels_path: &Path,
     timeline: Timeline,
-    meta: &[(i64, bool)],
+    meta: &[Captured],
+    chatter: &[crate::chatter::ChatterFlow],
 ) -> Result<(Vec<PhaseRecord>, u64), LabError> {
     let spans = timeline.spans;
     let mut phases: Vec<PhaseRecord> = spans
@@ -534,8 +542,9 @@ fn write_labels(
     let io = |e| LabError::Io(format!("writing {}", labels_path.display()), e);
     writeln!(w, "index,label,phase,attacker,time").map_err(io)?;
     let mut label_1 = 0u64;
-    for (i, &(ts, carries)) in meta.iter().enumerate() {
-        let (pi, l) = label::label(&spans, ts, carries);
+    for (i, p) in meta.iter().enumerate() {
+        let (ts, carries) = (p.ts, p.carries);
+        let (pi, l) = p.label(&spans, chatter);
         let rec = pi.and_then(|pi| phases.get_mut(pi));
         let name = rec.as_ref().map_or("", |r| r.span.name.as_str()).to_owned();
         if let Some(r) = rec {
@@ -712,7 +721,7 @@ fn capture_thread(
     attacker: Option<AttackerAddr>,
     stop: Arc<AtomicBool>,
     ready: std::sync::mpsc::Sender<Result<(), String>>,
-) -> Result<Vec<(i64, bool)>, String> {
+) -> Result<Vec<Captured>, String> {
     let open = || -> Result<(LiveCapture, PcapWriter<BufWriter<std::fs::File>>), String> {
         sys::enter_netns(ns).map_err(|e| e.to_string())?;
         let mut o = LiveOptions::with_stop(Arc::clone(&stop));
@@ -743,10 +752,7 @@ fn capture_thread(
     while let Some(p) = cap.next_packet().map_err(|e| e.to_string())? {
         w.write(p.ts, p.data, p.orig_len)
             .map_err(|e| format!("writing {}: {e}", path.display()))?;
-        meta.push((
-            p.ts,
-            attacker.as_ref().is_some_and(|a| label::carries(p.data, a)),
-        ));
+        meta.push(Captured::of(p.data, p.ts, attacker.as_ref()));
     }
     w.finish()
         .map_err(|e| format!("writing {}: {e}", path.display()))?;

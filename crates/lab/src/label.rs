@@ -10,13 +10,18 @@
 //!    replies still in flight belong to it).
 //!
 //! Everything else is **0**: other hosts' traffic, the attacker's benign chatter in benign phases
-//! (before, between and after attacks), and the `startup` and `teardown` phases.
+//! (before, between and after attacks), the `startup` and `teardown` phases, and — in attack
+//! phases too — the TCP and UDP conversations of the attacker device's own benign behaviour,
+//! which the lab logs as it opens them ([`crate::chatter`]; matched by transport, both
+//! endpoints and time, [`transport_tuple`]). Before 2026-12-07 those were labelled 1.
 //!
 //! Phases tile the capture: each packet belongs to the last phase that started at or before its
 //! timestamp (packets before the first phase belong to the first). Timestamps come from the same
 //! wall clock as the phase times (the capture stamps a frame when it reads it from the socket).
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+use crate::chatter::{is_chatter, ChatterFlow};
 
 /// What kind of phase a span is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -89,6 +94,32 @@ pub fn carries(frame: &[u8], a: &AttackerAddr) -> bool {
     }
 }
 
+/// The IP protocol and the source and destination of an Ethernet frame carrying an IPv4
+/// TCP or UDP packet (the first fragment, or an unfragmented packet); `None` for anything
+/// else or a frame too short to hold the ports.
+pub fn transport_tuple(frame: &[u8]) -> Option<(u8, SocketAddrV4, SocketAddrV4)> {
+    let ethertype = frame
+        .get(12..14)
+        .map(|s| u16::from_be_bytes([s[0], s[1]]))?;
+    let ip = frame.get(ETH_HLEN..)?;
+    let ihl = usize::from(ip.first()? & 0x0f) * 4;
+    let fragment_offset = ip
+        .get(6..8)
+        .map(|s| u16::from_be_bytes([s[0], s[1]]) & 0x1fff)?;
+    let proto = *ip.get(9)?;
+    if ethertype != ETHERTYPE_IPV4 || ihl < 20 || fragment_offset != 0 || !matches!(proto, 6 | 17) {
+        return None;
+    }
+    let port = |at: usize| ip.get(at..at + 2).map(|s| u16::from_be_bytes([s[0], s[1]]));
+    let (sp, dp) = (port(ihl)?, port(ihl + 2)?);
+    let (src, dst) = (ip4(ip, 12)?, ip4(ip, 16)?);
+    Some((
+        proto,
+        SocketAddrV4::new(src, sp),
+        SocketAddrV4::new(dst, dp),
+    ))
+}
+
 /// The index of the phase a packet at `ts_ns` belongs to (see the module docs); `None` only for
 /// an empty timeline.
 pub fn phase_at(timeline: &[PhaseSpan], ts_ns: i64) -> Option<usize> {
@@ -107,6 +138,39 @@ pub fn label(timeline: &[PhaseSpan], ts_ns: i64, carries_attacker: bool) -> (Opt
         .and_then(|i| timeline.get(i))
         .is_some_and(|p| p.kind == PhaseKind::Attack && ts_ns < p.end_ns && ts_ns >= p.start_ns);
     (phase, u8::from(attack && carries_attacker))
+}
+
+/// What labelling needs of a captured packet, taken as it is captured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Captured {
+    /// Capture time, nanoseconds since the Unix epoch.
+    pub ts: i64,
+    /// Whether it carries the attacker's address (rule 1).
+    pub carries: bool,
+    /// Its transport and endpoints when it carries the attacker's address
+    /// ([`transport_tuple`]).
+    pub tuple: Option<(u8, SocketAddrV4, SocketAddrV4)>,
+}
+
+impl Captured {
+    /// The facts of `frame`, captured at `ts`, for a run whose attacker is `attacker`.
+    pub fn of(frame: &[u8], ts: i64, attacker: Option<&AttackerAddr>) -> Self {
+        let carries = attacker.is_some_and(|a| carries(frame, a));
+        Captured {
+            ts,
+            carries,
+            tuple: carries.then(|| transport_tuple(frame)).flatten(),
+        }
+    }
+
+    /// Its label and phase index on `timeline`, given the attacker's logged chatter
+    /// (module docs).
+    pub fn label(&self, timeline: &[PhaseSpan], chatter: &[ChatterFlow]) -> (Option<usize>, u8) {
+        let chatting = self
+            .tuple
+            .is_some_and(|(proto, src, dst)| is_chatter(chatter, proto, src, dst, self.ts));
+        label(timeline, self.ts, self.carries && !chatting)
+    }
 }
 
 /// Formats nanoseconds since the epoch as `seconds.nanoseconds`.
@@ -187,6 +251,72 @@ mod test {
         }
         assert!(!carries(&f[..29], &A));
         assert!(carries(&f[..30], &A));
+    }
+
+    #[test]
+    fn transport_tuple_reads_udp_ports_and_refuses_the_rest() {
+        let repr = UdpRepr {
+            src_port: 40000,
+            dst_port: 5683,
+            payload: b"x",
+        };
+        let f = FrameBuilder::ipv4(
+            Mac([1; 6]),
+            Mac([3; 6]),
+            [198, 18, 0, 66].into(),
+            [198, 18, 0, 1].into(),
+        )
+        .udp(&repr);
+        let (proto, src, dst) = transport_tuple(&f).unwrap();
+        assert_eq!(proto, 17);
+        assert_eq!(src, "198.18.0.66:40000".parse().unwrap());
+        assert_eq!(dst, "198.18.0.1:5683".parse().unwrap());
+        for n in 0..f.len() {
+            let t = transport_tuple(&f[..n]);
+            assert_eq!(t.is_some(), n >= ETH_HLEN + 24, "{n}");
+        }
+        let mut frag = f.clone();
+        frag[ETH_HLEN + 7] = 1; // a later fragment: no ports in it
+        assert!(transport_tuple(&frag).is_none());
+        let mut arp = f;
+        arp[12..14].copy_from_slice(&ETHERTYPE_ARP.to_be_bytes());
+        assert!(transport_tuple(&arp).is_none());
+    }
+
+    #[test]
+    fn logged_chatter_in_an_attack_phase_is_zero_and_the_attack_one() {
+        use crate::chatter::{ChatterLog, TCP};
+        let frame = |sport: u16| {
+            let repr = UdpRepr {
+                src_port: sport,
+                dst_port: 80,
+                payload: b"",
+            };
+            FrameBuilder::ipv4(Mac(A.mac), Mac([3; 6]), A.ip, [198, 18, 0, 1].into()).udp(&repr)
+        };
+        let log = ChatterLog::default();
+        log.open(
+            17,
+            (Some(A.ip), 40000),
+            (Some([198, 18, 0, 1].into()), 80),
+            0,
+        );
+        log.open(
+            TCP,
+            (Some(A.ip), 40001),
+            (Some([198, 18, 0, 1].into()), 80),
+            0,
+        );
+        let (t, flows) = (timeline(), log.flows());
+        let at = |f: &[u8], ts| Captured::of(f, ts, Some(&A)).label(&t, &flows).1;
+        assert_eq!(at(&frame(40000), 350), 0, "the device's own request");
+        assert_eq!(at(&frame(40001), 350), 1, "same ports, another transport");
+        assert_eq!(at(&frame(40002), 350), 1, "the attack tool's");
+        assert_eq!(at(&frame(40002), 250), 0, "a benign phase");
+        assert_eq!(
+            Captured::of(&frame(40002), 350, None).label(&t, &flows).1,
+            0
+        );
     }
 
     fn timeline() -> Vec<PhaseSpan> {

@@ -21,6 +21,7 @@
 
 pub mod attack;
 mod attack_plan;
+pub mod chatter;
 pub mod devices;
 pub mod error;
 pub mod lab;

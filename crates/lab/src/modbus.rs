@@ -229,6 +229,11 @@ fn session(mut s: TcpStream, tables: &Mutex<Tables>, stop: &AtomicBool) -> std::
 /// Connection, timeout or a reply that is not the answer.
 pub fn poll(gw: Ipv4Addr, transaction: u16, timeout: Duration) -> std::io::Result<()> {
     let mut s = TcpStream::connect_timeout(&SocketAddr::from((gw, PORT)), timeout)?;
+    poll_on(&mut s, transaction, timeout)
+}
+
+/// [`poll`] on the connection `s`, already open to the gateway's Modbus port.
+pub fn poll_on(s: &mut TcpStream, transaction: u16, timeout: Duration) -> std::io::Result<()> {
     s.set_read_timeout(Some(timeout))?;
     s.set_nodelay(true)?;
     s.write_all(&frame(transaction, 1, &[3, 0, 0, 0, 10]))?;

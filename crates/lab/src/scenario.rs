@@ -370,6 +370,14 @@ impl Scenario {
                 return bad(format!("attacker name {} is already used", a.name));
             }
             check_behaviour(&a.name, &a.behaviour)?;
+            // Its chatter is told from the attack by the conversations the lab logs
+            // (`chatter`); TFTP's data ports and SSDP's multicast answers are not logged.
+            if a.behaviour.tftp.is_some() || a.behaviour.ssdp {
+                return bad(format!(
+                    "attacker {}: tftp and ssdp chatter are not supported on the attacker (its packets could not be told from the attack's)",
+                    a.name
+                ));
+            }
         }
         for g in &self.devices {
             if ["gateway", "sensor", "hub"].contains(&g.name.as_str()) {

@@ -108,6 +108,20 @@ fn rejects_an_attack_without_an_attacker() {
 }
 
 #[test]
+fn rejects_attacker_chatter_that_labelling_cannot_tell_apart() {
+    for extra in [
+        "tftp = { interval_ms = 1000, jitter_ms = 100 }",
+        "ssdp = true",
+    ] {
+        let t = MINIMAL.replace("name = \"evil\"\n", &format!("name = \"evil\"\n{extra}\n"));
+        assert!(err(&t).contains("not supported on the attacker"), "{extra}");
+        // A device may have them.
+        let t = MINIMAL.replace("count = 2\n", &format!("count = 2\n{extra}\n"));
+        Scenario::from_toml(&t).unwrap_or_else(|e| panic!("{extra}: {e}"));
+    }
+}
+
+#[test]
 fn rejects_unbounded_floods() {
     let t = MINIMAL.replace("count = 10,", "count = 10000000,");
     assert!(err(&t).contains("count 10000000"));
