@@ -79,11 +79,41 @@ fn lab_capture_labels_the_attackers_flows() {
     let (_, login_successes) = telnet("login");
     assert!(brute_failures >= 8, "{brute_failures} failed telnet logins");
     assert!(login_successes >= 1);
+    // Each connection of the brute force after the first starts with its client's refusals
+    // (a host feature); no benign flow has any.
+    let refused = f64s(&b, "orig_logins_refused_10s");
+    let brute: Vec<usize> = attack
+        .iter()
+        .copied()
+        .filter(|&i| phase[i].as_deref() == Some("brute") && port[i] == 23)
+        .collect();
+    let marked = brute.iter().filter(|&&i| refused[i] > 0.0).count();
+    assert!(
+        marked + 1 >= brute.len() && marked >= 7,
+        "{marked} of {}",
+        brute.len()
+    );
+    assert!((0..label.len())
+        .filter(|&i| label[i] == 0)
+        .all(|i| refused[i] == 0.0));
     let attacker_counts = &m.counts.device[&ATTACKER.parse().unwrap()];
     assert_eq!(attacker_counts.attack as usize, attack.len() - strays.len());
     // Application features of the benign devices: MQTT publishes.
     let publishes: u64 = u64s(&b, "mqtt_publishes").iter().map(|v| v.unwrap()).sum();
     assert!(publishes > 0);
+}
+
+fn f64s(b: &[arrow_array::RecordBatch], name: &str) -> Vec<f64> {
+    use arrow_array::cast::AsArray;
+    b.iter()
+        .flat_map(|x| {
+            x.column_by_name(name)
+                .unwrap()
+                .as_primitive::<arrow_array::types::Float64Type>()
+                .values()
+                .to_vec()
+        })
+        .collect()
 }
 
 fn u16s(b: &[arrow_array::RecordBatch], name: &str) -> Vec<u16> {

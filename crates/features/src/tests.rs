@@ -130,7 +130,7 @@ fn default_mode_pair_state_is_per_pair() {
 
 /// The host features of one new flow from 10.0.0.1, opened in input file 1 half a second
 /// after file 0, in which the same host opened 20 flows within 2 s.
-fn host_features_after_a_busy_file(restart: bool) -> [f64; 4] {
+fn host_features_after_a_busy_file(restart: bool) -> [f64; crate::flow::HOST_COLUMNS.len()] {
     use crate::flow::{FlowTracker, Label};
     use custos_flow::zeek::ZeekConfig;
     let mut tracker: FlowTracker = FlowTracker::new(ZeekConfig::default(), false);
@@ -138,7 +138,7 @@ fn host_features_after_a_busy_file(restart: bool) -> [f64; 4] {
         tracker = tracker.restart_hosts_at_each_file();
     }
     let mut d = decoder();
-    let mut host = [0.0; 4];
+    let mut host = [0.0; crate::flow::HOST_COLUMNS.len()];
     for i in 0..21u16 {
         let frame = udp4([10, 0, 0, 1], 40_000 + i, [10, 0, 0, 2], 1000 + i);
         let dec = d.decode(1, 0, &frame);

@@ -87,8 +87,9 @@ fn every_strategy_hurts_the_undefended_detectors_measurably() {
         if (d, s) == ("flow", "window_injection") {
             continue;
         }
+        // "Hurt" as the report defines it (`undefended_hurt`).
         assert!(
-            auc_drop >= 0.01 || f1_drop >= 0.1,
+            auc_drop >= 0.01 || f1_drop >= 0.05,
             "{d}/{s}: AUC {:?} → {:?}, F1 {} → {}",
             clean.auc,
             poisoned.auc,

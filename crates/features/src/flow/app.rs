@@ -97,6 +97,22 @@ enum C {
     DnsErrors,
 }
 
+/// Whether `e` is a server refusing a login of its client: a telnet or FTP login failure, an
+/// MQTT CONNACK for bad credentials or no authorisation (3.1.1 return codes 4 and 5, MQTT 5
+/// reason codes 0x86 and 0x87), an HTTP 401. (Counted against the client's host,
+/// [`super::HostContext::login_refused`].)
+pub fn is_login_refusal(e: &AppEvent) -> bool {
+    match &e.record {
+        AppRecord::Telnet(TelnetEvent::LoginResult { success, .. }) => !success,
+        AppRecord::Ftp(FtpEvent::Login(l)) => !l.success,
+        AppRecord::Mqtt(m) => {
+            matches!(&m.message, MqttMessage::Connack(c) if matches!(c.return_code, 4 | 5 | 0x86 | 0x87))
+        }
+        AppRecord::Http(h) => h.response.as_ref().is_some_and(|r| r.status == 401),
+        _ => false,
+    }
+}
+
 /// The application counts of one flow, in the order of [`APP_COLUMNS`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AppCounts(pub [u64; APP_COLUMNS.len()]);

@@ -1,6 +1,7 @@
 //! Host context: what the two hosts of a flow were doing when it started — how many flows its
 //! originator opened lately, to how many targets it had not contacted before, how often to
-//! this very target, and how many flows its responder received.
+//! this very target, how many of its logins servers refused lately, and how many flows its
+//! responder received.
 //!
 //! A flow's own statistics cannot tell a service scan's completed handshake, or one login
 //! attempt of a brute force, from a benign connection: each is an ordinary flow. What gives
@@ -8,6 +9,14 @@
 //! one again and again (a brute force), as Kitsune's per-host statistics and Zeek's scan
 //! detector see. These features put that context into each flow's row, fixed at its first
 //! packet, so a live scorer has them from that packet on and a dataset row has the same.
+//!
+//! A brute force that opens one connection per password (as Mirai does, and as a careful
+//! attacker does to stay under per-connection limits) looks like a handful of ordinary
+//! logins; what gives it away from its next connection's first packet is that the same client
+//! was just refused. So each refused login — a telnet or FTP login the server rejected, an
+//! MQTT CONNACK refusing bad credentials or authorisation, an HTTP 401 — counts against the
+//! client that tried it ([`HostContext::login_refused`]), and a flow carries its originator's
+//! count when it starts.
 //!
 //! Counts are exponentially weighted (time constant [`TAU_NS`], 10 s; each flow adds 1 at its
 //! first packet's time and the flow being described is included), driven by packet time only,
@@ -33,7 +42,7 @@ const HOSTS_CAP: usize = 1 << 16;
 const TARGETS_CAP: usize = 1 << 18;
 
 /// The host features' names, in the order of [`HostFeatures::values`], and what they hold.
-pub const HOST_COLUMNS: [(&str, &str); 4] = [
+pub const HOST_COLUMNS: [(&str, &str); 5] = [
     (
         "orig_flows_10s",
         "flows the originator opened in about the last 10 s (exponentially weighted, time constant 10 s), this one included",
@@ -45,6 +54,10 @@ pub const HOST_COLUMNS: [(&str, &str); 4] = [
     (
         "orig_same_target_10s",
         "flows the originator opened to this flow's responder address and port in about the last 10 s, this one included",
+    ),
+    (
+        "orig_logins_refused_10s",
+        "logins the originator was refused in about the last 10 s (exponentially weighted, time constant 10 s): telnet and FTP failures, MQTT CONNACK 4/5 (0x86/0x87), HTTP 401",
     ),
     (
         "resp_flows_10s",
@@ -99,6 +112,7 @@ impl Decayed {
 struct Originator {
     flows: Decayed,
     new_targets: Decayed,
+    refused: Decayed,
 }
 
 /// One originator's flows to one target.
@@ -138,16 +152,29 @@ impl HostContext {
         let o = self.originators.entry(Host(orig)).or_default();
         let flows = o.flows.add(ts, 1.0);
         let new_targets = o.new_targets.add(ts, if new { 1.0 } else { 0.0 });
+        let refused = o.refused.at(ts);
         let received = self.responders.entry(Host(resp)).or_default().add(ts, 1.0);
-        HostFeatures([flows, new_targets, same, received])
+        HostFeatures([flows, new_targets, same, refused, received])
+    }
+
+    /// Counts a login that a server refused `client` at `ts` (for the flows `client` opens
+    /// after it).
+    pub fn login_refused(&mut self, client: Addr, ts: i64) {
+        self.prune(ts);
+        self.originators
+            .entry(Host(client))
+            .or_default()
+            .refused
+            .add(ts, 1.0);
     }
 
     /// Keeps every map within its cap: entries that no longer count at `ts` go first, then,
     /// if that is not enough, all of them.
     fn prune(&mut self, ts: i64) {
         if self.originators.len() >= HOSTS_CAP {
-            self.originators
-                .retain(|_, o| o.flows.counts_at(ts) || o.new_targets.counts_at(ts));
+            self.originators.retain(|_, o| {
+                o.flows.counts_at(ts) || o.new_targets.counts_at(ts) || o.refused.counts_at(ts)
+            });
             if self.originators.len() >= HOSTS_CAP / 2 {
                 self.originators.clear();
             }
@@ -187,7 +214,8 @@ mod tests {
         for i in 0..50u16 {
             last = h.flow_started(a(1), a(2), 1000 + i, 100 * S + i64::from(i) * 10_000_000);
         }
-        let [flows, new, same, recv] = last.0;
+        let [flows, new, same, refused, recv] = last.0;
+        assert_eq!(refused, 0.0);
         assert!(flows > 45.0 && new > 45.0, "{last:?}");
         assert!((same - 1.0).abs() < 1e-12, "{last:?}");
         assert!(recv > 45.0, "{last:?}");
@@ -195,7 +223,7 @@ mod tests {
         for i in 0..30 {
             last = h.flow_started(a(3), a(4), 23, 200 * S + i * 100_000_000);
         }
-        let [flows, new, same, _] = last.0;
+        let [flows, new, same, _, _] = last.0;
         assert!(flows > 25.0 && same > 25.0, "{last:?}");
         assert!(new < 1.01, "one new target: {last:?}");
         // A quiet device: one flow a minute to the same broker, each to a target forgotten.
@@ -209,7 +237,7 @@ mod tests {
     fn counts_decay_with_packet_time_and_never_backwards() {
         let mut h = HostContext::default();
         let first = h.flow_started(a(1), a(2), 80, 10 * S);
-        assert_eq!(first.0, [1.0, 1.0, 1.0, 1.0]);
+        assert_eq!(first.0, [1.0, 1.0, 1.0, 0.0, 1.0]);
         let later = h.flow_started(a(1), a(2), 80, 20 * S);
         // 1·e^-1 + 1 after one time constant; the target was seen 10 s ago: not new.
         let e = 1.0 + (-1.0f64).exp();
@@ -218,6 +246,23 @@ mod tests {
         // A packet stepping back in time adds without decaying.
         let back = h.flow_started(a(1), a(2), 80, 15 * S);
         assert!((back.0[0] - (e + 1.0)).abs() < 1e-12, "{back:?}");
+    }
+
+    #[test]
+    fn refused_logins_mark_the_clients_next_flows_only() {
+        let mut h = HostContext::default();
+        let first = h.flow_started(a(1), a(2), 23, 10 * S);
+        assert_eq!(first.0[3], 0.0);
+        h.login_refused(a(1), 11 * S);
+        h.login_refused(a(1), 11 * S);
+        let next = h.flow_started(a(1), a(2), 23, 12 * S);
+        let expect = 2.0 * (-0.1f64).exp();
+        assert!((next.0[3] - expect).abs() < 1e-12, "{next:?}");
+        // Another client, and the server's own flows, carry none.
+        assert_eq!(h.flow_started(a(3), a(2), 23, 12 * S).0[3], 0.0);
+        assert_eq!(h.flow_started(a(2), a(1), 80, 12 * S).0[3], 0.0);
+        // A minute later it has faded.
+        assert!(h.flow_started(a(1), a(2), 23, 72 * S).0[3] < 0.01);
     }
 
     #[test]

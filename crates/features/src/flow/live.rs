@@ -13,7 +13,7 @@ use super::host::{HostFeatures, HOST_COLUMNS};
 use super::stats::{DirStats, FlowStats, TCP_FLAGS};
 
 /// Name of the live feature set (a model records it with [`names`]).
-pub const LIVE_FEATURES: &str = "custos-flow-live-features/2";
+pub const LIVE_FEATURES: &str = "custos-flow-live-features/3";
 
 /// The direction prefixes of the statistical columns (nfstream's names): both directions,
 /// originator → responder, responder → originator.
@@ -200,7 +200,7 @@ mod tests {
             },
         );
         let mut out = Vec::new();
-        let host = HostFeatures([3.0, 2.0, 1.5, 4.0]);
+        let host = HostFeatures([3.0, 2.0, 1.5, 0.5, 4.0]);
         features(1883, 6, &s, &AppCounts::default(), &host, &mut out);
         let n = names();
         assert_eq!(out.len(), n.len());
@@ -212,6 +212,7 @@ mod tests {
         assert_eq!(at("dst2src_rst_packets"), 1.0);
         assert_eq!(at("dst2src_max_ps"), 60.0);
         assert_eq!(at("orig_same_target_10s"), 1.5);
+        assert_eq!(at("orig_logins_refused_10s"), 0.5);
         assert_eq!(at("resp_flows_10s"), 4.0);
         // The same values, bit for bit, as `direction_values` gives them.
         let [o, r] = &s.dirs;

@@ -415,10 +415,14 @@ impl<S: Default> FlowTracker<S> {
         self.acc(key).map(Acc::packets)
     }
 
-    /// Counts an application event for its flow.
+    /// Counts an application event for its flow (and a refused login for its client's host,
+    /// [`HostContext::login_refused`]).
     pub fn event(&mut self, e: &AppEvent) {
         if e.proto.is_behaviour() {
             return;
+        }
+        if super::app::is_login_refusal(e) {
+            self.hosts.login_refused(Addr::from(e.client.0), e.ts);
         }
         let pos = (e.file, e.index);
         let ep = |(ip, port): (std::net::IpAddr, u16)| Endpoint {
@@ -560,7 +564,7 @@ mod tests {
     fn one_packet_features_depend_on_port_length_flags_and_host_only() {
         let one = |ts: i64, side: usize, pos: Pos, resp_port: u16, len: u32, flags: u8, h: f64| {
             let mut acc = Acc::<()> {
-                host: HostFeatures([h, 1.0, 1.0, 2.0]),
+                host: HostFeatures([h, 1.0, 1.0, 0.0, 2.0]),
                 ..Acc::default()
             };
             acc.add(Pending {
@@ -586,7 +590,7 @@ mod tests {
         let (first, row) = one(5, 0, (0, 1), 80, 60, 0x02, 3.0);
         assert_eq!(
             first,
-            Some((80, 60, 0x02, HostFeatures([3.0, 1.0, 1.0, 2.0])))
+            Some((80, 60, 0x02, HostFeatures([3.0, 1.0, 1.0, 0.0, 2.0])))
         );
         for other in [
             one(1_000_000_007, 1, (3, 9), 80, 60, 0x02, 3.0),
