@@ -104,25 +104,24 @@ fn lab_capture_labels_the_attackers_flows() {
 }
 
 fn f64s(b: &[arrow_array::RecordBatch], name: &str) -> Vec<f64> {
-    use arrow_array::cast::AsArray;
-    b.iter()
-        .flat_map(|x| {
-            x.column_by_name(name)
-                .unwrap()
-                .as_primitive::<arrow_array::types::Float64Type>()
-                .values()
-                .to_vec()
-        })
-        .collect()
+    primitive::<arrow_array::types::Float64Type>(b, name)
 }
 
 fn u16s(b: &[arrow_array::RecordBatch], name: &str) -> Vec<u16> {
+    primitive::<arrow_array::types::UInt16Type>(b, name)
+}
+
+/// The values of primitive column `name` over every batch.
+fn primitive<T: arrow_array::types::ArrowPrimitiveType>(
+    b: &[arrow_array::RecordBatch],
+    name: &str,
+) -> Vec<T::Native> {
     use arrow_array::cast::AsArray;
     b.iter()
         .flat_map(|x| {
             x.column_by_name(name)
                 .unwrap()
-                .as_primitive::<arrow_array::types::UInt16Type>()
+                .as_primitive::<T>()
                 .values()
                 .to_vec()
         })
