@@ -3,7 +3,7 @@
 use crate::cli::AnalyzeArgs;
 use crate::Outcome;
 use anyhow::Context;
-use custos_engine::{Engine, Progress, Source};
+use custos_engine::{Engine, EngineConfig, Progress, Source};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,7 +14,7 @@ use std::sync::Arc;
 /// # Errors
 /// Inputs that cannot be opened, outputs that cannot be written, invalid settings.
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<Outcome> {
-    let cfg = crate::config::analyze_config(&args)?;
+    let cfg = EngineConfig::from_flags(&args.run, &args.analysis)?;
     let cfg_dir = cfg.output.dir.clone();
     let source = match &args.interface {
         Some(name) => {
@@ -45,40 +45,10 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<Outcome> {
         pb.finish_and_clear();
     }
     let summary = summary?;
-    if let (Some(r), Some(dir)) = (&summary.pseudonymized, cfg_dir.as_deref()) {
-        report_pseudonymized(r, dir);
-    }
-    for w in &summary.warnings {
-        eprintln!("custos: warning: {w}");
-    }
-    if let Some(l) = &summary.stats.live {
-        eprintln!(
-            "custos: live capture: {} frames read; the kernel saw {} and dropped {} (buffer {} bytes)",
-            summary.stats.packets, l.kernel_seen, l.kernel_dropped, l.buffer_bytes
-        );
-    }
-    if let Some(ev) = summary.stats.outputs.get("evidence") {
-        if let Some(opened) = ev["opened"].as_str() {
-            eprintln!("custos: {opened}");
-        }
-        let what = if args.interface.is_some() {
-            "leaves (spooled captures and alerts)"
-        } else {
-            "alerts as evidence"
-        };
-        let dir = ev["log"].as_str().map_or_else(
-            || {
-                args.evidence
-                    .as_ref()
-                    .map(|d| d.display().to_string())
-                    .unwrap_or_default()
-            },
-            str::to_string,
-        );
-        eprintln!(
-            "custos: logged {} {what} in {dir} (log size {}, checkpoint signed)",
-            ev["leaves_appended"], ev["log_size"]
-        );
+    let evidence = args.analysis.evidence.as_deref();
+    let live = args.interface.is_some();
+    for line in summary.report_lines(cfg_dir.as_deref(), live, evidence) {
+        eprintln!("custos: {line}");
     }
     let show = args.summary || (!args.quiet && std::io::stdout().is_terminal());
     if let (true, Some(dir)) = (show, cfg_dir.as_deref()) {
@@ -89,27 +59,6 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Success
     })
-}
-
-/// Says what pseudonymising the outputs did.
-fn report_pseudonymized(r: &custos_privacy::OutputsReport, dir: &std::path::Path) {
-    let lines: u64 = r.files.iter().map(|(_, n)| n).sum();
-    eprintln!(
-        "custos: wrote {} pseudonymised files ({lines} lines) to {}: {} addresses, {} MACs, \
-         {} names and flow IDs replaced, {} values dropped",
-        r.files.len(),
-        dir.display(),
-        r.addresses,
-        r.macs,
-        r.names,
-        r.dropped
-    );
-    for name in &r.skipped_files {
-        eprintln!(
-            "custos: warning: {name} not pseudonymised, left out of {}",
-            dir.display()
-        );
-    }
 }
 
 fn progress_bar(enabled: bool, source: &Source) -> Option<ProgressBar> {

@@ -1,12 +1,16 @@
 //! Raw command-line arguments (clap derive). Validation happens in each command's config.
+//! Options that set a library's configuration are defined beside it (the `flags` modules of
+//! custos-engine, -dataset, -eval, -privacy and -robust, feature `clap`) and flattened in here.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+use custos_dataset::flags::FlowTrainFlags;
+use custos_engine::config::Checksums;
+use custos_engine::flags::{AnalysisFlags, DetectorFlags, RunFlags};
 use std::path::PathBuf;
 
 pub use crate::cli_tools::{
-    AnonymizeArgs, DatasetBuildArgs, DatasetCommand, EvaluateArgs, ModelCommand, ModelSignArgs,
-    ModelVerifyArgs, PseudonymArgs, PseudonymizeArgs, ShareArgs, ShareFormat, SummaryArgs,
-    SummaryFormatArg,
+    DatasetCommand, EvaluateArgs, ModelCommand, ModelSignArgs, ModelVerifyArgs, PseudonymizeArgs,
+    ShareArgs, SummaryArgs,
 };
 
 /// custos — see, detect and prove what happens on IoT networks.
@@ -126,7 +130,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  custos keygen --pseudonym -o share\n  custos anonymize lab.pcap -o lab-shared.pcap --pseudonym-key share.pkey --payload truncate:64"
     )]
-    Anonymize(AnonymizeArgs),
+    Anonymize(custos_privacy::flags::AnonymizeFlags),
     Reidentify(crate::reidentify::ReidentifyArgs),
     /// Export an analysis for sharing: STIX 2.1 bundle, MISP event or OCSF findings, pseudonymised on request
     ///
@@ -260,128 +264,6 @@ pub struct VerifyArgs {
     pub no_excerpts: bool,
 }
 
-/// Anomaly detectors.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum DetectorArg {
-    /// Kitsune (NDSS 2018): AfterImage features and the KitNET autoencoder ensemble.
-    Kitsune,
-    /// Supervised flow model: gradient-boosted trees over live flow features, trained on a
-    /// labelled dataset (custos train --detector flow --dataset DS); needs its --model.
-    Flow,
-}
-
-/// How the alert threshold is chosen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ThresholdArg {
-    /// Fit a log-normal to the median and upper quantile of the benign calibration window's
-    /// scores, check it against the window's own tail (falling back to its high quantile) and
-    /// alert at --fpr; warns when the window looks contaminated.
-    Robust,
-    /// Fit a log-normal to the mean and standard deviation of the calibration window's
-    /// log-scores and alert at --fpr (as Kitsune-py's example.py does).
-    Lognormal,
-    /// The paper's rule: alert above φ·β, φ = the largest error of the output autoencoder
-    /// while training.
-    PhiBeta,
-}
-
-/// Detector options shared by `analyze`, `train` and `bench`. Options left out keep the value
-/// of the configuration file, or the default listed in docs/config.md.
-#[derive(Debug, Args, Clone)]
-pub struct DetectorArgs {
-    /// Detectors to run, comma-separated (`kitsune,flow`) or repeated (with analyze: writes
-    /// scores.csv, one column each and `combined`, and alerts.jsonl; with train: the detector
-    /// whose model is trained; with bench: the detector measured).
-    #[arg(long, value_enum, value_delimiter = ',')]
-    pub detector: Vec<DetectorArg>,
-
-    /// Kitsune: reproduce Kitsune-py exactly, quirks included (string-joined socket keys,
-    /// ICMPv6 without protocol, pairwise cost growing with peers); see docs/kitsune-compat.md.
-    #[arg(long)]
-    pub kitsune_compat: bool,
-
-    /// Kitsune: the paper's 115 features (N-BaIoT order) instead of Kitsune-py's 100.
-    #[arg(long, conflicts_with = "kitsune_compat")]
-    pub features_115: bool,
-
-    /// Kitsune default mode: most streams kept per statistics table (MAC–IP, host, jitter,
-    /// socket); beyond it stale or least recently seen streams are evicted [default: 262144].
-    #[arg(long, value_name = "N")]
-    pub kitsune_max_streams: Option<usize>,
-
-    /// Kitsune default mode: most stream pairs kept per pair table [default: 262144].
-    #[arg(long, value_name = "N")]
-    pub kitsune_max_pairs: Option<usize>,
-
-    /// Kitsune: packets that learn the feature map [default: 1000].
-    #[arg(long, value_name = "N")]
-    pub fm_grace: Option<u64>,
-
-    /// Kitsune: packets that then train the autoencoders [default: 10000].
-    #[arg(long, value_name = "N")]
-    pub ad_grace: Option<u64>,
-
-    /// Kitsune: largest autoencoder (features per autoencoder) [default: 10].
-    #[arg(long, value_name = "N")]
-    pub max_ae: Option<usize>,
-
-    /// Packets after the grace periods whose scores calibrate the threshold (assumed benign;
-    /// no alerts are raised there) [default: 5000].
-    #[arg(long, value_name = "N")]
-    pub calibration: Option<u64>,
-
-    /// Threshold rule [default: robust].
-    #[arg(long, value_enum)]
-    pub threshold_rule: Option<ThresholdArg>,
-
-    /// False-positive rate of the robust and log-normal rules per packet [default: 0.00001];
-    /// for the flow detector (train), per scored benign flow moment [default: 0.001].
-    #[arg(long, value_name = "P")]
-    pub fpr: Option<f64>,
-
-    /// With --model: seconds of packet time at the start that are scored without alerts
-    /// while the statistics fill (a model scores a cold start as unusual) [default: 60].
-    #[arg(long, value_name = "SECONDS")]
-    pub warmup: Option<f64>,
-
-    /// β for the φ·β rule [default: 1].
-    #[arg(long, value_name = "B")]
-    pub beta: Option<f64>,
-}
-
-/// How to treat checksums.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ChecksumArg {
-    /// Verify unless the capture shows checksum offloading (more than 1 in 10 of the first
-    /// 1000 checked packets bad, as Suricata decides).
-    Auto,
-    /// Verify: packets with bad checksums are counted and kept out of flow state (as Zeek).
-    Verify,
-    /// Never verify (Zeek's -C).
-    Ignore,
-}
-
-/// Compression of the output files.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum CompressArg {
-    /// Plain files.
-    None,
-    /// zstd: every output file gets `.zst` (read with zstdcat).
-    Zstd,
-}
-
-/// Which application events events.jsonl holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum EventsArg {
-    /// Every event.
-    All,
-    /// Routine messages (MQTT publishes and keep-alives, Modbus reads, CoAP GETs and their
-    /// answers) counted per session in one `app_summary` record; every other event written.
-    Summary,
-    /// None (no events.jsonl); findings, inventory and detectors still see every event.
-    None,
-}
-
 /// Arguments of `custos analyze`.
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
@@ -393,42 +275,9 @@ pub struct AnalyzeArgs {
     #[arg(short, long, value_name = "IFACE", conflicts_with = "captures")]
     pub interface: Option<String>,
 
-    /// Directory for the output files (created if missing); or `[output] dir` in --config.
-    #[arg(short, long, value_name = "DIR")]
-    pub output: Option<PathBuf>,
-
-    /// Settings of the run (TOML; every key in docs/config.md). Options given on the command
-    /// line override the file.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// Threads: 1 runs everything on one thread; 2 or more stage the run over three threads
-    /// (docs/engine.md) [default: the cores available]. Outputs are the same at any count.
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
-
-    /// Checksum verification [default: auto].
-    #[arg(long, value_enum)]
-    pub checksums: Option<ChecksumArg>,
-
-    /// Most flows held in memory at once; beyond it the least recently active are evicted
-    /// (and counted in stats.json) [default: 1000000].
-    #[arg(long, value_name = "N")]
-    pub max_flows: Option<usize>,
-
-    /// Decide connection originators as Zeek does in bare mode (`zeek -b`), where no
-    /// application analyzers register their well-known server ports.
-    #[arg(long)]
-    pub zeek_bare: bool,
-
-    /// With --interface: the capture socket's kernel buffer, bytes; frames beyond it are
-    /// dropped by the kernel, counted in stats.json and reported [default: 33554432].
-    #[arg(long, value_name = "BYTES")]
-    pub live_buffer: Option<usize>,
-
-    /// Stop after this many packets (useful with --interface).
-    #[arg(long, value_name = "N")]
-    pub max_packets: Option<u64>,
+    /// Where the outputs go, the settings file, threads, checksums, flows, live capture.
+    #[command(flatten)]
+    pub run: RunFlags,
 
     /// No progress bar, and no summary unless --summary.
     #[arg(short, long)]
@@ -439,125 +288,25 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub summary: bool,
 
-    /// Replace the outputs of an earlier run in DIR: exactly the files listed in its
-    /// custos-run.json (and built-in output names); other files in DIR are left alone.
-    /// Without it a DIR holding an earlier run's outputs is refused.
-    #[arg(long)]
-    pub force: bool,
-
-    /// Compress every output file [default: none].
-    #[arg(long, value_enum)]
-    pub compress: Option<CompressArg>,
-
-    /// Application events written to events.jsonl [default: all].
-    #[arg(long, value_enum)]
-    pub events: Option<EventsArg>,
-
-    /// Detection options.
+    /// Outputs, detectors, models, signatures, indicators, pseudonyms, evidence, app layer.
     #[command(flatten)]
-    pub detect: DetectorArgs,
-
-    /// Score with this trained model directory (from `custos train`): `DETECTOR=DIR`
-    /// (`kitsune=DIR`, `flow=DIR`), or a bare `DIR` for a single detector. Loaded only when
-    /// signed by a key given with --trust (`custos model sign`); refused if unsigned,
-    /// modified, signed by another key, corrupt, or made for other features. One model per
-    /// option; repeat it for several detectors.
-    #[arg(long, value_name = "[DETECTOR=]MODEL")]
-    pub model: Vec<String>,
-
-    /// Public key (`.pub` from `custos keygen --model`) of a signer whose models are loaded;
-    /// repeat the option for several.
-    #[arg(long = "trust", value_name = "KEY.pub")]
-    pub trust: Vec<PathBuf>,
-
-    /// Load a model without a trusted signature (for research); recorded in stats.json and
-    /// in every alert.
-    #[arg(long)]
-    pub allow_unsigned_model: bool,
-
-    /// Match the signatures of this Suricata-language rule file (repeat for several; e.g.
-    /// custos's own rules/iot.rules). Rules custos cannot honour exactly are skipped and
-    /// counted in stats.json (docs/rules.md).
-    #[arg(long, value_name = "FILE")]
-    pub rules: Vec<PathBuf>,
-
-    /// A suricata.yaml whose `vars:` define the rules' $HOME_NET, $HTTP_PORTS, …
-    #[arg(long, value_name = "suricata.yaml")]
-    pub rules_vars: Option<PathBuf>,
-
-    /// Alert on the indicators of this file: a plain list, CSV or STIX 2.1 bundle of IPs,
-    /// networks, domains, URLs, JA3/JA4 (repeat for several; docs/ioc.md).
-    #[arg(long, value_name = "FILE")]
-    pub ioc: Vec<PathBuf>,
-
-    /// Write every output pseudonymised with this key (`.pkey`), one mapping for all files;
-    /// the evidence log stays original (docs/privacy.md).
-    #[arg(long, value_name = "K.pkey")]
-    pub pseudonymize: Option<PathBuf>,
-
-    /// With --pseudonymize: the sharing policy (TOML).
-    #[arg(long, value_name = "FILE", requires = "pseudonymize")]
-    pub pseudonym_policy: Option<PathBuf>,
-
-    /// Log every alert as evidence in this tamper-evident log (created if missing), with a
-    /// pcap excerpt of its flow; a signed checkpoint is published at the end. Needs --key.
-    #[arg(long, value_name = "LOGDIR", requires = "key")]
-    pub evidence: Option<PathBuf>,
-
-    /// Signing key for the evidence log (`.skey` from `custos keygen`).
-    #[arg(long, value_name = "PREFIX.skey", requires = "evidence")]
-    pub key: Option<PathBuf>,
-
-    /// Sensor name recorded in evidence [default: custos].
-    #[arg(long)]
-    pub sensor: Option<String>,
-
-    /// Raise an alert for every packet above the threshold (default: at most one per flow,
-    /// by Community ID, per second of packet time; the rest are counted as suppressed).
-    #[arg(long)]
-    pub alert_every_packet: bool,
-
-    /// Settings of the application layer (TOML): `[findings]` thresholds and windows,
-    /// `default_credentials` (extra list file), `oui_dir`; the same keys as `[app]` in
-    /// --config. See docs/app.md.
-    #[arg(long, value_name = "FILE")]
-    pub app_config: Option<PathBuf>,
-
-    /// Directory of the IEEE MAC registries (`oui.csv`, `mam.csv`, `oui36.csv`) for device
-    /// vendors [default: /usr/share/ieee-data, from Debian's ieee-data, when present].
-    #[arg(long, value_name = "DIR")]
-    pub oui_dir: Option<PathBuf>,
+    pub analysis: AnalysisFlags,
 }
 
 /// Arguments of `custos train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// Kitsune: capture files of normal traffic, read as one stream; `-` reads standard input.
-    #[arg(value_name = "CAPTURE", required_unless_present = "dataset")]
+    #[arg(
+        value_name = "CAPTURE",
+        required_unless_present = "dataset",
+        conflicts_with = "dataset"
+    )]
     pub captures: Vec<PathBuf>,
 
-    /// The flow detector: the labelled dataset to learn from (`custos dataset build`).
-    #[arg(long, value_name = "DS", conflicts_with = "captures")]
-    pub dataset: Option<PathBuf>,
-
-    /// The flow detector: trees to grow [default: 60].
-    #[arg(long, value_name = "N", requires = "dataset")]
-    pub trees: Option<u32>,
-
-    /// The flow detector: seed of the row and feature sampling [default: 0].
-    #[arg(long, value_name = "N", requires = "dataset")]
-    pub seed: Option<u64>,
-
-    /// The flow detector: fraction of the dataset's flows held out (by uid hash) to set the
-    /// threshold at --fpr and to measure the model [default: 0.2].
-    #[arg(long, value_name = "F", requires = "dataset")]
-    pub holdout: Option<f64>,
-
-    /// The flow detector: screen the dataset's labels by K-fold cross-validation [K: 5] and
-    /// write the flows whose label the rest of the data contradicts to
-    /// label-screening.json (mislabelled or planted flows; docs/detection.md).
-    #[arg(long, value_name = "K", requires = "dataset", num_args = 0..=1, default_missing_value = "5")]
-    pub screen_labels: Option<u32>,
+    /// The flow detector's dataset, trees, seed, holdout and label screening.
+    #[command(flatten)]
+    pub flow: FlowTrainFlags,
 
     /// The model directory to write: the model (kitsune-model.json or flow-model.json), its
     /// model card (model-card.md and .json) and the training record (training.json; the flow
@@ -577,7 +326,7 @@ pub struct TrainArgs {
 
     /// Detection options (--detector is required).
     #[command(flatten)]
-    pub detect: DetectorArgs,
+    pub detect: DetectorFlags,
 
     /// Threads [default: the cores available].
     #[arg(long, value_name = "N")]
@@ -597,7 +346,7 @@ pub struct BenchArgs {
 
     /// Checksum verification during the benchmark [default: auto].
     #[arg(long, value_enum)]
-    pub checksums: Option<ChecksumArg>,
+    pub checksums: Option<Checksums>,
 
     /// Measure the supervised flow detector with this model directory (loaded without a
     /// signature check: only its speed is measured): passes alternate without and with it,
@@ -618,5 +367,5 @@ pub struct BenchArgs {
     /// With --detector: run the detector too, reporting its training and scoring phases
     /// separately (one pass).
     #[command(flatten)]
-    pub detect: DetectorArgs,
+    pub detect: DetectorFlags,
 }

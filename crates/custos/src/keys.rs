@@ -62,30 +62,17 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<Outcome> {
 /// Unreadable key or log, bad selection, an existing non-empty output directory.
 pub fn case_export(a: CaseExportArgs) -> anyhow::Result<Outcome> {
     let signer = custos_engine::evidence::load_signer(&a.key)?;
-    let selection = if !a.alert.is_empty() {
-        CaseSelection::Indices(a.alert.clone())
-    } else if let Some(f) = &a.flow {
-        CaseSelection::CommunityId(f.clone())
-    } else if let (Some(from), Some(to)) = (&a.from, &a.to) {
-        CaseSelection::TimeRange {
-            from: from.clone(),
-            to: to.clone(),
-        }
-    } else {
+    let range = a.from.as_deref().zip(a.to.as_deref());
+    let Some(selection) = CaseSelection::first_of(&a.alert, a.flow.as_deref(), range) else {
         bail!("choose alerts with --alert, --flow or --from/--to");
     };
-    // The examiner is part of the chain of custody: never recorded as a placeholder.
-    let who = examiner(
-        a.who.as_deref(),
-        "who exports this case? give --who NAME (the chain of custody records the examiner; \
-         $USER is not set)",
-    )?;
-    // Chain-of-custody records are the one place where the wall clock belongs.
-    let now_ns = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as i128)
-        .unwrap_or(0);
-    let now = custos_evidence::case::time::format_rfc3339(now_ns);
+    let Some(who) = custos_evidence::examiner(a.who.as_deref()) else {
+        bail!(
+            "who exports this case? give --who NAME (the chain of custody records the \
+             examiner; $USER is not set)"
+        );
+    };
+    let now = custos_evidence::case::time::now_rfc3339();
     let s = custos_evidence::export_case(
         &a.log, &signer, &selection, &a.reason, &who, &now, &a.output,
     )
@@ -99,17 +86,4 @@ pub fn case_export(a: CaseExportArgs) -> anyhow::Result<Outcome> {
         s.manifest_sha256
     );
     Ok(Outcome::Success)
-}
-
-/// The examiner an audit or custody record names: `--who`, else `$USER`, never blank;
-/// `missing` is the error when neither is given.
-///
-/// # Errors
-/// Neither `--who` nor `$USER` names anyone.
-pub fn examiner(who: Option<&str>, missing: &str) -> anyhow::Result<String> {
-    who.map(str::to_string)
-        .or_else(|| std::env::var("USER").ok())
-        .map(|w| w.trim().to_string())
-        .filter(|w| !w.is_empty())
-        .ok_or_else(|| anyhow::anyhow!("{missing}"))
 }

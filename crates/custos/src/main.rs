@@ -7,7 +7,6 @@ mod analyze;
 mod bench;
 mod cli;
 mod cli_tools;
-mod config;
 mod dataset;
 mod evaluate;
 mod keys;

@@ -3,10 +3,9 @@
 
 use crate::cli::{KeygenArgs, ModelSignArgs, ModelVerifyArgs};
 use crate::Outcome;
-use anyhow::Context;
 use custos_engine::detectors::MODEL_FILE;
 use custos_trust::{PublicKey, SigningKey, TrustError};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Writes PREFIX.pem (private, mode 0600) and PREFIX.pub.
 ///
@@ -32,7 +31,10 @@ pub fn keygen(a: &KeygenArgs) -> anyhow::Result<Outcome> {
 pub fn sign(a: &ModelSignArgs) -> anyhow::Result<Outcome> {
     let key = SigningKey::read(&a.key)?;
     let dir = if a.dir.is_file() {
-        wrap(&a.dir)?
+        let dir = custos_engine::train::wrap_model_file(&a.dir)?;
+        let file = dir.join(MODEL_FILE);
+        eprintln!("custos: wrapped {} as {}", a.dir.display(), file.display());
+        dir
     } else {
         a.dir.clone()
     };
@@ -45,31 +47,6 @@ pub fn sign(a: &ModelSignArgs) -> anyhow::Result<Outcome> {
         signed.signature.display()
     );
     Ok(Outcome::Success)
-}
-
-/// Wraps a single Kitsune model file (the format before model directories) into a new model
-/// directory beside it — `model.json` → `model/kitsune-model.json` — so it can be signed.
-fn wrap(file: &Path) -> anyhow::Result<PathBuf> {
-    let dir = file.with_extension("");
-    if dir == file || dir.exists() {
-        anyhow::bail!(
-            "{} is a single model file; to wrap it custos creates {}, which exists: move it \
-             into a new directory as {MODEL_FILE} and sign the directory",
-            file.display(),
-            dir.display()
-        );
-    }
-    // Refuse what is not a Kitsune model before making anything.
-    custos_detect::KitsuneModel::load(file)?;
-    std::fs::create_dir(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    std::fs::copy(file, dir.join(MODEL_FILE))
-        .with_context(|| format!("cannot copy {} into {}", file.display(), dir.display()))?;
-    eprintln!(
-        "custos: wrapped {} as {}",
-        file.display(),
-        dir.join(MODEL_FILE).display()
-    );
-    Ok(dir)
 }
 
 /// Verifies a model directory against trusted keys. A refused model (unsigned, changed,
@@ -86,7 +63,7 @@ pub fn verify(a: &ModelVerifyArgs) -> anyhow::Result<Outcome> {
                 v.files.len(),
                 a.dir.display(),
                 v.key_hint,
-                hex(&v.statement_digest)
+                custos_evidence::merkle::hex(&v.statement_digest)
             );
             Ok(Outcome::Success)
         }
@@ -96,11 +73,6 @@ pub fn verify(a: &ModelVerifyArgs) -> anyhow::Result<Outcome> {
             Ok(Outcome::Negative)
         }
     }
-}
-
-/// Lower-case hex of a digest.
-pub fn hex(d: &[u8]) -> String {
-    d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// After a model card changed (`evaluate --model-card`, `robust … --model-card`): signs the

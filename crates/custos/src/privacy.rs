@@ -1,10 +1,10 @@
 //! `custos keygen --pseudonym`, `custos pseudonymize` and `custos anonymize` (crate
 //! `custos-privacy`, docs/privacy.md). Re-identification goes only through the audited `reidentify`.
 
-use crate::cli::{AnonymizeArgs, KeygenArgs, PseudonymArgs, PseudonymizeArgs};
+use crate::cli::{KeygenArgs, PseudonymizeArgs};
 use crate::Outcome;
-use anyhow::bail;
-use custos_privacy::{Policy, PseudonymKey, Pseudonymizer, ValueKind};
+use custos_privacy::flags::AnonymizeFlags;
+use custos_privacy::{PseudonymKey, Pseudonymizer, ValueKind};
 use std::io::Write;
 
 /// Writes PREFIX.pkey (mode 0600, never overwritten).
@@ -31,7 +31,7 @@ pub fn keygen(a: &KeygenArgs) -> anyhow::Result<Outcome> {
 /// An unreadable key or policy, an unknown `--kind`, a value that is not of its kind, a
 /// pseudonym that would collide with a network the policy keeps.
 pub fn pseudonymize(a: &PseudonymizeArgs) -> anyhow::Result<Outcome> {
-    let (key, policy, kind) = load(&a.pseudonyms)?;
+    let (key, policy, kind) = a.pseudonyms.load()?;
     let mut p = Pseudonymizer::new(&key, policy);
     let mut out = std::io::stdout().lock();
     for v in &a.values {
@@ -42,70 +42,19 @@ pub fn pseudonymize(a: &PseudonymizeArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// The key, policy and kind of `--pseudonym-key`/`--key-hex`, `--policy` and `--kind`.
-///
-/// # Errors
-/// An unreadable key or policy, an unknown kind.
-pub fn load(a: &PseudonymArgs) -> anyhow::Result<(PseudonymKey, Policy, Option<ValueKind>)> {
-    let policy = match &a.policy {
-        Some(p) => Policy::read(p)?,
-        None => Policy::default(),
-    };
-    let key = match (&a.pseudonym_key, &a.key_hex) {
-        (Some(path), _) => PseudonymKey::read(path)?,
-        (None, Some(hex)) => PseudonymKey::from_cryptopan_hex(hex)?,
-        (None, None) => bail!("give --pseudonym-key K.pkey or --key-hex HEX"),
-    };
-    let kind = match &a.kind {
-        Some(k) => Some(
-            k.parse()
-                .map_err(|e| anyhow::anyhow!("--kind {k:?}: {e}"))?,
-        ),
-        None => None,
-    };
-    Ok((key, policy, kind))
-}
-
 /// Rewrites a capture with every address pseudonymised.
 ///
 /// # Errors
 /// An unreadable key, policy or capture, an existing output (without --force), a bad
 /// `--payload`, a pseudonym that would collide with an address kept unchanged.
-pub fn anonymize(a: &AnonymizeArgs) -> anyhow::Result<Outcome> {
-    let policy = match &a.policy {
-        Some(p) => Policy::read(p)?,
-        None => Policy::default(),
-    };
-    let payload: custos_privacy::PayloadPolicy = a
-        .payload
-        .parse()
-        .map_err(|e| anyhow::anyhow!("--payload {:?}: {e}", a.payload))?;
-    let mut p = Pseudonymizer::new(&PseudonymKey::read(&a.pseudonym_key)?, policy);
-    let options = custos_privacy::AnonymizeOptions {
-        payload,
-        force: a.force,
-    };
-    let r = custos_privacy::anonymize(&a.input, &a.output, &mut p, &options)?;
-    eprintln!(
-        "custos: wrote {}: {} packets, {} rewritten ({} addresses, {} checksums updated); {} \
-         not IP, {} with unreadable bytes zeroed, {} payloads cut",
-        a.output.display(),
-        r.packets,
-        r.rewritten,
-        r.addresses,
-        r.checksums,
-        r.non_ip,
-        r.scrubbed,
-        r.payload_cut
-    );
-    for w in &r.warnings {
-        eprintln!("custos: warning: {w}");
+pub fn anonymize(a: &AnonymizeFlags) -> anyhow::Result<Outcome> {
+    let r = a.anonymize()?;
+    for line in r.report_lines(&a.output) {
+        eprintln!("custos: {line}");
     }
-    Ok(match &r.partial {
-        Some(why) => {
-            eprintln!("custos: warning: the input is damaged part-way ({why}); everything before it was written");
-            Outcome::Partial
-        }
-        None => Outcome::Success,
+    Ok(if r.partial.is_some() {
+        Outcome::Partial
+    } else {
+        Outcome::Success
     })
 }

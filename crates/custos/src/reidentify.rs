@@ -4,10 +4,10 @@
 //! (audited)"). All or nothing: every value must be a pseudonym under the key, and the leaf
 //! must be logged and signed, before any original is printed.
 
-use crate::cli::PseudonymArgs;
 use crate::Outcome;
 use clap::Args;
 use custos_engine::reidentify::{reidentify, ReidentifyError, Request};
+use custos_privacy::flags::PseudonymFlags;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -29,7 +29,7 @@ use std::path::PathBuf;
 pub struct ReidentifyArgs {
     /// The key and policy the pseudonyms were made with, and what they are.
     #[command(flatten)]
-    pub pseudonyms: PseudonymArgs,
+    pub pseudonyms: PseudonymFlags,
     /// The evidence log that records the re-identification (made by `custos analyze
     /// --evidence`; it must exist).
     #[arg(long, value_name = "LOGDIR")]
@@ -57,13 +57,13 @@ pub fn run(args: &ReidentifyArgs) -> anyhow::Result<Outcome> {
     if args.reason.trim().is_empty() {
         return Err(ReidentifyError::NoReason.into());
     }
-    // The examiner is part of the audit record: never recorded as a placeholder.
-    let who = crate::keys::examiner(
-        args.who.as_deref(),
-        "who re-identifies? give --who NAME (the audit record names the examiner; $USER is \
-         not set)",
-    )?;
-    let (key, policy, kind) = crate::privacy::load(&args.pseudonyms)?;
+    let Some(who) = custos_evidence::examiner(args.who.as_deref()) else {
+        anyhow::bail!(
+            "who re-identifies? give --who NAME (the audit record names the examiner; $USER \
+             is not set)"
+        );
+    };
+    let (key, policy, kind) = args.pseudonyms.load()?;
     let signer = custos_engine::evidence::load_signer(&args.key)?;
     let req = Request {
         key: &key,
@@ -75,33 +75,14 @@ pub fn run(args: &ReidentifyArgs) -> anyhow::Result<Outcome> {
         log: &args.log,
         signer: &signer,
     };
-    let done = reidentify(&req, now_rfc3339())?;
-    let o = &done.logged.opened;
-    if o.kind != custos_evidence::OpenKind::Existing || o.recovered > 0 || o.discarded > 0 {
-        eprintln!("custos: evidence log {}: {o}", args.log.display());
+    let done = reidentify(&req, custos_evidence::case::time::now_rfc3339_seconds())?;
+    for line in done.report_lines(&args.log, signer.name()) {
+        eprintln!("custos: {line}");
     }
-    eprintln!(
-        "custos: re-identification of {} pseudonyms logged as leaf {} of {} (checkpoint size {} signed by {})",
-        done.revealed.len(),
-        done.logged.index,
-        args.log.display(),
-        done.logged.checkpoint.size,
-        signer.name()
-    );
     let mut out = std::io::stdout().lock();
     for (pseudonym, original) in &done.revealed {
         writeln!(out, "{pseudonym}\t{original}")?;
     }
     out.flush()?;
     Ok(Outcome::Success)
-}
-
-/// Wall-clock time, RFC 3339 in UTC, whole seconds: audit records are the one place the wall
-/// clock belongs (as in case export's chain of custody).
-fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    custos_evidence::case::time::format_rfc3339(i128::from(secs) * 1_000_000_000)
 }

@@ -2,10 +2,10 @@
 //! Findings (crate `custos-share`, docs/share.md), pseudonymised on request (crate
 //! `custos-privacy`).
 
-use crate::cli::{ShareArgs, ShareFormat};
+use crate::cli::ShareArgs;
 use crate::Outcome;
 use anyhow::{bail, Context};
-use custos_privacy::{Policy, PseudonymKey, Pseudonymizer};
+use custos_privacy::Pseudonymizer;
 use custos_share::{ShareOptions, Tlp};
 
 /// Writes the export.
@@ -29,35 +29,16 @@ pub fn run(a: &ShareArgs) -> anyhow::Result<Outcome> {
         organisation: a.organisation.clone(),
     };
     let mut pseudo = match &a.pseudonymize {
-        Some(path) => {
-            let policy = match &a.policy {
-                Some(p) => Policy::read(p)?,
-                None => Policy::default(),
-            };
-            Some(Pseudonymizer::new(&PseudonymKey::read(path)?, policy))
-        }
+        Some(key) => Some(Pseudonymizer::from_files(key, a.policy.as_deref())?),
         None => None,
     };
-    let (text, what) = match a.format {
-        ShareFormat::Stix => {
-            let bundle = custos_share::stix_bundle(&a.run, &opts, pseudo.as_mut())?;
-            (pretty(&bundle)?, "STIX 2.1 bundle")
-        }
-        ShareFormat::Misp => {
-            let event = custos_share::misp_event(&a.run, &opts, pseudo.as_mut())?;
-            (pretty(&event)?, "MISP event")
-        }
-        ShareFormat::Ocsf => {
-            let events = custos_share::ocsf_events(&a.run, &opts, pseudo.as_mut())?;
-            let text = custos_share::ocsf_json_lines(&events);
-            (text, "OCSF 1.5.0 Detection Findings, JSON Lines")
-        }
-    };
+    let text = custos_share::export(&a.run, a.format, &opts, pseudo.as_mut())?;
     std::fs::write(&a.output, text)
         .with_context(|| format!("cannot write {}", a.output.display()))?;
     eprintln!(
-        "custos: wrote {} ({what}, TLP:{}{})",
+        "custos: wrote {} ({}, TLP:{}{})",
         a.output.display(),
+        a.format.description(),
         tlp.as_str().to_uppercase(),
         if pseudo.is_some() {
             ", pseudonymised"
@@ -66,11 +47,4 @@ pub fn run(a: &ShareArgs) -> anyhow::Result<Outcome> {
         }
     );
     Ok(Outcome::Success)
-}
-
-/// `value` as indented JSON and a final newline.
-fn pretty(value: &serde_json::Value) -> anyhow::Result<String> {
-    let mut text = serde_json::to_string_pretty(value)?;
-    text.push('\n');
-    Ok(text)
 }

@@ -1,6 +1,6 @@
 //! `custos summary`: the summary of an earlier run, and the one `analyze` prints at its end.
 
-use crate::cli::{SummaryArgs, SummaryFormatArg};
+use crate::cli::SummaryArgs;
 use crate::Outcome;
 use custos_output::summary::{Format, RunReport};
 use std::io::Write;
@@ -11,11 +11,7 @@ use std::path::Path;
 /// # Errors
 /// The folder is not the output folder of a finished run, or a file in it is unreadable.
 pub fn run(args: &SummaryArgs) -> anyhow::Result<Outcome> {
-    let format = match args.format {
-        SummaryFormatArg::Text => Format::Text,
-        SummaryFormatArg::Md => Format::Markdown,
-    };
-    print(&args.dir, format)?;
+    print(&args.dir, args.format)?;
     Ok(Outcome::Success)
 }
 

@@ -1,10 +1,11 @@
 //! `custos train`: learn a detector's model from captures of normal traffic and write it as a
 //! model directory: the model, its model card and the training settings, signed on request.
 
-use crate::cli::{DetectorArg, TrainArgs};
+use crate::cli::TrainArgs;
 use crate::Outcome;
 use anyhow::bail;
 use custos_dataset::FlowTrainOptions;
+use custos_engine::flags::Detector;
 use custos_engine::train::train_kitsune;
 use custos_engine::EngineConfig;
 
@@ -19,16 +20,16 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
         None => None,
     };
     match args.detect.detector.as_slice() {
-        [DetectorArg::Kitsune] => {}
-        [DetectorArg::Flow] => return train_flow(&args, key),
+        [Detector::Kitsune] => {}
+        [Detector::Flow] => return train_flow(&args, key),
         [] => bail!("choose a detector with --detector (kitsune or flow)"),
         _ => bail!("train one detector at a time (--detector kitsune or --detector flow)"),
     }
-    if args.dataset.is_some() {
+    if args.flow.dataset.is_some() {
         bail!("Kitsune learns from captures of normal traffic, not a dataset: give CAPTURE...");
     }
     let mut cfg = EngineConfig::default();
-    crate::config::apply_detector_args(&mut cfg, &args.detect);
+    args.detect.apply(&mut cfg);
     if let Some(t) = args.threads {
         cfg.threads = t;
     }
@@ -52,53 +53,14 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
 
 /// Trains the flow detector on `--dataset` (crate `custos-dataset`).
 fn train_flow(args: &TrainArgs, key: Option<custos_trust::SigningKey>) -> anyhow::Result<Outcome> {
-    let Some(ds) = &args.dataset else {
+    let Some(ds) = &args.flow.dataset else {
         bail!("the flow detector learns from a labelled dataset: give --dataset DS (custos dataset build)");
     };
-    let mut opts = FlowTrainOptions::default();
-    if let Some(t) = args.trees {
-        opts.params.trees = t;
-    }
-    if let Some(s) = args.seed {
-        opts.params.seed = s;
-    }
-    if let Some(h) = args.holdout {
-        opts.holdout = h;
-    }
-    if let Some(f) = args.detect.fpr {
-        opts.fpr = f;
-    }
-    opts.screen_folds = args.screen_labels;
+    let opts = FlowTrainOptions::from_flags(&args.flow, args.detect.fpr);
     let trained = custos_dataset::train_flow_model(ds, &opts)?;
     custos_dataset::write_flow_model_dir(&args.output, &trained, args.force)?;
-    let t = &trained.training;
-    eprintln!(
-        "custos: trained the flow model on {} rows of {} ({} trees); threshold {:.4}; held out: \
-         ROC AUC {}, recall {}, false-positive rate {}",
-        t["rows"]["training"],
-        ds.display(),
-        trained.model.gbdt.trees().len(),
-        trained.model.threshold(),
-        t["held_out_metrics"]["roc_auc"],
-        t["held_out_metrics"]["recall"],
-        t["held_out_metrics"]["false_positive_rate"],
-    );
-    for w in t["warnings"].as_array().into_iter().flatten() {
-        eprintln!("custos: warning: {}", w.as_str().unwrap_or_default());
-    }
-    if let Some(sc) = &trained.screening {
-        eprintln!(
-            "custos: label screening ({} folds): {} of {} flows have a label the rest of the \
-             data contradicts ({} attack, {} benign); listed in {}",
-            sc["folds"],
-            sc["suspicious"],
-            sc["flows"],
-            sc["suspicious_attack_labels"],
-            sc["suspicious_benign_labels"],
-            args.output
-                .join(custos_dataset::screening::SCREENING_FILE)
-                .display()
-        );
+    for line in trained.report_lines(ds, &args.output) {
+        eprintln!("custos: {line}");
     }
     finish(&args.output, key)?;
     Ok(Outcome::Success)

@@ -32,7 +32,8 @@
 //! ```
 //!
 //! The same captures, labels, info file, settings and custos version give the same bytes in
-//! every file, at any thread count.
+//! every file, at any thread count. With feature `clap`, `flags` holds the command-line
+//! options of `custos dataset build` and `custos train --detector flow`.
 //!
 //! What it does not do: read from standard input or live interfaces (inputs must be hashed),
 //! label traffic itself (labels come from `custos lab` or a per-flow CSV), split or balance
@@ -47,6 +48,9 @@ mod collector;
 pub mod counts;
 pub mod datasheet;
 mod error;
+#[cfg(feature = "clap")]
+pub mod flags;
+mod flow_report;
 pub mod flow_train;
 pub mod labels;
 pub mod manifest;

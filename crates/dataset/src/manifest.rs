@@ -187,6 +187,32 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// The lines that report building the dataset in `dir`: the run's warnings
+    /// (`warning: …`), then the flows per label, the packets, the file and its SHA-256.
+    pub fn report_lines(&self, dir: &Path) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .run
+            .warnings
+            .iter()
+            .map(|w| format!("warning: {w}"))
+            .collect();
+        let labels: Vec<String> = self
+            .counts
+            .label
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect();
+        lines.push(format!(
+            "{} flows ({}) from {} packets in {} (sha256 {})",
+            self.output.rows,
+            labels.join(", "),
+            self.run.packets,
+            dir.join(&self.output.file).display(),
+            self.output.sha256
+        ));
+        lines
+    }
+
     /// The manifest as written: pretty JSON and a final newline.
     ///
     /// # Errors

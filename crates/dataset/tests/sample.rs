@@ -23,6 +23,9 @@ fn sample_rows_match_conn_log() {
     assert!(!conn.is_empty());
     assert_eq!(uids.len(), conn.len());
     assert_eq!(m.output.rows, conn.len() as u64);
+    let report = m.report_lines(&out);
+    let want = format!("{} flows ({} benign) from ", conn.len(), conn.len());
+    assert!(report.last().unwrap().starts_with(&want), "{report:?}");
     for (uid, row) in uids.iter().zip(&conn) {
         assert_eq!(uid.as_deref(), Some(row.get("uid")));
     }

@@ -76,7 +76,19 @@ fn screening_finds_attack_flows_relabelled_benign() {
     };
     opts.params.trees = 40;
     let t = train_flow_model(&ds, &opts).unwrap();
-    let s = t.screening.unwrap();
+    let lines = t.report_lines(&ds, Path::new("m"));
+    assert!(
+        lines[0].starts_with("trained the flow model on "),
+        "{lines:?}"
+    );
+    assert!(lines[0].contains(" (40 trees); threshold "), "{lines:?}");
+    let last = lines.last().unwrap();
+    assert!(last.starts_with("label screening (5 folds): "), "{last}");
+    assert!(
+        last.ends_with("; listed in m/label-screening.json"),
+        "{last}"
+    );
+    let s = t.screening.clone().unwrap();
     let listed: BTreeSet<String> = s["flows_listed"]
         .as_array()
         .unwrap()

@@ -1,15 +1,17 @@
 //! Throughput measurements of the engine on one capture, nothing written: passes of the
 //! engine alone, passes alternating without and with a detector (its cost as a share of the
-//! engine's time), and Kitsune's training and scoring phases timed apart. Front ends print
-//! the results (`custos bench`); wall-clock time is the point here, so none of this feeds
-//! analysis output.
+//! engine's time), and Kitsune's training and scoring phases timed apart. Each has a report,
+//! the one JSON object a front end prints (`custos bench`): [`engine_report`],
+//! [`cost_report`], [`kitsune_report`]. Wall-clock time is the point here, so none of this
+//! feeds analysis output.
 
 use crate::detectors::Kitsune;
 use crate::Source;
 use crate::{AlertQueue, Detector, DetectorError, Engine, EngineConfig, EngineError, PacketView};
 use custos_detect::Stage;
 use serde::Serialize;
-use std::path::Path;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -265,4 +267,195 @@ pub fn kitsune_phases(cfg: &EngineConfig, capture: &Path) -> Result<KitsunePhase
         score_sum: ph.score_sum,
         summary: stats.detector.unwrap_or_default(),
     })
+}
+
+/// What the passes "with" of [`cost_report`] add to the engine.
+#[derive(Clone, Debug)]
+pub enum Measured {
+    /// The supervised flow detector with this model directory, loaded without a signature
+    /// check (only its speed is measured).
+    FlowModel(PathBuf),
+    /// Signatures from these rule files.
+    Rules(Vec<PathBuf>),
+}
+
+impl Measured {
+    /// Its name in a report.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Measured::FlowModel(_) => "flow detector",
+            Measured::Rules(_) => "rules",
+        }
+    }
+
+    /// Adds it to `cfg`.
+    pub fn add_to(&self, cfg: &mut EngineConfig) {
+        match self {
+            Measured::FlowModel(model) => {
+                cfg.detect.flow.model = Some(model.clone());
+                cfg.detect.allow_unsigned_model = true;
+            }
+            Measured::Rules(files) => cfg.detect.rules.files.clone_from(files),
+        }
+    }
+}
+
+/// [`passes`] of the engine alone (`each` sees every pass) and their report: the median and
+/// best rates.
+///
+/// # Errors
+/// As [`passes`].
+pub fn engine_report(
+    cfg: &EngineConfig,
+    capture: &Path,
+    iterations: u32,
+    each: impl FnMut(&Pass),
+) -> Result<Value, EngineError> {
+    let (median, best) = passes(cfg, capture, iterations, each)?;
+    Ok(json!({
+        "capture": capture.display().to_string(),
+        "stage": "engine: read+decode+flow+app+inventory+findings, no output",
+        "threads": cfg.threads,
+        "median_packets_per_second": median.round(),
+        "best_packets_per_second": best.round(),
+    }))
+}
+
+/// Passes [`alternating`] without and with `measured` (`each` sees every pass) and their
+/// report: the [`Alternating`] fields after the capture, stage and threads.
+///
+/// # Errors
+/// As [`alternating`].
+pub fn cost_report(
+    cfg: &EngineConfig,
+    capture: &Path,
+    iterations: u32,
+    measured: &Measured,
+    each: impl FnMut(&Pass),
+) -> Result<Value, EngineError> {
+    let a = alternating(cfg, capture, iterations, |c| measured.add_to(c), each)?;
+    let mut line = json!({
+        "capture": capture.display().to_string(),
+        "stage": format!("engine, no output, without and with the {}", measured.name()),
+        "threads": cfg.threads,
+    });
+    append(&mut line, &a);
+    Ok(line)
+}
+
+/// [`kitsune_phases`] and their report: Kitsune's mode, features and autoencoders, the
+/// [`KitsunePhases`] fields and the rate of each phase and of the whole pass.
+///
+/// # Errors
+/// As [`kitsune_phases`].
+pub fn kitsune_report(cfg: &EngineConfig, capture: &Path) -> Result<Value, EngineError> {
+    let k = kitsune_phases(cfg, capture)?;
+    let mode = if cfg.detect.kitsune.compat {
+        "compat"
+    } else {
+        "default"
+    };
+    let mut line = json!({
+        "capture": capture.display().to_string(),
+        "stage": "engine + kitsune, no output",
+        "threads": cfg.threads,
+        "mode": mode,
+        "features": k.summary["features"]["count"],
+        "autoencoders": k.summary["autoencoders"],
+        "skipped_empty_frames": k.summary["skipped_empty_frames"],
+    });
+    append(&mut line, &k);
+    if let Some(m) = line.as_object_mut() {
+        let rate = |packets: u64, seconds: f64| (packets as f64 / seconds.max(1e-9)).round();
+        let rates = [
+            (
+                "train_packets_per_second",
+                rate(k.train_packets, k.train_seconds),
+            ),
+            (
+                "execute_packets_per_second",
+                rate(k.execute_packets, k.execute_seconds),
+            ),
+            ("packets_per_second", rate(k.packets, k.total_seconds)),
+        ];
+        for (name, r) in rates {
+            m.insert(name.into(), r.into());
+        }
+    }
+    Ok(line)
+}
+
+/// Appends the fields of `value` (a struct) to the object `line`.
+fn append(line: &mut Value, value: &impl Serialize) {
+    if let (Some(m), Ok(Value::Object(fields))) =
+        (line.as_object_mut(), serde_json::to_value(value))
+    {
+        m.extend(fields);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measured_detectors_are_added_to_the_configuration() {
+        let mut cfg = EngineConfig::default();
+        Measured::FlowModel("m".into()).add_to(&mut cfg);
+        assert_eq!(cfg.detect.flow.model, Some(PathBuf::from("m")));
+        assert!(cfg.detect.allow_unsigned_model);
+        Measured::Rules(vec!["a.rules".into()]).add_to(&mut cfg);
+        assert_eq!(cfg.detect.rules.files, [PathBuf::from("a.rules")]);
+        assert_eq!(Measured::Rules(Vec::new()).name(), "rules");
+    }
+
+    #[test]
+    fn reports_keep_their_field_order() {
+        let capture = custos_test_support::repo_root().join("samples/iot-small.pcap");
+        let mut cfg = EngineConfig {
+            threads: 1,
+            ..EngineConfig::default()
+        };
+        let mut passes = 0;
+        let line = engine_report(&cfg, &capture, 2, |_| passes += 1).unwrap();
+        assert_eq!(passes, 2);
+        let keys: Vec<&str> = line
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "capture",
+                "stage",
+                "threads",
+                "median_packets_per_second",
+                "best_packets_per_second"
+            ]
+        );
+        let rules = Measured::Rules(Vec::new());
+        let line = cost_report(&cfg, &capture, 1, &rules, |_| {}).unwrap();
+        assert_eq!(
+            line["stage"],
+            "engine, no output, without and with the rules"
+        );
+        assert_eq!(line["packets"], 241);
+        cfg.detect.kitsune.fm_grace = 10;
+        cfg.detect.kitsune.ad_grace = 50;
+        cfg.detect.kitsune.calibration = 40;
+        let line = kitsune_report(&cfg, &capture).unwrap();
+        assert_eq!(
+            (&line["mode"], &line["packets"]),
+            (&json!("default"), &json!(241))
+        );
+        let keys: Vec<&str> = line
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys.last(), Some(&"packets_per_second"));
+    }
 }

@@ -66,13 +66,15 @@ pub fn default_threads() -> usize {
 /// How checksums are treated.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Checksums {
-    /// Verify unless the capture shows checksum offloading (Suricata's rule).
+    /// Verify unless the capture shows checksum offloading (more than 1 in 10 of the first
+    /// 1000 checked packets bad, as Suricata decides).
     #[default]
     Auto,
-    /// Verify: bad checksums keep packets out of flow state (as Zeek).
+    /// Verify: packets with bad checksums are counted and kept out of flow state (as Zeek).
     Verify,
-    /// Never verify (Zeek's `-C`).
+    /// Never verify (Zeek's -C).
     Ignore,
 }
 
@@ -264,14 +266,18 @@ pub const DETECTOR_NAMES: [&str; 2] = ["kitsune", "flow"];
 /// The threshold rule of a detector.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum ThresholdRuleSetting {
-    /// Robust log-normal fit over the calibration window (median and upper quantile, checked
-    /// against the window's tail), alert at `fpr`.
+    /// Fit a log-normal to the median and upper quantile of the benign calibration window's
+    /// scores, check it against the window's own tail (falling back to its high quantile) and
+    /// alert at --fpr; warns when the window looks contaminated.
     #[default]
     Robust,
-    /// Kitsune-py's log-normal fit (mean and standard deviation of ln(score)), alert at `fpr`.
+    /// Fit a log-normal to the mean and standard deviation of the calibration window's
+    /// log-scores and alert at --fpr (as Kitsune-py's example.py does).
     Lognormal,
-    /// The paper's φ·β rule.
+    /// The paper's rule: alert above φ·β, φ = the largest error of the output autoencoder
+    /// while training.
     PhiBeta,
 }
 

@@ -26,6 +26,9 @@ pub enum EngineError {
         #[source]
         source: custos_detect::ModelError,
     },
+    /// A model file could not be read, or is not a model custos can load.
+    #[error(transparent)]
+    ModelFile(custos_detect::ModelError),
     /// A detector failed.
     #[error("detector {detector}: {message}")]
     Detector {

@@ -8,6 +8,8 @@
 //! - [`Sink`] (from `custos-output`): receives the typed [`Record`]s of a run; the output files
 //!   are sinks chosen by configuration, others are added with [`Engine::add_sink`].
 //! - [`Engine::run`]: reads a [`Source`] to its end and returns a [`RunSummary`].
+//! - `flags` (feature `clap`): the command-line options that set an [`EngineConfig`], with
+//!   their help text, and `EngineConfig::from_flags`; front ends flatten them into their own.
 //!
 //! With `threads` ≥ 2 the run is staged over three threads (packet stage, ordered host stage,
 //! output stage; `docs/engine.md`); every output is byte-identical at any thread count.
@@ -23,11 +25,14 @@ pub mod detectors;
 mod engine;
 mod error;
 pub mod evidence;
+#[cfg(feature = "clap")]
+pub mod flags;
 mod keys;
 mod model_specs;
 pub mod outdir;
 pub mod pseudonymized;
 pub mod reidentify;
+mod run_report;
 mod sinks;
 mod source;
 mod stages;

@@ -7,7 +7,8 @@
 //! `custos reidentify` parses its arguments, calls [`reidentify`] and prints what it returns.
 
 use custos_evidence::{
-    AuditError, AuditKey, Logged, ReidentificationLeaf, Reidentified, Signer, REIDENTIFICATION_TYPE,
+    AuditError, AuditKey, Logged, OpenKind, ReidentificationLeaf, Reidentified, Signer,
+    REIDENTIFICATION_TYPE,
 };
 use custos_privacy::{Policy, PseudonymKey, Pseudonymizer, ValueKind};
 use std::path::Path;
@@ -38,6 +39,27 @@ pub struct Audited {
     pub revealed: Vec<(String, String)>,
     /// The audit leaf's index, the checkpoint that covers it and what opening the log did.
     pub logged: Logged,
+}
+
+impl Audited {
+    /// The lines that report this re-identification, logged in `log` and signed by `signer`:
+    /// what opening the log did when it was more than a reopen, then the leaf and checkpoint.
+    pub fn report_lines(&self, log: &Path, signer: &str) -> Vec<String> {
+        let mut lines = Vec::new();
+        let o = &self.logged.opened;
+        if o.kind != OpenKind::Existing || o.recovered > 0 || o.discarded > 0 {
+            lines.push(format!("evidence log {}: {o}", log.display()));
+        }
+        lines.push(format!(
+            "re-identification of {} pseudonyms logged as leaf {} of {} (checkpoint size {} \
+             signed by {signer})",
+            self.revealed.len(),
+            self.logged.index,
+            log.display(),
+            self.logged.checkpoint.size,
+        ));
+        lines
+    }
 }
 
 /// Why nothing was re-identified.
@@ -148,4 +170,48 @@ fn audit_key(key: &PseudonymKey) -> AuditKey {
     ikm.fill(0);
     std::hint::black_box(&mut ikm);
     audit
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use custos_evidence::{Checkpoint, Opened};
+
+    fn audited(kind: OpenKind) -> Audited {
+        let opened = Opened {
+            kind,
+            checkpoint: 4,
+            recovered: 0,
+            discarded: 0,
+            repaired_files: 0,
+        };
+        let checkpoint = Checkpoint {
+            origin: "s".into(),
+            size: 5,
+            root: [0; 32],
+            extensions: Vec::new(),
+        };
+        Audited {
+            revealed: vec![("p".into(), "o".into())],
+            logged: Logged {
+                index: 4,
+                checkpoint,
+                opened,
+            },
+        }
+    }
+
+    #[test]
+    fn report_names_the_leaf_and_a_log_that_was_not_just_reopened() {
+        let log = Path::new("log");
+        let lines = audited(OpenKind::Existing).report_lines(log, "s");
+        assert_eq!(
+            lines,
+            [
+                "re-identification of 1 pseudonyms logged as leaf 4 of log (checkpoint size 5 \
+              signed by s)"
+            ]
+        );
+        assert_eq!(audited(OpenKind::Created).report_lines(log, "s").len(), 2);
+    }
 }

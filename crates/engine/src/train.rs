@@ -1,7 +1,8 @@
 //! Training Kitsune through the engine (`custos train --detector kitsune`): the capture is
 //! read until Kitsune's grace periods and calibration are over, and the model directory is
 //! written — model file, `training.json` and model card ([`crate::detectors`]); signing is
-//! the caller's (`custos-trust`).
+//! the caller's (`custos-trust`). [`wrap_model_file`] turns a model file of the format before
+//! model directories into a directory that can be signed.
 
 use crate::config::Checksums;
 use crate::detectors::{prepare_model_dir, write_model_card, MODEL_FILE};
@@ -70,4 +71,57 @@ pub fn train_kitsune(
         partial: summary.partial,
         warnings: summary.warnings,
     })
+}
+
+/// Wraps a single Kitsune model file (the format before model directories) into a new model
+/// directory beside it — `model.json` → `model/kitsune-model.json` — so it can be signed.
+/// Returns the directory.
+///
+/// # Errors
+/// The directory it would create exists, the file is not a Kitsune model (checked before
+/// anything is made), or the directory or copy cannot be written.
+pub fn wrap_model_file(file: &Path) -> Result<PathBuf, EngineError> {
+    let dir = file.with_extension("");
+    if dir == file || dir.exists() {
+        return Err(EngineError::Config(format!(
+            "{} is a single model file; to wrap it custos creates {}, which exists: move it \
+             into a new directory as {MODEL_FILE} and sign the directory",
+            file.display(),
+            dir.display()
+        )));
+    }
+    custos_detect::KitsuneModel::load(file).map_err(EngineError::ModelFile)?;
+    std::fs::create_dir(&dir)
+        .map_err(|e| EngineError::io(format!("cannot create {}", dir.display()), e))?;
+    std::fs::copy(file, dir.join(MODEL_FILE)).map_err(|e| {
+        let what = format!("cannot copy {} into {}", file.display(), dir.display());
+        EngineError::io(what, e)
+    })?;
+    Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_refuses_when_the_directory_exists() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("model.json");
+        std::fs::write(&file, "{}").unwrap();
+        std::fs::create_dir(tmp.path().join("model")).unwrap();
+        let e = wrap_model_file(&file).unwrap_err().to_string();
+        assert!(e.contains("is a single model file"), "{e}");
+        assert!(e.contains(&format!("as {MODEL_FILE} and sign")), "{e}");
+    }
+
+    #[test]
+    fn wrap_refuses_what_is_not_a_model_before_making_anything() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("model.json");
+        std::fs::write(&file, "{}").unwrap();
+        let e = wrap_model_file(&file).unwrap_err();
+        assert!(matches!(e, EngineError::ModelFile(_)), "{e:?}");
+        assert!(!tmp.path().join("model").exists());
+    }
 }

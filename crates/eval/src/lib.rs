@@ -13,7 +13,8 @@
 //! byte per packet (codes: benign, or attack phase *k*); `flows`,
 //! `alerts` and `scores` read the run's files against those codes; [`Ranking`] computes
 //! the ranking metrics exactly as scikit-learn does (the tests compare them); `assemble`
-//! builds [`Metrics`]; `plot` and `html` draw.
+//! builds [`Metrics`]; `plot` and `html` draw. With feature `clap`, `flags` holds the
+//! command-line options of `custos evaluate`.
 //!
 //! Definitions (also in `docs/evaluate.md`):
 //! - *Phase recall*: a phase is caught when at least one alert of the detector falls on an
@@ -39,7 +40,10 @@ mod alerts;
 mod assemble;
 mod curve;
 mod error;
+#[cfg(feature = "clap")]
+pub mod flags;
 mod flows;
+mod headlines;
 mod html;
 mod labels;
 mod metrics;

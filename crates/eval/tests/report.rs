@@ -96,3 +96,29 @@ fn report_is_byte_identical_across_runs() {
         assert!(ba == bb, "{na} differs between two runs");
     }
 }
+
+#[test]
+fn report_lines_and_card_entries_name_each_detector() {
+    let run = hostile_run();
+    let e = evaluate(&EvalConfig {
+        run_dir: run.path().to_path_buf(),
+        labels: run.labels.clone(),
+        ..EvalConfig::default()
+    })
+    .unwrap();
+    let m = e.metrics();
+    let lines = m.report_lines();
+    let plain = lines
+        .iter()
+        .find(|l| l.starts_with("plain: ROC AUC "))
+        .unwrap();
+    assert!(plain.ends_with(" of 1 attack phases caught"), "{plain}");
+    let (metrics, data) = m.card_entries();
+    assert_eq!(metrics["source"], "custos evaluate");
+    assert_eq!(
+        metrics["detectors"].as_array().unwrap().len(),
+        m.detectors.len()
+    );
+    assert_eq!(data["packets"], m.packets);
+    assert_eq!(data["phases"][0], HOSTILE_PHASE);
+}

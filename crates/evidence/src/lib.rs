@@ -99,8 +99,8 @@ pub mod verify;
 
 pub use audit::{log_reidentification, AuditEntry, AuditError, AuditKey, Logged};
 pub use case::{
-    export_case, verify_case, verify_case_into, CaseError, CaseReport, CaseSelection, CaseSummary,
-    TlogProof, BUNDLE_MARKERS,
+    examiner, export_case, verify_case, verify_case_into, CaseError, CaseReport, CaseSelection,
+    CaseSummary, TlogProof, BUNDLE_MARKERS,
 };
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use excerpt::write_excerpt;

@@ -10,12 +10,14 @@ pub const ZSTD_LEVEL: i32 = 3;
 /// How output files are written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Compression {
     /// Plain files.
     #[default]
     None,
-    /// zstd (one single-threaded encoder stream per file, level [`ZSTD_LEVEL`]); the file
-    /// name gets `.zst` appended and `zstdcat` reads it.
+    /// zstd: every output file gets `.zst` (read with zstdcat).
+    ///
+    /// One single-threaded encoder stream per file, level [`ZSTD_LEVEL`].
     Zstd,
 }
 

@@ -59,6 +59,10 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A command-line option whose value cannot be used, or no key named: the message says
+    /// which option and why.
+    #[error("{0}")]
+    Usage(String),
     /// The operating system's random number generator failed.
     #[error("cannot generate a key: {cause}")]
     Random {

@@ -18,6 +18,8 @@
 //! - [`anonymize()`] / [`FrameRewriter`]: shareable captures — every address in every decoded
 //!   header of a pcap or pcapng file pseudonymised, checksums kept consistent, payloads kept,
 //!   truncated or dropped ([`PayloadPolicy`]).
+//! - `flags` (feature `clap`): the command-line options of `custos pseudonymize`,
+//!   `reidentify` and `anonymize`, and what they load.
 //!
 //! ```
 //! use custos_privacy::{Policy, PseudonymKey, Pseudonymizer};
@@ -49,6 +51,8 @@ mod anonymize;
 mod cache;
 mod cryptopan;
 mod error;
+#[cfg(feature = "clap")]
+pub mod flags;
 mod key;
 mod mac;
 mod name;

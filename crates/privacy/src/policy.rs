@@ -258,6 +258,15 @@ impl Policy {
         Self::from_toml(&text, path)
     }
 
+    /// The policy file at `path`, or the default policy when there is none.
+    ///
+    /// # Errors
+    ///
+    /// As [`Policy::read`].
+    pub fn read_or_default(path: Option<&Path>) -> Result<Self> {
+        path.map_or_else(|| Ok(Policy::default()), Policy::read)
+    }
+
     /// The action for `class`: the file's, else `ip`'s for `ipv6`, else the class default.
     pub fn action(&self, class: FieldClass) -> Action {
         match (self.actions.get(&class), class) {

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::path::Path;
 use std::str::FromStr;
 
 use crate::cache::CachedCryptoPan;
@@ -101,6 +102,17 @@ impl Pseudonymizer {
             shadows,
             fingerprint: key.fingerprint(),
         }
+    }
+
+    /// A pseudonymizer for the key file `key` (`.pkey`) and the policy file `policy` (the
+    /// default policy without one); the policy is read first.
+    ///
+    /// # Errors
+    ///
+    /// As [`Policy::read`], then as [`PseudonymKey::read`].
+    pub fn from_files(key: &Path, policy: Option<&Path>) -> Result<Self> {
+        let policy = Policy::read_or_default(policy)?;
+        Ok(Self::new(&PseudonymKey::read(key)?, policy))
     }
 
     /// A pseudonymizer with the default policy for a raw Crypto-PAn key in 64 hex digits

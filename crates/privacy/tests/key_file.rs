@@ -2,7 +2,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use custos_privacy::{Error, PseudonymKey};
+use custos_privacy::{Error, Policy, PseudonymKey, Pseudonymizer, ValueKind};
 
 #[test]
 fn write_new_creates_mode_0600_and_reads_back() {
@@ -99,4 +99,20 @@ fn from_cryptopan_hex_rejects_bad_input() {
     let upper = "1522178D33A4CF80130A5B1649907D10D8988F837979652762574C2D2A842202";
     let key = PseudonymKey::from_cryptopan_hex(upper).unwrap();
     assert_eq!(key.cryptopan_key()[..4], [21, 34, 23, 141]);
+}
+
+#[test]
+fn pseudonymizer_from_files_reads_the_policy_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("K.pkey");
+    let key = PseudonymKey::generate().unwrap();
+    key.write_new(&path).unwrap();
+    let mut from_files = Pseudonymizer::from_files(&path, None).unwrap();
+    let mut direct = Pseudonymizer::new(&key, Policy::default());
+    let a = from_files.pseudonymize(ValueKind::Ip, "192.0.2.7").unwrap();
+    assert_eq!(a, direct.pseudonymize(ValueKind::Ip, "192.0.2.7").unwrap());
+    let missing = dir.path().join("missing.pkey");
+    let policy = dir.path().join("missing.toml");
+    let err = Pseudonymizer::from_files(&missing, Some(&policy)).unwrap_err();
+    assert!(matches!(err, Error::PolicyIo { .. }), "{err:?}");
 }

@@ -148,3 +148,14 @@ fn error_display_names_file_and_line() {
          drop or keep"
     );
 }
+
+#[test]
+fn read_or_default_without_a_file_is_the_default_policy() {
+    assert_eq!(Policy::read_or_default(None).unwrap(), Policy::default());
+    match Policy::read_or_default(Some(Path::new("/nonexistent/policy.toml"))) {
+        Err(Error::PolicyIo { path, .. }) => {
+            assert_eq!(path, Path::new("/nonexistent/policy.toml"))
+        }
+        other => panic!("expected a policy I/O error, got {other:?}"),
+    }
+}

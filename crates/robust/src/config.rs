@@ -21,10 +21,15 @@ pub const DEFAULT_SCREEN_FOLDS: u32 = 5;
 /// A detector under test.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum DetectorKind {
-    /// Kitsune (unsupervised, packet scores).
+    /// Kitsune (trained on the benign window of the training capture).
+    ///
+    /// Unsupervised, packet scores.
     Kitsune,
-    /// The supervised flow model (GBDT).
+    /// The supervised flow model.
+    ///
+    /// Gradient-boosted trees (GBDT).
     Flow,
 }
 

@@ -41,6 +41,8 @@
 //!   mostly dropped passing conversations ([`defence::conversation`]) and retrains.
 //! - [`metrics`] measures (ROC AUC from `custos-eval`), [`report`] assembles and summarises,
 //!   [`plot`] draws.
+//! - `flags` (feature `clap`): the command-line options of `custos robust poison` and `evade`
+//!   and the configurations they give.
 //!
 //! Everything is seeded ([`PoisonConfig::seed`]) and single-threaded apart from the dataset
 //! builds (whose output does not depend on threads): the same inputs, settings and seed give
@@ -62,6 +64,8 @@ pub mod config;
 pub mod defence;
 mod error;
 pub mod evasion;
+#[cfg(feature = "clap")]
+pub mod flags;
 pub mod flowdata;
 pub mod flowmodel;
 pub mod kitsune;

@@ -17,6 +17,9 @@
 //!   Network Activity per flow of `flows.jsonl` ([`ocsf_events`], as JSON Lines with [`ocsf_json_lines`]); it reads each alert's own
 //!   severity, score and model digest, and its addresses go through the same `anon`.
 //!
+//! [`export`] gives the text of the file of a [`Format`] (with feature `clap`, a command-line
+//! value).
+//!
 //! Exports are deterministic: ids are UUIDv5 of their content and every timestamp is a
 //! packet time from the outputs, never the wall clock, so the same folder (and key) gives
 //! the same bytes.
@@ -77,6 +80,49 @@ impl Default for ShareOptions {
             organisation: "custos sensor".to_string(),
         }
     }
+}
+
+/// An export format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum Format {
+    /// STIX 2.1 bundle (valid under stix2-validator --strict).
+    Stix,
+    /// MISP event JSON (loads in PyMISP).
+    Misp,
+    /// OCSF 1.5.0 Detection Findings, one per alert and finding, as JSON Lines (valid against
+    /// the OCSF 1.5.0 JSON Schema).
+    Ocsf,
+}
+
+impl Format {
+    /// What an export in this format is, in words.
+    pub fn description(self) -> &'static str {
+        match self {
+            Format::Stix => "STIX 2.1 bundle",
+            Format::Misp => "MISP event",
+            Format::Ocsf => "OCSF 1.5.0 Detection Findings, JSON Lines",
+        }
+    }
+}
+
+/// The export of the analysis output folder `dir` in `format`, as the text of its file:
+/// indented JSON and a final newline (STIX, MISP) or JSON Lines (OCSF).
+///
+/// # Errors
+///
+/// As for [`stix_bundle`].
+pub fn export(
+    dir: &Path,
+    format: Format,
+    opts: &ShareOptions,
+    pseudo: Option<&mut Pseudonymizer>,
+) -> Result<String, ShareError> {
+    Ok(match format {
+        Format::Stix => format!("{:#}\n", stix_bundle(dir, opts, pseudo)?),
+        Format::Misp => format!("{:#}\n", misp_event(dir, opts, pseudo)?),
+        Format::Ocsf => ocsf_json_lines(&ocsf_events(dir, opts, pseudo)?),
+    })
 }
 
 /// The STIX 2.1 bundle for the analysis output folder `dir`.

@@ -10,8 +10,8 @@ use std::process::Command;
 
 use custos_privacy::Pseudonymizer;
 use custos_share::{
-    misp_event, ocsf_events, ocsf_json_lines, stix_bundle, ShareError, ShareOptions, Tlp,
-    OCSF_VERSION,
+    export, misp_event, ocsf_events, ocsf_json_lines, stix_bundle, Format, ShareError,
+    ShareOptions, Tlp, OCSF_VERSION,
 };
 use serde_json::Value;
 
@@ -75,6 +75,21 @@ fn same_folder_gives_same_bytes() {
     let a = stix_bundle(&fixture(), &opts(), Some(&mut p1)).unwrap();
     let b = stix_bundle(&fixture(), &opts(), Some(&mut p2)).unwrap();
     assert_eq!(a.to_string(), b.to_string());
+}
+
+#[test]
+fn export_gives_the_file_text_of_each_format() {
+    let dir = fixture();
+    let pretty = |v: Value| serde_json::to_string_pretty(&v).unwrap() + "\n";
+    let stix = export(&dir, Format::Stix, &opts(), None).unwrap();
+    assert_eq!(stix, pretty(stix_bundle(&dir, &opts(), None).unwrap()));
+    let misp = export(&dir, Format::Misp, &opts(), None).unwrap();
+    assert_eq!(misp, pretty(misp_event(&dir, &opts(), None).unwrap()));
+    let ocsf = export(&dir, Format::Ocsf, &opts(), None).unwrap();
+    assert_eq!(
+        ocsf,
+        ocsf_json_lines(&ocsf_events(&dir, &opts(), None).unwrap())
+    );
 }
 
 #[test]

@@ -124,6 +124,36 @@ pub enum CaseSelection {
     },
 }
 
+impl CaseSelection {
+    /// The selection of the first kind given: leaf `indices` (when not empty), else a
+    /// `community_id`, else a time `range` (from, to); `None` when none is.
+    pub fn first_of(
+        indices: &[u64],
+        community_id: Option<&str>,
+        range: Option<(&str, &str)>,
+    ) -> Option<Self> {
+        if !indices.is_empty() {
+            Some(CaseSelection::Indices(indices.to_vec()))
+        } else if let Some(id) = community_id {
+            Some(CaseSelection::CommunityId(id.to_string()))
+        } else {
+            range.map(|(from, to)| CaseSelection::TimeRange {
+                from: from.to_string(),
+                to: to.to_string(),
+            })
+        }
+    }
+}
+
+/// The examiner a custody or audit record names: `who`, else `$USER`, trimmed; `None` when
+/// that leaves nobody (a record never names a placeholder).
+pub fn examiner(who: Option<&str>) -> Option<String> {
+    who.map(str::to_string)
+        .or_else(|| std::env::var("USER").ok())
+        .map(|w| w.trim().to_string())
+        .filter(|w| !w.is_empty())
+}
+
 /// A file of the bundle: path relative to the bundle root (`/`-separated), SHA-256 (lower-case
 /// hex) and size.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -328,4 +358,33 @@ fn io_err(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> CaseError 
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;
     crate::merkle::hex(&sha2::Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selection_takes_the_first_kind_given() {
+        let range = Some(("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"));
+        assert_eq!(
+            CaseSelection::first_of(&[3, 4], Some("1:x"), range),
+            Some(CaseSelection::Indices(vec![3, 4]))
+        );
+        assert_eq!(
+            CaseSelection::first_of(&[], Some("1:x"), range),
+            Some(CaseSelection::CommunityId("1:x".into()))
+        );
+        assert!(matches!(
+            CaseSelection::first_of(&[], None, range),
+            Some(CaseSelection::TimeRange { .. })
+        ));
+        assert_eq!(CaseSelection::first_of(&[], None, None), None);
+    }
+
+    #[test]
+    fn examiner_is_never_blank() {
+        assert_eq!(examiner(Some(" alice ")), Some("alice".into()));
+        assert_eq!(examiner(Some("  ")), None);
+    }
 }

@@ -73,6 +73,19 @@ pub fn parse_rfc3339(s: &str) -> Option<i128> {
     Some(i128::from(secs) * 1_000_000_000 + i128::from(frac_ns))
 }
 
+/// The wall clock now, as [`format_rfc3339`] writes it: for chain-of-custody and audit
+/// records, the one place where the wall clock belongs (the epoch if the clock is before it).
+pub fn now_rfc3339() -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    format_rfc3339(now.map(|d| d.as_nanos() as i128).unwrap_or(0))
+}
+
+/// [`now_rfc3339`] in whole seconds.
+pub fn now_rfc3339_seconds() -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    format_rfc3339(i128::from(now.map(|d| d.as_secs()).unwrap_or(0)) * 1_000_000_000)
+}
+
 /// `YYYY-MM-DDTHH:MM:SS[.ffffff|.fffffffff]Z`: microseconds when the value has no finer part,
 /// nanoseconds otherwise, no fraction for whole seconds. Also a valid `xsd:dateTime`.
 pub fn format_rfc3339(ns: i128) -> String {
@@ -136,6 +149,14 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn now_is_after_2020_and_whole_seconds_have_no_fraction() {
+        let now = parse_rfc3339(&now_rfc3339()).unwrap();
+        assert!(now > parse_rfc3339("2020-01-01T00:00:00Z").unwrap());
+        let secs = now_rfc3339_seconds();
+        assert_eq!(secs.len(), "2020-01-01T00:00:00Z".len(), "{secs}");
+    }
 
     #[test]
     fn round_trips_and_offsets() {

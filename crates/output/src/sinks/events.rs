@@ -15,6 +15,7 @@ use std::path::Path;
 /// findings, inventory and detectors see.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum EventLevel {
     /// Every event.
     #[default]
@@ -22,7 +23,7 @@ pub enum EventLevel {
     /// Routine messages (MQTT publishes and keep-alives, Modbus reads, CoAP GETs and their
     /// answers) counted per session in one `app_summary` record; every other event written.
     Summary,
-    /// No events file.
+    /// None (no events.jsonl); findings, inventory and detectors still see every event.
     None,
 }
 

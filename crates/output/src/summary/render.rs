@@ -11,10 +11,14 @@ use std::fmt::Write;
 
 /// Output format of the summary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Format {
-    /// Plain text for a terminal.
+    /// Plain text.
+    ///
+    /// Written for a terminal.
     Text,
-    /// Markdown.
+    /// Markdown (for a ticket or a wiki page).
+    #[cfg_attr(feature = "clap", value(name = "md"))]
     Markdown,
 }
 

@@ -181,6 +181,30 @@ pub struct AnonymizeReport {
 }
 
 impl AnonymizeReport {
+    /// The lines that report writing `output`: the counts, each warning (`warning: …`), and
+    /// the input's damage when it ended early.
+    pub fn report_lines(&self, output: &Path) -> Vec<String> {
+        let mut lines = vec![format!(
+            "wrote {}: {} packets, {} rewritten ({} addresses, {} checksums updated); {} not \
+             IP, {} with unreadable bytes zeroed, {} payloads cut",
+            output.display(),
+            self.packets,
+            self.rewritten,
+            self.addresses,
+            self.checksums,
+            self.non_ip,
+            self.scrubbed,
+            self.payload_cut
+        )];
+        lines.extend(self.warnings.iter().map(|w| format!("warning: {w}")));
+        if let Some(why) = &self.partial {
+            lines.push(format!(
+                "warning: the input is damaged part-way ({why}); everything before it was written"
+            ));
+        }
+        lines
+    }
+
     fn add(&mut self, o: &FrameOutcome, bytes_in: usize, bytes_out: usize) {
         self.packets += 1;
         self.rewritten += u64::from(o.changed);

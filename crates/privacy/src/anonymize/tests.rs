@@ -521,3 +521,23 @@ fn payload_policy_parses_and_prints() {
     assert!("truncate:x".parse::<PayloadPolicy>().is_err());
     assert!("hash".parse::<PayloadPolicy>().is_err());
 }
+
+#[test]
+fn report_lines_end_with_the_damage() {
+    let r = AnonymizeReport {
+        packets: 3,
+        partial: Some("truncated".into()),
+        warnings: vec!["w".into()],
+        ..AnonymizeReport::default()
+    };
+    let lines = r.report_lines(std::path::Path::new("o.pcap"));
+    assert!(
+        lines[0].starts_with("wrote o.pcap: 3 packets, 0 rewritten"),
+        "{lines:?}"
+    );
+    assert_eq!(lines[1], "warning: w");
+    assert_eq!(
+        lines[2],
+        "warning: the input is damaged part-way (truncated); everything before it was written"
+    );
+}

@@ -79,6 +79,31 @@ pub struct OutputsReport {
     pub skipped_files: Vec<String>,
 }
 
+impl OutputsReport {
+    /// The lines that report this pseudonymisation into `dir`: what was written and
+    /// replaced, then a warning (`warning: …`) per file left out.
+    pub fn report_lines(&self, dir: &Path) -> Vec<String> {
+        let lines: u64 = self.files.iter().map(|(_, n)| n).sum();
+        let mut out = vec![format!(
+            "wrote {} pseudonymised files ({lines} lines) to {}: {} addresses, {} MACs, {} names \
+             and flow IDs replaced, {} values dropped",
+            self.files.len(),
+            dir.display(),
+            self.addresses,
+            self.macs,
+            self.names,
+            self.dropped
+        )];
+        for name in &self.skipped_files {
+            let d = dir.display();
+            out.push(format!(
+                "warning: {name} not pseudonymised, left out of {d}"
+            ));
+        }
+        out
+    }
+}
+
 /// Writes a pseudonymised copy of every known output file of the analysis folder `src` into
 /// the existing folder `dst`, each with the compression it had, one mapping for all.
 ///
@@ -279,4 +304,28 @@ fn json_line(
     *counts = r.counts;
     *names = r.names;
     serde_json::to_string(&value).map_err(|e| located(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OutputsReport;
+    use std::path::Path;
+
+    #[test]
+    fn report_lines_count_lines_and_name_skipped_files() {
+        let r = OutputsReport {
+            files: vec![("conn.log".into(), 3), ("flows.jsonl".into(), 4)],
+            addresses: 5,
+            skipped_files: vec!["notes.txt".into()],
+            ..OutputsReport::default()
+        };
+        assert_eq!(
+            r.report_lines(Path::new("out")),
+            [
+                "wrote 2 pseudonymised files (7 lines) to out: 5 addresses, 0 MACs, 0 names and \
+                 flow IDs replaced, 0 values dropped",
+                "warning: notes.txt not pseudonymised, left out of out"
+            ]
+        );
+    }
 }

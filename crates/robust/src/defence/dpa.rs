@@ -48,12 +48,16 @@ use std::collections::{BTreeMap, HashMap};
 /// How training flows are assigned to partitions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Partitioning {
-    /// By a hash of the flow's uid alone (certifiable).
+    /// By a hash of the flow's uid: certificates count poisoned flows.
+    ///
+    /// The uid alone decides, so the partition is certifiable.
     #[default]
     Hash,
-    /// Dealt round-robin within each stratum (rare phases reach more partitions; the vote
-    /// margin certifies nothing).
+    /// Dealt within each label and phase: rare phases reach more partitions, no certificate.
+    ///
+    /// Round-robin within each stratum; the vote margin certifies nothing.
     Stratified,
 }
 

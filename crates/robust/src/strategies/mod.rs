@@ -15,12 +15,17 @@ pub mod window_injection;
 /// A poisoning strategy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "clap",
+    derive(clap::ValueEnum),
+    value(rename_all = "snake_case")
+)]
 pub enum Strategy {
-    /// Random attack flows relabelled benign.
+    /// Random training attack flows relabelled benign.
     LabelFlip,
     /// Attack traffic replayed into the benign training window.
     WindowInjection,
-    /// The attack flows most like the test attack relabelled benign.
+    /// The training attack flows most like the test attack relabelled benign.
     TargetedFlip,
 }
 
