@@ -65,9 +65,18 @@ pub struct PoisonFlags {
     #[arg(long, value_name = "SHARE")]
     pub conversation_share: Option<f64>,
     /// Seconds of the stretches in which the sanitised window judges a host's packets
-    /// together (0: not at all) [default: 0].
+    /// together: a host's stretch is dropped whole when more of its packets were dropped there
+    /// than --host-excess times its usual stretch (0: not at all) [default: 10].
     #[arg(long, value_name = "SECONDS")]
     pub host_stretch: Option<f64>,
+    /// The factor of that rule: dropped packets in a stretch above this many times the
+    /// host's median packets per stretch drop the stretch (above 0) [default: 1].
+    #[arg(long, value_name = "X")]
+    pub host_excess: Option<f64>,
+    /// Keep each sanitising slice model's threshold from its training run instead of refitting
+    /// it on its calibration packets as the window's pass scores them.
+    #[arg(long)]
+    pub no_recalibrate: bool,
     /// Seconds at the start of the test capture Kitsune scores but is not measured on
     /// (its statistics fill) [default: 0].
     #[arg(long, value_name = "SECONDS")]
@@ -152,6 +161,8 @@ impl PoisonConfig {
         set(&mut cfg.sanitise.slices, f.slices);
         set(&mut cfg.sanitise.conversation_share, f.conversation_share);
         set(&mut cfg.sanitise.host_stretch_s, f.host_stretch);
+        set(&mut cfg.sanitise.host_excess, f.host_excess);
+        cfg.sanitise.recalibrate &= !f.no_recalibrate;
         set(&mut cfg.kitsune.warmup_s, f.warmup);
         cfg
     }

@@ -46,6 +46,11 @@ impl Default for KitsuneSettings {
 }
 
 impl KitsuneSettings {
+    /// Packets at the end of a window of `n` packets that set the threshold.
+    pub fn calibration_packets(&self, n: usize) -> usize {
+        (n as f64 * self.calibration_fraction).round() as usize
+    }
+
     /// The detector configuration for a window of `n` packets.
     ///
     /// # Errors
@@ -67,7 +72,7 @@ impl KitsuneSettings {
             )));
         }
         let fm = ((n as f64 * self.fm_fraction).round() as u64).max(1);
-        let cal = (n as f64 * self.calibration_fraction).round() as u64;
+        let cal = self.calibration_packets(n) as u64;
         let ad = (n as u64).saturating_sub(fm + cal + 1);
         if cal < MIN_CALIBRATION as u64 || ad < fm {
             return Err(RobustError::Insufficient(format!(

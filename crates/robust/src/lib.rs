@@ -38,7 +38,8 @@
 //!   certified).
 //! - [`kitsune`] trains and scores Kitsune through `custos-detect`;
 //!   [`defence::sanitise`] cross-checks its window with slice models, drops the rest of
-//!   mostly dropped passing conversations ([`defence::conversation`]) and retrains.
+//!   mostly dropped passing conversations and of hosts' stretches holding more dropped
+//!   packets than the host usually sends ([`defence::conversation`]) and retrains.
 //! - [`metrics`] measures (ROC AUC from `custos-eval`), [`report`] assembles and summarises,
 //!   [`plot`] draws.
 //! - `flags` (feature `clap`): the command-line options of `custos robust poison` and `evade`

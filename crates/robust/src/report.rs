@@ -188,6 +188,9 @@ pub struct SanitisedFacts {
     /// Of those, dropped for their conversation (more than half of it dropped by the slice
     /// models).
     pub dropped_by_conversation: u64,
+    /// Of those, dropped for their host's stretch (more of it dropped than the host's usual
+    /// stretch holds).
+    pub dropped_by_host: u64,
     /// Packets injected.
     pub injected: u64,
     /// Share of the window the fold models flag (after the alarm's skip): the alarm's measure.

@@ -95,6 +95,7 @@ pub(crate) fn window_injection(
                 .filter(|(&d, &i)| d && i)
                 .count() as u64,
             dropped_by_conversation: s.by_conversation as u64,
+            dropped_by_host: s.by_host as u64,
             injected: inj.injected as u64,
             flagged_fraction: s.flagged_fraction,
             alarm: !reasons.is_empty(),

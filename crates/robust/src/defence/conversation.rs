@@ -8,6 +8,10 @@
 //! conversation telling what it is; one who poisons whole conversations (every flow between
 //! the attacker and its victim, or traffic spoofed into benign hosts' conversations) is not
 //! caught this way (docs/robustness.md, "Limits").
+//!
+//! Kitsune's sanitised window also judges *hosts in stretches of time* ([`host_buckets`],
+//! [`spread_excess`]): a host's stretch in which more packets were dropped than the host
+//! usually sends in one is dropped whole.
 
 use crate::capture::Frame;
 use crate::error::RobustError;
@@ -80,7 +84,7 @@ pub fn host_buckets(
     frame: &Frame,
     t0: i64,
     bucket_ns: i64,
-) -> [Option<(Key, i64)>; 2] {
+) -> [Option<HostStretch>; 2] {
     let e = crate::renumber::endpoints(linktype, &frame.data);
     let b = (frame.ts - t0) / bucket_ns.max(1);
     let mut out = [None, None];
@@ -99,14 +103,24 @@ pub fn host_buckets(
     out
 }
 
-/// [`spread`] where an item belongs to up to two groups: it is marked when more than `share`
-/// of either group's items are marked.
-pub fn spread2<K: std::hash::Hash + Eq + Copy>(
-    groups: &[[Option<K>; 2]],
+/// A host in one stretch of time: [`host_buckets`]' unit.
+pub type HostStretch = (Key, i64);
+
+/// Marks every item of a host's stretch in which more items are marked than `excess` times
+/// the host's usual stretch: the median, over the stretches in which the host has items, of
+/// its items there. An item belongs to up to two stretches (its ends); it is marked when
+/// either is. Returns how many items were newly marked.
+///
+/// A burst added to a host's traffic — replayed attack, a flood — puts many packets into a
+/// few stretches, and the slice models drop many of them even where most of the burst is
+/// let through; a device whose traffic drifts has the slice models drop its packets at its
+/// usual rate, never more of them than it usually sends.
+pub fn spread_excess(
+    groups: &[[Option<HostStretch>; 2]],
     marked: &mut [bool],
-    share: f64,
+    excess: f64,
 ) -> usize {
-    let mut counts: HashMap<K, (usize, usize)> = HashMap::new();
+    let mut counts: HashMap<HostStretch, (usize, usize)> = HashMap::new();
     for (gs, &m) in groups.iter().zip(marked.iter()) {
         for g in gs.iter().flatten() {
             let c = counts.entry(*g).or_default();
@@ -114,19 +128,42 @@ pub fn spread2<K: std::hash::Hash + Eq + Copy>(
             c.1 += usize::from(m);
         }
     }
+    let mut sizes: HashMap<Key, Vec<usize>> = HashMap::new();
+    for ((host, _), (n, _)) in &counts {
+        sizes.entry(*host).or_default().push(*n);
+    }
+    let usual: HashMap<Key, f64> = sizes
+        .into_iter()
+        .map(|(host, mut v)| {
+            v.sort_unstable();
+            (host, median_count(&v))
+        })
+        .collect();
+    let over = |g: &HostStretch| {
+        let (Some(&(_, x)), Some(&u)) = (counts.get(g), usual.get(&g.0)) else {
+            return false;
+        };
+        x as f64 > excess * u
+    };
     let mut added = 0;
     for (gs, m) in groups.iter().zip(marked.iter_mut()) {
-        let over = gs.iter().flatten().any(|g| {
-            counts
-                .get(g)
-                .is_some_and(|&(n, x)| x as f64 > share * n as f64)
-        });
-        if !*m && over {
+        if !*m && gs.iter().flatten().any(over) {
             *m = true;
             added += 1;
         }
     }
     added
+}
+
+/// The median of sorted counts (mean of the middle two for an even number; 0 when empty).
+fn median_count(v: &[usize]) -> f64 {
+    let n = v.len();
+    let at = |i: usize| v.get(i).copied().unwrap_or(0) as f64;
+    match n {
+        0 => 0.0,
+        _ if n % 2 == 1 => at(n / 2),
+        _ => (at(n / 2 - 1) + at(n / 2)) / 2.0,
+    }
 }
 
 /// A flow's group: its conversation and the `bucket_s`-second stretch of the capture its
@@ -227,31 +264,35 @@ mod tests {
     }
 
     #[test]
-    fn a_host_mostly_dropped_in_a_stretch_is_dropped_there() {
+    fn a_host_with_more_dropped_than_it_usually_sends_is_dropped_there() {
         let (a, b, c) = ([10, 0, 0, 1], [10, 0, 0, 2], [10, 0, 0, 3]);
         let at = |src, dst, s: i64| Frame {
             ts: s * 1_000_000_000,
             orig_len: 34,
             data: frame(src, dst),
         };
-        // Host c in the first 10 s: three packets to a dropped, one to b kept; at 15 s one
-        // more to b, in another stretch.
-        let frames = [
-            at(c, a, 0),
-            at(c, a, 1),
-            at(a, c, 2),
-            at(c, b, 3),
-            at(b, c, 15),
-        ];
+        // Host c sends one packet to b in each of four 10 s stretches; in the second it also
+        // bursts four packets to a, two of them dropped — more than its usual one.
+        let mut frames = vec![at(c, b, 0), at(c, b, 10), at(c, b, 20), at(c, b, 30)];
+        frames.extend((0..4).map(|i| at(c, a, 11 + i)));
+        let mut dropped = vec![false; frames.len()];
+        dropped[4] = true;
+        dropped[5] = true;
         let hosts: Vec<_> = frames
             .iter()
             .map(|f| host_buckets(1, f, 0, 10_000_000_000))
             .collect();
-        assert_eq!(hosts[0][0], hosts[1][0], "same host, same stretch");
-        assert_ne!(hosts[3][1], hosts[4][0], "same host, another stretch");
-        let mut dropped = [true, true, true, false, false];
-        assert_eq!(spread2(&hosts, &mut dropped, 0.5), 1);
-        assert_eq!(dropped, [true, true, true, true, false]);
+        assert_eq!(hosts[1][0], hosts[4][0], "same host, same stretch");
+        assert_ne!(hosts[0][0], hosts[1][0], "same host, another stretch");
+        let mut marked = dropped.clone();
+        // c's stretches hold 1, 5, 1, 1 packets (median 1), a's and b's one each.
+        assert_eq!(spread_excess(&hosts, &mut marked, 1.0), 3);
+        assert_eq!(marked, [false, true, false, false, true, true, true, true]);
+        // Twice the usual stretch is not exceeded by two dropped packets.
+        let mut marked = dropped.clone();
+        assert_eq!(spread_excess(&hosts, &mut marked, 2.0), 0);
+        assert_eq!(median_count(&[1, 2, 4, 9]), 3.0);
+        assert_eq!(median_count(&[]), 0.0);
     }
 
     #[test]

@@ -10,29 +10,42 @@
 //! every packet of a *passing conversation* — the unordered pair of IPv4 addresses (else of
 //! MAC addresses; [`conversation`]) whose first and last packets are at most half the window
 //! apart — more than half of whose packets were dropped is dropped too
-//! ([`SanitiseSettings::conversation_share`]). Kitsune is trained again on the rest: the
-//! defended model.
+//! ([`SanitiseSettings::conversation_share`]); then every packet of a host within a
+//! [`SanitiseSettings::host_stretch_s`]-second stretch in which more of its packets were
+//! dropped than it usually sends in a stretch ([`SanitiseSettings::host_excess`] times the
+//! median of its packets per stretch). Kitsune is trained again on the rest: the defended
+//! model.
+//!
+//! A slice model is trained from empty statistics at its slice's start but judges the
+//! window in one pass from the window's start, where its slice's packets arrive with the
+//! statistics of everything before (Kitsune's slowest, λ = 0.01, have a half-life of
+//! 100 s). Its threshold is therefore refit ([`SanitiseSettings::recalibrate`]), with the
+//! same robust rule, on its own calibration packets as that pass scores them: without it,
+//! models of later slices put up to two thirds of their own slice above their threshold
+//! and dropped a third of a steady window (docs/robustness.md).
 //!
 //! The conversation step catches what the slice models let through when an attack spans
 //! several slices or two attack kinds mask each other: a scan burst that the slice holding
 //! a flood has learnt to find ordinary, a flood's first packets before its statistics
 //! build up, a brute force that resembles benign logins. Most of the attacker's
 //! conversation is still dropped, and the rest goes with it. Conversations present through
-//! the window are left to the packet verdicts: a device's long conversation that drifts can
-//! be mostly dropped by the slice models, and dropping all of it taught the defended model
-//! nothing of that device (mqtt-abuse lost 0.09 AUC that way). An attacker whose address
-//! also carries benign traffic all along (it is then not renumbered) is not caught by this
-//! step; optionally ([`SanitiseSettings::host_stretch_s`], off by default) every packet of a
-//! host within a short stretch more than half of whose packets there were dropped is
-//! dropped too — docs/robustness.md measures what that gains and costs.
+//! the window are left to the later steps: a device's long conversation that drifts can be
+//! mostly dropped by the slice models, and dropping all of it taught the defended model
+//! nothing of that device (mqtt-abuse lost 0.09 AUC that way). The host step reaches an
+//! attacker whose address also carries benign traffic all along (it is then not
+//! renumbered, and the replay shares its long conversations): a replayed burst adds many
+//! packets to a few of its stretches, and even the part of the burst the slice models drop
+//! outnumbers what the host usually sends, while the rest — a scan's first probes, a
+//! flood's first packets — looks ordinary packet by packet. A drifting device has its
+//! packets dropped at its usual rate, never more of them than it sends; judging a stretch
+//! by its majority instead dropped such devices' stretches whole (docs/robustness.md).
 //!
 //! This holds against traffic confined to part of the window (a replayed burst, an attack
 //! that starts after training began): the slices without it flag it. Traffic spread evenly
 //! over every slice is learnt by every slice model and passes. Slice models are strict
-//! judges: benign traffic that drifts over the window (Kitsune's slowest statistics take
-//! minutes to settle; devices change what they do) is dropped too, which costs little —
-//! the defended model is still trained on most of the window — but makes the share dropped
-//! useless as an alarm.
+//! judges: benign traffic that drifts over the window (devices change what they do) is
+//! dropped too, which costs little — the defended model is still trained on most of the
+//! window — but makes the share dropped useless as an alarm.
 //!
 //! The alarm therefore asks lenient judges: per slice, a *fold model* trained on all the
 //! other slices flags the slice's packets above its threshold (k-fold cross-validation, as
@@ -49,7 +62,7 @@ use crate::capture::Frame;
 use crate::defence::conversation;
 use crate::error::RobustError;
 use crate::kitsune::{self, KitsuneSettings};
-use custos_detect::KitsuneModel;
+use custos_detect::{KitsuneModel, Threshold};
 use std::collections::HashMap;
 
 /// How the window is sanitised.
@@ -57,12 +70,18 @@ use std::collections::HashMap;
 pub struct SanitiseSettings {
     /// Slices, at least 2.
     pub slices: usize,
+    /// Refit each slice model's threshold on its own calibration packets as the pass that
+    /// judges the window scores them (false: keep the threshold of its training run).
+    pub recalibrate: bool,
     /// Share of a conversation's packets dropped by the slice models beyond which all of
     /// its packets are dropped (1: never).
     pub conversation_share: f64,
-    /// Seconds of the stretches in which a host's packets are judged together the same way
-    /// (0, the default: not at all; docs/robustness.md measures 10 s).
+    /// Seconds of the stretches in which a host's packets are judged together (0: not at
+    /// all).
     pub host_stretch_s: f64,
+    /// A host's stretch is dropped whole when more of its packets were dropped there than
+    /// this many times the host's usual stretch (the median of its packets per stretch).
+    pub host_excess: f64,
     /// Share of the window the fold models flag above which the alarm is raised.
     pub alarm_fraction: f64,
     /// Seconds at the window's start not counted for the alarm.
@@ -73,8 +92,10 @@ impl Default for SanitiseSettings {
     fn default() -> Self {
         SanitiseSettings {
             slices: 4,
+            recalibrate: true,
             conversation_share: 0.5,
-            host_stretch_s: 0.0,
+            host_stretch_s: 10.0,
+            host_excess: 1.0,
             alarm_fraction: 0.005,
             alarm_skip_s: 60.0,
         }
@@ -92,6 +113,8 @@ pub struct Sanitised {
     pub cross: Vec<f64>,
     /// Packets dropped for their conversation alone.
     pub by_conversation: usize,
+    /// Packets dropped for their host's stretch alone (not already for their conversation).
+    pub by_host: usize,
     /// Share of the packets after the alarm's skip that the fold models flag.
     pub flagged_fraction: f64,
 }
@@ -112,18 +135,24 @@ pub fn sanitise(
         || s.alarm_skip_s < 0.0
         || !(s.conversation_share > 0.0 && s.conversation_share <= 1.0)
         || !(s.host_stretch_s >= 0.0 && s.host_stretch_s.is_finite())
+        || !(s.host_excess > 0.0 && s.host_excess.is_finite())
     {
         return Err(RobustError::Usage(format!(
             "sanitising needs at least 2 slices (not {}), an alarm fraction in [0, 1) (not {}), \
-             a non-negative skip (not {}), a conversation share in (0, 1] (not {}) and a \
-             non-negative host stretch (not {} s)",
-            s.slices, s.alarm_fraction, s.alarm_skip_s, s.conversation_share, s.host_stretch_s
+             a non-negative skip (not {}), a conversation share in (0, 1] (not {}), a \
+             non-negative host stretch (not {} s) and a positive host excess (not {})",
+            s.slices,
+            s.alarm_fraction,
+            s.alarm_skip_s,
+            s.conversation_share,
+            s.host_stretch_s,
+            s.host_excess
         )));
     }
     let n = window.len();
     let bounds: Vec<usize> = (0..=s.slices).map(|i| i * n / s.slices).collect();
-    let (mut dropped, cross) = by_slices(window, linktype, ks, &bounds, context)?;
-    let by_conversation = spread(window, linktype, s, &mut dropped);
+    let (mut dropped, cross) = by_slices(window, linktype, ks, s.recalibrate, &bounds, context)?;
+    let (by_conversation, by_host) = spread(window, linktype, s, &mut dropped);
     let flagged = by_folds(window, linktype, ks, &bounds, context)?;
     let skip = kitsune::after_warmup(window, s.alarm_skip_s);
     let counted = n.saturating_sub(skip);
@@ -157,6 +186,7 @@ pub fn sanitise(
         dropped,
         cross,
         by_conversation,
+        by_host,
         flagged_fraction,
     })
 }
@@ -164,9 +194,15 @@ pub fn sanitise(
 /// Marks every packet of a *passing* conversation — one whose first and last packets are at
 /// most half the window apart — more than [`SanitiseSettings::conversation_share`] of whose
 /// packets `dropped` marks, then every packet of a host within a stretch of
-/// [`SanitiseSettings::host_stretch_s`] seconds (0: hosts not judged) more than that share
-/// of whose packets are marked. Returns the packets newly marked.
-fn spread(window: &[Frame], linktype: u32, s: &SanitiseSettings, dropped: &mut [bool]) -> usize {
+/// [`SanitiseSettings::host_stretch_s`] seconds (0: hosts not judged) in which more of its
+/// packets are marked than [`SanitiseSettings::host_excess`] times its usual stretch
+/// ([`conversation::spread_excess`]). Returns the packets newly marked by each step.
+fn spread(
+    window: &[Frame],
+    linktype: u32,
+    s: &SanitiseSettings,
+    dropped: &mut [bool],
+) -> (usize, usize) {
     let t0 = window.first().map_or(0, |f| f.ts);
     let half = window.last().map_or(0, |f| f.ts - t0) / 2;
     let mut pairs: Vec<_> = window
@@ -188,16 +224,17 @@ fn spread(window: &[Frame], linktype: u32, s: &SanitiseSettings, dropped: &mut [
             *k = None;
         }
     }
-    let mut added = conversation::spread(&pairs, dropped, s.conversation_share);
+    let by_conversation = conversation::spread(&pairs, dropped, s.conversation_share);
     let stretch = (s.host_stretch_s * 1e9) as i64;
-    if stretch > 0 {
-        let hosts: Vec<_> = window
-            .iter()
-            .map(|f| conversation::host_buckets(linktype, f, t0, stretch))
-            .collect();
-        added += conversation::spread2(&hosts, dropped, s.conversation_share);
+    if stretch <= 0 {
+        return (by_conversation, 0);
     }
-    added
+    let hosts: Vec<_> = window
+        .iter()
+        .map(|f| conversation::host_buckets(linktype, f, t0, stretch))
+        .collect();
+    let by_host = conversation::spread_excess(&hosts, dropped, s.host_excess);
+    (by_conversation, by_host)
 }
 
 /// Per packet: dropped, and its cross score.
@@ -209,6 +246,7 @@ fn by_slices(
     window: &[Frame],
     linktype: u32,
     ks: &KitsuneSettings,
+    recalibrate: bool,
     bounds: &[usize],
     context: &str,
 ) -> Result<Verdicts, RobustError> {
@@ -218,8 +256,16 @@ fn by_slices(
         let slice = window.get(w[0]..w[1]).unwrap_or_default();
         let ctx = format!("{context}, slice {} of {slices}", j + 1);
         let m = kitsune::train(slice.iter(), linktype, ks, &ctx)?;
-        let t = m.threshold.value;
         let scores = kitsune::score(&m, window.iter(), linktype)?;
+        let mut t = m.threshold.value;
+        if recalibrate {
+            let cal = ks.calibration_packets(w[1] - w[0]);
+            let own = scores
+                .get(w[1].saturating_sub(cal)..w[1])
+                .unwrap_or_default();
+            t = Threshold::robust(own, ks.fpr, Some(m.kitnet.max_train_score))
+                .map_or(t, |r| r.value);
+        }
         ratios.push(scores.into_iter().map(|x| x / t).collect());
     }
     let n = window.len();
