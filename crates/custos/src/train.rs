@@ -28,6 +28,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
     if args.flow.dataset.is_some() {
         bail!("Kitsune learns from captures of normal traffic, not a dataset: give CAPTURE...");
     }
+    let f = &args.flow;
+    if f.trees.is_some() || f.seed.is_some() || f.holdout.is_some() || f.screen_labels.is_some() {
+        bail!("--trees, --seed, --holdout and --screen-labels are the flow detector's options (--detector flow --dataset DS)");
+    }
     let mut cfg = EngineConfig::default();
     args.detect.apply(&mut cfg);
     if let Some(t) = args.threads {

@@ -299,3 +299,26 @@ fn sha256_hex(b: &[u8]) -> String {
         .map(|x| format!("{x:02x}"))
         .collect()
 }
+
+#[test]
+fn kitsune_training_refuses_the_flow_detectors_options() {
+    let work = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/iot-small.pcap");
+    let out = work.path().join("m");
+    for opt in [["--trees", "5"], ["--seed", "1"], ["--holdout", "0.3"]] {
+        let r = run(&[
+            os("train"),
+            os("--detector"),
+            os("kitsune"),
+            sample.as_os_str(),
+            os(opt[0]),
+            os(opt[1]),
+            os("-o"),
+            out.as_os_str(),
+        ]);
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(!r.status.success(), "{opt:?} accepted");
+        assert!(err.contains("flow detector's options"), "{opt:?}: {err}");
+        assert!(!out.exists(), "{opt:?} wrote a model");
+    }
+}

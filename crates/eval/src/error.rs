@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 #[non_exhaustive]
 pub enum EvalError {
     /// A file could not be opened, read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
-        /// The operating system's error.
-        source: std::io::Error,
+        /// The operating system's error (part of the message, not returned by `source()`,
+        /// so a cause chain names it once).
+        error: std::io::Error,
     },
     /// A line of an input file is malformed (bad CSV, JSON or value).
     #[error("{}:{line}: {message}", path.display())]
@@ -44,10 +45,10 @@ pub enum EvalError {
 
 impl EvalError {
     /// An [`EvalError::Io`] for `path`.
-    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: &Path, error: std::io::Error) -> Self {
         EvalError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         }
     }
 
@@ -66,5 +67,21 @@ impl EvalError {
             path: path.to_path_buf(),
             message: message.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn io_error_names_its_cause_once() {
+        let cause = "labels file vanished";
+        let e = EvalError::io(
+            Path::new("l.csv"),
+            std::io::Error::new(std::io::ErrorKind::NotFound, cause),
+        );
+        assert_eq!(e.to_string(), format!("l.csv: {cause}"));
+        assert!(std::error::Error::source(&e).is_none());
     }
 }
