@@ -419,14 +419,11 @@ mod tests {
         let mut passes = 0;
         let line = engine_report(&cfg, &capture, 2, |_| passes += 1).unwrap();
         assert_eq!(passes, 2);
-        let keys: Vec<&str> = line
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let keys = |line: &serde_json::Value| -> Vec<String> {
+            line.as_object().unwrap().keys().cloned().collect()
+        };
         assert_eq!(
-            keys,
+            keys(&line),
             [
                 "capture",
                 "stage",
@@ -450,12 +447,9 @@ mod tests {
             (&line["mode"], &line["packets"]),
             (&json!("default"), &json!(241))
         );
-        let keys: Vec<&str> = line
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        assert_eq!(keys.last(), Some(&"packets_per_second"));
+        assert_eq!(
+            keys(&line).last().map(String::as_str),
+            Some("packets_per_second")
+        );
     }
 }
