@@ -2,7 +2,6 @@
 
 mod util;
 
-use custos_eval::{evaluate, EvalConfig};
 use util::{FakeRun, Pkt, Rng};
 
 const HOSTILE_DETECTOR: &str = "<img src=x onerror=alert(\"d\")>/../x";
@@ -35,12 +34,7 @@ fn hostile_run() -> FakeRun {
 }
 
 fn write_report(run: &FakeRun, out: &std::path::Path) -> Vec<String> {
-    let e = evaluate(&EvalConfig {
-        run_dir: run.path().to_path_buf(),
-        labels: run.labels.clone(),
-        ..EvalConfig::default()
-    })
-    .unwrap();
+    let e = run.evaluate();
     e.write(out)
         .unwrap()
         .iter()
@@ -100,12 +94,7 @@ fn report_is_byte_identical_across_runs() {
 #[test]
 fn report_lines_and_card_entries_name_each_detector() {
     let run = hostile_run();
-    let e = evaluate(&EvalConfig {
-        run_dir: run.path().to_path_buf(),
-        labels: run.labels.clone(),
-        ..EvalConfig::default()
-    })
-    .unwrap();
+    let e = run.evaluate();
     let m = e.metrics();
     let lines = m.report_lines();
     let plain = lines

@@ -3,7 +3,7 @@
 
 mod util;
 
-use custos_eval::{evaluate, EvalConfig, Ranking};
+use custos_eval::Ranking;
 use util::{close, sklearn_many, FakeRun, Pkt, Rng};
 
 /// Compares both metrics with scikit-learn on every set (skipped without scikit-learn).
@@ -96,12 +96,7 @@ fn evaluate_auc_equals_sklearn_on_the_scores_file() {
         &["coarse", "fine"],
         &[("coarse", 5.0), ("fine", 0.9)],
     );
-    let e = evaluate(&EvalConfig {
-        run_dir: run.path().to_path_buf(),
-        labels: run.labels.clone(),
-        ..EvalConfig::default()
-    })
-    .unwrap();
+    let e = run.evaluate();
     let m = e.metrics();
     assert_eq!(m.detectors.len(), 2);
     let labels: Vec<bool> = pkts.iter().map(|p| p.phase.is_some()).collect();

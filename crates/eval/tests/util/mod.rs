@@ -172,6 +172,17 @@ impl FakeRun {
         FakeRun { dir, labels }
     }
 
+    /// `custos_eval::evaluate` of this run with its labels and every other setting at its
+    /// default.
+    pub fn evaluate(&self) -> custos_eval::Evaluation {
+        custos_eval::evaluate(&custos_eval::EvalConfig {
+            run_dir: self.path().to_path_buf(),
+            labels: self.labels.clone(),
+            ..custos_eval::EvalConfig::default()
+        })
+        .unwrap()
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
