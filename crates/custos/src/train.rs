@@ -29,8 +29,13 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
         bail!("Kitsune learns from captures of normal traffic, not a dataset: give CAPTURE...");
     }
     let f = &args.flow;
-    if f.trees.is_some() || f.seed.is_some() || f.holdout.is_some() || f.screen_labels.is_some() {
-        bail!("--trees, --seed, --holdout and --screen-labels are the flow detector's options (--detector flow --dataset DS)");
+    if f.trees.is_some()
+        || f.seed.is_some()
+        || f.holdout.is_some()
+        || f.screen_labels.is_some()
+        || f.phase_weights.is_some()
+    {
+        bail!("--trees, --seed, --holdout, --screen-labels and --phase-weights are the flow detector's options (--detector flow --dataset DS)");
     }
     let mut cfg = EngineConfig::default();
     args.detect.apply(&mut cfg);

@@ -4,6 +4,7 @@
 //!
 //! An option left out keeps the default ([`FlowTrainOptions::default`], the cores available).
 
+use crate::flow_train::PhaseWeights;
 use crate::{DatasetError, FlowTrainOptions, Manifest};
 use clap::Args;
 use custos_engine::EngineConfig;
@@ -74,6 +75,10 @@ pub struct FlowTrainFlags {
     /// label-screening.json (mislabelled or planted flows; docs/detection.md).
     #[arg(long, value_name = "K", requires = "dataset", num_args = 0..=1, default_missing_value = "5")]
     pub screen_labels: Option<u32>,
+
+    /// The flow detector: how attack rows are weighted against each other [default: equal]
+    #[arg(long, value_name = "HOW", requires = "dataset")]
+    pub phase_weights: Option<PhaseWeights>,
 }
 
 impl FlowTrainOptions {
@@ -94,6 +99,9 @@ impl FlowTrainOptions {
             opts.fpr = f;
         }
         opts.screen_folds = flags.screen_labels;
+        if let Some(w) = flags.phase_weights {
+            opts.phase_weights = w;
+        }
         opts
     }
 }
@@ -133,11 +141,18 @@ mod tests {
             "--seed",
             "3",
             "--screen-labels",
+            "--phase-weights",
+            "rows",
         ];
         let o = options(&args, Some(0.01));
         assert_eq!(
-            (o.params.trees, o.params.seed, o.screen_folds),
-            (7, 3, Some(5))
+            (
+                o.params.trees,
+                o.params.seed,
+                o.screen_folds,
+                o.phase_weights
+            ),
+            (7, 3, Some(5), PhaseWeights::Rows)
         );
         assert!((o.fpr - 0.01).abs() < 1e-12);
     }

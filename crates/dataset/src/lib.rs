@@ -64,7 +64,9 @@ pub use builder::{build, plug, Plugged, DATASET_FILES};
 pub use collector::{Collector, CollectorReport, FlowPart};
 pub use datasheet::{Datasheet, Info};
 pub use error::DatasetError;
-pub use flow_train::{train_flow_model, write_flow_model_dir, FlowTrainOptions, TrainedFlowModel};
+pub use flow_train::{
+    train_flow_model, write_flow_model_dir, FlowTrainOptions, PhaseWeights, TrainedFlowModel,
+};
 pub use labels::{Label, LabelKind, Labels};
 pub use manifest::{Manifest, MANIFEST_FILE};
 pub use reader::{read_features, FeatureTable};

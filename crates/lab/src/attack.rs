@@ -125,6 +125,16 @@ pub enum Attack {
         /// The login and password tried (the gateway's telnet credential to succeed).
         credential: (String, String),
     },
+    /// Mirai's scanner brute force, scripted: one telnet connection per credential pair, in
+    /// turn (login prompt, login, password, the answer, close), until one logs in or the list
+    /// ends. hydra instead tries several pairs per connection on parallel connections.
+    TelnetBrute {
+        /// The login and password pairs tried, in order.
+        credentials: Vec<(String, String)>,
+        /// Milliseconds between one connection's close and the next connection.
+        #[serde(default)]
+        pause_ms: u32,
+    },
     /// `mosquitto_pub` once per `users` × `passwords` pair, in turn, against a broker that
     /// checks credentials (`gateway.mqtt_credential`): a brute force of the MQTT login.
     MqttLogin {
@@ -202,6 +212,7 @@ impl Attack {
             Attack::Slowloris { .. } => "slowloris",
             Attack::NmapRandom { .. } => "nmap-random",
             Attack::TelnetInfect { .. } => "telnet-infect",
+            Attack::TelnetBrute { .. } => "telnet-brute",
             Attack::MqttLogin { .. } => "mqtt-login",
             Attack::ModbusWrite { .. } => "modbus-write",
             Attack::CoapDiscover { .. } => "coap-discover",
@@ -325,6 +336,10 @@ fn check_parameters(
             check_words(phase, std::slice::from_ref(&credential.0))?;
             check_words(phase, std::slice::from_ref(&credential.1))
         }
+        Attack::TelnetBrute {
+            credentials,
+            pause_ms,
+        } => check_telnet_brute(phase, credentials, *pause_ms),
         Attack::MqttLogin { users, passwords } => check_mqtt_login(phase, users, passwords, gw),
         Attack::ModbusWrite {
             table,
@@ -369,7 +384,7 @@ fn check_service(phase: &str, a: &Attack, gw: &Gateway) -> Result<(), LabError> 
             Some(("mqtt", gw.mqtt))
         }
         Attack::Slowloris { .. } => Some(("http", gw.http)),
-        Attack::TelnetInfect { .. } => Some(("telnet", gw.telnet)),
+        Attack::TelnetInfect { .. } | Attack::TelnetBrute { .. } => Some(("telnet", gw.telnet)),
         Attack::ModbusWrite { .. } => Some(("modbus", gw.modbus)),
         Attack::CoapDiscover {
             target: Target::Gateway,
@@ -384,6 +399,26 @@ fn check_service(phase: &str, a: &Attack, gw: &Gateway) -> Result<(), LabError> 
         );
     }
     Ok(())
+}
+
+/// Checks a Mirai-style telnet brute force: 1..=1000 clean credential pairs, a pause of at
+/// most a minute.
+fn check_telnet_brute(
+    phase: &str,
+    credentials: &[(String, String)],
+    pause_ms: u32,
+) -> Result<(), LabError> {
+    if credentials.is_empty() || credentials.len() > 1000 {
+        return bad_attack(
+            phase,
+            format!("{} credential pairs; need 1..=1000", credentials.len()),
+        );
+    }
+    for (user, password) in credentials {
+        check_words(phase, std::slice::from_ref(user))?;
+        check_words(phase, std::slice::from_ref(password))?;
+    }
+    check_range(phase, "pause_ms", pause_ms, 0, 60_000)
 }
 
 /// Checks an nmap scan of random hosts: its port list, host count and packet rate.

@@ -99,6 +99,17 @@ pub(crate) fn attack_plan(
                 loader: att.ip.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED),
             });
         }
+        Attack::TelnetBrute {
+            credentials,
+            pause_ms,
+        } => {
+            let ip = |role: &str| nodes.iter().find(|n| n.role == role).and_then(|n| n.ip);
+            plan.scripted = Some(Scripted::TelnetBrute {
+                target: ip("gateway").unwrap_or(std::net::Ipv4Addr::UNSPECIFIED),
+                credentials: credentials.clone(),
+                pause_ms: *pause_ms,
+            });
+        }
         // Every other attack is one command line (`single_command`).
         _ => {}
     }
@@ -169,7 +180,8 @@ impl AttackCtx<'_> {
             Attack::Arpspoof { .. }
             | Attack::MqttFlood { .. }
             | Attack::SsdpSearch { .. }
-            | Attack::TelnetInfect { .. } => return Ok(None),
+            | Attack::TelnetInfect { .. }
+            | Attack::TelnetBrute { .. } => return Ok(None),
         }))
     }
 }

@@ -454,25 +454,34 @@ fn dhcp(ctx: &DeviceCtx, stop: &AtomicBool) {
     }
 }
 
+/// What the fake telnet login accepts and how it refuses.
+#[derive(Clone, Debug)]
+pub struct TelnetLogin {
+    /// The one credential accepted (`user`, `password`).
+    pub credential: (String, String),
+    /// The wait before "Login incorrect".
+    pub fail_delay: Duration,
+}
+
 /// The fake telnet login: listens on `ip:23` inside namespace `ns` and accepts exactly one
-/// `credential`, to which it shows a BusyBox-like `# ` prompt that echoes and does nothing. It
+/// credential, to which it shows a BusyBox-like `# ` prompt that echoes and does nothing. It
 /// never touches a real account (the namespaces share the host's users).
 pub fn run_telnet(
     ns: String,
     ip: Ipv4Addr,
-    credential: (String, String),
+    login: TelnetLogin,
     ready: std::sync::mpsc::Sender<Result<(), String>>,
     stop: Arc<AtomicBool>,
 ) {
     let Some(listener) = sys::listen_in_netns(&ns, ip, 23, &ready) else {
         return;
     };
-    serve_telnet(&listener, credential, &stop);
+    serve_telnet(&listener, login, &stop);
 }
 
 /// Serves the fake telnet login on `listener` (non-blocking) until `stop` is raised.
-pub fn serve_telnet(listener: &TcpListener, credential: (String, String), stop: &Arc<AtomicBool>) {
-    let cred = Arc::new(credential);
+pub fn serve_telnet(listener: &TcpListener, login: TelnetLogin, stop: &Arc<AtomicBool>) {
+    let cred = Arc::new(login);
     let mut sessions = Vec::new();
     while !stop.load(Ordering::Relaxed) {
         match listener.accept() {
@@ -529,7 +538,8 @@ fn read_line(r: &mut BufReader<TcpStream>, stop: &AtomicBool) -> std::io::Result
     Ok(Some(String::from_utf8_lossy(&out).into_owned()))
 }
 
-fn telnet_session(s: TcpStream, cred: &(String, String), stop: &AtomicBool) -> std::io::Result<()> {
+fn telnet_session(s: TcpStream, login: &TelnetLogin, stop: &AtomicBool) -> std::io::Result<()> {
+    let cred = &login.credential;
     s.set_read_timeout(Some(Duration::from_millis(200)))?;
     s.set_nonblocking(false)?;
     let mut w = s.try_clone()?;
@@ -556,7 +566,7 @@ fn telnet_session(s: TcpStream, cred: &(String, String), stop: &AtomicBool) -> s
         }
         return Ok(());
     }
-    std::thread::sleep(Duration::from_millis(300));
+    std::thread::sleep(login.fail_delay);
     w.write_all(b"\r\nLogin incorrect\r\n")?;
     Ok(())
 }

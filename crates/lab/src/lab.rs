@@ -784,13 +784,16 @@ fn start_services(
     }
     if s.gateway.telnet {
         let (tx, rx) = std::sync::mpsc::channel();
-        let (ns, cred, stop) = (
+        let (ns, login, stop) = (
             gw.netns.clone(),
-            s.gateway.telnet_credential.clone(),
+            devices::TelnetLogin {
+                credential: s.gateway.telnet_credential.clone(),
+                fail_delay: Duration::from_millis(u64::from(s.gateway.telnet_fail_delay_ms)),
+            },
             Arc::clone(&guard.stop),
         );
         guard.keep_thread(std::thread::spawn(move || {
-            devices::run_telnet(ns, gw_ip, cred, tx, stop)
+            devices::run_telnet(ns, gw_ip, login, tx, stop)
         }));
         match rx.recv_timeout(Duration::from_secs(5)) {
             Ok(Ok(())) => {}

@@ -72,6 +72,9 @@ pub struct Gateway {
     pub telnet: bool,
     /// The one credential the fake telnet login accepts (`user`, `password`).
     pub telnet_credential: (String, String),
+    /// Milliseconds the fake telnet login waits before "Login incorrect" (BusyBox's `login`
+    /// waits 3 s; 0..=10 000).
+    pub telnet_fail_delay_ms: u32,
     /// The Basic-auth credential of `/admin/`.
     pub http_credential: (String, String),
     /// A Modbus/TCP server on TCP 502 (unit 1, 1000 coils and 1000 holding registers): the
@@ -94,6 +97,7 @@ impl Default for Gateway {
             dhcp_dns: true,
             telnet: true,
             telnet_credential: ("root".into(), "xc3511".into()),
+            telnet_fail_delay_ms: 300,
             http_credential: ("admin".into(), "admin".into()),
             modbus: true,
             tftp: true,
@@ -336,6 +340,12 @@ impl Scenario {
         check_name("scenario name", &self.name, 32)?;
         if !(0.0..=60.0).contains(&self.warmup_s) {
             return bad(format!("warmup_s {} is not in 0..=60", self.warmup_s));
+        }
+        if self.gateway.telnet_fail_delay_ms > 10_000 {
+            return bad(format!(
+                "gateway.telnet_fail_delay_ms {} is not in 0..=10000",
+                self.gateway.telnet_fail_delay_ms
+            ));
         }
         if let Some((u, p)) = &self.gateway.mqtt_credential {
             let clean =

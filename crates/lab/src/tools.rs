@@ -159,7 +159,9 @@ pub fn tools_needed(s: &Scenario) -> Vec<&'static Tool> {
                 Attack::MqttLogin { .. } => &["mosquitto_pub"],
                 Attack::ModbusWrite { .. } => &["mbpoll"],
                 Attack::CoapDiscover { .. } => &["coap-client-notls"],
-                Attack::TelnetInfect { .. } | Attack::SsdpSearch { .. } => &[],
+                Attack::TelnetInfect { .. }
+                | Attack::TelnetBrute { .. }
+                | Attack::SsdpSearch { .. } => &[],
             });
         }
     }

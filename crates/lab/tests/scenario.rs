@@ -155,6 +155,26 @@ fn rejects_too_many_devices_and_long_phases() {
 }
 
 #[test]
+fn the_telnet_failure_delay_is_bounded() {
+    let with = |ms: u32| {
+        MINIMAL.replace(
+            "[[devices]]",
+            &format!("[gateway]\ntelnet_fail_delay_ms = {ms}\n\n[[devices]]"),
+        )
+    };
+    let s = Scenario::from_toml(&with(3000)).unwrap();
+    assert_eq!(s.gateway.telnet_fail_delay_ms, 3000);
+    assert!(err(&with(10_001)).contains("telnet_fail_delay_ms"));
+    assert_eq!(
+        Scenario::from_toml(MINIMAL)
+            .unwrap()
+            .gateway
+            .telnet_fail_delay_ms,
+        300
+    );
+}
+
+#[test]
 fn rejects_hydra_against_a_device() {
     let t = MINIMAL.replace(
         r#"attack = { tool = "hping-syn", target = "gateway", port = 80, count = 10, interval_us = 1000 }"#,
@@ -176,6 +196,8 @@ fn the_scripted_and_ics_attacks_parse_with_their_bounds() {
     let ok = [
         r#"{ tool = "nmap-random", hosts = 100, ports = "23,2323", max_rate = 200 }"#,
         r#"{ tool = "telnet-infect", credential = ["root", "xc3511"] }"#,
+        r#"{ tool = "telnet-brute", credentials = [["root", "vizxv"], ["admin", "admin"]] }"#,
+        r#"{ tool = "telnet-brute", credentials = [["root", "xc3511"]], pause_ms = 200 }"#,
         r#"{ tool = "modbus-write", table = "coil", start = 1, values = [1, 0], count = 3, interval_ms = 500 }"#,
         r#"{ tool = "coap-discover", target = "gateway", count = 5, interval_ms = 100 }"#,
         r#"{ tool = "ssdp-search", target = "all", count = 5, interval_ms = 100 }"#,
@@ -196,6 +218,18 @@ fn the_scripted_and_ics_attacks_parse_with_their_bounds() {
         (
             r#"{ tool = "telnet-infect", credential = ["root", "a'b"] }"#,
             "[A-Za-z0-9._@!-]",
+        ),
+        (
+            r#"{ tool = "telnet-brute", credentials = [] }"#,
+            "0 credential pairs",
+        ),
+        (
+            r#"{ tool = "telnet-brute", credentials = [["root", "a b"]] }"#,
+            "[A-Za-z0-9._@!-]",
+        ),
+        (
+            r#"{ tool = "telnet-brute", credentials = [["root", "x"]], pause_ms = 70000 }"#,
+            "pause_ms",
         ),
         (
             r#"{ tool = "modbus-write", table = "coil", start = 1, values = [2], count = 1, interval_ms = 500 }"#,
