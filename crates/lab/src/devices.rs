@@ -74,6 +74,8 @@ pub struct DeviceCtx {
     pub gateway: Ipv4Addr,
     /// Seed of its generator.
     pub seed: u64,
+    /// The credential the gateway's telnet login accepts (for administration sessions).
+    pub telnet_credential: (String, String),
     /// The attacker's: where its conversations are logged, so that labelling keeps them
     /// apart from the attack's ([`crate::chatter`]).
     pub chatter: Option<ChatterLog>,
@@ -104,6 +106,7 @@ enum Event {
     FirmwareDownload,
     Tftp,
     Modbus,
+    Telnet,
 }
 
 const IO_TIMEOUT: Duration = Duration::from_millis(1500);
@@ -170,6 +173,7 @@ fn schedule(b: &Behaviour, start: Instant, rng: &mut SplitMix64) -> Vec<(Event, 
     push(Event::FirmwareDownload, b.firmware_download, rng);
     push(Event::Tftp, b.tftp, rng);
     push(Event::Modbus, b.modbus, rng);
+    push(Event::Telnet, b.telnet.as_ref().map(|t| t.every), rng);
     if let Some(d) = b.dhcp {
         // DHCP first: a device asks for its lease as it boots.
         events.push((Event::Dhcp, d, start));
@@ -233,7 +237,45 @@ fn fire(
                 .connect(crate::modbus::PORT)
                 .and_then(|mut s| crate::modbus::poll_on(&mut s, transaction, IO_TIMEOUT));
         }
+        Event::Telnet => {
+            if let Some(t) = &b.telnet {
+                let typo = t.typo_one_in > 0 && rng.below(u64::from(t.typo_one_in)) == 0;
+                let _ = telnet_admin(ctx, typo, stop);
+            }
+        }
     }
+}
+
+/// An administrator's telnet session to the gateway: log in with the right credential (after
+/// a refused attempt with a mistyped password on a connection of its own when `typo`), run
+/// two commands, exit.
+fn telnet_admin(ctx: &DeviceCtx, typo: bool, stop: &AtomicBool) -> std::io::Result<()> {
+    admin_session(|| ctx.connect(23), &ctx.telnet_credential, typo, stop)
+}
+
+/// [`telnet_admin`] over the connections `connect` opens; returns whether the login worked.
+fn admin_session<S: std::ops::DerefMut<Target = TcpStream>>(
+    mut connect: impl FnMut() -> std::io::Result<S>,
+    credential: &(String, String),
+    typo: bool,
+    stop: &AtomicBool,
+) -> std::io::Result<()> {
+    use crate::scripted::{login_on, run_commands, LoginOutcome};
+    if typo {
+        let mut s = connect()?;
+        let mistyped = (credential.0.clone(), format!("{}x", credential.1));
+        login_on(&mut s, &mistyped, stop)?;
+    }
+    let mut s = connect()?;
+    if login_on(&mut s, credential, stop)? != LoginOutcome::Shell {
+        return Err(std::io::Error::other("telnet login refused"));
+    }
+    let commands = ["uptime".to_owned(), "cat /proc/loadavg".to_owned()];
+    run_commands(&mut s, &commands, stop)?;
+    // Let the shell see `exit` and close first, as a client that waits for the end.
+    let mut rest = [0u8; 64];
+    let _ = s.read(&mut rest);
+    Ok(())
 }
 
 /// One MQTT telemetry reading: a PUBLISH on the kept-open connection, connecting first
@@ -574,6 +616,40 @@ fn telnet_session(s: TcpStream, login: &TelnetLogin, stop: &AtomicBool) -> std::
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn an_admin_session_logs_in_after_its_typo_on_a_connection_of_its_own() {
+        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let cred = ("root".to_owned(), "xc3511".to_owned());
+        let login = TelnetLogin {
+            credential: cred.clone(),
+            fail_delay: Duration::from_millis(10),
+        };
+        let s = Arc::clone(&stop);
+        let server = std::thread::spawn(move || serve_telnet(&listener, login, &s));
+        let never = AtomicBool::new(false);
+        let mut opened = 0;
+        let connect = || {
+            opened += 1;
+            TcpStream::connect(addr).map(Box::new)
+        };
+        admin_session(connect, &cred, true, &never).unwrap();
+        assert_eq!(opened, 2, "the typo and the session each on a connection");
+        let wrong = ("root".to_owned(), "nope".to_owned());
+        let e = admin_session(
+            || TcpStream::connect(addr).map(Box::new),
+            &wrong,
+            false,
+            &never,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("refused"), "{e}");
+        stop.store(true, Ordering::Relaxed);
+        server.join().unwrap();
+    }
 
     #[test]
     fn splitmix_is_seeded_and_repeatable() {

@@ -453,6 +453,7 @@ fn start_devices(lab: &Lab<'_>, gw_ip: Ipv4Addr) {
             ip: n.ip.unwrap_or(Ipv4Addr::UNSPECIFIED),
             gateway: gw_ip,
             seed: lab.seed ^ devices::fnv1a(&n.name),
+            telnet_credential: s.gateway.telnet_credential.clone(),
             chatter: (n.role == "attacker").then(|| lab.chatter.clone()),
         };
         let stop = Arc::clone(&lab.guard.stop);

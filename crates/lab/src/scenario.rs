@@ -149,6 +149,10 @@ pub struct Behaviour {
     /// Modbus polling as an HMI does: read holding registers 1–10 of the gateway (function 3).
     #[serde(default)]
     pub modbus: Option<Every>,
+    /// An administrator's telnet sessions to the gateway: log in with the gateway's
+    /// credential, run `uptime` and `cat /proc/loadavg`, exit.
+    #[serde(default)]
+    pub telnet: Option<TelnetAdmin>,
     /// A UPnP device: answers SSDP `M-SEARCH` on UDP 1900 (one response per advertised
     /// target; four for `ssdp:all`).
     #[serde(default)]
@@ -175,6 +179,19 @@ fn default_metric() -> String {
 }
 fn default_payload() -> u32 {
     48
+}
+
+/// Telnet administration parameters.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TelnetAdmin {
+    /// Interval and jitter.
+    #[serde(flatten)]
+    pub every: Every,
+    /// One session in this many starts with a mistyped password (refused; the right one
+    /// follows on a new connection); 0: never.
+    #[serde(default)]
+    pub typo_one_in: u32,
 }
 
 /// DNS lookup parameters.
@@ -367,6 +384,12 @@ impl Scenario {
                 return bad(format!("device group {} has count 0", g.name));
             }
             check_behaviour(&g.name, &g.behaviour)?;
+            if g.behaviour.telnet.is_some() && !self.gateway.telnet {
+                return bad(format!(
+                    "device group {}: telnet sessions need the gateway's telnet service",
+                    g.name
+                ));
+            }
         }
         let names = self.device_names();
         for (i, n) in names.iter().enumerate() {
@@ -380,6 +403,12 @@ impl Scenario {
                 return bad(format!("attacker name {} is already used", a.name));
             }
             check_behaviour(&a.name, &a.behaviour)?;
+            if a.behaviour.telnet.is_some() && !self.gateway.telnet {
+                return bad(format!(
+                    "attacker {}: telnet sessions need the gateway's telnet service",
+                    a.name
+                ));
+            }
             // Its chatter is told from the attack by the conversations the lab logs
             // (`chatter`); TFTP's data ports and SSDP's multicast answers are not logged.
             if a.behaviour.tftp.is_some() || a.behaviour.ssdp {
@@ -485,6 +514,15 @@ fn check_behaviour(owner: &str, b: &Behaviour) -> Result<(), LabError> {
     ] {
         if let Some(e) = e {
             check_every(owner, what, e)?;
+        }
+    }
+    if let Some(t) = &b.telnet {
+        check_every(owner, "telnet", &t.every)?;
+        if t.typo_one_in > 1000 {
+            return Err(LabError::Scenario(format!(
+                "{owner}: telnet.typo_one_in {} is above 1000",
+                t.typo_one_in
+            )));
         }
     }
     if let Some(d) = &b.dns {

