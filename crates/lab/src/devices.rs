@@ -298,6 +298,17 @@ fn mqtt_telemetry(
         payload.push(' ');
     }
     let keepalive = u16::try_from((every.interval_ms * 3 / 1000).max(60)).unwrap_or(u16::MAX);
+    if m.reconnect {
+        // One session per reading: CONNECT, PUBLISH, DISCONNECT, then wait for the broker to
+        // close (a client that waits for the end).
+        if let Ok(mut s) = mqtt_connect(ctx, keepalive) {
+            let _ = s.write_all(&mqtt_publish(&topic, payload.as_bytes()));
+            let _ = s.write_all(&[0xe0, 0x00]);
+            let mut rest = [0u8; 16];
+            let _ = s.read(&mut rest);
+        }
+        return;
+    }
     if state.mqtt.is_none() {
         state.mqtt = mqtt_connect(ctx, keepalive).ok();
     }

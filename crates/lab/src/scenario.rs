@@ -172,6 +172,10 @@ pub struct MqttTelemetry {
     /// Payload size in bytes (a JSON object padded to this size).
     #[serde(default = "default_payload")]
     pub payload_bytes: u32,
+    /// A new connection per reading (CONNECT, PUBLISH, DISCONNECT), as sensors that sleep
+    /// between readings do; otherwise one connection kept open.
+    #[serde(default)]
+    pub reconnect: bool,
 }
 
 fn default_metric() -> String {

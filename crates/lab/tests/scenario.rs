@@ -169,6 +169,18 @@ fn telnet_administration_parses_and_needs_the_gateways_telnet() {
 }
 
 #[test]
+fn mqtt_sessions_per_reading_parse() {
+    let t = MINIMAL.replace(
+        "mqtt = { interval_ms = 1000, jitter_ms = 100 }",
+        "mqtt = { interval_ms = 1000, jitter_ms = 100, reconnect = true }",
+    );
+    let s = Scenario::from_toml(&t).unwrap();
+    assert!(s.devices[0].behaviour.mqtt.as_ref().unwrap().reconnect);
+    let kept = Scenario::from_toml(MINIMAL).unwrap();
+    assert!(!kept.devices[0].behaviour.mqtt.as_ref().unwrap().reconnect);
+}
+
+#[test]
 fn the_telnet_failure_delay_is_bounded() {
     let with = |ms: u32| {
         MINIMAL.replace(
