@@ -127,7 +127,7 @@ pub enum Attack {
     },
     /// Mirai's scanner brute force, scripted: one telnet connection per credential pair, in
     /// turn (login prompt, login, password, the answer, close), until one logs in or the list
-    /// ends. hydra instead tries several pairs per connection on parallel connections.
+    /// ends. hydra instead keeps several connections (`tasks`) going at once.
     TelnetBrute {
         /// The login and password pairs tried, in order.
         credentials: Vec<(String, String)>,

@@ -253,7 +253,10 @@ fn telnet_admin(ctx: &DeviceCtx, typo: bool, stop: &AtomicBool) -> std::io::Resu
     admin_session(|| ctx.connect(23), &ctx.telnet_credential, typo, stop)
 }
 
-/// [`telnet_admin`] over the connections `connect` opens; returns whether the login worked.
+/// [`telnet_admin`] over the connections `connect` opens.
+///
+/// # Errors
+/// Socket errors; the right credential refused.
 fn admin_session<S: std::ops::DerefMut<Target = TcpStream>>(
     mut connect: impl FnMut() -> std::io::Result<S>,
     credential: &(String, String),
@@ -534,14 +537,14 @@ pub fn run_telnet(
 
 /// Serves the fake telnet login on `listener` (non-blocking) until `stop` is raised.
 pub fn serve_telnet(listener: &TcpListener, login: TelnetLogin, stop: &Arc<AtomicBool>) {
-    let cred = Arc::new(login);
+    let login = Arc::new(login);
     let mut sessions = Vec::new();
     while !stop.load(Ordering::Relaxed) {
         match listener.accept() {
             Ok((s, _)) => {
-                let (cred, stop) = (Arc::clone(&cred), Arc::clone(stop));
+                let (login, stop) = (Arc::clone(&login), Arc::clone(stop));
                 sessions.push(std::thread::spawn(move || {
-                    let _ = telnet_session(s, &cred, &stop);
+                    let _ = telnet_session(s, &login, &stop);
                 }));
             }
             Err(_) => std::thread::sleep(Duration::from_millis(10)),
