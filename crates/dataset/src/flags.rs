@@ -76,7 +76,7 @@ pub struct FlowTrainFlags {
     #[arg(long, value_name = "K", requires = "dataset", num_args = 0..=1, default_missing_value = "5")]
     pub screen_labels: Option<u32>,
 
-    /// The flow detector: how attack rows are weighted against each other [default: equal]
+    /// The flow detector: how attack rows are weighted against each other [default: rows]
     #[arg(long, value_name = "HOW", requires = "dataset")]
     pub phase_weights: Option<PhaseWeights>,
 }
@@ -142,7 +142,7 @@ mod tests {
             "3",
             "--screen-labels",
             "--phase-weights",
-            "rows",
+            "equal",
         ];
         let o = options(&args, Some(0.01));
         assert_eq!(
@@ -152,7 +152,7 @@ mod tests {
                 o.screen_folds,
                 o.phase_weights
             ),
-            (7, 3, Some(5), PhaseWeights::Rows)
+            (7, 3, Some(5), PhaseWeights::Equal)
         );
         assert!((o.fpr - 0.01).abs() < 1e-12);
     }
