@@ -42,6 +42,13 @@ impl Metrics {
                     d.phases.len()
                 ),
             });
+            if d.alerts.not_evaluated > 0 {
+                lines.push(format!(
+                    "note: {}: {} of its alerts fell in the skipped packets: not evaluated, \
+                     not counted as false alerts (evaluate without the skip to count them)",
+                    d.name, d.alerts.not_evaluated
+                ));
+            }
         }
         lines
     }

@@ -157,6 +157,21 @@ fn skipped_packets_are_not_evaluated() {
     assert_eq!((m.skipped_packets, m.attack_packets), (6, 7));
     let det = &m.detectors[0];
     assert_eq!((det.alerts.total, det.alerts.not_evaluated), (3, 1));
+    // The summary says so: those alerts are neither true nor false alerts here.
+    let note = format!(
+        "note: {}: 1 of its alerts fell in the skipped packets",
+        det.name
+    );
+    assert!(
+        m.report_lines().iter().any(|l| l.starts_with(&note)),
+        "{:?}",
+        m.report_lines()
+    );
+    assert!(!eval(&tiny_run(), Skip::None)
+        .unwrap()
+        .report_lines()
+        .iter()
+        .any(|l| l.contains("skipped packets")));
     assert_eq!(m.phases[0].first_packet, 6);
     assert_eq!(det.phases[0].delay_seconds, Some(1.0));
 }
