@@ -111,6 +111,9 @@ enum Event {
 
 const IO_TIMEOUT: Duration = Duration::from_millis(1500);
 
+/// An MQTT DISCONNECT packet.
+const MQTT_DISCONNECT: [u8; 2] = [0xe0, 0x00];
+
 /// Runs `b` for device `ctx` until `stop` is raised. Errors of single exchanges are ignored
 /// (a device retries at its next event), as a real device would.
 pub fn run_device(ctx: DeviceCtx, b: Behaviour, stop: Arc<AtomicBool>) {
@@ -147,7 +150,7 @@ pub fn run_device(ctx: DeviceCtx, b: Behaviour, stop: Arc<AtomicBool>) {
         }
     }
     if let Some(mut s) = state.mqtt {
-        let _ = s.write_all(&[0xe0, 0x00]);
+        let _ = s.write_all(&MQTT_DISCONNECT);
     }
     if let Some(t) = ssdp {
         let _ = t.join();
@@ -306,7 +309,7 @@ fn mqtt_telemetry(
         // close (a client that waits for the end).
         if let Ok(mut s) = mqtt_connect(ctx, keepalive) {
             let _ = s.write_all(&mqtt_publish(&topic, payload.as_bytes()));
-            let _ = s.write_all(&[0xe0, 0x00]);
+            let _ = s.write_all(&MQTT_DISCONNECT);
             let mut rest = [0u8; 16];
             let _ = s.read(&mut rest);
         }

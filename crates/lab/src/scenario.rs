@@ -387,13 +387,7 @@ impl Scenario {
             if g.count == 0 {
                 return bad(format!("device group {} has count 0", g.name));
             }
-            check_behaviour(&g.name, &g.behaviour)?;
-            if g.behaviour.telnet.is_some() && !self.gateway.telnet {
-                return bad(format!(
-                    "device group {}: telnet sessions need the gateway's telnet service",
-                    g.name
-                ));
-            }
+            check_behaviour(&g.name, &g.behaviour, &self.gateway)?;
         }
         let names = self.device_names();
         for (i, n) in names.iter().enumerate() {
@@ -406,13 +400,7 @@ impl Scenario {
             if names.contains(&a.name) || ["gateway", "sensor", "hub"].contains(&a.name.as_str()) {
                 return bad(format!("attacker name {} is already used", a.name));
             }
-            check_behaviour(&a.name, &a.behaviour)?;
-            if a.behaviour.telnet.is_some() && !self.gateway.telnet {
-                return bad(format!(
-                    "attacker {}: telnet sessions need the gateway's telnet service",
-                    a.name
-                ));
-            }
+            check_behaviour(&a.name, &a.behaviour, &self.gateway)?;
             // Its chatter is told from the attack by the conversations the lab logs
             // (`chatter`); TFTP's data ports and SSDP's multicast answers are not logged.
             if a.behaviour.tftp.is_some() || a.behaviour.ssdp {
@@ -496,7 +484,9 @@ fn check_every(owner: &str, what: &str, e: &Every) -> Result<(), LabError> {
     Ok(())
 }
 
-fn check_behaviour(owner: &str, b: &Behaviour) -> Result<(), LabError> {
+/// Checks the behaviour `b` of `owner` (a device group or the attacker) against its bounds and
+/// the gateway `gw` it talks to.
+fn check_behaviour(owner: &str, b: &Behaviour, gw: &Gateway) -> Result<(), LabError> {
     if let Some(m) = &b.mqtt {
         check_every(owner, "mqtt", &m.every)?;
         check_name("mqtt metric", &m.metric, 32)?;
@@ -521,6 +511,11 @@ fn check_behaviour(owner: &str, b: &Behaviour) -> Result<(), LabError> {
         }
     }
     if let Some(t) = &b.telnet {
+        if !gw.telnet {
+            return Err(LabError::Scenario(format!(
+                "{owner}: telnet sessions need the gateway's telnet service"
+            )));
+        }
         check_every(owner, "telnet", &t.every)?;
         if t.typo_one_in > 1000 {
             return Err(LabError::Scenario(format!(
