@@ -143,7 +143,8 @@ fn flow_model_trains_signs_loads_combines_and_explains() {
         // Kitsune has a threshold once calibrated; before that only the flow model counts.
         // Kitsune's RMSE counts as its ratio to the threshold, the flow model's probability
         // as its odds over the threshold's odds (scores.csv prints shortest round-trip
-        // decimals, so the flow score parses back to its bits).
+        // decimals, so the flow score parses back to its bits), joined as a noisy-or:
+        // (1 + k)(1 + f) − 1.
         let index: u64 = line.split(',').next().unwrap().parse().unwrap();
         let odds = |p: f64| {
             let p = p.min(1.0 - f64::EPSILON);
@@ -151,7 +152,8 @@ fn flow_model_trains_signs_loads_combines_and_explains() {
         };
         let flow = odds(v[1]) / odds(tf);
         let expect = if index >= from {
-            (v[0] / tk).max(flow)
+            let kitsune = v[0] / tk;
+            kitsune + flow + kitsune * flow
         } else {
             flow
         };

@@ -233,10 +233,14 @@ impl HostStage {
 
 /// The `combined` column of `scores.csv`: each scoring detector's score measured against its
 /// operating threshold on its own scale ([`crate::detector::ScoreScale`]: Kitsune's RMSE ÷
-/// threshold, the flow model's odds ÷ the threshold's odds), the largest taken — 1.0 is the
-/// operating point of whichever detector is closest to alerting (docs/detection.md).
-/// Detectors without a threshold yet count 0.
+/// threshold, the flow model's odds ÷ the threshold's odds), then joined as a noisy-or,
+/// `(1 + r₁)(1 + r₂)… − 1` (docs/detection.md). One detector alone gives its own `r`, so 1.0
+/// is each detector's operating point; the result is never below the largest `r`, so one
+/// confident detector is enough, and detectors that agree add up. Detectors without a
+/// threshold yet, and scores that give no number, count 0.
 fn combined_score(detectors: &[Box<dyn Detector>], scoring: &[usize], values: &[f64]) -> f64 {
+    // (1 + c)(1 + r) − 1 written as c + r + c·r: no cancellation, so one detector's own r comes
+    // out exact and small scores keep their order.
     scoring
         .iter()
         .zip(values)
@@ -244,5 +248,57 @@ fn combined_score(detectors: &[Box<dyn Detector>], scoring: &[usize], values: &[
             let d = detectors.get(i)?;
             d.score_scale().relative(v, d.operating_threshold()?)
         })
-        .fold(0.0, f64::max)
+        .filter(|r| *r > 0.0)
+        .fold(0.0, |c, r| c + r + c * r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::combined_score;
+    use crate::detector::{Detector, ScoreScale};
+
+    /// A detector that only has a threshold and a scale.
+    struct Fixed(Option<f64>, ScoreScale);
+
+    impl Detector for Fixed {
+        fn name(&self) -> &str {
+            "fixed"
+        }
+        fn operating_threshold(&self) -> Option<f64> {
+            self.0
+        }
+        fn score_scale(&self) -> ScoreScale {
+            self.1
+        }
+    }
+
+    fn detectors() -> Vec<Box<dyn Detector>> {
+        vec![
+            Box::new(Fixed(Some(0.2), ScoreScale::Ratio)),
+            Box::new(Fixed(Some(0.5), ScoreScale::Probability)),
+            Box::new(Fixed(None, ScoreScale::Ratio)),
+        ]
+    }
+
+    #[test]
+    fn one_detector_gives_its_own_ratio_and_agreeing_ones_add_up() {
+        let d = detectors();
+        // Alone (the other at zero, the third without a threshold): its own ratio, exactly.
+        assert_eq!(combined_score(&d, &[0, 1, 2], &[0.3, 0.0, 9.0]), 0.3 / 0.2);
+        assert_eq!(combined_score(&d, &[0, 1], &[0.0, 0.75]), 3.0);
+        assert_eq!(combined_score(&d, &[0], &[1e-30]), 1e-30 / 0.2);
+        // Both at half their operating point: (1.5)(1.5) − 1 = 1.25, above either alone.
+        let both = combined_score(&d, &[0, 1], &[0.1, 1.0 / 3.0]);
+        assert!((both - 1.25).abs() < 1e-12, "{both}");
+        // Never below the largest, and monotone in each score.
+        for (k, p) in [(0.05, 0.9), (2.0, 0.1), (0.0, 0.0), (0.4, 0.5)] {
+            let c = combined_score(&d, &[0, 1], &[k, p]);
+            let kr = k / 0.2;
+            let pr = p / (1.0 - p);
+            assert!(c >= kr.max(pr) - 1e-12, "{k} {p} {c}");
+            assert!(combined_score(&d, &[0, 1], &[k * 1.1 + 1e-3, p]) > c);
+        }
+        // A score that gives no number counts nothing.
+        assert_eq!(combined_score(&d, &[0, 1], &[f64::NAN, 0.75]), 3.0);
+    }
 }
