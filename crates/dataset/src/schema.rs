@@ -17,7 +17,7 @@ use serde::Serialize;
 pub const FEATURE_SCHEMA: &str = "custos-flow-features";
 
 /// Version of the feature schema.
-pub const FEATURE_SCHEMA_VERSION: u32 = 4;
+pub const FEATURE_SCHEMA_VERSION: u32 = 5;
 
 pub use custos_features::flow::live::DIRECTIONS;
 

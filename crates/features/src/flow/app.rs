@@ -113,6 +113,18 @@ pub fn is_login_refusal(e: &AppEvent) -> bool {
     }
 }
 
+/// Whether `e` is a server accepting a login or session of its client: a telnet or FTP login
+/// success, an MQTT CONNACK accepting the connection (return code 0). (Counted for the
+/// client's host beside its refusals, [`super::HostContext::login_accepted`].)
+pub fn is_login_acceptance(e: &AppEvent) -> bool {
+    match &e.record {
+        AppRecord::Telnet(TelnetEvent::LoginResult { success, .. }) => *success,
+        AppRecord::Ftp(FtpEvent::Login(l)) => l.success,
+        AppRecord::Mqtt(m) => matches!(&m.message, MqttMessage::Connack(c) if c.return_code == 0),
+        _ => false,
+    }
+}
+
 /// The application counts of one flow, in the order of [`APP_COLUMNS`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AppCounts(pub [u64; APP_COLUMNS.len()]);

@@ -18,6 +18,18 @@
 //! client that tried it ([`HostContext::login_refused`]), and a flow carries its originator's
 //! count when it starts.
 //!
+//! The reverse holds for devices that open a connection per reading (an MQTT sensor that
+//! connects, publishes and disconnects several times a second): by counts alone they look
+//! like a brute force, and a model trained on slower devices has no benign example that fast.
+//! What explains their flows is that each was accepted. So each accepted login or session — a
+//! telnet or FTP login success, an MQTT CONNACK 0 — counts for its client and its server
+//! ([`HostContext::login_accepted`]), and the originator's flow counts (all flows, and flows
+//! to this target) are given *less the sessions accepted* in the same time, at least 1: a
+//! client whose every connection is accepted counts about 1 however fast it connects, one
+//! refused again and again, or whose connections never reach a login, keeps its whole count.
+//! (Measured in docs/detection.md: on an unseen network with such sensors, the false alerts of
+//! the raw counts went away.)
+//!
 //! Counts are exponentially weighted (time constant [`TAU_NS`], 10 s; each flow adds 1 at its
 //! first packet's time and the flow being described is included), driven by packet time only,
 //! so they are the same on every run. A target (responder address and port) is *new* to an
@@ -44,16 +56,16 @@ const TARGETS_CAP: usize = 1 << 18;
 /// The host features' names, in the order of [`HostFeatures::values`], and what they hold.
 pub const HOST_COLUMNS: [(&str, &str); 5] = [
     (
-        "orig_flows_10s",
-        "flows the originator opened in about the last 10 s (exponentially weighted, time constant 10 s), this one included",
+        "orig_unaccepted_flows_10s",
+        "flows the originator opened in about the last 10 s (exponentially weighted, time constant 10 s), this one included, less the logins and sessions servers accepted from it in that time (telnet and FTP logins, MQTT CONNACK 0); at least 1",
     ),
     (
         "orig_new_targets_10s",
         "of those, flows to a responder address and port it had opened none to in the 60 s before",
     ),
     (
-        "orig_same_target_10s",
-        "flows the originator opened to this flow's responder address and port in about the last 10 s, this one included",
+        "orig_same_target_unaccepted_10s",
+        "flows the originator opened to this flow's responder address and port in about the last 10 s, this one included, less the logins and sessions that responder accepted from it in that time; at least 1",
     ),
     (
         "orig_logins_refused_10s",
@@ -113,14 +125,22 @@ struct Originator {
     flows: Decayed,
     new_targets: Decayed,
     refused: Decayed,
+    accepted: Decayed,
 }
 
 /// One originator's flows to one target.
 #[derive(Clone, Copy, Debug, Default)]
 struct Target {
     flows: Decayed,
+    accepted: Decayed,
     /// A flow was counted (a new entry has none).
     seen: bool,
+}
+
+/// A flow count less the sessions servers accepted in the same time, at least 1 (the flow
+/// being described).
+fn unaccepted(flows: f64, accepted: &Decayed, ts: i64) -> f64 {
+    (flows - accepted.at(ts)).max(1.0)
 }
 
 /// The hosts' recent flows; see the module docs.
@@ -148,9 +168,9 @@ impl HostContext {
             .or_default();
         let new = !target.seen || ts.saturating_sub(target.flows.last_ns) > NEW_TARGET_NS;
         target.seen = true;
-        let same = target.flows.add(ts, 1.0);
+        let same = unaccepted(target.flows.add(ts, 1.0), &target.accepted, ts);
         let o = self.originators.entry(Host(orig)).or_default();
-        let flows = o.flows.add(ts, 1.0);
+        let flows = unaccepted(o.flows.add(ts, 1.0), &o.accepted, ts);
         let new_targets = o.new_targets.add(ts, if new { 1.0 } else { 0.0 });
         let refused = o.refused.at(ts);
         let received = self.responders.entry(Host(resp)).or_default().add(ts, 1.0);
@@ -168,12 +188,33 @@ impl HostContext {
             .add(ts, 1.0);
     }
 
+    /// Counts a login or session that a server (`server`, port `server_port`) accepted from
+    /// `client` at `ts`: it explains one of the client's flows, so the flows it opens after
+    /// count one fewer (see the module docs).
+    pub fn login_accepted(&mut self, client: Addr, server: Addr, server_port: u16, ts: i64) {
+        self.prune(ts);
+        if let Some(t) = self
+            .targets
+            .get_mut(&TargetKey(client, server, server_port))
+        {
+            t.accepted.add(ts, 1.0);
+        }
+        self.originators
+            .entry(Host(client))
+            .or_default()
+            .accepted
+            .add(ts, 1.0);
+    }
+
     /// Keeps every map within its cap: entries that no longer count at `ts` go first, then,
     /// if that is not enough, all of them.
     fn prune(&mut self, ts: i64) {
         if self.originators.len() >= HOSTS_CAP {
             self.originators.retain(|_, o| {
-                o.flows.counts_at(ts) || o.new_targets.counts_at(ts) || o.refused.counts_at(ts)
+                o.flows.counts_at(ts)
+                    || o.new_targets.counts_at(ts)
+                    || o.refused.counts_at(ts)
+                    || o.accepted.counts_at(ts)
             });
             if self.originators.len() >= HOSTS_CAP / 2 {
                 self.originators.clear();
@@ -263,6 +304,38 @@ mod tests {
         assert_eq!(h.flow_started(a(2), a(1), 80, 12 * S).0[3], 0.0);
         // A minute later it has faded.
         assert!(h.flow_started(a(1), a(2), 23, 72 * S).0[3] < 0.01);
+    }
+
+    #[test]
+    fn accepted_sessions_explain_a_fast_clients_flows_refused_ones_do_not() {
+        let mut h = HostContext::default();
+        let (sensor, broker, brute, gw) = (a(1), a(2), a(3), a(4));
+        // A sensor connecting four times a second, every session accepted (CONNACK 0 10 ms
+        // after each flow starts); a brute force as fast, every login refused.
+        let (mut s, mut b) = (HostFeatures::default(), HostFeatures::default());
+        for i in 0..40i64 {
+            let ts = 100 * S + i * 250_000_000;
+            s = h.flow_started(sensor, broker, 1883, ts);
+            h.login_accepted(sensor, broker, 1883, ts + 10_000_000);
+            b = h.flow_started(brute, gw, 23, ts);
+            h.login_refused(brute, ts + 10_000_000);
+        }
+        let [flows, _, same, refused, _] = s.0;
+        assert!(flows < 1.3 && same < 1.3 && refused == 0.0, "{s:?}");
+        let [flows, _, same, refused, _] = b.0;
+        assert!(flows > 20.0 && same > 20.0 && refused > 20.0, "{b:?}");
+        // Sessions accepted by another server lower the originator's count, not this target's.
+        let other = h.flow_started(sensor, gw, 80, 111 * S);
+        assert!(
+            other.0[0] < 2.0 && (other.0[2] - 1.0).abs() < 1e-12,
+            "{other:?}"
+        );
+        // Never below the flow itself, however many sessions were accepted.
+        for _ in 0..100 {
+            h.login_accepted(sensor, broker, 1883, 112 * S);
+        }
+        let again = h.flow_started(sensor, broker, 1883, 112 * S);
+        assert_eq!((again.0[0], again.0[2]), (1.0, 1.0));
     }
 
     #[test]

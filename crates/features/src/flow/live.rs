@@ -13,7 +13,7 @@ use super::host::{HostFeatures, HOST_COLUMNS};
 use super::stats::{DirStats, FlowStats, TCP_FLAGS};
 
 /// Name of the live feature set (a model records it with [`names`]).
-pub const LIVE_FEATURES: &str = "custos-flow-live-features/3";
+pub const LIVE_FEATURES: &str = "custos-flow-live-features/4";
 
 /// The direction prefixes of the statistical columns (nfstream's names): both directions,
 /// originator → responder, responder → originator.
@@ -211,7 +211,7 @@ mod tests {
         assert_eq!(at("src2dst_syn_packets"), 1.0);
         assert_eq!(at("dst2src_rst_packets"), 1.0);
         assert_eq!(at("dst2src_max_ps"), 60.0);
-        assert_eq!(at("orig_same_target_10s"), 1.5);
+        assert_eq!(at("orig_same_target_unaccepted_10s"), 1.5);
         assert_eq!(at("orig_logins_refused_10s"), 0.5);
         assert_eq!(at("resp_flows_10s"), 4.0);
         // The same values, bit for bit, as `direction_values` gives them.

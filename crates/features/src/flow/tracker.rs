@@ -415,14 +415,21 @@ impl<S: Default> FlowTracker<S> {
         self.acc(key).map(Acc::packets)
     }
 
-    /// Counts an application event for its flow (and a refused login for its client's host,
-    /// [`HostContext::login_refused`]).
+    /// Counts an application event for its flow (and a refused or accepted login for its
+    /// client's host, [`HostContext::login_refused`], [`HostContext::login_accepted`]).
     pub fn event(&mut self, e: &AppEvent) {
         if e.proto.is_behaviour() {
             return;
         }
         if super::app::is_login_refusal(e) {
             self.hosts.login_refused(Addr::from(e.client.0), e.ts);
+        } else if super::app::is_login_acceptance(e) {
+            self.hosts.login_accepted(
+                Addr::from(e.client.0),
+                Addr::from(e.server.0),
+                e.server.1,
+                e.ts,
+            );
         }
         let pos = (e.file, e.index);
         let ep = |(ip, port): (std::net::IpAddr, u16)| Endpoint {
