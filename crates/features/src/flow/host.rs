@@ -28,7 +28,10 @@
 //! client whose every connection is accepted counts about 1 however fast it connects, one
 //! refused again and again, or whose connections never reach a login, keeps its whole count.
 //! (Measured in docs/detection.md: on an unseen network with such sensors, the false alerts of
-//! the raw counts went away.)
+//! the raw counts went away.) An attacker cannot buy its counts down elsewhere: sessions a
+//! server accepts lower the count of flows to *that* target only, and refusals are never
+//! offset, so mixing accepted MQTT sessions with telnet guesses lowers the all-flows count but
+//! neither the telnet target's count nor the refusals.
 //!
 //! Counts are exponentially weighted (time constant [`TAU_NS`], 10 s; each flow adds 1 at its
 //! first packet's time and the flow being described is included), driven by packet time only,
