@@ -97,32 +97,37 @@ enum C {
     DnsErrors,
 }
 
-/// Whether `e` is a server refusing a login of its client: a telnet or FTP login failure, an
-/// MQTT CONNACK for bad credentials or no authorisation (3.1.1 return codes 4 and 5, MQTT 5
-/// reason codes 0x86 and 0x87), an HTTP 401. (Counted against the client's host,
-/// [`super::HostContext::login_refused`].)
-pub fn is_login_refusal(e: &AppEvent) -> bool {
-    match &e.record {
-        AppRecord::Telnet(TelnetEvent::LoginResult { success, .. }) => !success,
-        AppRecord::Ftp(FtpEvent::Login(l)) => !l.success,
-        AppRecord::Mqtt(m) => {
-            matches!(&m.message, MqttMessage::Connack(c) if matches!(c.return_code, 4 | 5 | 0x86 | 0x87))
-        }
-        AppRecord::Http(h) => h.response.as_ref().is_some_and(|r| r.status == 401),
-        _ => false,
-    }
+/// A server's answer to a login or session of its client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginOutcome {
+    /// A telnet or FTP login success, an MQTT CONNACK accepting the connection (return code
+    /// 0). (Counted for the client's host, [`super::HostContext::login_accepted`].)
+    Accepted,
+    /// A telnet or FTP login failure, an MQTT CONNACK for bad credentials or no authorisation
+    /// (3.1.1 return codes 4 and 5, MQTT 5 reason codes 0x86 and 0x87), an HTTP 401. (Counted
+    /// against the client's host, [`super::HostContext::login_refused`].)
+    Refused,
 }
 
-/// Whether `e` is a server accepting a login or session of its client: a telnet or FTP login
-/// success, an MQTT CONNACK accepting the connection (return code 0). (Counted for the
-/// client's host beside its refusals, [`super::HostContext::login_accepted`].)
-pub fn is_login_acceptance(e: &AppEvent) -> bool {
-    match &e.record {
+/// The login outcome `e` reports, if it reports one (other CONNACK codes, such as a server
+/// unavailable, are neither).
+pub fn login_outcome(e: &AppEvent) -> Option<LoginOutcome> {
+    let accepted = match &e.record {
         AppRecord::Telnet(TelnetEvent::LoginResult { success, .. }) => *success,
         AppRecord::Ftp(FtpEvent::Login(l)) => l.success,
-        AppRecord::Mqtt(m) => matches!(&m.message, MqttMessage::Connack(c) if c.return_code == 0),
-        _ => false,
-    }
+        AppRecord::Mqtt(m) => match &m.message {
+            MqttMessage::Connack(c) if c.return_code == 0 => true,
+            MqttMessage::Connack(c) if matches!(c.return_code, 4 | 5 | 0x86 | 0x87) => false,
+            _ => return None,
+        },
+        AppRecord::Http(h) if h.response.as_ref().is_some_and(|r| r.status == 401) => false,
+        _ => return None,
+    };
+    Some(if accepted {
+        LoginOutcome::Accepted
+    } else {
+        LoginOutcome::Refused
+    })
 }
 
 /// The application counts of one flow, in the order of [`APP_COLUMNS`].

@@ -102,7 +102,9 @@ impl Decayed {
     /// The count at `ts` (never decayed backwards: packet times may step back).
     fn at(&self, ts: i64) -> f64 {
         let dt = ts.saturating_sub(self.last_ns);
-        if dt <= 0 {
+        // A count never added to (most hosts' accepted and refused logins) stays 0 without
+        // an exponential.
+        if dt <= 0 || self.value == 0.0 {
             self.value
         } else {
             self.value * (-(dt as f64) / TAU_NS).exp()

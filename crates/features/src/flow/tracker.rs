@@ -36,7 +36,7 @@
 //! packet — and [`FlowTracker::ended`] returns the state with the ended flow, so the scorer
 //! needs no flow map of its own.
 
-use super::app::AppCounts;
+use super::app::{AppCounts, LoginOutcome};
 use super::hash_keys::OpenKey;
 use super::host::{HostContext, HostFeatures};
 pub use super::labels::{is_checkpoint, Label, LabelAcc, Snapshot};
@@ -421,15 +421,15 @@ impl<S: Default> FlowTracker<S> {
         if e.proto.is_behaviour() {
             return;
         }
-        if super::app::is_login_refusal(e) {
-            self.hosts.login_refused(Addr::from(e.client.0), e.ts);
-        } else if super::app::is_login_acceptance(e) {
-            self.hosts.login_accepted(
+        match super::app::login_outcome(e) {
+            Some(LoginOutcome::Refused) => self.hosts.login_refused(Addr::from(e.client.0), e.ts),
+            Some(LoginOutcome::Accepted) => self.hosts.login_accepted(
                 Addr::from(e.client.0),
                 Addr::from(e.server.0),
                 e.server.1,
                 e.ts,
-            );
+            ),
+            None => {}
         }
         let pos = (e.file, e.index);
         let ep = |(ip, port): (std::net::IpAddr, u16)| Endpoint {
