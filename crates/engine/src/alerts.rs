@@ -4,10 +4,10 @@
 use crate::detector::PacketView;
 use crate::keys::packet_flow_key;
 use custos_decode::{Decoded, Transport};
+use custos_flow::keyed_hash::KeyedMap;
 use custos_flow::{community_id_v1, FlowKey};
 use custos_output::time::eve_time;
 use custos_output::{Alert, AlertContext, AlertInfo, ModelSignature};
-use rustc_hash::FxHashMap;
 
 /// What fired, for [`AlertQueue::raise`].
 #[derive(Clone, Debug)]
@@ -53,7 +53,7 @@ pub struct AlertQueue {
     current: usize,
     counts: Vec<AlertCounts>,
     /// Per detector: last alert time per flow (Community ID or MAC pair).
-    last: Vec<FxHashMap<ThrottleKey, i64>>,
+    last: Vec<KeyedMap<ThrottleKey, i64>>,
     pending: Vec<Alert>,
     /// Per detector: the signature of the model it loaded.
     signatures: Vec<Option<ModelSignature>>,
@@ -68,7 +68,7 @@ impl AlertQueue {
             every_packet,
             current: 0,
             counts: vec![AlertCounts::default(); detectors],
-            last: vec![FxHashMap::default(); detectors],
+            last: (0..detectors).map(|_| KeyedMap::default()).collect(),
             pending: Vec::new(),
         }
     }

@@ -10,7 +10,7 @@
 
 use crate::LAMBDAS;
 use custos_decode::{Decoded, Transport};
-use rustc_hash::FxHashMap;
+use custos_flow::keyed_hash::KeyedMap;
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::net::IpAddr;
@@ -120,7 +120,7 @@ struct IncCov {
 #[derive(Debug, Default)]
 struct StatDb {
     /// ID string → interned ID.
-    ids: FxHashMap<String, u32>,
+    ids: KeyedMap<String, u32>,
     /// Interned ID → stream index per λ (`u32::MAX` when not registered).
     by_id: Vec<[u32; LAMBDAS.len()]>,
     stats: Vec<IncStat>,

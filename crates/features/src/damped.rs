@@ -7,14 +7,15 @@
 //!   variance do not change under decay, so it needs no update).
 //! - Every table holds at most a configured number of entries. When one is full, entries whose
 //!   weight at the slowest λ has decayed below [`FeatureConfig::stale_weight`] are evicted; if
-//!   that frees too little, the least recently seen quarter (estimated from a sample) goes too.
+//!   that frees too little, the least recently seen go too, until an eighth is free (ties
+//!   broken by key, so the choice never depends on the map's order).
 //! - Times are kept in integer nanoseconds; Δt is exact.
 //!
 //! Once the tables have grown to their working size, a packet allocates nothing.
 
 use crate::{FeatureConfig, LAMBDAS};
 use custos_decode::{Decoded, Transport};
-use rustc_hash::FxHashMap;
+use custos_flow::keyed_hash::KeyedMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 
@@ -211,19 +212,22 @@ impl Aging for Pair {
 /// A bounded map from key to state.
 #[derive(Debug)]
 struct Table<K, V> {
-    map: FxHashMap<K, V>,
+    map: KeyedMap<K, V>,
     max: usize,
     stale: f64,
     evicted: u64,
+    /// Entries by age while evicting (kept, so that eviction allocates nothing once grown).
+    by_age: Vec<(i64, K)>,
 }
 
-impl<K: Hash + Eq + Copy, V: Aging> Table<K, V> {
+impl<K: Hash + Eq + Ord + Copy, V: Aging> Table<K, V> {
     fn new(max: usize, stale: f64) -> Self {
         Table {
-            map: FxHashMap::default(),
+            map: KeyedMap::default(),
             max: max.max(16),
             stale,
             evicted: 0,
+            by_age: Vec::new(),
         }
     }
 
@@ -239,7 +243,9 @@ impl<K: Hash + Eq + Copy, V: Aging> Table<K, V> {
         self.map.get(k)
     }
 
-    /// Frees at least an eighth of the table: stale entries first, then the least recently seen.
+    /// Frees at least an eighth of the table: stale entries first, then the least recently
+    /// seen (ties broken by key: which entries go never depends on the map's order, which is
+    /// random, `custos_flow::keyed_hash`).
     fn evict(&mut self, now: i64) {
         let before = self.map.len();
         let stale = self.stale;
@@ -250,29 +256,13 @@ impl<K: Hash + Eq + Copy, V: Aging> Table<K, V> {
         });
         let target = self.max - self.max / 8;
         if self.map.len() > target {
-            // Estimate the first quartile of last-seen times from a sample, drop older entries.
-            let mut sample = [i64::MAX; 64];
-            let step = (self.map.len() / sample.len()).max(1);
-            for (s, v) in sample
-                .iter_mut()
-                .zip(self.map.values().step_by(step).map(Aging::last_ns))
-            {
-                *s = v;
-            }
-            sample.sort_unstable();
-            let cut = sample[sample.len() / 4];
-            self.map.retain(|_, v| v.last_ns() > cut);
-            if self.map.len() > target {
-                // All equally old: drop arbitrary entries.
-                let mut excess = self.map.len() - target;
-                self.map.retain(|_, _| {
-                    if excess > 0 {
-                        excess -= 1;
-                        false
-                    } else {
-                        true
-                    }
-                });
+            let excess = self.map.len() - target;
+            let by_age = &mut self.by_age;
+            by_age.clear();
+            by_age.extend(self.map.iter().map(|(k, v)| (v.last_ns(), *k)));
+            by_age.select_nth_unstable(excess - 1);
+            for (_, k) in &by_age[..excess] {
+                self.map.remove(k);
             }
         }
         self.evicted += (before - self.map.len()) as u64;

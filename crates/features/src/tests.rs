@@ -112,6 +112,37 @@ fn default_mode_memory_is_bounded() {
     assert!(fe.evicted() > 0);
 }
 
+/// Which entries a full table evicts never depends on its map's order (each map hashes with
+/// its own random keys, `custos_flow::keyed_hash`): two extractors give the same features,
+/// though many entries tie on their last-seen time.
+#[test]
+fn eviction_does_not_depend_on_map_order() {
+    let cfg = FeatureConfig {
+        max_streams: 64,
+        max_pairs: 64,
+        ..FeatureConfig::default()
+    };
+    let (mut a, mut b) = (FeatureExtractor::new(cfg), FeatureExtractor::new(cfg));
+    let mut d = decoder();
+    let (mut out_a, mut out_b) = ([0.0; 100], [0.0; 100]);
+    for i in 0..5_000u32 {
+        // 200 hosts in turn against tables of 64: evicted hosts come back.
+        let h = (i % 200) as u8;
+        let frame = udp4([10, 0, 0, h], 1000, [10, 1, h % 3, 1], 53);
+        let dec = d.decode(1, 0, &frame);
+        // 100 packets share each time: eviction must break their ties.
+        let ts = i64::from(i / 100) * 1_000_000;
+        assert!(a.extract(ts, 60, &dec, &mut out_a));
+        assert!(b.extract(ts, 60, &dec, &mut out_b));
+        assert_eq!(
+            out_a.map(f64::to_bits),
+            out_b.map(f64::to_bits),
+            "packet {i}"
+        );
+    }
+    assert!(a.evicted() > 0);
+}
+
 /// Default mode: cost per packet does not grow with the number of peers of a host.
 #[test]
 fn default_mode_pair_state_is_per_pair() {

@@ -3,8 +3,23 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// An address in 16 bytes (IPv4 mapped into `::ffff:0:0/96`), cheap to hash and compare.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Addr(pub [u8; 16]);
+
+/// Hashed as two words, every bit of it (the derived `Hash` would feed a length and a byte
+/// slice, slower in the hot maps).
+impl std::hash::Hash for Addr {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let [w0, w1] = [&self.0[..8], &self.0[8..]].map(|b| {
+            let mut w = [0; 8];
+            w.copy_from_slice(b);
+            u64::from_le_bytes(w)
+        });
+        h.write_u64(w0);
+        h.write_u64(w1);
+    }
+}
 
 impl From<IpAddr> for Addr {
     #[inline]

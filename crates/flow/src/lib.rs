@@ -19,6 +19,7 @@
 
 mod community_id;
 mod key;
+pub mod keyed_hash;
 mod table;
 pub mod zeek;
 

@@ -27,11 +27,11 @@
 //! fixed base (configuration, port sets).
 
 use crate::key::{Addr, Endpoint, FlowKey};
+use crate::keyed_hash::KeyedState;
 use crate::zeek::{self, ConnAnalyzer, ConnSummary, L4Info, PacketInfo, TcpPool, ZeekConfig};
 use core::hash::{BuildHasher, Hash};
 use custos_decode::{ChecksumPolicy, ChecksumStatus, Decoded, Encap, IpLayer, Transport};
 use hashbrown::HashTable;
-use rustc_hash::FxBuildHasher;
 
 /// Where a packet came from: everything the table needs besides the decoded headers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -293,7 +293,7 @@ pub const HASH_OVERHEAD_BOUND: usize = 20;
 pub struct FlowTable {
     cfg: FlowConfig,
     map: HashTable<u32>,
-    hasher: FxBuildHasher,
+    hasher: KeyedState,
     slots: Vec<Option<Flow>>,
     pool: TcpPool,
     free: Vec<u32>,
@@ -306,7 +306,7 @@ fn key_of(flow: &Flow) -> FlowKey {
     FlowKey::canonical(flow.orig, flow.resp, flow.proto, flow.vlans).0
 }
 
-fn hash_key(hasher: &FxBuildHasher, key: &FlowKey) -> u64 {
+fn hash_key(hasher: &KeyedState, key: &FlowKey) -> u64 {
     let mut h = hasher.build_hasher();
     key.hash(&mut h);
     core::hash::Hasher::finish(&h)
@@ -318,7 +318,7 @@ impl FlowTable {
         FlowTable {
             cfg,
             map: HashTable::new(),
-            hasher: FxBuildHasher,
+            hasher: KeyedState::default(),
             slots: Vec::new(),
             pool: TcpPool::new(),
             free: Vec::new(),

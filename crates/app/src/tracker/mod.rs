@@ -20,8 +20,8 @@ use crate::reassembly::ReassemblyBudget;
 use behaviour::{BehaviourConfig, BehaviourWatch, Facts, Observation};
 use conn::Conn;
 use custos_decode::{Decoded, Transport};
+use custos_flow::keyed_hash::KeyedMap;
 use custos_flow::{Addr, Endpoint, FlowKey};
-use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -82,9 +82,9 @@ pub(crate) struct At {
 /// Follows application connections in decoded packets.
 pub struct AppTracker {
     cfg: AppConfig,
-    conns: FxHashMap<FlowKey, Conn>,
+    conns: KeyedMap<FlowKey, Conn>,
     /// Protocols of recognised connections that ended, until the flow stage asks.
-    ended: FxHashMap<FlowKey, (AppProto, u64)>,
+    ended: KeyedMap<FlowKey, (AppProto, u64)>,
     ended_order: VecDeque<(FlowKey, u64)>,
     budget: ReassemblyBudget,
     events: Vec<AppEvent>,
@@ -103,8 +103,8 @@ impl AppTracker {
         AppTracker {
             budget: ReassemblyBudget::new(cfg.budget_bytes),
             watch: BehaviourWatch::new(cfg.behaviour.clone()),
-            conns: FxHashMap::default(),
-            ended: FxHashMap::default(),
+            conns: KeyedMap::default(),
+            ended: KeyedMap::default(),
             ended_order: VecDeque::new(),
             events: Vec::new(),
             next_sweep: i64::MIN,

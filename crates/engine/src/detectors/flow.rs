@@ -31,10 +31,10 @@ use custos_app::AppEvent;
 use custos_detect::gbdt::{CompactForest, Gbdt, PathExplainer};
 use custos_detect::FlowModel;
 use custos_features::flow::{is_checkpoint, live, FlowTracker, Label, LiveFlow, HOST_COLUMNS};
+use custos_flow::keyed_hash::KeyedMap;
 use custos_flow::zeek::ZeekConfig;
 use custos_flow::EndedFlow;
 use custos_output::ModelSignature;
-use rustc_hash::FxHashMap;
 use serde_json::json;
 use std::path::Path;
 
@@ -92,7 +92,7 @@ struct Scorer {
     /// [`LiveFlow::first_packet`]), the host features by their split buckets
     /// ([`CompactForest::split_bucket`]: values in the same buckets give the same score):
     /// found without building the row or its whole split key. At most [`MEMO_KEYS`].
-    firsts: FxHashMap<FirstKey, f64>,
+    firsts: KeyedMap<FirstKey, f64>,
     /// The split thresholds of each host feature ([`CompactForest::split_thresholds`]),
     /// looked up once; `None` where split keys are not computed.
     host_splits: Option<[Vec<f64>; HOST_COLUMNS.len()]>,
@@ -317,7 +317,7 @@ impl FlowDetector {
                 forest,
                 memo: KeyMemo::new(MEMO_KEYS),
                 key: Vec::new(),
-                firsts: FxHashMap::default(),
+                firsts: KeyedMap::default(),
                 scored: 0,
                 max_score: 0.0,
             },

@@ -2,8 +2,8 @@
 //! host pair (one alert per pair and second) and each sender's latest flow score (the score
 //! of its packets that are in no scored flow).
 
+use custos_flow::keyed_hash::KeyedMap;
 use custos_flow::FlowKey;
-use rustc_hash::FxHashMap;
 
 /// Host pairs whose last alert is this recent (nanoseconds of packet time) get no other.
 const PAIR_QUIET_NS: i64 = 1_000_000_000;
@@ -19,7 +19,7 @@ const SENDERS_CAP: usize = 1 << 16;
 /// The latest flow score of each sender (source MAC address) and its packet time.
 #[derive(Default)]
 pub(crate) struct SenderScores {
-    latest: FxHashMap<[u8; 6], (f64, i64)>,
+    latest: KeyedMap<[u8; 6], (f64, i64)>,
 }
 
 impl SenderScores {
@@ -44,7 +44,7 @@ impl SenderScores {
 /// direction), pruned of pairs quiet for longer than [`PAIR_QUIET_NS`] when it grows.
 #[derive(Default)]
 pub(crate) struct PairThrottle {
-    last: FxHashMap<(custos_flow::Addr, custos_flow::Addr), i64>,
+    last: KeyedMap<(custos_flow::Addr, custos_flow::Addr), i64>,
 }
 
 impl PairThrottle {

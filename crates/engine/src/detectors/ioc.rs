@@ -8,9 +8,9 @@ use crate::detector::{Detector, DetectorError, PacketView};
 use crate::error::EngineError;
 use crate::keys::packet_flow_key;
 use custos_app::AppEvent;
+use custos_flow::keyed_hash::KeyedSet;
 use custos_flow::FlowKey;
 use custos_ioc::{event_observables, Indicator, IndicatorKind, IocSet};
-use rustc_hash::FxHashSet;
 use std::path::PathBuf;
 
 /// The indicator detector.
@@ -19,9 +19,9 @@ pub struct Ioc {
     files: Vec<String>,
     unsupported: Vec<String>,
     /// Flows already alerted on, per indicator value.
-    flows_alerted: FxHashSet<(FlowKey, String)>,
+    flows_alerted: KeyedSet<(FlowKey, String)>,
     /// Connections already alerted on, per field and value.
-    conns_alerted: FxHashSet<(u64, &'static str, String)>,
+    conns_alerted: KeyedSet<(u64, &'static str, String)>,
     hits: u64,
 }
 
@@ -62,8 +62,8 @@ impl Ioc {
             set,
             files: files.iter().map(|f| f.display().to_string()).collect(),
             unsupported,
-            flows_alerted: FxHashSet::default(),
-            conns_alerted: FxHashSet::default(),
+            flows_alerted: KeyedSet::default(),
+            conns_alerted: KeyedSet::default(),
             hits: 0,
         })
     }

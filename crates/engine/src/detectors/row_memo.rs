@@ -8,12 +8,13 @@
 //! that reaches the same leaves, and exact too (the whole key is compared, and equal keys mean
 //! equal scores).
 
-use rustc_hash::{FxHashMap, FxHasher};
+use custos_flow::keyed_hash::KeyedMap;
+use rustc_hash::FxHasher;
 use std::hash::Hasher;
 
 /// Values remembered by feature row, at most `capacity` of them (cleared when full).
 pub(crate) struct RowMemo<V> {
-    slots: FxHashMap<u64, (Box<[u64]>, V)>,
+    slots: KeyedMap<u64, (Box<[u64]>, V)>,
     capacity: usize,
 }
 
@@ -36,7 +37,7 @@ impl<V> RowMemo<V> {
     /// An empty memo holding at most `capacity` rows.
     pub(crate) fn new(capacity: usize) -> Self {
         RowMemo {
-            slots: FxHashMap::default(),
+            slots: KeyedMap::default(),
             capacity,
         }
     }
@@ -62,7 +63,7 @@ impl<V> RowMemo<V> {
 
 /// Values remembered by split key, at most `capacity` of them (cleared when full).
 pub(crate) struct KeyMemo<V> {
-    slots: FxHashMap<Box<[u16]>, V>,
+    slots: KeyedMap<Box<[u16]>, V>,
     capacity: usize,
 }
 
@@ -70,7 +71,7 @@ impl<V> KeyMemo<V> {
     /// An empty memo holding at most `capacity` keys.
     pub(crate) fn new(capacity: usize) -> Self {
         KeyMemo {
-            slots: FxHashMap::default(),
+            slots: KeyedMap::default(),
             capacity,
         }
     }

@@ -40,9 +40,8 @@
 //! bounded: each map is pruned of entries that no longer count when it passes its cap, and
 //! emptied if that is not enough (a flood from spoofed addresses), which only lowers counts.
 
-use super::hash_keys::{Host, TargetKey};
+use custos_flow::keyed_hash::KeyedMap;
 use custos_flow::Addr;
-use rustc_hash::FxHashMap;
 
 /// Time constant of the counts, nanoseconds (10 s).
 pub const TAU_NS: f64 = 10e9;
@@ -151,9 +150,9 @@ fn unaccepted(flows: f64, accepted: &Decayed, ts: i64) -> f64 {
 /// The hosts' recent flows; see the module docs.
 #[derive(Debug, Default)]
 pub struct HostContext {
-    originators: FxHashMap<Host, Originator>,
-    responders: FxHashMap<Host, Decayed>,
-    targets: FxHashMap<TargetKey, Target>,
+    originators: KeyedMap<Addr, Originator>,
+    responders: KeyedMap<Addr, Decayed>,
+    targets: KeyedMap<(Addr, Addr, u16), Target>,
 }
 
 impl HostContext {
@@ -167,18 +166,15 @@ impl HostContext {
         ts: i64,
     ) -> HostFeatures {
         self.prune(ts);
-        let target = self
-            .targets
-            .entry(TargetKey(orig, resp, resp_port))
-            .or_default();
+        let target = self.targets.entry((orig, resp, resp_port)).or_default();
         let new = !target.seen || ts.saturating_sub(target.flows.last_ns) > NEW_TARGET_NS;
         target.seen = true;
         let same = unaccepted(target.flows.add(ts, 1.0), &target.accepted, ts);
-        let o = self.originators.entry(Host(orig)).or_default();
+        let o = self.originators.entry(orig).or_default();
         let flows = unaccepted(o.flows.add(ts, 1.0), &o.accepted, ts);
         let new_targets = o.new_targets.add(ts, if new { 1.0 } else { 0.0 });
         let refused = o.refused.at(ts);
-        let received = self.responders.entry(Host(resp)).or_default().add(ts, 1.0);
+        let received = self.responders.entry(resp).or_default().add(ts, 1.0);
         HostFeatures([flows, new_targets, same, refused, received])
     }
 
@@ -187,7 +183,7 @@ impl HostContext {
     pub fn login_refused(&mut self, client: Addr, ts: i64) {
         self.prune(ts);
         self.originators
-            .entry(Host(client))
+            .entry(client)
             .or_default()
             .refused
             .add(ts, 1.0);
@@ -198,14 +194,11 @@ impl HostContext {
     /// count one fewer (see the module docs).
     pub fn login_accepted(&mut self, client: Addr, server: Addr, server_port: u16, ts: i64) {
         self.prune(ts);
-        if let Some(t) = self
-            .targets
-            .get_mut(&TargetKey(client, server, server_port))
-        {
+        if let Some(t) = self.targets.get_mut(&(client, server, server_port)) {
             t.accepted.add(ts, 1.0);
         }
         self.originators
-            .entry(Host(client))
+            .entry(client)
             .or_default()
             .accepted
             .add(ts, 1.0);

@@ -43,9 +43,9 @@ pub use super::labels::{is_checkpoint, Label, LabelAcc, Snapshot};
 use super::stats::{FlowStats, PacketObs};
 use custos_app::AppEvent;
 use custos_decode::{Decoded, IpLayer, Transport};
+use custos_flow::keyed_hash::KeyedMap;
 use custos_flow::zeek::{self, ZeekConfig};
 use custos_flow::{key_ports, packet_info, Addr, EndedFlow, Endpoint, FlowKey, PacketMeta};
-use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
 
 /// The application counts of a flow without application events.
@@ -246,7 +246,7 @@ pub struct FlowTracker<S = ()> {
     zeek: ZeekConfig,
     /// The open flows' slots in `accs`. Accumulators are large: kept apart, they are not
     /// moved when the map grows, and a slot freed by an ended flow is reused by the next.
-    open: FxHashMap<OpenKey, usize>,
+    open: KeyedMap<OpenKey, usize>,
     /// Accumulators by slot; free slots hold `Acc::default()`.
     accs: Vec<Acc<S>>,
     /// Free slots of `accs`.
@@ -270,7 +270,7 @@ impl<S: Default> FlowTracker<S> {
     pub fn new(zeek: ZeekConfig, snapshots: bool) -> Self {
         FlowTracker {
             zeek,
-            open: FxHashMap::default(),
+            open: KeyedMap::default(),
             accs: Vec::new(),
             free: Vec::new(),
             hosts: HostContext::default(),

@@ -17,8 +17,8 @@ use custos_app::dhcp::DhcpMessage;
 use custos_app::Direction;
 use custos_app::{AppEvent, AppRecord};
 use custos_decode::{Decoded, Transport};
+use custos_flow::keyed_hash::KeyedMap;
 use oui::OuiRegistry;
-use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
@@ -233,13 +233,13 @@ pub struct Inventory {
     cfg: InventoryConfig,
     oui: OuiRegistry,
     devices: Vec<Device>,
-    by_mac: FxHashMap<[u8; 6], u32>,
+    by_mac: KeyedMap<[u8; 6], u32>,
     /// The last two MAC lookups (most packets go back and forth between the same stations).
     recent: [([u8; 6], u32); 2],
-    by_ip: FxHashMap<IpAddr, u32>,
+    by_ip: KeyedMap<IpAddr, u32>,
     /// Own addresses of MAC-keyed devices, for records that carry no MAC (the receiver in
     /// Linux cooked captures, for one).
-    ip_owner: FxHashMap<IpAddr, u32>,
+    ip_owner: KeyedMap<IpAddr, u32>,
     devices_dropped: u64,
     /// Recent failed logins, for the `attacker` role.
     failures: roles::LoginFailures,
@@ -252,10 +252,10 @@ impl Inventory {
             cfg,
             oui,
             devices: Vec::new(),
-            by_mac: FxHashMap::default(),
+            by_mac: KeyedMap::default(),
             recent: [([0; 6], u32::MAX); 2],
-            by_ip: FxHashMap::default(),
-            ip_owner: FxHashMap::default(),
+            by_ip: KeyedMap::default(),
+            ip_owner: KeyedMap::default(),
             devices_dropped: 0,
             failures: roles::LoginFailures::default(),
         }

@@ -7,8 +7,8 @@
 use custos_app::modbus::Access;
 use custos_app::mqtt::MqttMessage;
 use custos_app::{AppEvent, AppRecord};
+use custos_flow::keyed_hash::KeyedMap;
 use custos_flow::{Addr, EndedFlow, Endpoint, FlowKey};
-use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
 /// Sessions summarised at once; beyond it the oldest is written out early.
@@ -65,7 +65,7 @@ pub struct Sessions {
     /// Ordered by connection number, so early and final write-outs are deterministic.
     by_conn: BTreeMap<u64, Session>,
     /// Only looked up, never iterated.
-    conn_of: FxHashMap<FlowKey, u64>,
+    conn_of: KeyedMap<FlowKey, u64>,
 }
 
 /// A flow key without VLANs, as both an event and its flow can name it.

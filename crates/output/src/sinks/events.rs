@@ -6,7 +6,7 @@ use crate::sink::{RunEnd, RunInfo, Sink, SinkError};
 use crate::time::EveTimeWriter;
 use crate::Record;
 use custos_app::{AppEvent, AppRecord, Direction};
-use rustc_hash::FxHashMap;
+use custos_flow::keyed_hash::KeyedMap;
 use serde_json::json;
 use std::io::Write;
 use std::path::Path;
@@ -33,7 +33,7 @@ pub struct EventsSink {
     /// Input names as JSON strings.
     file_json: Vec<String>,
     /// Per connection: the event fields that do not change (see `write_event`).
-    prefixes: FxHashMap<u64, String>,
+    prefixes: KeyedMap<u64, String>,
     line: Vec<u8>,
     clock: EveTimeWriter,
     level: EventLevel,
@@ -55,7 +55,7 @@ impl EventsSink {
         Ok(EventsSink {
             out: Some(out),
             file_json: Vec::new(),
-            prefixes: FxHashMap::default(),
+            prefixes: KeyedMap::default(),
             line: Vec::with_capacity(1024),
             clock: EveTimeWriter::default(),
             level,

@@ -40,12 +40,10 @@ pub(crate) fn apply_flowbits(rule: &Rule, bits: Option<&mut Vec<String>>) -> boo
     noalert
 }
 
-/// A hash of a flow key, for thresholds tracked `by_flow`.
+/// A digest of a flow key, for thresholds tracked `by_flow` (keyed: flows whose digests
+/// collide, and so would share a counter, cannot be crafted).
 pub(crate) fn flow_hash(key: &FlowKey) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = rustc_hash::FxHasher::default();
-    key.hash(&mut h);
-    h.finish()
+    custos_flow::keyed_hash::keyed_digest(key)
 }
 
 pub(crate) fn thresholds_ok(

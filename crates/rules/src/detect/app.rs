@@ -9,7 +9,7 @@
 use super::mqtt_tx::mqtt;
 use custos_app::mqtt::MqttErrorKind;
 use custos_app::{AppError, AppEvent, AppRecord, Direction};
-use rustc_hash::FxHashMap;
+use custos_flow::keyed_hash::KeyedMap;
 
 /// Modbus fields `modbus:` tests.
 #[derive(Clone, Copy, Debug)]
@@ -92,7 +92,7 @@ pub(super) struct Conn {
 
 /// Open transactions per connection.
 pub(crate) struct Transactions {
-    conns: FxHashMap<u64, Conn>,
+    conns: KeyedMap<u64, Conn>,
     events_since_sweep: u64,
 }
 
@@ -106,7 +106,7 @@ const IDLE_NS: i64 = 600 * 1_000_000_000;
 impl Transactions {
     pub fn new() -> Self {
         Transactions {
-            conns: FxHashMap::default(),
+            conns: KeyedMap::default(),
             events_since_sweep: 0,
         }
     }

@@ -3,8 +3,8 @@
 //! bounded by flow and counter caps.
 
 use crate::ast::{Threshold, ThresholdKind, Track, UniquePort};
+use custos_flow::keyed_hash::KeyedMap;
 use custos_flow::FlowKey;
-use rustc_hash::FxHashMap;
 use std::net::IpAddr;
 
 /// Bytes of each direction's stream kept for matches that span segments (at least this
@@ -153,7 +153,7 @@ pub(crate) struct PacketFlow {
 /// Flows by canonical key.
 #[derive(Default)]
 pub(crate) struct Flows {
-    map: FxHashMap<FlowKey, FlowState>,
+    map: KeyedMap<FlowKey, FlowState>,
     updates: u64,
 }
 
@@ -283,7 +283,7 @@ impl Flows {
 /// Threshold and detection-filter counters, per rule and tracked address.
 #[derive(Default)]
 pub(crate) struct Thresholds {
-    map: FxHashMap<(u32, IpAddr, IpAddr, u64), Counter>,
+    map: KeyedMap<(u32, IpAddr, IpAddr, u64), Counter>,
 }
 
 #[derive(Clone, Debug)]
@@ -292,7 +292,7 @@ struct Counter {
     count: u64,
     alerted: bool,
     /// `unique_on`: the distinct ports seen in the window (`count` is their number).
-    ports: Option<rustc_hash::FxHashSet<u16>>,
+    ports: Option<custos_flow::keyed_hash::KeyedSet<u16>>,
 }
 
 impl Counter {

@@ -41,8 +41,8 @@ use super::record::{AppEvent, AppProto, AppRecord};
 use super::At;
 use crate::Direction;
 use custos_decode::{Decoded, Transport};
+use custos_flow::keyed_hash::KeyedMap;
 use custos_flow::{Addr, Endpoint};
-use rustc_hash::FxHashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -307,14 +307,14 @@ impl Entry for FloodEntry {
 
 /// One table with its count of open episodes.
 struct Table<K, E> {
-    map: FxHashMap<K, E>,
+    map: KeyedMap<K, E>,
     open: usize,
 }
 
 impl<K: Copy + Eq + Hash + Ord, E: Entry> Table<K, E> {
     fn new() -> Self {
         Table {
-            map: FxHashMap::default(),
+            map: KeyedMap::default(),
             open: 0,
         }
     }
