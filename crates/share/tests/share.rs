@@ -32,12 +32,12 @@ fn pseudonymizer() -> Pseudonymizer {
         .expect("valid key")
 }
 
-/// A fresh, empty folder under the target directory.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("custos-share-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch folder");
-    dir
+/// A fresh, empty temporary folder, removed when the returned guard drops.
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("custos-share-{name}-"))
+        .tempdir()
+        .expect("create scratch folder")
 }
 
 /// The fixture's text, zstd files decompressed.
@@ -204,9 +204,10 @@ fn indicators_cover_fingerprints_and_domains_of_attackers() {
 
 #[test]
 fn rejects_a_bad_line_naming_file_and_line() {
-    let dir = scratch("bad-line");
+    let scratch = scratch("bad-line");
+    let dir = scratch.path();
     std::fs::write(dir.join("findings.jsonl"), "{\"finding\":{}}\n{not json\n").unwrap();
-    match stix_bundle(&dir, &opts(), None) {
+    match stix_bundle(dir, &opts(), None) {
         Err(ShareError::Parse { path, line, .. }) => {
             assert_eq!(path, dir.join("findings.jsonl"));
             assert_eq!(line, 2);
@@ -217,19 +218,21 @@ fn rejects_a_bad_line_naming_file_and_line() {
 
 #[test]
 fn rejects_a_non_utc_timestamp() {
-    let dir = scratch("bad-time");
+    let scratch = scratch("bad-time");
+    let dir = scratch.path();
     let alert = r#"{"timestamp":"2026-11-26T01:00:00.000000+0100","event_type":"alert"}"#;
     std::fs::write(dir.join("alerts.jsonl"), format!("{alert}\n")).unwrap();
-    let err = stix_bundle(&dir, &opts(), None).unwrap_err();
+    let err = stix_bundle(dir, &opts(), None).unwrap_err();
     assert!(matches!(err, ShareError::Parse { line: 1, .. }), "{err}");
     assert!(err.to_string().contains("alerts.jsonl:1:"), "{err}");
 }
 
 #[test]
 fn rejects_a_folder_without_outputs() {
-    let dir = scratch("empty");
+    let scratch = scratch("empty");
+    let dir = scratch.path();
     assert!(matches!(
-        misp_event(&dir, &opts(), None),
+        misp_event(dir, &opts(), None),
         Err(ShareError::NoInputs { .. })
     ));
 }
@@ -278,7 +281,8 @@ fn stix_bundles_pass_strict_stix2_validator() {
     if !have_python_module("stix2validator") {
         return;
     }
-    let dir = scratch("stix");
+    let scratch = scratch("stix");
+    let dir = scratch.path();
     let mut p = pseudonymizer();
     for (name, pseudo) in [("plain.json", None), ("pseudo.json", Some(&mut p))] {
         let bundle: Value = stix_bundle(&fixture(), &opts(), pseudo).unwrap();
@@ -295,7 +299,8 @@ fn misp_events_load_in_pymisp() {
     if !have_python_module("pymisp") {
         return;
     }
-    let dir = scratch("misp");
+    let scratch = scratch("misp");
+    let dir = scratch.path();
     let mut p = pseudonymizer();
     for (name, pseudo) in [("plain.json", None), ("pseudo.json", Some(&mut p))] {
         let event: Value = misp_event(&fixture(), &opts(), pseudo).unwrap();
@@ -502,8 +507,9 @@ fn pseudonymised_ocsf_holds_no_original_address() {
 }
 
 /// An output folder whose alert carries hostile text where custos writes its own.
-fn hostile_folder() -> PathBuf {
-    let dir = scratch("ocsf-hostile");
+fn hostile_folder() -> tempfile::TempDir {
+    let scratch = scratch("ocsf-hostile");
+    let dir = scratch.path();
     let signature = format!("a\"b\\c\nd\u{0}e</script>{}", "é".repeat(5000));
     let alert = serde_json::json!({
         "timestamp": "2026-11-26T00:01:12.354509+0000",
@@ -524,13 +530,14 @@ fn hostile_folder() -> PathBuf {
     }});
     std::fs::write(dir.join("alerts.jsonl"), format!("{alert}\n")).unwrap();
     std::fs::write(dir.join("findings.jsonl"), format!("{finding}\n")).unwrap();
-    dir
+    scratch
 }
 
 #[test]
 fn ocsf_escapes_and_bounds_hostile_text() {
-    let dir = hostile_folder();
-    let events = ocsf_events(&dir, &opts(), None).unwrap();
+    let hostile = hostile_folder();
+    let dir = hostile.path();
+    let events = ocsf_events(dir, &opts(), None).unwrap();
     let text = ocsf_json_lines(&events);
     assert_eq!(text.lines().count(), 2, "one line per event");
     let back: Vec<Value> = text
@@ -568,10 +575,11 @@ fn ocsf_escapes_and_bounds_hostile_text() {
 
 #[test]
 fn ocsf_rejects_an_impossible_date_naming_file_and_line() {
-    let dir = scratch("ocsf-bad-date");
+    let scratch = scratch("ocsf-bad-date");
+    let dir = scratch.path();
     let alert = r#"{"timestamp":"2026-02-30T00:00:00.000000+0000","event_type":"alert"}"#;
     std::fs::write(dir.join("alerts.jsonl"), format!("\n{alert}\n")).unwrap();
-    let err = ocsf_events(&dir, &opts(), None).unwrap_err();
+    let err = ocsf_events(dir, &opts(), None).unwrap_err();
     assert!(matches!(err, ShareError::Parse { line: 2, .. }), "{err}");
     assert!(err.to_string().contains("alerts.jsonl:2:"), "{err}");
 }
@@ -622,13 +630,14 @@ fn ocsf_events_pass_the_ocsf_1_5_0_json_schema() {
     if !have_ocsf_validator() {
         return;
     }
-    let dir = scratch("ocsf");
+    let scratch = scratch("ocsf");
+    let dir = scratch.path();
     let mut p = pseudonymizer();
     for (name, pseudo) in [("plain.jsonl", None), ("pseudo.jsonl", Some(&mut p))] {
         let events = ocsf_events(&fixture(), &opts(), pseudo).unwrap();
         assert_eq!(events.len(), 51 + 33);
         validate_ocsf(&events, &dir.join(name));
     }
-    let hostile = ocsf_events(&hostile_folder(), &opts(), None).unwrap();
+    let hostile = ocsf_events(hostile_folder().path(), &opts(), None).unwrap();
     validate_ocsf(&hostile, &dir.join("hostile.jsonl"));
 }
