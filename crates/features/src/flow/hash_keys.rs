@@ -1,6 +1,6 @@
 //! The key of the open-flow map, hashed as a few machine words.
 //!
-//! [`FlowKey`]'s derived `Hash` feeds the hasher each address as two words ([`Addr`]'s
+//! [`FlowKey`]'s derived `Hash` feeds the hasher each address as two words ([`Addr`](custos_flow::Addr)'s
 //! `Hash`), then each port, the protocol and a length-prefixed VLAN array; this key packs
 //! ports, VLANs and protocol into two words. Equality is the key's, and the map keyed by it
 //! is never iterated where the order could reach an output.
