@@ -33,7 +33,8 @@
 //! - [`flowdata`] builds datasets with `custos-dataset` and holds their rows;
 //!   [`flowmodel`] trains the flow model as `custos train` does; [`defence::dpa`] is
 //!   deterministic partition aggregation with certificates; [`defence::screen`] relabels
-//!   the flows whose conversation contradicts their label and drops those whose out-of-fold
+//!   the flows whose conversation contradicts their label (where a model of the flows' own
+//!   features, trained without them, agrees) and drops those whose out-of-fold
 //!   prediction (`custos_dataset::screening`) does, before DPA trains (`screen+dpa`, not
 //!   certified).
 //! - [`kitsune`] trains and scores Kitsune through `custos-detect`;

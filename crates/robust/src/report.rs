@@ -221,7 +221,12 @@ pub struct Screening {
     /// Rounds of screening (`screen+dpa`: repeated on the flows kept).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rounds: Option<u32>,
-    /// Flows contradicted by their conversation, relabelled to its majority (`screen+dpa`).
+    /// Flows contradicted by their conversation (`screen+dpa`): the suspects the model of
+    /// their own features is asked about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversation_suspects: Option<u64>,
+    /// Suspects that model confirmed, relabelled to their conversation's majority
+    /// (`screen+dpa`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub by_conversation: Option<u64>,
     /// Poisoned flows among the relabelled ones (`screen+dpa`).

@@ -387,6 +387,7 @@ fn screening_facts(
         poisoned,
         poisoned_found: count(&sc.contradicted, &poisoned_flow),
         rounds: acted.then_some(sc.rounds as u32),
+        conversation_suspects: acted.then(|| count(&sc.conversation_suspects, &|_| true)),
         by_conversation: acted.then(|| count(&sc.by_conversation, &|_| true)),
         poisoned_relabelled: acted.then(|| count(&sc.by_conversation, &poisoned_flow)),
         dropped: acted.then(|| count(&sc.dropped, &|_| true)),
