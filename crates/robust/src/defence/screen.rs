@@ -408,15 +408,33 @@ mod tests {
         };
         for i in 0..100 {
             let jitter = (i * 7919 % 101) as f64 / 100.0;
-            push(format!("b{i}"), jitter, 1.0, false, ([0; 12], i as i64 / 10));
-            push(format!("a{i}"), 10.0 + jitter, 50.0 + jitter, true, ([1; 12], 0));
+            push(
+                format!("b{i}"),
+                jitter,
+                1.0,
+                false,
+                ([0; 12], i as i64 / 10),
+            );
+            push(
+                format!("a{i}"),
+                10.0 + jitter,
+                50.0 + jitter,
+                true,
+                ([1; 12], 0),
+            );
         }
         for i in 0..6 {
             push(format!("c{i}"), i as f64 / 6.0, 50.0, false, ([1; 12], 0));
         }
         for i in 0..20 {
             let jitter = (i * 31 % 20) as f64 / 20.0;
-            push(format!("d{i}"), 10.0 + jitter, 1.0, false, ([2; 12], i as i64 / 10));
+            push(
+                format!("d{i}"),
+                10.0 + jitter,
+                1.0,
+                false,
+                ([2; 12], i as i64 / 10),
+            );
         }
         let t = FlowTables {
             names: vec!["x".into(), host],
@@ -430,7 +448,11 @@ mod tests {
         let s = screen(&t, &groups, &params(60, 0), 3, ROUNDS, "test").unwrap();
         // Its conversation contradicts the chatter; the flows' own features do not.
         assert!(chatter.iter().all(|&i| s.conversation_suspects[i]));
-        assert!(!s.by_conversation.iter().any(|&r| r), "{:?}", s.by_conversation);
+        assert!(
+            !s.by_conversation.iter().any(|&r| r),
+            "{:?}",
+            s.by_conversation
+        );
         assert_eq!(s.tables(&t).flows.labels, t.flows.labels);
         // Ten attack flows of that conversation flipped: they, and only they, are relabelled.
         let mut p = t.clone();
