@@ -173,14 +173,16 @@ pub fn confirm(
         .map(|(u, _)| u.as_str())
         .collect();
     out.sort_unstable();
-    let (columns, labels) = t.subset(|u| out.binary_search(&u).is_err());
-    let columns: Vec<Vec<f64>> = columns
-        .into_iter()
-        .zip(&t.names)
-        .filter(|(_, n)| own_feature(n))
-        .map(|(c, _)| c)
+    // The columns of the flow's own features, chosen once for training and scoring.
+    let own: Vec<usize> = (0..t.names.len())
+        .filter(|&j| own_feature(&t.names[j]))
         .collect();
-    let names: Vec<String> = t.names.iter().filter(|n| own_feature(n)).cloned().collect();
+    let (mut all, labels) = t.subset(|u| out.binary_search(&u).is_err());
+    let columns: Vec<Vec<f64>> = own
+        .iter()
+        .map(|&j| all.get_mut(j).map(std::mem::take).unwrap_or_default())
+        .collect();
+    let names: Vec<String> = own.iter().map(|&j| t.names[j].clone()).collect();
     let data = TrainingData {
         names: &names,
         columns: &columns,
@@ -205,14 +207,7 @@ pub fn confirm(
             ))
         }
     };
-    let own: Vec<&Vec<f64>> = t
-        .flows
-        .columns
-        .iter()
-        .zip(&t.names)
-        .filter(|(_, n)| own_feature(n))
-        .map(|(c, _)| c)
-        .collect();
+    let cell = |j: usize, i: usize| t.flows.columns.get(j).and_then(|c| c.get(i)).copied();
     let mut row = Vec::with_capacity(own.len());
     Ok((0..t.flows.rows())
         .map(|i| {
@@ -221,7 +216,7 @@ pub fn confirm(
                 return false;
             };
             row.clear();
-            row.extend(own.iter().map(|c| c.get(i).copied().unwrap_or(0.0)));
+            row.extend(own.iter().map(|&j| cell(j, i).unwrap_or(0.0)));
             let p = model.probability(&row);
             (if label { 1.0 - p } else { p }) > CONFIRM
         })
