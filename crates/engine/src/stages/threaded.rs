@@ -198,7 +198,11 @@ impl Threaded {
         }
         let mut last = Vec::new();
         let to_host = self.to_host.clone();
+        let recycled = &self.recycled;
         let mut flush = |chunk: &mut Vec<Record>| -> Result<(), EngineError> {
+            // Drop what came back while the last flows are handed on: nothing else takes it
+            // back now, and a full way back would hold a dozen chunks of records at the peak.
+            recycled.try_iter().for_each(drop);
             let msg = ToHost::Upstream(std::mem::take(chunk));
             match &to_host {
                 Some(t) if t.send(msg).is_ok() => Ok(()),
