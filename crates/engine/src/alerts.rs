@@ -34,7 +34,7 @@ pub struct Evidence {
     /// The operating threshold.
     pub threshold: Option<f64>,
     /// Why (detector specific).
-    pub explanation: Option<serde_json::Value>,
+    pub explanation: Option<custos_output::Explanation>,
 }
 
 /// Alerts and suppressed alerts of one detector.

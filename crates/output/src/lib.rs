@@ -21,7 +21,7 @@ mod stats;
 pub mod summary;
 pub mod time;
 
-pub use alert::{Alert, AlertContext, AlertInfo, ModelSignature};
+pub use alert::{Alert, AlertContext, AlertInfo, Explanation, ModelSignature};
 pub use conn_log::{is_private, proto_name, ConnLogWriter, FIELDS as CONN_FIELDS};
 pub use eve::{eve_proto_name, EveFlowWriter};
 pub use out_file::{open_output, Compression, OutFile};

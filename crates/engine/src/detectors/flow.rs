@@ -175,7 +175,7 @@ impl Explainer {
         row: &[f64],
         packets: u64,
         at_end: bool,
-    ) -> serde_json::Value {
+    ) -> Option<custos_output::Explanation> {
         // Identical rows (a flood's) have identical explanations: remembered like scores.
         let top = match self.memo.get(row) {
             Some(top) => top.clone(),
@@ -193,17 +193,28 @@ impl Explainer {
                 top
             }
         };
-        // Built by hand: `json!` would copy `top` once more by serialising it.
-        let mut m = serde_json::Map::with_capacity(4);
-        m.insert("flow_packets".into(), packets.into());
-        let at = if at_end { "flow end" } else { "checkpoint" };
-        m.insert("scored_at".into(), at.into());
-        m.insert("top_features".into(), top);
-        m.insert(
-            "method".into(),
-            "path contributions to the log-odds (Saabas)".into(),
-        );
-        serde_json::Value::Object(m)
+        FlowExplanation {
+            flow_packets: packets,
+            scored_at: if at_end { "flow end" } else { "checkpoint" },
+            top_features: &top,
+            method: "path contributions to the log-odds (Saabas)",
+        }
+        .to_explanation()
+    }
+}
+
+/// The flow detector's explanation of an alert, as it is written.
+#[derive(serde::Serialize)]
+struct FlowExplanation<'a> {
+    flow_packets: u64,
+    scored_at: &'static str,
+    top_features: &'a serde_json::Value,
+    method: &'static str,
+}
+
+impl FlowExplanation<'_> {
+    fn to_explanation(&self) -> Option<custos_output::Explanation> {
+        custos_output::Explanation::of(self).ok()
     }
 }
 
@@ -433,7 +444,7 @@ impl Detector for FlowDetector {
                     let evidence = Evidence {
                         score,
                         threshold: Some(model.threshold()),
-                        explanation: Some(explainer.explain(&model.gbdt, row, n, false)),
+                        explanation: explainer.explain(&model.gbdt, row, n, false),
                     };
                     alerts.raise("flow", Some(sha256), p, &SIGNATURE, evidence);
                 }
@@ -502,7 +513,7 @@ impl Detector for FlowDetector {
             let evidence = Evidence {
                 score,
                 threshold: Some(self.model.threshold()),
-                explanation: Some(explanation),
+                explanation,
             };
             alerts.raise_flow("flow", Some(&self.sha256), f, &SIGNATURE, evidence);
         }

@@ -118,7 +118,7 @@ fn describe(ind: &Indicator, field: &str, observed: &str) -> (String, Evidence) 
         Evidence {
             score: 1.0,
             threshold: Some(1.0),
-            explanation: Some(explanation),
+            explanation: custos_output::Explanation::of(&explanation).ok(),
         },
     )
 }

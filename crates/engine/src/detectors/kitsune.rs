@@ -145,7 +145,7 @@ impl Detector for Kitsune {
             let evidence = Evidence {
                 score: v.score,
                 threshold: self.det.threshold().map(|t| t.value),
-                explanation: serde_json::to_value(self.det.explain()).ok(),
+                explanation: custos_output::Explanation::of(&self.det.explain()).ok(),
             };
             alerts.raise("kitsune", self.det.model_sha256(), p, &SIGNATURE, evidence);
         }
