@@ -168,11 +168,11 @@ pub fn parse_eve_time(text: &str) -> Option<i64> {
 
 /// Suricata's EVE timestamp: `2009-11-18T16:59:51.405770+0000`.
 pub fn eve_time(ts_ns: i64) -> String {
-    let (y, m, d, h, mi, s, ns) = parts(ts_ns);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:06}+0000",
-        ns / 1000
-    )
+    // Without `format!` (a few thousand instructions a call); nanoseconds in an i64 span the
+    // years 1677 to 2262, so the four-digit year of `push_eve_time` is the whole year.
+    let mut out = String::with_capacity(31);
+    push_eve_time(&mut out, ts_ns);
+    out
 }
 
 #[cfg(test)]
@@ -192,6 +192,25 @@ mod test {
         assert_eq!(parse_eve_time("2026-13-01T00:00:00.000000+0000"), None);
         assert_eq!(parse_eve_time("2026-01-01 00:00:00.000000+0000"), None);
         assert_eq!(parse_eve_time("not a time"), None);
+    }
+
+    #[test]
+    fn eve_time_is_the_formatted_text() {
+        let formatted = |ts: i64| {
+            let (y, m, d, h, mi, s, ns) = parts(ts);
+            format!(
+                "{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:06}+0000",
+                ns / 1000
+            )
+        };
+        let mut t = i64::MIN;
+        while let Some(next) = t.checked_add(7_919_876_543_210_987) {
+            assert_eq!(eve_time(t), formatted(t), "{t}");
+            t = next;
+        }
+        for t in [i64::MIN, i64::MAX, 0, -1, 1_764_115_272_354_509_999] {
+            assert_eq!(eve_time(t), formatted(t), "{t}");
+        }
     }
 
     #[test]

@@ -179,10 +179,18 @@ impl Device {
 
 /// Formats a MAC address as `aa:bb:cc:dd:ee:ff`.
 pub fn mac_string(mac: [u8; 6]) -> String {
-    format!(
-        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-        mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]
-    )
+    // As `format!("{:02x}:…")` gives, without the formatting machinery (it is asked for once
+    // per application event by the findings).
+    let mut out = String::with_capacity(17);
+    for (i, b) in mac.iter().enumerate() {
+        if i > 0 {
+            out.push(':');
+        }
+        for nibble in [b >> 4, b & 0x0f] {
+            out.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+        }
+    }
+    out
 }
 
 fn parse_mac(s: &str) -> Option<[u8; 6]> {
@@ -567,4 +575,19 @@ fn used(dev: &mut Device, t: u8, ip: IpAddr, port: u16, cap: usize) -> Option<&m
         dev.used.insert(key, Used::default());
     }
     dev.used.get_mut(&key)
+}
+
+#[cfg(test)]
+mod test {
+    #[test]
+    fn mac_string_is_the_formatted_text() {
+        for mac in [[0u8; 6], [0xff; 6], [0x02, 0x4a, 0xb0, 0x0c, 0xde, 0x19]] {
+            let want = format!(
+                "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+                mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]
+            );
+            assert_eq!(super::mac_string(mac), want);
+            assert_eq!(super::parse_mac(&want), Some(mac));
+        }
+    }
 }

@@ -2,6 +2,7 @@
 
 use super::event_summary::{routine_kind, Session, Sessions};
 use crate::out_file::{Compression, OutFile};
+use crate::push::{push_int, push_ip};
 use crate::sink::{RunEnd, RunInfo, Sink, SinkError};
 use crate::time::EveTimeWriter;
 use crate::Record;
@@ -81,15 +82,23 @@ impl EventsSink {
         let prefix = self.prefixes.entry(e.conn).or_insert_with(|| {
             let (src, dst) = (e.client, e.server);
             let proto = if e.transport == 6 { "TCP" } else { "UDP" };
-            format!(
-                "\"src_ip\":\"{}\",\"src_port\":{},\"dest_ip\":\"{}\",\"dest_port\":{},\"proto\":\"{proto}\",\"app_proto\":\"{}\",\"community_id\":\"{}\"",
-                src.0,
-                src.1,
-                dst.0,
-                dst.1,
-                e.proto.name(),
-                e.community_id
-            )
+            let mut p = String::with_capacity(160);
+            p.push_str("\"src_ip\":\"");
+            push_ip(&mut p, src.0);
+            p.push_str("\",\"src_port\":");
+            push_int(&mut p, src.1);
+            p.push_str(",\"dest_ip\":\"");
+            push_ip(&mut p, dst.0);
+            p.push_str("\",\"dest_port\":");
+            push_int(&mut p, dst.1);
+            p.push_str(",\"proto\":\"");
+            p.push_str(proto);
+            p.push_str("\",\"app_proto\":\"");
+            p.push_str(e.proto.name());
+            p.push_str("\",\"community_id\":\"");
+            p.push_str(&e.community_id);
+            p.push('"');
+            p
         });
         line.extend_from_slice(prefix.as_bytes());
     }
@@ -114,10 +123,15 @@ impl EventsSink {
         } else {
             line.extend_from_slice(b",\"custos\":{");
         }
+        let mut num = itoa::Buffer::new();
         if let Some(first) = first_packet {
-            write!(line, "\"first_packet\":{first},")?;
+            line.extend_from_slice(b"\"first_packet\":");
+            line.extend_from_slice(num.format(first).as_bytes());
+            line.push(b',');
         }
-        writeln!(line, "\"packet\":{packet}}}}}")?;
+        line.extend_from_slice(b"\"packet\":");
+        line.extend_from_slice(num.format(packet).as_bytes());
+        line.extend_from_slice(b"}}\n");
         match self.out.as_mut() {
             Some(out) => out.write_all(line),
             None => Ok(()),
@@ -152,17 +166,25 @@ impl EventsSink {
     fn write_summary(&mut self, s: &Session) -> std::io::Result<()> {
         self.begin_line(s.last_ts, "app_summary", &s.first);
         let total = s.total;
-        let first = crate::time::eve_time(s.first.ts);
-        let body = json!({
-            "app_proto": s.first.proto.name(),
-            "events": total,
-            "counts": s.counts,
-            "first_timestamp": first,
-        });
+        let body = SummaryBody {
+            app_proto: s.first.proto.name(),
+            events: total,
+            counts: &s.counts,
+            first_timestamp: crate::time::eve_time(s.first.ts),
+        };
         self.line.extend_from_slice(b",\"app_summary\":");
         serde_json::to_writer(&mut self.line, &body)?;
         self.end_line(s.last_file, Some(s.first.index), s.last_index)
     }
+}
+
+/// The body of an `app_summary` record, serialised without building a `Value`.
+#[derive(serde::Serialize)]
+struct SummaryBody<'a> {
+    app_proto: &'static str,
+    events: u64,
+    counts: &'a std::collections::BTreeMap<&'static str, u64>,
+    first_timestamp: String,
 }
 
 impl Sink for EventsSink {
