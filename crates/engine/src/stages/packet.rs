@@ -91,8 +91,11 @@ impl PacketStage {
         setting: ChecksumSetting,
         policy: ChecksumPolicy,
         flow_cfg: FlowConfig,
-        app: AppConfig,
+        mut app: AppConfig,
     ) -> Self {
+        // An application connection lives inside a flow: following more connections than the
+        // flow table holds flows only holds memory past `--max-flows`.
+        app.max_connections = app.max_connections.min(flow_cfg.max_flows.max(1));
         let mode = if setting == ChecksumSetting::Ignore || policy.offloading_detected() {
             ChecksumMode::Ignore
         } else {
