@@ -115,8 +115,9 @@ pub struct AlertContext {
 }
 
 /// A detector's explanation of an alert: JSON, kept as its text. The detector serialises it
-/// once and the writers copy it; a tree of `serde_json::Value`s was built, written and freed
-/// for every alert (about a tenth of Kitsune's time on attack traffic, which alerts often).
+/// once and the writers copy it, where a tree of `serde_json::Value`s was built, written and
+/// freed for every alert (2 % of Kitsune's instructions on attack traffic, which alerts often;
+/// docs/PERFORMANCE.md).
 #[derive(Clone, Debug)]
 pub struct Explanation(Box<serde_json::value::RawValue>);
 
