@@ -69,9 +69,10 @@ pub enum Skip {
     /// Evaluate every packet (the metrics equal scikit-learn's on `scores.csv` as written).
     #[default]
     None,
-    /// Leave out the longest training of any detector: the largest `trained_packets +
-    /// warmup_packets` of `stats.json`, or `detecting_from.packet` where later (Kitsune's
-    /// calibration window) — packets scored before a detector could alert.
+    /// Leave out the longest training of any detector — packets scored before it could
+    /// alert: `detecting_from.packet` of `stats.json` where the detector names it (Kitsune:
+    /// training, calibration window, warm-up), otherwise `trained_packets + warmup_packets`.
+    /// An error when a detector never could (`detecting_from` null).
     Training,
     /// Leave out this many packets.
     Packets(u64),
@@ -114,12 +115,25 @@ pub fn evaluate(cfg: &EvalConfig) -> Result<Evaluation, EvalError> {
     let stats = stats::RunStats::read(dir)?;
     let skip = match cfg.skip {
         Skip::None => 0,
-        Skip::Training => stats
-            .detectors
-            .iter()
-            .map(|d| d.training)
-            .max()
-            .unwrap_or(0),
+        Skip::Training => {
+            let mut most = 0;
+            for d in &stats.detectors {
+                let Some(t) = d.training else {
+                    return Err(EvalError::Mismatch {
+                        path: stats.path.clone(),
+                        message: format!(
+                            "detector {} never reached its detecting stage in this run \
+                             (detecting_from is null: the input ended during its training, \
+                             calibration or warm-up), so skipping its training leaves nothing \
+                             to evaluate; evaluate without skipping, or with --skip N",
+                            d.name
+                        ),
+                    });
+                };
+                most = most.max(t);
+            }
+            most
+        }
         Skip::Packets(n) => n,
     }
     .min(stats.packets());

@@ -26,10 +26,12 @@ pub(crate) struct DetectorStats {
     pub name: String,
     /// `threshold.value`, when the detector had one.
     pub threshold: Option<f64>,
-    /// The packets at the start of the run it scored without being able to alert:
-    /// `trained_packets + warmup_packets`, or up to `detecting_from.packet` when that is later
-    /// (Kitsune's calibration window, whose scores set its threshold).
-    pub training: u64,
+    /// The packets at the start of the run it scored without being able to alert: up to
+    /// `detecting_from.packet` where the detector says where it could first alert (Kitsune:
+    /// after its training, its calibration window — whose scores set its threshold — and its
+    /// warm-up), otherwise `trained_packets + warmup_packets`. `None` when it says it never
+    /// could (`detecting_from` null: the run ended before).
+    pub training: Option<u64>,
     /// The captures its saved model was trained on (`training_inputs[]`: path, SHA-256).
     pub training_inputs: Vec<(String, String)>,
     /// `training_flows`: (flows of the run checked, of those among the model's training
@@ -160,13 +162,20 @@ impl RunStats {
 fn detector(name: &str, d: &Value) -> DetectorStats {
     let trained = d["trained_packets"].as_u64().unwrap_or(0);
     let warmup = d["warmup_packets"].as_u64().unwrap_or(0);
-    let detecting_from = d["detecting_from"]["packet"].as_u64().unwrap_or(0);
+    // `trained_packets` of a model loaded from a directory counts its training elsewhere,
+    // not packets of this run: where the detector names its first detecting packet, that is
+    // the end of its training here.
+    let training = match d.get("detecting_from") {
+        Some(Value::Null) => None,
+        Some(from) => Some(from["packet"].as_u64().unwrap_or(0)),
+        None => Some(trained.saturating_add(warmup)),
+    };
     DetectorStats {
         name: name.to_string(),
         threshold: d["threshold"]["value"]
             .as_f64()
             .or_else(|| d["threshold"].as_f64()),
-        training: trained.saturating_add(warmup).max(detecting_from),
+        training,
         training_inputs: d["training_inputs"]
             .as_array()
             .into_iter()

@@ -176,6 +176,56 @@ fn skipped_packets_are_not_evaluated() {
     assert_eq!(det.phases[0].delay_seconds, Some(1.0));
 }
 
+/// The tiny run with the detector's `stats.json` object extended by `extra`.
+fn tiny_run_with(extra: serde_json::Value) -> FakeRun {
+    let run = tiny_run();
+    let path = run.path().join("stats.json");
+    let mut stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for (k, v) in extra.as_object().unwrap() {
+        stats["detector"][k] = v.clone();
+    }
+    std::fs::write(&path, stats.to_string()).unwrap();
+    run
+}
+
+#[test]
+fn skipping_training_stops_where_the_detector_could_first_alert() {
+    // Trained online: everything before its first detecting packet (its training and its
+    // calibration window).
+    let online = tiny_run_with(serde_json::json!({
+        "trained_packets": 3, "warmup_packets": 0, "detecting_from": {"packet": 6}
+    }));
+    assert_eq!(eval(&online, Skip::Training).unwrap().skipped_packets, 6);
+    // A model loaded from a directory: `trained_packets` counts packets of another capture,
+    // not of this run; only its warm-up here is skipped.
+    let loaded = tiny_run_with(serde_json::json!({
+        "trained_packets": 11_001, "warmup_packets": 2, "detecting_from": {"packet": 2}
+    }));
+    assert_eq!(eval(&loaded, Skip::Training).unwrap().skipped_packets, 2);
+    // A detector that does not say: its training and warm-up counts.
+    let plain = tiny_run_with(serde_json::json!({"trained_packets": 3, "warmup_packets": 1}));
+    assert_eq!(eval(&plain, Skip::Training).unwrap().skipped_packets, 4);
+}
+
+#[test]
+fn skipping_the_training_of_a_detector_that_never_detected_is_an_error() {
+    let run = tiny_run_with(serde_json::json!({
+        "trained_packets": 11, "warmup_packets": 0, "detecting_from": null
+    }));
+    match eval(&run, Skip::Training) {
+        Err(EvalError::Mismatch { message, .. }) => {
+            assert!(
+                message.contains("det never reached its detecting stage"),
+                "{message}"
+            );
+        }
+        other => panic!("expected an error, got {other:?}"),
+    }
+    // Without the skip it is evaluated as written.
+    assert_eq!(eval(&run, Skip::None).unwrap().skipped_packets, 0);
+}
+
 #[test]
 fn reads_zstd_compressed_outputs() {
     let run = tiny_run();
