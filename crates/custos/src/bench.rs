@@ -10,10 +10,16 @@ use custos_capture::{FileReader, PacketSource};
 use custos_engine::bench::{self, Measured, Pass};
 use custos_engine::flags::Detector;
 use custos_engine::EngineConfig;
+use std::io::Write as _;
 
 /// Prints a pass as one JSON line.
 fn print_pass(p: &Pass) {
-    println!("{}", serde_json::to_string(p).unwrap_or_default());
+    // A closed pipe ends the output, not the benchmark (the report's own write says so).
+    let _ = writeln!(
+        std::io::stdout(),
+        "{}",
+        serde_json::to_string(p).unwrap_or_default()
+    );
 }
 
 /// Runs the benchmark and prints one JSON line per measured pass, then the report.
@@ -52,6 +58,6 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     } else {
         bench::engine_report(&cfg, capture, n, print_pass)?
     };
-    println!("{report}");
+    writeln!(std::io::stdout(), "{report}")?;
     Ok(Outcome::Success)
 }

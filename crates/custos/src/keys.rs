@@ -4,6 +4,7 @@ use crate::cli::{CaseExportArgs, KeygenArgs, VerifyArgs};
 use crate::Outcome;
 use anyhow::{bail, Context};
 use custos_evidence::CaseSelection;
+use std::io::Write as _;
 
 /// Writes PREFIX.skey (mode 0600) and PREFIX.vkey.
 ///
@@ -14,7 +15,7 @@ pub fn keygen(a: KeygenArgs) -> anyhow::Result<Outcome> {
         bail!("an evidence key needs --name (or give --model for a model-signing key)");
     };
     let w = custos_engine::evidence::write_key_pair(&a.output, name)?;
-    println!("{}", w.vkey_text);
+    writeln!(std::io::stdout(), "{}", w.vkey_text)?;
     eprintln!(
         "custos: wrote {} (private, keep on the sensor) and {} (public)",
         w.skey.display(),
@@ -46,8 +47,9 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<Outcome> {
             "give a case directory (written by `custos case export`) or --log LOGDIR (an evidence log)"
         ),
     };
+    let mut out = std::io::stdout().lock();
     for line in transcript.lines() {
-        println!("{line}");
+        writeln!(out, "{line}")?;
     }
     Ok(if transcript.verified() {
         Outcome::Success

@@ -5,6 +5,7 @@ use crate::cli::{KeygenArgs, ModelSignArgs, ModelVerifyArgs};
 use crate::Outcome;
 use custos_engine::detectors::MODEL_FILE;
 use custos_trust::{PublicKey, SigningKey, TrustError};
+use std::io::Write as _;
 use std::path::Path;
 
 /// Writes PREFIX.pem (private, mode 0600) and PREFIX.pub.
@@ -13,7 +14,7 @@ use std::path::Path;
 /// Existing key files (never overwritten), I/O errors.
 pub fn keygen(a: &KeygenArgs) -> anyhow::Result<Outcome> {
     let files = custos_trust::write_key_pair(&a.output)?;
-    println!("{}", files.key_hint);
+    writeln!(std::io::stdout(), "{}", files.key_hint)?;
     eprintln!(
         "custos: wrote {} (private: keep it where models are signed) and {} (public: give it \
          to sensors as --trust); key hint {}",
@@ -58,18 +59,19 @@ pub fn verify(a: &ModelVerifyArgs) -> anyhow::Result<Outcome> {
     let trusted = PublicKey::read_all(&a.trust)?;
     match custos_trust::verify_model(&a.dir, &trusted) {
         Ok(v) => {
-            println!(
+            writeln!(
+                std::io::stdout(),
                 "verdict: VERIFIED — {} files of {} signed by key {} (statement sha256 {})",
                 v.files.len(),
                 a.dir.display(),
                 v.key_hint,
                 custos_evidence::merkle::hex(&v.statement_digest)
-            );
+            )?;
             Ok(Outcome::Success)
         }
         Err(e @ (TrustError::Io { .. } | TrustError::NotADirectory { .. })) => Err(e.into()),
         Err(e) => {
-            println!("verdict: REFUSED — {e}");
+            writeln!(std::io::stdout(), "verdict: REFUSED — {e}")?;
             Ok(Outcome::Negative)
         }
     }

@@ -15,7 +15,7 @@ pub fn keygen(a: &KeygenArgs) -> anyhow::Result<Outcome> {
     let path = PseudonymKey::path_for(&a.output);
     let key = PseudonymKey::generate()?;
     key.write_new(&path)?;
-    println!("{}", key.fingerprint());
+    writeln!(std::io::stdout(), "{}", key.fingerprint())?;
     eprintln!(
         "custos: wrote {} (secret: whoever holds it can re-identify every pseudonym); \
          fingerprint {}",

@@ -7,7 +7,9 @@
 //!   log is a usage / I/O error (exit 2) that says what the folder holds and what `verify`
 //!   expects; a secret key given as `--vkey` is named as such without being shown; every run
 //!   ends with one verdict line, `verdict: VERIFIED — all N checks hold …` (exit 0) or
-//!   `verdict: FAILED — 1 of N checks failed …` (exit 1).
+//!   `verdict: FAILED — 1 of N checks failed …` (exit 1);
+//! - output into a pipe that was closed (`custos lab show NAME | head -1`) ends quietly with
+//!   exit 0, never a panic.
 
 mod common;
 
@@ -378,4 +380,21 @@ fn failed_case_verification_shows_the_checks_that_held_and_a_verdict() {
             case.display()
         )
     );
+}
+
+#[test]
+fn a_closed_output_pipe_ends_quietly() {
+    for args in [&["lab", "show", "mirai-like"][..], &["lab", "list"]] {
+        // The read end is closed before custos starts, so its first write fails (EPIPE).
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let r = std::process::Command::new(env!("CARGO_BIN_EXE_custos"))
+            .args(args)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let err = stderr(&r);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(r.status.code(), Some(0), "{args:?}: {err}");
+    }
 }

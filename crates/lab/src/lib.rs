@@ -34,6 +34,7 @@ pub mod ssdp;
 pub mod sys;
 pub mod tools;
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
@@ -97,6 +98,7 @@ pub fn install_interrupt_handler() {
 pub fn run(cmd: LabCommand) -> anyhow::Result<i32> {
     match cmd {
         LabCommand::List => {
+            let mut out = std::io::stdout().lock();
             for b in BUILT_INS {
                 let s = Scenario::from_toml(b.toml)?;
                 let secs: f64 = s.warmup_s
@@ -104,13 +106,13 @@ pub fn run(cmd: LabCommand) -> anyhow::Result<i32> {
                         .iter()
                         .map(|p| p.duration_s + if p.attack.is_some() { p.drain_s } else { 0.0 })
                         .sum::<f64>();
-                println!("{:<12} ≤{:>5.0} s  {}", b.name, secs, s.description);
+                writeln!(out, "{:<12} ≤{:>5.0} s  {}", b.name, secs, s.description)?;
             }
             Ok(0)
         }
         LabCommand::Show { name } => match BUILT_INS.iter().find(|b| b.name == name) {
             Some(b) => {
-                print!("{}", b.toml);
+                write!(std::io::stdout(), "{}", b.toml)?;
                 Ok(0)
             }
             None => anyhow::bail!("no built-in scenario {name:?} (see `custos lab list`)"),
@@ -118,24 +120,29 @@ pub fn run(cmd: LabCommand) -> anyhow::Result<i32> {
         LabCommand::Doctor => {
             let all: Vec<&'static lab::Tool> = lab::TOOLS.iter().collect();
             let miss = lab::missing(&all);
+            let mut out = std::io::stdout().lock();
             for t in lab::TOOLS {
                 let state = match sys::which(t.program) {
                     Some(p) => format!("ok       {}", p.display()),
                     None => "MISSING".to_owned(),
                 };
-                println!(
+                writeln!(
+                    out,
                     "{:<18} {:<18} {:<45} {state}",
                     t.program, t.package, t.purpose
-                );
+                )?;
             }
             if !sys::is_root() {
-                println!("note: `custos lab run` and `custos lab clean` need root");
+                writeln!(
+                    out,
+                    "note: `custos lab run` and `custos lab clean` need root"
+                )?;
             }
             if miss.is_empty() {
-                println!("all tools present");
+                writeln!(out, "all tools present")?;
                 Ok(0)
             } else {
-                println!("missing: install with\n  {}", lab::apt_line(&miss));
+                writeln!(out, "missing: install with\n  {}", lab::apt_line(&miss))?;
                 Ok(1)
             }
         }
