@@ -321,3 +321,39 @@ fn node_plan_is_deterministic_and_inside_198_18_0_0_15() {
         .iter()
         .any(|n| n.role == "attacker" && n.ip == Some("198.18.0.66".parse().unwrap())));
 }
+
+/// `scripts/lab-long/NAME-long.toml` is built-in NAME with ten minutes of benign traffic
+/// before the attacks: the same text but for its name and the `benign` phase's duration
+/// (they fell behind the built-ins once, and recordings made from them lacked devices).
+#[test]
+fn long_scenarios_follow_their_built_ins() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/lab-long");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let file = path.file_name().unwrap().to_string_lossy().to_string();
+        let Some(name) = file.strip_suffix("-long.toml") else {
+            continue;
+        };
+        let built_in = BUILT_INS
+            .iter()
+            .find(|b| b.name == name)
+            .unwrap_or_else(|| panic!("{file}: no built-in scenario {name}"));
+        let benign = "name = \"benign\"\nduration_s = ";
+        let at = built_in.toml.find(benign).expect("a benign phase") + benign.len();
+        let end = at + built_in.toml[at..].find('\n').unwrap();
+        let want = format!("{}600.0{}", &built_in.toml[..at], &built_in.toml[end..]).replacen(
+            &format!("name = \"{name}\""),
+            &format!("name = \"{name}-long\""),
+            1,
+        );
+        let have = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            have == want,
+            "{file} differs from `custos lab show {name}` with a 600 s benign phase"
+        );
+        Scenario::from_toml(&have).unwrap();
+        checked += 1;
+    }
+    assert!(checked >= 4, "{checked} long scenarios");
+}
