@@ -174,7 +174,8 @@ pub struct RunFlags {
     pub checksums: Option<Checksums>,
 
     /// Most flows held in memory at once; beyond it the least recently active are evicted
-    /// (and counted in stats.json) [default: 1000000].
+    /// (and counted in stats.json); the application layer follows no more connections than
+    /// this either [default: 1000000].
     #[arg(long, value_name = "N")]
     pub max_flows: Option<usize>,
 
