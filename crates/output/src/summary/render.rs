@@ -196,7 +196,7 @@ fn findings(w: &mut Writer, r: &RunReport) {
 fn alerts(w: &mut Writer, r: &RunReport) {
     w.heading("Alerts");
     if r.detectors.is_empty() {
-        w.item("no detector ran (add --detector kitsune, or --model FILE)");
+        w.item("no detector ran (add --detector kitsune, or --model DIR with --trust KEY.pub)");
         return;
     }
     for d in &r.detectors {
