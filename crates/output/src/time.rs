@@ -56,7 +56,7 @@ pub fn zeek_header_time(ts_ns: i64) -> String {
 }
 
 /// Appends `n` to `out` as exactly `width` decimal digits (the low ones).
-fn push_digits(out: &mut String, mut n: u64, width: usize) {
+pub(crate) fn push_digits(out: &mut String, mut n: u64, width: usize) {
     let mut buf = [b'0'; 20];
     let width = width.min(buf.len());
     for slot in buf.iter_mut().take(width).rev() {

@@ -2,6 +2,7 @@
 
 use crate::out_file::{Compression, OutFile};
 use crate::sink::{RunEnd, RunInfo, Sink, SinkError};
+use crate::time::push_digits;
 use crate::Record;
 use std::io::Write;
 use std::path::Path;
@@ -50,21 +51,10 @@ impl Sink for AlertsSink {
 /// one runs).
 pub struct ScoresSink {
     out: Option<OutFile>,
-    line: Vec<u8>,
+    line: String,
     scores: ScoreText,
     /// The second of packet time last written and its text with the point (`1795651200.`).
-    second: (Option<i64>, Vec<u8>),
-}
-
-/// `n` (below 10⁹) as exactly nine decimal digits, zeros in front.
-fn nine_digits(n: i64) -> [u8; 9] {
-    let mut out = [b'0'; 9];
-    let mut n = n.unsigned_abs();
-    for d in out.iter_mut().rev() {
-        *d = b'0' + (n % 10) as u8;
-        n /= 10;
-    }
-    out
+    second: (Option<i64>, String),
 }
 
 /// Slots of [`ScoreText`] (a power of two).
@@ -112,9 +102,9 @@ impl ScoresSink {
             .map_err(|e| SinkError::new("scores.csv", e))?;
         Ok(ScoresSink {
             out: Some(out),
-            line: Vec::with_capacity(64),
+            line: String::with_capacity(64),
             scores: ScoreText::new(),
-            second: (None, Vec::with_capacity(24)),
+            second: (None, String::with_capacity(24)),
         })
     }
 }
@@ -142,24 +132,24 @@ impl Sink for ScoresSink {
             let l = &mut self.line;
             l.clear();
             let mut num = itoa::Buffer::new();
-            l.extend_from_slice(num.format(row.index).as_bytes());
-            l.push(b',');
+            l.push_str(num.format(row.index));
+            l.push(',');
             // `secs.` changes once a second of packet time: kept as text.
             let secs = row.ts.div_euclid(1_000_000_000);
             if self.second.0 != Some(secs) {
                 self.second.1.clear();
-                self.second.1.extend_from_slice(num.format(secs).as_bytes());
-                self.second.1.push(b'.');
+                self.second.1.push_str(num.format(secs));
+                self.second.1.push('.');
                 self.second.0 = Some(secs);
             }
-            l.extend_from_slice(&self.second.1);
-            l.extend_from_slice(&nine_digits(row.ts.rem_euclid(1_000_000_000)));
+            l.push_str(&self.second.1);
+            push_digits(l, row.ts.rem_euclid(1_000_000_000).unsigned_abs(), 9);
             for &s in row.scores() {
-                l.push(b',');
-                l.extend_from_slice(self.scores.text(s).as_bytes());
+                l.push(',');
+                l.push_str(self.scores.text(s));
             }
-            l.push(b'\n');
-            out.write_all(l)
+            l.push('\n');
+            out.write_all(l.as_bytes())
                 .map_err(|e| SinkError::new("scores.csv", e))?;
         }
         Ok(())
@@ -176,14 +166,6 @@ impl Sink for ScoresSink {
 #[cfg(test)]
 mod test {
     use super::ScoreText;
-
-    #[test]
-    fn nine_digits_pads_with_zeros() {
-        for n in [0, 1, 42, 999_999_999, 123_456_789, 10_000_000] {
-            let want = format!("{n:09}");
-            assert_eq!(super::nine_digits(n), want.as_bytes(), "{n}");
-        }
-    }
 
     #[test]
     fn score_text_is_display_whatever_the_cache_holds() {
