@@ -149,6 +149,7 @@ impl KitNet {
         self.fm = None;
     }
 
+    #[inline(always)]
     fn run_ensemble(&mut self, x: &[f64], train: bool) {
         if self.scores.len() != self.ensemble.len() {
             self.scores = vec![0.0; self.ensemble.len()];
@@ -185,14 +186,24 @@ impl KitNet {
     }
 
     /// The anomaly score of `x` (Kitsune-py `KitNET.execute`); 0 without a feature map.
+    ///
+    /// Runs on the widest vector instructions the CPU offers (AVX2 where present, chosen at
+    /// run time by `pulp`): the same operations in the same order on wider registers, without
+    /// fused multiply-adds, so the same bits on every machine.
     pub fn execute(&mut self, x: &[f64]) -> f64 {
         if self.map.is_empty() {
             return 0.0;
         }
         self.executed += 1;
+        pulp::Arch::new().dispatch(Execute { kitnet: self, x })
+    }
+
+    /// [`KitNet::execute`]'s work, inlined into each of `pulp`'s instruction-set variants.
+    #[inline(always)]
+    fn execute_inlined(&mut self, x: &[f64]) -> f64 {
         self.run_ensemble(x, false);
         match self.output.as_mut() {
-            Some(o) => o.execute(&self.scores),
+            Some(o) => o.execute_inlined(&self.scores),
             None => 0.0,
         }
     }
@@ -206,6 +217,21 @@ impl KitNet {
     pub fn after_load(&mut self) {
         self.scores = vec![0.0; self.ensemble.len()];
         self.sub = Vec::with_capacity(self.n);
+    }
+}
+
+/// One [`KitNet::execute`] call for `pulp`'s dispatch.
+struct Execute<'a> {
+    kitnet: &'a mut KitNet,
+    x: &'a [f64],
+}
+
+impl pulp::WithSimd for Execute<'_> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) -> f64 {
+        self.kitnet.execute_inlined(self.x)
     }
 }
 
@@ -242,6 +268,17 @@ mod test {
                 .map(|(ae, m)| ae.execute(&m.iter().map(|&i| x[i]).collect::<Vec<_>>()))
                 .collect();
             let want = alone.output.as_mut().unwrap().execute(&scores);
+            // Without the run-time choice of instruction set (`pulp`'s portable variant):
+            // the same bits as on the wider registers `execute` picks on this machine.
+            let mut base = k.clone();
+            let portable = pulp::WithSimd::with_simd(
+                Execute {
+                    kitnet: &mut base,
+                    x: &x,
+                },
+                pulp::Scalar::new(),
+            );
+            assert_eq!(portable, want);
             assert_eq!(k.execute(&x), want);
             assert_eq!(k.last_ensemble_scores(), &scores[..]);
             for (a, ae) in k.ensemble.iter().enumerate() {
