@@ -97,7 +97,8 @@ pub enum Command {
     /// Measure the engine's throughput on a capture
     ///
     /// The capture is read from the page cache and nothing is written; the result is one JSON
-    /// line. With --detector, its training and scoring speeds are measured separately.
+    /// line. With --detector, its training and scoring speeds are measured separately, and
+    /// while it scores, the time inside Kitsune (features and KitNET) apart from the engine.
     Bench(BenchArgs),
     /// Create a signing key: for evidence logs, or with --model for models
     ///
