@@ -46,6 +46,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
     for w in &trained.warnings {
         eprintln!("custos: warning: {w}; training uses the packets before it");
     }
+    if let Some(w) = &trained.learned_from_attacks {
+        eprintln!("custos: warning: kitsune: {w} (also in the model card's caveats)");
+    }
     if let Some(line) = &trained.model {
         eprintln!(
             "custos: trained kitsune on {} packets: {line}",

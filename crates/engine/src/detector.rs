@@ -58,6 +58,27 @@ impl ScoreScale {
     }
 }
 
+/// Which packets of the run a detector learned normal traffic from ([`Detector::learning`]):
+/// always a prefix of the run, from its first packet (run index 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Learning {
+    /// Still learning: every packet so far (at the end of the run, all of them).
+    Ongoing,
+    /// Learned from the packets before this run index (its first detecting packet); it
+    /// learns nothing more.
+    Until(u64),
+}
+
+impl Learning {
+    /// True when the packet at run index `packet` is inside the window as it stands now.
+    pub fn covers(self, packet: u64) -> bool {
+        match self {
+            Learning::Ongoing => true,
+            Learning::Until(end) => packet < end,
+        }
+    }
+}
+
 /// An error a detector reports; the run stops with it.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -87,6 +108,18 @@ pub trait Detector: Send {
     /// reports it as a warning of the run; the detector should also put it in its
     /// [`Detector::finish`] summary as `warning`.
     fn warning(&self) -> Option<String> {
+        None
+    }
+
+    /// The packets of this run it learns normal traffic from (training online: feature
+    /// mapping, training, threshold calibration, warm-up), as it stands now; `None` when it
+    /// learns nothing from the run (it runs a saved model, or has no model).
+    ///
+    /// At the end of the run the host stage checks the window against custos's own evidence
+    /// (attack findings, other detectors' alerts) and warns when attacks fell inside it: the
+    /// detector may have learned them as normal (docs/kitsune.md, "Attacks in the learning
+    /// window").
+    fn learning(&self) -> Option<Learning> {
         None
     }
 

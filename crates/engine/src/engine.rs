@@ -36,8 +36,12 @@ pub struct RunSummary {
     pub stats: Stats,
     /// An input was damaged part-way: the results cover what came before the damage.
     pub partial: bool,
-    /// Warnings for the user (damaged or altered input), in order.
+    /// Warnings for the user (damaged or altered input, detectors' warnings), in order.
     pub warnings: Vec<String>,
+    /// Per detector that trained on the run and whose learning window holds attacks custos
+    /// found (findings, other detectors' alerts): its name and the warning, also in
+    /// `warnings` (after the detector's own) and in its `stats.json` summary.
+    pub learned_from_attacks: Vec<(String, String)>,
     /// What pseudonymising the outputs did (`[output] pseudonymize`), when asked for.
     pub pseudonymized: Option<custos_privacy::OutputsReport>,
 }
@@ -157,6 +161,11 @@ impl Engine {
                 if let Some(why) = d.warning() {
                     summary.warnings.push(format!("{}: {why}", d.name()));
                 }
+                for (name, why) in &summary.learned_from_attacks {
+                    if name == d.name() {
+                        summary.warnings.push(format!("{name}: {why}"));
+                    }
+                }
             }
         }
         if let Some(dir) = self.out_dir.take() {
@@ -212,7 +221,7 @@ impl Engine {
             started,
         };
         let stages = (packet, host, output, info);
-        let (stats, report) = if cfg.threads <= 1 {
+        let (stats, report, learned_from_attacks) = if cfg.threads <= 1 {
             self.run_inline(&cfg, stages, reading)?
         } else {
             self.run_threaded(&cfg, stages, reading)?
@@ -222,6 +231,7 @@ impl Engine {
             stats,
             partial: report.partial,
             warnings: report.warnings,
+            learned_from_attacks,
             pseudonymized: None,
         })
     }
@@ -255,13 +265,14 @@ impl Engine {
         )
     }
 
-    /// Runs the stages on this thread; gives the detectors back to the engine.
+    /// Runs the stages on this thread; gives the detectors back to the engine. Returns the
+    /// statistics, the read report and the learning-window warnings (`HostSummary`).
     fn run_inline(
         &mut self,
         cfg: &EngineConfig,
         (packet, host, output, info): (PacketStage, HostStage, OutputStage, RunInfo),
         reading: Reading<'_>,
-    ) -> Result<(Stats, ReadReport), EngineError> {
+    ) -> Result<Finished, EngineError> {
         let mut inline = Inline::new(packet, host, output, info);
         let (report, elapsed) = reading.read(cfg.max_packets, &mut inline)?;
         let mut done = inline.finish()?;
@@ -271,27 +282,29 @@ impl Engine {
             last_ts: done.packet.last_ts,
         };
         done.output.finish(&done.info, &end, &mut stats)?;
-        Ok((stats, report))
+        Ok((stats, report, done.summary.learned_from_attacks))
     }
 
     /// Runs the host and output stages on threads of their own; gives the detectors back
-    /// to the engine.
+    /// to the engine. Returns as [`Engine::run_inline`].
     fn run_threaded(
         &mut self,
         cfg: &EngineConfig,
         (packet, host, output, info): (PacketStage, HostStage, OutputStage, RunInfo),
         reading: Reading<'_>,
-    ) -> Result<(Stats, ReadReport), EngineError> {
+    ) -> Result<Finished, EngineError> {
         let mut threaded = Threaded::start(packet, host, output, info)?;
         let (report, elapsed) = reading.read(cfg.max_packets, &mut threaded)?;
         let end = RunEnd {
             last_ts: threaded.packet.last_ts,
         };
+        let mut learned = Vec::new();
         let (stats, detectors) = threaded.finish(end, |packet, summary, _| {
+            learned.clone_from(&summary.learned_from_attacks);
             build_stats(packet, summary, &report, elapsed, cfg.threads)
         })?;
         self.detectors = detectors;
-        Ok((*stats, report))
+        Ok((*stats, report, learned))
     }
 
     /// The built-in file sinks the configuration asks for, evidence, then the added sinks.
@@ -331,6 +344,10 @@ impl Engine {
         Ok(sinks)
     }
 }
+
+/// What the stages give back at the end of a run: the statistics, the read report, and the
+/// learning-window warnings (detector name, warning).
+type Finished = (Stats, ReadReport, Vec<(String, String)>);
 
 /// What a run reads its packets from, and what it keeps while reading.
 struct Reading<'a> {

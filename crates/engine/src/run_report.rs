@@ -60,6 +60,7 @@ mod tests {
             stats: Default::default(),
             partial: false,
             warnings: vec!["w".into()],
+            learned_from_attacks: Vec::new(),
             pseudonymized: None,
         };
         let ev = json!({"leaves_appended": 2, "log_size": 5, "opened": "evidence log l: created"});

@@ -1,8 +1,10 @@
 //! Training Kitsune through the engine (`custos train --detector kitsune`): the capture is
 //! read until Kitsune's grace periods and calibration are over, and the model directory is
-//! written — model file, `training.json` and model card ([`crate::detectors`]); signing is
-//! the caller's (`custos-trust`). [`wrap_model_file`] turns a model file of the format before
-//! model directories into a directory that can be signed.
+//! written — model file, `training.json` and model card ([`crate::detectors`]), whose
+//! caveats name any attack custos found in those packets
+//! ([`KitsuneTrained::learned_from_attacks`]); signing is the caller's (`custos-trust`).
+//! [`wrap_model_file`] turns a model file of the format before model directories into a
+//! directory that can be signed.
 
 use crate::config::Checksums;
 use crate::detectors::{prepare_model_dir, write_model_card, MODEL_FILE};
@@ -20,6 +22,9 @@ pub struct KitsuneTrained {
     pub partial: bool,
     /// Warnings about the inputs (damage, alterations), in order.
     pub warnings: Vec<String>,
+    /// Attacks custos found in the packets Kitsune trained on (its findings): the warning,
+    /// also among the model card's caveats; `None` when none was found.
+    pub learned_from_attacks: Option<String>,
 }
 
 /// Trains Kitsune (`cfg`'s Kitsune settings, `cfg.threads`) on `captures` and writes the
@@ -51,7 +56,7 @@ pub fn train_kitsune(
     let model =
         det.save_model(&out.join(MODEL_FILE), names)
             .map_err(|e| EngineError::Detector {
-                detector: name,
+                detector: name.clone(),
                 message: format!(
                     "{}: {packets} packets read, {needed} needed (grace periods + \
                      calibration){}",
@@ -64,12 +69,36 @@ pub fn train_kitsune(
                 ),
             })?;
     let threshold = summary.stats.detector.clone().unwrap_or_default()["threshold"].clone();
-    write_model_card(out, captures, &cfg.detect.kitsune, packets, &threshold)?;
+    let learned = summary
+        .learned_from_attacks
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, w)| w.clone());
+    write_model_card(
+        out,
+        captures,
+        &cfg.detect.kitsune,
+        packets,
+        &threshold,
+        learned.as_deref(),
+    )?;
+    let own = |w: &String| {
+        summary
+            .learned_from_attacks
+            .iter()
+            .all(|(n, why)| *w != format!("{n}: {why}"))
+    };
     Ok(KitsuneTrained {
         packets,
         model,
         partial: summary.partial,
-        warnings: summary.warnings,
+        warnings: summary
+            .warnings
+            .iter()
+            .filter(|w| own(w))
+            .cloned()
+            .collect(),
+        learned_from_attacks: learned,
     })
 }
 

@@ -1,7 +1,7 @@
 //! Kitsune (AfterImage features and the KitNET ensemble) as a [`Detector`].
 
 use crate::alerts::{AlertQueue, Evidence, Signature};
-use crate::detector::{Detector, DetectorError, PacketView};
+use crate::detector::{Detector, DetectorError, Learning, PacketView};
 use crate::detectors::ModelTrust;
 use crate::error::EngineError;
 use custos_detect::{DetectorConfig, KitsuneDetector, KitsuneModel, Stage};
@@ -29,6 +29,8 @@ pub struct Kitsune {
     signature: Option<ModelSignature>,
     /// The captures its model was trained on (path, SHA-256), from `training.json`.
     training_inputs: Vec<serde_json::Value>,
+    /// True when it trains on the run itself (no saved model).
+    online: bool,
 }
 
 /// The model file in a Kitsune model directory.
@@ -43,6 +45,7 @@ impl Kitsune {
             detecting_from: None,
             signature: None,
             training_inputs: Vec::new(),
+            online: true,
         }
     }
 
@@ -83,6 +86,7 @@ impl Kitsune {
             max_score: 0.0,
             detecting_from: None,
             signature: Some(loaded.signature),
+            online: false,
         })
     }
 
@@ -107,6 +111,19 @@ impl Detector for Kitsune {
 
     fn model_signature(&self) -> Option<ModelSignature> {
         self.signature.clone()
+    }
+
+    /// Training online, it learns from every packet before its first detecting one
+    /// (`detecting_from`): feature mapping, training, calibration. A saved model learns
+    /// nothing from the run (its warm-up only fills statistics).
+    fn learning(&self) -> Option<Learning> {
+        if !self.online {
+            return None;
+        }
+        Some(match self.detecting_from {
+            Some((packet, _)) => Learning::Until(packet),
+            None => Learning::Ongoing,
+        })
     }
 
     fn operating_threshold(&self) -> Option<f64> {

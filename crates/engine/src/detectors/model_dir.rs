@@ -41,7 +41,8 @@ pub fn prepare_model_dir(dir: &Path, force: bool) -> Result<(), EngineError> {
 
 /// Writes `training.json` and the model card into the model directory `dir`, for a Kitsune
 /// model trained with `settings` on `captures` (`packets` read), whose threshold (as
-/// `stats.json` has it) is `threshold`.
+/// `stats.json` has it) is `threshold`. `learned_from_attacks`: the warning that custos found
+/// attacks in the training packets, added to the card's caveats.
 ///
 /// # Errors
 /// An input that cannot be read to hash it, a file that cannot be written.
@@ -51,6 +52,7 @@ pub fn write_model_card(
     settings: &KitsuneSettings,
     packets: u64,
     threshold: &Value,
+    learned_from_attacks: Option<&str>,
 ) -> Result<(), EngineError> {
     let mut inputs = Vec::new();
     for p in captures {
@@ -83,10 +85,22 @@ pub fn write_model_card(
         "training_data": training["inputs"],
         "evaluation_data": "not stated (run custos evaluate on labelled traffic the model never saw)",
         "metrics": "not evaluated",
-        "caveats": "the calibration window is assumed benign: attacks inside it raise the \
-            threshold; the first minute of a capture is a warm-up without alerts",
+        "caveats": caveats(learned_from_attacks),
     });
     write_card_files(dir, &training, &card)
+}
+
+/// The Kitsune card's caveats: those of every model, then the attacks custos found in its
+/// training packets, when it found any.
+fn caveats(learned_from_attacks: Option<&str>) -> String {
+    let mut c = "the calibration window is assumed benign: attacks inside it raise the \
+        threshold; the first minute of a capture is a warm-up without alerts"
+        .to_string();
+    if let Some(w) = learned_from_attacks {
+        c.push_str("; custos found attacks in the training capture: kitsune ");
+        c.push_str(w);
+    }
+    c
 }
 
 /// Writes `training.json` (`training`) and the model card (`card` as `model-card.json` and,

@@ -1,11 +1,14 @@
 //! The ordered host stage: everything that must see all traffic in packet order — the device
 //! inventory, baseline findings, the detectors (Kitsune's per-host statistics) and live
-//! evidence. It receives each packet with the records the packet stage made of it.
+//! evidence. It receives each packet with the records the packet stage made of it. At the
+//! end it checks the learning window of each detector that trains on the run against the
+//! attacks found and the other detectors' alerts ([`LearningCheck`]).
 
 use crate::alerts::AlertQueue;
 use crate::detector::{Detector, PacketView};
 use crate::error::EngineError;
 use crate::evidence::{LiveEvidence, PendingAlert};
+use crate::stages::learning::LearningCheck;
 use custos_decode::Decoded;
 use custos_flow::PacketMeta;
 use custos_inventory::findings::Findings;
@@ -25,6 +28,8 @@ pub(crate) struct HostSummary {
     pub detectors: Vec<(String, serde_json::Value)>,
     /// What live evidence did.
     pub live_evidence: Option<crate::evidence::LiveReport>,
+    /// Per detector that learned from attacks of the run: its name and the warning.
+    pub learned_from_attacks: Vec<(String, String)>,
 }
 
 /// Inventory, findings, detectors and live evidence.
@@ -38,6 +43,8 @@ pub(crate) struct HostStage {
     live: Option<LiveEvidence>,
     /// Alerts of the current packet (reused).
     fresh: Vec<custos_output::Alert>,
+    /// What falls in the learning windows of detectors training on the run, if any.
+    learning: Option<LearningCheck>,
 }
 
 impl HostStage {
@@ -56,6 +63,7 @@ impl HostStage {
             .map(|(i, _)| i)
             .take(MAX_SCORE_COLUMNS - 1)
             .collect();
+        let learning = LearningCheck::new(&detectors);
         HostStage {
             inventory,
             findings,
@@ -64,6 +72,7 @@ impl HostStage {
             alerts,
             live,
             fresh: Vec::new(),
+            learning,
         }
     }
 
@@ -83,6 +92,9 @@ impl HostStage {
         upstream: &mut Vec<Record>,
         out: &mut Vec<Record>,
     ) -> Result<(), EngineError> {
+        if let Some(l) = self.learning.as_mut() {
+            l.packet(run_index, meta);
+        }
         if !self.detectors.is_empty() {
             let view = PacketView {
                 run_index,
@@ -125,6 +137,11 @@ impl HostStage {
             }
         }
         self.fresh.extend(self.alerts.drain());
+        if let Some(l) = self.learning.as_mut() {
+            for a in &self.fresh {
+                l.alert(a, &self.detectors);
+            }
+        }
         if let Some(live) = self.live.as_mut() {
             live.packet(meta.index, meta.ts, meta.frame_len, linktype, data)?;
             if !self.fresh.is_empty() {
@@ -174,13 +191,20 @@ impl HostStage {
                 _ => {}
             }
             out.push(record);
-            out.extend(self.alerts.drain().map(|a| Record::Alert(Box::new(a))));
+            for a in self.alerts.drain() {
+                if let Some(l) = self.learning.as_mut() {
+                    l.alert(&a, &self.detectors);
+                }
+                out.push(Record::Alert(Box::new(a)));
+            }
         }
         Ok(())
     }
 
     /// Ends the stage: findings and the device inventory as records, the detectors'
-    /// summaries, live evidence closed. Returns the detectors for the caller (e.g. `train`).
+    /// summaries (with `learned_from_attacks`, and the warning added to `warning`, for a
+    /// detector whose learning window holds attacks), live evidence closed. Returns the
+    /// detectors for the caller (e.g. `train`).
     ///
     /// # Errors
     /// A detector's failure, or a live-evidence I/O error.
@@ -194,14 +218,19 @@ impl HostStage {
             mut detectors,
             alerts,
             live,
+            learning,
             ..
         } = self;
         let findings_dropped = findings.dropped();
         let found = findings.finish();
+        let mut learned = learning
+            .map(|l| l.finish(&found, &detectors))
+            .unwrap_or_default();
         let n_findings = found.len();
         out.extend(found.into_iter().map(|f| Record::Finding(Box::new(f))));
         out.push(Record::Devices(Box::new(inventory.to_json(&eve_time))));
         let mut summaries = Vec::with_capacity(detectors.len());
+        let mut learned_from_attacks = Vec::new();
         for (i, d) in detectors.iter_mut().enumerate() {
             let mut summary = d.finish().map_err(|e| EngineError::Detector {
                 detector: d.name().to_string(),
@@ -211,6 +240,19 @@ impl HostStage {
             if let Some(obj) = summary.as_object_mut() {
                 obj.insert("alerts".into(), counts.alerts.into());
                 obj.insert("alerts_suppressed".into(), counts.suppressed.into());
+            }
+            if let Some(pos) = learned.iter().position(|(j, _)| *j == i) {
+                let (_, attacks) = learned.swap_remove(pos);
+                let warning = attacks.warning();
+                if let Some(obj) = summary.as_object_mut() {
+                    obj.insert("learned_from_attacks".into(), attacks.to_json());
+                    let joined = match obj.get("warning").and_then(|w| w.as_str()) {
+                        Some(own) => format!("{own}; also, it {warning}"),
+                        None => warning.clone(),
+                    };
+                    obj.insert("warning".into(), joined.into());
+                }
+                learned_from_attacks.push((d.name().to_string(), warning));
             }
             summaries.push((d.name().to_string(), summary));
         }
@@ -225,6 +267,7 @@ impl HostStage {
                 findings_dropped,
                 detectors: summaries,
                 live_evidence,
+                learned_from_attacks,
             },
             detectors,
         ))

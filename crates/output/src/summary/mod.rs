@@ -88,7 +88,7 @@ pub struct DetectorLine {
     pub suppressed: u64,
     /// Its threshold, when it has one.
     pub threshold: Option<f64>,
-    /// Why it did not detect, when it did not.
+    /// Its warning (`stats.json`): why it did not detect, or why its alerts may mislead.
     pub warning: Option<String>,
 }
 

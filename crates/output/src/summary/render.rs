@@ -211,11 +211,7 @@ fn alerts(w: &mut Writer, r: &RunReport) {
             d.suppressed
         ));
         if let Some(warning) = &d.warning {
-            w.item(&format!(
-                "{}: did not detect — {}",
-                w.esc(&d.name),
-                w.esc(warning)
-            ));
+            w.item(&format!("{}: warning — {}", w.esc(&d.name), w.esc(warning)));
         }
     }
     if !r.top_sources.is_empty() {
