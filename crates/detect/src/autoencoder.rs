@@ -66,17 +66,17 @@ struct Frozen {
 }
 
 /// Kitsune-py's normalisation epsilon (`0.0000000000000001`).
-const NORM_EPS: f64 = 1e-16;
+pub(crate) const NORM_EPS: f64 = 1e-16;
 
 /// `n` rounded up to an even number.
-fn even(n: usize) -> usize {
+pub(crate) fn even(n: usize) -> usize {
     n + (n & 1)
 }
 
 /// The `rows × cols` matrix `at(r, c)` as column panels for [`gemv`]: columns in groups of
 /// four (the last group two wide when `cols` rounded up to even leaves two), each group stored
 /// row by row; columns past `cols` are zero.
-fn panels(rows: usize, cols: usize, at: impl Fn(usize, usize) -> f64) -> Vec<f64> {
+pub(crate) fn panels(rows: usize, cols: usize, at: impl Fn(usize, usize) -> f64) -> Vec<f64> {
     let padded = even(cols);
     let mut out = Vec::with_capacity(rows * padded);
     let mut c0 = 0;
@@ -96,7 +96,7 @@ fn panels(rows: usize, cols: usize, at: impl Fn(usize, usize) -> f64) -> Vec<f64
 /// column count): each sum starts from 0.0 and adds its terms in increasing `r`, as a sequential
 /// dot product does; the vectorisation runs across columns (independent sums), never within one.
 #[inline(always)]
-fn gemv(v: &[f64], m: &[f64], out: &mut [f64]) {
+pub(crate) fn gemv(v: &[f64], m: &[f64], out: &mut [f64]) {
     let n = v.len();
     let mut quads = out.chunks_exact_mut(4);
     let mut m = m;
@@ -126,7 +126,7 @@ fn gemv(v: &[f64], m: &[f64], out: &mut [f64]) {
 /// `a[i] = sigmoid(a[i] + b[i])`, four at a time (one AVX2 register, or two SSE2 ones), then
 /// two, then a last odd one: element-wise, so the grouping changes no bit.
 #[inline(always)]
-fn sigmoid_plus(a: &mut [f64], b: &[f64]) {
+pub(crate) fn sigmoid_plus(a: &mut [f64], b: &[f64]) {
     let mut quads = a.chunks_exact_mut(4);
     let mut bq = b.chunks_exact(4);
     for (a, b) in (&mut quads).zip(&mut bq) {
@@ -332,16 +332,14 @@ impl Autoencoder {
         self.reconstruction_error()
     }
 
-    // `execute` in steps, so that KitNET can take each step for every autoencoder of its
-    // ensemble before the next step: the steps of one autoencoder form a chain of dependent
-    // operations, those of different autoencoders are independent and overlap in the CPU.
-    // Together they compute what `normalise` and `forward` do, in the same order, from
-    // `Frozen`: the same bits. They are taken in order, `load` first (it brings `Frozen` up to
-    // date).
+    // `execute` in steps. Together they compute what `normalise` and `forward` do, in the
+    // same order, from `Frozen`: the same bits. They are taken in order, `load` first (it
+    // brings `Frozen` up to date). KitNET's ensemble takes the same steps over all its
+    // members at once (`crate::ensemble`).
 
     /// Execute, step 1: normalises input `i` (`input(i)`) into `x`.
     #[inline(always)]
-    pub(crate) fn load(&mut self, input: impl Fn(usize) -> f64) {
+    fn load(&mut self, input: impl Fn(usize) -> f64) {
         self.freeze();
         let n = self.n_visible;
         let f = &self.frozen;
@@ -354,33 +352,33 @@ impl Autoencoder {
 
     /// Execute, step 2: y = x·W.
     #[inline(always)]
-    pub(crate) fn encode(&mut self) {
+    fn encode(&mut self) {
         let s = &mut self.scratch;
         gemv(&s.x[..self.n_visible], &self.frozen.enc, &mut s.y);
     }
 
     /// Execute, step 3: y = sigmoid(y + hbias).
     #[inline(always)]
-    pub(crate) fn activate_hidden(&mut self) {
+    fn activate_hidden(&mut self) {
         sigmoid_plus(&mut self.scratch.y, &self.frozen.hbias);
     }
 
     /// Execute, step 4: z = y·Wᵀ.
     #[inline(always)]
-    pub(crate) fn decode(&mut self) {
+    fn decode(&mut self) {
         let s = &mut self.scratch;
         gemv(&s.y[..self.n_hidden], &self.frozen.dec, &mut s.z);
     }
 
     /// Execute, step 5: z = sigmoid(z + vbias).
     #[inline(always)]
-    pub(crate) fn activate_output(&mut self) {
+    fn activate_output(&mut self) {
         sigmoid_plus(&mut self.scratch.z, &self.frozen.vbias);
     }
 
     /// Execute, step 6: the RMSE of x − z.
     #[inline(always)]
-    pub(crate) fn reconstruction_error(&mut self) -> f64 {
+    fn reconstruction_error(&mut self) -> f64 {
         let n = self.n_visible;
         let s = &mut self.scratch;
         let err = &mut s.err[..n];
@@ -404,7 +402,7 @@ impl Autoencoder {
 /// sqrt(mean(err²)); squares `err` in place (numpy evaluates `L_h2**2` into a temporary that
 /// is not used again either).
 #[inline(always)]
-fn rmse(err: &mut [f64]) -> f64 {
+pub(crate) fn rmse(err: &mut [f64]) -> f64 {
     for e in err.iter_mut() {
         *e *= *e;
     }

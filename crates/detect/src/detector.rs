@@ -397,7 +397,7 @@ impl KitsuneDetector {
             .map(|a| {
                 let members = &self.kitnet.map[a];
                 let mut errs: Vec<(usize, f64)> =
-                    self.kitnet.ensemble[a].last_errors().enumerate().collect();
+                    self.kitnet.last_errors(a).into_iter().enumerate().collect();
                 errs.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
                 let features = errs
                     .into_iter()

@@ -5,6 +5,7 @@
 
 use crate::autoencoder::Autoencoder;
 use crate::corclust::CorClust;
+use crate::ensemble::Ensemble;
 use serde::{Deserialize, Serialize};
 
 /// KitNET's parameters.
@@ -70,6 +71,12 @@ pub struct KitNet {
     sub: Vec<f64>,
     #[serde(skip)]
     scores: Vec<f64>,
+    /// The ensemble laid out for scoring, rebuilt at the first execution after training.
+    #[serde(skip)]
+    packed: Ensemble,
+    /// The last instance was executed (not trained on).
+    #[serde(skip)]
+    executed_last: bool,
 }
 
 impl KitNet {
@@ -87,6 +94,8 @@ impl KitNet {
             fm: Some(CorClust::new(n)),
             sub: Vec::with_capacity(n),
             scores: Vec::new(),
+            packed: Ensemble::default(),
+            executed_last: false,
         }
     }
 
@@ -154,28 +163,14 @@ impl KitNet {
         if self.scores.len() != self.ensemble.len() {
             self.scores = vec![0.0; self.ensemble.len()];
         }
+        self.executed_last = !train;
         if !train {
-            // `Autoencoder::execute` step by step, each step over the whole ensemble (see the
-            // note above `Autoencoder::load`: the autoencoders' chains overlap); the input is
-            // gathered as it is normalised, without the `sub` copy.
-            for (ae, m) in self.ensemble.iter_mut().zip(&self.map) {
-                ae.load(|i| x[m[i]]);
+            // `Autoencoder::execute` of every member, each step over the whole ensemble at
+            // once (`Ensemble`); the input is gathered as it is normalised.
+            if self.packed.built_at != Some(self.trained) {
+                self.packed = Ensemble::build(&self.ensemble, &self.map, self.trained);
             }
-            for ae in self.ensemble.iter_mut() {
-                ae.encode();
-            }
-            for ae in self.ensemble.iter_mut() {
-                ae.activate_hidden();
-            }
-            for ae in self.ensemble.iter_mut() {
-                ae.decode();
-            }
-            for ae in self.ensemble.iter_mut() {
-                ae.activate_output();
-            }
-            for (ae, score) in self.ensemble.iter_mut().zip(&mut self.scores) {
-                *score = ae.reconstruction_error();
-            }
+            self.packed.execute(x, &mut self.scores);
             return;
         }
         for (a, ae) in self.ensemble.iter_mut().enumerate() {
@@ -211,6 +206,19 @@ impl KitNet {
     /// Ensemble reconstruction errors of the last processed instance (one per autoencoder).
     pub fn last_ensemble_scores(&self) -> &[f64] {
         &self.scores
+    }
+
+    /// Squared reconstruction errors of ensemble autoencoder `a` for the last processed
+    /// instance, per input (empty for no such autoencoder).
+    pub fn last_errors(&self, a: usize) -> Vec<f64> {
+        if self.executed_last {
+            self.packed.last_errors(a).collect()
+        } else {
+            self.ensemble
+                .get(a)
+                .map(|ae| ae.last_errors().collect())
+                .unwrap_or_default()
+        }
     }
 
     /// Restores scratch state after deserialisation.
@@ -281,8 +289,8 @@ mod test {
             assert_eq!(portable, want);
             assert_eq!(k.execute(&x), want);
             assert_eq!(k.last_ensemble_scores(), &scores[..]);
-            for (a, ae) in k.ensemble.iter().enumerate() {
-                assert!(ae.last_errors().eq(alone.ensemble[a].last_errors()));
+            for (a, ae) in alone.ensemble.iter().enumerate() {
+                assert!(k.last_errors(a).into_iter().eq(ae.last_errors()));
             }
         }
     }

@@ -21,6 +21,7 @@
 mod autoencoder;
 mod corclust;
 mod detector;
+mod ensemble;
 mod error;
 mod flow_model;
 pub mod gbdt;
