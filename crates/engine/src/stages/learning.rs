@@ -282,7 +282,7 @@ impl LearnedAttacks {
             ));
         }
         format!(
-            "learned normal traffic from packets 0 to {}, but custos found attacks there: \
+            "learned normal traffic from packets 0 to {}, but custos found signs of attack there: \
              {}{more}; the model may take them for normal traffic and miss them later: train \
              on a capture known to be clean (custos train --detector {} CLEAN.pcap -o MODEL) \
              and analyze with --model MODEL",
@@ -422,7 +422,7 @@ mod tests {
         };
         let w = l.warning();
         assert!(
-            w.starts_with("learned normal traffic from packets 0 to 749, but custos found attacks there: a0 (first at packet 0), a1 (first at packet 10), a2 (first at packet 20) and 2 more;"),
+            w.starts_with("learned normal traffic from packets 0 to 749, but custos found signs of attack there: a0 (first at packet 0), a1 (first at packet 10), a2 (first at packet 20) and 2 more;"),
             "{w}"
         );
         assert!(
