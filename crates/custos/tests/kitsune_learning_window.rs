@@ -7,6 +7,7 @@
 mod common;
 
 use common::custos;
+use custos_capture::PcapWriter;
 use custos_decode::wire::{EthernetRepr, FrameBuilder, Ipv4Repr, Mac, TcpRepr, UdpRepr};
 use serde_json::Value;
 use std::ffi::OsStr;
@@ -27,38 +28,25 @@ const GRACE: [&str; 6] = [
 
 /// A pcap file of Ethernet frames, one per millisecond.
 struct Pcap {
-    bytes: Vec<u8>,
-    usec: u64,
+    out: PcapWriter<Vec<u8>>,
+    usec: i64,
 }
 
 impl Pcap {
     fn new() -> Self {
-        let mut bytes = Vec::new();
-        bytes.extend_from_slice(&0xa1b2c3d4u32.to_le_bytes());
-        bytes.extend_from_slice(&2u16.to_le_bytes());
-        bytes.extend_from_slice(&4u16.to_le_bytes());
-        bytes.extend_from_slice(&[0; 8]);
-        bytes.extend_from_slice(&65535u32.to_le_bytes());
-        bytes.extend_from_slice(&1u32.to_le_bytes());
-        Pcap { bytes, usec: 0 }
+        let out = PcapWriter::new(Vec::new(), 1, 65535).unwrap();
+        Pcap { out, usec: 0 }
     }
 
     fn frame(&mut self, frame: &[u8]) {
         self.usec += 1000;
-        let secs = (1_700_000_000 + self.usec / 1_000_000) as u32;
-        self.bytes.extend_from_slice(&secs.to_le_bytes());
-        self.bytes
-            .extend_from_slice(&((self.usec % 1_000_000) as u32).to_le_bytes());
-        self.bytes
-            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
-        self.bytes
-            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
-        self.bytes.extend_from_slice(frame);
+        let ts_ns = (1_700_000_000_000_000 + self.usec) * 1000;
+        self.out.write(ts_ns, frame, frame.len() as u32).unwrap();
     }
 
-    fn write(&self, dir: &Path, name: &str) -> PathBuf {
+    fn write(&mut self, dir: &Path, name: &str) -> PathBuf {
         let p = dir.join(name);
-        std::fs::write(&p, &self.bytes).unwrap();
+        std::fs::write(&p, self.out.get_mut()).unwrap();
         p
     }
 }
@@ -132,6 +120,16 @@ fn os(s: &str) -> &OsStr {
     OsStr::new(s)
 }
 
+/// A capture of `before` rounds of chatter, the attack, then `after` rounds, written to
+/// `dir/name`.
+fn capture(dir: &Path, before: usize, after: usize, name: &str) -> PathBuf {
+    let mut pcap = Pcap::new();
+    chatter(&mut pcap, before);
+    attack(&mut pcap);
+    chatter(&mut pcap, after);
+    pcap.write(dir, name)
+}
+
 /// `custos analyze CAPTURE -o OUT --detector kitsune` with the small grace periods (and
 /// `extra`); returns the Kitsune summary of `stats.json`, the findings and standard error.
 fn analyze(capture: &Path, out: &Path, extra: &[&OsStr]) -> (Value, Vec<Value>, String) {
@@ -175,11 +173,7 @@ fn first_packet(findings: &[Value], rule: &str) -> u64 {
 #[test]
 fn attack_inside_the_learning_window_is_named_in_stats_and_warnings() {
     let dir = tempfile::tempdir().unwrap();
-    let mut pcap = Pcap::new();
-    chatter(&mut pcap, 20);
-    attack(&mut pcap);
-    chatter(&mut pcap, 1200);
-    let capture = pcap.write(dir.path(), "early-attack.pcap");
+    let capture = capture(dir.path(), 20, 1200, "early-attack.pcap");
     let (kitsune, findings, stderr) = analyze(
         &capture,
         &dir.path().join("one"),
@@ -260,11 +254,7 @@ fn attack_inside_the_learning_window_is_named_in_stats_and_warnings() {
 #[test]
 fn alerts_of_other_detectors_inside_the_window_count() {
     let dir = tempfile::tempdir().unwrap();
-    let mut pcap = Pcap::new();
-    chatter(&mut pcap, 20);
-    attack(&mut pcap);
-    chatter(&mut pcap, 1200);
-    let capture = pcap.write(dir.path(), "early-attack.pcap");
+    let capture = capture(dir.path(), 20, 1200, "early-attack.pcap");
     let rules = dir.path().join("syn.rules");
     std::fs::write(
         &rules,
@@ -293,11 +283,7 @@ fn alerts_of_other_detectors_inside_the_window_count() {
 #[test]
 fn attack_after_the_learning_window_raises_no_learning_warning() {
     let dir = tempfile::tempdir().unwrap();
-    let mut pcap = Pcap::new();
-    chatter(&mut pcap, 1200);
-    attack(&mut pcap);
-    chatter(&mut pcap, 20);
-    let capture = pcap.write(dir.path(), "late-attack.pcap");
+    let capture = capture(dir.path(), 1200, 20, "late-attack.pcap");
     let (kitsune, findings, stderr) = analyze(&capture, &dir.path().join("out"), &[]);
     let detecting = kitsune["detecting_from"]["packet"].as_u64().unwrap();
     assert!(first_packet(&findings, "syn-flood") > detecting);
@@ -310,11 +296,7 @@ fn attack_after_the_learning_window_raises_no_learning_warning() {
 #[test]
 fn training_on_an_attack_puts_it_in_the_model_card() {
     let dir = tempfile::tempdir().unwrap();
-    let mut pcap = Pcap::new();
-    chatter(&mut pcap, 20);
-    attack(&mut pcap);
-    chatter(&mut pcap, 600);
-    let capture = pcap.write(dir.path(), "early-attack.pcap");
+    let capture = capture(dir.path(), 20, 600, "early-attack.pcap");
     let model = dir.path().join("model");
     let mut args = vec![
         os("train"),
