@@ -28,8 +28,8 @@ struct Member {
 /// padded to an even length; padding lanes are computed and never read.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Ensemble {
-    /// `KitNet::trained` when built (`None`: never).
-    pub(crate) built_at: Option<u64>,
+    /// `KitNet::layout_key` when built (`None`: never).
+    pub(crate) built_at: Option<(u64, u64)>,
     members: Vec<Member>,
     /// Per visible slot: the feature it reads (0 for padding).
     gather: Vec<usize>,
@@ -46,9 +46,9 @@ pub(crate) struct Ensemble {
 
 impl Ensemble {
     /// The layout of `aes`, whose inputs are the features `map` names, as trained now.
-    pub(crate) fn build(aes: &[Autoencoder], map: &[Vec<usize>], trained: u64) -> Self {
+    pub(crate) fn build(aes: &[Autoencoder], map: &[Vec<usize>], key: (u64, u64)) -> Self {
         let mut e = Ensemble {
-            built_at: Some(trained),
+            built_at: Some(key),
             ..Ensemble::default()
         };
         for (ae, features) in aes.iter().zip(map) {

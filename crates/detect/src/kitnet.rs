@@ -71,7 +71,8 @@ pub struct KitNet {
     sub: Vec<f64>,
     #[serde(skip)]
     scores: Vec<f64>,
-    /// The ensemble laid out for scoring, rebuilt at the first execution after training.
+    /// The ensemble laid out for scoring, rebuilt at the first execution after any training
+    /// (see [`KitNet::layout_key`]; parameters changed by hand are not seen until then).
     #[serde(skip)]
     packed: Ensemble,
     /// The last instance was executed (not trained on).
@@ -156,6 +157,16 @@ impl KitNet {
         self.scores = vec![0.0; map.len()];
         self.map = map;
         self.fm = None;
+        self.packed = Ensemble::default();
+    }
+
+    /// What the scoring layout is built from: KitNET's and its members' training counts (a
+    /// member trained on its own, through `ensemble`, changes the second).
+    fn layout_key(&self) -> (u64, u64) {
+        (
+            self.trained,
+            self.ensemble.iter().map(|ae| ae.trained).sum(),
+        )
     }
 
     #[inline(always)]
@@ -167,8 +178,9 @@ impl KitNet {
         if !train {
             // `Autoencoder::execute` of every member, each step over the whole ensemble at
             // once (`Ensemble`); the input is gathered as it is normalised.
-            if self.packed.built_at != Some(self.trained) {
-                self.packed = Ensemble::build(&self.ensemble, &self.map, self.trained);
+            let key = self.layout_key();
+            if self.packed.built_at != Some(key) {
+                self.packed = Ensemble::build(&self.ensemble, &self.map, key);
             }
             self.packed.execute(x, &mut self.scores);
             return;
@@ -225,6 +237,7 @@ impl KitNet {
     pub fn after_load(&mut self) {
         self.scores = vec![0.0; self.ensemble.len()];
         self.sub = Vec::with_capacity(self.n);
+        self.packed = Ensemble::default();
     }
 }
 
@@ -293,5 +306,20 @@ mod test {
                 assert!(k.last_errors(a).into_iter().eq(ae.last_errors()));
             }
         }
+        // A member trained on its own after scoring: the next score follows it.
+        let x = row(400);
+        let before = k.execute(&x);
+        let sub: Vec<f64> = k.map[0].iter().map(|&i| x[i] * 3.0).collect();
+        k.ensemble[0].train(&sub);
+        let mut alone = k.clone();
+        let scores: Vec<f64> = alone
+            .ensemble
+            .iter_mut()
+            .zip(&alone.map)
+            .map(|(ae, m)| ae.execute(&m.iter().map(|&i| x[i]).collect::<Vec<_>>()))
+            .collect();
+        let want = alone.output.as_mut().unwrap().execute(&scores);
+        assert_ne!(want, before);
+        assert_eq!(k.execute(&x), want);
     }
 }

@@ -79,6 +79,20 @@ impl Learning {
     }
 }
 
+/// Signs of attack custos found inside a detector's learning window ([`Detector::learning`];
+/// docs/kitsune.md, "Attacks in the learning window").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LearnedFromAttacks {
+    /// The detector.
+    pub detector: String,
+    /// The warning, naming sources and destinations (the terminal, `stats.json`, which
+    /// pseudonymisation rewrites).
+    pub warning: String,
+    /// The same without addresses — kinds, signatures, first packets and counts — for files
+    /// that travel with a model (its card), which nothing pseudonymises.
+    pub without_addresses: String,
+}
+
 /// An error a detector reports; the run stops with it.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -112,7 +126,7 @@ pub trait Detector: Send {
     }
 
     /// The packets of this run it learns normal traffic from (training online: feature
-    /// mapping, training, threshold calibration, warm-up), as it stands now; `None` when it
+    /// mapping, training, threshold calibration), as it stands now; `None` when it
     /// learns nothing from the run (it runs a saved model, or has no model).
     ///
     /// At the end of the run the host stage checks the window against custos's own evidence

@@ -39,9 +39,9 @@ pub struct RunSummary {
     /// Warnings for the user (damaged or altered input, detectors' warnings), in order.
     pub warnings: Vec<String>,
     /// Per detector that trained on the run and whose learning window holds attacks custos
-    /// found (findings, other detectors' alerts): its name and the warning, also in
+    /// found (findings, other detectors' alerts): what was found; the warning is also in
     /// `warnings` (after the detector's own) and in its `stats.json` summary.
-    pub learned_from_attacks: Vec<(String, String)>,
+    pub learned_from_attacks: Vec<crate::LearnedFromAttacks>,
     /// What pseudonymising the outputs did (`[output] pseudonymize`), when asked for.
     pub pseudonymized: Option<custos_privacy::OutputsReport>,
 }
@@ -161,9 +161,11 @@ impl Engine {
                 if let Some(why) = d.warning() {
                     summary.warnings.push(format!("{}: {why}", d.name()));
                 }
-                for (name, why) in &summary.learned_from_attacks {
-                    if name == d.name() {
-                        summary.warnings.push(format!("{name}: {why}"));
+                for l in &summary.learned_from_attacks {
+                    if l.detector == d.name() {
+                        summary
+                            .warnings
+                            .push(format!("{}: {}", l.detector, l.warning));
                     }
                 }
             }
@@ -345,9 +347,9 @@ impl Engine {
     }
 }
 
-/// What the stages give back at the end of a run: the statistics, the read report, and the
-/// learning-window warnings (detector name, warning).
-type Finished = (Stats, ReadReport, Vec<(String, String)>);
+/// What the stages give back at the end of a run: the statistics, the read report, and what
+/// was found in the detectors' learning windows.
+type Finished = (Stats, ReadReport, Vec<crate::LearnedFromAttacks>);
 
 /// What a run reads its packets from, and what it keeps while reading.
 struct Reading<'a> {

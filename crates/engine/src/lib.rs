@@ -42,7 +42,7 @@ pub use alerts::{AlertCounts, AlertQueue, Evidence, Signature};
 pub use config::EngineConfig;
 pub use custos_flow::EndedFlow;
 pub use custos_output::{Alert, Record, RunEnd, RunInfo, Sink, SinkError};
-pub use detector::{Detector, DetectorError, Learning, PacketView, ScoreScale};
+pub use detector::{Detector, DetectorError, LearnedFromAttacks, Learning, PacketView, ScoreScale};
 pub use engine::{Engine, RunSummary};
 pub use error::EngineError;
 pub use keys::packet_flow_key;

@@ -72,21 +72,20 @@ pub fn train_kitsune(
     let learned = summary
         .learned_from_attacks
         .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, w)| w.clone());
+        .find(|l| l.detector == name);
     write_model_card(
         out,
         captures,
         &cfg.detect.kitsune,
         packets,
         &threshold,
-        learned.as_deref(),
+        learned.map(|l| l.without_addresses.as_str()),
     )?;
     let own = |w: &String| {
         summary
             .learned_from_attacks
             .iter()
-            .all(|(n, why)| *w != format!("{n}: {why}"))
+            .all(|l| *w != format!("{}: {}", l.detector, l.warning))
     };
     Ok(KitsuneTrained {
         packets,
@@ -98,7 +97,7 @@ pub fn train_kitsune(
             .filter(|w| own(w))
             .cloned()
             .collect(),
-        learned_from_attacks: learned,
+        learned_from_attacks: learned.map(|l| l.warning.clone()),
     })
 }
 

@@ -41,8 +41,9 @@ pub fn prepare_model_dir(dir: &Path, force: bool) -> Result<(), EngineError> {
 
 /// Writes `training.json` and the model card into the model directory `dir`, for a Kitsune
 /// model trained with `settings` on `captures` (`packets` read), whose threshold (as
-/// `stats.json` has it) is `threshold`. `learned_from_attacks`: the warning that custos found
-/// attacks in the training packets, added to the card's caveats.
+/// `stats.json` has it) is `threshold`. `learned_from_attacks`: the signs of attack custos
+/// found in the training packets, without addresses (the card travels with the model and is
+/// never pseudonymised), added to the card's caveats.
 ///
 /// # Errors
 /// An input that cannot be read to hash it, a file that cannot be written.
@@ -90,14 +91,14 @@ pub fn write_model_card(
     write_card_files(dir, &training, &card)
 }
 
-/// The Kitsune card's caveats: those of every model, then the attacks custos found in its
-/// training packets, when it found any.
+/// The Kitsune card's caveats: those of every model, then the signs of attack custos found in
+/// its training packets, when it found any.
 fn caveats(learned_from_attacks: Option<&str>) -> String {
     let mut c = "the calibration window is assumed benign: attacks inside it raise the \
         threshold; the first minute of a capture is a warm-up without alerts"
         .to_string();
     if let Some(w) = learned_from_attacks {
-        c.push_str("; custos found attacks in the training capture: kitsune ");
+        c.push_str("; ");
         c.push_str(w);
     }
     c

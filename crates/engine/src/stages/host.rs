@@ -5,7 +5,7 @@
 //! attacks found and the other detectors' alerts ([`LearningCheck`]).
 
 use crate::alerts::AlertQueue;
-use crate::detector::{Detector, PacketView};
+use crate::detector::{Detector, LearnedFromAttacks, PacketView};
 use crate::error::EngineError;
 use crate::evidence::{LiveEvidence, PendingAlert};
 use crate::stages::learning::LearningCheck;
@@ -28,8 +28,8 @@ pub(crate) struct HostSummary {
     pub detectors: Vec<(String, serde_json::Value)>,
     /// What live evidence did.
     pub live_evidence: Option<crate::evidence::LiveReport>,
-    /// Per detector that learned from attacks of the run: its name and the warning.
-    pub learned_from_attacks: Vec<(String, String)>,
+    /// Per detector that learned from attacks of the run: what was found.
+    pub learned_from_attacks: Vec<LearnedFromAttacks>,
 }
 
 /// Inventory, findings, detectors and live evidence.
@@ -252,7 +252,11 @@ impl HostStage {
                     };
                     obj.insert("warning".into(), joined.into());
                 }
-                learned_from_attacks.push((d.name().to_string(), warning));
+                learned_from_attacks.push(LearnedFromAttacks {
+                    detector: d.name().to_string(),
+                    warning,
+                    without_addresses: attacks.without_addresses(),
+                });
             }
             summaries.push((d.name().to_string(), summary));
         }

@@ -256,6 +256,35 @@ impl LearnedAttacks {
     /// and what to do. Addresses appear as whole tokens (`10.0.0.9`, `10.0.0.2:80`,
     /// `[fe80::1]:80`), so pseudonymised outputs replace them.
     pub fn warning(&self) -> String {
+        format!(
+            "learned normal traffic from packets 0 to {}, but custos found signs of attack there: \
+             {}; the model may take them for normal traffic and miss them later: train on a \
+             capture known to be clean (custos train --detector {} CLEAN.pcap -o MODEL) and \
+             analyze with --model MODEL",
+            self.to,
+            self.listing(|a| a.what.clone()),
+            self.name
+        )
+    }
+
+    /// The warning's facts without addresses (for a model card): the window and the first
+    /// attacks by kind — a finding's rule, an alert's detector and signature id.
+    pub fn without_addresses(&self) -> String {
+        format!(
+            "{} learned normal traffic from packets 0 to {} of its training input(s), in which \
+             custos found signs of attack: {}; the model may take them for normal traffic",
+            self.name,
+            self.to,
+            self.listing(|a| match &a.source {
+                Source::Finding(rule) => format!("finding {rule}"),
+                Source::Alert(detector, sid) => format!("{detector} alert, signature {sid}"),
+            })
+        )
+    }
+
+    /// The first [`LISTED`] attacks as `describe` names them, each with its first packet (and
+    /// alert count), then how many more.
+    fn listing(&self, describe: impl Fn(&Attack) -> String) -> String {
         let listed: Vec<String> = self
             .attacks
             .iter()
@@ -263,37 +292,30 @@ impl LearnedAttacks {
             .map(|a| match a.count {
                 Some(n) => format!(
                     "{} ({n} alert{}, first at packet {})",
-                    a.what,
+                    describe(a),
                     if n == 1 { "" } else { "s" },
                     a.first
                 ),
-                None => format!("{} (first at packet {})", a.what, a.first),
+                None => format!("{} (first at packet {})", describe(a), a.first),
             })
             .collect();
+        let mut text = listed.join(", ");
         let rest = self.attacks.len().saturating_sub(LISTED);
-        let mut more = String::new();
         if rest > 0 {
-            more = format!(" and {rest} more");
+            text.push_str(&format!(" and {rest} more"));
         }
         if self.not_listed > 0 {
-            more.push_str(&format!(
+            text.push_str(&format!(
                 " (and {} more alerts, beyond {MAX_ALERT_GROUPS} groups)",
                 self.not_listed
             ));
         }
-        format!(
-            "learned normal traffic from packets 0 to {}, but custos found signs of attack there: \
-             {}{more}; the model may take them for normal traffic and miss them later: train \
-             on a capture known to be clean (custos train --detector {} CLEAN.pcap -o MODEL) \
-             and analyze with --model MODEL",
-            self.to,
-            listed.join(", "),
-            self.name
-        )
+        text
     }
 
     /// The `stats.json` object (`learned_from_attacks` of the detector's summary): the window,
-    /// each attack's kind, first packet and (alerts) count — no addresses — and the warning.
+    /// each attack's kind, first packet and (alerts) count, and the warning (whose addresses
+    /// pseudonymisation rewrites like any other text of `stats.json`).
     pub fn to_json(&self) -> Value {
         let attacks: Vec<Value> = self
             .attacks
