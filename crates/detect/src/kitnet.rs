@@ -260,6 +260,20 @@ impl pulp::WithSimd for Execute<'_> {
 mod test {
     use super::*;
 
+    /// `x` scored by a copy of `k`, each autoencoder executed alone: the copy, the ensemble's
+    /// scores and the output's.
+    fn one_by_one(k: &KitNet, x: &[f64]) -> (KitNet, Vec<f64>, f64) {
+        let mut alone = k.clone();
+        let scores: Vec<f64> = alone
+            .ensemble
+            .iter_mut()
+            .zip(&alone.map)
+            .map(|(ae, m)| ae.execute(&m.iter().map(|&i| x[i]).collect::<Vec<_>>()))
+            .collect();
+        let want = alone.output.as_mut().unwrap().execute(&scores);
+        (alone, scores, want)
+    }
+
     #[test]
     fn ensemble_execution_in_steps_matches_each_autoencoder_alone() {
         let n = 12;
@@ -281,14 +295,7 @@ mod test {
         assert!(k.is_trained() && k.map.len() > 1);
         for t in 300..320 {
             let x = row(t);
-            let mut alone = k.clone();
-            let scores: Vec<f64> = alone
-                .ensemble
-                .iter_mut()
-                .zip(&alone.map)
-                .map(|(ae, m)| ae.execute(&m.iter().map(|&i| x[i]).collect::<Vec<_>>()))
-                .collect();
-            let want = alone.output.as_mut().unwrap().execute(&scores);
+            let (alone, scores, want) = one_by_one(&k, &x);
             // Without the run-time choice of instruction set (`pulp`'s portable variant):
             // the same bits as on the wider registers `execute` picks on this machine.
             let mut base = k.clone();
@@ -311,14 +318,7 @@ mod test {
         let before = k.execute(&x);
         let sub: Vec<f64> = k.map[0].iter().map(|&i| x[i] * 3.0).collect();
         k.ensemble[0].train(&sub);
-        let mut alone = k.clone();
-        let scores: Vec<f64> = alone
-            .ensemble
-            .iter_mut()
-            .zip(&alone.map)
-            .map(|(ae, m)| ae.execute(&m.iter().map(|&i| x[i]).collect::<Vec<_>>()))
-            .collect();
-        let want = alone.output.as_mut().unwrap().execute(&scores);
+        let (_, _, want) = one_by_one(&k, &x);
         assert_ne!(want, before);
         assert_eq!(k.execute(&x), want);
     }
