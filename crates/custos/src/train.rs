@@ -47,7 +47,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
         eprintln!("custos: warning: {w}; training uses the packets before it");
     }
     if let Some(w) = &trained.learned_from_attacks {
-        eprintln!("custos: warning: kitsune: {w} (also in the model card's caveats)");
+        eprintln!(
+            "custos: warning: kitsune: {w} (the model card's caveats name the same, without \
+             addresses)"
+        );
     }
     if let Some(line) = &trained.model {
         eprintln!(

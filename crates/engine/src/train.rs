@@ -22,8 +22,9 @@ pub struct KitsuneTrained {
     pub partial: bool,
     /// Warnings about the inputs (damage, alterations), in order.
     pub warnings: Vec<String>,
-    /// Attacks custos found in the packets Kitsune trained on (its findings): the warning,
-    /// also among the model card's caveats; `None` when none was found.
+    /// Signs of attack custos found in the packets Kitsune trained on (findings, other
+    /// detectors' alerts): the warning, whose facts without addresses are among the model
+    /// card's caveats; `None` when none was found.
     pub learned_from_attacks: Option<String>,
 }
 
