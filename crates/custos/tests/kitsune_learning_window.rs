@@ -49,6 +49,13 @@ impl Pcap {
         std::fs::write(&p, self.out.get_mut()).unwrap();
         p
     }
+
+    /// Writes the frames so far to `dir/name` and starts the next file, its clock going on.
+    fn split(&mut self, dir: &Path, name: &str) -> PathBuf {
+        let p = self.write(dir, name);
+        self.out = PcapWriter::new(Vec::new(), 1, 65535).unwrap();
+        p
+    }
 }
 
 /// Ethernet + IPv4 from `src` to `dst`, each host with a MAC of its own.
@@ -249,6 +256,33 @@ fn attack_inside_the_learning_window_is_named_in_stats_and_warnings() {
     assert!(warning.contains(&window), "{warning}");
     assert!(warning.contains("SYN flood from "), "{warning}");
     assert!(!warning.contains("10.0.0."), "{warning}");
+}
+
+#[test]
+fn packets_are_numbered_across_inputs() {
+    // 300 packets of chatter in the first input; the attack starts the second one.
+    let dir = tempfile::tempdir().unwrap();
+    let mut pcap = Pcap::new();
+    chatter(&mut pcap, 300);
+    let first = pcap.split(dir.path(), "first.pcap");
+    attack(&mut pcap);
+    chatter(&mut pcap, 900);
+    let second = pcap.write(dir.path(), "second.pcap");
+    let (kitsune, findings, _) = analyze(&first, &dir.path().join("out"), &[second.as_os_str()]);
+    let flood = findings
+        .iter()
+        .find(|f| f["finding"]["rule"] == "syn-flood")
+        .unwrap();
+    let at = &flood["evidence"]["packets"][0];
+    assert_eq!(at["pcap_file"], second.display().to_string(), "{at}");
+    let run_index = 300 + at["packet"].as_u64().unwrap();
+    let warning = kitsune["warning"].as_str().unwrap();
+    assert!(
+        warning.contains(&format!(
+            "SYN flood from 10.0.0.9 to 10.0.0.2:80 (first at packet {run_index})"
+        )),
+        "{warning}"
+    );
 }
 
 #[test]
