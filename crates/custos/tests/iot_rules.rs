@@ -9,11 +9,10 @@
 mod common;
 
 use common::custos;
-use custos_decode::wire::{EthernetRepr, FrameBuilder, Ipv4Repr, Mac, TcpRepr, UdpRepr};
+use custos_decode::wire::{FrameBuilder, TcpRepr, UdpRepr};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
-use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
 fn repo() -> PathBuf {
@@ -232,19 +231,11 @@ impl Pcap {
 /// Ethernet + IPv4 frames from `src` to `dst` (MACs 00:11:22:33:44:01 → 00:11:22:33:44:02,
 /// identification 1, don't fragment, TTL 64).
 fn ipv4(src: [u8; 4], dst: [u8; 4]) -> FrameBuilder {
-    let ethernet = EthernetRepr {
-        src_addr: Mac([0, 0x11, 0x22, 0x33, 0x44, 1]),
-        dst_addr: Mac([0, 0x11, 0x22, 0x33, 0x44, 2]),
-        ..EthernetRepr::default()
-    };
-    let ip = Ipv4Repr {
-        src_addr: Ipv4Addr::from(src),
-        dst_addr: Ipv4Addr::from(dst),
-        ident: 1,
-        dont_frag: true,
-        ..Ipv4Repr::default()
-    };
-    FrameBuilder::new(ethernet, ip)
+    let macs = (
+        [0, 0x11, 0x22, 0x33, 0x44, 1],
+        [0, 0x11, 0x22, 0x33, 0x44, 2],
+    );
+    common::ipv4_frame(macs, src, dst)
 }
 
 fn udp(src: ([u8; 4], u16), dst: ([u8; 4], u16), payload: &[u8]) -> Vec<u8> {

@@ -8,10 +8,9 @@ mod common;
 
 use common::custos;
 use custos_capture::PcapWriter;
-use custos_decode::wire::{EthernetRepr, FrameBuilder, Ipv4Repr, Mac, TcpRepr, UdpRepr};
+use custos_decode::wire::{FrameBuilder, TcpRepr, UdpRepr};
 use serde_json::Value;
 use std::ffi::OsStr;
-use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
 const ATTACKER: [u8; 4] = [10, 0, 0, 9];
@@ -60,19 +59,8 @@ impl Pcap {
 
 /// Ethernet + IPv4 from `src` to `dst`, each host with a MAC of its own.
 fn ipv4(src: [u8; 4], dst: [u8; 4]) -> FrameBuilder {
-    let ethernet = EthernetRepr {
-        src_addr: Mac([2, 0, 0, 0, 0, src[3]]),
-        dst_addr: Mac([2, 0, 0, 0, 0, dst[3]]),
-        ..EthernetRepr::default()
-    };
-    let ip = Ipv4Repr {
-        src_addr: Ipv4Addr::from(src),
-        dst_addr: Ipv4Addr::from(dst),
-        ident: 1,
-        dont_frag: true,
-        ..Ipv4Repr::default()
-    };
-    FrameBuilder::new(ethernet, ip)
+    let mac = |a: [u8; 4]| [2, 0, 0, 0, 0, a[3]];
+    common::ipv4_frame((mac(src), mac(dst)), src, dst)
 }
 
 fn tcp(src: ([u8; 4], u16), dst: ([u8; 4], u16), flags: u8) -> Vec<u8> {

@@ -43,3 +43,26 @@ impl ZeekLog {
         self.fields.iter().position(|f| f == name)
     }
 }
+
+/// An Ethernet + IPv4 frame builder from `src` to `dst` with these MAC addresses
+/// (identification 1, don't fragment, TTL 64).
+pub fn ipv4_frame(
+    macs: ([u8; 6], [u8; 6]),
+    src: [u8; 4],
+    dst: [u8; 4],
+) -> custos_decode::wire::FrameBuilder {
+    use custos_decode::wire::{EthernetRepr, FrameBuilder, Ipv4Repr, Mac};
+    let ethernet = EthernetRepr {
+        src_addr: Mac(macs.0),
+        dst_addr: Mac(macs.1),
+        ..EthernetRepr::default()
+    };
+    let ip = Ipv4Repr {
+        src_addr: std::net::Ipv4Addr::from(src),
+        dst_addr: std::net::Ipv4Addr::from(dst),
+        ident: 1,
+        dont_frag: true,
+        ..Ipv4Repr::default()
+    };
+    FrameBuilder::new(ethernet, ip)
+}
