@@ -163,7 +163,9 @@ pub fn parse_eve_time(text: &str) -> Option<i64> {
     }
     let days = days_from_civil(i64::from(y), m, d);
     let secs = days * 86_400 + i64::from(h * 3600 + mi * 60 + s);
-    Some(secs * 1_000_000_000 + i64::from(us) * 1000)
+    // Nanoseconds in an i64 reach only the years 1677 to 2262: a later (or earlier) time,
+    // which `eve_time` never writes, is not a time this reads.
+    (secs * 1_000_000 + i64::from(us)).checked_mul(1000)
 }
 
 /// Suricata's EVE timestamp: `2009-11-18T16:59:51.405770+0000`.
@@ -192,6 +194,16 @@ mod test {
         assert_eq!(parse_eve_time("2026-13-01T00:00:00.000000+0000"), None);
         assert_eq!(parse_eve_time("2026-01-01 00:00:00.000000+0000"), None);
         assert_eq!(parse_eve_time("not a time"), None);
+        // The years an i64 of nanoseconds reaches, and past them (found by the
+        // `evaluate_inputs` fuzz target: the product overflowed).
+        for ts in [i64::MIN + 807_000, i64::MAX - 807_000] {
+            let text = eve_time(ts);
+            let want = ts - ts.rem_euclid(1000);
+            assert_eq!(parse_eve_time(&text), Some(want), "{text}");
+        }
+        assert_eq!(parse_eve_time("4648-11-26T00:00:00.076200+0000"), None);
+        assert_eq!(parse_eve_time("9999-12-31T23:59:60.999999+0000"), None);
+        assert_eq!(parse_eve_time("0000-01-01T00:00:00.000000+0000"), None);
     }
 
     #[test]
