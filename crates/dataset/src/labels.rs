@@ -390,31 +390,35 @@ impl Columns {
     }
 }
 
-/// Parses `seconds[.fraction]` (up to nine decimals) into ns.
+/// Parses `[-]seconds[.fraction]` (up to nine decimals) into ns; the sign applies to the
+/// whole number (`-0.5` is half a second before the epoch).
 fn parse_ns(s: &str) -> Option<i64> {
-    let (sec, frac) = s.split_once('.').unwrap_or((s, ""));
-    if sec.is_empty() || frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+    let (negative, unsigned) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let (sec, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if sec.is_empty() || !digits(sec) || frac.len() > 9 || !digits(frac) {
         return None;
     }
     let sec: i64 = sec.parse().ok()?;
-    let digits = if frac.is_empty() {
+    let fraction = if frac.is_empty() {
         0
     } else {
         frac.parse::<i64>().ok()?
     };
-    let scale = 10i64.pow(9 - frac.len() as u32);
-    let ns = digits * scale;
-    sec.checked_mul(1_000_000_000)?
-        .checked_add(if sec < 0 { -ns } else { ns })
+    let ns = fraction * 10i64.pow(9 - frac.len() as u32);
+    let v = sec.checked_mul(1_000_000_000)?.checked_add(ns)?;
+    Some(if negative { -v } else { v })
 }
 
-/// `seconds.nanoseconds`, as labels files write times.
+/// `seconds.nanoseconds`, as labels files write times (a time before the epoch with its sign
+/// in front, as [`parse_ns`] reads it back).
 fn format_ns(ns: i64) -> String {
-    format!(
-        "{}.{:09}",
-        ns.div_euclid(1_000_000_000),
-        ns.rem_euclid(1_000_000_000)
-    )
+    let sign = if ns < 0 { "-" } else { "" };
+    let abs = ns.unsigned_abs();
+    format!("{sign}{}.{:09}", abs / 1_000_000_000, abs % 1_000_000_000)
 }
 
 #[cfg(test)]

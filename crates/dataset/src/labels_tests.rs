@@ -177,4 +177,24 @@ fn parses_times_with_up_to_nine_decimals() {
     assert_eq!(parse_ns("1.0000000001"), None);
     assert_eq!(parse_ns(".5"), None);
     assert_eq!(parse_ns("1.-5"), None);
+    // The sign belongs to the whole number, also below one second.
+    assert_eq!(parse_ns("-0.5"), Some(-500_000_000));
+    assert_eq!(parse_ns("-1.5"), Some(-1_500_000_000));
+    assert_eq!(parse_ns("--1"), None);
+    assert_eq!(parse_ns("+1"), None);
+    for ns in [
+        0,
+        1,
+        -1,
+        1_795_651_181_390_047_000,
+        -500_000_000,
+        i64::MIN,
+        i64::MAX,
+    ] {
+        let text = format_ns(ns);
+        if ns != i64::MIN {
+            assert_eq!(parse_ns(&text), Some(ns), "{text}");
+        }
+    }
+    assert_eq!(format_ns(-500_000_000), "-0.500000000");
 }
