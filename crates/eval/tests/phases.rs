@@ -300,6 +300,29 @@ fn rejects_a_nan_score_with_its_line() {
 }
 
 #[test]
+fn rejects_an_alert_time_past_the_years_of_packet_time_with_its_line() {
+    // Found by the `evaluate_inputs` fuzz target: the year 4648 overflowed the conversion.
+    let run = tiny_run();
+    let path = run.path().join("alerts.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let year = lines[1].find("\"timestamp\":\"").unwrap() + "\"timestamp\":\"".len();
+    lines[1].replace_range(year..year + 4, "4648");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    match eval(&run, Skip::None) {
+        Err(EvalError::Invalid {
+            path: p,
+            line,
+            message,
+        }) => {
+            assert_eq!((p, line), (path, 2));
+            assert!(message.contains("bad timestamp \"4648-"), "{message}");
+        }
+        other => panic!("expected an invalid line, got {other:?}"),
+    }
+}
+
+#[test]
 fn rejects_an_alert_past_its_input() {
     let run = tiny_run();
     run.alerts(&[("det", 0, 20, 0.9, None)], &[0]);
