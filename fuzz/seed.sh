@@ -11,6 +11,8 @@
 #                with the frame marker (see fuzz_targets/decoder.rs) so that reassembly state
 #                carries across the frames of one input.
 # rules_parse:   the rule files of seeds/rules_parse/ and suricata-verify's test.rules (by name).
+# model_files, model_signature, evaluate_inputs, case_bundle, evidence_log: the files of
+#                seeds/<target>/ (see README.md).
 # Seeds are named by content hash, so re-running only adds what is missing.
 set -eu
 SRC=${1:-/work/shared/corpus}
@@ -19,6 +21,35 @@ mkdir -p "$HERE/corpus/pcap_reader" "$HERE/corpus/pcapng_reader" "$HERE/corpus/d
 # ioc_load: the indicator files of custos-ioc's tests (plain list, CSV, STIX; good and broken).
 mkdir -p "$HERE/corpus/ioc_load"
 cp "$HERE/../crates/ioc/tests/data/"* "$HERE/corpus/ioc_load/"
+# model_files, model_signature: seeds/<target>/ (a small flow model, its trees, a Kitsune model
+# with and without its hash; a bundle the target's key signed, and its statement).
+for t in model_files model_signature; do
+    mkdir -p "$HERE/corpus/$t"
+    cp "$HERE/seeds/$t/"* "$HERE/corpus/$t/"
+done
+# case_bundle, evidence_log: each file of the fixture behind its selector byte (path order);
+# for bundles also with bit 7 set (SHA256SUMS rewritten to match).
+for t in case_bundle evidence_log; do
+    mkdir -p "$HERE/corpus/$t"
+    case $t in case_bundle) d=bundle ;; *) d=log ;; esac
+    i=0
+    for f in $(cd "$HERE/seeds/$t/$d" && find . -type f | sed 's|^\./||' | LC_ALL=C sort); do
+        { printf "\\$(printf %03o $i)"; cat "$HERE/seeds/$t/$d/$f"; } > "$HERE/corpus/$t/seed-$i"
+        if [ $t = case_bundle ]; then
+            { printf "\\$(printf %03o $((i + 128)))"; cat "$HERE/seeds/$t/$d/$f"; } \
+                > "$HERE/corpus/$t/seed-$i-sums"
+        fi
+        i=$((i + 1))
+    done
+done
+# evaluate_inputs: each file of the fixture run behind its selector byte.
+mkdir -p "$HERE/corpus/evaluate_inputs"
+i=0
+for f in labels.csv run/scores.csv run/alerts.jsonl run/stats.json run/flows.jsonl run/conn.log; do
+    { printf "\\$(printf %03o $i)"; cat "$HERE/seeds/evaluate_inputs/$f"; } \
+        > "$HERE/corpus/evaluate_inputs/seed-$i"
+    i=$((i + 1))
+done
 # rules_parse: the hand-written rule files of seeds/rules_parse/ and suricata-verify's test.rules.
 mkdir -p "$HERE/corpus/rules_parse"
 cp "$HERE/seeds/rules_parse/"* "$HERE/corpus/rules_parse/"

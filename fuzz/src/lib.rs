@@ -425,9 +425,44 @@ pub fn stream_steps(data: &[u8]) -> Vec<StreamStep<'_>> {
 }
 
 /// Keeps the first `limit` bytes sent in each direction (for probing).
-pub fn keep_first(first: &mut [Vec<u8>; 2], dir: custos_app::Direction, chunk: &[u8], limit: usize) {
+pub fn keep_first(
+    first: &mut [Vec<u8>; 2],
+    dir: custos_app::Direction,
+    chunk: &[u8],
+    limit: usize,
+) {
     let f = &mut first[usize::from(dir == custos_app::Direction::ToClient)];
     if f.len() < limit {
         f.extend_from_slice(&chunk[..chunk.len().min(limit - f.len())]);
     }
+}
+
+/// Copies the directory tree `from` to `to` (created); returns every file's path relative to
+/// `from` (`/`-separated, sorted) with its bytes. For targets that replace one file of a
+/// fixture directory (a case bundle, an evidence log) per input and restore it after.
+pub fn copy_fixture(from: &std::path::Path, to: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).expect("fixture directory") {
+            let p = e.expect("directory entry").path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p.strip_prefix(root).expect("inside the fixture");
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    let mut names = Vec::new();
+    walk(from, from, &mut names);
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| {
+            let bytes = std::fs::read(from.join(&name)).expect("fixture file");
+            let dest = to.join(&name);
+            std::fs::create_dir_all(dest.parent().expect("a parent")).expect("directory");
+            std::fs::write(&dest, &bytes).expect("copy");
+            (name, bytes)
+        })
+        .collect()
 }

@@ -1,0 +1,81 @@
+//! Evidence logs, as an investigator receives one: `custos_evidence::verify_log` on a log of
+//! five alerts (`seeds/evidence_log/log/`, written by `custos analyze --evidence` on the
+//! sample), one of whose files the input replaces. Byte 0 selects the file (modulo the log's
+//! files in path order: signed checkpoints, tiles of hashes, entry bundles, pcap excerpts and
+//! the writer's `.state/`); the rest is the new content.
+//!
+//! Properties: nothing panics; the same log verifies the same way twice; **a log with any file
+//! outside `.state/` changed never verifies** (the writer's state is not evidence: the tiles,
+//! the entries and the excerpts are bound to the signed checkpoint); an error names the log
+//! or a file in it.
+#![no_main]
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use custos_evidence::note::Verifier;
+use custos_evidence::verify_log;
+use libfuzzer_sys::fuzz_target;
+
+/// The log copied once per process, its files (relative paths, sorted) and their bytes.
+struct Fixture {
+    dir: PathBuf,
+    files: Vec<(String, Vec<u8>)>,
+    verifier: Verifier,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let seeds = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("seeds/evidence_log");
+        let from = seeds.join("log");
+        let dir = std::env::temp_dir()
+            .join(format!("custos-fuzz-log-{}", std::process::id()))
+            .join("log");
+        let files = custos_fuzz::copy_fixture(&from, &dir);
+        let vkey = std::fs::read_to_string(seeds.join("sensor.vkey")).expect("the sensor's key");
+        let verifier = Verifier::from_vkey(vkey.trim()).expect("a verifier key");
+        assert!(verify_log(&dir, &verifier).is_ok(), "the fixture verifies");
+        Fixture {
+            dir,
+            files,
+            verifier,
+        }
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, content)) = data.split_first() else {
+        return;
+    };
+    let f = fixture();
+    let i = usize::from(selector) % f.files.len();
+    let (name, original) = &f.files[i];
+    let path = f.dir.join(name);
+    std::fs::write(&path, content).expect("write");
+    let first = verify_log(&f.dir, &f.verifier);
+    let second = verify_log(&f.dir, &f.verifier);
+    match (&first, &second) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b),
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+        _ => panic!("the same log verified once and failed once"),
+    }
+    match &first {
+        Ok(_) => {
+            let bound_change = !name.starts_with(".state/") && content != original.as_slice();
+            assert!(
+                !bound_change,
+                "{name} was changed and the log still verifies"
+            );
+        }
+        Err(e) => {
+            let text = e.to_string();
+            assert!(
+                text.contains(&f.dir.display().to_string())
+                    || f.files.iter().any(|(n, _)| text.contains(n.as_str())),
+                "the error names nothing: {text}"
+            );
+        }
+    }
+    std::fs::write(&path, original).expect("restore");
+});
