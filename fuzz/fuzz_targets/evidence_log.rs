@@ -10,37 +10,22 @@
 //! or a file in it.
 #![no_main]
 
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use custos_evidence::note::Verifier;
 use custos_evidence::verify_log;
+use custos_fuzz::SignedFixture;
 use libfuzzer_sys::fuzz_target;
 
-/// The log copied once per process, its files (relative paths, sorted) and their bytes.
-struct Fixture {
-    dir: PathBuf,
-    files: Vec<(String, Vec<u8>)>,
-    verifier: Verifier,
-}
-
-fn fixture() -> &'static Fixture {
-    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+/// The fixture, copied once per process.
+fn fixture() -> &'static SignedFixture {
+    static FIXTURE: OnceLock<SignedFixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let seeds = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("seeds/evidence_log");
-        let from = seeds.join("log");
-        let dir = std::env::temp_dir()
-            .join(format!("custos-fuzz-log-{}", std::process::id()))
-            .join("log");
-        let files = custos_fuzz::copy_fixture(&from, &dir);
-        let vkey = std::fs::read_to_string(seeds.join("sensor.vkey")).expect("the sensor's key");
-        let verifier = Verifier::from_vkey(vkey.trim()).expect("a verifier key");
-        assert!(verify_log(&dir, &verifier).is_ok(), "the fixture verifies");
-        Fixture {
-            dir,
-            files,
-            verifier,
-        }
+        let f = custos_fuzz::signed_fixture("evidence_log", "log");
+        assert!(
+            verify_log(&f.dir, &f.verifier).is_ok(),
+            "the fixture verifies"
+        );
+        f
     })
 }
 

@@ -466,3 +466,33 @@ pub fn copy_fixture(from: &std::path::Path, to: &std::path::Path) -> Vec<(String
         })
         .collect()
 }
+
+/// A directory of signed evidence (a case bundle, an evidence log) copied from
+/// `seeds/<target>/<folder>/` into a temporary directory, with the seeds' sensor key
+/// (`seeds/<target>/sensor.vkey`); for the targets that replace one of its files per input.
+pub struct SignedFixture {
+    /// The copy.
+    pub dir: std::path::PathBuf,
+    /// Its files, as [`copy_fixture`] lists them.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// The key that verifies it.
+    pub verifier: custos_evidence::note::Verifier,
+}
+
+/// Copies `seeds/<target>/<folder>/` for a target (see [`SignedFixture`]).
+pub fn signed_fixture(target: &str, folder: &str) -> SignedFixture {
+    let seeds = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("seeds")
+        .join(target);
+    let dir = std::env::temp_dir()
+        .join(format!("custos-fuzz-{target}-{}", std::process::id()))
+        .join(folder);
+    let files = copy_fixture(&seeds.join(folder), &dir);
+    let vkey = std::fs::read_to_string(seeds.join("sensor.vkey")).expect("the sensor's key");
+    let verifier = custos_evidence::note::Verifier::from_vkey(vkey.trim()).expect("a verifier key");
+    SignedFixture {
+        dir,
+        files,
+        verifier,
+    }
+}
