@@ -17,6 +17,8 @@
 //!   complete: right after the headers when there is no body, after the last body byte
 //!   otherwise, at [`HttpParser::end`] for bodies that run until close. Requests never answered
 //!   are emitted alone when the server side ends, or when a gap loses the server's framing.
+//!   Transactions therefore come out in completion order: a request evicted from a full queue
+//!   comes out before an older one whose response is still running.
 //! - **Tunnels**: `101 Switching Protocols` and a 2xx answer to `CONNECT` end HTTP on the
 //!   connection: both directions are ignored from then on and [`HttpParser::done`] is true.
 //! - **HTTP/0.9**: a two-word request line (`GET /path`) is a 0.9 request, complete at its
