@@ -390,27 +390,12 @@ impl Columns {
     }
 }
 
-/// Parses `[-]seconds[.fraction]` (up to nine decimals) into ns; the sign applies to the
+/// Parses `[-]seconds[.fraction]` (at most nine decimals) into ns; the sign applies to the
 /// whole number (`-0.5` is half a second before the epoch).
 fn parse_ns(s: &str) -> Option<i64> {
-    let (negative, unsigned) = match s.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, s),
-    };
-    let (sec, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
-    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
-    if sec.is_empty() || !digits(sec) || frac.len() > 9 || !digits(frac) {
-        return None;
-    }
-    let sec: i64 = sec.parse().ok()?;
-    let fraction = if frac.is_empty() {
-        0
-    } else {
-        frac.parse::<i64>().ok()?
-    };
-    let ns = fraction * 10i64.pow(9 - frac.len() as u32);
-    let v = sec.checked_mul(1_000_000_000)?.checked_add(ns)?;
-    Some(if negative { -v } else { v })
+    custos_output::time::parse_decimal_seconds(s)
+        .filter(|&(_, decimals)| decimals <= 9)
+        .map(|(ns, _)| ns)
 }
 
 /// `seconds.nanoseconds`, as labels files write times (a time before the epoch with its sign

@@ -326,23 +326,7 @@ fn open(path: &Path) -> Result<Box<dyn Read>, EvalError> {
 /// Parses packet time in seconds (`1795651181.390047000`, optional sign, up to nine
 /// decimals kept) into ns.
 pub(crate) fn parse_ns(s: &str) -> Option<i64> {
-    let (neg, s) = match s.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, s),
-    };
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
-    if int.is_empty() || !digits(int) || !digits(frac) {
-        return None;
-    }
-    let secs: i64 = int.parse().ok()?;
-    let mut ns = 0i64;
-    for i in 0..9 {
-        let d = frac.as_bytes().get(i).map_or(0, |b| i64::from(b - b'0'));
-        ns = ns * 10 + d;
-    }
-    let v = secs.checked_mul(1_000_000_000)?.checked_add(ns)?;
-    Some(if neg { -v } else { v })
+    custos_output::time::parse_decimal_seconds(s).map(|(ns, _)| ns)
 }
 
 #[cfg(test)]

@@ -130,6 +130,30 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Parses decimal seconds as labels files and `scores.csv` write times
+/// (`1795651181.390047000`; a leading `-` belongs to the whole number) into ns, keeping the
+/// first nine decimals; also returns how many decimals the text had, for readers that refuse
+/// more than nine. `None` for any other text or a time outside an i64 of nanoseconds.
+pub fn parse_decimal_seconds(text: &str) -> Option<(i64, usize)> {
+    let (negative, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || !digits(int) || !digits(frac) {
+        return None;
+    }
+    let secs: i64 = int.parse().ok()?;
+    let mut ns = 0i64;
+    for i in 0..9 {
+        let d = frac.as_bytes().get(i).map_or(0, |b| i64::from(b - b'0'));
+        ns = ns * 10 + d;
+    }
+    let v = secs.checked_mul(1_000_000_000)?.checked_add(ns)?;
+    Some((if negative { -v } else { v }, frac.len()))
+}
+
 /// Parses an EVE timestamp as [`eve_time`] writes it (`2009-11-18T16:59:51.405770+0000`,
 /// UTC only) back into ns since the epoch; `None` for any other text.
 pub fn parse_eve_time(text: &str) -> Option<i64> {
