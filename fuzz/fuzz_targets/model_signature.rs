@@ -78,13 +78,7 @@ fuzz_target!(|data: &[u8]| {
         rest.to_vec()
     };
     std::fs::write(f.dir.join("model.sig"), &sig).expect("signature file");
-    let first = verify_model(&f.dir, &f.trusted);
-    let second = verify_model(&f.dir, &f.trusted);
-    match (&first, &second) {
-        (Ok(a), Ok(b)) => assert_eq!(a, b),
-        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
-        _ => panic!("the same signature verified once and failed once"),
-    }
+    let first = custos_fuzz::same_twice("signature", || verify_model(&f.dir, &f.trusted));
     if let Ok(m) = verify_model(&f.dir, &f.stranger) {
         panic!("verified against a key that signed nothing: {m:?}");
     }

@@ -496,3 +496,19 @@ pub fn signed_fixture(target: &str, folder: &str) -> SignedFixture {
         verifier,
     }
 }
+
+/// Runs `f` twice on the same input and checks that both outcomes agree (values with the
+/// same `Debug` text, or errors with the same message): the readers are deterministic.
+/// Returns the first outcome.
+pub fn same_twice<T: std::fmt::Debug, E: std::fmt::Display>(
+    what: &str,
+    mut f: impl FnMut() -> Result<T, E>,
+) -> Result<T, E> {
+    let (first, second) = (f(), f());
+    match (&first, &second) {
+        (Ok(a), Ok(b)) => assert_eq!(format!("{a:?}"), format!("{b:?}"), "{what} twice"),
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{what} twice"),
+        _ => panic!("the same {what} succeeded once and failed once"),
+    }
+    first
+}
