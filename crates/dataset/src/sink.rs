@@ -11,7 +11,7 @@ use crate::counts::{Counter, Counts, Duplicates};
 use crate::error::DatasetError;
 use crate::schema::{self, Column, Value};
 use crate::writer::ParquetOut;
-use custos_engine::{EndedFlow, Record, RunEnd, Sink, SinkError};
+use custos_engine::{EndedFlow, Record, RecordKinds, RunEnd, Sink, SinkError};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
@@ -154,6 +154,10 @@ impl DatasetSink {
 impl Sink for DatasetSink {
     fn name(&self) -> &str {
         "dataset"
+    }
+
+    fn reads(&self) -> RecordKinds {
+        RecordKinds::FLOWS
     }
 
     fn record(&mut self, record: &Record) -> Result<(), SinkError> {

@@ -41,7 +41,7 @@ pub mod train;
 pub use alerts::{AlertCounts, AlertQueue, Evidence, Signature};
 pub use config::EngineConfig;
 pub use custos_flow::EndedFlow;
-pub use custos_output::{Alert, Record, RunEnd, RunInfo, Sink, SinkError};
+pub use custos_output::{Alert, Record, RecordKinds, RunEnd, RunInfo, Sink, SinkError};
 pub use detector::{Detector, DetectorError, LearnedFromAttacks, Learning, PacketView, ScoreScale};
 pub use engine::{Engine, RunSummary};
 pub use error::EngineError;

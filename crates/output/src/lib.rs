@@ -25,6 +25,6 @@ pub use alert::{Alert, AlertContext, AlertInfo, Explanation, ModelSignature};
 pub use conn_log::{is_private, proto_name, ConnLogWriter, FIELDS as CONN_FIELDS};
 pub use eve::{eve_proto_name, EveFlowWriter};
 pub use out_file::{open_output, Compression, OutFile};
-pub use record::{Record, ScoreRow, MAX_SCORE_COLUMNS};
+pub use record::{Record, RecordKinds, ScoreRow, MAX_SCORE_COLUMNS};
 pub use sink::{RunEnd, RunInfo, Sink, SinkError};
 pub use stats::{AppSummary, FileStats, LiveStats, RunStats, Stats, TimeSpan};

@@ -1,6 +1,6 @@
 //! The [`Sink`] trait: where records go.
 
-use crate::{Record, Stats};
+use crate::{Record, RecordKinds, Stats};
 
 /// An error of a sink: which sink, and what failed.
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +59,13 @@ pub trait Sink: Send {
         Ok(())
     }
 
-    /// Called for every record, in order.
+    /// The kinds of record [`Sink::record`] is given (read once, when the run starts);
+    /// every kind unless a sink says otherwise.
+    fn reads(&self) -> RecordKinds {
+        RecordKinds::ALL
+    }
+
+    /// Called for every record of the kinds it [`Sink::reads`], in order.
     ///
     /// # Errors
     /// I/O errors of the sink; the run stops and reports it.

@@ -267,6 +267,10 @@ impl custos_output::Sink for EvidenceSink {
         "evidence"
     }
 
+    fn reads(&self) -> custos_output::RecordKinds {
+        custos_output::RecordKinds::ALERTS
+    }
+
     fn record(
         &mut self,
         record: &custos_output::Record,

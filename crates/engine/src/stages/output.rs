@@ -1,19 +1,29 @@
 //! The output stage: hands records to the sinks, in order.
 
 use crate::error::EngineError;
-use custos_output::{Record, RunEnd, RunInfo, Sink, Stats};
+use custos_output::{Record, RecordKinds, RunEnd, RunInfo, Sink, Stats};
 
 /// The sinks of a run.
 pub(crate) struct OutputStage {
     sinks: Vec<Box<dyn Sink>>,
+    /// For each record kind ([`RecordKinds::index`]), the sinks that read it, in order.
+    readers: [Vec<usize>; RecordKinds::EACH.len()],
     begun: bool,
 }
 
 impl OutputStage {
-    /// A stage over `sinks` (called in this order).
+    /// A stage over `sinks` (called in this order, each with the kinds of record it reads).
     pub fn new(sinks: Vec<Box<dyn Sink>>) -> Self {
+        let readers = RecordKinds::EACH.map(|kind| {
+            let reading = sinks
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.reads().contains(kind));
+            reading.map(|(i, _)| i).collect()
+        });
         OutputStage {
             sinks,
+            readers,
             begun: false,
         }
     }
@@ -33,14 +43,17 @@ impl OutputStage {
         Ok(())
     }
 
-    /// Hands every record to every sink (the caller empties `records`).
+    /// Hands every record to every sink that reads its kind (the caller empties `records`).
     ///
     /// # Errors
     /// The first sink error.
     pub fn records(&mut self, records: &[Record]) -> Result<(), EngineError> {
         for r in records {
-            for s in &mut self.sinks {
-                s.record(r)?;
+            let readers = self.readers.get(r.kind().index()).map_or(&[][..], |v| v);
+            for &i in readers {
+                if let Some(s) = self.sinks.get_mut(i) {
+                    s.record(r)?;
+                }
             }
         }
         Ok(())

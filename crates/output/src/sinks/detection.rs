@@ -3,7 +3,7 @@
 use crate::out_file::{Compression, OutFile};
 use crate::sink::{RunEnd, RunInfo, Sink, SinkError};
 use crate::time::push_digits;
-use crate::Record;
+use crate::{Record, RecordKinds};
 use std::io::Write;
 use std::path::Path;
 
@@ -27,6 +27,10 @@ impl AlertsSink {
 impl Sink for AlertsSink {
     fn name(&self) -> &str {
         "alerts.jsonl"
+    }
+
+    fn reads(&self) -> RecordKinds {
+        RecordKinds::ALERTS
     }
 
     fn record(&mut self, record: &Record) -> Result<(), SinkError> {
@@ -123,6 +127,10 @@ impl Sink for ScoresSink {
             writeln!(out, "index,ts,{header}").map_err(|e| SinkError::new("scores.csv", e))?;
         }
         Ok(())
+    }
+
+    fn reads(&self) -> RecordKinds {
+        RecordKinds::SCORES
     }
 
     fn record(&mut self, record: &Record) -> Result<(), SinkError> {

@@ -5,7 +5,7 @@ use crate::out_file::{Compression, OutFile};
 use crate::push::{push_int, push_ip};
 use crate::sink::{RunEnd, RunInfo, Sink, SinkError};
 use crate::time::EveTimeWriter;
-use crate::Record;
+use crate::{Record, RecordKinds};
 use custos_app::{AppEvent, AppRecord, Direction};
 use custos_flow::keyed_hash::KeyedMap;
 use serde_json::json;
@@ -199,6 +199,10 @@ impl Sink for EventsSink {
             .map(|f| serde_json::to_string(f).unwrap_or_else(|_| "\"\"".into()))
             .collect();
         Ok(())
+    }
+
+    fn reads(&self) -> RecordKinds {
+        RecordKinds::EVENTS | RecordKinds::FLOWS
     }
 
     fn record(&mut self, record: &Record) -> Result<(), SinkError> {

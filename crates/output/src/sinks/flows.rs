@@ -2,7 +2,7 @@
 
 use crate::out_file::{Compression, OutFile};
 use crate::sink::{RunEnd, RunInfo, Sink, SinkError};
-use crate::{ConnLogWriter, EveFlowWriter, Record};
+use crate::{ConnLogWriter, EveFlowWriter, Record, RecordKinds};
 use std::path::Path;
 
 /// `conn.log`: Zeek TSV, one line per ended flow.
@@ -39,6 +39,10 @@ impl Sink for ConnLogSink {
             self.writer = Some(w);
         }
         Ok(())
+    }
+
+    fn reads(&self) -> RecordKinds {
+        RecordKinds::FLOWS
     }
 
     fn record(&mut self, record: &Record) -> Result<(), SinkError> {
@@ -89,6 +93,10 @@ impl Sink for EveFlowSink {
             self.writer = Some(EveFlowWriter::new(out, run.files.clone()));
         }
         Ok(())
+    }
+
+    fn reads(&self) -> RecordKinds {
+        RecordKinds::FLOWS
     }
 
     fn record(&mut self, record: &Record) -> Result<(), SinkError> {

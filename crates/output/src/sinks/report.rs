@@ -3,7 +3,7 @@
 use crate::out_file::{Compression, OutFile};
 use crate::sink::{RunEnd, RunInfo, Sink, SinkError};
 use crate::time::eve_time;
-use crate::{Record, Stats};
+use crate::{Record, RecordKinds, Stats};
 use std::io::Write;
 use std::path::Path;
 
@@ -36,6 +36,10 @@ impl Sink for FindingsSink {
     fn begin(&mut self, run: &RunInfo) -> Result<(), SinkError> {
         self.files.clone_from(&run.files);
         Ok(())
+    }
+
+    fn reads(&self) -> RecordKinds {
+        RecordKinds::FINDINGS
     }
 
     fn record(&mut self, record: &Record) -> Result<(), SinkError> {
@@ -79,6 +83,10 @@ impl Sink for DevicesSink {
         "devices.json"
     }
 
+    fn reads(&self) -> RecordKinds {
+        RecordKinds::DEVICES
+    }
+
     fn record(&mut self, record: &Record) -> Result<(), SinkError> {
         if let (Record::Devices(d), Some(out)) = (record, self.out.as_mut()) {
             write_pretty(out, &**d).map_err(|e| SinkError::new("devices.json", e))?;
@@ -114,6 +122,10 @@ impl StatsSink {
 impl Sink for StatsSink {
     fn name(&self) -> &str {
         "stats.json"
+    }
+
+    fn reads(&self) -> RecordKinds {
+        RecordKinds::NONE
     }
 
     fn record(&mut self, _record: &Record) -> Result<(), SinkError> {
