@@ -73,7 +73,8 @@ fn check_forest(gbdt: &Gbdt) {
     let forest = CompactForest::new(gbdt);
     let n = gbdt.feature_names().len();
     let mut key = Vec::new();
-    let mut by_key: std::collections::HashMap<Vec<u16>, u64> = Default::default();
+    let mut by_key: std::collections::HashMap<Vec<u64>, u64> = Default::default();
+    let mut by_buckets: std::collections::HashMap<Vec<u16>, Vec<u64>> = Default::default();
     for row in rows(&forest, n) {
         let m = gbdt.margin(&row);
         assert_eq!(
@@ -84,18 +85,25 @@ fn check_forest(gbdt: &Gbdt) {
         let p = forest.probability(&row);
         assert!(p.is_nan() || (0.0..=1.0).contains(&p), "probability {p}");
         if forest.split_key(&row, &mut key) {
+            let mut buckets = Vec::with_capacity(n);
             for feature in 0..n {
                 let x = row.get(feature).copied().unwrap_or(f64::NAN);
                 let bucket = forest.split_bucket(feature, x).expect("keys are computed");
                 let ts = forest.split_thresholds(feature).expect("keys are computed");
                 assert!(usize::from(bucket) <= ts.len());
+                buckets.push(bucket);
             }
+            // A key stands for the features' buckets: equal buckets, equal keys.
+            let seen = by_buckets.entry(buckets).or_insert_with(|| key.clone());
+            assert_eq!(*seen, key, "same buckets, another split key: {row:?}");
             let seen = *by_key.entry(key.clone()).or_insert(m.to_bits());
             assert_eq!(seen, m.to_bits(), "same split key, another margin: {row:?}");
         } else {
             assert!(key.is_empty());
         }
     }
+    // ... and equal keys, equal buckets.
+    assert_eq!(by_buckets.len(), by_key.len(), "split keys and buckets differ");
 }
 
 /// A Kitsune model that read: it scores and survives its own round trip.

@@ -72,7 +72,7 @@ struct Open {
 /// exactly the row's score, whatever hash collision an attacker aims for). Floods repeat the
 /// same row — a lone SYN, a one-packet datagram — thousands of times, and rows that differ
 /// only where no split looks (another port, another few microseconds) share a key. Cleared
-/// when full: at most this many keys (two bytes a feature split on) are held.
+/// when full: at most this many keys (a bit a split threshold, in 8-byte words) are held.
 const MEMO_KEYS: usize = 4096;
 
 /// Explanations remembered by exact feature row ([`RowMemo`]: an explanation names feature
@@ -87,7 +87,7 @@ struct Scorer {
     /// Scores by split key.
     memo: KeyMemo<f64>,
     /// The split key of the row being scored.
-    key: Vec<u16>,
+    key: Vec<u64>,
     /// Scores of one-packet flows by what their features are a function of (IP protocol and
     /// [`LiveFlow::first_packet`]), the host features by their split buckets
     /// ([`CompactForest::split_bucket`]: values in the same buckets give the same score):

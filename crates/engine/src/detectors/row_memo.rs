@@ -63,7 +63,7 @@ impl<V> RowMemo<V> {
 
 /// Values remembered by split key, at most `capacity` of them (cleared when full).
 pub(crate) struct KeyMemo<V> {
-    slots: KeyedMap<Box<[u16]>, V>,
+    slots: KeyedMap<Box<[u64]>, V>,
     capacity: usize,
 }
 
@@ -77,12 +77,12 @@ impl<V> KeyMemo<V> {
     }
 
     /// The value stored for exactly `key`, if any.
-    pub(crate) fn get(&self, key: &[u16]) -> Option<&V> {
+    pub(crate) fn get(&self, key: &[u64]) -> Option<&V> {
         self.slots.get(key)
     }
 
     /// Stores `value` for `key`; clears the memo first when it is full.
-    pub(crate) fn insert(&mut self, key: &[u16], value: V) {
+    pub(crate) fn insert(&mut self, key: &[u64], value: V) {
         if self.slots.len() >= self.capacity {
             self.slots.clear();
         }
