@@ -2,7 +2,7 @@
 //! learned while training, plain stochastic gradient descent.
 
 use crate::mt19937::Mt19937;
-use crate::numeric::{numpy_mean, sigmoid, sigmoid_denominator};
+use crate::numeric::{numpy_sum, sigmoid, sigmoid_denominator};
 use serde::{Deserialize, Serialize};
 
 /// One autoencoder.
@@ -403,10 +403,16 @@ impl Autoencoder {
 /// is not used again either).
 #[inline(always)]
 pub(crate) fn rmse(err: &mut [f64]) -> f64 {
+    ((0.0 + sum_of_squares(err)) / err.len() as f64).sqrt()
+}
+
+/// numpy's pairwise sum of err² (what [`rmse`] takes the mean of); squares `err` in place.
+#[inline(always)]
+pub(crate) fn sum_of_squares(err: &mut [f64]) -> f64 {
     for e in err.iter_mut() {
         *e *= *e;
     }
-    numpy_mean(err).sqrt()
+    numpy_sum(err)
 }
 
 #[cfg(test)]
