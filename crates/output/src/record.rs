@@ -61,7 +61,7 @@ impl Record {
 }
 
 /// A set of [`Record`] kinds: what a sink reads ([`crate::Sink::reads`]), so that the engine
-/// hands it nothing else (a score row a packet need not visit every sink).
+/// hands it nothing else (the score row of every packet need not visit every sink).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RecordKinds(u8);
 

@@ -55,15 +55,21 @@ pub fn zeek_header_time(ts_ns: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}-{h:02}-{mi:02}-{s:02}")
 }
 
-/// Appends `n` to `out` as exactly `width` decimal digits (the low ones).
-pub(crate) fn push_digits(out: &mut String, mut n: u64, width: usize) {
-    let mut buf = [b'0'; 20];
-    let width = width.min(buf.len());
-    for slot in buf.iter_mut().take(width).rev() {
-        *slot = b'0' + (n % 10) as u8;
+/// Writes the low `out.len()` decimal digits of `n` into `out`.
+#[inline]
+pub(crate) fn fill_digits(out: &mut [u8], mut n: u64) {
+    for digit in out.iter_mut().rev() {
+        *digit = b'0' + (n % 10) as u8;
         n /= 10;
     }
-    for &b in buf.iter().take(width) {
+}
+
+/// Appends `n` to `out` as exactly `width` decimal digits (the low ones).
+pub(crate) fn push_digits(out: &mut String, n: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let digits = &mut buf[..width.min(20)];
+    fill_digits(digits, n);
+    for &b in digits.iter() {
         out.push(char::from(b));
     }
 }
@@ -109,11 +115,7 @@ impl EveTimeWriter {
         }
         out.extend_from_slice(self.head.as_bytes());
         let mut micros = [b'0'; 6];
-        let mut n = ns / 1000;
-        for d in micros.iter_mut().rev() {
-            *d = b'0' + (n % 10) as u8;
-            n /= 10;
-        }
+        fill_digits(&mut micros, u64::from(ns / 1000));
         out.extend_from_slice(&micros);
         out.extend_from_slice(b"+0000");
     }

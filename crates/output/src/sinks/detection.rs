@@ -2,6 +2,7 @@
 
 use crate::out_file::{Compression, OutFile};
 use crate::sink::{RunEnd, RunInfo, Sink, SinkError};
+use crate::time::fill_digits;
 use crate::{Record, RecordKinds};
 use std::io::Write;
 use std::path::Path;
@@ -152,11 +153,7 @@ impl Sink for ScoresSink {
             }
             l.extend_from_slice(&self.second.1);
             let mut nanos = [b'0'; 9];
-            let mut n = row.ts.rem_euclid(1_000_000_000).unsigned_abs();
-            for digit in nanos.iter_mut().rev() {
-                *digit = b'0' + (n % 10) as u8;
-                n /= 10;
-            }
+            fill_digits(&mut nanos, row.ts.rem_euclid(1_000_000_000).unsigned_abs());
             l.extend_from_slice(&nanos);
             for &s in row.scores() {
                 l.push(b',');
