@@ -34,7 +34,9 @@ echo "packets: $packets"
 echo "without: $without instructions ($((without / packets)) a packet, the input's SHA-256 included)"
 if [ $# -gt 0 ]; then
     with=$(run with "$@")
-    load=$(callgrind_annotate --inclusive=yes "$out/with.callgrind" 2> /dev/null \
+    # Annotated away from the sources: from the checkout, callgrind_annotate splits a function
+    # between its relative and absolute source paths and the inclusive figure comes out short.
+    load=$(cd "$out" && callgrind_annotate --inclusive=yes with.callgrind 2> /dev/null \
         | awk '/::with_model \[/ {gsub(",", "", $1); s += $1} END {print s + 0}')
     echo "with:    $with instructions (args: $*)"
     echo "detector: $(((with - without) / packets)) a packet; $(((with - without - load) / packets)) without its model's loading ($load)"
