@@ -13,10 +13,13 @@
 //! scores in `scores.csv`. Each alert explains itself with the features whose path
 //! contributions pushed its score up most. A packet's value in `scores.csv` is the latest
 //! score of the flow it belongs to (its innermost IP layer's). A packet in no scored flow
-//! (ARP, a protocol the model never saw, a packet the flow table refused) carries its
-//! sender's latest flow score — the score of the last packet from the same MAC address that
-//! belonged to a scored flow, if it came at most 10 s (`flow_hosts::SENDER_HORIZON_NS`) earlier — and 0
-//! otherwise: the detector's view of that host at that moment. Such packets never alert.
+//! (ARP, a protocol the model never saw, a packet the flow table refused) carries a score of
+//! its hosts (`flow_hosts::SenderScores`): sent to a single host, the latest score of a scored
+//! flow between the two (either direction: an ARP reply to a scanner belongs to the scan);
+//! otherwise, and to a broadcast or multicast group, the sender's latest score in a flow it
+//! originated (a flood's victim only answers the flood, and its own router solicitation amid
+//! it is not the flood); only scores at most 10 s old (`flow_hosts::SENDER_HORIZON_NS`), and
+//! 0 otherwise. Such packets never alert.
 
 use crate::alerts::{AlertQueue, Evidence, Signature};
 use crate::detector::{Detector, DetectorError, PacketView, ScoreScale};
@@ -416,6 +419,7 @@ impl Detector for FlowDetector {
             ..
         } = self;
         let mut value = None;
+        let mut from_originator = false;
         tracker.packet_with(p.meta, p.decoded, Label::default(), |mut flow| {
             let n = flow.packets();
             let key = *flow.key();
@@ -449,16 +453,20 @@ impl Detector for FlowDetector {
                     alerts.raise("flow", Some(sha256), p, &SIGNATURE, evidence);
                 }
             }
+            from_originator = flow.from_originator();
             value = Some(flow.state().score);
         });
-        let mac = p.decoded.src_mac.map(|m| m.0);
-        Ok(Some(match (value, mac) {
-            (Some(score), Some(mac)) => {
-                senders.record(mac, score, p.meta.ts);
+        let macs = p
+            .decoded
+            .src_mac
+            .map(|m| (m.0, p.decoded.dst_mac.map(|d| d.0)));
+        Ok(Some(match (value, macs) {
+            (Some(score), Some(macs)) => {
+                senders.record(macs, from_originator, score, p.meta.ts);
                 score
             }
             (Some(score), None) => score,
-            (None, Some(mac)) => senders.standing(mac, p.meta.ts),
+            (None, Some(macs)) => senders.standing(macs, p.meta.ts),
             (None, None) => 0.0,
         }))
     }

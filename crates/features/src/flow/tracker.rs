@@ -199,6 +199,15 @@ impl<S> LiveFlow<'_, S> {
         ))
     }
 
+    /// True when this packet comes from the flow's originator (the sender of its first
+    /// packet), false when from its responder.
+    pub fn from_originator(&self) -> bool {
+        match (&self.acc.pending, self.acc.origin) {
+            (Some(p), Some((side, _))) => (p.side == 1) == side,
+            _ => true,
+        }
+    }
+
     /// The scorer's state for this flow (`S::default()` when the flow opened).
     pub fn state(&mut self) -> &mut S {
         &mut self.acc.state
@@ -611,6 +620,51 @@ mod tests {
         assert_ne!(one(5, 0, (0, 1), 81, 60, 0x02, 3.0).1, row);
         assert_ne!(one(5, 0, (0, 1), 80, 60, 0x12, 3.0).1, row);
         assert_ne!(one(5, 0, (0, 1), 80, 60, 0x02, 4.0).1, row);
+    }
+
+    #[test]
+    fn packets_know_whether_they_come_from_the_originator() {
+        // Either side may send a flow's first packet; its sender is the originator.
+        for first_side in [0, 1] {
+            let mut acc = Acc::<()>::default();
+            let key = FlowKey::canonical(
+                Endpoint {
+                    addr: Addr([1; 16]),
+                    port: 40_000,
+                },
+                Endpoint {
+                    addr: Addr([2; 16]),
+                    port: 80,
+                },
+                6,
+                [0; 2],
+            )
+            .0;
+            for (i, side) in [first_side, 1 - first_side, first_side, 1 - first_side]
+                .into_iter()
+                .enumerate()
+            {
+                acc.add(Pending {
+                    pos: (0, i as u64),
+                    side,
+                    obs: PacketObs {
+                        ts: i as i64,
+                        len: 60,
+                        flags: 0x10,
+                    },
+                    label: Label::default(),
+                    creates: true,
+                    resp_port: 80,
+                    app: None,
+                });
+                let flow = LiveFlow { key, acc: &mut acc };
+                assert_eq!(
+                    flow.from_originator(),
+                    i % 2 == 0,
+                    "first side {first_side}, packet {i}"
+                );
+            }
+        }
     }
 
     #[test]
