@@ -23,6 +23,10 @@ const SENDERS_CAP: usize = 1 << 16;
 pub(crate) struct SenderScores {
     latest: KeyedMap<[u8; 6], (f64, i64)>,
     pairs: KeyedMap<([u8; 6], [u8; 6]), (f64, i64)>,
+    /// The pair of the latest packet recorded, kept out of `pairs` until another pair comes:
+    /// consecutive packets mostly pass between the same two hosts, and this spares them a
+    /// hash-table update each.
+    last_pair: Option<(([u8; 6], [u8; 6]), (f64, i64))>,
 }
 
 /// The two addresses in a fixed order, so that either direction finds the pair.
@@ -57,10 +61,17 @@ impl SenderScores {
         }
         if let Some(dst) = dst.filter(|d| !is_group(*d)) {
             let key = pair(src, dst);
-            if self.pairs.len() >= SENDERS_CAP && !self.pairs.contains_key(&key) {
-                self.pairs.clear();
+            match &mut self.last_pair {
+                Some((last, value)) if *last == key => *value = (score, ts),
+                last => {
+                    if let Some((k, v)) = last.replace((key, (score, ts))) {
+                        if self.pairs.len() >= SENDERS_CAP && !self.pairs.contains_key(&k) {
+                            self.pairs.clear();
+                        }
+                        self.pairs.insert(k, v);
+                    }
+                }
             }
-            self.pairs.insert(key, (score, ts));
         }
     }
 
@@ -76,10 +87,14 @@ impl SenderScores {
                 .contains(&ts.saturating_sub(at))
                 .then_some(score)
         };
-        let between = dst
-            .filter(|d| !is_group(*d))
-            .and_then(|d| self.pairs.get(&pair(src, d)))
-            .and_then(recent);
+        let between = dst.filter(|d| !is_group(*d)).and_then(|d| {
+            let key = pair(src, d);
+            match &self.last_pair {
+                Some((last, value)) if *last == key => Some(value),
+                _ => self.pairs.get(&key),
+            }
+        });
+        let between = between.and_then(recent);
         between
             .or_else(|| self.latest.get(&src).and_then(recent))
             .unwrap_or(0.0)
@@ -173,6 +188,14 @@ mod tests {
         assert_eq!(s.standing((victim, None), 2_000_000_000), 0.02);
         // The scanner's broadcast ARP requests carry the scan's score.
         assert_eq!(s.standing((scanner, Some([0xff; 6])), 2_000_000_000), 0.99);
+        // The latest pair is held apart from the table until another pair comes; both are
+        // read.
+        s.record((third, Some(victim)), true, 0.5, 1_500_000_000);
+        assert_eq!(s.standing((victim, Some(third)), 2_000_000_000), 0.5);
+        assert_eq!(s.standing((victim, Some(scanner)), 2_000_000_000), 0.99);
+        s.record((scanner, Some(third)), true, 0.4, 1_600_000_000);
+        assert_eq!(s.standing((victim, Some(third)), 2_000_000_000), 0.5);
+        assert_eq!(s.standing((third, Some(scanner)), 2_000_000_000), 0.4);
         // A pair past the horizon falls back to the sender's own standing, then to 0.
         s.record((victim, Some(multicast)), true, 0.03, 5_000_000_000);
         assert_eq!(s.standing((victim, Some(scanner)), 11_000_000_101), 0.03);
