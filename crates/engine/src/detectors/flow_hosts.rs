@@ -21,16 +21,22 @@ const SENDERS_CAP: usize = 1 << 16;
 /// packet between them in any scored flow — each with its packet time.
 #[derive(Default)]
 pub(crate) struct SenderScores {
-    latest: KeyedMap<[u8; 6], (f64, i64)>,
-    pairs: KeyedMap<([u8; 6], [u8; 6]), (f64, i64)>,
+    latest: KeyedMap<[u8; 6], Stamped>,
+    pairs: KeyedMap<Pair, Stamped>,
     /// The pair of the latest packet recorded, kept out of `pairs` until another pair comes:
     /// consecutive packets mostly pass between the same two hosts, and this spares them a
     /// hash-table update each.
-    last_pair: Option<(([u8; 6], [u8; 6]), (f64, i64))>,
+    last_pair: Option<(Pair, Stamped)>,
 }
 
+/// Two MAC addresses, in the order [`pair`] gives.
+type Pair = ([u8; 6], [u8; 6]);
+
+/// A score and its packet time.
+type Stamped = (f64, i64);
+
 /// The two addresses in a fixed order, so that either direction finds the pair.
-fn pair(a: [u8; 6], b: [u8; 6]) -> ([u8; 6], [u8; 6]) {
+fn pair(a: [u8; 6], b: [u8; 6]) -> Pair {
     if a <= b {
         (a, b)
     } else {
