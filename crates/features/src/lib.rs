@@ -21,6 +21,7 @@
 
 mod compat;
 mod damped;
+pub mod exp;
 pub mod flow;
 
 use custos_decode::Decoded;
