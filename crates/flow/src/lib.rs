@@ -26,7 +26,7 @@ pub mod zeek;
 pub use community_id::community_id_v1;
 pub use key::{Addr, Endpoint, FlowKey};
 pub use table::{
-    key_ports, packet_info, uid_string, EndReason, EndedFlow, Flow, FlowConfig, FlowSink,
+    key_ports, packet_info, push_uid, uid_string, EndReason, EndedFlow, Flow, FlowConfig, FlowSink,
     FlowStats, FlowTable, PacketMeta, HASH_OVERHEAD_BOUND,
 };
 pub use zeek::{ConnSummary, TcpPool};

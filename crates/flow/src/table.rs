@@ -166,6 +166,11 @@ impl Flow {
         uid_string(b'C', self.uid_seed())
     }
 
+    /// Appends [`Flow::uid`] to `out`, without allocating.
+    pub fn push_uid(&self, out: &mut String) {
+        push_uid(out, b'C', self.uid_seed());
+    }
+
     /// The flow's Community ID v1 (seed 0).
     pub fn community_id(&self) -> String {
         type Tuple = (std::net::IpAddr, std::net::IpAddr, u16, u16, u8);
@@ -198,18 +203,29 @@ impl Flow {
 
 /// Renders a uid: a prefix letter and 17 base62 digits (as Zeek's uids look).
 pub fn uid_string(prefix: u8, seed: u64) -> String {
-    const DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let mut out = String::with_capacity(18);
-    out.push(char::from(prefix));
+    push_uid(&mut out, prefix, seed);
+    out
+}
+
+/// Appends the uid [`uid_string`] renders to `out`, without allocating (the flow writers
+/// write one or two per flow).
+pub fn push_uid(out: &mut String, prefix: u8, seed: u64) {
+    const DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut uid = [prefix; 18];
     let mut a = mix(seed);
     let mut b = mix(seed ^ 0x9e37_79b9_7f4a_7c15);
-    for i in 0..17 {
+    for (i, c) in uid[1..].iter_mut().enumerate() {
         let v = if i < 10 { &mut a } else { &mut b };
-        let d = (*v % 62) as usize;
+        *c = DIGITS[(*v % 62) as usize];
         *v /= 62;
-        out.push(char::from(DIGITS.get(d).copied().unwrap_or(b'0')));
     }
-    out
+    // A non-ASCII prefix is the only way the bytes could fail to be UTF-8; it would be a bug
+    // of the caller, and the uid then keeps its digits only.
+    out.push_str(
+        std::str::from_utf8(&uid)
+            .unwrap_or_else(|_| std::str::from_utf8(&uid[1..]).unwrap_or_default()),
+    );
 }
 
 /// SplitMix64 finaliser: a fast, well-spread 64-bit mix (not cryptographic).
@@ -843,6 +859,26 @@ mod tests {
     use super::frames::{frame, L4};
     use super::*;
     use custos_decode::{ChecksumMode, ChecksumSetting, Decoder, DecoderConfig};
+
+    #[test]
+    fn uids_are_a_letter_and_17_base62_digits_pushed_as_rendered() {
+        let mut seen = std::collections::HashSet::new();
+        for seed in [0, 1, 2, 62, u64::MAX, 0x9e37_79b9_7f4a_7c15] {
+            let uid = uid_string(b'C', seed);
+            assert_eq!(uid.len(), 18, "{uid}");
+            assert!(uid.starts_with('C'));
+            assert!(uid[1..].bytes().all(|b| b.is_ascii_alphanumeric()), "{uid}");
+            let mut line = String::from("x\t");
+            push_uid(&mut line, b'C', seed);
+            assert_eq!(line, format!("x\t{uid}"));
+            assert!(seen.insert(uid));
+        }
+        // The prefix changes only the first letter.
+        assert_eq!(
+            uid_string(b'C', 7).as_bytes()[1..],
+            uid_string(b'X', 7).as_bytes()[1..]
+        );
+    }
 
     struct Count(u64);
     impl FlowSink for Count {

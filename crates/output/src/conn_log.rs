@@ -184,7 +184,7 @@ impl<W: Write> ConnLogWriter<W> {
         let tab = |l: &mut String| l.push('\t');
         push_zeek_time(l, c.start_ts);
         tab(l);
-        l.push_str(&f.uid());
+        f.push_uid(l);
         tab(l);
         push_ip(l, oip);
         tab(l);
@@ -226,7 +226,7 @@ impl<W: Write> ConnLogWriter<W> {
         if f.tunnel_parent == 0 {
             l.push('-');
         } else {
-            l.push_str(&custos_flow::uid_string(b'C', f.tunnel_parent));
+            custos_flow::push_uid(l, b'C', f.tunnel_parent);
         }
         tab(l);
         push_int(l, f.proto);

@@ -113,7 +113,7 @@ impl<W: Write> EveFlowWriter<W> {
             .get(usize::from(f.file))
             .map_or("\"\"", String::as_str);
         l.push_str(",\"custos\":{\"uid\":\"");
-        l.push_str(&f.uid());
+        f.push_uid(l);
         l.push_str("\",\"pcap_file\":");
         l.push_str(file);
         l.push_str(",\"first_pkt\":");
