@@ -69,7 +69,7 @@ pub struct Endpoint {
 /// A flow key with the lower endpoint first, so both directions give the same key.
 ///
 /// VLAN ids are part of the key: the same 5-tuple on two VLANs is two flows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct FlowKey {
     /// The lower endpoint.
     pub lo: Endpoint,
@@ -79,6 +79,25 @@ pub struct FlowKey {
     pub proto: u8,
     /// Up to two VLAN ids (0 = none), outer first.
     pub vlans: [u16; 2],
+}
+
+/// Hashed as five words: each address as two, then ports and VLANs packed in one, then the
+/// protocol (the derived `Hash` fed each port, the protocol and a length-prefixed VLAN array
+/// apart). Every bit of the key is hashed; equal keys hash equally.
+impl std::hash::Hash for FlowKey {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.lo.addr.hash(h);
+        self.hi.addr.hash(h);
+        let [v0, v1] = self.vlans;
+        h.write_u64(
+            u64::from(self.lo.port)
+                | u64::from(self.hi.port) << 16
+                | u64::from(v0) << 32
+                | u64::from(v1) << 48,
+        );
+        h.write_u8(self.proto);
+    }
 }
 
 impl FlowKey {

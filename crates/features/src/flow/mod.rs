@@ -8,7 +8,6 @@
 //! `flow-prefixes.parquet`; the supervised flow detector computes the same values live.
 
 pub mod app;
-mod hash_keys;
 pub mod host;
 pub mod labels;
 pub mod live;

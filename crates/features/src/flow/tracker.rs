@@ -37,7 +37,6 @@
 //! needs no flow map of its own.
 
 use super::app::{AppCounts, LoginOutcome};
-use super::hash_keys::OpenKey;
 use super::host::{HostContext, HostFeatures};
 pub use super::labels::{is_checkpoint, Label, LabelAcc, Snapshot};
 use super::stats::{FlowStats, PacketObs};
@@ -255,7 +254,7 @@ pub struct FlowTracker<S = ()> {
     zeek: ZeekConfig,
     /// The open flows' slots in `accs`. Accumulators are large: kept apart, they are not
     /// moved when the map grows, and a slot freed by an ended flow is reused by the next.
-    open: KeyedMap<OpenKey, usize>,
+    open: KeyedMap<FlowKey, usize>,
     /// Accumulators by slot; free slots hold `Acc::default()`.
     accs: Vec<Acc<S>>,
     /// Free slots of `accs`.
@@ -382,7 +381,7 @@ impl<S: Default> FlowTracker<S> {
             resp_port: dp,
             app: None,
         };
-        let (slot, new) = match self.open.entry(OpenKey(key)) {
+        let (slot, new) = match self.open.entry(key) {
             Entry::Occupied(e) => (*e.get(), false),
             Entry::Vacant(e) if p.creates => {
                 (*e.insert(new_slot(&mut self.accs, &mut self.free)), true)
@@ -407,7 +406,7 @@ impl<S: Default> FlowTracker<S> {
 
     /// The accumulator of the open flow `key`.
     fn acc(&self, key: &FlowKey) -> Option<&Acc<S>> {
-        self.accs.get(*self.open.get(&OpenKey(*key))?)
+        self.accs.get(*self.open.get(key)?)
     }
 
     /// The features ([`super::live`]) of the open flow `key` as they are now, its latest
@@ -453,7 +452,7 @@ impl<S: Default> FlowTracker<S> {
         let key = FlowKey::canonical(ep(e.client), ep(e.server), e.transport, vlans).0;
         let Some(acc) = self
             .open
-            .get(&OpenKey(key))
+            .get(&key)
             .and_then(|&slot| self.accs.get_mut(slot))
         else {
             self.report.unmatched_events += 1;
@@ -480,7 +479,7 @@ impl<S: Default> FlowTracker<S> {
     pub fn ended(&mut self, f: &EndedFlow) -> TrackedFlow<S> {
         let flow = &f.flow;
         let key = flow.key();
-        let slot = self.open.remove(&OpenKey(key));
+        let slot = self.open.remove(&key);
         let mut acc = slot
             .and_then(|s| self.accs.get_mut(s))
             .map(std::mem::take)
@@ -499,7 +498,7 @@ impl<S: Default> FlowTracker<S> {
                 let slot = free
                     .take()
                     .unwrap_or_else(|| new_slot(&mut self.accs, &mut self.free));
-                self.open.insert(OpenKey(key), slot);
+                self.open.insert(key, slot);
                 if let Some(next) = self.accs.get_mut(slot) {
                     let (src, dst) = if p.side == 0 {
                         (key.lo, key.hi)
