@@ -81,14 +81,18 @@ impl Capped<String> {
 }
 
 impl<T: Ord> Capped<T> {
-    fn insert(&mut self, v: T, cap: usize) {
+    /// Inserts `v` unless present or the set is full (then counted as dropped); true when
+    /// `v` is in the set afterwards.
+    fn insert(&mut self, v: T, cap: usize) -> bool {
         if self.set.contains(&v) {
-            return;
+            return true;
         }
         if self.set.len() < cap {
             self.set.insert(v);
+            true
         } else {
             self.dropped += 1;
+            false
         }
     }
 }
@@ -140,6 +144,11 @@ struct Device {
     foreign: Capped<IpAddr>,
     remote: bool,
     peers: Capped<IpAddr>,
+    /// The last source address found in `ips` and the last peer found in `peers` (both sets
+    /// only grow): most packets repeat them, and comparing one address is cheaper than
+    /// searching the set.
+    recent_ip: Option<IpAddr>,
+    recent_peer: Option<IpAddr>,
     first_seen: i64,
     last_seen: i64,
     packets_sent: u64,
@@ -167,6 +176,8 @@ impl Device {
             foreign: Capped::default(),
             remote: false,
             peers: Capped::default(),
+            recent_ip: None,
+            recent_peer: None,
             first_seen: ts,
             last_seen: ts,
             packets_sent: 0,
@@ -381,7 +392,7 @@ impl Inventory {
                 // Its own: announced by ARP, learned from DHCP, or a local-scope address while
                 // it has used few; an IPv4 address of global scope is a routed host's, and so
                 // is every further address of a station that already sent from many.
-                let known = dev.ips.set.contains(&ip);
+                let known = dev.recent_ip == Some(ip) || dev.ips.set.contains(&ip);
                 let learned = known
                     || d.arp.is_some()
                     || dev.key_ip == Some(ip)
@@ -390,6 +401,7 @@ impl Inventory {
                     && dev.ips.set.len() < cap.max_own_ips.min(cap.max_ips);
                 if known {
                     // The common case: nothing to learn.
+                    dev.recent_ip = Some(ip);
                 } else if learned || plausible {
                     dev.ips.insert(ip, cap.max_ips);
                     if dev.mac.is_some() && dev.ips.set.contains(&ip) {
@@ -401,7 +413,9 @@ impl Inventory {
                 }
             }
             if let Some(ip) = dst_ip.filter(|ip| is_host_ip(*ip)) {
-                dev.peers.insert(ip, cap.max_peers);
+                if dev.recent_peer != Some(ip) && dev.peers.insert(ip, cap.max_peers) {
+                    dev.recent_peer = Some(ip);
+                }
             }
         }
         let di = match (dst_mac, dst_ip) {
