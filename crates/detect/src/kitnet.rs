@@ -276,14 +276,21 @@ mod test {
 
     #[test]
     fn ensemble_execution_in_steps_matches_each_autoencoder_alone() {
-        let n = 12;
+        // Small members (column groups of four and two) and members of up to ten inputs
+        // (groups of eight too, as Kitsune's defaults make).
+        for (n, max_ae) in [(12, 4), (30, 10)] {
+            ensemble_matches_autoencoders_alone(n, max_ae);
+        }
+    }
+
+    fn ensemble_matches_autoencoders_alone(n: usize, max_ae: usize) {
         let row = |t: usize| -> Vec<f64> {
             (0..n)
                 .map(|i| ((t * 31 + i * i * 7) % 23) as f64 * 0.5 + (t % 5) as f64 * (i % 3) as f64)
                 .collect()
         };
         let cfg = KitNetConfig {
-            max_ae: 4,
+            max_ae,
             fm_grace: 50,
             ad_grace: 200,
             ..KitNetConfig::default()
@@ -293,6 +300,12 @@ mod test {
             k.process(&row(t));
         }
         assert!(k.is_trained() && k.map.len() > 1);
+        let widest = k.map.iter().map(Vec::len).max().unwrap_or(0);
+        assert!(
+            widest <= max_ae && (max_ae < 8 || widest >= 8),
+            "members {:?}",
+            k.map
+        );
         for t in 300..320 {
             let x = row(t);
             let (alone, scores, want) = one_by_one(&k, &x);
