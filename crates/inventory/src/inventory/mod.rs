@@ -403,8 +403,7 @@ impl Inventory {
                     // The common case: nothing to learn.
                     dev.recent_ip = Some(ip);
                 } else if learned || plausible {
-                    dev.ips.insert(ip, cap.max_ips);
-                    if dev.mac.is_some() && dev.ips.set.contains(&ip) {
+                    if dev.ips.insert(ip, cap.max_ips) && dev.mac.is_some() {
                         self.ip_owner.insert(ip, si as u32);
                     }
                 } else {
@@ -476,8 +475,7 @@ impl Inventory {
                     .and_then(|m| self.by_mac_or_create(m, e.ts))
                 {
                     if let Some(dev) = self.devices.get_mut(i) {
-                        dev.ips.insert(sender_ip, cap.max_ips);
-                        if dev.ips.set.contains(&sender_ip) {
+                        if dev.ips.insert(sender_ip, cap.max_ips) {
                             self.ip_owner.insert(sender_ip, i as u32);
                         }
                     }
@@ -554,8 +552,7 @@ impl Inventory {
             }
         } else if m.message_type == Some(5) && !m.yiaddr.is_unspecified() {
             let ip = IpAddr::V4(m.yiaddr);
-            dev.ips.insert(ip, cap.max_ips);
-            if dev.ips.set.contains(&ip) {
+            if dev.ips.insert(ip, cap.max_ips) {
                 self.ip_owner.insert(ip, i as u32);
             }
         }
